@@ -1,0 +1,455 @@
+//! KRaft clusters of combined broker+controller JVMs on loopback ports.
+//!
+//! Two flavours: `Plain` (PLAINTEXT, no authorizer) and `Secure` (SASL_PLAINTEXT with
+//! SCRAM-SHA-512 users, the StandardAuthorizer, `admin` as super user and
+//! `allow.everyone.if.no.acl.found=false`). Readiness is decided by asking the cluster for
+//! metadata, never by waiting a fixed time.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+
+use crate::process::ChildProcess;
+use crate::runtime::Runtime;
+use crate::{io_err, HarnessError, Result};
+
+/// A SCRAM user of the `Secure` flavour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct User {
+    pub name: &'static str,
+    pub password: &'static str,
+}
+
+/// The super user of a `Secure` cluster (also the brokers' inter-broker identity).
+pub const ADMIN: User = User {
+    name: "admin",
+    password: "admin-secret",
+};
+/// An ordinary user with no ACLs until a test grants some.
+pub const ALICE: User = User {
+    name: "alice",
+    password: "alice-secret",
+};
+/// A second ordinary user.
+pub const BOB: User = User {
+    name: "bob",
+    password: "bob-secret",
+};
+const USERS: [User; 3] = [ADMIN, ALICE, BOB];
+
+const READY_TIMEOUT: Duration = Duration::from_secs(120);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavour {
+    /// PLAINTEXT, everyone may do everything.
+    Plain,
+    /// SASL_PLAINTEXT with SCRAM-SHA-512 and ACLs enforced.
+    Secure,
+}
+
+/// What cluster to start.
+#[derive(Debug, Clone)]
+pub struct ClusterSpec {
+    /// Names the cluster's folder and appears in error messages.
+    pub name: String,
+    pub flavour: Flavour,
+    /// Number of combined broker+controller nodes (1 or 3 in practice).
+    pub nodes: usize,
+    /// Client port of the first node (the next nodes use the following ports); free ports
+    /// are picked when `None`.
+    pub base_port: Option<u16>,
+    /// Heap cap of each JVM in MiB.
+    pub heap_mb: u32,
+    /// Extra broker settings, appended to the generated `server.properties`.
+    pub broker_config: Vec<(String, String)>,
+}
+
+impl ClusterSpec {
+    pub fn new(name: &str, flavour: Flavour) -> ClusterSpec {
+        ClusterSpec {
+            name: name.to_string(),
+            flavour,
+            nodes: 1,
+            base_port: None,
+            heap_mb: 512,
+            broker_config: Vec::new(),
+        }
+    }
+
+    pub fn nodes(mut self, nodes: usize) -> Self {
+        self.nodes = nodes;
+        self
+    }
+
+    pub fn base_port(mut self, port: u16) -> Self {
+        self.base_port = Some(port);
+        self
+    }
+
+    pub fn broker_config(mut self, key: &str, value: &str) -> Self {
+        self.broker_config.push((key.to_string(), value.to_string()));
+        self
+    }
+}
+
+struct Node {
+    id: usize,
+    port: u16,
+    controller_port: u16,
+    config: PathBuf,
+    log: PathBuf,
+    process: Mutex<Option<ChildProcess>>,
+}
+
+/// A running cluster. Dropping it kills its JVMs; its folder stays for the logs.
+pub struct Cluster {
+    spec: ClusterSpec,
+    runtime: Runtime,
+    dir: PathBuf,
+    nodes: Vec<Node>,
+}
+
+impl std::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cluster")
+            .field("name", &self.spec.name)
+            .field("bootstrap", &self.bootstrap())
+            .finish()
+    }
+}
+
+impl Cluster {
+    /// Formats storage and starts every node, then waits until all brokers answer metadata.
+    pub fn start(spec: ClusterSpec) -> Result<Cluster> {
+        let runtime = Runtime::resolve()?;
+        let dir = crate::shared::run_dir().join(&spec.name);
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).map_err(io_err(format!("creating {}", dir.display())))?;
+        let ports = allocate_ports(spec.nodes * 2, spec.base_port)?;
+        let voters = (0..spec.nodes)
+            .map(|i| format!("{}@127.0.0.1:{}", i + 1, ports[2 * i + 1]))
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut nodes = Vec::new();
+        for i in 0..spec.nodes {
+            let node_dir = dir.join(format!("node-{}", i + 1));
+            fs::create_dir_all(&node_dir).map_err(io_err("creating a node folder"))?;
+            let node = Node {
+                id: i + 1,
+                port: ports[2 * i],
+                controller_port: ports[2 * i + 1],
+                config: node_dir.join("server.properties"),
+                log: node_dir.join("broker.log"),
+                process: Mutex::new(None),
+            };
+            let props = server_properties(&spec, &node, &voters, &node_dir.join("data"));
+            fs::write(&node.config, props).map_err(io_err("writing server.properties"))?;
+            nodes.push(node);
+        }
+        let cluster = Cluster {
+            spec,
+            runtime,
+            dir,
+            nodes,
+        };
+        cluster.format()?;
+        for i in 0..cluster.nodes.len() {
+            cluster.start_node(i)?;
+        }
+        cluster.wait_ready(cluster.nodes.len())?;
+        Ok(cluster)
+    }
+
+    fn format(&self) -> Result<()> {
+        let cluster_id = cluster_id();
+        let mut formats = Vec::new();
+        for node in &self.nodes {
+            let mut cmd = self.runtime.java_command(256);
+            cmd.arg("kafka.tools.StorageTool")
+                .arg("format")
+                .arg("--ignore-formatted")
+                .arg("-t")
+                .arg(&cluster_id)
+                .arg("-c")
+                .arg(&node.config);
+            if self.spec.flavour == Flavour::Secure {
+                for user in USERS {
+                    cmd.arg("--add-scram").arg(format!(
+                        "SCRAM-SHA-512=[name={},password={}]",
+                        user.name, user.password
+                    ));
+                }
+            }
+            formats.push(ChildProcess::spawn(cmd, &node.log)?);
+        }
+        for mut format in formats {
+            let status = format.wait();
+            if !status.is_some_and(|s| s.success()) {
+                return Err(HarnessError::Tool {
+                    tool: "kafka.tools.StorageTool format".into(),
+                    status: format!("{status:?}"),
+                    output: format!("see {}", format.log().display()),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts node `index` (0-based) again after [`Cluster::kill_node`].
+    pub fn start_node(&self, index: usize) -> Result<()> {
+        let node = &self.nodes[index];
+        let mut cmd = self.runtime.java_command(self.spec.heap_mb);
+        cmd.arg("kafka.Kafka").arg(&node.config);
+        let child = ChildProcess::spawn(cmd, &node.log)?;
+        *node.process.lock().unwrap_or_else(|p| p.into_inner()) = Some(child);
+        Ok(())
+    }
+
+    /// Kills node `index` (0-based) with SIGKILL, as a crash would.
+    pub fn kill_node(&self, index: usize) {
+        if let Some(mut child) = self.nodes[index]
+            .process
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            child.kill();
+        }
+    }
+
+    /// Waits until `brokers` brokers answer metadata requests (as the admin user).
+    pub fn wait_ready(&self, brokers: usize) -> Result<()> {
+        let deadline = Instant::now() + READY_TIMEOUT;
+        let consumer: BaseConsumer = self
+            .client_config(ADMIN)
+            .set("socket.connection.setup.timeout.ms", "5000")
+            .create()?;
+        let mut last_error = String::from("no answer yet");
+        while Instant::now() < deadline {
+            if let Some(dead) = self.dead_node() {
+                return Err(self.not_ready(format!("node {dead} exited")));
+            }
+            match consumer.fetch_metadata(None, Duration::from_secs(2)) {
+                Ok(md) if md.brokers().len() >= brokers => return Ok(()),
+                Ok(md) => last_error = format!("{} of {brokers} brokers up", md.brokers().len()),
+                Err(e) => last_error = e.to_string(),
+            }
+        }
+        Err(self.not_ready(last_error))
+    }
+
+    fn dead_node(&self) -> Option<usize> {
+        self.nodes.iter().find_map(|node| {
+            let mut guard = node.process.lock().unwrap_or_else(|p| p.into_inner());
+            let exited = guard.as_mut().is_some_and(|child| child.exited().is_some());
+            exited.then_some(node.id)
+        })
+    }
+
+    fn not_ready(&self, reason: String) -> HarnessError {
+        crate::shared::keep_logs();
+        HarnessError::NotReady {
+            cluster: self.spec.name.clone(),
+            seconds: READY_TIMEOUT.as_secs(),
+            reason,
+            logs: self.dir.display().to_string(),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    pub fn flavour(&self) -> Flavour {
+        self.spec.flavour
+    }
+
+    /// `host:port,host:port` of every node's client listener.
+    pub fn bootstrap(&self) -> String {
+        self.nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// The folder holding each node's configuration, data and `broker.log`.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Process ids of the running JVMs.
+    pub fn pids(&self) -> Vec<u32> {
+        self.nodes
+            .iter()
+            .filter_map(|n| {
+                let guard = n.process.lock().unwrap_or_else(|p| p.into_inner());
+                guard.as_ref().map(|c| c.pid())
+            })
+            .collect()
+    }
+
+    /// Client settings to connect as `user` (ignored by the `Plain` flavour).
+    pub fn client_properties(&self, user: User) -> Vec<(String, String)> {
+        let mut props = vec![("bootstrap.servers".to_string(), self.bootstrap())];
+        if self.spec.flavour == Flavour::Secure {
+            props.extend(
+                [
+                    ("security.protocol", "SASL_PLAINTEXT"),
+                    ("sasl.mechanism", "SCRAM-SHA-512"),
+                    ("sasl.username", user.name),
+                    ("sasl.password", user.password),
+                ]
+                .map(|(k, v)| (k.to_string(), v.to_string())),
+            );
+        }
+        props
+    }
+
+    /// An rdkafka configuration connecting as `user`.
+    pub fn client_config(&self, user: User) -> ClientConfig {
+        let mut config = ClientConfig::new();
+        for (k, v) in self.client_properties(user) {
+            config.set(k, v);
+        }
+        config
+    }
+
+    /// An rdkafka configuration connecting as the super user.
+    pub fn admin_config(&self) -> ClientConfig {
+        self.client_config(ADMIN)
+    }
+
+    /// A Java client properties file for Kafka's own tools, connecting as `user`.
+    pub fn java_client_properties(&self, user: User) -> Result<PathBuf> {
+        let path = self.dir.join(format!("client-{}.properties", user.name));
+        let mut text = String::new();
+        if self.spec.flavour == Flavour::Secure {
+            let _ = writeln!(text, "security.protocol=SASL_PLAINTEXT");
+            let _ = writeln!(text, "sasl.mechanism=SCRAM-SHA-512");
+            let _ = writeln!(text, "sasl.jaas.config={}", jaas(user));
+        }
+        fs::write(&path, text).map_err(io_err("writing a client properties file"))?;
+        Ok(path)
+    }
+
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for i in 0..self.nodes.len() {
+            self.kill_node(i);
+        }
+    }
+}
+
+fn jaas(user: User) -> String {
+    format!(
+        "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"{}\" password=\"{}\";",
+        user.name, user.password
+    )
+}
+
+fn server_properties(spec: &ClusterSpec, node: &Node, voters: &str, data: &Path) -> String {
+    let internal_rf = spec.nodes.min(3);
+    let (listener, protocol) = match spec.flavour {
+        Flavour::Plain => ("PLAINTEXT", "PLAINTEXT"),
+        Flavour::Secure => ("SASL_PLAINTEXT", "SASL_PLAINTEXT"),
+    };
+    let mut p = String::new();
+    let mut set = |k: &str, v: &str| {
+        let _ = writeln!(p, "{k}={v}");
+    };
+    set("process.roles", "broker,controller");
+    set("node.id", &node.id.to_string());
+    set("controller.quorum.voters", voters);
+    set(
+        "listeners",
+        &format!(
+            "{listener}://127.0.0.1:{},CONTROLLER://127.0.0.1:{}",
+            node.port, node.controller_port
+        ),
+    );
+    set("advertised.listeners", &format!("{listener}://127.0.0.1:{}", node.port));
+    set("controller.listener.names", "CONTROLLER");
+    set("inter.broker.listener.name", listener);
+    set(
+        "listener.security.protocol.map",
+        &format!("{listener}:{protocol},CONTROLLER:PLAINTEXT"),
+    );
+    set("log.dirs", &data.display().to_string());
+    set("num.partitions", "1");
+    set("auto.create.topics.enable", "false");
+    set("offsets.topic.num.partitions", "10");
+    set("offsets.topic.replication.factor", &internal_rf.to_string());
+    set("transaction.state.log.num.partitions", "10");
+    set("transaction.state.log.replication.factor", &internal_rf.to_string());
+    set("transaction.state.log.min.isr", "1");
+    set("share.coordinator.state.topic.replication.factor", &internal_rf.to_string());
+    set("share.coordinator.state.topic.min.isr", "1");
+    set("group.initial.rebalance.delay.ms", "0");
+    set("log.retention.check.interval.ms", "1000");
+    set("log.cleaner.backoff.ms", "1000");
+    set("num.network.threads", "2");
+    set("num.io.threads", "4");
+    if spec.flavour == Flavour::Secure {
+        set("sasl.enabled.mechanisms", "SCRAM-SHA-512");
+        set("sasl.mechanism.inter.broker.protocol", "SCRAM-SHA-512");
+        set("listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config", &jaas(ADMIN));
+        set(
+            "authorizer.class.name",
+            "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        );
+        // The controller listener is PLAINTEXT on loopback; its peers are the nodes themselves.
+        set("super.users", "User:admin;User:ANONYMOUS");
+        set("allow.everyone.if.no.acl.found", "false");
+    }
+    for (k, v) in &spec.broker_config {
+        set(k, v);
+    }
+    p
+}
+
+/// Picks free loopback ports (or `base..base+count` when given).
+fn allocate_ports(count: usize, base: Option<u16>) -> Result<Vec<u16>> {
+    if let Some(base) = base {
+        return Ok((0..count as u16).map(|i| base + i).collect());
+    }
+    let listeners = (0..count)
+        .map(|_| TcpListener::bind("127.0.0.1:0"))
+        .collect::<std::io::Result<Vec<_>>>()
+        .map_err(io_err("finding free loopback ports"))?;
+    listeners
+        .iter()
+        .map(|l| l.local_addr().map(|a| a.port()))
+        .collect::<std::io::Result<Vec<_>>>()
+        .map_err(io_err("reading a port"))
+}
+
+/// A fresh KRaft cluster id: a random UUID in URL-safe base64 without padding.
+fn cluster_id() -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(uuid::Uuid::new_v4().as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cluster_ids_are_22_url_safe_characters() {
+        let id = cluster_id();
+        assert_eq!(id.len(), 22);
+        assert!(id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert_ne!(id, cluster_id());
+    }
+}

@@ -1,0 +1,240 @@
+//! Test data: unique names, topics, records with keys, headers and timestamps, produced and
+//! read back for record-by-record comparison.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::{Offset, Timestamp, TopicPartitionList};
+
+use crate::{HarnessError, Result};
+
+/// A name no other test (or earlier run) uses: `prefix-<pid>-<n>`.
+pub fn unique_name(prefix: &str) -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A record as a test writes it and as it is read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub partition: i32,
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+    pub headers: Vec<(String, Option<Vec<u8>>)>,
+    /// CreateTime in milliseconds (for reads: the stored timestamp, whatever its type).
+    pub timestamp: Option<i64>,
+}
+
+/// A record read from a topic, with where it was stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    pub offset: i64,
+    pub record: Record,
+}
+
+/// `count` records spread over `partitions`, with keys, two headers (one null), CreateTime
+/// timestamps from a fixed epoch, and every 10th value null and every 7th key null.
+pub fn sample_records(count: usize, partitions: i32) -> Vec<Record> {
+    const EPOCH_MS: i64 = 1_700_000_000_000;
+    (0..count)
+        .map(|i| Record {
+            partition: (i as i32) % partitions.max(1),
+            key: (i % 7 != 3).then(|| format!("key-{i}").into_bytes()),
+            value: (i % 10 != 9).then(|| format!("value-{i}-{}", "x".repeat(i % 50)).into_bytes()),
+            headers: vec![
+                ("seq".to_string(), Some(i.to_string().into_bytes())),
+                ("nothing".to_string(), None),
+            ],
+            timestamp: Some(EPOCH_MS + i as i64),
+        })
+        .collect()
+}
+
+/// Creates a topic and waits until its metadata shows every partition with a leader.
+pub async fn create_topic(
+    config: &ClientConfig,
+    name: &str,
+    partitions: i32,
+    replication: i32,
+    configs: &[(&str, &str)],
+) -> Result<()> {
+    let admin: AdminClient<DefaultClientContext> = config.create()?;
+    let mut topic = NewTopic::new(name, partitions, TopicReplication::Fixed(replication));
+    for (k, v) in configs {
+        topic = topic.set(k, v);
+    }
+    let results = admin
+        .create_topics([&topic], &AdminOptions::new().operation_timeout(Some(Duration::from_secs(30))))
+        .await?;
+    for result in results {
+        if let Err((topic, code)) = result {
+            return Err(HarnessError::Other(format!("creating topic {topic}: {code}")));
+        }
+    }
+    wait_for_leaders(config, name, partitions)
+}
+
+fn wait_for_leaders(config: &ClientConfig, topic: &str, partitions: i32) -> Result<()> {
+    let consumer: BaseConsumer = config.create()?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Ok(md) = consumer.fetch_metadata(Some(topic), Duration::from_secs(5)) {
+            if let Some(t) = md.topics().first() {
+                let ready = t.error().is_none()
+                    && t.partitions().len() == partitions as usize
+                    && t.partitions().iter().all(|p| p.leader() >= 0 && p.error().is_none());
+                if ready {
+                    return Ok(());
+                }
+            }
+        }
+    }
+    Err(HarnessError::Other(format!("topic {topic} has no leaders after 60s")))
+}
+
+/// Produces `records` to their partitions of `topic` (idempotent producer, acks=all) and waits
+/// for every delivery.
+pub async fn produce(config: &ClientConfig, topic: &str, records: &[Record]) -> Result<()> {
+    let producer: FutureProducer = config
+        .clone()
+        .set("enable.idempotence", "true")
+        .set("linger.ms", "5")
+        .create()?;
+    let mut deliveries = Vec::with_capacity(records.len());
+    for r in records {
+        let mut headers = OwnedHeaders::new();
+        for (k, v) in &r.headers {
+            headers = headers.insert(Header {
+                key: k,
+                value: v.as_deref(),
+            });
+        }
+        let mut record: FutureRecord<'_, [u8], [u8]> =
+            FutureRecord::to(topic).partition(r.partition).headers(headers);
+        if let Some(key) = &r.key {
+            record = record.key(key.as_slice());
+        }
+        if let Some(value) = &r.value {
+            record = record.payload(value.as_slice());
+        }
+        if let Some(ts) = r.timestamp {
+            record = record.timestamp(ts);
+        }
+        loop {
+            match producer.send_result(record) {
+                Ok(delivery) => {
+                    deliveries.push(delivery);
+                    break;
+                }
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                    record = back;
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                Err((e, _)) => return Err(e.into()),
+            }
+        }
+    }
+    for delivery in deliveries {
+        let outcome = delivery
+            .await
+            .map_err(|_| HarnessError::Other("the producer went away".into()))?;
+        outcome.map_err(|(e, _)| e)?;
+    }
+    Ok(())
+}
+
+/// Every record of every partition of `topic`, read from the beginning to the end with
+/// `isolation.level=read_committed`, in partition then offset order.
+pub fn read_all(config: &ClientConfig, topic: &str) -> Result<BTreeMap<i32, Vec<Stored>>> {
+    let consumer: BaseConsumer = config
+        .clone()
+        .set("group.id", unique_name("harness-reader"))
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "true")
+        .set("isolation.level", "read_committed")
+        .create()?;
+    let md = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
+    let meta = md
+        .topics()
+        .first()
+        .ok_or_else(|| HarnessError::Other(format!("no metadata for topic {topic}")))?;
+    if let Some(code) = meta.error() {
+        return Err(KafkaError::MetadataFetch(code.into()).into());
+    }
+    let partitions: Vec<i32> = meta.partitions().iter().map(|p| p.id()).collect();
+    if partitions.is_empty() {
+        return Err(HarnessError::Other(format!("topic {topic} has no partitions")));
+    }
+    let mut tpl = TopicPartitionList::new();
+    for p in &partitions {
+        tpl.add_partition_offset(topic, *p, Offset::Beginning)?;
+    }
+    consumer.assign(&tpl)?;
+    let mut out: BTreeMap<i32, Vec<Stored>> = partitions.iter().map(|p| (*p, Vec::new())).collect();
+    let mut at_end = std::collections::BTreeSet::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while at_end.len() < partitions.len() {
+        if Instant::now() > deadline {
+            return Err(HarnessError::Other(format!("reading {topic} did not reach the end in 120s")));
+        }
+        match consumer.poll(Duration::from_millis(500)) {
+            None => {}
+            Some(Err(KafkaError::PartitionEOF(p))) => {
+                at_end.insert(p);
+            }
+            Some(Err(e)) => return Err(e.into()),
+            Some(Ok(m)) => {
+                at_end.remove(&m.partition());
+                let headers = m
+                    .headers()
+                    .map(|hs| {
+                        hs.iter()
+                            .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let timestamp = match m.timestamp() {
+                    Timestamp::NotAvailable => None,
+                    Timestamp::CreateTime(t) | Timestamp::LogAppendTime(t) => Some(t),
+                };
+                out.entry(m.partition()).or_default().push(Stored {
+                    offset: m.offset(),
+                    record: Record {
+                        partition: m.partition(),
+                        key: m.key().map(<[u8]>::to_vec),
+                        value: m.payload().map(<[u8]>::to_vec),
+                        headers,
+                        timestamp,
+                    },
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Whether an rdkafka error is the broker refusing for lack of permission.
+pub fn is_authorization_error(e: &KafkaError) -> bool {
+    matches!(
+        e.rdkafka_error_code(),
+        Some(
+            RDKafkaErrorCode::TopicAuthorizationFailed
+                | RDKafkaErrorCode::GroupAuthorizationFailed
+                | RDKafkaErrorCode::ClusterAuthorizationFailed
+                | RDKafkaErrorCode::TransactionalIdAuthorizationFailed
+        )
+    )
+}

@@ -1,0 +1,139 @@
+//! Child processes that cannot outlive their parent.
+//!
+//! Every JVM is started with `PR_SET_PDEATHSIG = SIGKILL`, so the kernel kills it when the
+//! process that started it dies — normally, on panic, or by `kill -9`. Linux ties that signal
+//! to the *thread* that forked, not the process, so all children are forked by one spawner
+//! thread that lives as long as the process (test threads come and go).
+
+use std::fs::File;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{channel, Sender};
+use std::sync::{Mutex, OnceLock};
+
+use crate::{io_err, Result};
+
+type Request = (Command, Sender<std::io::Result<Child>>);
+
+fn spawner() -> &'static Mutex<Sender<Request>> {
+    static SPAWNER: OnceLock<Mutex<Sender<Request>>> = OnceLock::new();
+    SPAWNER.get_or_init(|| {
+        let (tx, rx) = channel::<Request>();
+        std::thread::Builder::new()
+            .name("kafka-harness-spawner".into())
+            .spawn(move || {
+                for (mut cmd, reply) in rx {
+                    let _ = reply.send(cmd.spawn());
+                }
+            })
+            .expect("the spawner thread starts");
+        Mutex::new(tx)
+    })
+}
+
+/// A child process (a JVM) whose output goes to a log file and which is killed on drop.
+#[derive(Debug)]
+pub struct ChildProcess {
+    child: Child,
+    log: PathBuf,
+}
+
+impl ChildProcess {
+    /// Starts `cmd` with standard output and error appended to `log`.
+    pub fn spawn(cmd: Command, log: &Path) -> Result<ChildProcess> {
+        ChildProcess::spawn_split(cmd, log, log)
+    }
+
+    /// Starts `cmd` with standard output appended to `out` and standard error to `err`.
+    pub fn spawn_split(mut cmd: Command, out: &Path, err: &Path) -> Result<ChildProcess> {
+        let open = |path: &Path| {
+            File::options()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(io_err(format!("opening {}", path.display())))
+        };
+        cmd.stdin(Stdio::null()).stdout(open(out)?).stderr(open(err)?);
+        let log = out;
+        // SAFETY: prctl is async-signal-safe and touches only the calling (forked) process.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // The parent may have died between fork and prctl.
+                if libc::getppid() == 1 {
+                    libc::_exit(1);
+                }
+                Ok(())
+            });
+        }
+        let (tx, rx) = channel();
+        let program = format!("{:?}", cmd.get_program());
+        spawner()
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .send((cmd, tx))
+            .map_err(|_| crate::HarnessError::Other("the spawner thread is gone".into()))?;
+        let child = rx
+            .recv()
+            .map_err(|_| crate::HarnessError::Other("the spawner thread is gone".into()))?
+            .map_err(io_err(format!("starting {program}")))?;
+        Ok(ChildProcess {
+            child,
+            log: log.to_path_buf(),
+        })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn log(&self) -> &Path {
+        &self.log
+    }
+
+    /// `Some(status)` once the process has exited.
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
+    /// Waits for the process to exit.
+    pub fn wait(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.wait().ok()
+    }
+
+    /// Kills the process at once and reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Asks the process to stop (SIGTERM) and waits for it.
+    pub fn terminate(&mut self) {
+        // SAFETY: sending a signal to our own child's pid.
+        unsafe {
+            libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
+        }
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ChildProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Whether a process with this pid exists (and is not a zombie).
+pub fn is_alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => {
+            // The state letter follows the parenthesised command name.
+            let state = stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().next());
+            !matches!(state, Some("Z") | Some("X") | None)
+        }
+        Err(_) => false,
+    }
+}

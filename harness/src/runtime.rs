@@ -1,0 +1,170 @@
+//! The Apache Kafka runtime: a pinned release resolved from Maven Central with Maven into a
+//! cache folder, once. A later resolution finds the finished cache and runs nothing.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::{io_err, HarnessError, Result};
+
+/// The Apache Kafka release every test, the demo and the benchmarks run.
+pub const KAFKA_VERSION: &str = "4.3.1";
+
+const POM: &str = include_str!("../maven/pom.xml");
+const LOG4J2: &str = include_str!("../maven/log4j2.properties");
+const LOG4J2_TOOLS: &str = include_str!("../maven/log4j2-tools.properties");
+const COMPLETE: &str = ".complete";
+
+/// A resolved Kafka runtime: the JDK's `java` and a folder holding every jar of the release.
+#[derive(Debug, Clone)]
+pub struct Runtime {
+    pub java: PathBuf,
+    pub libs: PathBuf,
+    pub log4j2_config: PathBuf,
+    /// Whether this resolution ran Maven (false: everything came from the cache).
+    pub downloaded: bool,
+}
+
+impl Runtime {
+    /// Resolves the runtime into the default cache with the `mvn` on PATH.
+    pub fn resolve() -> Result<Runtime> {
+        Runtime::resolve_in(&cache_root(), Path::new("mvn"))
+    }
+
+    /// Resolves the runtime into `cache`, running `mvn` only when the cache is not complete.
+    pub fn resolve_in(cache: &Path, mvn: &Path) -> Result<Runtime> {
+        let home = cache.join(format!("kafka-{KAFKA_VERSION}"));
+        fs::create_dir_all(&home).map_err(io_err(format!("creating {}", home.display())))?;
+        let _lock = FileLock::acquire(&home.join(".lock"))?;
+        let libs = home.join("libs");
+        let downloaded = if libs.join(COMPLETE).exists() {
+            false
+        } else {
+            download(&home, &libs, mvn)?;
+            true
+        };
+        let log4j2_config = write_if_changed(&home.join("log4j2.properties"), LOG4J2)?;
+        write_if_changed(&home.join("log4j2-tools.properties"), LOG4J2_TOOLS)?;
+        Ok(Runtime {
+            java: java_binary(),
+            libs,
+            log4j2_config,
+            downloaded,
+        })
+    }
+
+    /// The JVM class path covering every jar of the release.
+    pub fn classpath(&self) -> String {
+        format!("{}/*", self.libs.display())
+    }
+
+    /// A `java` command for a short-lived tool: small heap, warnings only, on standard error.
+    pub fn tool_command(&self) -> Command {
+        let mut cmd = self.java_command(256);
+        cmd.arg(format!(
+            "-Dlog4j2.configurationFile={}",
+            self.log4j2_config.with_file_name("log4j2-tools.properties").display()
+        ));
+        cmd
+    }
+
+    /// A `java` command with the class path, logging configuration and a capped heap.
+    pub fn java_command(&self, heap_mb: u32) -> Command {
+        let mut cmd = Command::new(&self.java);
+        cmd.arg(format!("-Xmx{heap_mb}m"))
+            .arg("-Xms64m")
+            .arg("-XX:+UseG1GC")
+            .arg("-XX:MaxGCPauseMillis=20")
+            .arg("-XX:+ExitOnOutOfMemoryError")
+            .arg("-Djava.awt.headless=true")
+            .arg(format!(
+                "-Dlog4j2.configurationFile={}",
+                self.log4j2_config.display()
+            ))
+            .arg("-cp")
+            .arg(self.classpath());
+        cmd
+    }
+}
+
+fn write_if_changed(path: &Path, text: &str) -> Result<PathBuf> {
+    if fs::read_to_string(path).ok().as_deref() != Some(text) {
+        fs::write(path, text).map_err(io_err(format!("writing {}", path.display())))?;
+    }
+    Ok(path.to_path_buf())
+}
+
+fn download(home: &Path, libs: &Path, mvn: &Path) -> Result<()> {
+    let pom = home.join("pom.xml");
+    fs::write(&pom, POM).map_err(io_err("writing the Kafka runtime pom"))?;
+    let staging = home.join("libs.partial");
+    let _ = fs::remove_dir_all(&staging);
+    let output = Command::new(mvn)
+        .arg("-B")
+        .arg("-q")
+        .arg("-f")
+        .arg(&pom)
+        .arg("dependency:copy-dependencies")
+        .arg(format!("-DoutputDirectory={}", staging.display()))
+        .arg("-DincludeScope=runtime")
+        .output()
+        .map_err(io_err(format!("running {}", mvn.display())))?;
+    if !output.status.success() {
+        return Err(HarnessError::Maven {
+            version: KAFKA_VERSION,
+            status: output.status.to_string(),
+            output: format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ),
+        });
+    }
+    fs::write(staging.join(COMPLETE), KAFKA_VERSION).map_err(io_err("marking the cache"))?;
+    let _ = fs::remove_dir_all(libs);
+    fs::rename(&staging, libs).map_err(io_err("moving the Kafka jars into the cache"))?;
+    Ok(())
+}
+
+/// `$KAFKA_MIGRATE_CACHE`, else `$XDG_CACHE_HOME/kafka-migrate`, else `~/.cache/kafka-migrate`.
+pub fn cache_root() -> PathBuf {
+    if let Some(dir) = std::env::var_os("KAFKA_MIGRATE_CACHE") {
+        return PathBuf::from(dir);
+    }
+    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME") {
+        return PathBuf::from(dir).join("kafka-migrate");
+    }
+    let home = std::env::var_os("HOME").unwrap_or_else(|| "/tmp".into());
+    PathBuf::from(home).join(".cache").join("kafka-migrate")
+}
+
+fn java_binary() -> PathBuf {
+    match std::env::var_os("JAVA_HOME") {
+        Some(home) if Path::new(&home).join("bin/java").exists() => {
+            Path::new(&home).join("bin/java")
+        }
+        _ => PathBuf::from("java"),
+    }
+}
+
+/// An exclusive advisory lock on a file, so that concurrent test binaries resolve once.
+struct FileLock(fs::File);
+
+impl FileLock {
+    fn acquire(path: &Path) -> Result<FileLock> {
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .map_err(io_err(format!("opening {}", path.display())))?;
+        file.lock().map_err(io_err(format!("locking {}", path.display())))?;
+        Ok(FileLock(file))
+    }
+}
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
+}

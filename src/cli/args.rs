@@ -1,0 +1,146 @@
+//! Flag definitions. Help text, completions and the README's CLI section come from here.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Migrate a self-managed Apache Kafka cluster to Amazon MSK (or any Kafka cluster).
+///
+/// Describe the migration in one HCL file, then: `validate` it offline, `plan` to see what will
+/// change on the target, `apply` to create topics, configs, ACLs and group offsets and replicate
+/// every record, `status` to follow progress, `verify` to know when it is safe to cut over.
+#[derive(Debug, Parser)]
+#[command(name = "kafka-migrate", version, propagate_version = true)]
+pub struct Cli {
+    /// The migration file.
+    #[arg(short, long, global = true, default_value = "migration.hcl", env = "KAFKA_MIGRATE_CONFIG")]
+    pub config: PathBuf,
+
+    /// Set a variable declared in the migration file (`-var name=value`); may be repeated.
+    #[arg(long = "var", global = true, value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+
+    /// More log output on standard error (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the migration file offline: syntax, types, references, regexes, secrets.
+    #[command(after_help = "Example:\n  kafka-migrate validate -c migration.hcl")]
+    Validate {
+        /// Print the validated migration as JSON (secrets redacted).
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Read both clusters and show every change the migration will make on the target.
+    #[command(after_help = "Examples:\n  kafka-migrate plan\n  kafka-migrate plan --out plan.json\n  kafka-migrate plan --json | jq '.actions | length'")]
+    Plan {
+        /// Save the plan (no secrets, fingerprints of both clusters) for `apply`.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Print the plan as JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Exit 0 when there is nothing to change, 2 when there are changes, 1 on error.
+        #[arg(long)]
+        detailed_exitcode: bool,
+    },
+
+    /// Create what is missing on the target and replicate records until stopped or synced.
+    #[command(after_help = "Examples:\n  kafka-migrate apply plan.json\n  kafka-migrate apply --auto-approve --until-synced")]
+    Apply {
+        /// A plan saved by `plan --out`; without it, apply plans and asks for confirmation.
+        plan: Option<PathBuf>,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        auto_approve: bool,
+        /// Exit once every partition has caught up with the source.
+        #[arg(long)]
+        until_synced: bool,
+    },
+
+    /// Show replication lag per topic and partition and consumer group sync state.
+    #[command(after_help = "Example:\n  kafka-migrate status --json")]
+    Status {
+        /// Print status as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Run the cutover checks; exit 0 when READY FOR CUTOVER, 2 when NOT READY.
+    #[command(after_help = "Examples:\n  kafka-migrate verify\n  kafka-migrate verify --json")]
+    Verify {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Export the migration for another engine or system.
+    #[command(after_help = "Examples:\n  kafka-migrate export connect --dir connect/\n  kafka-migrate export iam-policy")]
+    Export {
+        #[command(subcommand)]
+        target: ExportTarget,
+    },
+
+    /// Print a shell completion script.
+    #[command(after_help = "Example:\n  kafka-migrate completions bash > /etc/bash_completion.d/kafka-migrate")]
+    Completions {
+        /// The shell to generate completions for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportTarget {
+    /// Kafka Connect worker properties and MirrorMaker 2 connector configs.
+    Connect {
+        /// Folder to write the files into.
+        #[arg(long, default_value = "connect")]
+        dir: PathBuf,
+    },
+    /// IAM policy documents equivalent to the source's ACLs, for an IAM-auth MSK target.
+    IamPolicy {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = PolicyFormat::Json)]
+        format: PolicyFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum PolicyFormat {
+    Json,
+}
+
+impl Command {
+    /// The subcommand as the user typed it, for messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Validate { .. } => "validate",
+            Command::Plan { .. } => "plan",
+            Command::Apply { .. } => "apply",
+            Command::Status { .. } => "status",
+            Command::Verify { .. } => "verify",
+            Command::Export { target: ExportTarget::Connect { .. } } => "export connect",
+            Command::Export { target: ExportTarget::IamPolicy { .. } } => "export iam-policy",
+            Command::Completions { .. } => "completions",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn flag_definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+}

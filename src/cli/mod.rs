@@ -1,0 +1,60 @@
+//! The command line: argument parsing (clap), output mode, exit codes. It turns arguments into
+//! calls on the library and outcomes into exit codes; it never diffs, plans or talks to Kafka
+//! itself.
+
+mod args;
+mod exit;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+pub use args::{Cli, Command, ExportTarget};
+pub use exit::ExitStatus;
+
+/// Entry point of the `kafka-migrate` binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.verbose);
+    let status = match run(cli) {
+        Ok(status) => status,
+        Err(report) => {
+            eprintln!("{report:?}");
+            ExitStatus::Error
+        }
+    };
+    status.into()
+}
+
+fn run(cli: Cli) -> miette::Result<ExitStatus> {
+    match cli.command {
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "kafka-migrate", &mut std::io::stdout());
+            Ok(ExitStatus::Success)
+        }
+        other => Err(not_implemented(other.name())),
+    }
+}
+
+/// A command whose capability has not been built yet says so and fails; it never pretends.
+fn not_implemented(command: &str) -> miette::Report {
+    miette::miette!(
+        help = "this release of kafka-migrate does not have it; see CHANGELOG.md for what works",
+        "`kafka-migrate {command}` is not implemented yet"
+    )
+}
+
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KAFKA_MIGRATE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

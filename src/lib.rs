@@ -1,0 +1,8 @@
+//! kafka-migrate: migrate a self-managed Apache Kafka cluster to Amazon MSK (or any Kafka
+//! cluster) the way Terraform moves infrastructure — `validate`, `plan`, `apply`, `status`,
+//! `verify` and `export`, all driven by one HCL migration file.
+//!
+//! The binary is a thin layer (`cli`) over this library. Data flows in one direction:
+//! HCL → `config` → clusters → `plan` → `render` / `apply` → `replicate` → `verify`.
+
+pub mod cli;
