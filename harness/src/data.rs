@@ -238,3 +238,19 @@ pub fn is_authorization_error(e: &KafkaError) -> bool {
         )
     )
 }
+
+/// Commits `offsets` for `group` as a real consumer of that group would (the group must have
+/// no active members).
+pub fn commit_offsets(config: &ClientConfig, group: &str, offsets: &[(&str, i32, i64)]) -> Result<()> {
+    let consumer: BaseConsumer = config
+        .clone()
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .create()?;
+    let mut tpl = TopicPartitionList::new();
+    for (topic, partition, offset) in offsets {
+        tpl.add_partition_offset(topic, *partition, Offset::Offset(*offset))?;
+    }
+    consumer.commit(&tpl, rdkafka::consumer::CommitMode::Sync)?;
+    Ok(())
+}

@@ -1,1 +1,5 @@
-mod placeholder {}
+//! The integration tests of kafka-migrate, in one binary: the CLI as a user runs it, and every
+//! behaviour that touches a cluster, against real Apache Kafka brokers started by
+//! `kafka-harness`. Each test isolates itself with unique topic and group names.
+
+mod cli;
