@@ -420,7 +420,7 @@ fn server_properties(spec: &ClusterSpec, node: &Node, voters: &str, data: &Path)
 }
 
 /// Picks free loopback ports (or `base..base+count` when given).
-fn allocate_ports(count: usize, base: Option<u16>) -> Result<Vec<u16>> {
+pub(crate) fn allocate_ports(count: usize, base: Option<u16>) -> Result<Vec<u16>> {
     if let Some(base) = base {
         return Ok((0..count as u16).map(|i| base + i).collect());
     }

@@ -9,6 +9,7 @@
 //! It never mocks anything: what a test proves with it, it proves on real brokers.
 
 pub mod cluster;
+pub mod connect;
 pub mod data;
 pub mod process;
 pub mod runtime;
