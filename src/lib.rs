@@ -6,3 +6,4 @@
 //! HCL → `config` → clusters → `plan` → `render` / `apply` → `replicate` → `verify`.
 
 pub mod cli;
+pub mod replicate;

@@ -46,9 +46,13 @@ pub struct Stored {
 }
 
 /// `count` records spread over `partitions`, with keys, two headers (one null), CreateTime
-/// timestamps from a fixed epoch, and every 10th value null and every 7th key null.
+/// timestamps a millisecond apart starting an hour ago (recent enough that retention and
+/// compaction lag leave them alone), and every 10th value null and every 7th key null.
 pub fn sample_records(count: usize, partitions: i32) -> Vec<Record> {
-    const EPOCH_MS: i64 = 1_700_000_000_000;
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let epoch_ms = now_ms - 3_600_000;
     (0..count)
         .map(|i| Record {
             partition: (i as i32) % partitions.max(1),
@@ -58,7 +62,7 @@ pub fn sample_records(count: usize, partitions: i32) -> Vec<Record> {
                 ("seq".to_string(), Some(i.to_string().into_bytes())),
                 ("nothing".to_string(), None),
             ],
-            timestamp: Some(EPOCH_MS + i as i64),
+            timestamp: Some(epoch_ms + i as i64),
         })
         .collect()
 }
@@ -77,11 +81,16 @@ pub async fn create_topic(
         topic = topic.set(k, v);
     }
     let results = admin
-        .create_topics([&topic], &AdminOptions::new().operation_timeout(Some(Duration::from_secs(30))))
+        .create_topics(
+            [&topic],
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(30))),
+        )
         .await?;
     for result in results {
         if let Err((topic, code)) = result {
-            return Err(HarnessError::Other(format!("creating topic {topic}: {code}")));
+            return Err(HarnessError::Other(format!(
+                "creating topic {topic}: {code}"
+            )));
         }
     }
     wait_for_leaders(config, name, partitions)
@@ -95,14 +104,18 @@ fn wait_for_leaders(config: &ClientConfig, topic: &str, partitions: i32) -> Resu
             if let Some(t) = md.topics().first() {
                 let ready = t.error().is_none()
                     && t.partitions().len() == partitions as usize
-                    && t.partitions().iter().all(|p| p.leader() >= 0 && p.error().is_none());
+                    && t.partitions()
+                        .iter()
+                        .all(|p| p.leader() >= 0 && p.error().is_none());
                 if ready {
                     return Ok(());
                 }
             }
         }
     }
-    Err(HarnessError::Other(format!("topic {topic} has no leaders after 60s")))
+    Err(HarnessError::Other(format!(
+        "topic {topic} has no leaders after 60s"
+    )))
 }
 
 /// Produces `records` to their partitions of `topic` (idempotent producer, acks=all) and waits
@@ -122,8 +135,9 @@ pub async fn produce(config: &ClientConfig, topic: &str, records: &[Record]) -> 
                 value: v.as_deref(),
             });
         }
-        let mut record: FutureRecord<'_, [u8], [u8]> =
-            FutureRecord::to(topic).partition(r.partition).headers(headers);
+        let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic)
+            .partition(r.partition)
+            .headers(headers);
         if let Some(key) = &r.key {
             record = record.key(key.as_slice());
         }
@@ -176,7 +190,9 @@ pub fn read_all(config: &ClientConfig, topic: &str) -> Result<BTreeMap<i32, Vec<
     }
     let partitions: Vec<i32> = meta.partitions().iter().map(|p| p.id()).collect();
     if partitions.is_empty() {
-        return Err(HarnessError::Other(format!("topic {topic} has no partitions")));
+        return Err(HarnessError::Other(format!(
+            "topic {topic} has no partitions"
+        )));
     }
     let mut tpl = TopicPartitionList::new();
     for p in &partitions {
@@ -188,7 +204,9 @@ pub fn read_all(config: &ClientConfig, topic: &str) -> Result<BTreeMap<i32, Vec<
     let deadline = Instant::now() + Duration::from_secs(120);
     while at_end.len() < partitions.len() {
         if Instant::now() > deadline {
-            return Err(HarnessError::Other(format!("reading {topic} did not reach the end in 120s")));
+            return Err(HarnessError::Other(format!(
+                "reading {topic} did not reach the end in 120s"
+            )));
         }
         match consumer.poll(Duration::from_millis(500)) {
             None => {}
@@ -241,7 +259,11 @@ pub fn is_authorization_error(e: &KafkaError) -> bool {
 
 /// Commits `offsets` for `group` as a real consumer of that group would (the group must have
 /// no active members).
-pub fn commit_offsets(config: &ClientConfig, group: &str, offsets: &[(&str, i32, i64)]) -> Result<()> {
+pub fn commit_offsets(
+    config: &ClientConfig,
+    group: &str,
+    offsets: &[(&str, i32, i64)],
+) -> Result<()> {
     let consumer: BaseConsumer = config
         .clone()
         .set("group.id", group)

@@ -3,3 +3,4 @@
 //! `kafka-harness`. Each test isolates itself with unique topic and group names.
 
 mod cli;
+mod replicate;

@@ -1,0 +1,243 @@
+//! The migration's progress, as records in a compacted topic on the target.
+//!
+//! Per source partition one *position* record says how far replication got: every source
+//! record below `next_source` is on the target below `next_target`. Written in the same
+//! transaction as the data (exactly-once), it is where a restarted run resumes. Every
+//! [`INDEX_INTERVAL`] source offsets a position is also kept as an *index* record under its own
+//! key, so that exact consumer-offset translation can start near any committed offset.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Source offsets between two index records of a partition (at most).
+pub const INDEX_INTERVAL: i64 = 10_000;
+
+/// The progress topic of a migration.
+pub fn progress_topic(migration: &str) -> String {
+    let safe: String = migration
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("kafka-migrate.{safe}.progress")
+}
+
+/// A point where source and target line up: every source record below `next_source` was
+/// written to the target below `next_target`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Position {
+    pub next_source: i64,
+    pub next_target: i64,
+}
+
+/// Key of a progress record.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ProgressKey {
+    Position {
+        topic: String,
+        partition: i32,
+    },
+    Index {
+        topic: String,
+        partition: i32,
+        next_source: i64,
+    },
+}
+
+/// Value of a progress record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProgressValue {
+    pub position: Position,
+    /// Records replicated so far for the partition (position records only).
+    #[serde(default)]
+    pub records: u64,
+    /// Bytes of keys and values replicated so far (position records only).
+    #[serde(default)]
+    pub bytes: u64,
+}
+
+impl ProgressKey {
+    pub fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+    pub fn decode(bytes: &[u8]) -> Option<ProgressKey> {
+        serde_json::from_slice(bytes).ok()
+    }
+}
+
+impl ProgressValue {
+    pub fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+    pub fn decode(bytes: &[u8]) -> Option<ProgressValue> {
+        serde_json::from_slice(bytes).ok()
+    }
+}
+
+/// Progress of one partition.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionProgress {
+    pub position: Option<Position>,
+    pub records: u64,
+    pub bytes: u64,
+    /// Index positions, ordered by source offset.
+    pub index: Vec<Position>,
+}
+
+impl PartitionProgress {
+    /// The nearest known alignment at or below `source_offset` (index or current position).
+    pub fn anchor(&self, source_offset: i64) -> Option<Position> {
+        self.index
+            .iter()
+            .chain(self.position.iter())
+            .filter(|p| p.next_source <= source_offset)
+            .max_by_key(|p| p.next_source)
+            .copied()
+    }
+
+    /// Whether an index record is due for `next`: none yet, or [`INDEX_INTERVAL`] source offsets
+    /// since the last one.
+    pub fn index_due(&self, next: &Position) -> bool {
+        match self.index.last() {
+            None => true,
+            Some(last) => next.next_source - last.next_source >= INDEX_INTERVAL,
+        }
+    }
+}
+
+/// Progress of every partition, as folded from the progress topic.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    pub partitions: BTreeMap<(String, i32), PartitionProgress>,
+}
+
+impl Progress {
+    /// Folds one progress record in (later records win for position keys).
+    pub fn apply(&mut self, key: &ProgressKey, value: &ProgressValue) {
+        match key {
+            ProgressKey::Position { topic, partition } => {
+                let p = self
+                    .partitions
+                    .entry((topic.clone(), *partition))
+                    .or_default();
+                p.position = Some(value.position);
+                p.records = value.records;
+                p.bytes = value.bytes;
+            }
+            ProgressKey::Index {
+                topic, partition, ..
+            } => {
+                let p = self
+                    .partitions
+                    .entry((topic.clone(), *partition))
+                    .or_default();
+                if let Err(at) = p.index.binary_search(&value.position) {
+                    p.index.insert(at, value.position);
+                }
+            }
+        }
+    }
+
+    pub fn get(&self, topic: &str, partition: i32) -> Option<&PartitionProgress> {
+        self.partitions.get(&(topic.to_string(), partition))
+    }
+
+    /// Per topic and partition, the target offset up to which this migration wrote.
+    pub fn replicated(&self) -> BTreeMap<String, BTreeMap<i32, i64>> {
+        let mut out: BTreeMap<String, BTreeMap<i32, i64>> = BTreeMap::new();
+        for ((topic, partition), p) in &self.partitions {
+            if let Some(pos) = p.position {
+                out.entry(topic.clone())
+                    .or_default()
+                    .insert(*partition, pos.next_target);
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pos(s: i64, t: i64) -> Position {
+        Position {
+            next_source: s,
+            next_target: t,
+        }
+    }
+
+    #[test]
+    fn keys_and_values_round_trip() {
+        let key = ProgressKey::Index {
+            topic: "orders".into(),
+            partition: 3,
+            next_source: 42,
+        };
+        assert_eq!(ProgressKey::decode(&key.encode()), Some(key));
+        let value = ProgressValue {
+            position: pos(10, 12),
+            records: 9,
+            bytes: 100,
+        };
+        assert_eq!(ProgressValue::decode(&value.encode()), Some(value));
+        assert_eq!(ProgressKey::decode(b"not json"), None);
+    }
+
+    #[test]
+    fn folding_keeps_the_latest_position_and_every_index_entry() {
+        let mut progress = Progress::default();
+        let at = |s, t| ProgressValue {
+            position: pos(s, t),
+            records: s as u64,
+            bytes: 0,
+        };
+        let position = ProgressKey::Position {
+            topic: "t".into(),
+            partition: 0,
+        };
+        let index = |s| ProgressKey::Index {
+            topic: "t".into(),
+            partition: 0,
+            next_source: s,
+        };
+        progress.apply(&index(5), &at(5, 6));
+        progress.apply(&position, &at(5, 6));
+        progress.apply(&index(20_000), &at(20_000, 20_010));
+        progress.apply(&position, &at(25_000, 25_012));
+        progress.apply(&index(5), &at(5, 6)); // replayed: no duplicate
+        let p = progress.get("t", 0).unwrap();
+        assert_eq!(p.position, Some(pos(25_000, 25_012)));
+        assert_eq!(p.index, vec![pos(5, 6), pos(20_000, 20_010)]);
+        assert_eq!(p.anchor(4), None);
+        assert_eq!(p.anchor(19_999), Some(pos(5, 6)));
+        assert_eq!(p.anchor(24_000), Some(pos(20_000, 20_010)));
+        assert_eq!(p.anchor(30_000), Some(pos(25_000, 25_012)));
+        assert_eq!(progress.replicated()["t"][&0], 25_012);
+    }
+
+    #[test]
+    fn an_index_entry_is_due_every_interval() {
+        let mut p = PartitionProgress::default();
+        assert!(p.index_due(&pos(0, 0)));
+        p.index.push(pos(100, 100));
+        assert!(!p.index_due(&pos(100 + INDEX_INTERVAL - 1, 0)));
+        assert!(p.index_due(&pos(100 + INDEX_INTERVAL, 0)));
+    }
+
+    #[test]
+    fn progress_topic_names_are_valid_kafka_names() {
+        assert_eq!(
+            progress_topic("orders-to-msk"),
+            "kafka-migrate.orders-to-msk.progress"
+        );
+        assert_eq!(progress_topic("a b/c"), "kafka-migrate.a_b_c.progress");
+    }
+}

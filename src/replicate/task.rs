@@ -1,0 +1,549 @@
+//! One replication task: it owns a set of source partitions, reads them (read_committed, by
+//! assignment, never committing to the source) and writes each record to the same topic and
+//! partition of the target, together with the partitions' progress.
+//!
+//! Exactly-once: records and progress go to the target in one transaction per commit
+//! interval; the transactional id is stable per migration and task, so a restarted or
+//! duplicated task fences the old one. At-least-once: an idempotent producer, progress written
+//! after the records were delivered.
+//!
+//! The task runs on a blocking thread: librdkafka's consumer, producer and transaction calls
+//! block.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
+use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::{ClientContext, Offset, Timestamp, TopicPartitionList};
+
+use super::progress::{Position, Progress, ProgressKey, ProgressValue};
+use super::{Delivery, Event, ReplicateError, Settings};
+
+type PartitionKey = (String, i32);
+
+/// Delivery reports of the current batch: the highest target offset per partition, and the
+/// first error.
+#[derive(Default)]
+struct Deliveries {
+    max_offset: HashMap<PartitionKey, i64>,
+    error: Option<(PartitionKey, KafkaError)>,
+}
+
+#[derive(Default)]
+struct TaskContext {
+    deliveries: Mutex<Deliveries>,
+}
+
+impl ClientContext for TaskContext {}
+
+impl ProducerContext for TaskContext {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        let mut d = self.deliveries.lock().unwrap_or_else(|p| p.into_inner());
+        match result {
+            Ok(m) => {
+                let key = (m.topic().to_string(), m.partition());
+                let entry = d.max_offset.entry(key).or_insert(-1);
+                *entry = (*entry).max(m.offset());
+            }
+            Err((e, m)) => {
+                if d.error.is_none() {
+                    d.error = Some(((m.topic().to_string(), m.partition()), e.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// Where a partition stands in this task.
+struct PartitionState {
+    /// Committed alignment (what the progress topic says).
+    committed: Position,
+    /// Source offset after the last record sent in the open batch.
+    pending_next_source: Option<i64>,
+    records: u64,
+    bytes: u64,
+    pending_records: u64,
+    pending_bytes: u64,
+    last_index_source: Option<i64>,
+}
+
+pub struct Task {
+    pub id: usize,
+    pub partitions: Vec<PartitionKey>,
+}
+
+impl Task {
+    /// Runs until `stop` is set (then drains and commits), or — with `until_synced` — until
+    /// every partition has reached the source's last stable offset and that is committed.
+    pub fn run(
+        &self,
+        settings: &Settings,
+        progress: &Progress,
+        stop: &AtomicBool,
+        events: &dyn Fn(Event),
+    ) -> Result<(), ReplicateError> {
+        let producer = self.producer(settings)?;
+        let consumer = self.consumer(settings)?;
+        let mut states = self.resume(settings, progress, &consumer)?;
+        if settings.delivery == Delivery::ExactlyOnce {
+            producer
+                .init_transactions(settings.transaction_timeout)
+                .map_err(|e| self.producer_error(settings, "initialising transactions", e))?;
+        }
+        loop {
+            let stopping = stop.load(Ordering::Relaxed);
+            if settings.delivery == Delivery::ExactlyOnce {
+                producer
+                    .begin_transaction()
+                    .map_err(|e| self.producer_error(settings, "beginning a transaction", e))?;
+            }
+            let idle = self.fill_batch(settings, &producer, &consumer, &mut states, stopping)?;
+            let delivered = self.await_deliveries(settings, &producer)?;
+            let moved =
+                self.write_progress(settings, &producer, &consumer, &mut states, &delivered)?;
+            let commit = match settings.delivery {
+                Delivery::ExactlyOnce => producer.commit_transaction(settings.transaction_timeout),
+                Delivery::AtLeastOnce => producer.flush(settings.transaction_timeout),
+            };
+            commit.map_err(|e| self.producer_error(settings, "committing a transaction", e))?;
+            let (mut records, mut bytes) = (0, 0);
+            for (key, position, indexed) in moved {
+                let Some(s) = states.get_mut(&key) else {
+                    continue;
+                };
+                s.committed = position;
+                s.records += s.pending_records;
+                s.bytes += s.pending_bytes;
+                records += s.pending_records;
+                bytes += s.pending_bytes;
+                s.pending_records = 0;
+                s.pending_bytes = 0;
+                s.pending_next_source = None;
+                if indexed.is_some() {
+                    s.last_index_source = indexed;
+                }
+                events(Event::Committed {
+                    topic: key.0,
+                    partition: key.1,
+                    position,
+                    records: s.records,
+                    bytes: s.bytes,
+                });
+            }
+            if records > 0 {
+                events(Event::Replicated {
+                    task: self.id,
+                    records,
+                    bytes,
+                });
+            }
+            if stopping {
+                return Ok(());
+            }
+            if settings.until_synced && idle && self.synced(settings, &consumer, &states)? {
+                events(Event::Synced { task: self.id });
+                return Ok(());
+            }
+        }
+    }
+
+    /// Sends records until the commit interval or batch size is reached, or the source has
+    /// nothing more right now (returns true then).
+    fn fill_batch(
+        &self,
+        settings: &Settings,
+        producer: &BaseProducer<TaskContext>,
+        consumer: &BaseConsumer,
+        states: &mut BTreeMap<PartitionKey, PartitionState>,
+        stopping: bool,
+    ) -> Result<bool, ReplicateError> {
+        let started = Instant::now();
+        let mut sent = 0usize;
+        while !stopping
+            && started.elapsed() < settings.commit_interval
+            && sent < settings.max_batch_records
+        {
+            match consumer.poll(Duration::from_millis(50)) {
+                None => return Ok(true),
+                Some(Err(KafkaError::PartitionEOF(_))) => {}
+                Some(Err(e)) => return Err(self.consumer_error(e)),
+                Some(Ok(m)) => {
+                    let size = m.key().map_or(0, <[u8]>::len) + m.payload().map_or(0, <[u8]>::len);
+                    settings.throttle(size);
+                    self.send(producer, &m)?;
+                    sent += 1;
+                    if let Some(s) = states.get_mut(&(m.topic().to_string(), m.partition())) {
+                        s.pending_next_source = Some(m.offset() + 1);
+                        s.pending_records += 1;
+                        s.pending_bytes += size as u64;
+                    }
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    /// Waits until every record sent is acknowledged; the highest target offset per partition.
+    fn await_deliveries(
+        &self,
+        settings: &Settings,
+        producer: &BaseProducer<TaskContext>,
+    ) -> Result<HashMap<PartitionKey, i64>, ReplicateError> {
+        producer
+            .flush(settings.transaction_timeout)
+            .map_err(|e| self.producer_error(settings, "delivering records", e))?;
+        let mut d = producer
+            .context()
+            .deliveries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(((topic, partition), e)) = d.error.take() {
+            return Err(ReplicateError::Delivery {
+                task: self.id,
+                topic,
+                partition,
+                retriable: is_retriable(&e),
+                source: e,
+            });
+        }
+        Ok(std::mem::take(&mut d.max_offset))
+    }
+
+    /// Produces a position record (and an index record when due) for every partition whose
+    /// source position moved: past the records sent, or past control records and aborted
+    /// transactions the consumer skipped.
+    fn write_progress(
+        &self,
+        settings: &Settings,
+        producer: &BaseProducer<TaskContext>,
+        consumer: &BaseConsumer,
+        states: &mut BTreeMap<PartitionKey, PartitionState>,
+        delivered: &HashMap<PartitionKey, i64>,
+    ) -> Result<Vec<(PartitionKey, Position, Option<i64>)>, ReplicateError> {
+        let positions = consumer.position().map_err(|e| self.consumer_error(e))?;
+        let mut moved = Vec::new();
+        for (key, s) in states.iter_mut() {
+            let consumed = match positions.find_partition(&key.0, key.1).map(|e| e.offset()) {
+                Some(Offset::Offset(o)) => o,
+                _ => s.committed.next_source,
+            };
+            let next_source = consumed.max(s.pending_next_source.unwrap_or(0));
+            if next_source <= s.committed.next_source {
+                continue;
+            }
+            let next_target = delivered
+                .get(key)
+                .map_or(s.committed.next_target, |o| o + 1);
+            let position = Position {
+                next_source,
+                next_target,
+            };
+            let value = ProgressValue {
+                position,
+                records: s.records + s.pending_records,
+                bytes: s.bytes + s.pending_bytes,
+            };
+            // The alignment this batch started from is kept as an index entry every
+            // INDEX_INTERVAL source offsets (and for the very first batch).
+            let start = s.committed;
+            let index_due = s
+                .last_index_source
+                .is_none_or(|last| start.next_source - last >= super::progress::INDEX_INTERVAL);
+            let mut records = vec![(
+                ProgressKey::Position {
+                    topic: key.0.clone(),
+                    partition: key.1,
+                },
+                value,
+            )];
+            if index_due {
+                let index = ProgressValue {
+                    position: start,
+                    records: 0,
+                    bytes: 0,
+                };
+                records.push((
+                    ProgressKey::Index {
+                        topic: key.0.clone(),
+                        partition: key.1,
+                        next_source: start.next_source,
+                    },
+                    index,
+                ));
+            }
+            for (progress_key, progress_value) in records {
+                let (k, v) = (progress_key.encode(), progress_value.encode());
+                let record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(&settings.progress_topic)
+                    .key(&k[..])
+                    .payload(&v[..]);
+                send_with_backoff(producer, record)
+                    .map_err(|e| self.producer_error(settings, "writing progress", e))?;
+            }
+            moved.push((
+                key.clone(),
+                position,
+                index_due.then_some(start.next_source),
+            ));
+        }
+        Ok(moved)
+    }
+
+    /// Whether every partition's committed position has reached the source's last stable
+    /// offset (the read_committed consumer's end).
+    fn synced(
+        &self,
+        settings: &Settings,
+        consumer: &BaseConsumer,
+        states: &BTreeMap<PartitionKey, PartitionState>,
+    ) -> Result<bool, ReplicateError> {
+        for ((topic, partition), s) in states {
+            let (_, end) = consumer
+                .fetch_watermarks(topic, *partition, settings.request_timeout)
+                .map_err(|e| self.consumer_error(e))?;
+            if s.committed.next_source < end {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    fn producer(&self, settings: &Settings) -> Result<BaseProducer<TaskContext>, ReplicateError> {
+        let mut config = client_config(&settings.target);
+        config
+            .set("enable.idempotence", "true")
+            .set("acks", "all")
+            .set(
+                "client.id",
+                format!("kafka-migrate-{}-task-{}", settings.migration, self.id),
+            );
+        for (k, v) in &settings.producer_tuning {
+            config.set(k, v);
+        }
+        if settings.delivery == Delivery::ExactlyOnce {
+            config
+                .set(
+                    "transactional.id",
+                    format!("kafka-migrate-{}-task-{}", settings.migration, self.id),
+                )
+                .set(
+                    "transaction.timeout.ms",
+                    settings.transaction_timeout.as_millis().to_string(),
+                );
+        }
+        config
+            .create_with_context(TaskContext::default())
+            .map_err(|e| ReplicateError::Client {
+                side: "target",
+                source: e,
+            })
+    }
+
+    fn consumer(&self, settings: &Settings) -> Result<BaseConsumer, ReplicateError> {
+        let mut config = client_config(&settings.source);
+        config
+            .set(
+                "group.id",
+                format!("kafka-migrate-{}-task-{}", settings.migration, self.id),
+            )
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("enable.partition.eof", "true")
+            .set("isolation.level", "read_committed")
+            .set("auto.offset.reset", "error")
+            .set(
+                "client.id",
+                format!("kafka-migrate-{}-task-{}", settings.migration, self.id),
+            );
+        for (k, v) in &settings.consumer_tuning {
+            config.set(k, v);
+        }
+        config.create().map_err(|e| ReplicateError::Client {
+            side: "source",
+            source: e,
+        })
+    }
+
+    /// Assigns the task's partitions at their committed positions, reporting records that
+    /// expired on the source before they were replicated.
+    fn resume(
+        &self,
+        settings: &Settings,
+        progress: &Progress,
+        consumer: &BaseConsumer,
+    ) -> Result<BTreeMap<PartitionKey, PartitionState>, ReplicateError> {
+        let mut tpl = TopicPartitionList::new();
+        let mut states = BTreeMap::new();
+        for (topic, partition) in &self.partitions {
+            let (low, _high) = consumer
+                .fetch_watermarks(topic, *partition, settings.request_timeout)
+                .map_err(|e| self.consumer_error(e))?;
+            let known = progress.get(topic, *partition);
+            // A partition never replicated starts at the source's log start: records removed
+            // before the migration began were never there to copy (plan warns about them).
+            let committed = known.and_then(|p| p.position).unwrap_or(Position {
+                next_source: low,
+                next_target: 0,
+            });
+            if committed.next_source < low {
+                return Err(ReplicateError::RecordsLost {
+                    topic: topic.clone(),
+                    partition: *partition,
+                    from: committed.next_source,
+                    to: low,
+                });
+            }
+            tpl.add_partition_offset(topic, *partition, Offset::Offset(committed.next_source))
+                .map_err(|e| self.consumer_error(e))?;
+            states.insert(
+                (topic.clone(), *partition),
+                PartitionState {
+                    committed,
+                    pending_next_source: None,
+                    records: known.map_or(0, |p| p.records),
+                    bytes: known.map_or(0, |p| p.bytes),
+                    pending_records: 0,
+                    pending_bytes: 0,
+                    last_index_source: known.and_then(|p| p.index.last()).map(|p| p.next_source),
+                },
+            );
+        }
+        consumer.assign(&tpl).map_err(|e| self.consumer_error(e))?;
+        Ok(states)
+    }
+
+    fn send(
+        &self,
+        producer: &BaseProducer<TaskContext>,
+        m: &rdkafka::message::BorrowedMessage<'_>,
+    ) -> Result<(), ReplicateError> {
+        let mut record: BaseRecord<'_, [u8], [u8]> =
+            BaseRecord::to(m.topic()).partition(m.partition());
+        if let Some(k) = m.key() {
+            record = record.key(k);
+        }
+        if let Some(v) = m.payload() {
+            record = record.payload(v);
+        }
+        if let Some(hs) = m.headers() {
+            let mut headers = OwnedHeaders::new_with_capacity(hs.count());
+            for h in hs.iter() {
+                headers = headers.insert(Header {
+                    key: h.key,
+                    value: h.value,
+                });
+            }
+            record = record.headers(headers);
+        }
+        match m.timestamp() {
+            Timestamp::CreateTime(t) | Timestamp::LogAppendTime(t) => record = record.timestamp(t),
+            Timestamp::NotAvailable => {}
+        }
+        send_with_backoff(producer, record).map_err(|e| ReplicateError::Delivery {
+            task: self.id,
+            topic: m.topic().to_string(),
+            partition: m.partition(),
+            retriable: is_retriable(&e),
+            source: e,
+        })
+    }
+
+    fn producer_error(
+        &self,
+        settings: &Settings,
+        operation: &'static str,
+        e: KafkaError,
+    ) -> ReplicateError {
+        if is_fenced(&e) {
+            return ReplicateError::Fenced {
+                task: self.id,
+                transactional_id: format!("kafka-migrate-{}-task-{}", settings.migration, self.id),
+            };
+        }
+        ReplicateError::Producer {
+            task: self.id,
+            operation,
+            retriable: is_retriable(&e),
+            source: e,
+        }
+    }
+
+    fn consumer_error(&self, e: KafkaError) -> ReplicateError {
+        ReplicateError::Consumer {
+            task: self.id,
+            retriable: is_retriable(&e),
+            source: e,
+        }
+    }
+}
+
+/// Sends, waiting for room when librdkafka's queue is full.
+fn send_with_backoff<'a, C: ProducerContext>(
+    producer: &BaseProducer<C>,
+    mut record: BaseRecord<'a, [u8], [u8], C::DeliveryOpaque>,
+) -> Result<(), KafkaError> {
+    loop {
+        match producer.send(record) {
+            Ok(()) => return Ok(()),
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                record = back;
+                producer.poll(Duration::from_millis(20));
+            }
+            Err((e, _)) => return Err(e),
+        }
+    }
+}
+
+pub(crate) fn client_config(props: &BTreeMap<String, String>) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    for (k, v) in props {
+        config.set(k, v);
+    }
+    config
+}
+
+fn is_fenced(e: &KafkaError) -> bool {
+    matches!(
+        e.rdkafka_error_code(),
+        Some(
+            RDKafkaErrorCode::ProducerFenced
+                | RDKafkaErrorCode::InvalidProducerEpoch
+                | RDKafkaErrorCode::Fenced
+        )
+    ) || e.to_string().contains("fenced")
+}
+
+/// Broker errors a later attempt may overcome (leader moved, queue full, timeouts) as opposed
+/// to ones that will fail again (authorization, record too large, topic gone).
+pub fn is_retriable(e: &KafkaError) -> bool {
+    if let KafkaError::Transaction(t) = e {
+        return t.is_retriable() || t.txn_requires_abort();
+    }
+    matches!(
+        e.rdkafka_error_code(),
+        Some(
+            RDKafkaErrorCode::QueueFull
+                | RDKafkaErrorCode::NotLeaderForPartition
+                | RDKafkaErrorCode::LeaderNotAvailable
+                | RDKafkaErrorCode::RequestTimedOut
+                | RDKafkaErrorCode::MessageTimedOut
+                | RDKafkaErrorCode::OperationTimedOut
+                | RDKafkaErrorCode::BrokerTransportFailure
+                | RDKafkaErrorCode::AllBrokersDown
+                | RDKafkaErrorCode::NetworkException
+                | RDKafkaErrorCode::NotEnoughReplicas
+                | RDKafkaErrorCode::NotEnoughReplicasAfterAppend
+                | RDKafkaErrorCode::CoordinatorLoadInProgress
+                | RDKafkaErrorCode::CoordinatorNotAvailable
+                | RDKafkaErrorCode::NotCoordinator
+        )
+    )
+}

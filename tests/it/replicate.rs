@@ -1,0 +1,302 @@
+//! The data engine on real clusters: records arrive identical and exactly once, transactions
+//! aborted on the source are not copied, a run resumes from its progress, a second process is
+//! fenced, and records lost to retention are reported.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+use kafka_harness::data::{self, Record};
+use kafka_harness::{shared, Cluster, ADMIN};
+use kafka_migrate::replicate::{self, progress_topic, Delivery, Event, ReplicateError, Settings};
+use rdkafka::admin::{AdminClient, AdminOptions};
+use rdkafka::client::DefaultClientContext;
+
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::TopicPartitionList;
+
+fn props(cluster: &Cluster) -> BTreeMap<String, String> {
+    cluster.client_properties(ADMIN).into_iter().collect()
+}
+
+fn settings(migration: &str, source: &Cluster, target: &Cluster, delivery: Delivery) -> Settings {
+    Settings {
+        migration: migration.to_string(),
+        progress_topic: progress_topic(migration),
+        source: props(source),
+        target: props(target),
+        tasks: 2,
+        delivery,
+        commit_interval: Duration::from_millis(200),
+        max_batch_records: 5_000,
+        transaction_timeout: Duration::from_secs(30),
+        request_timeout: Duration::from_secs(30),
+        until_synced: true,
+        producer_tuning: BTreeMap::new(),
+        consumer_tuning: BTreeMap::new(),
+        throttle: None,
+    }
+}
+
+/// A topic to create: name, partitions, configs.
+type TopicSpec<'a> = (&'a str, i32, &'a [(&'a str, &'a str)]);
+
+/// Creates `topic` on both clusters and the migration's progress topic on the target.
+async fn prepare(source: &Cluster, target: &Cluster, migration: &str, topics: &[TopicSpec<'_>]) {
+    for (topic, partitions, configs) in topics {
+        data::create_topic(&source.admin_config(), topic, *partitions, 1, configs)
+            .await
+            .unwrap();
+        data::create_topic(&target.admin_config(), topic, *partitions, 1, configs)
+            .await
+            .unwrap();
+    }
+    data::create_topic(
+        &target.admin_config(),
+        &progress_topic(migration),
+        1,
+        1,
+        &[("cleanup.policy", "compact")],
+    )
+    .await
+    .unwrap();
+}
+
+async fn run(
+    settings: Settings,
+    partitions: Vec<(String, i32)>,
+) -> Result<Vec<Event>, ReplicateError> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let stop = Arc::new(AtomicBool::new(false));
+    replicate::replicate(Arc::new(settings), partitions, stop, tx).await?;
+    let mut events = Vec::new();
+    while let Ok(e) = rx.try_recv() {
+        events.push(e);
+    }
+    Ok(events)
+}
+
+fn partitions_of(topic: &str, n: i32) -> Vec<(String, i32)> {
+    (0..n).map(|p| (topic.to_string(), p)).collect()
+}
+
+/// Asserts that the target holds exactly the source's committed records, partition by
+/// partition, in order.
+fn assert_identical(source: &Cluster, target: &Cluster, topic: &str) -> usize {
+    let from = data::read_all(&source.admin_config(), topic).unwrap();
+    let to = data::read_all(&target.admin_config(), topic).unwrap();
+    assert_eq!(
+        from.keys().collect::<Vec<_>>(),
+        to.keys().collect::<Vec<_>>()
+    );
+    let mut total = 0;
+    for (partition, records) in &from {
+        let expected: Vec<&Record> = records.iter().map(|s| &s.record).collect();
+        let got: Vec<&Record> = to[partition].iter().map(|s| &s.record).collect();
+        assert_eq!(
+            got.len(),
+            expected.len(),
+            "record count of {topic} partition {partition}"
+        );
+        assert_eq!(got, expected, "records of {topic} partition {partition}");
+        total += expected.len();
+    }
+    total
+}
+
+#[tokio::test]
+async fn records_arrive_identical_and_exactly_once() {
+    let (source, target) = (shared::plain_source(), shared::target());
+    let migration = data::unique_name("eos");
+    let topic = data::unique_name("orders");
+    let compacted = data::unique_name("customers");
+    prepare(
+        source,
+        target,
+        &migration,
+        &[
+            (&topic, 4, &[]),
+            (
+                &compacted,
+                2,
+                &[
+                    ("cleanup.policy", "compact"),
+                    ("min.compaction.lag.ms", "3600000"),
+                ],
+            ),
+        ],
+    )
+    .await;
+    data::produce(
+        &source.admin_config(),
+        &topic,
+        &data::sample_records(4_000, 4),
+    )
+    .await
+    .unwrap();
+    // Compacted topics need keys; every fifth record is a tombstone.
+    let mut tombstones = data::sample_records(300, 2);
+    for (i, r) in tombstones.iter_mut().enumerate() {
+        r.key = Some(format!("customer-{}", i % 40).into_bytes());
+        if i % 5 == 0 {
+            r.value = None;
+        }
+    }
+    data::produce(&source.admin_config(), &compacted, &tombstones)
+        .await
+        .unwrap();
+
+    let mut parts = partitions_of(&topic, 4);
+    parts.extend(partitions_of(&compacted, 2));
+    let events = run(
+        settings(&migration, source, target, Delivery::ExactlyOnce),
+        parts.clone(),
+    )
+    .await
+    .unwrap();
+    assert!(events.iter().any(|e| matches!(e, Event::Synced { .. })));
+    assert_eq!(assert_identical(source, target, &topic), 4_000);
+    assert_eq!(assert_identical(source, target, &compacted), 300);
+
+    // A second run finds everything replicated and copies nothing again.
+    data::produce(
+        &source.admin_config(),
+        &topic,
+        &data::sample_records(100, 4),
+    )
+    .await
+    .unwrap();
+    run(
+        settings(&migration, source, target, Delivery::ExactlyOnce),
+        parts,
+    )
+    .await
+    .unwrap();
+    assert_eq!(assert_identical(source, target, &topic), 4_100);
+}
+
+#[tokio::test]
+async fn aborted_transactions_on_the_source_are_not_copied() {
+    let (source, target) = (shared::plain_source(), shared::target());
+    let migration = data::unique_name("txn");
+    let topic = data::unique_name("payments");
+    prepare(source, target, &migration, &[(&topic, 2, &[])]).await;
+    let producer: BaseProducer = source
+        .admin_config()
+        .set("transactional.id", data::unique_name("txn-source"))
+        .create()
+        .unwrap();
+    producer.init_transactions(Duration::from_secs(30)).unwrap();
+    for round in 0..6 {
+        producer.begin_transaction().unwrap();
+        for i in 0..50 {
+            let payload = format!("round-{round}-{i}");
+            producer
+                .send(
+                    BaseRecord::<str, str>::to(&topic)
+                        .partition(i % 2)
+                        .key("k")
+                        .payload(&payload),
+                )
+                .unwrap();
+        }
+        producer.flush(Duration::from_secs(30)).unwrap();
+        if round % 2 == 1 {
+            producer.abort_transaction(Duration::from_secs(30)).unwrap();
+        } else {
+            producer
+                .commit_transaction(Duration::from_secs(30))
+                .unwrap();
+        }
+    }
+    run(
+        settings(&migration, source, target, Delivery::ExactlyOnce),
+        partitions_of(&topic, 2),
+    )
+    .await
+    .unwrap();
+    assert_eq!(assert_identical(source, target, &topic), 150);
+    let copied = data::read_all(&target.admin_config(), &topic).unwrap();
+    assert!(copied.values().flatten().all(|s| !String::from_utf8_lossy(
+        s.record.value.as_deref().unwrap_or_default()
+    )
+    .starts_with("round-1")));
+}
+
+#[tokio::test]
+async fn at_least_once_delivery_copies_everything() {
+    let (source, target) = (shared::plain_source(), shared::target());
+    let migration = data::unique_name("alo");
+    let topic = data::unique_name("events");
+    prepare(source, target, &migration, &[(&topic, 3, &[])]).await;
+    data::produce(
+        &source.admin_config(),
+        &topic,
+        &data::sample_records(1_500, 3),
+    )
+    .await
+    .unwrap();
+    run(
+        settings(&migration, source, target, Delivery::AtLeastOnce),
+        partitions_of(&topic, 3),
+    )
+    .await
+    .unwrap();
+    assert_eq!(assert_identical(source, target, &topic), 1_500);
+}
+
+#[tokio::test]
+async fn records_that_expired_before_replication_are_reported_lost() {
+    let (source, target) = (shared::plain_source(), shared::target());
+    let migration = data::unique_name("lost");
+    let topic = data::unique_name("shortlived");
+    prepare(source, target, &migration, &[(&topic, 1, &[])]).await;
+    data::produce(
+        &source.admin_config(),
+        &topic,
+        &data::sample_records(100, 1),
+    )
+    .await
+    .unwrap();
+    run(
+        settings(&migration, source, target, Delivery::ExactlyOnce),
+        partitions_of(&topic, 1),
+    )
+    .await
+    .unwrap();
+
+    // More records arrive, and retention removes them before the next run.
+    data::produce(&source.admin_config(), &topic, &data::sample_records(50, 1))
+        .await
+        .unwrap();
+    let admin: AdminClient<DefaultClientContext> = source.admin_config().create().unwrap();
+    let mut upto = TopicPartitionList::new();
+    upto.add_partition_offset(&topic, 0, rdkafka::Offset::Offset(130))
+        .unwrap();
+    admin
+        .delete_records(&upto, &AdminOptions::new())
+        .await
+        .unwrap();
+
+    let err = run(
+        settings(&migration, source, target, Delivery::ExactlyOnce),
+        partitions_of(&topic, 1),
+    )
+    .await
+    .expect_err("the gap must be reported");
+    match err {
+        ReplicateError::RecordsLost {
+            topic: t,
+            partition,
+            from,
+            to,
+        } => {
+            assert_eq!(
+                (t.as_str(), partition, from, to),
+                (topic.as_str(), 0, 100, 130)
+            );
+        }
+        other => panic!("expected RecordsLost, got {other}"),
+    }
+}
