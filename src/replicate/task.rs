@@ -28,6 +28,9 @@ use super::{Delivery, Event, ReplicateError, Settings};
 
 type PartitionKey = (String, i32);
 
+/// How long an idle task goes without writing to the target.
+const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(2);
+
 /// Delivery reports of the current batch: the highest target offset per partition, and the
 /// first error.
 #[derive(Default)]
@@ -99,6 +102,7 @@ impl Task {
                 .init_transactions(settings.transaction_timeout)
                 .map_err(|e| self.producer_error(settings, "initialising transactions", e))?;
         }
+        let mut last_write = Instant::now();
         loop {
             let stopping = stop.load(Ordering::Relaxed);
             if settings.delivery == Delivery::ExactlyOnce {
@@ -108,8 +112,20 @@ impl Task {
             }
             let idle = self.fill_batch(settings, &producer, &consumer, &mut states, stopping)?;
             let delivered = self.await_deliveries(settings, &producer)?;
-            let moved =
-                self.write_progress(settings, &producer, &consumer, &mut states, &delivered)?;
+            // An idle task still rewrites its positions now and then, so that a newer process
+            // with the same transactional id fences it promptly instead of at the next record.
+            let heartbeat = last_write.elapsed() >= HEARTBEAT_INTERVAL;
+            let moved = self.write_progress(
+                settings,
+                &producer,
+                &consumer,
+                &mut states,
+                &delivered,
+                heartbeat,
+            )?;
+            if !moved.is_empty() {
+                last_write = Instant::now();
+            }
             let commit = match settings.delivery {
                 Delivery::ExactlyOnce => producer.commit_transaction(settings.transaction_timeout),
                 Delivery::AtLeastOnce => producer.flush(settings.transaction_timeout),
@@ -228,6 +244,7 @@ impl Task {
         consumer: &BaseConsumer,
         states: &mut BTreeMap<PartitionKey, PartitionState>,
         delivered: &HashMap<PartitionKey, i64>,
+        heartbeat: bool,
     ) -> Result<Vec<(PartitionKey, Position, Option<i64>)>, ReplicateError> {
         let positions = consumer.position().map_err(|e| self.consumer_error(e))?;
         let mut moved = Vec::new();
@@ -237,9 +254,10 @@ impl Task {
                 _ => s.committed.next_source,
             };
             let next_source = consumed.max(s.pending_next_source.unwrap_or(0));
-            if next_source <= s.committed.next_source {
+            if next_source <= s.committed.next_source && !heartbeat {
                 continue;
             }
+            let next_source = next_source.max(s.committed.next_source);
             let next_target = delivered
                 .get(key)
                 .map_or(s.committed.next_target, |o| o + 1);

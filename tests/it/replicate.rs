@@ -300,3 +300,53 @@ async fn records_that_expired_before_replication_are_reported_lost() {
         other => panic!("expected RecordsLost, got {other}"),
     }
 }
+
+#[tokio::test]
+async fn a_second_process_fences_the_first_and_data_stays_exactly_once() {
+    let (source, target) = (shared::plain_source(), shared::target());
+    let migration = data::unique_name("fence");
+    let topic = data::unique_name("fenced");
+    prepare(source, target, &migration, &[(&topic, 2, &[])]).await;
+    data::produce(
+        &source.admin_config(),
+        &topic,
+        &data::sample_records(500, 2),
+    )
+    .await
+    .unwrap();
+
+    // The first run keeps going (not until synced) …
+    let mut first = settings(&migration, source, target, Delivery::ExactlyOnce);
+    first.until_synced = false;
+    first.tasks = 1;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let stop = Arc::new(AtomicBool::new(false));
+    let running = tokio::spawn(replicate::replicate(
+        Arc::new(first),
+        partitions_of(&topic, 2),
+        stop.clone(),
+        tx,
+    ));
+    // … and has committed progress before the second one starts.
+    while !matches!(rx.recv().await, Some(Event::Committed { .. })) {}
+
+    let mut second = settings(&migration, source, target, Delivery::ExactlyOnce);
+    second.tasks = 1;
+    data::produce(
+        &source.admin_config(),
+        &topic,
+        &data::sample_records(300, 2),
+    )
+    .await
+    .unwrap();
+    run(second, partitions_of(&topic, 2)).await.unwrap();
+
+    let outcome = tokio::time::timeout(Duration::from_secs(60), running).await;
+    // Whatever happened, the first run must not outlive the test.
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    match outcome.expect("the fenced run stops by itself").unwrap() {
+        Err(ReplicateError::Fenced { .. }) => {}
+        other => panic!("the first run should have been fenced, got {other:?}"),
+    }
+    assert_eq!(assert_identical(source, target, &topic), 800);
+}
