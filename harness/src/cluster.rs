@@ -93,7 +93,8 @@ impl ClusterSpec {
     }
 
     pub fn broker_config(mut self, key: &str, value: &str) -> Self {
-        self.broker_config.push((key.to_string(), value.to_string()));
+        self.broker_config
+            .push((key.to_string(), value.to_string()));
         self
     }
 }
@@ -379,7 +380,10 @@ fn server_properties(spec: &ClusterSpec, node: &Node, voters: &str, data: &Path)
             node.port, node.controller_port
         ),
     );
-    set("advertised.listeners", &format!("{listener}://127.0.0.1:{}", node.port));
+    set(
+        "advertised.listeners",
+        &format!("{listener}://127.0.0.1:{}", node.port),
+    );
     set("controller.listener.names", "CONTROLLER");
     set("inter.broker.listener.name", listener);
     set(
@@ -392,9 +396,15 @@ fn server_properties(spec: &ClusterSpec, node: &Node, voters: &str, data: &Path)
     set("offsets.topic.num.partitions", "10");
     set("offsets.topic.replication.factor", &internal_rf.to_string());
     set("transaction.state.log.num.partitions", "10");
-    set("transaction.state.log.replication.factor", &internal_rf.to_string());
+    set(
+        "transaction.state.log.replication.factor",
+        &internal_rf.to_string(),
+    );
     set("transaction.state.log.min.isr", "1");
-    set("share.coordinator.state.topic.replication.factor", &internal_rf.to_string());
+    set(
+        "share.coordinator.state.topic.replication.factor",
+        &internal_rf.to_string(),
+    );
     set("share.coordinator.state.topic.min.isr", "1");
     set("group.initial.rebalance.delay.ms", "0");
     set("log.retention.check.interval.ms", "1000");
@@ -404,7 +414,10 @@ fn server_properties(spec: &ClusterSpec, node: &Node, voters: &str, data: &Path)
     if spec.flavour == Flavour::Secure {
         set("sasl.enabled.mechanisms", "SCRAM-SHA-512");
         set("sasl.mechanism.inter.broker.protocol", "SCRAM-SHA-512");
-        set("listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config", &jaas(ADMIN));
+        set(
+            "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config",
+            &jaas(ADMIN),
+        );
         set(
             "authorizer.class.name",
             "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
@@ -449,7 +462,9 @@ mod tests {
     fn cluster_ids_are_22_url_safe_characters() {
         let id = cluster_id();
         assert_eq!(id.len(), 22);
-        assert!(id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert!(id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
         assert_ne!(id, cluster_id());
     }
 }

@@ -32,7 +32,8 @@ impl ConnectWorker {
         let config = dir.join("connect-distributed.properties");
         fs::write(&config, text).map_err(io_err("writing the worker properties"))?;
         let mut cmd = runtime.java_command(768);
-        cmd.arg("org.apache.kafka.connect.cli.ConnectDistributed").arg(&config);
+        cmd.arg("org.apache.kafka.connect.cli.ConnectDistributed")
+            .arg(&config);
         let process = ChildProcess::spawn(cmd, &dir.join("connect.log"))?;
         let mut worker = ConnectWorker { process, port, dir };
         worker.wait_ready()?;
@@ -44,15 +45,26 @@ impl ConnectWorker {
         while Instant::now() < deadline {
             if self.process.exited().is_some() {
                 crate::shared::keep_logs();
-                return Err(HarnessError::Other(format!("the Connect worker exited; see {}", self.process.log().display())));
+                return Err(HarnessError::Other(format!(
+                    "the Connect worker exited; see {}",
+                    self.process.log().display()
+                )));
             }
-            if TcpStream::connect_timeout(&([127, 0, 0, 1], self.port).into(), Duration::from_millis(500)).is_ok() {
+            if TcpStream::connect_timeout(
+                &([127, 0, 0, 1], self.port).into(),
+                Duration::from_millis(500),
+            )
+            .is_ok()
+            {
                 return Ok(());
             }
             std::thread::sleep(Duration::from_millis(200));
         }
         crate::shared::keep_logs();
-        Err(HarnessError::Other(format!("the Connect worker's REST API did not answer in 120s; see {}", self.process.log().display())))
+        Err(HarnessError::Other(format!(
+            "the Connect worker's REST API did not answer in 120s; see {}",
+            self.process.log().display()
+        )))
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -83,7 +95,8 @@ impl MirrorMaker {
         let config = dir.join("mm2.properties");
         fs::write(&config, properties).map_err(io_err("writing mm2.properties"))?;
         let mut cmd = runtime.java_command(heap_mb);
-        cmd.arg("org.apache.kafka.connect.mirror.MirrorMaker").arg(&config);
+        cmd.arg("org.apache.kafka.connect.mirror.MirrorMaker")
+            .arg(&config);
         let process = ChildProcess::spawn(cmd, &dir.join("mirror-maker.log"))?;
         Ok(MirrorMaker { process })
     }

@@ -28,13 +28,17 @@ pub enum HarnessError {
         #[source]
         source: std::io::Error,
     },
-    #[error("resolving Apache Kafka {version} with Maven failed ({status}); Maven said:\n{output}")]
+    #[error(
+        "resolving Apache Kafka {version} with Maven failed ({status}); Maven said:\n{output}"
+    )]
     Maven {
         version: &'static str,
         status: String,
         output: String,
     },
-    #[error("cluster `{cluster}` did not become ready within {seconds}s: {reason}; broker logs: {logs}")]
+    #[error(
+        "cluster `{cluster}` did not become ready within {seconds}s: {reason}; broker logs: {logs}"
+    )]
     NotReady {
         cluster: String,
         seconds: u64,

@@ -54,7 +54,9 @@ impl ChildProcess {
                 .open(path)
                 .map_err(io_err(format!("opening {}", path.display())))
         };
-        cmd.stdin(Stdio::null()).stdout(open(out)?).stderr(open(err)?);
+        cmd.stdin(Stdio::null())
+            .stdout(open(out)?)
+            .stderr(open(err)?);
         let log = out;
         // SAFETY: prctl is async-signal-safe and touches only the calling (forked) process.
         unsafe {
@@ -131,7 +133,10 @@ pub fn is_alive(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Ok(stat) => {
             // The state letter follows the parenthesised command name.
-            let state = stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().next());
+            let state = stat
+                .rsplit(')')
+                .next()
+                .and_then(|rest| rest.split_whitespace().next());
             !matches!(state, Some("Z") | Some("X") | None)
         }
         Err(_) => false,

@@ -63,7 +63,9 @@ impl Runtime {
         let mut cmd = self.java_command(256);
         cmd.arg(format!(
             "-Dlog4j2.configurationFile={}",
-            self.log4j2_config.with_file_name("log4j2-tools.properties").display()
+            self.log4j2_config
+                .with_file_name("log4j2-tools.properties")
+                .display()
         ));
         cmd
     }
@@ -158,7 +160,8 @@ impl FileLock {
             .write(true)
             .open(path)
             .map_err(io_err(format!("opening {}", path.display())))?;
-        file.lock().map_err(io_err(format!("locking {}", path.display())))?;
+        file.lock()
+            .map_err(io_err(format!("locking {}", path.display())))?;
         Ok(FileLock(file))
     }
 }

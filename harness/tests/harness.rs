@@ -15,19 +15,25 @@ use rdkafka::client::ClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::error::KafkaError;
 
-
 #[tokio::test]
 async fn records_round_trip_on_a_plain_cluster() {
     let cluster = shared::plain_source();
     let topic = data::unique_name("roundtrip");
-    data::create_topic(&cluster.admin_config(), &topic, 3, 1, &[]).await.unwrap();
+    data::create_topic(&cluster.admin_config(), &topic, 3, 1, &[])
+        .await
+        .unwrap();
     let records = data::sample_records(300, 3);
-    data::produce(&cluster.admin_config(), &topic, &records).await.unwrap();
+    data::produce(&cluster.admin_config(), &topic, &records)
+        .await
+        .unwrap();
 
     let read = data::read_all(&cluster.admin_config(), &topic).unwrap();
     assert_eq!(read.len(), 3);
     for (partition, stored) in &read {
-        let expected: Vec<&Record> = records.iter().filter(|r| r.partition == *partition).collect();
+        let expected: Vec<&Record> = records
+            .iter()
+            .filter(|r| r.partition == *partition)
+            .collect();
         let got: Vec<&Record> = stored.iter().map(|s| &s.record).collect();
         assert_eq!(got, expected, "partition {partition}");
         let offsets: Vec<i64> = stored.iter().map(|s| s.offset).collect();
@@ -37,15 +43,25 @@ async fn records_round_trip_on_a_plain_cluster() {
     let all: Vec<&Record> = read.values().flatten().map(|s| &s.record).collect();
     assert!(all.iter().any(|r| r.key.is_none()));
     assert!(all.iter().any(|r| r.value.is_none()));
-    assert!(all.iter().all(|r| r.headers.iter().any(|(k, v)| k == "nothing" && v.is_none())));
+    assert!(all
+        .iter()
+        .all(|r| r.headers.iter().any(|(k, v)| k == "nothing" && v.is_none())));
 }
 
 #[tokio::test]
 async fn scram_login_and_acls_are_enforced_on_the_secure_cluster() {
     let cluster = shared::secure_source();
     let topic = data::unique_name("secured");
-    data::create_topic(&cluster.admin_config(), &topic, 1, 1, &[]).await.unwrap();
-    data::produce(&cluster.admin_config(), &topic, &data::sample_records(10, 1)).await.unwrap();
+    data::create_topic(&cluster.admin_config(), &topic, 1, 1, &[])
+        .await
+        .unwrap();
+    data::produce(
+        &cluster.admin_config(),
+        &topic,
+        &data::sample_records(10, 1),
+    )
+    .await
+    .unwrap();
 
     // The right password logs in: metadata answers.
     let consumer: BaseConsumer = cluster.client_config(ALICE).create().unwrap();
@@ -87,13 +103,33 @@ async fn scram_login_and_acls_are_enforced_on_the_secure_cluster() {
     cluster
         .tool(
             Tool::Acls,
-            &["--add", "--allow-principal", "User:bob", "--operation", "Read", "--operation", "Describe", "--topic", &topic],
+            &[
+                "--add",
+                "--allow-principal",
+                "User:bob",
+                "--operation",
+                "Read",
+                "--operation",
+                "Describe",
+                "--topic",
+                &topic,
+            ],
         )
         .unwrap();
     cluster
         .tool(
             Tool::Acls,
-            &["--add", "--allow-principal", "User:bob", "--operation", "Read", "--group", "harness-reader", "--resource-pattern-type", "prefixed"],
+            &[
+                "--add",
+                "--allow-principal",
+                "User:bob",
+                "--operation",
+                "Read",
+                "--group",
+                "harness-reader",
+                "--resource-pattern-type",
+                "prefixed",
+            ],
         )
         .unwrap();
     let read = wait_for(|| data::read_all(&cluster.client_config(BOB), &topic).ok());
@@ -103,9 +139,16 @@ async fn scram_login_and_acls_are_enforced_on_the_secure_cluster() {
 #[test]
 fn a_second_resolution_downloads_nothing() {
     let first = Runtime::resolve().unwrap();
-    assert!(first.libs.join(format!("kafka_2.13-{}.jar", kafka_harness::KAFKA_VERSION)).exists());
+    assert!(first
+        .libs
+        .join(format!("kafka_2.13-{}.jar", kafka_harness::KAFKA_VERSION))
+        .exists());
     // With a Maven that always fails, resolution must still succeed from the cache.
-    let again = Runtime::resolve_in(&kafka_harness::runtime::cache_root(), std::path::Path::new("/bin/false")).unwrap();
+    let again = Runtime::resolve_in(
+        &kafka_harness::runtime::cache_root(),
+        std::path::Path::new("/bin/false"),
+    )
+    .unwrap();
     assert!(!again.downloaded);
     assert_eq!(again.libs, first.libs);
 }
@@ -118,7 +161,10 @@ struct ErrorRecorder {
 
 impl ClientContext for ErrorRecorder {
     fn error(&self, error: KafkaError, reason: &str) {
-        self.errors.lock().unwrap().push(format!("{error}: {reason}"));
+        self.errors
+            .lock()
+            .unwrap()
+            .push(format!("{error}: {reason}"));
     }
 }
 
@@ -179,4 +225,3 @@ fn wait_for<T>(mut probe: impl FnMut() -> Option<T>) -> T {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
-

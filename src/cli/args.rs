@@ -13,7 +13,13 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[command(name = "kafka-migrate", version, propagate_version = true)]
 pub struct Cli {
     /// The migration file.
-    #[arg(short, long, global = true, default_value = "migration.hcl", env = "KAFKA_MIGRATE_CONFIG")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        default_value = "migration.hcl",
+        env = "KAFKA_MIGRATE_CONFIG"
+    )]
     pub config: PathBuf,
 
     /// Set a variable declared in the migration file (`-var name=value`); may be repeated.
@@ -39,7 +45,9 @@ pub enum Command {
     },
 
     /// Read both clusters and show every change the migration will make on the target.
-    #[command(after_help = "Examples:\n  kafka-migrate plan\n  kafka-migrate plan --out plan.json\n  kafka-migrate plan --json | jq '.actions | length'")]
+    #[command(
+        after_help = "Examples:\n  kafka-migrate plan\n  kafka-migrate plan --out plan.json\n  kafka-migrate plan --json | jq '.actions | length'"
+    )]
     Plan {
         /// Save the plan (no secrets, fingerprints of both clusters) for `apply`.
         #[arg(long, value_name = "FILE")]
@@ -53,7 +61,9 @@ pub enum Command {
     },
 
     /// Create what is missing on the target and replicate records until stopped or synced.
-    #[command(after_help = "Examples:\n  kafka-migrate apply plan.json\n  kafka-migrate apply --auto-approve --until-synced")]
+    #[command(
+        after_help = "Examples:\n  kafka-migrate apply plan.json\n  kafka-migrate apply --auto-approve --until-synced"
+    )]
     Apply {
         /// A plan saved by `plan --out`; without it, apply plans and asks for confirmation.
         plan: Option<PathBuf>,
@@ -82,14 +92,18 @@ pub enum Command {
     },
 
     /// Export the migration for another engine or system.
-    #[command(after_help = "Examples:\n  kafka-migrate export connect --dir connect/\n  kafka-migrate export iam-policy")]
+    #[command(
+        after_help = "Examples:\n  kafka-migrate export connect --dir connect/\n  kafka-migrate export iam-policy"
+    )]
     Export {
         #[command(subcommand)]
         target: ExportTarget,
     },
 
     /// Print a shell completion script.
-    #[command(after_help = "Example:\n  kafka-migrate completions bash > /etc/bash_completion.d/kafka-migrate")]
+    #[command(
+        after_help = "Example:\n  kafka-migrate completions bash > /etc/bash_completion.d/kafka-migrate"
+    )]
     Completions {
         /// The shell to generate completions for.
         #[arg(value_enum)]
@@ -127,8 +141,12 @@ impl Command {
             Command::Apply { .. } => "apply",
             Command::Status { .. } => "status",
             Command::Verify { .. } => "verify",
-            Command::Export { target: ExportTarget::Connect { .. } } => "export connect",
-            Command::Export { target: ExportTarget::IamPolicy { .. } } => "export iam-policy",
+            Command::Export {
+                target: ExportTarget::Connect { .. },
+            } => "export connect",
+            Command::Export {
+                target: ExportTarget::IamPolicy { .. },
+            } => "export iam-policy",
             Command::Completions { .. } => "completions",
         }
     }

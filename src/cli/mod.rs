@@ -29,7 +29,12 @@ pub fn main() -> ExitCode {
 fn run(cli: Cli) -> miette::Result<ExitStatus> {
     match cli.command {
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "kafka-migrate", &mut std::io::stdout());
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "kafka-migrate",
+                &mut std::io::stdout(),
+            );
             Ok(ExitStatus::Success)
         }
         other => Err(not_implemented(other.name())),

@@ -11,14 +11,33 @@ fn kafka_migrate() -> Command {
 fn help_lists_every_subcommand() {
     let output = kafka_migrate().arg("--help").assert().success();
     let help = String::from_utf8_lossy(&output.get_output().stdout).into_owned();
-    for command in ["validate", "plan", "apply", "status", "verify", "export", "completions"] {
-        assert!(help.contains(command), "`{command}` missing from --help:\n{help}");
+    for command in [
+        "validate",
+        "plan",
+        "apply",
+        "status",
+        "verify",
+        "export",
+        "completions",
+    ] {
+        assert!(
+            help.contains(command),
+            "`{command}` missing from --help:\n{help}"
+        );
     }
 }
 
 #[test]
 fn each_command_help_shows_an_example() {
-    for command in ["validate", "plan", "apply", "status", "verify", "export", "completions"] {
+    for command in [
+        "validate",
+        "plan",
+        "apply",
+        "status",
+        "verify",
+        "export",
+        "completions",
+    ] {
         kafka_migrate()
             .args([command, "--help"])
             .assert()

@@ -15,9 +15,25 @@ const TARGET_PORT: u16 = 29092;
 
 /// Sample topics: name, partitions, records, topic configs.
 const TOPICS: &[(&str, i32, usize, &[(&str, &str)])] = &[
-    ("demo.orders", 6, 6_000, &[("retention.ms", "1209600000"), ("max.message.bytes", "2097152")]),
+    (
+        "demo.orders",
+        6,
+        6_000,
+        &[
+            ("retention.ms", "1209600000"),
+            ("max.message.bytes", "2097152"),
+        ],
+    ),
     ("demo.payments", 3, 3_000, &[("retention.ms", "2592000000")]),
-    ("demo.customers", 3, 1_500, &[("cleanup.policy", "compact"), ("min.compaction.lag.ms", "60000")]),
+    (
+        "demo.customers",
+        3,
+        1_500,
+        &[
+            ("cleanup.policy", "compact"),
+            ("min.compaction.lag.ms", "60000"),
+        ],
+    ),
     ("demo.audit", 1, 500, &[]),
 ];
 
@@ -32,12 +48,16 @@ pub fn run(args: &[String]) -> Result<i32> {
     let keep = args.iter().any(|a| a == "--keep");
     let root = workspace_root();
     println!("==> Starting the source (SASL/SCRAM, ACLs enforced) on 127.0.0.1:{SOURCE_PORT} and the target on 127.0.0.1:{TARGET_PORT}");
-    let source = Cluster::start(ClusterSpec::new("demo-source", Flavour::Secure).base_port(SOURCE_PORT))
-        .context("starting the demo source cluster")?;
-    let target = Cluster::start(ClusterSpec::new("demo-target", Flavour::Plain).base_port(TARGET_PORT))
-        .context("starting the demo target cluster")?;
+    let source =
+        Cluster::start(ClusterSpec::new("demo-source", Flavour::Secure).base_port(SOURCE_PORT))
+            .context("starting the demo source cluster")?;
+    let target =
+        Cluster::start(ClusterSpec::new("demo-target", Flavour::Plain).base_port(TARGET_PORT))
+            .context("starting the demo target cluster")?;
 
-    println!("==> Loading sample topics, records, configs, ACLs and consumer groups into the source");
+    println!(
+        "==> Loading sample topics, records, configs, ACLs and consumer groups into the source"
+    );
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(load(&source))?;
 
@@ -51,7 +71,10 @@ pub fn run(args: &[String]) -> Result<i32> {
     ];
     let mut code = 0;
     for step in steps {
-        println!("\n==> kafka-migrate {} -c examples/local.hcl", step.join(" "));
+        println!(
+            "\n==> kafka-migrate {} -c examples/local.hcl",
+            step.join(" ")
+        );
         let status = Command::new(&binary)
             .args(*step)
             .arg("-c")
@@ -61,12 +84,19 @@ pub fn run(args: &[String]) -> Result<i32> {
             .with_context(|| format!("running {}", binary.display()))?;
         if !status.success() {
             code = status.code().unwrap_or(1);
-            println!("==> `kafka-migrate {}` ended with {status}; the demo stops here.", step[0]);
+            println!(
+                "==> `kafka-migrate {}` ended with {status}; the demo stops here.",
+                step[0]
+            );
             break;
         }
     }
     if keep {
-        println!("\n==> Clusters keep running (source {}, target {}); press Ctrl-C to stop them.", source.bootstrap(), target.bootstrap());
+        println!(
+            "\n==> Clusters keep running (source {}, target {}); press Ctrl-C to stop them.",
+            source.bootstrap(),
+            target.bootstrap()
+        );
         let mut line = String::new();
         while std::io::stdin().read_line(&mut line)? > 0 {}
     }
@@ -86,14 +116,54 @@ async fn load(source: &Cluster) -> Result<()> {
             .find(|t| t.0 == *topic)
             .context("a demo group names a demo topic")?;
         let per_partition = (*count as f64 / f64::from(*partitions) * fraction) as i64;
-        let offsets: Vec<(&str, i32, i64)> = (0..*partitions).map(|p| (*topic, p, per_partition)).collect();
+        let offsets: Vec<(&str, i32, i64)> = (0..*partitions)
+            .map(|p| (*topic, p, per_partition))
+            .collect();
         data::commit_offsets(&admin, group, &offsets)?;
     }
     let acls: &[&[&str]] = &[
-        &["--add", "--allow-principal", "User:alice", "--operation", "Read", "--operation", "Describe", "--topic", "demo.orders"],
-        &["--add", "--allow-principal", "User:alice", "--operation", "Read", "--group", "demo-", "--resource-pattern-type", "prefixed"],
-        &["--add", "--allow-principal", "User:bob", "--operation", "Write", "--topic", "demo.", "--resource-pattern-type", "prefixed"],
-        &["--add", "--deny-principal", "User:bob", "--operation", "Read", "--topic", "demo.payments"],
+        &[
+            "--add",
+            "--allow-principal",
+            "User:alice",
+            "--operation",
+            "Read",
+            "--operation",
+            "Describe",
+            "--topic",
+            "demo.orders",
+        ],
+        &[
+            "--add",
+            "--allow-principal",
+            "User:alice",
+            "--operation",
+            "Read",
+            "--group",
+            "demo-",
+            "--resource-pattern-type",
+            "prefixed",
+        ],
+        &[
+            "--add",
+            "--allow-principal",
+            "User:bob",
+            "--operation",
+            "Write",
+            "--topic",
+            "demo.",
+            "--resource-pattern-type",
+            "prefixed",
+        ],
+        &[
+            "--add",
+            "--deny-principal",
+            "User:bob",
+            "--operation",
+            "Read",
+            "--topic",
+            "demo.payments",
+        ],
     ];
     for acl in acls {
         source.tool(Tool::Acls, acl)?;
