@@ -6,4 +6,5 @@
 //! HCL → `config` → clusters → `plan` → `render` / `apply` → `replicate` → `verify`.
 
 pub mod cli;
+pub mod offsets;
 pub mod replicate;

@@ -173,13 +173,7 @@ pub async fn produce(config: &ClientConfig, topic: &str, records: &[Record]) -> 
 /// Every record of every partition of `topic`, read from the beginning to the end with
 /// `isolation.level=read_committed`, in partition then offset order.
 pub fn read_all(config: &ClientConfig, topic: &str) -> Result<BTreeMap<i32, Vec<Stored>>> {
-    let consumer: BaseConsumer = config
-        .clone()
-        .set("group.id", unique_name("harness-reader"))
-        .set("enable.auto.commit", "false")
-        .set("enable.partition.eof", "true")
-        .set("isolation.level", "read_committed")
-        .create()?;
+    let consumer = reader(config)?;
     let md = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
     let meta = md
         .topics()
@@ -194,15 +188,48 @@ pub fn read_all(config: &ClientConfig, topic: &str) -> Result<BTreeMap<i32, Vec<
             "topic {topic} has no partitions"
         )));
     }
+    let starts: Vec<(i32, Offset)> = partitions.iter().map(|p| (*p, Offset::Beginning)).collect();
+    read_to_end(&consumer, topic, &starts)
+}
+
+/// The records of one partition from `offset` to the end (read_committed): what a consumer
+/// that resumes at `offset` reads.
+pub fn read_from(
+    config: &ClientConfig,
+    topic: &str,
+    partition: i32,
+    offset: i64,
+) -> Result<Vec<Stored>> {
+    let consumer = reader(config)?;
+    let mut out = read_to_end(&consumer, topic, &[(partition, Offset::Offset(offset))])?;
+    Ok(out.remove(&partition).unwrap_or_default())
+}
+
+fn reader(config: &ClientConfig) -> Result<BaseConsumer> {
+    Ok(config
+        .clone()
+        .set("group.id", unique_name("harness-reader"))
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "true")
+        .set("isolation.level", "read_committed")
+        .create()?)
+}
+
+fn read_to_end(
+    consumer: &BaseConsumer,
+    topic: &str,
+    starts: &[(i32, Offset)],
+) -> Result<BTreeMap<i32, Vec<Stored>>> {
     let mut tpl = TopicPartitionList::new();
-    for p in &partitions {
-        tpl.add_partition_offset(topic, *p, Offset::Beginning)?;
+    for (p, offset) in starts {
+        tpl.add_partition_offset(topic, *p, *offset)?;
     }
     consumer.assign(&tpl)?;
-    let mut out: BTreeMap<i32, Vec<Stored>> = partitions.iter().map(|p| (*p, Vec::new())).collect();
+    let mut out: BTreeMap<i32, Vec<Stored>> =
+        starts.iter().map(|(p, _)| (*p, Vec::new())).collect();
     let mut at_end = std::collections::BTreeSet::new();
     let deadline = Instant::now() + Duration::from_secs(120);
-    while at_end.len() < partitions.len() {
+    while at_end.len() < starts.len() {
         if Instant::now() > deadline {
             return Err(HarnessError::Other(format!(
                 "reading {topic} did not reach the end in 120s"
@@ -216,32 +243,36 @@ pub fn read_all(config: &ClientConfig, topic: &str) -> Result<BTreeMap<i32, Vec<
             Some(Err(e)) => return Err(e.into()),
             Some(Ok(m)) => {
                 at_end.remove(&m.partition());
-                let headers = m
-                    .headers()
-                    .map(|hs| {
-                        hs.iter()
-                            .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let timestamp = match m.timestamp() {
-                    Timestamp::NotAvailable => None,
-                    Timestamp::CreateTime(t) | Timestamp::LogAppendTime(t) => Some(t),
-                };
-                out.entry(m.partition()).or_default().push(Stored {
-                    offset: m.offset(),
-                    record: Record {
-                        partition: m.partition(),
-                        key: m.key().map(<[u8]>::to_vec),
-                        value: m.payload().map(<[u8]>::to_vec),
-                        headers,
-                        timestamp,
-                    },
-                });
+                out.entry(m.partition()).or_default().push(stored(&m));
             }
         }
     }
     Ok(out)
+}
+
+fn stored(m: &rdkafka::message::BorrowedMessage<'_>) -> Stored {
+    let headers = m
+        .headers()
+        .map(|hs| {
+            hs.iter()
+                .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let timestamp = match m.timestamp() {
+        Timestamp::NotAvailable => None,
+        Timestamp::CreateTime(t) | Timestamp::LogAppendTime(t) => Some(t),
+    };
+    Stored {
+        offset: m.offset(),
+        record: Record {
+            partition: m.partition(),
+            key: m.key().map(<[u8]>::to_vec),
+            value: m.payload().map(<[u8]>::to_vec),
+            headers,
+            timestamp,
+        },
+    }
 }
 
 /// Whether an rdkafka error is the broker refusing for lack of permission.

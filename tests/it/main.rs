@@ -3,4 +3,6 @@
 //! `kafka-harness`. Each test isolates itself with unique topic and group names.
 
 mod cli;
+mod offsets;
 mod replicate;
+mod support;

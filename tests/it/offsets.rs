@@ -1,0 +1,232 @@
+//! Exact offset translation on real clusters: for every committed source offset S, a consumer
+//! resuming on the target at the translated offset reads exactly the records a consumer
+//! resuming on the source at S reads — across aborted transactions, a truncated log start and
+//! compaction gaps.
+
+use std::time::{Duration, Instant};
+
+use kafka_harness::data::{self, Record, Stored};
+use kafka_harness::{shared, Cluster};
+use kafka_migrate::offsets::{Translation, Translator};
+use kafka_migrate::replicate::{self, Delivery};
+use rdkafka::admin::{AdminClient, AdminOptions};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::BaseConsumer;
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::TopicPartitionList;
+
+use crate::support::*;
+
+fn reader(cluster: &Cluster) -> BaseConsumer {
+    cluster
+        .admin_config()
+        .set("group.id", data::unique_name("translator"))
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "true")
+        .set("isolation.level", "read_committed")
+        .create()
+        .unwrap()
+}
+
+fn records(stored: &[Stored]) -> Vec<&Record> {
+    stored.iter().map(|s| &s.record).collect()
+}
+
+/// Replicates `topic` (one partition) and checks the translation of every source offset from
+/// the log start to the end.
+async fn assert_exact_translation(
+    source: &Cluster,
+    target: &Cluster,
+    migration: &str,
+    topic: &str,
+) {
+    run(
+        settings(migration, source, target, Delivery::ExactlyOnce),
+        partitions_of(topic, 1),
+    )
+    .await
+    .unwrap();
+    let progress =
+        replicate::read_progress(&settings(migration, source, target, Delivery::ExactlyOnce))
+            .unwrap();
+    let partition = progress
+        .get(topic, 0)
+        .expect("progress for the partition")
+        .clone();
+    let (src, tgt) = (reader(source), reader(target));
+    let translator = Translator {
+        source: &src,
+        target: &tgt,
+        timeout: Duration::from_secs(30),
+    };
+    // What a read_committed consumer resuming at an offset reads is the tail of the log from
+    // that offset; both logs are read once and sliced.
+    let source_log = data::read_all(&source.admin_config(), topic)
+        .unwrap()
+        .remove(&0)
+        .unwrap();
+    let target_log = data::read_all(&target.admin_config(), topic)
+        .unwrap()
+        .remove(&0)
+        .unwrap();
+    let tail = |log: &[Stored], from: i64| -> Vec<Record> {
+        log.iter()
+            .filter(|s| s.offset >= from)
+            .map(|s| s.record.clone())
+            .collect()
+    };
+    let first = source_log.first().map_or(0, |s| s.offset);
+    let end = partition.position.unwrap().next_source;
+    let wanted: Vec<i64> = (first..=end).collect();
+    let translated = translator.translate(topic, 0, &partition, &wanted).unwrap();
+    let mut checked = 0;
+    for s in wanted {
+        let Translation::Exact(t) = translated[&s] else {
+            panic!(
+                "offset {s} of {topic} is not translated: {:?}",
+                translated[&s]
+            );
+        };
+        assert_eq!(
+            tail(&target_log, t),
+            tail(&source_log, s),
+            "{topic}: source offset {s} → target offset {t}"
+        );
+        checked += 1;
+    }
+    // A consumer really resuming on the target at a translated offset reads the same.
+    let middle = first + (end - first) / 2;
+    if let Translation::Exact(t) = translated[&middle] {
+        let resumed = data::read_from(&target.admin_config(), topic, 0, t).unwrap();
+        assert_eq!(
+            records(&resumed),
+            records(
+                &source_log
+                    .iter()
+                    .filter(|s| s.offset >= middle)
+                    .cloned()
+                    .collect::<Vec<_>>()
+            )
+        );
+    }
+    assert!(checked > 10, "too few offsets checked: {checked}");
+}
+
+#[tokio::test]
+async fn translation_is_exact_across_aborted_transactions() {
+    let (source, target) = (shared::plain_source(), shared::target());
+    let migration = data::unique_name("xlate-txn");
+    let topic = data::unique_name("txn-orders");
+    prepare(source, target, &migration, &[(&topic, 1, &[])]).await;
+    let producer: BaseProducer = source
+        .admin_config()
+        .set("transactional.id", data::unique_name("xlate-source"))
+        .create()
+        .unwrap();
+    producer.init_transactions(Duration::from_secs(30)).unwrap();
+    for round in 0..8 {
+        producer.begin_transaction().unwrap();
+        for i in 0..(3 + round) {
+            let value = format!("round-{round}-{i}");
+            producer
+                .send(
+                    BaseRecord::<str, str>::to(&topic)
+                        .partition(0)
+                        .key("k")
+                        .payload(&value),
+                )
+                .unwrap();
+        }
+        producer.flush(Duration::from_secs(30)).unwrap();
+        if round % 3 == 1 {
+            producer.abort_transaction(Duration::from_secs(30)).unwrap();
+        } else {
+            producer
+                .commit_transaction(Duration::from_secs(30))
+                .unwrap();
+        }
+    }
+    assert_exact_translation(source, target, &migration, &topic).await;
+}
+
+#[tokio::test]
+async fn translation_is_exact_for_a_truncated_log_start() {
+    let (source, target) = (shared::plain_source(), shared::target());
+    let migration = data::unique_name("xlate-trunc");
+    let topic = data::unique_name("truncated");
+    prepare(source, target, &migration, &[(&topic, 1, &[])]).await;
+    data::produce(&source.admin_config(), &topic, &data::sample_records(80, 1))
+        .await
+        .unwrap();
+    let admin: AdminClient<DefaultClientContext> = source.admin_config().create().unwrap();
+    let mut upto = TopicPartitionList::new();
+    upto.add_partition_offset(&topic, 0, rdkafka::Offset::Offset(30))
+        .unwrap();
+    admin
+        .delete_records(&upto, &AdminOptions::new())
+        .await
+        .unwrap();
+    assert_exact_translation(source, target, &migration, &topic).await;
+}
+
+#[tokio::test]
+async fn translation_is_exact_across_compaction_gaps() {
+    let (source, target) = (shared::plain_source(), shared::target());
+    let migration = data::unique_name("xlate-compact");
+    let topic = data::unique_name("compacted");
+    let configs: &[(&str, &str)] = &[
+        ("cleanup.policy", "compact"),
+        ("segment.ms", "100"),
+        ("min.cleanable.dirty.ratio", "0.01"),
+        ("min.compaction.lag.ms", "0"),
+        ("delete.retention.ms", "3600000"),
+    ];
+    data::create_topic(&source.admin_config(), &topic, 1, 1, configs)
+        .await
+        .unwrap();
+    data::create_topic(
+        &target.admin_config(),
+        &topic,
+        1,
+        1,
+        &[("cleanup.policy", "compact")],
+    )
+    .await
+    .unwrap();
+    data::create_topic(
+        &target.admin_config(),
+        &replicate::progress_topic(&migration),
+        1,
+        1,
+        &[("cleanup.policy", "compact")],
+    )
+    .await
+    .unwrap();
+    let mut produced = 0;
+    let deadline = Instant::now() + Duration::from_secs(90);
+    // Keep writing keys again (which rolls segments) until the cleaner has removed records.
+    loop {
+        let batch: Vec<Record> = data::sample_records(40, 1)
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut r)| {
+                r.key = Some(format!("key-{}", i % 8).into_bytes());
+                r
+            })
+            .collect();
+        data::produce(&source.admin_config(), &topic, &batch)
+            .await
+            .unwrap();
+        produced += batch.len();
+        let present = data::read_all(&source.admin_config(), &topic).unwrap()[&0].len();
+        if present < produced {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the log cleaner did not compact {topic} in 90s"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_exact_translation(source, target, &migration, &topic).await;
+}

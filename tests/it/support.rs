@@ -1,0 +1,110 @@
+//! Shared helpers of the integration tests: engine settings for harness clusters, topic
+//! preparation, running the engine, comparing clusters record by record.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+use kafka_harness::data::{self, Record};
+use kafka_harness::{Cluster, ADMIN};
+use kafka_migrate::replicate::{self, progress_topic, Delivery, Event, ReplicateError, Settings};
+
+pub fn props(cluster: &Cluster) -> BTreeMap<String, String> {
+    cluster.client_properties(ADMIN).into_iter().collect()
+}
+
+pub fn settings(
+    migration: &str,
+    source: &Cluster,
+    target: &Cluster,
+    delivery: Delivery,
+) -> Settings {
+    Settings {
+        migration: migration.to_string(),
+        progress_topic: progress_topic(migration),
+        source: props(source),
+        target: props(target),
+        tasks: 2,
+        delivery,
+        commit_interval: Duration::from_millis(200),
+        max_batch_records: 5_000,
+        transaction_timeout: Duration::from_secs(30),
+        request_timeout: Duration::from_secs(30),
+        until_synced: true,
+        producer_tuning: BTreeMap::new(),
+        consumer_tuning: BTreeMap::new(),
+        throttle: None,
+    }
+}
+
+/// A topic to create: name, partitions, configs.
+pub type TopicSpec<'a> = (&'a str, i32, &'a [(&'a str, &'a str)]);
+
+/// Creates `topic` on both clusters and the migration's progress topic on the target.
+pub async fn prepare(
+    source: &Cluster,
+    target: &Cluster,
+    migration: &str,
+    topics: &[TopicSpec<'_>],
+) {
+    for (topic, partitions, configs) in topics {
+        data::create_topic(&source.admin_config(), topic, *partitions, 1, configs)
+            .await
+            .unwrap();
+        data::create_topic(&target.admin_config(), topic, *partitions, 1, configs)
+            .await
+            .unwrap();
+    }
+    data::create_topic(
+        &target.admin_config(),
+        &progress_topic(migration),
+        1,
+        1,
+        &[("cleanup.policy", "compact")],
+    )
+    .await
+    .unwrap();
+}
+
+pub async fn run(
+    settings: Settings,
+    partitions: Vec<(String, i32)>,
+) -> Result<Vec<Event>, ReplicateError> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let stop = Arc::new(AtomicBool::new(false));
+    replicate::replicate(Arc::new(settings), partitions, stop, tx).await?;
+    let mut events = Vec::new();
+    while let Ok(e) = rx.try_recv() {
+        events.push(e);
+    }
+    Ok(events)
+}
+
+pub fn partitions_of(topic: &str, n: i32) -> Vec<(String, i32)> {
+    (0..n).map(|p| (topic.to_string(), p)).collect()
+}
+
+/// Asserts that the target holds exactly the source's committed records, partition by
+/// partition, in order.
+pub fn assert_identical(source: &Cluster, target: &Cluster, topic: &str) -> usize {
+    let from = data::read_all(&source.admin_config(), topic).unwrap();
+    let to = data::read_all(&target.admin_config(), topic).unwrap();
+    assert_eq!(
+        from.keys().collect::<Vec<_>>(),
+        to.keys().collect::<Vec<_>>()
+    );
+    let mut total = 0;
+    for (partition, records) in &from {
+        let expected: Vec<&Record> = records.iter().map(|s| &s.record).collect();
+        let got: Vec<&Record> = to[partition].iter().map(|s| &s.record).collect();
+        assert_eq!(
+            got.len(),
+            expected.len(),
+            "record count of {topic} partition {partition}"
+        );
+        assert_eq!(got, expected, "records of {topic} partition {partition}");
+        total += expected.len();
+    }
+    total
+}
