@@ -113,4 +113,11 @@ impl MirrorMaker {
     pub fn log(&self) -> &Path {
         self.process.log()
     }
+
+    /// Stops MirrorMaker 2 (SIGTERM) and says what it used over its life.
+    pub fn stop_and_measure(&mut self) -> Result<crate::process::Usage> {
+        self.process
+            .terminate_measured()
+            .map_err(io_err("waiting for MirrorMaker 2"))
+    }
 }

@@ -37,6 +37,18 @@ fn spawner() -> &'static Mutex<Sender<Request>> {
 pub struct ChildProcess {
     child: Child,
     log: PathBuf,
+    /// Set once the process was reaped outside `std` (by `wait4`), so drop leaves it alone.
+    reaped: bool,
+}
+
+/// What a finished process used, from `wait4`.
+#[derive(Debug, Clone, Copy)]
+pub struct Usage {
+    pub success: bool,
+    /// User plus system CPU time.
+    pub cpu_seconds: f64,
+    /// Peak resident set size.
+    pub peak_rss_mib: f64,
 }
 
 impl ChildProcess {
@@ -85,6 +97,7 @@ impl ChildProcess {
         Ok(ChildProcess {
             child,
             log: log.to_path_buf(),
+            reaped: false,
         })
     }
 
@@ -106,8 +119,40 @@ impl ChildProcess {
         self.child.wait().ok()
     }
 
+    /// Waits for the process to exit and says what it used.
+    pub fn wait_measured(&mut self) -> std::io::Result<Usage> {
+        let mut status = 0;
+        // SAFETY: an all-zero rusage is a valid value; wait4 fills it for our own child.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: waiting for our own child's pid with valid pointers.
+        let pid =
+            unsafe { libc::wait4(self.child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+        if pid < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        self.reaped = true;
+        let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+        Ok(Usage {
+            success: libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+            cpu_seconds: seconds(usage.ru_utime) + seconds(usage.ru_stime),
+            peak_rss_mib: usage.ru_maxrss as f64 / 1024.0,
+        })
+    }
+
+    /// Asks the process to stop (SIGTERM), waits, and says what it used.
+    pub fn terminate_measured(&mut self) -> std::io::Result<Usage> {
+        // SAFETY: sending a signal to our own, not yet reaped, child.
+        unsafe {
+            libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
+        }
+        self.wait_measured()
+    }
+
     /// Kills the process at once and reaps it.
     pub fn kill(&mut self) {
+        if self.reaped {
+            return;
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

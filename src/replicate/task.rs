@@ -97,6 +97,11 @@ impl Task {
         let producer = self.producer(settings)?;
         let consumer = self.consumer(settings)?;
         let mut states = self.resume(settings, progress, &consumer)?;
+        tracing::info!(
+            task = self.id,
+            partitions = self.partitions.len(),
+            "Replication task started."
+        );
         if settings.delivery == Delivery::ExactlyOnce {
             producer
                 .init_transactions(settings.transaction_timeout)
@@ -111,7 +116,14 @@ impl Task {
                     .map_err(|e| self.producer_error(settings, "beginning a transaction", e))?;
             }
             let idle = self.fill_batch(settings, &producer, &consumer, &mut states, stopping)?;
+            let filled = Instant::now();
             let delivered = self.await_deliveries(settings, &producer)?;
+            tracing::trace!(
+                task = self.id,
+                idle,
+                delivered_ms = filled.elapsed().as_millis() as u64,
+                "Batch delivered."
+            );
             // An idle task still rewrites its positions now and then, so that a newer process
             // with the same transactional id fences it promptly instead of at the next record.
             let heartbeat = last_write.elapsed() >= HEARTBEAT_INTERVAL;
@@ -131,6 +143,11 @@ impl Task {
                 Delivery::AtLeastOnce => producer.flush(settings.transaction_timeout),
             };
             commit.map_err(|e| self.producer_error(settings, "committing a transaction", e))?;
+            tracing::trace!(
+                task = self.id,
+                commit_ms = filled.elapsed().as_millis() as u64,
+                "Batch committed."
+            );
             let (mut records, mut bytes) = (0, 0);
             for (key, position, indexed) in moved {
                 let Some(s) = states.get_mut(&key) else {
@@ -165,7 +182,8 @@ impl Task {
             if stopping {
                 return Ok(());
             }
-            if settings.until_synced && idle && self.synced(settings, &consumer, &states)? {
+            if settings.until_synced && idle && self.synced(&consumer, &states) {
+                tracing::info!(task = self.id, "Task caught up with the source.");
                 events(Event::Synced { task: self.id });
                 return Ok(());
             }
@@ -189,7 +207,10 @@ impl Task {
             && sent < settings.max_batch_records
         {
             match consumer.poll(Duration::from_millis(50)) {
-                None => return Ok(true),
+                // Nothing buffered right now: an empty batch ends (the task is idle); a batch
+                // with records keeps filling until the commit interval.
+                None if sent == 0 => return Ok(true),
+                None => {}
                 Some(Err(KafkaError::PartitionEOF(_))) => {}
                 Some(Err(e)) => return Err(self.consumer_error(e)),
                 Some(Ok(m)) => {
@@ -315,23 +336,18 @@ impl Task {
         Ok(moved)
     }
 
-    /// Whether every partition's committed position has reached the source's last stable
-    /// offset (the read_committed consumer's end).
+    /// Whether every partition's committed position has reached the source's end, as the
+    /// consumer last saw it in a fetch response (no extra request). A transaction left open
+    /// on the source holds this back until it completes.
     fn synced(
         &self,
-        settings: &Settings,
         consumer: &BaseConsumer,
         states: &BTreeMap<PartitionKey, PartitionState>,
-    ) -> Result<bool, ReplicateError> {
-        for ((topic, partition), s) in states {
-            let (_, end) = consumer
-                .fetch_watermarks(topic, *partition, settings.request_timeout)
-                .map_err(|e| self.consumer_error(e))?;
-            if s.committed.next_source < end {
-                return Ok(false);
-            }
-        }
-        Ok(true)
+    ) -> bool {
+        states.iter().all(|((topic, partition), s)| {
+            cached_end(consumer, topic, *partition)
+                .is_some_and(|end| s.committed.next_source >= end)
+        })
     }
 
     fn producer(&self, settings: &Settings) -> Result<BaseProducer<TaskContext>, ReplicateError> {
@@ -501,6 +517,26 @@ impl Task {
             source: e,
         }
     }
+}
+
+/// The partition's end offset from the consumer's last fetch response, without a request
+/// (librdkafka's `rd_kafka_get_watermark_offsets`, which rust-rdkafka does not expose).
+fn cached_end(consumer: &BaseConsumer, topic: &str, partition: i32) -> Option<i64> {
+    let topic = std::ffi::CString::new(topic).ok()?;
+    let (mut low, mut high) = (-1i64, -1i64);
+    // SAFETY: the client pointer is valid while `consumer` lives; `topic` is a NUL-terminated
+    // string that outlives the call; librdkafka only writes the two out-parameters.
+    let err = unsafe {
+        rdkafka::bindings::rd_kafka_get_watermark_offsets(
+            consumer.client().native_ptr(),
+            topic.as_ptr(),
+            partition,
+            &mut low,
+            &mut high,
+        )
+    };
+    (err == rdkafka::bindings::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0)
+        .then_some(high)
 }
 
 /// Sends, waiting for room when librdkafka's queue is full.

@@ -1,17 +1,23 @@
 //! Developer tasks for kafka-migrate.
 //!
 //! ```text
-//! cargo run -p xtask -- demo [--keep]   # local source + target, sample data, the whole migration
+//! cargo run -p xtask -- demo [--keep]                       # the quick-start demo
+//! cargo run --release -p xtask -- bench replicate [--mib N]  # engine vs MirrorMaker 2
 //! ```
 
+mod bench_replicate;
 mod demo;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo::run(&args[1..]),
+        Some("bench") if args.get(1).map(String::as_str) == Some("replicate") => {
+            bench_replicate::run(&args[2..])
+        }
+        Some("engine") => bench_replicate::engine_child(&args[1..]),
         _ => {
-            eprintln!("usage: cargo run -p xtask -- demo [--keep]");
+            eprintln!("usage: cargo run -p xtask -- demo [--keep] | bench replicate [--mib N] [--tasks N]");
             std::process::exit(2);
         }
     };

@@ -1,0 +1,336 @@
+//! `bench replicate`: kafka-migrate's engine against MirrorMaker 2 on the same brokers and the
+//! same data, in one run. Prints records/s, MB/s, CPU seconds and peak RSS of each, and their
+//! ratios. Figures, not assertions: run it on a quiet machine, in release mode.
+//!
+//! ```text
+//! cargo run --release -p xtask -- bench replicate [--mib 1024] [--tasks 2]
+//! ```
+
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use kafka_harness::connect::MirrorMaker;
+use kafka_harness::process::ChildProcess;
+use kafka_harness::{data, Cluster, ClusterSpec, Flavour};
+use kafka_migrate::replicate::{self, progress_topic, Delivery, Settings};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+
+const TOPICS: usize = 10;
+const PARTITIONS: i32 = 6;
+const RECORD_BYTES: usize = 1024;
+
+struct Measurement {
+    name: &'static str,
+    seconds: f64,
+    cpu_seconds: f64,
+    peak_rss_mib: f64,
+}
+
+pub fn run(args: &[String]) -> Result<i32> {
+    let mib: usize = flag(args, "--mib").unwrap_or(1024);
+    let tasks: usize = flag(args, "--tasks").unwrap_or(2);
+    let records = mib * 1024 * 1024 / RECORD_BYTES;
+    let source = Cluster::start(big(ClusterSpec::new("bench-source", Flavour::Plain)))?;
+    let target = Cluster::start(big(ClusterSpec::new("bench-target", Flavour::Plain)))?;
+    let topics: Vec<String> = (0..TOPICS).map(|i| format!("bench.topic-{i}")).collect();
+    let rt = tokio::runtime::Runtime::new()?;
+    println!("Loading {records} records of {RECORD_BYTES} B ({mib} MiB) into {TOPICS} topics × {PARTITIONS} partitions …");
+    rt.block_on(async {
+        for t in &topics {
+            data::create_topic(&source.admin_config(), t, PARTITIONS, 1, &[]).await?;
+        }
+        anyhow::Ok(())
+    })?;
+    load(&source, &topics, records)?;
+
+    // kafka-migrate: topics exist on the target first (as apply creates them).
+    rt.block_on(async {
+        for t in &topics {
+            data::create_topic(&target.admin_config(), t, PARTITIONS, 1, &[]).await?;
+        }
+        data::create_topic(
+            &target.admin_config(),
+            &progress_topic("bench"),
+            1,
+            1,
+            &[("cleanup.policy", "compact")],
+        )
+        .await?;
+        anyhow::Ok(())
+    })?;
+    println!("Running kafka-migrate ({tasks} tasks, exactly-once) …");
+    let ours = measure("kafka-migrate", engine_command(&source, &target, tasks))?;
+    check_count(&target, &topics, records, true)?;
+
+    println!("Deleting the target topics, then running MirrorMaker 2 ({tasks} tasks) …");
+    rt.block_on(delete_topics(&target, &topics))?;
+    let mm2 = mirror_maker(&source, &target, tasks, &topics, records)?;
+
+    report(records, mib, &[ours, mm2]);
+    Ok(0)
+}
+
+fn big(spec: ClusterSpec) -> ClusterSpec {
+    let mut spec = spec;
+    spec.heap_mb = 1024;
+    spec
+}
+
+fn flag<T: std::str::FromStr>(args: &[String], name: &str) -> Option<T> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+}
+
+fn load(source: &Cluster, topics: &[String], records: usize) -> Result<()> {
+    let producer: BaseProducer = source
+        .admin_config()
+        .set("linger.ms", "20")
+        .set("batch.size", "1000000")
+        .set("acks", "1")
+        .set("queue.buffering.max.messages", "500000")
+        .create()?;
+    let value: Vec<u8> = (0..RECORD_BYTES).map(|i| (i % 251) as u8).collect();
+    for i in 0..records {
+        let topic = &topics[i % topics.len()];
+        let key = format!("key-{i}");
+        let mut record = BaseRecord::to(topic).key(&key).payload(&value[..]);
+        loop {
+            match producer.send(record) {
+                Ok(()) => break,
+                Err((_, back)) => {
+                    record = back;
+                    producer.poll(Duration::from_millis(10));
+                }
+            }
+        }
+    }
+    producer.flush(Duration::from_secs(300))?;
+    Ok(())
+}
+
+async fn delete_topics(target: &Cluster, topics: &[String]) -> Result<()> {
+    let admin: rdkafka::admin::AdminClient<rdkafka::client::DefaultClientContext> =
+        target.admin_config().create()?;
+    let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+    admin
+        .delete_topics(&names, &rdkafka::admin::AdminOptions::new())
+        .await?;
+    // Wait until the metadata no longer lists them.
+    let consumer: BaseConsumer = target.admin_config().create()?;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let md = consumer.fetch_metadata(None, Duration::from_secs(10))?;
+        if !md
+            .topics()
+            .iter()
+            .any(|t| topics.iter().any(|n| n == t.name()))
+        {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("target topics were not deleted in 120s");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Records on the target (sum of high watermarks; with exactly-once, transaction markers
+/// count too, so `at_least` allows more).
+fn target_records(target: &Cluster, topics: &[String]) -> Result<usize> {
+    let consumer: BaseConsumer = target.admin_config().create()?;
+    let mut total = 0;
+    for t in topics {
+        for p in 0..PARTITIONS {
+            match consumer.fetch_watermarks(t, p, Duration::from_secs(10)) {
+                Ok((_, high)) => total += high as usize,
+                Err(_) => return Ok(0),
+            }
+        }
+    }
+    Ok(total)
+}
+
+fn check_count(target: &Cluster, topics: &[String], records: usize, at_least: bool) -> Result<()> {
+    let found = target_records(target, topics)?;
+    if found < records || (!at_least && found != records) {
+        bail!("the target has {found} offsets, expected {records}");
+    }
+    Ok(())
+}
+
+fn engine_command(source: &Cluster, target: &Cluster, tasks: usize) -> Command {
+    let mut cmd = Command::new(std::env::current_exe().unwrap_or_else(|_| "xtask".into()));
+    cmd.args([
+        "engine",
+        &source.bootstrap(),
+        &target.bootstrap(),
+        &tasks.to_string(),
+    ]);
+    cmd
+}
+
+/// The engine child: replicates every `bench.*` partition until synced, then exits.
+pub fn engine_child(args: &[String]) -> Result<i32> {
+    let [source, target, tasks] = args else {
+        bail!("usage: xtask engine SOURCE TARGET TASKS");
+    };
+    let props = |bootstrap: &str| {
+        BTreeMap::from([("bootstrap.servers".to_string(), bootstrap.to_string())])
+    };
+    let tuning = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let settings = Settings {
+        migration: "bench".into(),
+        progress_topic: progress_topic("bench"),
+        source: props(source),
+        target: props(target),
+        tasks: tasks.parse()?,
+        delivery: Delivery::ExactlyOnce,
+        commit_interval: Duration::from_secs(1),
+        max_batch_records: 200_000,
+        transaction_timeout: Duration::from_secs(60),
+        request_timeout: Duration::from_secs(30),
+        until_synced: true,
+        producer_tuning: tuning(&[
+            ("linger.ms", "5"),
+            ("batch.size", "1000000"),
+            ("queue.buffering.max.messages", "1000000"),
+        ]),
+        consumer_tuning: tuning(&[
+            ("fetch.max.bytes", "52428800"),
+            ("max.partition.fetch.bytes", "1048576"),
+            ("queued.max.messages.kbytes", "65536"),
+        ]),
+        throttle: None,
+    };
+    let partitions: Vec<(String, i32)> = (0..TOPICS)
+        .flat_map(|t| (0..PARTITIONS).map(move |p| (format!("bench.topic-{t}"), p)))
+        .collect();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .try_init();
+    let rt = tokio::runtime::Runtime::new()?;
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    rt.block_on(replicate::replicate(
+        Arc::new(settings),
+        partitions,
+        Arc::new(AtomicBool::new(false)),
+        tx,
+    ))?;
+    Ok(0)
+}
+
+fn mirror_maker(
+    source: &Cluster,
+    target: &Cluster,
+    tasks: usize,
+    topics: &[String],
+    records: usize,
+) -> Result<Measurement> {
+    let properties = format!(
+        "clusters = source, target
+source.bootstrap.servers = {source}
+target.bootstrap.servers = {target}
+source->target.enabled = true
+target->source.enabled = false
+source->target.topics = bench\\..*
+replication.policy.class = org.apache.kafka.connect.mirror.IdentityReplicationPolicy
+tasks.max = {tasks}
+sync.topic.configs.enabled = false
+sync.topic.acls.enabled = false
+emit.heartbeats.enabled = false
+emit.checkpoints.enabled = false
+refresh.topics.interval.seconds = 2
+replication.factor = 1
+offset-syncs.topic.replication.factor = 1
+checkpoints.topic.replication.factor = 1
+heartbeats.topic.replication.factor = 1
+offset.storage.replication.factor = 1
+status.storage.replication.factor = 1
+config.storage.replication.factor = 1
+source.consumer.fetch.max.bytes = 52428800
+source.consumer.max.partition.fetch.bytes = 1048576
+target.producer.linger.ms = 5
+target.producer.batch.size = 1000000
+",
+        source = source.bootstrap(),
+        target = target.bootstrap()
+    );
+    let start = Instant::now();
+    let mut mm2 = MirrorMaker::start("bench-mm2", &properties, 2048)?;
+    let deadline = start + Duration::from_secs(1800);
+    loop {
+        if !mm2.running() {
+            bail!("MirrorMaker 2 exited; see {}", mm2.log().display());
+        }
+        if target_records(target, topics)? >= records {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("MirrorMaker 2 did not catch up in 30 minutes");
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let usage = mm2.stop_and_measure()?;
+    Ok(Measurement {
+        name: "MirrorMaker 2",
+        seconds,
+        cpu_seconds: usage.cpu_seconds,
+        peak_rss_mib: usage.peak_rss_mib,
+    })
+}
+
+/// Runs `cmd` to completion and measures it with `wait4`.
+fn measure(name: &'static str, cmd: Command) -> Result<Measurement> {
+    let start = Instant::now();
+    let log = kafka_harness::shared::run_dir().join("bench-engine.log");
+    let mut child = ChildProcess::spawn(cmd, &log).context("starting the engine")?;
+    let usage = child.wait_measured()?;
+    if !usage.success {
+        bail!("{name} failed; see {}", log.display());
+    }
+    Ok(Measurement {
+        name,
+        seconds: start.elapsed().as_secs_f64(),
+        cpu_seconds: usage.cpu_seconds,
+        peak_rss_mib: usage.peak_rss_mib,
+    })
+}
+
+fn report(records: usize, mib: usize, runs: &[Measurement]) {
+    println!(
+        "\n{:<16} {:>12} {:>10} {:>12} {:>14}",
+        "engine", "records/s", "MB/s", "CPU seconds", "peak RSS MiB"
+    );
+    for m in runs {
+        println!(
+            "{:<16} {:>12.0} {:>10.1} {:>12.1} {:>14.1}",
+            m.name,
+            records as f64 / m.seconds,
+            mib as f64 * 1.048_576 / m.seconds,
+            m.cpu_seconds,
+            m.peak_rss_mib
+        );
+    }
+    if let [ours, theirs] = runs {
+        println!(
+            "\nkafka-migrate / MirrorMaker 2: throughput {:.2}×, CPU {:.2}×, peak memory {:.2}×",
+            theirs.seconds / ours.seconds,
+            ours.cpu_seconds / theirs.cpu_seconds,
+            ours.peak_rss_mib / theirs.peak_rss_mib
+        );
+    }
+}
