@@ -6,5 +6,6 @@
 //! HCL → `config` → clusters → `plan` → `render` / `apply` → `replicate` → `verify`.
 
 pub mod cli;
+pub mod config;
 pub mod offsets;
 pub mod replicate;

@@ -8,6 +8,7 @@ mod exit;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
+use miette::IntoDiagnostic;
 
 pub use args::{Cli, Command, ExportTarget};
 pub use exit::ExitStatus;
@@ -37,8 +38,29 @@ fn run(cli: Cli) -> miette::Result<ExitStatus> {
             );
             Ok(ExitStatus::Success)
         }
+        Command::Validate { json } => {
+            let migration = load_migration(&cli.config, &cli.vars)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&migration).into_diagnostic()?
+                );
+            } else {
+                println!("{} is valid: {}", cli.config.display(), migration.summary());
+            }
+            Ok(ExitStatus::Success)
+        }
         other => Err(not_implemented(other.name())),
     }
+}
+
+/// Reads the migration file with `--var` values.
+fn load_migration(
+    path: &std::path::Path,
+    vars: &[String],
+) -> miette::Result<crate::config::Migration> {
+    let vars = crate::config::parse_vars(vars)?;
+    Ok(crate::config::load(path, &vars)?)
 }
 
 /// A command whose capability has not been built yet says so and fails; it never pretends.

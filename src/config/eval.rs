@@ -1,0 +1,296 @@
+//! Evaluating HCL expressions of the migration file into plain values: literals, lists,
+//! objects, `var.NAME`, `env("NAME")`, `file("path")` and `"${…}"` string templates. Anything
+//! else (conditionals, operators, for-expressions) is refused with its position.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use hcl::edit::expr::{Expression, ObjectKey, TraversalOperator};
+use hcl::edit::template::Element;
+use hcl::edit::Span;
+
+use super::error::{did_you_mean, ConfigError, SourceFile};
+
+/// A value with where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Value {
+    pub kind: Kind,
+    pub span: Range<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kind {
+    Null,
+    Bool(bool),
+    Number(f64),
+    String(String),
+    List(Vec<Value>),
+    /// Keys with their spans, in file order.
+    Map(Vec<(String, Range<usize>, Value)>),
+}
+
+impl Kind {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Kind::Null => "null",
+            Kind::Bool(_) => "a bool",
+            Kind::Number(_) => "a number",
+            Kind::String(_) => "a string",
+            Kind::List(_) => "a list",
+            Kind::Map(_) => "an object",
+        }
+    }
+}
+
+/// What expressions can refer to.
+pub struct Scope<'a> {
+    pub file: &'a SourceFile,
+    /// The folder `file()` paths are relative to.
+    pub base_dir: PathBuf,
+    pub vars: BTreeMap<String, Value>,
+    /// Declared variables with no default and no `--var` value.
+    pub unset: std::collections::BTreeSet<String>,
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+pub fn span_of(expr: &impl Span) -> Range<usize> {
+    expr.span().unwrap_or(0..0)
+}
+
+impl Scope<'_> {
+    pub fn eval(&self, expr: &Expression) -> Result<Value, ConfigError> {
+        let span = span_of(expr);
+        let kind = match expr {
+            Expression::Null(_) => Kind::Null,
+            Expression::Bool(b) => Kind::Bool(*b.value()),
+            Expression::Number(n) => Kind::Number(n.value().as_f64().unwrap_or(f64::NAN)),
+            Expression::String(s) => Kind::String(s.value().clone()),
+            Expression::Array(items) => Kind::List(
+                items
+                    .iter()
+                    .map(|e| self.eval(e))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Expression::Object(object) => {
+                let mut entries = Vec::new();
+                for (key, value) in object.iter() {
+                    let (name, key_span) = match key {
+                        ObjectKey::Ident(ident) => {
+                            (ident.value().as_str().to_string(), span_of(ident))
+                        }
+                        ObjectKey::Expression(e) => match self.eval(e)? {
+                            Value {
+                                kind: Kind::String(s),
+                                span,
+                            } => (s, span),
+                            other => {
+                                return Err(self.file.error(
+                                    other.span,
+                                    "not a string",
+                                    format!(
+                                        "an object key must be a string, not {}",
+                                        other.kind.type_name()
+                                    ),
+                                    None,
+                                ))
+                            }
+                        },
+                    };
+                    entries.push((name, key_span, self.eval(value.expr())?));
+                }
+                Kind::Map(entries)
+            }
+            Expression::StringTemplate(template) => {
+                let mut text = String::new();
+                for element in template.iter() {
+                    match element {
+                        Element::Literal(literal) => text.push_str(literal.value()),
+                        Element::Interpolation(interpolation) => {
+                            let value = self.eval(&interpolation.expr)?;
+                            match value.kind {
+                                Kind::String(s) => text.push_str(&s),
+                                Kind::Number(n) => text.push_str(&format_number(n)),
+                                Kind::Bool(b) => text.push_str(&b.to_string()),
+                                other => {
+                                    return Err(self.file.error(
+                                        value.span,
+                                        "cannot be put in a string",
+                                        format!(
+                                            "{} cannot be interpolated into a string",
+                                            other.type_name()
+                                        ),
+                                        None,
+                                    ))
+                                }
+                            }
+                        }
+                        Element::Directive(_) => {
+                            return Err(self.unsupported(span, "template directives (%{ … })"));
+                        }
+                    }
+                }
+                Kind::String(text)
+            }
+            Expression::Parenthesis(inner) => return self.eval(inner.inner()),
+            Expression::Traversal(traversal) => return self.variable(traversal, span),
+            Expression::FuncCall(call) => return self.call(call, span),
+            Expression::Variable(v) => {
+                return Err(self.file.error(
+                    span,
+                    "unknown name",
+                    format!("`{}` is not a value here", v.value().as_str()),
+                    Some("write strings in quotes; refer to variables as var.NAME".into()),
+                ))
+            }
+            Expression::HeredocTemplate(_) => return Err(self.unsupported(span, "heredoc strings")),
+            Expression::Conditional(_) => {
+                return Err(self.unsupported(span, "conditional expressions"))
+            }
+            Expression::UnaryOp(_) | Expression::BinaryOp(_) => {
+                return Err(self.unsupported(span, "operators"))
+            }
+            Expression::ForExpr(_) => return Err(self.unsupported(span, "for expressions")),
+        };
+        Ok(Value { kind, span })
+    }
+
+    fn unsupported(&self, span: Range<usize>, what: &str) -> ConfigError {
+        self.file.error(
+            span,
+            "not supported",
+            format!("{what} are not supported in a migration file"),
+            Some("use literal values, var.NAME, env(\"NAME\") or file(\"path\")".into()),
+        )
+    }
+
+    fn variable(
+        &self,
+        traversal: &hcl::edit::expr::Traversal,
+        span: Range<usize>,
+    ) -> Result<Value, ConfigError> {
+        let root = match &traversal.expr {
+            Expression::Variable(v) => v.value().as_str(),
+            _ => "",
+        };
+        let name = match traversal.operators.as_slice() {
+            [op] => match op.value() {
+                TraversalOperator::GetAttr(ident) => Some(ident.value().as_str()),
+                _ => None,
+            },
+            _ => None,
+        };
+        match (root, name) {
+            ("var", Some(name)) => match self.vars.get(name) {
+                Some(value) => Ok(Value {
+                    kind: value.kind.clone(),
+                    span,
+                }),
+                None if self.unset.contains(name) => Err(self.file.error(
+                    span,
+                    "has no value",
+                    format!("variable `{name}` has no value"),
+                    Some(format!("give it a default, or pass --var {name}=VALUE")),
+                )),
+                None => {
+                    let known: Vec<&str> = self.vars.keys().map(String::as_str).collect();
+                    Err(self.file.error(
+                        span,
+                        "undeclared variable",
+                        format!("variable `{name}` is not declared"),
+                        did_you_mean(name, &known).or(Some(format!(
+                            "declare it: variable \"{name}\" {{ default = … }}"
+                        ))),
+                    ))
+                }
+            },
+            _ => Err(self.unsupported(span, "references other than var.NAME")),
+        }
+    }
+
+    fn call(
+        &self,
+        call: &hcl::edit::expr::FuncCall,
+        span: Range<usize>,
+    ) -> Result<Value, ConfigError> {
+        let name = call.name.name.value().as_str();
+        let args: Vec<Value> = call
+            .args
+            .iter()
+            .map(|a| self.eval(a))
+            .collect::<Result<_, _>>()?;
+        let single_string = |what: &str| -> Result<(String, Range<usize>), ConfigError> {
+            match args.as_slice() {
+                [Value {
+                    kind: Kind::String(s),
+                    span,
+                }] => Ok((s.clone(), span.clone())),
+                _ => Err(self.file.error(
+                    span.clone(),
+                    "one string argument",
+                    format!("{name}() takes one string: {what}"),
+                    None,
+                )),
+            }
+        };
+        match name {
+            "env" => {
+                let (var, arg_span) = single_string("the name of an environment variable")?;
+                match (self.env)(&var) {
+                    Some(value) => Ok(Value {
+                        kind: Kind::String(value),
+                        span,
+                    }),
+                    None => Err(self.file.error(
+                        arg_span,
+                        "not set",
+                        format!("environment variable {var} is not set"),
+                        Some(format!("export {var}=… before running kafka-migrate")),
+                    )),
+                }
+            }
+            "file" => {
+                let (path, arg_span) = single_string("a path, relative to the migration file")?;
+                let full = resolve(&self.base_dir, &path);
+                match std::fs::read_to_string(&full) {
+                    Ok(text) => Ok(Value {
+                        kind: Kind::String(text.trim_end_matches(['\n', '\r']).to_string()),
+                        span,
+                    }),
+                    Err(e) => Err(self.file.error(
+                        arg_span,
+                        "cannot be read",
+                        format!("file(\"{path}\"): {} cannot be read: {e}", full.display()),
+                        Some("paths in file() are relative to the migration file".into()),
+                    )),
+                }
+            }
+            other => Err(self.file.error(
+                span_of(&call.name.name),
+                "unknown function",
+                format!("unknown function `{other}`"),
+                did_you_mean(other, &["env", "file"]).or(Some(
+                    "the functions are env(\"NAME\") and file(\"path\")".into(),
+                )),
+            )),
+        }
+    }
+}
+
+/// `path` relative to `base` unless absolute.
+pub fn resolve(base: &Path, path: &str) -> PathBuf {
+    let p = Path::new(path);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
+
+fn format_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        n.to_string()
+    }
+}

@@ -1,0 +1,81 @@
+//! The migration file: HCL → a typed, validated [`Migration`], with diagnostics that point at
+//! the file, line and column; the JSON Schema and README reference generated from the types.
+//! Reads files (the migration file and `file()` references) and the environment; never the
+//! network.
+
+mod error;
+mod eval;
+mod load;
+mod model;
+pub mod schema;
+mod secret;
+mod section;
+mod values;
+
+use std::path::Path;
+
+pub use error::ConfigError;
+pub use model::*;
+pub use secret::Secret;
+pub use values::{ByteSize, HumanDuration, Pattern};
+
+/// Reads and validates the migration file at `path`; `vars` are `--var NAME=VALUE` pairs.
+pub fn load(path: &Path, vars: &[(String, String)]) -> Result<Migration, ConfigError> {
+    let text = std::fs::read(path).map_err(|e| {
+        ConfigError::file(
+            format!("cannot read the migration file {}: {e}", path.display()),
+            Some(
+                "pass the file with -c FILE (default: migration.hcl in the current folder)".into(),
+            ),
+        )
+    })?;
+    let text = String::from_utf8(text).map_err(|_| {
+        ConfigError::file(
+            format!("{} is not UTF-8 text", path.display()),
+            Some("a migration file is HCL text".into()),
+        )
+    })?;
+    let base = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    parse(&path.display().to_string(), &text, base, vars)
+}
+
+/// Validates migration-file `text` (named `name` in messages; `file()` relative to `base`),
+/// reading the process environment for `env()`.
+pub fn parse(
+    name: &str,
+    text: &str,
+    base: &Path,
+    vars: &[(String, String)],
+) -> Result<Migration, ConfigError> {
+    load::parse(name, text, base, vars, &|key| std::env::var(key).ok())
+}
+
+/// Like [`parse`] with an explicit environment (tests).
+pub fn parse_with_env(
+    name: &str,
+    text: &str,
+    base: &Path,
+    vars: &[(String, String)],
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Migration, ConfigError> {
+    load::parse(name, text, base, vars, env)
+}
+
+/// Splits `--var` arguments of the form NAME=VALUE.
+pub fn parse_vars(args: &[String]) -> Result<Vec<(String, String)>, ConfigError> {
+    args.iter()
+        .map(|arg| match arg.split_once('=') {
+            Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+            _ => Err(ConfigError::file(
+                format!("--var {arg}: expected NAME=VALUE"),
+                None,
+            )),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,478 @@
+//! The validated migration: what `validate` checks and every other command works from.
+//! Field docs are user documentation: the JSON Schema and the README's HCL reference are
+//! generated from them.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::secret::Secret;
+use super::values::{ByteSize, HumanDuration, Pattern};
+
+/// A migration from a source Kafka cluster to a target cluster.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Migration {
+    /// Names the migration: the progress topic (`kafka-migrate.NAME.progress`) and the
+    /// transactional ids of the engine derive from it. Letters, digits, `.`, `_` and `-`.
+    pub name: String,
+    /// The clusters, as `cluster "source" { … }` and `cluster "target" { … }` blocks.
+    #[serde(rename = "cluster")]
+    pub clusters: Clusters,
+    /// Which topics to migrate and how their configs are carried over.
+    #[serde(default)]
+    pub topics: TopicSelection,
+    /// Whether ACLs are copied to the target.
+    #[serde(default)]
+    pub acls: AclSync,
+    /// Which consumer groups get their offsets translated and synced.
+    #[serde(default)]
+    pub consumer_groups: GroupSelection,
+    /// How records are replicated.
+    #[serde(default)]
+    pub replication: Replication,
+    /// When `verify` says the migration is ready for cutover.
+    #[serde(default)]
+    pub cutover: Cutover,
+}
+
+/// The two `cluster` blocks, by label.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Clusters {
+    /// The cluster migrated from (read only: the tool never writes to it).
+    pub source: ClusterConfig,
+    /// The cluster migrated to (topics, configs, ACLs, group offsets and the progress topic
+    /// are written here).
+    pub target: ClusterConfig,
+}
+
+/// How to reach one cluster.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// Brokers to bootstrap from, as `host:port`.
+    pub bootstrap_servers: Vec<String>,
+    /// Protocol and credentials. Without a `security` block: PLAINTEXT.
+    #[serde(default)]
+    pub security: Security,
+    /// Extra librdkafka client properties, passed through as they are. A property that a
+    /// typed setting above also sets is an error.
+    #[serde(default)]
+    pub properties: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Security {
+    /// PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.
+    #[serde(default)]
+    pub protocol: Protocol,
+    /// SASL/PLAIN or SASL/SCRAM credentials (with SASL_PLAINTEXT or SASL_SSL).
+    pub sasl: Option<Sasl>,
+    /// TLS trust and, for mTLS, the client certificate (with SSL or SASL_SSL).
+    pub tls: Option<Tls>,
+    /// Amazon MSK IAM authentication (SASL/OAUTHBEARER over SASL_SSL).
+    pub aws_iam: Option<AwsIam>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
+pub enum Protocol {
+    #[default]
+    #[serde(rename = "PLAINTEXT")]
+    Plaintext,
+    #[serde(rename = "SSL")]
+    Ssl,
+    #[serde(rename = "SASL_PLAINTEXT")]
+    SaslPlaintext,
+    #[serde(rename = "SASL_SSL")]
+    SaslSsl,
+}
+
+impl Protocol {
+    pub const ALL: [(&'static str, Protocol); 4] = [
+        ("PLAINTEXT", Protocol::Plaintext),
+        ("SSL", Protocol::Ssl),
+        ("SASL_PLAINTEXT", Protocol::SaslPlaintext),
+        ("SASL_SSL", Protocol::SaslSsl),
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        Protocol::ALL
+            .iter()
+            .find(|(_, p)| *p == self)
+            .map_or("PLAINTEXT", |(n, _)| n)
+    }
+
+    pub fn uses_sasl(self) -> bool {
+        matches!(self, Protocol::SaslPlaintext | Protocol::SaslSsl)
+    }
+
+    pub fn uses_tls(self) -> bool {
+        matches!(self, Protocol::Ssl | Protocol::SaslSsl)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Sasl {
+    /// PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
+    pub mechanism: SaslMechanism,
+    /// The SASL user name.
+    pub username: String,
+    /// The password: use `env("NAME")` or `file("path")`.
+    pub password: Secret,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+pub enum SaslMechanism {
+    #[serde(rename = "PLAIN")]
+    Plain,
+    #[serde(rename = "SCRAM-SHA-256")]
+    ScramSha256,
+    #[serde(rename = "SCRAM-SHA-512")]
+    ScramSha512,
+}
+
+impl SaslMechanism {
+    pub const ALL: [(&'static str, SaslMechanism); 3] = [
+        ("PLAIN", SaslMechanism::Plain),
+        ("SCRAM-SHA-256", SaslMechanism::ScramSha256),
+        ("SCRAM-SHA-512", SaslMechanism::ScramSha512),
+    ];
+}
+
+impl std::fmt::Display for SaslMechanism {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = SaslMechanism::ALL
+            .iter()
+            .find(|(_, m)| m == self)
+            .map_or("PLAIN", |(n, _)| n);
+        f.write_str(name)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Tls {
+    /// CA certificate(s) (PEM) to trust; the system store when absent.
+    pub ca_file: Option<PathBuf>,
+    /// Client certificate (PEM) for mTLS; needs `key_file`.
+    pub cert_file: Option<PathBuf>,
+    /// Client private key (PEM) for mTLS; needs `cert_file`.
+    pub key_file: Option<PathBuf>,
+    /// Passphrase of the client key, if it is encrypted.
+    pub key_password: Option<Secret>,
+    /// Check that the broker's certificate names the host connected to.
+    #[serde(default = "default_true")]
+    pub verify_hostname: bool,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AwsIam {
+    /// AWS region of the MSK cluster, such as "us-east-1".
+    pub region: String,
+    /// Shared-config profile to take credentials from.
+    pub profile: Option<String>,
+    /// IAM role to assume for the connection.
+    pub role_arn: Option<String>,
+}
+
+/// Topics to migrate: a topic is migrated when it is named in `names` or matches an
+/// `include` pattern, and matches no `exclude` pattern. Internal topics (`__*`) and the
+/// tool's own progress topics are never migrated.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TopicSelection {
+    /// Patterns of topics to migrate.
+    #[serde(default = "default_match_all")]
+    pub include: Vec<Pattern>,
+    /// Patterns of topics to leave alone, applied after `include`.
+    #[serde(default)]
+    pub exclude: Vec<Pattern>,
+    /// Topics to migrate by exact name; each must exist on the source.
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// Replication factor of topics created on the target; the source topic's when absent.
+    pub replication_factor: Option<u16>,
+    /// Which topic configs are copied.
+    #[serde(default)]
+    pub config: TopicConfigPolicy,
+}
+
+impl TopicSelection {
+    /// Whether the migration moves `topic`.
+    pub fn selects(&self, topic: &str) -> bool {
+        if topic.starts_with("__") || topic.starts_with("kafka-migrate.") {
+            return false;
+        }
+        let wanted =
+            self.names.iter().any(|n| n == topic) || self.include.iter().any(|p| p.is_match(topic));
+        wanted && !self.exclude.iter().any(|p| p.is_match(topic))
+    }
+
+    /// Topics named explicitly.
+    pub fn names(&self) -> impl Iterator<Item = &String> {
+        self.names.iter()
+    }
+}
+
+impl Default for TopicSelection {
+    fn default() -> Self {
+        TopicSelection {
+            include: default_match_all(),
+            exclude: Vec::new(),
+            names: Vec::new(),
+            replication_factor: None,
+            config: TopicConfigPolicy::default(),
+        }
+    }
+}
+
+/// Topic configs set on a source topic are copied to the target topic, except those
+/// MirrorMaker 2 never copies (replication throttles, `message.timestamp.*`,
+/// `unclean.leader.election.enable`, `min.insync.replicas`) and those in `exclude`;
+/// `override` then sets values of its own.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TopicConfigPolicy {
+    /// Config names never copied nor changed on the target.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Config values every migrated topic gets on the target.
+    #[serde(default, rename = "override")]
+    pub overrides: BTreeMap<String, String>,
+}
+
+impl TopicConfigPolicy {
+    pub fn excludes(&self, key: &str) -> bool {
+        self.exclude.iter().any(|k| k == key)
+    }
+
+    pub fn overrides(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.overrides.iter()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AclSync {
+    /// Copy the ACLs of the migrated topics and groups (and cluster and transactional-id
+    /// ACLs) to the target.
+    #[serde(default = "default_true")]
+    pub sync: bool,
+    /// Principals renamed on the way, such as `{ "User:alice" = "User:alice-msk" }`.
+    #[serde(default)]
+    pub principal_map: BTreeMap<String, String>,
+}
+
+impl Default for AclSync {
+    fn default() -> Self {
+        AclSync {
+            sync: true,
+            principal_map: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupSelection {
+    /// Patterns of consumer groups whose offsets are synced.
+    #[serde(default = "default_match_all")]
+    pub include: Vec<Pattern>,
+    /// Patterns of groups to leave alone.
+    #[serde(default)]
+    pub exclude: Vec<Pattern>,
+    /// Translate and commit group offsets on the target while replicating.
+    #[serde(default = "default_true")]
+    pub sync: bool,
+}
+
+impl GroupSelection {
+    pub fn selects(&self, group: &str) -> bool {
+        self.include.iter().any(|p| p.is_match(group))
+            && !self.exclude.iter().any(|p| p.is_match(group))
+    }
+}
+
+impl Default for GroupSelection {
+    fn default() -> Self {
+        GroupSelection {
+            include: default_match_all(),
+            exclude: Vec::new(),
+            sync: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Replication {
+    /// Parallel replication tasks; each owns a disjoint set of partitions.
+    #[serde(default = "default_tasks")]
+    pub tasks: usize,
+    /// "exactly-once" (records and progress in one target transaction) or "at-least-once".
+    #[serde(default)]
+    pub delivery: DeliveryMode,
+    /// Upper bound on key and value bytes replicated per second, over all tasks.
+    pub max_bytes_per_second: Option<ByteSize>,
+    /// How often each task commits (a transaction with exactly-once).
+    #[serde(default = "default_commit_interval")]
+    pub commit_interval: HumanDuration,
+    /// Most key and value bytes a task holds in one commit; bounds memory.
+    #[serde(default = "default_transaction_bytes")]
+    pub transaction_bytes: ByteSize,
+    /// Producer `batch.size`.
+    #[serde(default = "default_batch_size")]
+    pub batch_size: ByteSize,
+    /// Producer `linger.ms`.
+    #[serde(default = "default_linger")]
+    pub linger: HumanDuration,
+    /// Compression of records written to the target: none, gzip, snappy, lz4 or zstd.
+    #[serde(default)]
+    pub compression: Compression,
+    /// Consumer `fetch.max.bytes`.
+    #[serde(default = "default_fetch_max_bytes")]
+    pub fetch_max_bytes: ByteSize,
+}
+
+impl Default for Replication {
+    fn default() -> Self {
+        Replication {
+            tasks: default_tasks(),
+            delivery: DeliveryMode::default(),
+            max_bytes_per_second: None,
+            commit_interval: default_commit_interval(),
+            transaction_bytes: default_transaction_bytes(),
+            batch_size: default_batch_size(),
+            linger: default_linger(),
+            compression: Compression::default(),
+            fetch_max_bytes: default_fetch_max_bytes(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
+pub enum DeliveryMode {
+    #[default]
+    #[serde(rename = "exactly-once")]
+    ExactlyOnce,
+    #[serde(rename = "at-least-once")]
+    AtLeastOnce,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    #[default]
+    None,
+    Gzip,
+    Snappy,
+    Lz4,
+    Zstd,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Cutover {
+    /// How long the source's end offsets must stand still (producers stopped) before cutover.
+    #[serde(default = "default_quiet_period")]
+    pub quiet_period: HumanDuration,
+    /// Data parity check: "none", "sample" (bounded random ranges) or "full".
+    #[serde(default)]
+    pub data_check: DataCheck,
+    /// Largest replication lag (records, per partition) that still counts as caught up.
+    #[serde(default)]
+    pub max_lag: u64,
+}
+
+impl Default for Cutover {
+    fn default() -> Self {
+        Cutover {
+            quiet_period: default_quiet_period(),
+            data_check: DataCheck::default(),
+            max_lag: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DataCheck {
+    None,
+    #[default]
+    Sample,
+    Full,
+}
+
+fn default_true() -> bool {
+    true
+}
+fn default_match_all() -> Vec<Pattern> {
+    vec![Pattern(regex::Regex::new(".*").expect("a valid pattern"))]
+}
+fn default_tasks() -> usize {
+    4
+}
+fn default_commit_interval() -> HumanDuration {
+    HumanDuration(std::time::Duration::from_secs(1))
+}
+fn default_transaction_bytes() -> ByteSize {
+    ByteSize(48 << 20)
+}
+fn default_batch_size() -> ByteSize {
+    ByteSize(1 << 20)
+}
+fn default_linger() -> HumanDuration {
+    HumanDuration(std::time::Duration::from_millis(5))
+}
+fn default_fetch_max_bytes() -> ByteSize {
+    ByteSize(50 << 20)
+}
+fn default_quiet_period() -> HumanDuration {
+    HumanDuration(std::time::Duration::from_secs(30))
+}
+
+impl Migration {
+    pub fn source(&self) -> &ClusterConfig {
+        &self.clusters.source
+    }
+
+    pub fn target(&self) -> &ClusterConfig {
+        &self.clusters.target
+    }
+
+    /// One line for `validate`.
+    pub fn summary(&self) -> String {
+        let side = |c: &ClusterConfig| {
+            let auth = match (&c.security.sasl, &c.security.aws_iam, &c.security.tls) {
+                (Some(s), _, _) => format!("/{}", s.mechanism),
+                (_, Some(_), _) => "/AWS_MSK_IAM".to_string(),
+                (_, _, Some(t)) if t.cert_file.is_some() => "/mTLS".to_string(),
+                _ => String::new(),
+            };
+            format!(
+                "{} broker(s) {}{auth}",
+                c.bootstrap_servers.len(),
+                c.security.protocol.as_str()
+            )
+        };
+        let delivery = match self.replication.delivery {
+            DeliveryMode::ExactlyOnce => "exactly-once",
+            DeliveryMode::AtLeastOnce => "at-least-once",
+        };
+        format!(
+            "\"{}\": source {} → target {}; {} include pattern(s), {} named topic(s); {delivery} with {} task(s)",
+            self.name,
+            side(self.source()),
+            side(self.target()),
+            self.topics.include.len(),
+            self.topics.names.len(),
+            self.replication.tasks
+        )
+    }
+}
