@@ -413,7 +413,7 @@ fn default_true() -> bool {
     true
 }
 fn default_match_all() -> Vec<Pattern> {
-    vec![Pattern(regex::Regex::new(".*").expect("a valid pattern"))]
+    Pattern::new(".*").into_iter().collect()
 }
 fn default_tasks() -> usize {
     4

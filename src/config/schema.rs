@@ -20,7 +20,7 @@ pub fn hcl_reference() -> String {
     let defs = schema.get("$defs").cloned().unwrap_or(Value::Null);
     let mut out = String::new();
     let mut queue: Vec<(String, Value)> = vec![("top level".to_string(), schema.clone())];
-    let mut seen = std::collections::BTreeSet::new();
+    let mut seen = std::collections::BTreeSet::<String>::new();
     while let Some((title, node)) = queue.pop() {
         let Some(props) = node.get("properties").and_then(Value::as_object) else {
             continue;
@@ -30,7 +30,11 @@ pub fn hcl_reference() -> String {
             .and_then(Value::as_array)
             .map(|r| r.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
-        let _ = writeln!(out, "### {title}\n");
+        let _ = writeln!(
+            out,
+            "### {}\n",
+            title.replace("cluster.source", "cluster \"source\" / \"target\"")
+        );
         if let Some(d) = node.get("description").and_then(Value::as_str) {
             let _ = writeln!(out, "{}\n", one_line(d));
         }
@@ -61,7 +65,8 @@ pub fn hcl_reference() -> String {
                 .unwrap_or_default();
             let _ = writeln!(out, "| `{name}` | {kind} | {default} | {meaning} |");
             if let Some(t) = target {
-                if t.get("properties").is_some() {
+                // Each block type is documented once (cluster "target" is shaped like "source").
+                if t.get("properties").is_some() && seen.insert(compact(&t)) {
                     let child = if title == "top level" {
                         name.clone()
                     } else {
@@ -72,11 +77,7 @@ pub fn hcl_reference() -> String {
             }
         }
         out.push('\n');
-        for (child, t) in nested.into_iter().rev() {
-            if seen.insert(child.clone()) {
-                queue.push((child, t));
-            }
-        }
+        queue.extend(nested.into_iter().rev());
     }
     out
 }

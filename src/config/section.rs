@@ -197,10 +197,7 @@ impl<'a> Section<'a> {
         }
     }
 
-    pub fn string_list(
-        &self,
-        name: &str,
-    ) -> Result<Option<Vec<Located>>, ConfigError> {
+    pub fn string_list(&self, name: &str) -> Result<Option<Vec<Located>>, ConfigError> {
         match self.value(name)? {
             None => Ok(None),
             Some(Value {
@@ -219,10 +216,7 @@ impl<'a> Section<'a> {
     }
 
     /// A map of strings (numbers and bools are written as text, as Kafka configs are).
-    pub fn string_map(
-        &self,
-        name: &str,
-    ) -> Result<Option<Vec<Entry>>, ConfigError> {
+    pub fn string_map(&self, name: &str) -> Result<Option<Vec<Entry>>, ConfigError> {
         match self.value(name)? {
             None => Ok(None),
             Some(Value {
@@ -316,13 +310,14 @@ impl<'a> Section<'a> {
         items
             .into_iter()
             .map(|(pattern, span)| {
-                regex::Regex::new(&pattern).map(Pattern).map_err(|e| {
-                    let at = regex_error_offset(&pattern).map_or(span.clone(), |offset| {
-                        let start = literal_offset(self.scope.file.text(), &span, offset);
-                        start..start + 1
-                    });
-                    let reason = e.to_string().lines().last().unwrap_or("invalid").trim().to_string();
-                    self.scope.file.error(at, "here", format!("invalid regular expression in `{name}` of {}: {reason}", self.what), Some("escape a literal dot or bracket with two backslashes, as in \"^orders\\\\..*\"".into()))
+                Pattern::new(&pattern).map_err(|(offset, reason)| {
+                    let start = literal_offset(self.scope.file.text(), &span, offset);
+                    self.scope.file.error(
+                        start..start + 1,
+                        "here",
+                        format!("invalid regular expression in `{name}` of {}: {reason}", self.what),
+                        Some("escape a literal dot or bracket with two backslashes, as in \"^orders\\\\..*\"".into()),
+                    )
                 })
             })
             .collect::<Result<Vec<_>, _>>()
@@ -365,17 +360,6 @@ impl<'a> Section<'a> {
     ) -> Result<Section<'a>, ConfigError> {
         let header = span_of(&block.ident);
         Section::new(self.scope, what, header, &block.body, attrs, blocks)
-    }
-}
-
-/// Byte offset of a regex syntax error within the pattern.
-fn regex_error_offset(pattern: &str) -> Option<usize> {
-    match regex_syntax::ast::parse::Parser::new().parse(pattern) {
-        Err(e) => Some(e.span().start.offset),
-        Ok(ast) => regex_syntax::hir::translate::Translator::new()
-            .translate(pattern, &ast)
-            .err()
-            .map(|e| e.span().start.offset),
     }
 }
 

@@ -152,25 +152,54 @@ fn split_number(text: &str) -> Result<(u64, &str), String> {
     Ok((number, text[digits..].trim()))
 }
 
-/// A compiled regular expression, serialised as its pattern.
+/// A regular expression, checked when the file is read and compiled on first use (a file
+/// may hold thousands), serialised as its pattern.
 #[derive(Debug, Clone)]
-pub struct Pattern(pub regex::Regex);
+pub struct Pattern {
+    source: String,
+    compiled: std::sync::OnceLock<Option<regex::Regex>>,
+}
 
 impl Pattern {
+    /// Checks `source`; the error carries the byte offset of the problem in the pattern.
+    pub fn new(source: &str) -> Result<Pattern, (usize, String)> {
+        let ast = regex_syntax::ast::parse::Parser::new()
+            .parse(source)
+            .map_err(|e| (e.span().start.offset, e.kind().to_string()))?;
+        regex_syntax::hir::translate::Translator::new()
+            .translate(source, &ast)
+            .map_err(|e| (e.span().start.offset, e.kind().to_string()))?;
+        Ok(Pattern {
+            source: source.to_string(),
+            compiled: std::sync::OnceLock::new(),
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
     pub fn is_match(&self, text: &str) -> bool {
-        self.0.is_match(text)
+        let compiled = self.compiled.get_or_init(|| match regex::Regex::new(&self.source) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                tracing::warn!(pattern = %self.source, error = %e, "A pattern could not be compiled; it matches nothing.");
+                None
+            }
+        });
+        compiled.as_ref().is_some_and(|r| r.is_match(text))
     }
 }
 
 impl PartialEq for Pattern {
     fn eq(&self, other: &Self) -> bool {
-        self.0.as_str() == other.0.as_str()
+        self.source == other.source
     }
 }
 
 impl Serialize for Pattern {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.0.as_str())
+        s.serialize_str(&self.source)
     }
 }
 

@@ -3,8 +3,10 @@
 //! ```text
 //! cargo run -p xtask -- demo [--keep]                       # the quick-start demo
 //! cargo run --release -p xtask -- bench replicate [--mib N]  # engine vs MirrorMaker 2
+//! cargo run --release -p xtask -- bench config [--topics N]  # parse + validate a large file
 //! ```
 
+mod bench_config;
 mod bench_replicate;
 mod demo;
 
@@ -15,9 +17,12 @@ fn main() {
         Some("bench") if args.get(1).map(String::as_str) == Some("replicate") => {
             bench_replicate::run(&args[2..])
         }
+        Some("bench") if args.get(1).map(String::as_str) == Some("config") => {
+            bench_config::run(&args[2..])
+        }
         Some("engine") => bench_replicate::engine_child(&args[1..]),
         _ => {
-            eprintln!("usage: cargo run -p xtask -- demo [--keep] | bench replicate [--mib N] [--tasks N]");
+            eprintln!("usage: cargo run -p xtask -- demo [--keep] | bench replicate [--mib N] [--tasks N] | bench config [--topics N]");
             std::process::exit(2);
         }
     };
