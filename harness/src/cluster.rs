@@ -175,8 +175,8 @@ impl Cluster {
             cmd.arg("kafka.tools.StorageTool")
                 .arg("format")
                 .arg("--ignore-formatted")
-                .arg("-t")
-                .arg(&cluster_id)
+                // One argument: a random id may begin with '-', which would read as a flag.
+                .arg(format!("--cluster-id={cluster_id}"))
                 .arg("-c")
                 .arg(&node.config);
             if self.spec.flavour == Flavour::Secure {

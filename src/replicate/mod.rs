@@ -38,6 +38,9 @@ pub struct Settings {
     pub delivery: Delivery,
     pub commit_interval: Duration,
     pub max_batch_records: usize,
+    /// Key and value bytes per transaction at most (bounds memory: a batch is held until its
+    /// transaction commits).
+    pub max_batch_bytes: usize,
     pub transaction_timeout: Duration,
     pub request_timeout: Duration,
     pub until_synced: bool,

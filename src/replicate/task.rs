@@ -202,7 +202,9 @@ impl Task {
     ) -> Result<bool, ReplicateError> {
         let started = Instant::now();
         let mut sent = 0usize;
+        let mut bytes = 0usize;
         while !stopping
+            && bytes < settings.max_batch_bytes
             && started.elapsed() < settings.commit_interval
             && sent < settings.max_batch_records
         {
@@ -218,6 +220,7 @@ impl Task {
                     settings.throttle(size);
                     self.send(producer, &m)?;
                     sent += 1;
+                    bytes += size;
                     if let Some(s) = states.get_mut(&(m.topic().to_string(), m.partition())) {
                         s.pending_next_source = Some(m.offset() + 1);
                         s.pending_records += 1;

@@ -29,6 +29,7 @@ pub fn settings(
         delivery,
         commit_interval: Duration::from_millis(200),
         max_batch_records: 5_000,
+        max_batch_bytes: 16 << 20,
         transaction_timeout: Duration::from_secs(30),
         request_timeout: Duration::from_secs(30),
         until_synced: true,
