@@ -5,7 +5,12 @@
 //! The binary is a thin layer (`cli`) over this library. Data flows in one direction:
 //! HCL → `config` → clusters → `plan` → `render` / `apply` → `replicate` → `verify`.
 
+pub mod apply;
+pub mod auth;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod offsets;
+pub mod plan;
+pub mod render;
 pub mod replicate;

@@ -1,0 +1,37 @@
+//! Carrying out a plan: its metadata actions on the target, in order and idempotently, after
+//! refusing a stale plan. Never re-plans on its own: what it does is what the plan says.
+
+mod metadata;
+mod stale;
+
+pub use metadata::{execute, validate_on_target, Outcome};
+pub use stale::{check as check_stale, Staleness};
+
+use crate::cluster::{ClusterClient, ClusterError};
+use crate::plan::{Action, Plan};
+
+/// What an apply did, action by action.
+#[derive(Debug, Default)]
+pub struct ApplyReport {
+    pub done: Vec<Action>,
+    pub already_done: Vec<Action>,
+}
+
+/// Carries out every action of `plan` on `target`, calling `progress` after each. Stops at the
+/// first failure; what was done stays done, and running the same plan again finishes the rest.
+pub async fn apply_metadata(
+    target: &ClusterClient,
+    plan: &Plan,
+    mut progress: impl FnMut(&Action, &Outcome),
+) -> Result<ApplyReport, ClusterError> {
+    let mut report = ApplyReport::default();
+    for action in &plan.actions {
+        let outcome = execute(target, action).await?;
+        progress(action, &outcome);
+        match outcome {
+            Outcome::Done => report.done.push(action.clone()),
+            Outcome::AlreadyDone => report.already_done.push(action.clone()),
+        }
+    }
+    Ok(report)
+}

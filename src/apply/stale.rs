@@ -1,0 +1,72 @@
+//! Is a saved plan still the plan? A saved plan may be applied when the source still matches
+//! it and every change the clusters still need is one the plan contains — so an apply that
+//! was interrupted halfway can be run again and finishes the rest.
+
+use std::collections::BTreeSet;
+
+use crate::plan::{Action, Plan};
+
+/// Why a saved plan was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Staleness {
+    pub reasons: Vec<String>,
+}
+
+/// One indivisible change, for comparing plans: a topic creation, a partition count, one
+/// config key's new value, one ACL.
+fn atoms(plan: &Plan) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for action in &plan.actions {
+        match action {
+            Action::CreateTopic {
+                topic,
+                partitions,
+                replication_factor,
+                configs,
+            } => {
+                out.insert(format!("create topic \"{topic}\" with {partitions} partitions, replication factor {replication_factor}, configs {configs:?}"));
+            }
+            Action::CreatePartitions { topic, after, .. } => {
+                out.insert(format!("grow topic \"{topic}\" to {after} partitions"));
+            }
+            Action::UpdateTopicConfig { topic, changes } => {
+                for c in changes {
+                    out.insert(match &c.after {
+                        Some(v) => format!("set {} = \"{v}\" on topic \"{topic}\"", c.key),
+                        None => format!("remove {} from topic \"{topic}\"", c.key),
+                    });
+                }
+            }
+            Action::CreateAcl { binding, .. } => {
+                out.insert(format!("create acl {binding}"));
+            }
+        }
+    }
+    out
+}
+
+/// Compares a saved plan with one computed now from the live clusters.
+pub fn check(saved: &Plan, fresh: &Plan) -> Result<(), Staleness> {
+    let mut reasons = Vec::new();
+    if saved.migration != fresh.migration {
+        reasons.push(format!(
+            "the plan is for migration \"{}\", the migration file is \"{}\"",
+            saved.migration, fresh.migration
+        ));
+    }
+    if saved.source_fingerprint != fresh.source_fingerprint {
+        reasons.push(
+            "the source's topics, partitions, configs or ACLs changed since the plan was made"
+                .into(),
+        );
+    }
+    let planned = atoms(saved);
+    for atom in atoms(fresh).difference(&planned) {
+        reasons.push(format!("now needed but not in the plan: {atom}"));
+    }
+    if reasons.is_empty() {
+        Ok(())
+    } else {
+        Err(Staleness { reasons })
+    }
+}

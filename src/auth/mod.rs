@@ -1,0 +1,90 @@
+//! Security settings → librdkafka properties, one mapping for every client the tool creates
+//! (admin, consumer, producer) on either side. Decides nothing about what to migrate.
+
+use std::collections::BTreeMap;
+
+use crate::config::{ClusterConfig, Protocol};
+
+/// librdkafka properties for a cluster, secrets included: hand them to a client, never print
+/// them ([`redacted`] gives a printable copy).
+pub fn client_properties(cluster: &ClusterConfig) -> BTreeMap<String, String> {
+    let mut props = BTreeMap::new();
+    props.insert(
+        "bootstrap.servers".to_string(),
+        cluster.bootstrap_servers.join(","),
+    );
+    let security = &cluster.security;
+    props.insert(
+        "security.protocol".to_string(),
+        protocol_name(security.protocol).to_string(),
+    );
+    if let Some(sasl) = &security.sasl {
+        props.insert("sasl.mechanism".to_string(), sasl.mechanism.to_string());
+        props.insert("sasl.username".to_string(), sasl.username.clone());
+        props.insert(
+            "sasl.password".to_string(),
+            sasl.password.expose().to_string(),
+        );
+    }
+    if security.aws_iam.is_some() {
+        props.insert("sasl.mechanism".to_string(), "OAUTHBEARER".to_string());
+    }
+    if let Some(tls) = &security.tls {
+        if let Some(ca) = &tls.ca_file {
+            props.insert("ssl.ca.location".to_string(), ca.display().to_string());
+        }
+        if let Some(cert) = &tls.cert_file {
+            props.insert(
+                "ssl.certificate.location".to_string(),
+                cert.display().to_string(),
+            );
+        }
+        if let Some(key) = &tls.key_file {
+            props.insert("ssl.key.location".to_string(), key.display().to_string());
+        }
+        if let Some(password) = &tls.key_password {
+            props.insert(
+                "ssl.key.password".to_string(),
+                password.expose().to_string(),
+            );
+        }
+        if !tls.verify_hostname {
+            props.insert(
+                "ssl.endpoint.identification.algorithm".to_string(),
+                "none".to_string(),
+            );
+        }
+    }
+    for (k, v) in &cluster.properties {
+        props.insert(k.clone(), v.clone());
+    }
+    props
+}
+
+/// The same properties with every secret replaced, for logs and errors.
+pub fn redacted(props: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    props
+        .iter()
+        .map(|(k, v)| {
+            let secret =
+                k.contains("password") || k.contains("secret") || k.ends_with(".jaas.config");
+            (
+                k.clone(),
+                if secret {
+                    "**REDACTED**".to_string()
+                } else {
+                    v.clone()
+                },
+            )
+        })
+        .collect()
+}
+
+fn protocol_name(protocol: Protocol) -> &'static str {
+    match protocol {
+        Protocol::Plaintext => "PLAINTEXT",
+        Protocol::Ssl => "SSL",
+        Protocol::SaslPlaintext => "SASL_PLAINTEXT",
+        Protocol::SaslSsl => "SASL_SSL",
+    }
+}

@@ -1,0 +1,232 @@
+//! A connection to one side of the migration: admin and consumer clients sharing one context
+//! that keeps librdkafka's error events, so a failure can say *why* (wrong password, unknown
+//! CA, unreachable broker) and *where* (source or target).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rdkafka::admin::AdminClient;
+use rdkafka::client::ClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
+use rdkafka::error::KafkaError;
+use rdkafka::types::RDKafkaErrorCode;
+
+use super::inventory::Role;
+use super::native::{AdminExt, AdminExtError};
+
+/// An error talking to a cluster, naming the cluster, what was being done and why it failed.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("{role} cluster: {operation} failed: {cause}")]
+pub struct ClusterError {
+    pub role: Role,
+    pub operation: String,
+    pub cause: String,
+    pub kind: ErrorKind,
+    #[help]
+    pub help: Option<String>,
+}
+
+/// What sort of failure, for messages and for retry decisions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The credentials were refused (wrong password, unknown user, bad certificate).
+    Authentication,
+    /// The credentials are valid but may not do this.
+    Authorization,
+    /// No broker answered.
+    Unreachable,
+    Other,
+}
+
+/// The client context every client of the tool uses: it keeps error events for diagnosis
+/// (clones share one record).
+#[derive(Default, Clone)]
+pub struct ClusterContext {
+    errors: Arc<Mutex<Vec<String>>>,
+}
+
+impl ClusterContext {
+    /// Error events librdkafka reported so far (most recent last), without duplicates.
+    pub fn errors(&self) -> Vec<String> {
+        let mut seen = Vec::new();
+        for e in self.errors.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            if !seen.contains(e) {
+                seen.push(e.clone());
+            }
+        }
+        seen
+    }
+}
+
+impl ClientContext for ClusterContext {
+    fn error(&self, error: KafkaError, reason: &str) {
+        tracing::debug!(%error, reason, "Kafka client error event.");
+        let mut errors = self.errors.lock().unwrap_or_else(|p| p.into_inner());
+        if errors.len() < 64 {
+            errors.push(reason.to_string());
+        }
+    }
+}
+
+impl ConsumerContext for ClusterContext {}
+
+/// Admin and metadata access to one cluster.
+pub struct ClusterClient {
+    role: Role,
+    admin: Arc<AdminClient<ClusterContext>>,
+    consumer: Arc<BaseConsumer<ClusterContext>>,
+    context: ClusterContext,
+}
+
+impl ClusterClient {
+    /// Connects with librdkafka `properties` and checks that a broker answers, turning a
+    /// refusal into an error that says why.
+    pub async fn connect(
+        role: Role,
+        properties: &BTreeMap<String, String>,
+    ) -> Result<ClusterClient, ClusterError> {
+        let mut config = ClientConfig::new();
+        for (k, v) in properties {
+            config.set(k, v);
+        }
+        config.set("client.id", format!("kafka-migrate-{role}"));
+        let context = ClusterContext::default();
+        let create_error = |e: KafkaError| ClusterError {
+            role,
+            operation: "creating a client".into(),
+            cause: e.to_string(),
+            kind: ErrorKind::Other,
+            help: Some("check the cluster's security settings in the migration file".into()),
+        };
+        let admin = config
+            .create_with_context(context.clone())
+            .map_err(create_error)?;
+        let consumer = config
+            .clone()
+            .set("enable.auto.commit", "false")
+            .set("group.id", format!("kafka-migrate-{role}-inspector"))
+            .create_with_context(context.clone())
+            .map_err(create_error)?;
+        let client = ClusterClient {
+            role,
+            admin: Arc::new(admin),
+            consumer: Arc::new(consumer),
+            context,
+        };
+        let consumer = client.consumer();
+        let probe = tokio::task::spawn_blocking(move || {
+            let result = consumer.fetch_metadata(None, Duration::from_secs(15));
+            // Error events are delivered when the client is polled.
+            let _ = consumer.poll(Duration::from_millis(100));
+            result.map(|_| ())
+        })
+        .await
+        .map_err(|e| client.error("connecting", e.to_string()))?;
+        probe.map_err(|e| client.kafka_error("connecting", e))?;
+        Ok(client)
+    }
+
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    pub fn admin(&self) -> &AdminClient<ClusterContext> {
+        &self.admin
+    }
+
+    pub fn consumer(&self) -> Arc<BaseConsumer<ClusterContext>> {
+        self.consumer.clone()
+    }
+
+    /// The operations rust-rdkafka does not wrap (ACLs, group offsets, offset listing).
+    pub fn ext(&self) -> AdminExt<ClusterContext> {
+        AdminExt::new(self.admin.clone())
+    }
+
+    pub(crate) fn error(&self, operation: &str, cause: String) -> ClusterError {
+        ClusterError {
+            role: self.role,
+            operation: operation.to_string(),
+            cause,
+            kind: ErrorKind::Other,
+            help: None,
+        }
+    }
+
+    /// Explains a client error with the error events the context collected.
+    pub(crate) fn kafka_error(&self, operation: &str, error: KafkaError) -> ClusterError {
+        let events = self.context.errors();
+        let code = error.rdkafka_error_code();
+        let text = events.join("; ").to_lowercase();
+        let kind = if text.contains("authentication")
+            || text.contains("ssl handshake")
+            || text.contains("certificate")
+        {
+            ErrorKind::Authentication
+        } else if matches!(
+            code,
+            Some(
+                RDKafkaErrorCode::TopicAuthorizationFailed
+                    | RDKafkaErrorCode::GroupAuthorizationFailed
+                    | RDKafkaErrorCode::ClusterAuthorizationFailed
+            )
+        ) {
+            ErrorKind::Authorization
+        } else if matches!(
+            code,
+            Some(
+                RDKafkaErrorCode::BrokerTransportFailure
+                    | RDKafkaErrorCode::AllBrokersDown
+                    | RDKafkaErrorCode::OperationTimedOut
+            )
+        ) || text.contains("connection refused")
+        {
+            ErrorKind::Unreachable
+        } else {
+            ErrorKind::Other
+        };
+        let cause = match events.last() {
+            Some(last) => format!("{error} ({last})"),
+            None => error.to_string(),
+        };
+        let help = match kind {
+            ErrorKind::Authentication => Some(format!(
+                "check the {} cluster's credentials and TLS settings",
+                self.role
+            )),
+            ErrorKind::Authorization => Some(format!(
+                "grant the {} cluster's principal the permission (ACL or IAM policy)",
+                self.role
+            )),
+            ErrorKind::Unreachable => Some(format!(
+                "check the {} cluster's bootstrap_servers and network access",
+                self.role
+            )),
+            ErrorKind::Other => None,
+        };
+        ClusterError {
+            role: self.role,
+            operation: operation.to_string(),
+            cause,
+            kind,
+            help,
+        }
+    }
+
+    pub(crate) fn ext_error(&self, operation: &str, error: AdminExtError) -> ClusterError {
+        let kind = if error.is_authorization() {
+            ErrorKind::Authorization
+        } else {
+            ErrorKind::Other
+        };
+        ClusterError {
+            role: self.role,
+            operation: operation.to_string(),
+            cause: error.to_string(),
+            kind,
+            help: None,
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! Reading an [`Inventory`] from a live cluster through the Admin API, in batches: one metadata
+//! request for all topics, config descriptions and offset listings a few hundred partitions at
+//! a time, one group listing.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use rdkafka::admin::{AdminOptions, ConfigSource as RdConfigSource, ResourceSpecifier};
+use rdkafka::consumer::Consumer;
+use rdkafka::metadata::Metadata;
+
+use super::client::{ClusterClient, ClusterError};
+use super::inventory::{Acls, ConfigEntry, ConfigSource, Group, Inventory, Partition, Topic};
+use super::native::{IsolationLevel, OffsetSpec};
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+/// Topics per DescribeConfigs request.
+const CONFIG_BATCH: usize = 500;
+
+/// What to read: the topics and groups the migration selects.
+pub struct Scope<'a> {
+    pub topic: &'a dyn Fn(&str) -> bool,
+    pub group: &'a dyn Fn(&str) -> bool,
+}
+
+impl ClusterClient {
+    /// Reads topics, partitions, offsets, configs, ACLs and consumer groups within `scope`.
+    pub async fn inventory(&self, scope: &Scope<'_>) -> Result<Inventory, ClusterError> {
+        let metadata = self.metadata().await?;
+        let mut topics = BTreeMap::new();
+        let mut denied_topics = BTreeMap::new();
+        for t in metadata.topics() {
+            if t.name().starts_with("__") || !(scope.topic)(t.name()) {
+                continue;
+            }
+            if let Some(err) = t.error() {
+                denied_topics.insert(
+                    t.name().to_string(),
+                    rdkafka::types::RDKafkaErrorCode::from(err).to_string(),
+                );
+                continue;
+            }
+            let replication_factor = t
+                .partitions()
+                .first()
+                .map_or(0, |p| p.replicas().len() as i32);
+            topics.insert(
+                t.name().to_string(),
+                Topic {
+                    name: t.name().to_string(),
+                    replication_factor,
+                    partitions: t
+                        .partitions()
+                        .iter()
+                        .map(|p| {
+                            (
+                                p.id(),
+                                Partition {
+                                    log_start: 0,
+                                    end: 0,
+                                    last_stable: 0,
+                                },
+                            )
+                        })
+                        .collect(),
+                    configs: BTreeMap::new(),
+                },
+            );
+        }
+        let brokers = metadata.brokers().len();
+        self.read_configs(&mut topics).await?;
+        self.read_offsets(&mut topics).await?;
+        let acls = self.read_acls().await;
+        let groups = self.read_groups(scope).await?;
+        Ok(Inventory {
+            role: self.role(),
+            brokers,
+            topics,
+            denied_topics,
+            acls,
+            groups,
+            replicated: BTreeMap::new(),
+        })
+    }
+
+    async fn metadata(&self) -> Result<Metadata, ClusterError> {
+        let consumer = self.consumer();
+        tokio::task::spawn_blocking(move || consumer.fetch_metadata(None, TIMEOUT))
+            .await
+            .map_err(|e| self.error("reading metadata", e.to_string()))?
+            .map_err(|e| self.kafka_error("reading metadata", e))
+    }
+
+    async fn read_configs(&self, topics: &mut BTreeMap<String, Topic>) -> Result<(), ClusterError> {
+        let names: Vec<String> = topics.keys().cloned().collect();
+        let opts = AdminOptions::new().request_timeout(Some(TIMEOUT));
+        for batch in names.chunks(CONFIG_BATCH) {
+            let specs: Vec<ResourceSpecifier<'_>> =
+                batch.iter().map(|n| ResourceSpecifier::Topic(n)).collect();
+            let results = self
+                .admin()
+                .describe_configs(specs.iter(), &opts)
+                .await
+                .map_err(|e| self.kafka_error("describing topic configs", e))?;
+            for (name, result) in batch.iter().zip(results) {
+                let resource = result.map_err(|code| {
+                    self.error(
+                        &format!("describing configs of topic \"{name}\""),
+                        code.to_string(),
+                    )
+                })?;
+                if let Some(topic) = topics.get_mut(name) {
+                    topic.configs = resource
+                        .entries
+                        .into_iter()
+                        .map(|e| {
+                            let source = match e.source {
+                                RdConfigSource::DynamicTopic => ConfigSource::Topic,
+                                _ => ConfigSource::Default,
+                            };
+                            (
+                                e.name,
+                                ConfigEntry {
+                                    value: e.value,
+                                    source,
+                                    sensitive: e.is_sensitive,
+                                },
+                            )
+                        })
+                        .collect();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn read_offsets(&self, topics: &mut BTreeMap<String, Topic>) -> Result<(), ClusterError> {
+        let partitions: Vec<(String, i32)> = topics
+            .values()
+            .flat_map(|t| t.partitions.keys().map(move |p| (t.name.clone(), *p)))
+            .collect();
+        if partitions.is_empty() {
+            return Ok(());
+        }
+        let ext = self.ext();
+        let list = |spec: OffsetSpec, isolation: IsolationLevel| {
+            let request: Vec<(String, i32, OffsetSpec)> = partitions
+                .iter()
+                .map(|(t, p)| (t.clone(), *p, spec))
+                .collect();
+            ext.list_offsets(request, isolation)
+        };
+        let start = list(OffsetSpec::Earliest, IsolationLevel::ReadUncommitted)
+            .await
+            .map_err(|e| self.ext_error("listing log start offsets", e))?;
+        let end = list(OffsetSpec::Latest, IsolationLevel::ReadUncommitted)
+            .await
+            .map_err(|e| self.ext_error("listing end offsets", e))?;
+        let stable = list(OffsetSpec::Latest, IsolationLevel::ReadCommitted)
+            .await
+            .map_err(|e| self.ext_error("listing last stable offsets", e))?;
+        for topic in topics.values_mut() {
+            for (p, partition) in topic.partitions.iter_mut() {
+                let key = (topic.name.clone(), *p);
+                partition.log_start = start.get(&key).map_or(0, |o| o.offset);
+                partition.end = end.get(&key).map_or(0, |o| o.offset);
+                partition.last_stable = stable.get(&key).map_or(partition.end, |o| o.offset);
+            }
+        }
+        Ok(())
+    }
+
+    async fn read_acls(&self) -> Acls {
+        match self.ext().describe_acls().await {
+            Ok(mut bindings) => {
+                bindings.sort();
+                Acls::Listed { bindings }
+            }
+            Err(e) => Acls::Unavailable {
+                reason: e.to_string(),
+            },
+        }
+    }
+
+    async fn read_groups(
+        &self,
+        scope: &Scope<'_>,
+    ) -> Result<BTreeMap<String, Group>, ClusterError> {
+        let consumer = self.consumer();
+        let list = tokio::task::spawn_blocking(move || {
+            consumer.fetch_group_list(None, TIMEOUT).map(|l| {
+                l.groups()
+                    .iter()
+                    .map(|g| {
+                        (
+                            g.name().to_string(),
+                            g.state().to_string(),
+                            g.members().len(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .await
+        .map_err(|e| self.error("listing consumer groups", e.to_string()))?
+        .map_err(|e| self.kafka_error("listing consumer groups", e))?;
+        let mut groups = BTreeMap::new();
+        for (id, state, members) in list {
+            if !(scope.group)(&id) {
+                continue;
+            }
+            let committed = self
+                .ext()
+                .list_consumer_group_offsets(id.clone())
+                .await
+                .map_err(|e| self.ext_error(&format!("reading offsets of group \"{id}\""), e))?;
+            let mut offsets: BTreeMap<String, BTreeMap<i32, i64>> = BTreeMap::new();
+            for ((topic, partition), offset) in committed {
+                offsets.entry(topic).or_default().insert(partition, offset);
+            }
+            groups.insert(
+                id,
+                Group {
+                    state,
+                    members,
+                    offsets,
+                },
+            );
+        }
+        Ok(groups)
+    }
+}

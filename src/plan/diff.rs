@@ -1,0 +1,294 @@
+//! `diff`: the pure function from a migration and two inventories to a [`Plan`].
+
+use std::collections::BTreeSet;
+
+use crate::cluster::inventory::{Acls, Inventory, Topic};
+use crate::cluster::native::{AclBinding, PatternType, ResourceType};
+use crate::config::Migration;
+
+use super::configs;
+use super::model::*;
+
+/// Computes what the migration will change on the target. No I/O: the same inputs always
+/// give the same plan.
+pub fn diff(migration: &Migration, source: &Inventory, target: &Inventory) -> Plan {
+    let mut plan = Plan {
+        format_version: FORMAT_VERSION.to_string(),
+        migration: migration.name.clone(),
+        source_fingerprint: source.fingerprint(),
+        target_fingerprint: target.fingerprint(),
+        actions: Vec::new(),
+        group_offsets: Vec::new(),
+        blockers: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let selected = selected_topics(migration, source, &mut plan);
+    for topic in &selected {
+        diff_topic(migration, topic, target, &mut plan);
+    }
+    if migration.acls.sync {
+        diff_acls(migration, source, target, &selected, &mut plan);
+    }
+    if migration.consumer_groups.sync {
+        diff_groups(migration, source, target, &selected, &mut plan);
+    }
+    plan
+}
+
+/// The source topics the migration selects, with a blocker for each selected topic that the
+/// credentials cannot read and each explicitly named topic that is not there.
+fn selected_topics<'a>(
+    migration: &Migration,
+    source: &'a Inventory,
+    plan: &mut Plan,
+) -> Vec<&'a Topic> {
+    for (name, error) in &source.denied_topics {
+        if migration.topics.selects(name) {
+            plan.blockers.push(Blocker {
+                kind: BlockerKind::SourceTopicUnreadable,
+                subject: format!("topic \"{name}\""),
+                reason: format!("the source credentials cannot read it: {error}"),
+            });
+        }
+    }
+    for name in migration.topics.names() {
+        if !source.topics.contains_key(name) && !source.denied_topics.contains_key(name) {
+            plan.blockers.push(Blocker {
+                kind: BlockerKind::SourceTopicUnreadable,
+                subject: format!("topic \"{name}\""),
+                reason: "named in `topics` but not found on the source, or not visible to its credentials".into(),
+            });
+        }
+    }
+    source
+        .topics
+        .values()
+        .filter(|t| migration.topics.selects(&t.name))
+        .collect()
+}
+
+fn diff_topic(migration: &Migration, source: &Topic, target: &Inventory, plan: &mut Plan) {
+    let name = &source.name;
+    let subject = format!("topic \"{name}\"");
+    let wanted = configs::desired(migration, source);
+    if source.is_compacted() || source.partitions.values().any(|p| p.log_start > 0) {
+        plan.warnings.push(Warning {
+            kind: WarningKind::OffsetsWillDiffer,
+            subject: subject.clone(),
+            message: if source.is_compacted() {
+                "compacted: target offsets will differ from source offsets (group offsets are translated exactly)".into()
+            } else {
+                "records before the log start are gone: target offsets will differ from source offsets (group offsets are translated exactly)".into()
+            },
+        });
+    }
+    let Some(existing) = target.topics.get(name) else {
+        let replication_factor = migration
+            .topics
+            .replication_factor
+            .map(|rf| rf as i32)
+            .unwrap_or(source.replication_factor);
+        if replication_factor as usize > target.brokers {
+            plan.blockers.push(Blocker {
+                kind: BlockerKind::ReplicationFactorTooHigh,
+                subject,
+                reason: format!(
+                    "replication factor {replication_factor} is above the target's {} broker(s); set `topics.replication_factor`",
+                    target.brokers
+                ),
+            });
+            return;
+        }
+        plan.actions.push(Action::CreateTopic {
+            topic: name.clone(),
+            partitions: source.partition_count(),
+            replication_factor,
+            configs: wanted,
+        });
+        return;
+    };
+
+    let (before, after) = (existing.partition_count(), source.partition_count());
+    if before > after {
+        plan.blockers.push(Blocker {
+            kind: BlockerKind::TargetHasMorePartitions,
+            subject: subject.clone(),
+            reason: format!("the target topic has {before} partitions, the source {after}: records could not keep their partition"),
+        });
+    }
+    let source_policy = source.config_value("cleanup.policy").unwrap_or("delete");
+    let target_policy = existing.config_value("cleanup.policy").unwrap_or("delete");
+    if source_policy != target_policy {
+        plan.blockers.push(Blocker {
+            kind: BlockerKind::CleanupPolicyMismatch,
+            subject: subject.clone(),
+            reason: format!("cleanup.policy is \"{target_policy}\" on the target but \"{source_policy}\" on the source"),
+        });
+    }
+    let written = target.replicated.get(name);
+    let foreign: Vec<String> = existing
+        .partitions
+        .iter()
+        .filter(|(p, part)| part.end > written.and_then(|w| w.get(p)).copied().unwrap_or(0))
+        .map(|(p, part)| format!("{p} (end offset {})", part.end))
+        .collect();
+    if !foreign.is_empty() {
+        plan.blockers.push(Blocker {
+            kind: BlockerKind::TargetTopicHasForeignRecords,
+            subject: subject.clone(),
+            reason: format!(
+                "the target topic holds records this migration did not write, in partition(s) {}",
+                foreign.join(", ")
+            ),
+        });
+    }
+    if before < after {
+        plan.actions.push(Action::CreatePartitions {
+            topic: name.clone(),
+            before,
+            after,
+        });
+    }
+    let changes = configs::changes(migration, &wanted, existing, &["cleanup.policy"]);
+    if !changes.is_empty() {
+        plan.actions.push(Action::UpdateTopicConfig {
+            topic: name.clone(),
+            changes,
+        });
+    }
+}
+
+fn diff_acls(
+    migration: &Migration,
+    source: &Inventory,
+    target: &Inventory,
+    selected: &[&Topic],
+    plan: &mut Plan,
+) {
+    let Acls::Listed { bindings } = &source.acls else {
+        if let Acls::Unavailable { reason } = &source.acls {
+            plan.warnings.push(Warning {
+                kind: WarningKind::AclNotExpressible,
+                subject: "source ACLs".into(),
+                message: format!(
+                    "ACLs are not synced: they could not be listed on the source ({reason})"
+                ),
+            });
+        }
+        return;
+    };
+    let wanted: Vec<(AclBinding, Option<String>)> = bindings
+        .iter()
+        .filter(|b| acl_applies(migration, b, selected))
+        .map(|b| map_principal(migration, b))
+        .collect();
+    if wanted.is_empty() {
+        return;
+    }
+    let existing: BTreeSet<&AclBinding> = match &target.acls {
+        Acls::Listed { bindings } => bindings.iter().collect(),
+        Acls::Unavailable { reason } => {
+            plan.warnings.push(Warning {
+                kind: WarningKind::AclNotExpressible,
+                subject: "target ACLs".into(),
+                message: format!("{} ACL binding(s) cannot be created: the target does not accept ACLs ({reason})", wanted.len()),
+            });
+            return;
+        }
+    };
+    let mut seen = BTreeSet::new();
+    for (binding, source_principal) in wanted {
+        if existing.contains(&binding) || !seen.insert(binding.clone()) {
+            continue;
+        }
+        plan.actions.push(Action::CreateAcl {
+            binding,
+            source_principal,
+        });
+    }
+}
+
+/// ACLs travel with what the migration moves: topic ACLs of selected topics (prefixed
+/// patterns when they cover a selected topic), group ACLs of selected groups, and cluster and
+/// transactional-id ACLs, which belong to the applications that move.
+fn acl_applies(migration: &Migration, binding: &AclBinding, selected: &[&Topic]) -> bool {
+    let covers = |name: &str| match binding.pattern_type {
+        PatternType::Prefixed => name.starts_with(&binding.name),
+        _ => binding.name == "*" || binding.name == name,
+    };
+    match binding.resource_type {
+        ResourceType::Topic => selected.iter().any(|t| covers(&t.name)),
+        ResourceType::Group => {
+            binding.name == "*"
+                || binding.pattern_type == PatternType::Prefixed
+                || migration.consumer_groups.selects(&binding.name)
+        }
+        _ => true,
+    }
+}
+
+fn map_principal(migration: &Migration, binding: &AclBinding) -> (AclBinding, Option<String>) {
+    match migration.acls.principal_map.get(&binding.principal) {
+        Some(mapped) if *mapped != binding.principal => {
+            let mut renamed = binding.clone();
+            renamed.principal = mapped.clone();
+            (renamed, Some(binding.principal.clone()))
+        }
+        _ => (binding.clone(), None),
+    }
+}
+
+fn diff_groups(
+    migration: &Migration,
+    source: &Inventory,
+    target: &Inventory,
+    selected: &[&Topic],
+    plan: &mut Plan,
+) {
+    let selected: BTreeSet<&str> = selected.iter().map(|t| t.name.as_str()).collect();
+    for (id, group) in &source.groups {
+        if !migration.consumer_groups.selects(id) {
+            continue;
+        }
+        let target_group = target.groups.get(id);
+        if target_group.is_some_and(|g| g.is_active()) {
+            plan.warnings.push(Warning {
+                kind: WarningKind::GroupActiveOnTarget,
+                subject: format!("group \"{id}\""),
+                message: "the group has members on the target: it has cut over and its offsets are not synced".into(),
+            });
+            continue;
+        }
+        let mut partitions = Vec::new();
+        for (topic, offsets) in group
+            .offsets
+            .iter()
+            .filter(|(t, _)| selected.contains(t.as_str()))
+        {
+            for (partition, offset) in offsets {
+                partitions.push(GroupPartitionOffset {
+                    topic: topic.clone(),
+                    partition: *partition,
+                    source_offset: *offset,
+                    target_current: target_group
+                        .and_then(|g| g.offsets.get(topic)?.get(partition).copied()),
+                    target: OffsetTarget::PendingReplication,
+                });
+            }
+        }
+        if partitions.is_empty() {
+            continue;
+        }
+        if group.is_active() {
+            plan.warnings.push(Warning {
+                kind: WarningKind::GroupActiveOnSource,
+                subject: format!("group \"{id}\""),
+                message: format!("the group has {} active member(s) on the source: its offsets keep moving until they stop", group.members),
+            });
+        }
+        plan.group_offsets.push(GroupOffsets {
+            group: id.clone(),
+            partitions,
+        });
+    }
+}

@@ -1,0 +1,73 @@
+//! The saved plan file: the plan's JSON form, which holds no secrets (it names topics, configs,
+//! ACLs and offsets, never credentials), with a format version checked on reading.
+
+use std::path::{Path, PathBuf};
+
+use super::model::{Plan, FORMAT_VERSION};
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum PlanFileError {
+    #[error("could not read the plan file {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("could not write the plan file {path}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not a kafka-migrate plan file: {source}")]
+    #[diagnostic(help("create one with `kafka-migrate plan --out FILE`"))]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("{path} has plan format {found}; this kafka-migrate reads format {FORMAT_VERSION}")]
+    #[diagnostic(help("plan again with this version of kafka-migrate"))]
+    Version { path: PathBuf, found: String },
+}
+
+/// Writes `plan` to `path` as pretty JSON (atomically: a crash leaves the old file or the new).
+pub fn write_plan_file(plan: &Plan, path: &Path) -> Result<(), PlanFileError> {
+    let write = |source| PlanFileError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let json = serde_json::to_vec_pretty(plan)
+        .map_err(std::io::Error::other)
+        .map_err(write)?;
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, json).map_err(write)?;
+    std::fs::rename(&partial, path).map_err(write)
+}
+
+pub fn read_plan_file(path: &Path) -> Result<Plan, PlanFileError> {
+    let text = std::fs::read(path).map_err(|source| PlanFileError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let version: serde_json::Value =
+        serde_json::from_slice(&text).map_err(|source| PlanFileError::Parse {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let found = version
+        .get("format_version")
+        .and_then(|v| v.as_str())
+        .unwrap_or("none")
+        .to_string();
+    if found.split('.').next() != FORMAT_VERSION.split('.').next() {
+        return Err(PlanFileError::Version {
+            path: path.to_path_buf(),
+            found,
+        });
+    }
+    serde_json::from_value(version).map_err(|source| PlanFileError::Parse {
+        path: path.to_path_buf(),
+        source,
+    })
+}

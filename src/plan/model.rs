@@ -1,0 +1,188 @@
+//! The plan as a value: a closed set of actions with before/after, blockers and warnings.
+//! The JSON form of this structure is the public plan format (`format_version`).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cluster::native::AclBinding;
+
+/// Version of the JSON plan format. Bump the major part on incompatible changes.
+pub const FORMAT_VERSION: &str = "1.0";
+
+/// Everything a migration will do to the target, and what stands in its way.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: String,
+    /// The migration's `name`.
+    pub migration: String,
+    /// Fingerprints of the inventories this plan was computed from; `apply` refuses the plan
+    /// when a cluster no longer matches.
+    pub source_fingerprint: String,
+    pub target_fingerprint: String,
+    /// Metadata changes, in the order `apply` carries them out.
+    pub actions: Vec<Action>,
+    /// Consumer group offsets to sync, per group and partition.
+    pub group_offsets: Vec<GroupOffsets>,
+    /// Reasons `apply` must refuse this plan.
+    pub blockers: Vec<Blocker>,
+    pub warnings: Vec<Warning>,
+}
+
+/// One metadata change on the target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Action {
+    /// Create a topic that exists on the source only.
+    CreateTopic {
+        topic: String,
+        partitions: i32,
+        replication_factor: i32,
+        /// Topic-level configs to set at creation.
+        configs: BTreeMap<String, String>,
+    },
+    /// Add partitions to a target topic that has fewer than the source.
+    CreatePartitions {
+        topic: String,
+        before: i32,
+        after: i32,
+    },
+    /// Set or remove topic-level configs of an existing target topic.
+    UpdateTopicConfig {
+        topic: String,
+        changes: Vec<ConfigChange>,
+    },
+    /// Create an ACL binding on the target (after principal mapping).
+    CreateAcl {
+        binding: AclBinding,
+        /// The source principal when `principal_map` renamed it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source_principal: Option<String>,
+    },
+}
+
+impl Action {
+    /// What the action does, terraform-style.
+    pub fn kind(&self) -> ActionKind {
+        match self {
+            Action::CreateTopic { .. } | Action::CreateAcl { .. } => ActionKind::Create,
+            Action::CreatePartitions { .. } | Action::UpdateTopicConfig { .. } => {
+                ActionKind::Update
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActionKind {
+    Create,
+    Update,
+}
+
+/// One topic config: absent `before` means it is set anew; absent `after` means it is removed
+/// (the topic falls back to the target's default).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigChange {
+    pub key: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// A consumer group's offsets, source → target, per partition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupOffsets {
+    pub group: String,
+    pub partitions: Vec<GroupPartitionOffset>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupPartitionOffset {
+    pub topic: String,
+    pub partition: i32,
+    /// Offset the group committed on the source.
+    pub source_offset: i64,
+    /// Offset the group has on the target now, if any.
+    pub target_current: Option<i64>,
+    pub target: OffsetTarget,
+}
+
+/// Where a source offset lands on the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum OffsetTarget {
+    /// The exact target offset.
+    Translated { offset: i64 },
+    /// The records before the source offset are not all replicated yet.
+    PendingReplication,
+}
+
+/// A reason apply must not proceed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Blocker {
+    pub kind: BlockerKind,
+    /// The topic, ACL or group concerned.
+    pub subject: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BlockerKind {
+    TargetHasMorePartitions,
+    TargetTopicHasForeignRecords,
+    CleanupPolicyMismatch,
+    ReplicationFactorTooHigh,
+    SourceTopicUnreadable,
+    ConfigRejected,
+}
+
+/// Something the operator should know; apply proceeds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    pub kind: WarningKind,
+    pub subject: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningKind {
+    /// Compacted, truncated or transactional topics: target offsets will not equal source
+    /// offsets (group offsets are translated exactly regardless).
+    OffsetsWillDiffer,
+    /// The group still has members on the source: its offsets keep moving.
+    GroupActiveOnSource,
+    /// The group already has members on the target: it has cut over and is not synced.
+    GroupActiveOnTarget,
+    /// ACLs that cannot be created on the target.
+    AclNotExpressible,
+}
+
+/// Counts for the summary line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub create: usize,
+    pub update: usize,
+    pub blocked: usize,
+}
+
+impl Plan {
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary {
+            blocked: self.blockers.len(),
+            ..Summary::default()
+        };
+        for action in &self.actions {
+            match action.kind() {
+                ActionKind::Create => s.create += 1,
+                ActionKind::Update => s.update += 1,
+            }
+        }
+        s
+    }
+
+    /// Whether applying the plan would change any metadata.
+    pub fn has_changes(&self) -> bool {
+        !self.actions.is_empty()
+    }
+}

@@ -1,0 +1,8 @@
+//! Turning values into output: terraform-style text and JSON, rendered from the same structure
+//! so the two cannot disagree. Never computes what changes; only shows it.
+
+mod paint;
+mod plan;
+
+pub use paint::Paint;
+pub use plan::{plan_json, plan_text};

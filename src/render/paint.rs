@@ -1,0 +1,58 @@
+//! Colour, when the output is a terminal and `NO_COLOR` is not set.
+
+use std::io::IsTerminal;
+
+use anstyle::{AnsiColor, Style};
+
+/// Applies colour to text, or leaves it plain.
+#[derive(Debug, Clone, Copy)]
+pub struct Paint {
+    enabled: bool,
+}
+
+impl Paint {
+    /// Colour for standard output if it is a terminal and `NO_COLOR` is unset or empty.
+    pub fn for_stdout() -> Paint {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Paint {
+            enabled: !no_color && std::io::stdout().is_terminal(),
+        }
+    }
+
+    /// Never colour (files, tests, JSON).
+    pub fn plain() -> Paint {
+        Paint { enabled: false }
+    }
+
+    fn apply(self, style: Style, text: &str) -> String {
+        if self.enabled {
+            format!("{}{text}{}", style.render(), style.render_reset())
+        } else {
+            text.to_string()
+        }
+    }
+
+    pub fn create(self, text: &str) -> String {
+        self.apply(AnsiColor::Green.on_default(), text)
+    }
+
+    pub fn update(self, text: &str) -> String {
+        self.apply(AnsiColor::Yellow.on_default(), text)
+    }
+
+    pub fn remove(self, text: &str) -> String {
+        self.apply(AnsiColor::Red.on_default(), text)
+    }
+
+    pub fn blocker(self, text: &str) -> String {
+        self.apply(AnsiColor::Red.on_default().bold(), text)
+    }
+
+    pub fn bold(self, text: &str) -> String {
+        self.apply(Style::new().bold(), text)
+    }
+
+    pub fn dim(self, text: &str) -> String {
+        self.apply(Style::new().dimmed(), text)
+    }
+}

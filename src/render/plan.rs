@@ -1,0 +1,184 @@
+//! The plan, as a person reads it (terraform-style) and as a program reads it (JSON).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+use similar::{ChangeTag, TextDiff};
+
+use crate::plan::{Action, ConfigChange, OffsetTarget, Plan};
+
+use super::Paint;
+
+/// The plan as pretty JSON: the public format, with `format_version`.
+pub fn plan_json(plan: &Plan) -> String {
+    serde_json::to_string_pretty(plan).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+/// The plan as text: one block per action, blockers, group offsets, warnings, a summary line.
+pub fn plan_text(plan: &Plan, paint: Paint) -> String {
+    let mut out = String::new();
+    if plan.actions.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            paint.bold("No changes. The target's topics, configs and ACLs match the migration.")
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "kafka-migrate will make these changes on the target:\n"
+        );
+        for action in &plan.actions {
+            action_text(&mut out, action, paint);
+            out.push('\n');
+        }
+    }
+    if !plan.blockers.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            paint.blocker("Blockers (apply refuses this plan):")
+        );
+        for b in &plan.blockers {
+            let _ = writeln!(out, "  {} {}: {}", paint.blocker("!"), b.subject, b.reason);
+        }
+        out.push('\n');
+    }
+    if !plan.group_offsets.is_empty() {
+        let _ = writeln!(out, "Consumer group offsets (source → target):");
+        let _ = writeln!(out, "{}\n", group_table(plan));
+    }
+    if !plan.warnings.is_empty() {
+        let _ = writeln!(out, "Warnings:");
+        for w in &plan.warnings {
+            let _ = writeln!(out, "  - {}: {}", w.subject, w.message);
+        }
+        out.push('\n');
+    }
+    let s = plan.summary();
+    let _ = writeln!(
+        out,
+        "{} {} to create, {} to update, {} blocked.",
+        paint.bold("Plan:"),
+        s.create,
+        s.update,
+        s.blocked
+    );
+    out
+}
+
+fn action_text(out: &mut String, action: &Action, paint: Paint) {
+    match action {
+        Action::CreateTopic {
+            topic,
+            partitions,
+            replication_factor,
+            configs,
+        } => {
+            let _ = writeln!(out, "  {} topic \"{topic}\"", paint.create("+"));
+            let _ = writeln!(out, "      partitions:         {partitions}");
+            let _ = writeln!(out, "      replication_factor: {replication_factor}");
+            if !configs.is_empty() {
+                let _ = writeln!(out, "      config:");
+                config_diff(out, &BTreeMap::new(), configs, paint);
+            }
+        }
+        Action::CreatePartitions {
+            topic,
+            before,
+            after,
+        } => {
+            let _ = writeln!(out, "  {} topic \"{topic}\"", paint.update("~"));
+            let _ = writeln!(out, "      partitions: {before} → {after}");
+        }
+        Action::UpdateTopicConfig { topic, changes } => {
+            let _ = writeln!(out, "  {} topic \"{topic}\"", paint.update("~"));
+            let _ = writeln!(out, "      config:");
+            let (before, after) = sides(changes);
+            config_diff(out, &before, &after, paint);
+        }
+        Action::CreateAcl {
+            binding,
+            source_principal,
+        } => {
+            let _ = write!(out, "  {} acl {binding}", paint.create("+"));
+            if let Some(from) = source_principal {
+                let _ = write!(out, " {}", paint.dim(&format!("(mapped from {from})")));
+            }
+            out.push('\n');
+        }
+    }
+}
+
+/// The configs a change touches, before and after, for a line diff.
+fn sides(changes: &[ConfigChange]) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+    let mut before = BTreeMap::new();
+    let mut after = BTreeMap::new();
+    for c in changes {
+        if let Some(v) = &c.before {
+            before.insert(c.key.clone(), v.clone());
+        }
+        if let Some(v) = &c.after {
+            after.insert(c.key.clone(), v.clone());
+        }
+    }
+    (before, after)
+}
+
+/// A unified line diff of two config maps, `key = "value"` per line.
+fn config_diff(
+    out: &mut String,
+    before: &BTreeMap<String, String>,
+    after: &BTreeMap<String, String>,
+    paint: Paint,
+) {
+    let lines = |m: &BTreeMap<String, String>| {
+        m.iter()
+            .map(|(k, v)| format!("{k} = \"{v}\"\n"))
+            .collect::<String>()
+    };
+    let (old, new) = (lines(before), lines(after));
+    let diff = TextDiff::from_lines(&old, &new);
+    for change in diff.iter_all_changes() {
+        let line = change.value().trim_end();
+        let _ = match change.tag() {
+            ChangeTag::Delete => writeln!(out, "        {}", paint.remove(&format!("- {line}"))),
+            ChangeTag::Insert => writeln!(out, "        {}", paint.create(&format!("+ {line}"))),
+            ChangeTag::Equal => writeln!(out, "          {line}"),
+        };
+    }
+}
+
+fn group_table(plan: &Plan) -> Table {
+    let mut table = Table::new();
+    table.load_style(UTF8_FULL_CONDENSED);
+    table.set_header([
+        "group",
+        "topic",
+        "partition",
+        "source offset",
+        "target now",
+        "target offset",
+    ]);
+    for group in &plan.group_offsets {
+        for p in &group.partitions {
+            let target = match p.target {
+                OffsetTarget::Translated { offset } => offset.to_string(),
+                OffsetTarget::PendingReplication => "pending replication".to_string(),
+            };
+            let current = p
+                .target_current
+                .map_or_else(|| "-".to_string(), |o| o.to_string());
+            table.add_row([
+                group.group.clone(),
+                p.topic.clone(),
+                p.partition.to_string(),
+                p.source_offset.to_string(),
+                current,
+                target,
+            ]);
+        }
+    }
+    table
+}
