@@ -47,7 +47,7 @@ const READY_TIMEOUT: Duration = Duration::from_secs(120);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flavour {
-    /// PLAINTEXT, everyone may do everything.
+    /// PLAINTEXT; an authorizer holds ACLs, but every client is the ANONYMOUS super user.
     Plain,
     /// SASL_PLAINTEXT with SCRAM-SHA-512 and ACLs enforced.
     Secure,
@@ -411,6 +411,16 @@ fn server_properties(spec: &ClusterSpec, node: &Node, voters: &str, data: &Path)
     set("log.cleaner.backoff.ms", "1000");
     set("num.network.threads", "2");
     set("num.io.threads", "4");
+    if spec.flavour == Flavour::Plain {
+        // ACLs can be created and listed, but bind no one: every PLAINTEXT client is the
+        // ANONYMOUS super user.
+        set(
+            "authorizer.class.name",
+            "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        );
+        set("super.users", "User:ANONYMOUS");
+        set("allow.everyone.if.no.acl.found", "true");
+    }
     if spec.flavour == Flavour::Secure {
         set("sasl.enabled.mechanisms", "SCRAM-SHA-512");
         set("sasl.mechanism.inter.broker.protocol", "SCRAM-SHA-512");

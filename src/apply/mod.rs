@@ -3,9 +3,11 @@
 
 mod metadata;
 mod stale;
+mod survey;
 
 pub use metadata::{execute, validate_on_target, Outcome};
 pub use stale::{check as check_stale, Staleness};
+pub use survey::{survey, Survey};
 
 use crate::cluster::{ClusterClient, ClusterError};
 use crate::plan::{Action, Plan};

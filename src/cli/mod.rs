@@ -3,6 +3,7 @@
 //! itself.
 
 mod args;
+mod commands;
 mod exit;
 
 use std::process::ExitCode;
@@ -50,6 +51,22 @@ fn run(cli: Cli) -> miette::Result<ExitStatus> {
             }
             Ok(ExitStatus::Success)
         }
+        Command::Plan {
+            out,
+            json,
+            detailed_exitcode,
+        } => {
+            let migration = load_migration(&cli.config, &cli.vars)?;
+            commands::plan(&migration, out.as_deref(), json, detailed_exitcode)
+        }
+        Command::Apply {
+            plan,
+            auto_approve,
+            until_synced,
+        } => {
+            let migration = load_migration(&cli.config, &cli.vars)?;
+            commands::apply(&migration, plan.as_deref(), auto_approve, until_synced)
+        }
         other => Err(not_implemented(other.name())),
     }
 }
@@ -73,7 +90,7 @@ fn not_implemented(command: &str) -> miette::Report {
 
 fn init_tracing(verbose: u8) {
     let default = match verbose {
-        0 => "warn",
+        0 => "warn,librdkafka=error",
         1 => "info",
         2 => "debug",
         _ => "trace",

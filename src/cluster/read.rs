@@ -70,7 +70,8 @@ impl ClusterClient {
         let brokers = metadata.brokers().len();
         self.read_configs(&mut topics).await?;
         self.read_offsets(&mut topics).await?;
-        let acls = self.read_acls().await;
+        let broker = metadata.brokers().first().map(|b| b.id());
+        let acls = self.read_acls(broker).await;
         let groups = self.read_groups(scope).await?;
         Ok(Inventory {
             role: self.role(),
@@ -170,7 +171,28 @@ impl ClusterClient {
         Ok(())
     }
 
-    async fn read_acls(&self) -> Acls {
+    /// ACL bindings, or why there are none to read. librdkafka drops the error a broker
+    /// without an authorizer returns for DescribeAcls, so the broker's `authorizer.class.name`
+    /// is asked first.
+    async fn read_acls(&self, broker: Option<i32>) -> Acls {
+        if let Some(id) = broker {
+            let spec = ResourceSpecifier::Broker(id);
+            let opts = AdminOptions::new().request_timeout(Some(TIMEOUT));
+            if let Ok(results) = self.admin().describe_configs([&spec], &opts).await {
+                let authorizer = results
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|r| r.entries)
+                    .find(|e| e.name == "authorizer.class.name")
+                    .and_then(|e| e.value);
+                if authorizer.as_deref().is_some_and(str::is_empty) {
+                    return Acls::Unavailable {
+                        reason: "the cluster has no authorizer (authorizer.class.name is empty)"
+                            .into(),
+                    };
+                }
+            }
+        }
         match self.ext().describe_acls().await {
             Ok(mut bindings) => {
                 bindings.sort();

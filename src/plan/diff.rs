@@ -22,6 +22,15 @@ pub fn diff(migration: &Migration, source: &Inventory, target: &Inventory) -> Pl
         blockers: Vec::new(),
         warnings: Vec::new(),
     };
+    let progress = crate::replicate::progress_topic(&migration.name);
+    if !target.topics.contains_key(&progress) {
+        plan.actions.push(Action::CreateTopic {
+            topic: progress,
+            partitions: 1,
+            replication_factor: target.brokers.clamp(1, 3) as i32,
+            configs: [("cleanup.policy".to_string(), "compact".to_string())].into(),
+        });
+    }
     let selected = selected_topics(migration, source, &mut plan);
     for topic in &selected {
         diff_topic(migration, topic, target, &mut plan);

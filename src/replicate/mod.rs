@@ -50,6 +50,55 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// Engine settings for `migration`: client properties of both sides, tuning from its
+    /// `replication` block.
+    pub fn from_migration(migration: &crate::config::Migration, until_synced: bool) -> Settings {
+        use crate::config::{Compression, DeliveryMode};
+        let r = &migration.replication;
+        let pairs = |items: &[(&str, String)]| {
+            items
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect()
+        };
+        let compression = match r.compression {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+            Compression::Snappy => "snappy",
+            Compression::Lz4 => "lz4",
+            Compression::Zstd => "zstd",
+        };
+        Settings {
+            migration: migration.name.clone(),
+            progress_topic: progress_topic(&migration.name),
+            source: crate::auth::client_properties(migration.source()),
+            target: crate::auth::client_properties(migration.target()),
+            tasks: r.tasks,
+            delivery: match r.delivery {
+                DeliveryMode::ExactlyOnce => Delivery::ExactlyOnce,
+                DeliveryMode::AtLeastOnce => Delivery::AtLeastOnce,
+            },
+            commit_interval: r.commit_interval.0,
+            max_batch_records: 200_000,
+            max_batch_bytes: r.transaction_bytes.0 as usize,
+            transaction_timeout: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(30),
+            until_synced,
+            producer_tuning: pairs(&[
+                ("batch.size", r.batch_size.0.to_string()),
+                ("linger.ms", r.linger.0.as_millis().to_string()),
+                ("compression.type", compression.to_string()),
+                ("queue.buffering.max.messages", "1000000".to_string()),
+            ]),
+            consumer_tuning: pairs(&[
+                ("fetch.max.bytes", r.fetch_max_bytes.0.to_string()),
+                ("max.partition.fetch.bytes", "1048576".to_string()),
+                ("queued.max.messages.kbytes", "65536".to_string()),
+            ]),
+            throttle: r.max_bytes_per_second.map(|b| Throttle::new(b.0)),
+        }
+    }
+
     /// Waits until `bytes` more may be sent under `max_bytes_per_second`.
     pub fn throttle(&self, bytes: usize) {
         if let Some(t) = &self.throttle {

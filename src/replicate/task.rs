@@ -46,6 +46,20 @@ struct TaskContext {
 
 impl ClientContext for TaskContext {}
 
+/// The source consumer's context: end-of-partition events are expected, not errors.
+#[derive(Default)]
+pub(crate) struct SourceContext;
+
+impl ClientContext for SourceContext {
+    fn error(&self, error: KafkaError, reason: &str) {
+        if !matches!(error, KafkaError::PartitionEOF(_)) {
+            tracing::warn!(%error, reason, "Source client error.");
+        }
+    }
+}
+
+impl rdkafka::consumer::ConsumerContext for SourceContext {}
+
 impl ProducerContext for TaskContext {
     type DeliveryOpaque = ();
 
@@ -196,7 +210,7 @@ impl Task {
         &self,
         settings: &Settings,
         producer: &BaseProducer<TaskContext>,
-        consumer: &BaseConsumer,
+        consumer: &BaseConsumer<SourceContext>,
         states: &mut BTreeMap<PartitionKey, PartitionState>,
         stopping: bool,
     ) -> Result<bool, ReplicateError> {
@@ -265,7 +279,7 @@ impl Task {
         &self,
         settings: &Settings,
         producer: &BaseProducer<TaskContext>,
-        consumer: &BaseConsumer,
+        consumer: &BaseConsumer<SourceContext>,
         states: &mut BTreeMap<PartitionKey, PartitionState>,
         delivered: &HashMap<PartitionKey, i64>,
         heartbeat: bool,
@@ -344,7 +358,7 @@ impl Task {
     /// on the source holds this back until it completes.
     fn synced(
         &self,
-        consumer: &BaseConsumer,
+        consumer: &BaseConsumer<SourceContext>,
         states: &BTreeMap<PartitionKey, PartitionState>,
     ) -> bool {
         states.iter().all(|((topic, partition), s)| {
@@ -384,7 +398,7 @@ impl Task {
             })
     }
 
-    fn consumer(&self, settings: &Settings) -> Result<BaseConsumer, ReplicateError> {
+    fn consumer(&self, settings: &Settings) -> Result<BaseConsumer<SourceContext>, ReplicateError> {
         let mut config = client_config(&settings.source);
         config
             .set(
@@ -403,10 +417,12 @@ impl Task {
         for (k, v) in &settings.consumer_tuning {
             config.set(k, v);
         }
-        config.create().map_err(|e| ReplicateError::Client {
-            side: "source",
-            source: e,
-        })
+        config
+            .create_with_context(SourceContext)
+            .map_err(|e| ReplicateError::Client {
+                side: "source",
+                source: e,
+            })
     }
 
     /// Assigns the task's partitions at their committed positions, reporting records that
@@ -415,7 +431,7 @@ impl Task {
         &self,
         settings: &Settings,
         progress: &Progress,
-        consumer: &BaseConsumer,
+        consumer: &BaseConsumer<SourceContext>,
     ) -> Result<BTreeMap<PartitionKey, PartitionState>, ReplicateError> {
         let mut tpl = TopicPartitionList::new();
         let mut states = BTreeMap::new();
@@ -524,7 +540,7 @@ impl Task {
 
 /// The partition's end offset from the consumer's last fetch response, without a request
 /// (librdkafka's `rd_kafka_get_watermark_offsets`, which rust-rdkafka does not expose).
-fn cached_end(consumer: &BaseConsumer, topic: &str, partition: i32) -> Option<i64> {
+fn cached_end(consumer: &BaseConsumer<SourceContext>, topic: &str, partition: i32) -> Option<i64> {
     let topic = std::ffi::CString::new(topic).ok()?;
     let (mut low, mut high) = (-1i64, -1i64);
     // SAFETY: the client pointer is valid while `consumer` lives; `topic` is a NUL-terminated

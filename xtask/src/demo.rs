@@ -107,7 +107,13 @@ async fn load(source: &Cluster) -> Result<()> {
     let admin = source.admin_config();
     for (topic, partitions, count, configs) in TOPICS {
         data::create_topic(&admin, topic, *partitions, 1, configs).await?;
-        let records: Vec<Record> = data::sample_records(*count, *partitions);
+        let mut records: Vec<Record> = data::sample_records(*count, *partitions);
+        if configs.contains(&("cleanup.policy", "compact")) {
+            // Compacted topics need a key on every record.
+            for (i, r) in records.iter_mut().enumerate() {
+                r.key = Some(format!("customer-{}", i % 500).into_bytes());
+            }
+        }
         data::produce(&admin, topic, &records).await?;
     }
     for (group, topic, fraction) in GROUPS {
