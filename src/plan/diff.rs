@@ -134,11 +134,16 @@ fn diff_topic(migration: &Migration, source: &Topic, target: &Inventory, plan: &
             reason: format!("cleanup.policy is \"{target_policy}\" on the target but \"{source_policy}\" on the source"),
         });
     }
+    // Records this migration did not write: any record in a partition it never wrote to, or
+    // past its position beyond the one control record its last commit leaves.
     let written = target.replicated.get(name);
     let foreign: Vec<String> = existing
         .partitions
         .iter()
-        .filter(|(p, part)| part.end > written.and_then(|w| w.get(p)).copied().unwrap_or(0))
+        .filter(|(p, part)| match written.and_then(|w| w.get(p)) {
+            Some(next_target) => part.end > next_target + 1,
+            None => part.end > part.log_start,
+        })
         .map(|(p, part)| format!("{p} (end offset {})", part.end))
         .collect();
     if !foreign.is_empty() {

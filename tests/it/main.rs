@@ -4,5 +4,6 @@
 
 mod cli;
 mod offsets;
+mod plan;
 mod replicate;
 mod support;

@@ -1,0 +1,292 @@
+//! `plan` and `apply` (metadata) through the CLI on real clusters: the JSON plan holds exactly
+//! the expected actions, apply carries them out and the next plan is empty; blockers and stale
+//! plans are refused with their reason; an interrupted apply converges when run again.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use kafka_harness::data;
+use kafka_harness::tools::Tool;
+use kafka_harness::{shared, Cluster};
+use serde_json::Value;
+
+/// A migration file selecting topics `^PREFIX\.` from `source` to `target`.
+fn migration_file(
+    dir: &Path,
+    name: &str,
+    prefix: &str,
+    source: &Cluster,
+    target: &Cluster,
+    extra: &str,
+) -> PathBuf {
+    let text = format!(
+        r#"name = "{name}"
+cluster "source" {{
+  bootstrap_servers = ["{}"]
+}}
+cluster "target" {{
+  bootstrap_servers = ["{}"]
+}}
+topics {{
+  include            = ["^{prefix}\\..*"]
+  replication_factor = 1
+}}
+consumer_groups {{
+  include = ["^{prefix}-"]
+}}
+{extra}
+"#,
+        source.bootstrap(),
+        target.bootstrap()
+    );
+    let path = dir.join("migration.hcl");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn kafka_migrate(config: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("kafka-migrate").unwrap();
+    cmd.arg("-c").arg(config).env("NO_COLOR", "1");
+    cmd
+}
+
+fn plan_json(config: &Path) -> Value {
+    let out = kafka_migrate(config)
+        .args(["plan", "--json"])
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "plan --json printed no JSON ({e}): {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// Each action as one comparable line.
+fn actions(plan: &Value) -> Vec<String> {
+    let mut out: Vec<String> = plan["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| match a["type"].as_str().unwrap() {
+            "create_topic" => format!(
+                "create {} p={} rf={} {}",
+                a["topic"].as_str().unwrap(),
+                a["partitions"],
+                a["replication_factor"],
+                a["configs"]
+            ),
+            "create_partitions" => format!(
+                "partitions {} {}->{}",
+                a["topic"].as_str().unwrap(),
+                a["before"],
+                a["after"]
+            ),
+            "update_topic_config" => {
+                format!("configs {} {}", a["topic"].as_str().unwrap(), a["changes"])
+            }
+            "create_acl" => {
+                let b = &a["binding"];
+                format!(
+                    "acl {} {} {} {} {} {}",
+                    b["permission"].as_str().unwrap(),
+                    b["principal"].as_str().unwrap(),
+                    b["operation"].as_str().unwrap(),
+                    b["resource_type"].as_str().unwrap(),
+                    b["name"].as_str().unwrap(),
+                    b["pattern_type"].as_str().unwrap()
+                )
+            }
+            other => panic!("unexpected action {other}"),
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn blockers(plan: &Value) -> Vec<(String, String)> {
+    plan["blockers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["kind"].as_str().unwrap().to_string(),
+                b["subject"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn plan_lists_exactly_the_changes_and_apply_makes_them() {
+    let (source, target) = (shared::plain_source(), shared::target());
+    let p = data::unique_name("plan").replace('-', "_");
+    let admin = source.admin_config();
+    // 20 topics: varied partition counts, compacted and delete, some with topic configs.
+    for i in 0..20 {
+        let topic = format!("{p}.t{i:02}");
+        let configs: Vec<(&str, &str)> = match i % 4 {
+            0 => vec![("cleanup.policy", "compact")],
+            1 => vec![
+                ("retention.ms", "86400000"),
+                ("max.message.bytes", "2000000"),
+            ],
+            2 => vec![("min.insync.replicas", "1")], // excluded by default: never copied
+            _ => vec![],
+        };
+        data::create_topic(&admin, &topic, 1 + (i % 5), 1, &configs)
+            .await
+            .unwrap();
+    }
+    data::produce(&admin, &format!("{p}.t03"), &data::sample_records(30, 1))
+        .await
+        .unwrap();
+    // A topic outside the selection is left alone.
+    data::create_topic(&admin, &format!("other_{p}"), 1, 1, &[])
+        .await
+        .unwrap();
+    // ACLs: literal and prefixed on topics, a group, a transactional id, the cluster.
+    for args in [
+        vec![
+            "--add",
+            "--allow-principal",
+            "User:alice",
+            "--operation",
+            "Read",
+            "--topic",
+            &format!("{p}.t01"),
+        ],
+        vec![
+            "--add",
+            "--allow-principal",
+            "User:bob",
+            "--operation",
+            "Write",
+            "--topic",
+            &format!("{p}."),
+            "--resource-pattern-type",
+            "prefixed",
+        ],
+        vec![
+            "--add",
+            "--deny-principal",
+            "User:bob",
+            "--operation",
+            "Read",
+            "--topic",
+            &format!("{p}.t02"),
+        ],
+        vec![
+            "--add",
+            "--allow-principal",
+            "User:alice",
+            "--operation",
+            "Read",
+            "--group",
+            &format!("{p}-app"),
+        ],
+        vec![
+            "--add",
+            "--allow-principal",
+            "User:alice",
+            "--operation",
+            "Write",
+            "--transactional-id",
+            &format!("{p}-tx"),
+        ],
+    ] {
+        let args: Vec<&str> = args.iter().map(|s| s.as_ref()).collect();
+        source.tool(Tool::Acls, &args).unwrap();
+    }
+    data::commit_offsets(&admin, &format!("{p}-app"), &[(&format!("{p}.t03"), 0, 20)]).unwrap();
+    // The target already has two of the topics: one with fewer partitions, one whose config drifted.
+    data::create_topic(
+        &target.admin_config(),
+        &format!("{p}.t04"),
+        1,
+        1,
+        &[("cleanup.policy", "compact")],
+    )
+    .await
+    .unwrap();
+    data::create_topic(
+        &target.admin_config(),
+        &format!("{p}.t05"),
+        1,
+        1,
+        &[("retention.ms", "1000"), ("segment.bytes", "10485760")],
+    )
+    .await
+    .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = migration_file(dir.path(), &p, &p, source, target, "");
+    let plan = plan_json(&config);
+    assert_eq!(plan["format_version"], "1.0");
+    assert!(blockers(&plan).is_empty(), "{:?}", blockers(&plan));
+    let mut expected = vec![format!(
+        "create kafka-migrate.{p}.progress p=1 rf=1 {{\"cleanup.policy\":\"compact\"}}"
+    )];
+    for i in 0..20 {
+        if i == 4 || i == 5 {
+            continue;
+        }
+        let configs = match i % 4 {
+            0 => "{\"cleanup.policy\":\"compact\"}",
+            1 => "{\"max.message.bytes\":\"2000000\",\"retention.ms\":\"86400000\"}",
+            _ => "{}",
+        };
+        expected.push(format!(
+            "create {p}.t{i:02} p={} rf=1 {configs}",
+            1 + (i % 5)
+        ));
+    }
+    // t04 has 5 partitions on the source; t05's configs drifted on the target.
+    expected.push(format!("partitions {p}.t04 1->5"));
+    expected.push(format!(
+        "configs {p}.t05 [{{\"after\":\"2000000\",\"before\":\"1048588\",\"key\":\"max.message.bytes\"}},{{\"after\":\"86400000\",\"before\":\"1000\",\"key\":\"retention.ms\"}},{{\"after\":null,\"before\":\"10485760\",\"key\":\"segment.bytes\"}}]"
+    ));
+    expected.push(format!("acl ALLOW User:alice READ TOPIC {p}.t01 LITERAL"));
+    expected.push(format!("acl ALLOW User:bob WRITE TOPIC {p}. PREFIXED"));
+    expected.push(format!("acl DENY User:bob READ TOPIC {p}.t02 LITERAL"));
+    expected.push(format!("acl ALLOW User:alice READ GROUP {p}-app LITERAL"));
+    expected.push(format!(
+        "acl ALLOW User:alice WRITE TRANSACTIONAL_ID {p}-tx LITERAL"
+    ));
+    expected.sort();
+    let got = actions(&plan);
+    // ACLs of other tests on the shared cluster may appear (cluster-wide); keep ours.
+    let got: Vec<String> = got
+        .into_iter()
+        .filter(|a| !a.starts_with("acl") || a.contains(&p))
+        .collect();
+    assert_eq!(got, expected);
+    let group = &plan["group_offsets"][0];
+    assert_eq!(group["group"], format!("{p}-app"));
+    assert_eq!(group["partitions"][0]["source_offset"], 20);
+    assert_eq!(
+        group["partitions"][0]["target"]["status"],
+        "pending_replication"
+    );
+
+    kafka_migrate(&config)
+        .args(["apply", "--auto-approve", "--until-synced"])
+        .assert()
+        .success();
+    let after = plan_json(&config);
+    let remaining: Vec<String> = actions(&after)
+        .into_iter()
+        .filter(|a| !a.starts_with("acl") || a.contains(&p))
+        .collect();
+    assert!(
+        remaining.is_empty(),
+        "the plan after apply still has {remaining:?}"
+    );
+    assert!(blockers(&after).is_empty(), "{:?}", blockers(&after));
+    // The records of t03 arrived.
+    let copied = data::read_all(&target.admin_config(), &format!("{p}.t03")).unwrap();
+    assert_eq!(copied.values().map(Vec::len).sum::<usize>(), 30);
+}
