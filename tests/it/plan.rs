@@ -290,3 +290,162 @@ async fn plan_lists_exactly_the_changes_and_apply_makes_them() {
     let copied = data::read_all(&target.admin_config(), &format!("{p}.t03")).unwrap();
     assert_eq!(copied.values().map(Vec::len).sum::<usize>(), 30);
 }
+
+#[tokio::test]
+async fn each_blocker_is_refused_with_its_reason() {
+    let (source, target) = (shared::plain_source(), shared::target());
+    let p = data::unique_name("block").replace('-', "_");
+    let (s, t) = (source.admin_config(), target.admin_config());
+    // More partitions on the target than on the source.
+    data::create_topic(&s, &format!("{p}.wide"), 2, 1, &[])
+        .await
+        .unwrap();
+    data::create_topic(&t, &format!("{p}.wide"), 4, 1, &[])
+        .await
+        .unwrap();
+    // cleanup.policy differs.
+    data::create_topic(
+        &s,
+        &format!("{p}.policy"),
+        1,
+        1,
+        &[("cleanup.policy", "compact")],
+    )
+    .await
+    .unwrap();
+    data::create_topic(&t, &format!("{p}.policy"), 1, 1, &[])
+        .await
+        .unwrap();
+    // The target topic holds records nobody migrated.
+    data::create_topic(&s, &format!("{p}.dirty"), 1, 1, &[])
+        .await
+        .unwrap();
+    data::create_topic(&t, &format!("{p}.dirty"), 1, 1, &[])
+        .await
+        .unwrap();
+    data::produce(&t, &format!("{p}.dirty"), &data::sample_records(3, 1))
+        .await
+        .unwrap();
+    // A config value the target refuses (checked in validate-only mode).
+    data::create_topic(&s, &format!("{p}.bad"), 1, 1, &[])
+        .await
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = migration_file(dir.path(), &p, &p, source, target, "");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("  replication_factor = 1\n", &format!("  replication_factor = 1\n  names = [\"{p}.missing\"]\n  config {{\n    override = {{ \"cleanup.policy\" = \"compact,delete\", \"retention.ms\" = \"not-a-number\" }}\n  }}\n"));
+    std::fs::write(&config, text).unwrap();
+    let plan = plan_json(&config);
+    let found = blockers(&plan);
+    for (kind, subject) in [
+        ("target_has_more_partitions", format!("topic \"{p}.wide\"")),
+        ("cleanup_policy_mismatch", format!("topic \"{p}.policy\"")),
+        (
+            "target_topic_has_foreign_records",
+            format!("topic \"{p}.dirty\""),
+        ),
+        ("source_topic_unreadable", format!("topic \"{p}.missing\"")),
+        ("config_rejected", format!("topic \"{p}.bad\"")),
+    ] {
+        assert!(
+            found.contains(&(kind.to_string(), subject.clone())),
+            "no {kind} blocker for {subject} in {found:?}"
+        );
+    }
+    // plan exits 1 and apply refuses, changing nothing.
+    kafka_migrate(&config)
+        .arg("plan")
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains(
+            "Blockers (apply refuses this plan)",
+        ));
+    kafka_migrate(&config)
+        .args(["apply", "--auto-approve"])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("blocker"));
+    let md_consumer: rdkafka::consumer::BaseConsumer = target.admin_config().create().unwrap();
+    let md = rdkafka::consumer::Consumer::fetch_metadata(
+        &md_consumer,
+        Some(&format!("{p}.bad")),
+        std::time::Duration::from_secs(10),
+    )
+    .unwrap();
+    assert!(
+        md.topics()[0].error().is_some(),
+        "apply created a topic despite the blockers"
+    );
+
+    // A replication factor above the target's broker count.
+    let config = migration_file(dir.path(), &p, &p, source, target, "");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("replication_factor = 1", "replication_factor = 3");
+    std::fs::write(&config, text).unwrap();
+    let found = blockers(&plan_json(&config));
+    assert!(
+        found.contains(&(
+            "replication_factor_too_high".to_string(),
+            format!("topic \"{p}.bad\"")
+        )),
+        "{found:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_stale_plan_is_refused_and_an_interrupted_apply_converges() {
+    let (source, target) = (shared::plain_source(), shared::target());
+    let p = data::unique_name("stale").replace('-', "_");
+    for i in 0..3 {
+        data::create_topic(&source.admin_config(), &format!("{p}.t{i}"), 2, 1, &[])
+            .await
+            .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = migration_file(dir.path(), &p, &p, source, target, "acls { sync = false }");
+    let plan_file = dir.path().join("plan.json");
+    kafka_migrate(&config)
+        .args(["plan", "--out"])
+        .arg(&plan_file)
+        .assert()
+        .success();
+
+    // An apply interrupted after its first topic: the rest of the saved plan still applies.
+    data::create_topic(&target.admin_config(), &format!("{p}.t0"), 2, 1, &[])
+        .await
+        .unwrap();
+    kafka_migrate(&config)
+        .arg("apply")
+        .arg(&plan_file)
+        .arg("--until-synced")
+        .assert()
+        .success();
+    let after = plan_json(&config);
+    assert!(
+        actions(&after).iter().all(|a| a.starts_with("acl")),
+        "{:?}",
+        actions(&after)
+    );
+
+    // A change on the source makes the saved plan stale.
+    kafka_migrate(&config)
+        .args(["plan", "--out"])
+        .arg(&plan_file)
+        .assert()
+        .success();
+    data::create_topic(&source.admin_config(), &format!("{p}.late"), 1, 1, &[])
+        .await
+        .unwrap();
+    kafka_migrate(&config)
+        .arg("apply")
+        .arg(&plan_file)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("Saved plan is stale"))
+        .stderr(predicates::str::contains(format!(
+            "create topic \"{p}.late\""
+        )));
+}
