@@ -1,1 +1,327 @@
+//! The diff as a pure function: inventories in, plan out — and the human view of it, pinned.
 
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::cluster::inventory::{
+    Acls, ConfigEntry, ConfigSource, Group, Inventory, Partition, Role, Topic,
+};
+use crate::cluster::native::{AclBinding, AclOperation, AclPermission, PatternType, ResourceType};
+use crate::config::Migration;
+use crate::render::{plan_text, Paint};
+
+use super::*;
+
+fn migration(extra: &str) -> Migration {
+    let text = format!(
+        "name = \"m\"\ncluster \"source\" {{ bootstrap_servers = [\"a:1\"] }}\ncluster \"target\" {{ bootstrap_servers = [\"b:1\"] }}\n{extra}"
+    );
+    crate::config::parse_with_env("m.hcl", &text, Path::new("."), &[], &|_| None).unwrap()
+}
+
+fn topic(name: &str, partitions: i32, configs: &[(&str, &str)], end: i64) -> Topic {
+    Topic {
+        name: name.into(),
+        replication_factor: 1,
+        partitions: (0..partitions)
+            .map(|p| {
+                (
+                    p,
+                    Partition {
+                        log_start: 0,
+                        end,
+                        last_stable: end,
+                    },
+                )
+            })
+            .collect(),
+        configs: configs
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.to_string(),
+                    ConfigEntry {
+                        value: Some(v.to_string()),
+                        source: ConfigSource::Topic,
+                        sensitive: false,
+                    },
+                )
+            })
+            .chain([(
+                "max.message.bytes".to_string(),
+                ConfigEntry {
+                    value: Some("1048588".into()),
+                    source: ConfigSource::Default,
+                    sensitive: false,
+                },
+            )])
+            .collect(),
+    }
+}
+
+fn inventory(
+    role: Role,
+    topics: Vec<Topic>,
+    acls: Vec<AclBinding>,
+    groups: Vec<(&str, Group)>,
+) -> Inventory {
+    Inventory {
+        role,
+        brokers: 1,
+        topics: topics.into_iter().map(|t| (t.name.clone(), t)).collect(),
+        denied_topics: BTreeMap::new(),
+        acls: Acls::Listed { bindings: acls },
+        groups: groups
+            .into_iter()
+            .map(|(g, v)| (g.to_string(), v))
+            .collect(),
+        replicated: BTreeMap::new(),
+    }
+}
+
+fn acl(name: &str, pattern: PatternType, principal: &str) -> AclBinding {
+    AclBinding {
+        resource_type: ResourceType::Topic,
+        name: name.into(),
+        pattern_type: pattern,
+        principal: principal.into(),
+        host: "*".into(),
+        operation: AclOperation::Read,
+        permission: AclPermission::Allow,
+    }
+}
+
+fn progress_topic() -> Topic {
+    topic(
+        "kafka-migrate.m.progress",
+        1,
+        &[("cleanup.policy", "compact")],
+        0,
+    )
+}
+
+fn sample() -> (Migration, Inventory, Inventory) {
+    let m = migration("topics { include = [\"^orders\"] }\nacls { principal_map = { \"User:old\" = \"User:new\" } }\n");
+    let source = inventory(
+        Role::Source,
+        vec![
+            topic(
+                "orders",
+                3,
+                &[("retention.ms", "86400000"), ("min.insync.replicas", "2")],
+                100,
+            ),
+            topic("orders.eu", 6, &[("cleanup.policy", "compact")], 10),
+            topic("billing", 1, &[], 5),
+        ],
+        vec![
+            acl("orders", PatternType::Literal, "User:old"),
+            acl("orders.", PatternType::Prefixed, "User:svc"),
+            acl("billing", PatternType::Literal, "User:x"),
+        ],
+        vec![(
+            "app",
+            Group {
+                state: "Empty".into(),
+                members: 0,
+                offsets: [("orders".to_string(), [(0, 40), (1, 7)].into())].into(),
+            },
+        )],
+    );
+    let target = inventory(
+        Role::Target,
+        vec![
+            topic(
+                "orders",
+                2,
+                &[("retention.ms", "1000"), ("segment.ms", "60000")],
+                0,
+            ),
+            progress_topic(),
+        ],
+        vec![acl("orders.", PatternType::Prefixed, "User:svc")],
+        vec![],
+    );
+    (m, source, target)
+}
+
+#[test]
+fn the_diff_lists_creates_updates_and_acls() {
+    let (m, source, target) = sample();
+    let plan = diff(&m, &source, &target);
+    assert!(plan.blockers.is_empty(), "{:?}", plan.blockers);
+    assert_eq!(plan.actions.len(), 4, "{:#?}", plan.actions);
+    assert!(
+        matches!(&plan.actions[0], Action::CreatePartitions { topic, before: 2, after: 3 } if topic == "orders")
+    );
+    match &plan.actions[1] {
+        Action::UpdateTopicConfig { topic, changes } => {
+            assert_eq!(topic, "orders");
+            assert_eq!(
+                changes,
+                &vec![
+                    ConfigChange {
+                        key: "retention.ms".into(),
+                        before: Some("1000".into()),
+                        after: Some("86400000".into())
+                    },
+                    ConfigChange {
+                        key: "segment.ms".into(),
+                        before: Some("60000".into()),
+                        after: None
+                    },
+                ]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        matches!(&plan.actions[2], Action::CreateTopic { topic, partitions: 6, configs, .. } if topic == "orders.eu" && configs["cleanup.policy"] == "compact")
+    );
+    match &plan.actions[3] {
+        Action::CreateAcl {
+            binding,
+            source_principal,
+        } => {
+            assert_eq!(binding.principal, "User:new");
+            assert_eq!(source_principal.as_deref(), Some("User:old"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(plan.group_offsets.len(), 1);
+    assert_eq!(plan.group_offsets[0].partitions.len(), 2);
+    assert!(plan
+        .warnings
+        .iter()
+        .any(|w| w.kind == WarningKind::OffsetsWillDiffer));
+    assert_eq!(
+        plan.summary(),
+        Summary {
+            create: 2,
+            update: 2,
+            blocked: 0
+        }
+    );
+}
+
+#[test]
+fn a_value_equal_to_the_targets_default_is_no_drift() {
+    let m = migration("");
+    let source = inventory(
+        Role::Source,
+        vec![topic("t", 1, &[("max.message.bytes", "1048588")], 0)],
+        vec![],
+        vec![],
+    );
+    let target = inventory(
+        Role::Target,
+        vec![topic("t", 1, &[], 0), progress_topic()],
+        vec![],
+        vec![],
+    );
+    let plan = diff(&m, &source, &target);
+    assert!(plan.actions.is_empty(), "{:?}", plan.actions);
+}
+
+#[test]
+fn user_exclusions_and_overrides_apply() {
+    let m = migration("topics {\n  config {\n    exclude = [\"retention.ms\"]\n    override = { \"min.insync.replicas\" = \"2\" }\n  }\n}\n");
+    let source = inventory(
+        Role::Source,
+        vec![topic(
+            "t",
+            1,
+            &[("retention.ms", "5"), ("segment.ms", "9")],
+            0,
+        )],
+        vec![],
+        vec![],
+    );
+    let target = inventory(Role::Target, vec![progress_topic()], vec![], vec![]);
+    let plan = diff(&m, &source, &target);
+    match &plan.actions[0] {
+        Action::CreateTopic { configs, .. } => {
+            assert_eq!(
+                configs.keys().collect::<Vec<_>>(),
+                vec!["min.insync.replicas", "segment.ms"]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn blockers_name_their_topic() {
+    let m = migration("topics {\n  include = [\".*\"]\n  names = [\"ghost\"]\n}\n");
+    let source = inventory(
+        Role::Source,
+        vec![topic("wide", 2, &[], 0), topic("dirty", 1, &[], 0)],
+        vec![],
+        vec![],
+    );
+    let target = inventory(
+        Role::Target,
+        vec![
+            topic("wide", 4, &[], 0),
+            topic("dirty", 1, &[], 3),
+            progress_topic(),
+        ],
+        vec![],
+        vec![],
+    );
+    let plan = diff(&m, &source, &target);
+    let kinds: Vec<(BlockerKind, &str)> = plan
+        .blockers
+        .iter()
+        .map(|b| (b.kind, b.subject.as_str()))
+        .collect();
+    assert!(
+        kinds.contains(&(BlockerKind::TargetHasMorePartitions, "topic \"wide\"")),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&(BlockerKind::TargetTopicHasForeignRecords, "topic \"dirty\"")),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&(BlockerKind::SourceTopicUnreadable, "topic \"ghost\"")),
+        "{kinds:?}"
+    );
+}
+
+#[test]
+fn the_human_view_is_pinned() {
+    let (m, source, target) = sample();
+    let plan = diff(&m, &source, &target);
+    insta::assert_snapshot!(plan_text(&plan, Paint::plain()));
+}
+
+#[test]
+fn an_empty_plan_says_so() {
+    let m = migration("");
+    let target = inventory(Role::Target, vec![progress_topic()], vec![], vec![]);
+    let plan = diff(
+        &m,
+        &inventory(Role::Source, vec![], vec![], vec![]),
+        &target,
+    );
+    insta::assert_snapshot!(plan_text(&plan, Paint::plain()));
+}
+
+#[test]
+fn the_plan_file_round_trips_and_checks_its_version() {
+    let (m, source, target) = sample();
+    let plan = diff(&m, &source, &target);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plan.json");
+    write_plan_file(&plan, &path).unwrap();
+    assert_eq!(read_plan_file(&path).unwrap(), plan);
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("\"1.0\"", "\"9.0\"");
+    std::fs::write(&path, text).unwrap();
+    assert!(matches!(
+        read_plan_file(&path),
+        Err(PlanFileError::Version { .. })
+    ));
+}

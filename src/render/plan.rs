@@ -29,7 +29,22 @@ pub fn plan_text(plan: &Plan, paint: Paint) -> String {
             out,
             "kafka-migrate will make these changes on the target:\n"
         );
+        let mut previous: Option<&str> = None;
         for action in &plan.actions {
+            // Changes to one existing topic share its header.
+            let updated = match action {
+                Action::CreatePartitions { topic, .. }
+                | Action::UpdateTopicConfig { topic, .. } => Some(topic.as_str()),
+                _ => None,
+            };
+            if let Some(topic) = updated {
+                if previous == Some(topic) {
+                    out.pop();
+                } else {
+                    let _ = writeln!(out, "  {} topic \"{topic}\"", paint.update("~"));
+                }
+            }
+            previous = updated;
             action_text(&mut out, action, paint);
             out.push('\n');
         }
@@ -84,16 +99,11 @@ fn action_text(out: &mut String, action: &Action, paint: Paint) {
                 config_diff(out, &BTreeMap::new(), configs, paint);
             }
         }
-        Action::CreatePartitions {
-            topic,
-            before,
-            after,
-        } => {
-            let _ = writeln!(out, "  {} topic \"{topic}\"", paint.update("~"));
+        // The `~ topic` header is written by the caller, once per topic.
+        Action::CreatePartitions { before, after, .. } => {
             let _ = writeln!(out, "      partitions: {before} → {after}");
         }
-        Action::UpdateTopicConfig { topic, changes } => {
-            let _ = writeln!(out, "  {} topic \"{topic}\"", paint.update("~"));
+        Action::UpdateTopicConfig { changes, .. } => {
             let _ = writeln!(out, "      config:");
             let (before, after) = sides(changes);
             config_diff(out, &before, &after, paint);
