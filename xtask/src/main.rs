@@ -4,9 +4,11 @@
 //! cargo run -p xtask -- demo [--keep]                       # the quick-start demo
 //! cargo run --release -p xtask -- bench replicate [--mib N]  # engine vs MirrorMaker 2
 //! cargo run --release -p xtask -- bench config [--topics N]  # parse + validate a large file
+//! cargo run --release -p xtask -- bench plan [--topics N]    # survey + plan 2,000 topics
 //! ```
 
 mod bench_config;
+mod bench_plan;
 mod bench_replicate;
 mod demo;
 
@@ -20,9 +22,12 @@ fn main() {
         Some("bench") if args.get(1).map(String::as_str) == Some("config") => {
             bench_config::run(&args[2..])
         }
+        Some("bench") if args.get(1).map(String::as_str) == Some("plan") => {
+            bench_plan::run(&args[2..])
+        }
         Some("engine") => bench_replicate::engine_child(&args[1..]),
         _ => {
-            eprintln!("usage: cargo run -p xtask -- demo [--keep] | bench replicate [--mib N] [--tasks N] | bench config [--topics N]");
+            eprintln!("usage: cargo run -p xtask -- demo [--keep] | bench replicate [--mib N] [--tasks N] | bench config [--topics N] | bench plan [--topics N] [--partitions N]");
             std::process::exit(2);
         }
     };
