@@ -225,3 +225,39 @@ fn wait_for<T>(mut probe: impl FnMut() -> Option<T>) -> T {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+#[tokio::test]
+async fn a_three_node_cluster_survives_losing_a_node() {
+    use kafka_harness::{Cluster, ClusterSpec, Flavour};
+    let cluster =
+        Cluster::start(ClusterSpec::new(&data::unique_name("three"), Flavour::Plain).nodes(3))
+            .unwrap();
+    let consumer: BaseConsumer = cluster.admin_config().create().unwrap();
+    let md = consumer
+        .fetch_metadata(None, Duration::from_secs(20))
+        .unwrap();
+    assert_eq!(md.brokers().len(), 3);
+    let topic = data::unique_name("replicated");
+    data::create_topic(
+        &cluster.admin_config(),
+        &topic,
+        3,
+        3,
+        &[("min.insync.replicas", "2")],
+    )
+    .await
+    .unwrap();
+    cluster.kill_node(2);
+    // Two of three replicas remain: records are still accepted and read back.
+    data::produce(
+        &cluster.admin_config(),
+        &topic,
+        &data::sample_records(30, 3),
+    )
+    .await
+    .unwrap();
+    let read = data::read_all(&cluster.admin_config(), &topic).unwrap();
+    assert_eq!(read.values().map(Vec::len).sum::<usize>(), 30);
+    cluster.start_node(2).unwrap();
+    cluster.wait_ready(3).unwrap();
+}

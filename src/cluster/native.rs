@@ -42,6 +42,21 @@ impl AdminExtError {
         )
     }
 
+    /// A later attempt may succeed (leadership moving, a coordinator loading, a timeout).
+    pub fn is_retriable(&self) -> bool {
+        matches!(
+            self.code,
+            RDKafkaErrorCode::NotLeaderForPartition
+                | RDKafkaErrorCode::LeaderNotAvailable
+                | RDKafkaErrorCode::UnknownTopicOrPartition
+                | RDKafkaErrorCode::CoordinatorLoadInProgress
+                | RDKafkaErrorCode::CoordinatorNotAvailable
+                | RDKafkaErrorCode::NotCoordinator
+                | RDKafkaErrorCode::RequestTimedOut
+                | RDKafkaErrorCode::OperationTimedOut
+        )
+    }
+
     /// The group has active members, so its offsets cannot be changed.
     pub fn is_group_active(&self) -> bool {
         matches!(

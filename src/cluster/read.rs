@@ -14,6 +14,8 @@ use super::inventory::{Acls, ConfigEntry, ConfigSource, Group, Inventory, Partit
 use super::native::{IsolationLevel, OffsetSpec};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
+/// Attempts after a retriable error (leader moved, coordinator loading).
+const RETRIES: u64 = 8;
 /// Topics per DescribeConfigs request.
 const CONFIG_BATCH: usize = 500;
 
@@ -144,12 +146,26 @@ impl ClusterClient {
             return Ok(());
         }
         let ext = self.ext();
+        // Leaders of new partitions may still be moving: retriable errors are tried again.
         let list = |spec: OffsetSpec, isolation: IsolationLevel| {
             let request: Vec<(String, i32, OffsetSpec)> = partitions
                 .iter()
                 .map(|(t, p)| (t.clone(), *p, spec))
                 .collect();
-            ext.list_offsets(request, isolation)
+            let ext = &ext;
+            async move {
+                let mut attempt = 0;
+                loop {
+                    match ext.list_offsets(request.clone(), isolation).await {
+                        Err(e) if e.is_retriable() && attempt < RETRIES => {
+                            attempt += 1;
+                            tracing::debug!(error = %e, attempt, "Retrying an offset listing.");
+                            tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+                        }
+                        other => return other,
+                    }
+                }
+            }
         };
         let start = list(OffsetSpec::Earliest, IsolationLevel::ReadUncommitted)
             .await

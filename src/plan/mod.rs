@@ -12,5 +12,10 @@ pub use diff::diff;
 pub use file::{read_plan_file, write_plan_file, PlanFileError};
 pub use model::*;
 
+/// The JSON Schema of the plan format (`plan --json`, plan files), pretty-printed.
+pub fn plan_schema() -> String {
+    serde_json::to_string_pretty(&schemars::schema_for!(Plan)).unwrap_or_default() + "\n"
+}
+
 #[cfg(test)]
 mod tests;

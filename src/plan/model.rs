@@ -11,7 +11,7 @@ use crate::cluster::native::AclBinding;
 pub const FORMAT_VERSION: &str = "1.0";
 
 /// Everything a migration will do to the target, and what stands in its way.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Plan {
     pub format_version: String,
     /// The migration's `name`.
@@ -30,7 +30,7 @@ pub struct Plan {
 }
 
 /// One metadata change on the target.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Action {
     /// Create a topic that exists on the source only.
@@ -81,7 +81,7 @@ pub enum ActionKind {
 
 /// One topic config: absent `before` means it is set anew; absent `after` means it is removed
 /// (the topic falls back to the target's default).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ConfigChange {
     pub key: String,
     pub before: Option<String>,
@@ -89,13 +89,13 @@ pub struct ConfigChange {
 }
 
 /// A consumer group's offsets, source → target, per partition.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GroupOffsets {
     pub group: String,
     pub partitions: Vec<GroupPartitionOffset>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GroupPartitionOffset {
     pub topic: String,
     pub partition: i32,
@@ -107,7 +107,7 @@ pub struct GroupPartitionOffset {
 }
 
 /// Where a source offset lands on the target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum OffsetTarget {
     /// The exact target offset.
@@ -117,7 +117,7 @@ pub enum OffsetTarget {
 }
 
 /// A reason apply must not proceed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Blocker {
     pub kind: BlockerKind,
     /// The topic, ACL or group concerned.
@@ -125,7 +125,7 @@ pub struct Blocker {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BlockerKind {
     TargetHasMorePartitions,
@@ -137,14 +137,14 @@ pub enum BlockerKind {
 }
 
 /// Something the operator should know; apply proceeds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Warning {
     pub kind: WarningKind,
     pub subject: String,
     pub message: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WarningKind {
     /// Compacted, truncated or transactional topics: target offsets will not equal source

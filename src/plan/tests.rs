@@ -325,3 +325,18 @@ fn the_plan_file_round_trips_and_checks_its_version() {
         Err(PlanFileError::Version { .. })
     ));
 }
+
+/// The checked-in plan schema is what the code generates (`UPDATE_SCHEMAS=1` rewrites it).
+#[test]
+fn the_plan_schema_is_up_to_date() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/plan.schema.json");
+    let schema = plan_schema();
+    if std::env::var_os("UPDATE_SCHEMAS").is_some() {
+        std::fs::write(&path, &schema).unwrap();
+    }
+    let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        checked_in == schema,
+        "schemas/plan.schema.json is stale: run UPDATE_SCHEMAS=1 cargo test"
+    );
+}

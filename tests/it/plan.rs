@@ -449,3 +449,51 @@ async fn a_stale_plan_is_refused_and_an_interrupted_apply_converges() {
             "create topic \"{p}.late\""
         )));
 }
+
+#[tokio::test]
+async fn an_apply_killed_midway_converges_when_run_again() {
+    use std::io::{BufRead, BufReader};
+    let (source, target) = (shared::plain_source(), shared::target());
+    let p = data::unique_name("killed").replace('-', "_");
+    for i in 0..40 {
+        data::create_topic(
+            &source.admin_config(),
+            &format!("{p}.t{i:02}"),
+            1 + (i % 3),
+            1,
+            &[("retention.ms", "86400000")],
+        )
+        .await
+        .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = migration_file(dir.path(), &p, &p, source, target, "acls { sync = false }");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("kafka-migrate"))
+        .arg("-c")
+        .arg(&config)
+        .args(["apply", "--auto-approve", "--until-synced"])
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Kill it (SIGKILL) as soon as the first change is reported.
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    while let Some(Ok(line)) = lines.next() {
+        if line.starts_with('✓') {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let interrupted = plan_json(&config);
+    assert!(
+        !actions(&interrupted).is_empty(),
+        "the apply finished before it could be interrupted"
+    );
+
+    kafka_migrate(&config)
+        .args(["apply", "--auto-approve", "--until-synced"])
+        .assert()
+        .success();
+    assert!(actions(&plan_json(&config)).is_empty());
+}
