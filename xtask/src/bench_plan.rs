@@ -45,6 +45,23 @@ pub fn run(args: &[String]) -> Result<i32> {
         }
         anyhow::Ok(())
     })?;
+    // Wait until every partition has a leader: the plan is timed, not topic creation.
+    let consumer: rdkafka::consumer::BaseConsumer = source.admin_config().create()?;
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let md = rdkafka::consumer::Consumer::fetch_metadata(&consumer, None, Duration::from_secs(30))?;
+        let ready = md
+            .topics()
+            .iter()
+            .filter(|t| t.name().starts_with("bench.plan-"))
+            .filter(|t| t.error().is_none() && t.partitions().iter().all(|p| p.leader() >= 0))
+            .count();
+        if ready == topics {
+            break;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "only {ready} of {topics} topics have leaders after 10 minutes");
+        std::thread::sleep(Duration::from_millis(500));
+    }
     let text = format!(
         "name = \"bench-plan\"\ncluster \"source\" {{ bootstrap_servers = [\"{}\"] }}\ncluster \"target\" {{ bootstrap_servers = [\"{}\"] }}\ntopics {{\n  include = [\"^bench\\\\.plan-\"]\n  replication_factor = 1\n}}\n",
         source.bootstrap(),
