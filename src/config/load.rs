@@ -135,32 +135,24 @@ pub fn parse(
     Ok(Migration {
         name,
         clusters,
-        topics: top
-            .block("topics")?
-            .map(|b| topics(&top, b))
-            .transpose()?
-            .unwrap_or_default(),
-        acls: top
-            .block("acls")?
-            .map(|b| acls(&top, b))
-            .transpose()?
-            .unwrap_or_default(),
-        consumer_groups: top
-            .block("consumer_groups")?
-            .map(|b| groups(&top, b))
-            .transpose()?
-            .unwrap_or_default(),
-        replication: top
-            .block("replication")?
-            .map(|b| replication(&top, b))
-            .transpose()?
-            .unwrap_or_default(),
-        cutover: top
-            .block("cutover")?
-            .map(|b| cutover(&top, b))
-            .transpose()?
-            .unwrap_or_default(),
+        topics: optional(&top, "topics", topics)?,
+        acls: optional(&top, "acls", acls)?,
+        consumer_groups: optional(&top, "consumer_groups", groups)?,
+        replication: optional(&top, "replication", replication)?,
+        cutover: optional(&top, "cutover", cutover)?,
     })
+}
+
+/// An optional top-level block read by `read`, or its defaults when absent.
+fn optional<T: Default>(
+    top: &Section<'_>,
+    name: &str,
+    read: fn(&Section<'_>, &Block) -> Result<T, ConfigError>,
+) -> Result<T, ConfigError> {
+    top.block(name)?
+        .map(|b| read(top, b))
+        .transpose()
+        .map(Option::unwrap_or_default)
 }
 
 /// `variable "x" { default = … }` blocks with `--var` values applied.

@@ -424,11 +424,7 @@ async fn a_stale_plan_is_refused_and_an_interrupted_apply_converges() {
         .assert()
         .success();
     let after = plan_json(&config);
-    assert!(
-        actions(&after).iter().all(|a| a.starts_with("acl")),
-        "{:?}",
-        actions(&after)
-    );
+    assert!(actions(&after).is_empty(), "{:?}", actions(&after));
 
     // A change on the source makes the saved plan stale.
     kafka_migrate(&config)
