@@ -49,7 +49,8 @@ pub fn run(args: &[String]) -> Result<i32> {
     let consumer: rdkafka::consumer::BaseConsumer = source.admin_config().create()?;
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
-        let md = rdkafka::consumer::Consumer::fetch_metadata(&consumer, None, Duration::from_secs(30))?;
+        let md =
+            rdkafka::consumer::Consumer::fetch_metadata(&consumer, None, Duration::from_secs(30))?;
         let ready = md
             .topics()
             .iter()
@@ -59,7 +60,10 @@ pub fn run(args: &[String]) -> Result<i32> {
         if ready == topics {
             break;
         }
-        anyhow::ensure!(Instant::now() < deadline, "only {ready} of {topics} topics have leaders after 10 minutes");
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "only {ready} of {topics} topics have leaders after 10 minutes"
+        );
         std::thread::sleep(Duration::from_millis(500));
     }
     let text = format!(
