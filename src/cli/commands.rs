@@ -224,3 +224,53 @@ fn replicate_until_stopped(
         Ok(ExitStatus::Success)
     })
 }
+
+/// `status`: lag per topic and partition.
+pub fn status(migration: &Migration, json: bool) -> miette::Result<ExitStatus> {
+    let status = runtime()?.block_on(replicate::status(migration))?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&status).into_diagnostic()?
+        );
+        return Ok(ExitStatus::Success);
+    }
+    let mut table = comfy_table::Table::new();
+    table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+    table.set_header(["topic", "partitions", "records replicated", "lag"]);
+    for (topic, (partitions, lag, records)) in status.by_topic() {
+        table.add_row([
+            topic.to_string(),
+            partitions.to_string(),
+            records.to_string(),
+            lag.to_string(),
+        ]);
+    }
+    println!("{table}");
+    let behind: Vec<String> = status
+        .partitions
+        .iter()
+        .filter(|p| p.lag > 0)
+        .map(|p| {
+            format!(
+                "{} partition {}: {} behind (source end {}, replicated to {})",
+                p.topic,
+                p.partition,
+                p.lag,
+                p.source_end,
+                p.replicated_to
+                    .map_or("nothing".to_string(), |o| o.to_string())
+            )
+        })
+        .collect();
+    for line in &behind {
+        println!("  {line}");
+    }
+    println!(
+        "Migration \"{}\": {} partition(s), total lag {}.",
+        status.migration,
+        status.partitions.len(),
+        status.total_lag()
+    );
+    Ok(ExitStatus::Success)
+}

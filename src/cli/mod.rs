@@ -67,6 +67,10 @@ fn run(cli: Cli) -> miette::Result<ExitStatus> {
             let migration = load_migration(&cli.config, &cli.vars)?;
             commands::apply(&migration, plan.as_deref(), auto_approve, until_synced)
         }
+        Command::Status { json } => {
+            let migration = load_migration(&cli.config, &cli.vars)?;
+            commands::status(&migration, json)
+        }
         other => Err(not_implemented(other.name())),
     }
 }

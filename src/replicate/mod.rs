@@ -5,6 +5,7 @@
 mod assign;
 pub mod progress;
 mod run;
+mod status;
 mod task;
 
 use std::collections::BTreeMap;
@@ -14,6 +15,7 @@ use std::time::{Duration, Instant};
 pub use assign::assign;
 pub use progress::{progress_topic, PartitionProgress, Position, Progress};
 pub use run::{read_progress, replicate, RunSummary};
+pub use status::{status, PartitionStatus, Status};
 pub use task::is_retriable;
 
 /// How records are delivered.

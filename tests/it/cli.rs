@@ -58,7 +58,7 @@ fn completions_are_generated_for_bash() {
 #[test]
 fn an_unbuilt_command_says_so_and_fails() {
     kafka_migrate()
-        .args(["status"])
+        .args(["verify"])
         .assert()
         .code(1)
         .stderr(predicate::str::contains("not implemented yet"));

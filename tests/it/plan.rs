@@ -286,6 +286,20 @@ async fn plan_lists_exactly_the_changes_and_apply_makes_them() {
         "the plan after apply still has {remaining:?}"
     );
     assert!(blockers(&after).is_empty(), "{:?}", blockers(&after));
+    // status: nothing left to replicate, and t03's 30 records counted.
+    let out = kafka_migrate(&config)
+        .args(["status", "--json"])
+        .output()
+        .unwrap();
+    let status: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let partitions = status["partitions"].as_array().unwrap();
+    assert_eq!(partitions.len(), 60, "one entry per source partition");
+    assert!(partitions.iter().all(|e| e["lag"] == 0), "{partitions:?}");
+    let t03 = partitions
+        .iter()
+        .find(|e| e["topic"] == format!("{p}.t03"))
+        .unwrap();
+    assert_eq!(t03["records"], 30);
     // The records of t03 arrived.
     let copied = data::read_all(&target.admin_config(), &format!("{p}.t03")).unwrap();
     assert_eq!(copied.values().map(Vec::len).sum::<usize>(), 30);
