@@ -47,15 +47,26 @@ pub async fn survey(migration: &Migration) -> Result<Survey, ClusterError> {
             group: &selects_group,
         })
         .await?;
+    let mut progress = None;
     if target_inventory.topics.contains_key(&progress_topic) {
         let settings = Arc::new(Settings::from_migration(migration, false));
-        let progress = tokio::task::spawn_blocking(move || replicate::read_progress(&settings))
+        let read = tokio::task::spawn_blocking(move || replicate::read_progress(&settings))
             .await
             .map_err(|e| target.error("reading the migration's progress", e.to_string()))?
             .map_err(|e| target.error("reading the migration's progress", e.to_string()))?;
-        target_inventory.replicated = progress.replicated();
+        target_inventory.replicated = read.replicated();
+        progress = Some(read);
     }
     let mut plan = plan::diff(migration, &source_inventory, &target_inventory);
+    if let Some(progress) = progress.filter(|_| !plan.group_offsets.is_empty()) {
+        plan.group_offsets = translate(
+            migration,
+            std::mem::take(&mut plan.group_offsets),
+            progress,
+            &target,
+        )
+        .await?;
+    }
     plan.blockers
         .extend(super::validate_on_target(&target, &plan.actions).await?);
     Ok(Survey {
@@ -65,4 +76,38 @@ pub async fn survey(migration: &Migration) -> Result<Survey, ClusterError> {
         target_inventory,
         plan,
     })
+}
+
+/// Exact target offsets for the plan's group offsets, from the engine's progress.
+async fn translate(
+    migration: &Migration,
+    mut groups: Vec<plan::GroupOffsets>,
+    progress: replicate::Progress,
+    target: &ClusterClient,
+) -> Result<Vec<plan::GroupOffsets>, ClusterError> {
+    let reader = |cluster: &crate::config::ClusterConfig| {
+        let mut config = rdkafka::ClientConfig::new();
+        for (k, v) in crate::auth::client_properties(cluster) {
+            config.set(k, v);
+        }
+        config
+            .set(
+                "group.id",
+                format!("kafka-migrate-{}-translator", migration.name),
+            )
+            .set("enable.auto.commit", "false")
+            .set("enable.partition.eof", "true")
+            .set("isolation.level", "read_committed")
+            .create::<rdkafka::consumer::BaseConsumer>()
+    };
+    let fail = |e: String| target.error("translating group offsets", e);
+    let source = reader(migration.source()).map_err(|e| fail(e.to_string()))?;
+    let target_reader = reader(migration.target()).map_err(|e| fail(e.to_string()))?;
+    tokio::task::spawn_blocking(move || {
+        crate::offsets::translate_groups(&mut groups, &progress, &source, &target_reader)
+            .map(|()| groups)
+    })
+    .await
+    .map_err(|e| fail(e.to_string()))?
+    .map_err(|e| fail(e.to_string()))
 }

@@ -128,7 +128,29 @@ pub fn apply(
         println!("No topics selected: nothing to replicate.");
         return Ok(ExitStatus::Success);
     }
-    replicate_until_stopped(&rt, migration, partitions, until_synced)
+    let status = replicate_until_stopped(&rt, migration, partitions, until_synced)?;
+    if until_synced && migration.consumer_groups.sync {
+        // Caught up: every group's committed offset now translates exactly.
+        let survey = rt.block_on(apply::survey(migration))?;
+        let synced = rt.block_on(crate::offsets::sync_groups(
+            &survey.target,
+            &survey.plan.group_offsets,
+        ))?;
+        for g in synced {
+            println!(
+                "{} group \"{}\": {} offset(s) committed on the target{}",
+                paint.create("✓"),
+                g.group,
+                g.committed,
+                if g.pending > 0 {
+                    format!(", {} pending replication", g.pending)
+                } else {
+                    String::new()
+                }
+            );
+        }
+    }
+    Ok(status)
 }
 
 fn confirm() -> miette::Result<bool> {

@@ -300,6 +300,13 @@ async fn plan_lists_exactly_the_changes_and_apply_makes_them() {
         .find(|e| e["topic"] == format!("{p}.t03"))
         .unwrap();
     assert_eq!(t03["records"], 30);
+    // The group's offset was translated exactly and committed on the target.
+    let group = &after["group_offsets"][0]["partitions"][0];
+    assert_eq!(
+        group["target"],
+        serde_json::json!({"status": "translated", "offset": 20})
+    );
+    assert_eq!(group["target_current"], 20);
     // The records of t03 arrived.
     let copied = data::read_all(&target.admin_config(), &format!("{p}.t03")).unwrap();
     assert_eq!(copied.values().map(Vec::len).sum::<usize>(), 30);

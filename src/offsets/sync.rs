@@ -1,0 +1,103 @@
+//! Consumer group offset sync: every selected group's committed source offsets, translated
+//! exactly, committed for the group on the target — only while the target group has no
+//! members (the diff leaves active groups out) and never backwards.
+
+use std::collections::BTreeMap;
+
+use rdkafka::consumer::BaseConsumer;
+
+use crate::cluster::ClusterClient;
+use crate::plan::{GroupOffsets, OffsetTarget};
+use crate::replicate::Progress;
+
+use super::{TranslateError, Translation, Translator};
+
+/// Fills in the target offset of every group partition that can be translated now.
+pub fn translate_groups(
+    groups: &mut [GroupOffsets],
+    progress: &Progress,
+    source: &BaseConsumer,
+    target: &BaseConsumer,
+) -> Result<(), TranslateError> {
+    let translator = Translator {
+        source,
+        target,
+        timeout: std::time::Duration::from_secs(60),
+    };
+    // One walk per partition for all the offsets groups committed in it.
+    let mut wanted: BTreeMap<(String, i32), Vec<i64>> = BTreeMap::new();
+    for g in groups.iter() {
+        for p in &g.partitions {
+            wanted
+                .entry((p.topic.clone(), p.partition))
+                .or_default()
+                .push(p.source_offset);
+        }
+    }
+    let mut translated = BTreeMap::new();
+    for ((topic, partition), offsets) in wanted {
+        let Some(progress) = progress.get(&topic, partition) else {
+            continue;
+        };
+        for (s, t) in translator.translate(&topic, partition, progress, &offsets)? {
+            translated.insert((topic.clone(), partition, s), t);
+        }
+    }
+    for g in groups.iter_mut() {
+        for p in &mut g.partitions {
+            if let Some(Translation::Exact(t)) =
+                translated.get(&(p.topic.clone(), p.partition, p.source_offset))
+            {
+                p.target = OffsetTarget::Translated { offset: *t };
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What a sync did for one group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupSynced {
+    pub group: String,
+    pub committed: usize,
+    pub pending: usize,
+}
+
+/// Commits translated offsets that move a target group forward.
+pub async fn sync_groups(
+    target: &ClusterClient,
+    groups: &[GroupOffsets],
+) -> Result<Vec<GroupSynced>, crate::cluster::ClusterError> {
+    let mut report = Vec::new();
+    for g in groups {
+        let mut commits = Vec::new();
+        let mut pending = 0;
+        for p in &g.partitions {
+            match p.target {
+                OffsetTarget::Translated { offset }
+                    if p.target_current.is_none_or(|c| offset > c) =>
+                {
+                    commits.push((p.topic.clone(), p.partition, offset));
+                }
+                OffsetTarget::Translated { .. } => {}
+                OffsetTarget::PendingReplication => pending += 1,
+            }
+        }
+        let committed = commits.len();
+        if !commits.is_empty() {
+            target
+                .ext()
+                .alter_consumer_group_offsets(g.group.clone(), commits)
+                .await
+                .map_err(|e| {
+                    target.ext_error(&format!("committing offsets of group \"{}\"", g.group), e)
+                })?;
+        }
+        report.push(GroupSynced {
+            group: g.group.clone(),
+            committed,
+            pending,
+        });
+    }
+    Ok(report)
+}
