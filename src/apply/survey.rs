@@ -57,6 +57,7 @@ pub async fn survey(migration: &Migration) -> Result<Survey, ClusterError> {
         target_inventory.replicated = read.replicated();
         progress = Some(read);
     }
+    account_for_leftovers(migration, &mut target_inventory, &target).await?;
     let mut plan = plan::diff(migration, &source_inventory, &target_inventory);
     if let Some(progress) = progress.filter(|_| !plan.group_offsets.is_empty()) {
         plan.group_offsets = translate(
@@ -110,4 +111,102 @@ async fn translate(
     .await
     .map_err(|e| fail(e.to_string()))?
     .map_err(|e| fail(e.to_string()))
+}
+
+/// Target partitions holding more than this migration's position (plus its last commit
+/// marker) may only hold what a crashed run left: aborted or still-open transactions,
+/// invisible to read_committed readers. Each such partition is read from the migration's
+/// position; if no committed record follows, the partition is accounted for up to its end.
+async fn account_for_leftovers(
+    migration: &Migration,
+    inventory: &mut Inventory,
+    target: &ClusterClient,
+) -> Result<(), ClusterError> {
+    let mut suspects = Vec::new();
+    for (name, topic) in &inventory.topics {
+        if !migration.topics.selects(name) {
+            continue;
+        }
+        for (p, part) in &topic.partitions {
+            let from = inventory
+                .replicated
+                .get(name)
+                .and_then(|w| w.get(p))
+                .copied()
+                .unwrap_or(part.log_start);
+            if part.end > from + 1
+                || (part.end > from
+                    && !inventory
+                        .replicated
+                        .get(name)
+                        .is_some_and(|w| w.contains_key(p)))
+            {
+                suspects.push((name.clone(), *p, from, part.end));
+            }
+        }
+    }
+    if suspects.is_empty() {
+        return Ok(());
+    }
+    let mut config = rdkafka::ClientConfig::new();
+    for (k, v) in crate::auth::client_properties(migration.target()) {
+        config.set(k, v);
+    }
+    let consumer: rdkafka::consumer::BaseConsumer = config
+        .set(
+            "group.id",
+            format!("kafka-migrate-{}-inspector", migration.name),
+        )
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "true")
+        .set("isolation.level", "read_committed")
+        .create()
+        .map_err(|e| target.error("inspecting target partitions", e.to_string()))?;
+    let clean = tokio::task::spawn_blocking(move || {
+        suspects
+            .into_iter()
+            .filter(|(topic, partition, from, _)| {
+                !has_committed_records(&consumer, topic, *partition, *from)
+            })
+            .map(|(topic, partition, _, end)| (topic, partition, end))
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|e| target.error("inspecting target partitions", e.to_string()))?;
+    for (topic, partition, end) in clean {
+        inventory
+            .replicated
+            .entry(topic)
+            .or_default()
+            .insert(partition, end);
+    }
+    Ok(())
+}
+
+/// Whether a read_committed reader finds a record at or after `from` (errors count as yes,
+/// so that doubt leaves the blocker in place).
+fn has_committed_records(
+    consumer: &rdkafka::consumer::BaseConsumer,
+    topic: &str,
+    partition: i32,
+    from: i64,
+) -> bool {
+    use rdkafka::consumer::Consumer;
+    let mut tpl = rdkafka::TopicPartitionList::new();
+    if tpl
+        .add_partition_offset(topic, partition, rdkafka::Offset::Offset(from))
+        .is_err()
+        || consumer.assign(&tpl).is_err()
+    {
+        return true;
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::time::Instant::now() < deadline {
+        match consumer.poll(std::time::Duration::from_millis(200)) {
+            None => {}
+            Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => return false,
+            Some(_) => return true,
+        }
+    }
+    true
 }

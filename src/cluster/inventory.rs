@@ -39,8 +39,9 @@ pub struct Inventory {
     pub acls: Acls,
     /// Consumer groups by id.
     pub groups: BTreeMap<String, Group>,
-    /// Per topic and partition, the target offset up to which this migration wrote the
-    /// records (read from the migration's progress on the target; empty on the source).
+    /// Per topic and partition, the target offset up to which everything in the partition
+    /// is this migration's own (its progress, or the end when only leftovers of a crashed
+    /// run follow); empty on the source.
     pub replicated: BTreeMap<String, BTreeMap<i32, i64>>,
 }
 
