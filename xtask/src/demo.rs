@@ -13,8 +13,15 @@ use kafka_harness::{Cluster, ClusterSpec, Flavour, ADMIN};
 const SOURCE_PORT: u16 = 19092;
 const TARGET_PORT: u16 = 29092;
 
-/// Sample topics: name, partitions, records, topic configs.
-const TOPICS: &[(&str, i32, usize, &[(&str, &str)])] = &[
+/// A sample topic: name, partitions, records, topic configs.
+type SampleTopic = (
+    &'static str,
+    i32,
+    usize,
+    &'static [(&'static str, &'static str)],
+);
+
+const TOPICS: &[SampleTopic] = &[
     (
         "demo.orders",
         6,
