@@ -514,3 +514,82 @@ async fn an_apply_killed_midway_converges_when_run_again() {
         .success();
     assert!(actions(&plan_json(&config)).is_empty());
 }
+
+#[tokio::test]
+async fn group_sync_moves_idle_groups_forward_only_and_leaves_active_ones_alone() {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let (source, target) = (shared::plain_source(), shared::target());
+    let p = data::unique_name("groups").replace('-', "_");
+    let topic = format!("{p}.events");
+    data::create_topic(&source.admin_config(), &topic, 1, 1, &[])
+        .await
+        .unwrap();
+    data::produce(&source.admin_config(), &topic, &data::sample_records(10, 1))
+        .await
+        .unwrap();
+    let (idle, ahead, active) = (
+        format!("{p}-idle"),
+        format!("{p}-ahead"),
+        format!("{p}-active"),
+    );
+    for (group, offset) in [(&idle, 5), (&ahead, 8), (&active, 3)] {
+        data::commit_offsets(&source.admin_config(), group, &[(&topic, 0, offset)]).unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = migration_file(dir.path(), &p, &p, source, target, "acls { sync = false }");
+    kafka_migrate(&config)
+        .args(["apply", "--auto-approve", "--until-synced"])
+        .assert()
+        .success();
+    let committed = |group: &str| -> i64 {
+        let c: BaseConsumer = target
+            .admin_config()
+            .set("group.id", group)
+            .create()
+            .unwrap();
+        let mut tpl = rdkafka::TopicPartitionList::new();
+        tpl.add_partition(&topic, 0);
+        let got = c
+            .committed_offsets(tpl, std::time::Duration::from_secs(10))
+            .unwrap();
+        got.elements()[0].offset().to_raw().unwrap_or(-1)
+    };
+    assert_eq!(
+        (committed(&idle), committed(&ahead), committed(&active)),
+        (5, 8, 3)
+    );
+
+    // On the target, one group moved on past the source, another is consuming now.
+    data::commit_offsets(&target.admin_config(), &ahead, &[(&topic, 0, 9)]).unwrap();
+    let member: BaseConsumer = target
+        .admin_config()
+        .set("group.id", &active)
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    member.subscribe(&[&topic]).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while member.assignment().map(|a| a.count()).unwrap_or(0) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the target consumer never joined its group"
+        );
+        let _ = member.poll(std::time::Duration::from_millis(200));
+    }
+    for (group, offset) in [(&idle, 7), (&ahead, 8), (&active, 6)] {
+        data::commit_offsets(&source.admin_config(), group, &[(&topic, 0, offset)]).unwrap();
+    }
+    let plan = plan_json(&config);
+    let warned = plan["warnings"].as_array().unwrap().iter().any(|w| {
+        w["kind"] == "group_active_on_target" && w["subject"] == format!("group \"{active}\"")
+    });
+    assert!(warned, "{}", plan["warnings"]);
+    kafka_migrate(&config)
+        .args(["apply", "--auto-approve", "--until-synced"])
+        .assert()
+        .success();
+    // Forward for the idle group, never backwards, and the active group untouched.
+    assert_eq!((committed(&idle), committed(&ahead)), (7, 9));
+    drop(member);
+    assert_eq!(committed(&active), 3);
+}
