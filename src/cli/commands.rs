@@ -219,6 +219,10 @@ fn replicate_until_stopped(
             }
         });
         let engine = tokio::spawn(replicate::replicate(settings.clone(), partitions, stop.clone(), tx));
+        let syncing = migration.consumer_groups.sync.then(|| {
+            let (migration, stop) = (migration.clone(), stop.clone());
+            tokio::spawn(async move { sync_groups_periodically(&migration, &stop).await })
+        });
         let started = Instant::now();
         let (mut records, mut bytes) = (0u64, 0u64);
         let mut last_report = Instant::now();
@@ -235,6 +239,9 @@ fn replicate_until_stopped(
             }
         }
         let summary = engine.await.into_diagnostic()??;
+        if let Some(task) = syncing {
+            task.abort();
+        }
         println!(
             "Replication {}: {records} records ({:.1} MiB) in {:.1}s over {} partition(s) and {} task(s).",
             if until_synced && !stop.load(Ordering::Relaxed) { "caught up" } else { "stopped" },
@@ -245,6 +252,29 @@ fn replicate_until_stopped(
         );
         Ok(ExitStatus::Success)
     })
+}
+
+/// Syncs group offsets every `sync_interval` while replication runs; a failed round is
+/// logged and tried again at the next interval.
+async fn sync_groups_periodically(migration: &Migration, stop: &AtomicBool) {
+    let mut ticks = tokio::time::interval(migration.consumer_groups.sync_interval.0);
+    ticks.tick().await;
+    while !stop.load(Ordering::Relaxed) {
+        ticks.tick().await;
+        let round = async {
+            let survey = apply::survey(migration).await?;
+            crate::offsets::sync_groups(&survey.target, &survey.plan.group_offsets).await
+        };
+        match round.await {
+            Ok(synced) => {
+                let committed: usize = synced.iter().map(|g| g.committed).sum();
+                tracing::info!(groups = synced.len(), committed, "Group offsets synced.");
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "Group offset sync failed; trying again at the next interval.")
+            }
+        }
+    }
 }
 
 /// `status`: lag per topic and partition.

@@ -21,8 +21,8 @@ const CONFIG_BATCH: usize = 500;
 
 /// What to read: the topics and groups the migration selects.
 pub struct Scope<'a> {
-    pub topic: &'a dyn Fn(&str) -> bool,
-    pub group: &'a dyn Fn(&str) -> bool,
+    pub topic: &'a (dyn Fn(&str) -> bool + Sync),
+    pub group: &'a (dyn Fn(&str) -> bool + Sync),
 }
 
 impl ClusterClient {

@@ -509,7 +509,7 @@ fn groups(top: &Section<'_>, block: &Block) -> Result<GroupSelection, ConfigErro
     let s = top.nested(
         block,
         "the consumer_groups block".into(),
-        &["include", "exclude", "sync"],
+        &["include", "exclude", "sync", "sync_interval"],
         &[],
     )?;
     let defaults = GroupSelection::default();
@@ -517,6 +517,9 @@ fn groups(top: &Section<'_>, block: &Block) -> Result<GroupSelection, ConfigErro
         include: s.patterns("include")?.unwrap_or(defaults.include),
         exclude: s.patterns("exclude")?.unwrap_or_default(),
         sync: s.bool("sync")?.unwrap_or(true),
+        sync_interval: s
+            .duration("sync_interval")?
+            .unwrap_or(defaults.sync_interval),
     })
 }
 

@@ -290,6 +290,9 @@ pub struct GroupSelection {
     /// Translate and commit group offsets on the target while replicating.
     #[serde(default = "default_true")]
     pub sync: bool,
+    /// How often group offsets are synced while `apply` replicates.
+    #[serde(default = "default_sync_interval")]
+    pub sync_interval: HumanDuration,
 }
 
 impl GroupSelection {
@@ -305,6 +308,7 @@ impl Default for GroupSelection {
             include: default_match_all(),
             exclude: Vec::new(),
             sync: true,
+            sync_interval: default_sync_interval(),
         }
     }
 }
@@ -432,6 +436,9 @@ fn default_linger() -> HumanDuration {
 }
 fn default_fetch_max_bytes() -> ByteSize {
     ByteSize(50 << 20)
+}
+fn default_sync_interval() -> HumanDuration {
+    HumanDuration(std::time::Duration::from_secs(10))
 }
 fn default_quiet_period() -> HumanDuration {
     HumanDuration(std::time::Duration::from_secs(30))

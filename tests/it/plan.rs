@@ -593,3 +593,62 @@ async fn group_sync_moves_idle_groups_forward_only_and_leaves_active_ones_alone(
     drop(member);
     assert_eq!(committed(&active), 3);
 }
+
+#[tokio::test]
+async fn group_offsets_are_synced_while_apply_runs() {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let (source, target) = (shared::plain_source(), shared::target());
+    let p = data::unique_name("live").replace('-', "_");
+    let topic = format!("{p}.events");
+    data::create_topic(&source.admin_config(), &topic, 1, 1, &[])
+        .await
+        .unwrap();
+    data::produce(&source.admin_config(), &topic, &data::sample_records(10, 1))
+        .await
+        .unwrap();
+    let group = format!("{p}-app");
+    data::commit_offsets(&source.admin_config(), &group, &[(&topic, 0, 4)]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = migration_file(dir.path(), &p, &p, source, target, "acls { sync = false }");
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        &format!("consumer_groups {{\n  include = [\"^{p}-\"]\n}}"),
+        &format!("consumer_groups {{\n  include = [\"^{p}-\"]\n  sync_interval = \"1s\"\n}}"),
+    );
+    std::fs::write(&config, text).unwrap();
+    // apply without --until-synced keeps running; the group moves on the source meanwhile.
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("kafka-migrate"))
+        .arg("-c")
+        .arg(&config)
+        .args(["apply", "--auto-approve"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let committed = || -> i64 {
+        let c: BaseConsumer = target
+            .admin_config()
+            .set("group.id", &group)
+            .create()
+            .unwrap();
+        let mut tpl = rdkafka::TopicPartitionList::new();
+        tpl.add_partition(&topic, 0);
+        c.committed_offsets(tpl, std::time::Duration::from_secs(10))
+            .ok()
+            .and_then(|t| t.elements()[0].offset().to_raw())
+            .unwrap_or(-1)
+    };
+    let wait_for = |wanted: i64| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+        while committed() != wanted {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the target group never reached {wanted}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }
+    };
+    wait_for(4);
+    data::commit_offsets(&source.admin_config(), &group, &[(&topic, 0, 9)]).unwrap();
+    wait_for(9);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
