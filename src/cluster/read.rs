@@ -224,20 +224,32 @@ impl ClusterClient {
         &self,
         scope: &Scope<'_>,
     ) -> Result<BTreeMap<String, Group>, ClusterError> {
+        // A coordinator still loading (a broker that just started) is asked again.
         let consumer = self.consumer();
         let list = tokio::task::spawn_blocking(move || {
-            consumer.fetch_group_list(None, TIMEOUT).map(|l| {
-                l.groups()
-                    .iter()
-                    .map(|g| {
-                        (
-                            g.name().to_string(),
-                            g.state().to_string(),
-                            g.members().len(),
-                        )
-                    })
-                    .collect::<Vec<_>>()
-            })
+            let mut attempt = 0;
+            loop {
+                match consumer.fetch_group_list(None, TIMEOUT) {
+                    Err(e) if attempt < RETRIES && coordinator_busy(&e) => {
+                        attempt += 1;
+                        std::thread::sleep(Duration::from_millis(250 * attempt));
+                    }
+                    other => {
+                        return other.map(|l| {
+                            l.groups()
+                                .iter()
+                                .map(|g| {
+                                    (
+                                        g.name().to_string(),
+                                        g.state().to_string(),
+                                        g.members().len(),
+                                    )
+                                })
+                                .collect::<Vec<_>>()
+                        })
+                    }
+                }
+            }
         })
         .await
         .map_err(|e| self.error("listing consumer groups", e.to_string()))?
@@ -247,11 +259,20 @@ impl ClusterClient {
             if !(scope.group)(&id) {
                 continue;
             }
-            let committed = self
-                .ext()
-                .list_consumer_group_offsets(id.clone())
-                .await
-                .map_err(|e| self.ext_error(&format!("reading offsets of group \"{id}\""), e))?;
+            let mut attempt = 0;
+            let committed = loop {
+                match self.ext().list_consumer_group_offsets(id.clone()).await {
+                    Err(e) if e.is_retriable() && attempt < RETRIES => {
+                        attempt += 1;
+                        tokio::time::sleep(Duration::from_millis(250 * attempt)).await;
+                    }
+                    other => {
+                        break other.map_err(|e| {
+                            self.ext_error(&format!("reading offsets of group \"{id}\""), e)
+                        })?
+                    }
+                }
+            };
             let mut offsets: BTreeMap<String, BTreeMap<i32, i64>> = BTreeMap::new();
             for ((topic, partition), offset) in committed {
                 offsets.entry(topic).or_default().insert(partition, offset);
@@ -267,4 +288,15 @@ impl ClusterClient {
         }
         Ok(groups)
     }
+}
+
+/// Errors of a group coordinator that is loading or moving: worth asking again.
+fn coordinator_busy(e: &rdkafka::error::KafkaError) -> bool {
+    use rdkafka::types::RDKafkaErrorCode::*;
+    matches!(
+        e.rdkafka_error_code(),
+        Some(
+            CoordinatorLoadInProgress | CoordinatorNotAvailable | NotCoordinator | RequestTimedOut
+        )
+    )
 }

@@ -429,6 +429,10 @@ async fn a_stale_plan_is_refused_and_an_interrupted_apply_converges() {
     let config = migration_file(dir.path(), &p, &p, source, target, "acls { sync = false }");
     let plan_file = dir.path().join("plan.json");
     kafka_migrate(&config)
+        .args(["plan", "--detailed-exitcode"])
+        .assert()
+        .code(2);
+    kafka_migrate(&config)
         .args(["plan", "--out"])
         .arg(&plan_file)
         .assert()
@@ -446,6 +450,11 @@ async fn a_stale_plan_is_refused_and_an_interrupted_apply_converges() {
         .success();
     let after = plan_json(&config);
     assert!(actions(&after).is_empty(), "{:?}", actions(&after));
+
+    kafka_migrate(&config)
+        .args(["plan", "--detailed-exitcode"])
+        .assert()
+        .code(0);
 
     // A change on the source makes the saved plan stale.
     kafka_migrate(&config)
