@@ -99,7 +99,9 @@ async fn translate(
             .set("enable.auto.commit", "false")
             .set("enable.partition.eof", "true")
             .set("isolation.level", "read_committed")
-            .create::<rdkafka::consumer::BaseConsumer>()
+            .create_with_context::<_, rdkafka::consumer::BaseConsumer<replicate::SourceContext>>(
+                replicate::SourceContext,
+            )
     };
     let fail = |e: String| target.error("translating group offsets", e);
     let source = reader(migration.source()).map_err(|e| fail(e.to_string()))?;
@@ -152,7 +154,7 @@ async fn account_for_leftovers(
     for (k, v) in crate::auth::client_properties(migration.target()) {
         config.set(k, v);
     }
-    let consumer: rdkafka::consumer::BaseConsumer = config
+    let consumer: rdkafka::consumer::BaseConsumer<replicate::SourceContext> = config
         .set(
             "group.id",
             format!("kafka-migrate-{}-inspector", migration.name),
@@ -160,7 +162,7 @@ async fn account_for_leftovers(
         .set("enable.auto.commit", "false")
         .set("enable.partition.eof", "true")
         .set("isolation.level", "read_committed")
-        .create()
+        .create_with_context(replicate::SourceContext)
         .map_err(|e| target.error("inspecting target partitions", e.to_string()))?;
     let clean = tokio::task::spawn_blocking(move || {
         suspects
@@ -186,7 +188,7 @@ async fn account_for_leftovers(
 /// Whether a read_committed reader finds a record at or after `from` (errors count as yes,
 /// so that doubt leaves the blocker in place).
 fn has_committed_records(
-    consumer: &rdkafka::consumer::BaseConsumer,
+    consumer: &rdkafka::consumer::BaseConsumer<replicate::SourceContext>,
     topic: &str,
     partition: i32,
     from: i64,

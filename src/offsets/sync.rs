@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use rdkafka::consumer::BaseConsumer;
+use rdkafka::consumer::{BaseConsumer, ConsumerContext};
 
 use crate::cluster::ClusterClient;
 use crate::plan::{GroupOffsets, OffsetTarget};
@@ -13,11 +13,11 @@ use crate::replicate::Progress;
 use super::{TranslateError, Translation, Translator};
 
 /// Fills in the target offset of every group partition that can be translated now.
-pub fn translate_groups(
+pub fn translate_groups<C: ConsumerContext + 'static>(
     groups: &mut [GroupOffsets],
     progress: &Progress,
-    source: &BaseConsumer,
-    target: &BaseConsumer,
+    source: &BaseConsumer<C>,
+    target: &BaseConsumer<C>,
 ) -> Result<(), TranslateError> {
     let translator = Translator {
         source,

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, DefaultConsumerContext};
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
@@ -45,13 +45,13 @@ pub enum TranslateError {
 
 /// Translates source offsets of one partition, reading both clusters with read_committed
 /// consumers (created by the caller with `isolation.level=read_committed`, no commits).
-pub struct Translator<'a> {
-    pub source: &'a BaseConsumer,
-    pub target: &'a BaseConsumer,
+pub struct Translator<'a, C: ConsumerContext + 'static = DefaultConsumerContext> {
+    pub source: &'a BaseConsumer<C>,
+    pub target: &'a BaseConsumer<C>,
     pub timeout: Duration,
 }
 
-impl Translator<'_> {
+impl<C: ConsumerContext + 'static> Translator<'_, C> {
     /// Translates every offset in `wanted` for `topic`/`partition` given its `progress`.
     pub fn translate(
         &self,
@@ -128,7 +128,7 @@ impl Translator<'_> {
     fn walk(
         &self,
         side: &'static str,
-        consumer: &BaseConsumer,
+        consumer: &BaseConsumer<C>,
         topic: &str,
         partition: i32,
         start: i64,

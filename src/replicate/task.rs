@@ -46,14 +46,17 @@ struct TaskContext {
 
 impl ClientContext for TaskContext {}
 
-/// The source consumer's context: end-of-partition events are expected, not errors.
-#[derive(Default)]
-pub(crate) struct SourceContext;
+/// The context of consumers that read to the end of partitions: end-of-partition events
+/// are expected, not errors.
+#[derive(Default, Clone, Copy)]
+pub struct SourceContext;
 
 impl ClientContext for SourceContext {
     fn error(&self, error: KafkaError, reason: &str) {
-        if !matches!(error, KafkaError::PartitionEOF(_)) {
-            tracing::warn!(%error, reason, "Source client error.");
+        let end_of_partition = matches!(error, KafkaError::PartitionEOF(_))
+            || error.rdkafka_error_code() == Some(RDKafkaErrorCode::PartitionEOF);
+        if !end_of_partition {
+            tracing::warn!(%error, reason, "Consumer error.");
         }
     }
 }
