@@ -47,6 +47,12 @@ impl Diagnostic for ConfigError {
     }
 }
 
+/// The longest text underlined in a snippet, in bytes.
+const MAX_UNDERLINE: usize = 1_000;
+/// The rightmost column a snippet's caret is drawn at; well inside what miette can draw (its
+/// widths are 16-bit, and tabs count four).
+const MAX_CARET_COLUMN: usize = 10_000;
+
 /// The file being read, for positions and snippets.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
@@ -68,10 +74,18 @@ impl SourceFile {
         &self.raw
     }
 
-    /// 1-based line and column of a byte offset.
+    /// `offset` moved back to the start of the character it falls in (and into the text).
+    fn char_start(&self, offset: usize) -> usize {
+        let mut offset = offset.min(self.raw.len());
+        while !self.raw.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        offset
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
     pub fn position(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.raw.len());
-        let before = &self.raw[..offset];
+        let before = &self.raw[..self.char_start(offset)];
         let line = before.matches('\n').count() + 1;
         let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
         (line, column)
@@ -85,14 +99,21 @@ impl SourceFile {
         message: impl Into<String>,
         help: Option<String>,
     ) -> ConfigError {
-        let (line, column) = self.position(span.start);
-        let len = span.end.saturating_sub(span.start).max(1);
+        let start = self.char_start(span.start);
+        let (line, column) = self.position(start);
+        // An empty span, or one too long to underline, marks the character it starts on.
+        let len = match self.char_start(span.end).saturating_sub(start) {
+            len @ 1..=MAX_UNDERLINE => len,
+            _ => self.raw[start..].chars().next().map_or(0, char::len_utf8),
+        };
+        // miette cannot draw a caret that far right (it panics); the message has the position.
+        let span = (column <= MAX_CARET_COLUMN).then(|| (start, len).into());
         ConfigError {
             message: format!("{}:{line}:{column}: {}", self.name, message.into()),
             help,
             line,
             column,
-            span: Some((span.start, len).into()),
+            span,
             label: label.to_string(),
             source_code: Some(self.text.clone()),
         }

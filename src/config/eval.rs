@@ -92,7 +92,7 @@ impl Scope<'_> {
                                         "an object key must be a string, not {}",
                                         other.kind.type_name()
                                     ),
-                                    None,
+                                    Some("write the key in quotes: { \"key\" = \"value\" }".into()),
                                 ))
                             }
                         },
@@ -120,7 +120,10 @@ impl Scope<'_> {
                                             "{} cannot be interpolated into a string",
                                             other.type_name()
                                         ),
-                                        None,
+                                        Some(
+                                            "only strings, numbers and bools fit in \"${…}\""
+                                                .into(),
+                                        ),
                                     ))
                                 }
                             }
@@ -229,7 +232,7 @@ impl Scope<'_> {
                     span.clone(),
                     "one string argument",
                     format!("{name}() takes one string: {what}"),
-                    None,
+                    Some(format!("write {name}(\"…\")")),
                 )),
             }
         };

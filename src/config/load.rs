@@ -9,8 +9,8 @@ use hcl::edit::structure::Block;
 use super::error::{ConfigError, SourceFile};
 use super::eval::{span_of, Kind, Scope, Value};
 use super::model::*;
-use super::secret::Secret;
 use super::section::{block_label, Section};
+use super::values::PatternSet;
 
 const TOP_ATTRS: &[&str] = &["name"];
 const TOP_BLOCKS: &[&str] = &[
@@ -34,8 +34,7 @@ pub fn parse(
 ) -> Result<Migration, ConfigError> {
     let file = SourceFile::new(name, text);
     let body = hcl::edit::parser::parse_body(text).map_err(|e| {
-        let loc = e.location();
-        let offset = line_col_offset(text, loc.line(), loc.column());
+        let offset = e.location().offset();
         file.error(
             offset..offset + 1,
             "here",
@@ -72,16 +71,15 @@ pub fn parse(
     )?;
 
     let (name, name_span) = top.required_string("name", "\"orders-to-msk\"")?;
-    if name.is_empty()
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    // The name is part of the progress topic's name, `kafka-migrate.NAME.progress`.
+    if let Err(why) =
+        topic_name(&name).and_then(|()| topic_name(&format!("kafka-migrate.{name}.progress")))
     {
         return Err(file.error(
             name_span,
             "invalid name",
-            format!("name \"{name}\" may only hold letters, digits, '.', '_' and '-'"),
-            Some("it names Kafka topics and transactional ids".into()),
+            format!("name \"{name}\" cannot name the migration's topics: {why}"),
+            Some("use letters, digits, '.', '_' and '-' (it names Kafka topics and transactional ids)".into()),
         ));
     }
     let mut source = None;
@@ -91,8 +89,8 @@ pub fn parse(
             return Err(file.error(
                 span_of(&block.ident),
                 "needs a label",
-                "a cluster block needs a label: cluster \"source\" or cluster \"target\"",
-                None,
+                "a cluster block needs a label",
+                Some("write cluster \"source\" { … } or cluster \"target\" { … }".into()),
             ));
         };
         let slot = match label {
@@ -113,10 +111,10 @@ pub fn parse(
                 label_span,
                 "again here",
                 format!("cluster \"{label}\" is defined twice"),
-                None,
+                Some("merge the two blocks into one".into()),
             ));
         }
-        *slot = Some(cluster(&top, block, label)?);
+        *slot = Some(super::cluster::cluster(&top, block, label)?);
     }
     let missing_cluster = |label: &str| {
         file.error(
@@ -168,8 +166,8 @@ fn variables(
             return Err(top.scope.file.error(
                 span_of(&block.ident),
                 "needs a name",
-                "a variable block needs a name: variable \"NAME\" { … }",
-                None,
+                "a variable block needs a name",
+                Some("write variable \"NAME\" { default = … }".into()),
             ));
         };
         if !declared.insert(name.to_string()) {
@@ -177,7 +175,7 @@ fn variables(
                 label_span,
                 "again here",
                 format!("variable \"{name}\" is declared twice"),
-                None,
+                Some("keep one of the two".into()),
             ));
         }
         let section = top.nested(
@@ -190,11 +188,12 @@ fn variables(
         section.bool("sensitive")?;
         let cli = given.iter().rev().find(|(k, _)| k == name);
         match (cli, section.value("default")?) {
-            (Some((_, v)), _) => {
+            (Some((_, v)), default) => {
+                let kind = from_command_line(name, v, default.as_ref().map(|d| &d.kind))?;
                 values.insert(
                     name.to_string(),
                     Value {
-                        kind: Kind::String(v.clone()),
+                        kind,
                         span: label_span,
                     },
                 );
@@ -219,227 +218,29 @@ fn variables(
     Ok((values, unset))
 }
 
-fn cluster(top: &Section<'_>, block: &Block, label: &str) -> Result<ClusterConfig, ConfigError> {
-    let what = format!("cluster \"{label}\"");
-    let s = top.nested(
-        block,
-        what.clone(),
-        &["bootstrap_servers", "properties"],
-        &["security"],
-    )?;
-    let servers = s.string_list("bootstrap_servers")?;
-    let bootstrap_servers: Vec<String> = match servers {
-        Some(list) if !list.is_empty() => list.into_iter().map(|(v, _)| v).collect(),
-        Some(_) => {
-            return Err(s.scope.file.error(
-                s.key_span("bootstrap_servers").unwrap_or(s.header.clone()),
-                "empty",
-                format!("`bootstrap_servers` of {what} is empty"),
-                Some("list at least one host:port".into()),
-            ))
-        }
-        None => {
-            return Err(s.scope.file.error(
-                s.header.clone(),
-                "in this block",
-                format!("missing required attribute `bootstrap_servers` in {what}"),
-                Some("add bootstrap_servers = [\"host:9092\"]".into()),
-            ))
-        }
+/// A `--var` value, taken as a number or a bool when the variable's default is one.
+fn from_command_line(name: &str, text: &str, default: Option<&Kind>) -> Result<Kind, ConfigError> {
+    let wrong = |expected: &str| {
+        ConfigError::file(
+            format!("--var {name}=…: variable \"{name}\" takes {expected} (its default is one)"),
+            Some(format!("pass --var {name}=VALUE with VALUE {expected}")),
+        )
     };
-    let (security, typed_keys) = match s.block("security")? {
-        Some(b) => security(&s, b, &what)?,
-        None => (Security::default(), Vec::new()),
-    };
-    let mut properties = BTreeMap::new();
-    for (key, key_span, value) in s.string_map("properties")?.unwrap_or_default() {
-        if key == "bootstrap.servers" || typed_keys.contains(&key.as_str()) {
-            return Err(s.scope.file.error(key_span, "set twice", format!("property \"{key}\" of {what} is also set by a typed setting"), Some("set it in one place only: remove it from `properties` or from the typed setting".into())));
-        }
-        properties.insert(key, value);
-    }
-    Ok(ClusterConfig {
-        bootstrap_servers,
-        security,
-        properties,
-    })
-}
-
-/// The security block, and the librdkafka keys its typed settings own.
-fn security(
-    parent: &Section<'_>,
-    block: &Block,
-    cluster: &str,
-) -> Result<(Security, Vec<&'static str>), ConfigError> {
-    let file = parent.scope.file;
-    let s = parent.nested(
-        block,
-        format!("the security block of {cluster}"),
-        &["protocol"],
-        &["sasl", "tls", "aws_iam"],
-    )?;
-    let protocol = s.choice("protocol", &Protocol::ALL)?.unwrap_or_default();
-    let protocol_span = s.key_span("protocol").unwrap_or(s.header.clone());
-    let mut owned = vec!["security.protocol"];
-    let sasl = match s.block("sasl")? {
-        None => None,
-        Some(b) => {
-            let sasl = s.nested(
-                b,
-                format!("the sasl block of {cluster}"),
-                &["mechanism", "username", "password"],
-                &[],
-            )?;
-            let mechanism = sasl
-                .choice("mechanism", &SaslMechanism::ALL)?
-                .ok_or_else(|| {
-                    file.error(
-                        span_of(&b.ident),
-                        "in this block",
-                        format!(
-                            "missing required attribute `mechanism` in the sasl block of {cluster}"
-                        ),
-                        Some("add mechanism = \"SCRAM-SHA-512\" (or PLAIN, SCRAM-SHA-256)".into()),
-                    )
-                })?;
-            let (username, _) = sasl.required_string("username", "\"migrator\"")?;
-            let (password, _) = sasl.required_string("password", "env(\"KAFKA_PASSWORD\")")?;
-            if !protocol.uses_sasl() {
-                return Err(file.error(span_of(&b.ident), "needs SASL", format!("a sasl block needs protocol SASL_PLAINTEXT or SASL_SSL, but {cluster} uses {}", protocol.as_str()), Some("set protocol = \"SASL_SSL\"".into())));
-            }
-            owned.extend([
-                "sasl.mechanism",
-                "sasl.mechanisms",
-                "sasl.username",
-                "sasl.password",
-            ]);
-            Some(Sasl {
-                mechanism,
-                username,
-                password: Secret::new(password),
-            })
-        }
-    };
-    let tls = match s.block("tls")? {
-        None => None,
-        Some(b) => {
-            let t = s.nested(
-                b,
-                format!("the tls block of {cluster}"),
-                &[
-                    "ca_file",
-                    "cert_file",
-                    "key_file",
-                    "key_password",
-                    "verify_hostname",
-                ],
-                &[],
-            )?;
-            let path = |name: &str| -> Result<Option<std::path::PathBuf>, ConfigError> {
-                Ok(t.string(name)?
-                    .map(|(p, _)| super::eval::resolve(&t.scope.base_dir, &p)))
-            };
-            let tls = Tls {
-                ca_file: path("ca_file")?,
-                cert_file: path("cert_file")?,
-                key_file: path("key_file")?,
-                key_password: t.string("key_password")?.map(|(p, _)| Secret::new(p)),
-                verify_hostname: t.bool("verify_hostname")?.unwrap_or(true),
-            };
-            if tls.cert_file.is_some() != tls.key_file.is_some() {
-                let (given, missing) = if tls.cert_file.is_some() {
-                    ("cert_file", "key_file")
-                } else {
-                    ("key_file", "cert_file")
-                };
-                return Err(file.error(t.key_span(given).unwrap_or(t.header.clone()), "needs its pair", format!("mTLS needs both cert_file and key_file; {cluster} sets {given} without {missing}"), Some(format!("add {missing} = \"….pem\""))));
-            }
-            if !protocol.uses_tls() {
-                return Err(file.error(
-                    span_of(&b.ident),
-                    "needs TLS",
-                    format!(
-                        "a tls block needs protocol SSL or SASL_SSL, but {cluster} uses {}",
-                        protocol.as_str()
-                    ),
-                    Some("set protocol = \"SSL\" or \"SASL_SSL\"".into()),
-                ));
-            }
-            owned.extend([
-                "ssl.ca.location",
-                "ssl.certificate.location",
-                "ssl.key.location",
-                "ssl.key.password",
-                "ssl.endpoint.identification.algorithm",
-            ]);
-            Some(tls)
-        }
-    };
-    let aws_iam = match s.block("aws_iam")? {
-        None => None,
-        Some(b) => {
-            let a = s.nested(
-                b,
-                format!("the aws_iam block of {cluster}"),
-                &["region", "profile", "role_arn"],
-                &[],
-            )?;
-            let (region, _) = a.required_string("region", "\"us-east-1\"")?;
-            if protocol != Protocol::SaslSsl {
-                return Err(file.error(
-                    span_of(&b.ident),
-                    "needs SASL_SSL",
-                    format!(
-                        "MSK IAM authentication needs protocol SASL_SSL, but {cluster} uses {}",
-                        protocol.as_str()
-                    ),
-                    Some("set protocol = \"SASL_SSL\"".into()),
-                ));
-            }
-            if sasl.is_some() {
-                return Err(file.error(
-                    span_of(&b.ident),
-                    "one or the other",
-                    format!("{cluster} has both a sasl block and an aws_iam block"),
-                    Some("MSK IAM replaces SASL/SCRAM: keep one".into()),
-                ));
-            }
-            owned.extend([
-                "sasl.mechanism",
-                "sasl.mechanisms",
-                "sasl.oauthbearer.config",
-                "sasl.oauthbearer.method",
-            ]);
-            Some(AwsIam {
-                region,
-                profile: a.string("profile")?.map(|p| p.0),
-                role_arn: a.string("role_arn")?.map(|p| p.0),
-            })
-        }
-    };
-    if protocol.uses_sasl() && sasl.is_none() && aws_iam.is_none() {
-        return Err(file.error(
-            protocol_span,
-            "needs credentials",
-            format!(
-                "protocol {} of {cluster} needs a sasl block (or aws_iam)",
-                protocol.as_str()
-            ),
-            Some(
-                "add sasl { mechanism = \"SCRAM-SHA-512\", username = …, password = env(\"…\") }"
-                    .into(),
-            ),
-        ));
-    }
-    Ok((
-        Security {
-            protocol,
-            sasl,
-            tls,
-            aws_iam,
+    match default {
+        Some(Kind::Number(_)) => text
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite())
+            .map(Kind::Number)
+            .ok_or_else(|| wrong("a number")),
+        Some(Kind::Bool(_)) => match text.trim() {
+            "true" => Ok(Kind::Bool(true)),
+            "false" => Ok(Kind::Bool(false)),
+            _ => Err(wrong("true or false")),
         },
-        owned,
-    ))
+        _ => Ok(Kind::String(text.to_string())),
+    }
 }
 
 fn topics(top: &Section<'_>, block: &Block) -> Result<TopicSelection, ConfigError> {
@@ -454,10 +255,20 @@ fn topics(top: &Section<'_>, block: &Block) -> Result<TopicSelection, ConfigErro
     match s.patterns("include")? {
         Some(include) => topics.include = include,
         // Naming topics without patterns selects just those.
-        None if names.is_some() => topics.include = Vec::new(),
+        None if names.is_some() => topics.include = PatternSet::default(),
         None => {}
     }
     topics.exclude = s.patterns("exclude")?.unwrap_or_default();
+    for (name, span) in names.iter().flatten() {
+        if let Err(why) = topic_name(name) {
+            return Err(s.error(
+                span.clone(),
+                "not a topic name",
+                format!("\"{name}\" in `names` of the topics block is not a topic name: {why}"),
+                Some("for patterns use `include`; names are matched exactly".into()),
+            ));
+        }
+    }
     topics.names = names
         .unwrap_or_default()
         .into_iter()
@@ -485,6 +296,22 @@ fn topics(top: &Section<'_>, block: &Block) -> Result<TopicSelection, ConfigErro
             .collect();
     }
     Ok(topics)
+}
+
+/// Kafka's rule for topic names.
+fn topic_name(name: &str) -> Result<(), &'static str> {
+    if name.is_empty() || name == "." || name == ".." {
+        Err("it must hold a letter, digit, '_' or '-'")
+    } else if name.len() > 249 {
+        Err("it is longer than 249 characters")
+    } else if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
+        Err("it may only hold letters, digits, '.', '_' and '-'")
+    } else {
+        Ok(())
+    }
 }
 
 fn acls(top: &Section<'_>, block: &Block) -> Result<AclSync, ConfigError> {
@@ -595,23 +422,4 @@ fn cutover(top: &Section<'_>, block: &Block) -> Result<Cutover, ConfigError> {
             .unwrap_or_default(),
         max_lag: s.integer("max_lag", 0..=u64::MAX >> 11)?.unwrap_or(0),
     })
-}
-
-/// Byte offset of a 1-based line and column.
-fn line_col_offset(text: &str, line: usize, column: usize) -> usize {
-    let start: usize = text
-        .split_inclusive('\n')
-        .take(line.saturating_sub(1))
-        .map(str::len)
-        .sum();
-    let line_text = text[start.min(text.len())..]
-        .split('\n')
-        .next()
-        .unwrap_or("");
-    let col: usize = line_text
-        .chars()
-        .take(column.saturating_sub(1))
-        .map(char::len_utf8)
-        .sum();
-    (start + col).min(text.len())
 }

@@ -3,6 +3,7 @@
 //! Reads files (the migration file and `file()` references) and the environment; never the
 //! network.
 
+mod cluster;
 mod error;
 mod eval;
 mod load;
@@ -17,7 +18,7 @@ use std::path::Path;
 pub use error::ConfigError;
 pub use model::*;
 pub use secret::Secret;
-pub use values::{ByteSize, HumanDuration, Pattern};
+pub use values::{ByteSize, HumanDuration, Pattern, PatternSet};
 
 /// Reads and validates the migration file at `path`; `vars` are `--var NAME=VALUE` pairs.
 pub fn load(path: &Path, vars: &[(String, String)]) -> Result<Migration, ConfigError> {

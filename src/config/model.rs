@@ -9,7 +9,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::secret::Secret;
-use super::values::{ByteSize, HumanDuration, Pattern};
+use super::values::{ByteSize, HumanDuration, PatternSet};
 
 /// A migration from a source Kafka cluster to a target cluster.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -50,7 +50,7 @@ pub struct Clusters {
 }
 
 /// How to reach one cluster.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Clone, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClusterConfig {
     /// Brokers to bootstrap from, as `host:port`.
@@ -59,11 +59,27 @@ pub struct ClusterConfig {
     #[serde(default)]
     pub security: Security,
     /// Extra librdkafka client properties, passed through as they are. A property that a
-    /// typed setting above also sets is an error.
-    #[serde(default)]
+    /// typed setting above also sets is an error. Values of secret properties (names with
+    /// `password` or `secret`) are never shown.
+    #[serde(default, serialize_with = "super::secret::serialize_properties")]
+    #[schemars(with = "BTreeMap<String, String>")]
     pub properties: BTreeMap<String, String>,
 }
 
+impl std::fmt::Debug for ClusterConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClusterConfig")
+            .field("bootstrap_servers", &self.bootstrap_servers)
+            .field("security", &self.security)
+            .field(
+                "properties",
+                &super::secret::shown_properties(&self.properties),
+            )
+            .finish()
+    }
+}
+
+/// The protocol and credentials used to connect.
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Security {
@@ -78,6 +94,7 @@ pub struct Security {
     pub aws_iam: Option<AwsIam>,
 }
 
+/// The security protocol of the connection (librdkafka `security.protocol`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
 pub enum Protocol {
     #[default]
@@ -115,6 +132,7 @@ impl Protocol {
     }
 }
 
+/// SASL/PLAIN or SASL/SCRAM credentials.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Sasl {
@@ -126,6 +144,7 @@ pub struct Sasl {
     pub password: Secret,
 }
 
+/// A SASL mechanism.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 pub enum SaslMechanism {
     #[serde(rename = "PLAIN")]
@@ -154,6 +173,8 @@ impl std::fmt::Display for SaslMechanism {
     }
 }
 
+/// TLS settings: the CA to trust and, for mTLS, the client certificate and key. Relative
+/// paths are relative to the migration file.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Tls {
@@ -170,6 +191,8 @@ pub struct Tls {
     pub verify_hostname: bool,
 }
 
+/// Amazon MSK IAM authentication (SASL/OAUTHBEARER): the cluster's AWS region and, optionally,
+/// a shared-config profile to take credentials from and a role to assume.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AwsIam {
@@ -187,12 +210,13 @@ pub struct AwsIam {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TopicSelection {
-    /// Patterns of topics to migrate.
+    /// Patterns of topics to migrate; every topic when neither `include` nor `names` is set,
+    /// only the `names` when just those are.
     #[serde(default = "default_match_all")]
-    pub include: Vec<Pattern>,
+    pub include: PatternSet,
     /// Patterns of topics to leave alone, applied after `include`.
     #[serde(default)]
-    pub exclude: Vec<Pattern>,
+    pub exclude: PatternSet,
     /// Topics to migrate by exact name; each must exist on the source.
     #[serde(default)]
     pub names: Vec<String>,
@@ -209,9 +233,8 @@ impl TopicSelection {
         if topic.starts_with("__") || topic.starts_with("kafka-migrate.") {
             return false;
         }
-        let wanted =
-            self.names.iter().any(|n| n == topic) || self.include.iter().any(|p| p.is_match(topic));
-        wanted && !self.exclude.iter().any(|p| p.is_match(topic))
+        let wanted = self.names.iter().any(|n| n == topic) || self.include.is_match(topic);
+        wanted && !self.exclude.is_match(topic)
     }
 
     /// Topics named explicitly.
@@ -224,7 +247,7 @@ impl Default for TopicSelection {
     fn default() -> Self {
         TopicSelection {
             include: default_match_all(),
-            exclude: Vec::new(),
+            exclude: PatternSet::default(),
             names: Vec::new(),
             replication_factor: None,
             config: TopicConfigPolicy::default(),
@@ -257,6 +280,7 @@ impl TopicConfigPolicy {
     }
 }
 
+/// ACLs: those of the migrated topics and groups are copied to the target.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AclSync {
@@ -278,15 +302,17 @@ impl Default for AclSync {
     }
 }
 
+/// Consumer groups whose committed offsets are translated to the target: a group is synced
+/// when it matches an `include` pattern and no `exclude` pattern.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupSelection {
     /// Patterns of consumer groups whose offsets are synced.
     #[serde(default = "default_match_all")]
-    pub include: Vec<Pattern>,
+    pub include: PatternSet,
     /// Patterns of groups to leave alone.
     #[serde(default)]
-    pub exclude: Vec<Pattern>,
+    pub exclude: PatternSet,
     /// Translate and commit group offsets on the target while replicating.
     #[serde(default = "default_true")]
     pub sync: bool,
@@ -297,8 +323,7 @@ pub struct GroupSelection {
 
 impl GroupSelection {
     pub fn selects(&self, group: &str) -> bool {
-        self.include.iter().any(|p| p.is_match(group))
-            && !self.exclude.iter().any(|p| p.is_match(group))
+        self.include.is_match(group) && !self.exclude.is_match(group)
     }
 }
 
@@ -306,13 +331,14 @@ impl Default for GroupSelection {
     fn default() -> Self {
         GroupSelection {
             include: default_match_all(),
-            exclude: Vec::new(),
+            exclude: PatternSet::default(),
             sync: true,
             sync_interval: default_sync_interval(),
         }
     }
 }
 
+/// The replication engine: parallelism, delivery guarantee, throughput and client tuning.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Replication {
@@ -360,6 +386,7 @@ impl Default for Replication {
     }
 }
 
+/// The delivery guarantee of replication.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
 pub enum DeliveryMode {
     #[default]
@@ -369,6 +396,7 @@ pub enum DeliveryMode {
     AtLeastOnce,
 }
 
+/// Compression codec of records written to the target.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Compression {
@@ -380,6 +408,7 @@ pub enum Compression {
     Zstd,
 }
 
+/// The checks `verify` makes before saying the migration is ready for cutover.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Cutover {
@@ -404,6 +433,7 @@ impl Default for Cutover {
     }
 }
 
+/// How much replicated data `verify` compares with the source.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DataCheck {
@@ -416,8 +446,8 @@ pub enum DataCheck {
 fn default_true() -> bool {
     true
 }
-fn default_match_all() -> Vec<Pattern> {
-    Pattern::new(".*").into_iter().collect()
+fn default_match_all() -> PatternSet {
+    PatternSet::match_all()
 }
 fn default_tasks() -> usize {
     4

@@ -49,6 +49,8 @@ pub fn hcl_reference() -> String {
                 Some(Value::Null) | None if required.contains(&name.as_str()) => {
                     "required".to_string()
                 }
+                // A block's defaults are those of its attributes, in its own table.
+                Some(_) | None if kind == "block" => "optional".to_string(),
                 Some(v) => format!("`{}`", compact(v)),
                 None => "—".to_string(),
             };
@@ -169,5 +171,89 @@ fn describe(target: Option<&Value>, reference: &str) -> String {
             }
         }
         None => name.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    const START: &str = "<!-- hcl-reference:start -->\n";
+    const END: &str = "<!-- hcl-reference:end -->";
+
+    /// `readme` with the text between the reference markers replaced by `reference`.
+    fn with_reference(readme: &str, reference: &str) -> String {
+        let (before, rest) = readme
+            .split_once(START)
+            .expect("README.md has the line <!-- hcl-reference:start -->");
+        let (_, after) = rest
+            .split_once(END)
+            .expect("README.md has the line <!-- hcl-reference:end -->");
+        format!("{before}{START}{reference}{END}{after}")
+    }
+
+    /// The checked-in schema and README reference are what the code generates;
+    /// `UPDATE_SCHEMAS=1 cargo test --lib config` rewrites them.
+    #[test]
+    fn the_schema_and_readme_reference_are_up_to_date() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let schema_path = root.join("schemas/migration.schema.json");
+        let readme_path = root.join("README.md");
+        let schema = super::migration_schema();
+        let readme = std::fs::read_to_string(&readme_path).expect("README.md is readable");
+        let wanted_readme = with_reference(&readme, &super::hcl_reference());
+        if std::env::var_os("UPDATE_SCHEMAS").is_some() {
+            std::fs::write(&schema_path, &schema).expect("schema written");
+            if readme != wanted_readme {
+                std::fs::write(&readme_path, &wanted_readme).expect("README written");
+            }
+            return;
+        }
+        let checked_in = std::fs::read_to_string(&schema_path).unwrap_or_default();
+        assert!(
+            checked_in == schema,
+            "schemas/migration.schema.json is stale: run UPDATE_SCHEMAS=1 cargo test --lib config"
+        );
+        assert!(
+            readme == wanted_readme,
+            "README's HCL reference is stale: run UPDATE_SCHEMAS=1 cargo test --lib config"
+        );
+    }
+
+    #[test]
+    fn the_reference_documents_every_block_and_attribute() {
+        let reference = super::hcl_reference();
+        for heading in [
+            "### top level",
+            "### cluster \"source\" / \"target\"",
+            "### cluster \"source\" / \"target\".security.sasl",
+            "### cluster \"source\" / \"target\".security.tls",
+            "### cluster \"source\" / \"target\".security.aws_iam",
+            "### topics",
+            "### topics.config",
+            "### acls",
+            "### consumer_groups",
+            "### replication",
+            "### cutover",
+        ] {
+            assert!(
+                reference.contains(&format!("{heading}\n")),
+                "{heading} missing"
+            );
+        }
+        for row in [
+            "| `name` | string | required |",
+            "| `password` | string (secret) | required |",
+            "| `quiet_period` | duration | `\"30s\"` |",
+            "| `max_bytes_per_second` | size | — |",
+            "| `delivery` | `exactly-once` \\| `at-least-once` | `\"exactly-once\"` |",
+        ] {
+            assert!(reference.contains(row), "{row} missing:\n{reference}");
+        }
+        // Every documented attribute has a meaning.
+        assert!(
+            !reference.contains("|  |"),
+            "an attribute lacks a doc:\n{reference}"
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! A secret value: printed, logged and serialised only as `**REDACTED**`.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Serialize, Serializer};
@@ -52,6 +53,34 @@ impl schemars::JsonSchema for Secret {
     }
 }
 
+/// Whether a librdkafka property holds a secret (a password, a client secret, a JAAS line).
+pub fn is_secret_property(key: &str) -> bool {
+    key.contains("password") || key.contains("secret") || key.ends_with(".jaas.config")
+}
+
+/// librdkafka properties as they may be shown: secret values replaced by `**REDACTED**`.
+pub fn shown_properties(properties: &BTreeMap<String, String>) -> BTreeMap<&str, &str> {
+    properties
+        .iter()
+        .map(|(k, v)| {
+            let v = if is_secret_property(k) {
+                REDACTED
+            } else {
+                v.as_str()
+            };
+            (k.as_str(), v)
+        })
+        .collect()
+}
+
+/// Serialises a property map with its secret values redacted (`serialize_with`).
+pub fn serialize_properties<S: Serializer>(
+    properties: &BTreeMap<String, String>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    shown_properties(properties).serialize(s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,5 +95,20 @@ mod tests {
             format!("\"{REDACTED}\"")
         );
         assert_eq!(s.expose(), "hunter2");
+    }
+
+    #[test]
+    fn secret_properties_never_show() {
+        let props: BTreeMap<String, String> = [
+            ("ssl.keystore.password", "hunter2"),
+            ("sasl.oauthbearer.client.secret", "hunter3"),
+            ("client.rack", "use1-az1"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let shown = format!("{:?}", shown_properties(&props));
+        assert!(!shown.contains("hunter"), "{shown}");
+        assert!(shown.contains("use1-az1"), "{shown}");
     }
 }

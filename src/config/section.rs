@@ -8,7 +8,7 @@ use hcl::edit::structure::{Attribute, Block, BlockLabel, Body, Structure};
 
 use super::error::{did_you_mean, ConfigError};
 use super::eval::{span_of, Kind, Scope, Value};
-use super::values::{ByteSize, HumanDuration, Pattern};
+use super::values::{ByteSize, HumanDuration, Pattern, PatternSet};
 
 /// A string and where it stands in the file.
 pub type Located = (String, Range<usize>);
@@ -24,6 +24,9 @@ pub struct Section<'a> {
     attrs: BTreeMap<&'a str, &'a Attribute>,
     blocks: Vec<&'a Block>,
 }
+
+/// Blocks that take one label, such as `cluster "source"`; every other block takes none.
+const LABELLED: &[&str] = &["cluster", "variable"];
 
 pub fn block_label(block: &Block) -> Option<(&str, Range<usize>)> {
     match block.labels.first()? {
@@ -74,7 +77,7 @@ impl<'a> Section<'a> {
                             key_span,
                             "set again here",
                             format!("`{key}` is set twice in {}", section.what),
-                            None,
+                            Some("keep one of the two".into()),
                         ));
                     }
                 }
@@ -91,6 +94,16 @@ impl<'a> Section<'a> {
                             "unknown block",
                             format!("unknown block `{name}` in {}", section.what),
                             hint,
+                        ));
+                    }
+                    let labels = usize::from(LABELLED.contains(&name));
+                    if let Some(extra) = block.labels.get(labels) {
+                        let takes = if labels == 0 { "no label" } else { "one label" };
+                        return Err(scope.file.error(
+                            span_of(extra),
+                            "unexpected label",
+                            format!("block `{name}` takes {takes}"),
+                            Some(format!("remove the label \"{}\"", extra.as_str())),
                         ));
                     }
                     section.blocks.push(block);
@@ -112,7 +125,19 @@ impl<'a> Section<'a> {
             .transpose()
     }
 
-    fn missing(&self, name: &str, example: &str) -> ConfigError {
+    /// An error at `span` (see [`SourceFile::error`](super::error::SourceFile::error)).
+    pub fn error(
+        &self,
+        span: Range<usize>,
+        label: &str,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) -> ConfigError {
+        self.scope.file.error(span, label, message, help)
+    }
+
+    /// A required attribute is missing: point at the block's header.
+    pub fn missing(&self, name: &str, example: &str) -> ConfigError {
         self.scope.file.error(
             self.header.clone(),
             "in this block",
@@ -121,7 +146,16 @@ impl<'a> Section<'a> {
         )
     }
 
+    /// The value of `name` is not of the `expected` type. The value itself is never quoted: it
+    /// may be a secret.
     pub fn wrong_type(&self, name: &str, value: &Value, expected: &str) -> ConfigError {
+        let example = match expected {
+            "a string" => format!("{name} = \"…\""),
+            "true or false" => format!("{name} = true"),
+            "a number" => format!("{name} = 4"),
+            "a list of strings" => format!("{name} = [\"…\", \"…\"]"),
+            _ => format!("{name} = {{ \"key\" = \"value\" }}"),
+        };
         self.scope.file.error(
             value.span.clone(),
             "wrong type",
@@ -130,7 +164,7 @@ impl<'a> Section<'a> {
                 self.what,
                 value.kind.type_name()
             ),
-            None,
+            Some(format!("write it as {example}")),
         )
     }
 
@@ -187,7 +221,7 @@ impl<'a> Section<'a> {
                             range.start(),
                             range.end()
                         ),
-                        None,
+                        Some("write a whole number, without quotes or decimals".into()),
                     ))
                 } else {
                     Ok(Some(n as u64))
@@ -235,9 +269,7 @@ impl<'a> Section<'a> {
                 })
                 .collect::<Result<Vec<_>, _>>()
                 .map(Some),
-            Some(other) => {
-                Err(self.wrong_type(name, &other, "an object such as { \"key\" = \"value\" }"))
-            }
+            Some(other) => Err(self.wrong_type(name, &other, "an object of strings")),
         }
     }
 
@@ -302,26 +334,38 @@ impl<'a> Section<'a> {
         })
     }
 
-    /// A list of regular expressions; a syntax error points into the pattern.
-    pub fn patterns(&self, name: &str) -> Result<Option<Vec<Pattern>>, ConfigError> {
+    /// A list of regular expressions, compiled together; a syntax error points into the
+    /// pattern.
+    pub fn patterns(&self, name: &str) -> Result<Option<PatternSet>, ConfigError> {
         let Some(items) = self.string_list(name)? else {
             return Ok(None);
         };
-        items
-            .into_iter()
-            .map(|(pattern, span)| {
-                Pattern::new(&pattern).map_err(|(offset, reason)| {
-                    let start = literal_offset(self.scope.file.text(), &span, offset);
-                    self.scope.file.error(
-                        start..start + 1,
-                        "here",
-                        format!("invalid regular expression in `{name}` of {}: {reason}", self.what),
-                        Some("escape a literal dot or bracket with two backslashes, as in \"^orders\\\\..*\"".into()),
-                    )
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Some)
+        let mut patterns = Vec::with_capacity(items.len());
+        for (pattern, span) in &items {
+            let pattern = Pattern::new(pattern).map_err(|(offset, reason)| {
+                let start = literal_offset(self.scope.file.text(), span, offset);
+                self.error(
+                    start..start + 1,
+                    "here",
+                    format!("invalid regular expression in `{name}` of {}: {reason}", self.what),
+                    Some("escape a literal dot or bracket with two backslashes, as in \"^orders\\\\..*\"".into()),
+                )
+            })?;
+            patterns.push(pattern);
+        }
+        PatternSet::new(patterns).map(Some).map_err(|(index, reason)| {
+            let span = index
+                .and_then(|i| items.get(i))
+                .map(|(_, span)| span.clone())
+                .or_else(|| self.key_span(name))
+                .unwrap_or(self.header.clone());
+            self.error(
+                span,
+                "too large",
+                format!("`{name}` of {} cannot be compiled: {reason}", self.what),
+                Some("use fewer or simpler patterns (a bounded repetition such as {1000} grows the automaton)".into()),
+            )
+        })
     }
 
     /// The single block `name`, if present (twice is an error).
@@ -336,7 +380,7 @@ impl<'a> Section<'a> {
                 span_of(&second.ident),
                 "again here",
                 format!("block `{name}` appears twice in {}", self.what),
-                None,
+                Some("merge the two blocks into one".into()),
             ));
         }
         Ok(first)

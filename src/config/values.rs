@@ -152,12 +152,11 @@ fn split_number(text: &str) -> Result<(u64, &str), String> {
     Ok((number, text[digits..].trim()))
 }
 
-/// A regular expression, checked when the file is read and compiled on first use (a file
-/// may hold thousands), serialised as its pattern.
+/// A regular expression, checked when the file is read, serialised as its pattern. Patterns
+/// are matched as a [`PatternSet`].
 #[derive(Debug, Clone)]
 pub struct Pattern {
     source: String,
-    compiled: std::sync::OnceLock<Option<regex::Regex>>,
 }
 
 impl Pattern {
@@ -171,23 +170,111 @@ impl Pattern {
             .map_err(|e| (e.span().start.offset, e.kind().to_string()))?;
         Ok(Pattern {
             source: source.to_string(),
-            compiled: std::sync::OnceLock::new(),
         })
     }
 
     pub fn as_str(&self) -> &str {
         &self.source
     }
+}
 
-    pub fn is_match(&self, text: &str) -> bool {
-        let compiled = self.compiled.get_or_init(|| match regex::Regex::new(&self.source) {
-            Ok(r) => Some(r),
-            Err(e) => {
-                tracing::warn!(pattern = %self.source, error = %e, "A pattern could not be compiled; it matches nothing.");
-                None
-            }
-        });
-        compiled.as_ref().is_some_and(|r| r.is_match(text))
+/// Room for the automaton of a set: thousands of patterns match in milliseconds with it,
+/// but in seconds with the regex crate's default (its lazy DFA keeps rebuilding).
+const SET_MEMORY: usize = 64 << 20;
+
+/// A list of regular expressions compiled into one automaton when the file is read: a name
+/// matches the set when it matches any of its patterns. Serialised as the list of patterns.
+#[derive(Clone)]
+pub struct PatternSet {
+    patterns: Vec<Pattern>,
+    set: regex::RegexSet,
+}
+
+impl PatternSet {
+    /// Compiles `patterns`; the error names the first pattern that cannot be compiled (by its
+    /// index) and why, or says the set as a whole is too large (no index).
+    pub fn new(patterns: Vec<Pattern>) -> Result<PatternSet, (Option<usize>, String)> {
+        let build = |sources: &[&str]| {
+            regex::RegexSetBuilder::new(sources)
+                .size_limit(SET_MEMORY)
+                .dfa_size_limit(SET_MEMORY)
+                .build()
+        };
+        let sources: Vec<&str> = patterns.iter().map(Pattern::as_str).collect();
+        match build(&sources) {
+            Ok(set) => Ok(PatternSet { patterns, set }),
+            Err(e) => Err(sources
+                .iter()
+                .enumerate()
+                .find_map(|(i, p)| build(&[p]).err().map(|e| (Some(i), e.to_string())))
+                .unwrap_or((None, e.to_string()))),
+        }
+    }
+
+    /// The set of one pattern that matches every name.
+    pub fn match_all() -> PatternSet {
+        let all = Pattern {
+            source: ".*".to_string(),
+        };
+        PatternSet::new(vec![all]).unwrap_or_else(|_| PatternSet::default())
+    }
+
+    pub fn is_match(&self, name: &str) -> bool {
+        self.set.is_match(name)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Pattern> {
+        self.patterns.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.patterns.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+}
+
+/// The empty set: it matches nothing.
+impl Default for PatternSet {
+    fn default() -> Self {
+        PatternSet {
+            patterns: Vec::new(),
+            set: regex::RegexSet::empty(),
+        }
+    }
+}
+
+impl fmt::Debug for PatternSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.patterns.iter().map(Pattern::as_str))
+            .finish()
+    }
+}
+
+impl PartialEq for PatternSet {
+    fn eq(&self, other: &Self) -> bool {
+        self.patterns == other.patterns
+    }
+}
+
+impl Serialize for PatternSet {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.patterns.serialize(s)
+    }
+}
+
+impl schemars::JsonSchema for PatternSet {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RegexList".into()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        <Vec<Pattern>>::json_schema(generator)
     }
 }
 
@@ -249,5 +336,29 @@ mod tests {
         assert_eq!(ByteSize::parse("512B").unwrap().to_string(), "512B");
         assert!(ByteSize::parse("50").unwrap_err().contains("no unit"));
         assert!(ByteSize::parse("5XB").is_err());
+    }
+
+    fn set(patterns: &[&str]) -> Result<PatternSet, (Option<usize>, String)> {
+        PatternSet::new(patterns.iter().map(|p| Pattern::new(p).unwrap()).collect())
+    }
+
+    #[test]
+    fn a_pattern_set_matches_any_of_its_patterns() {
+        let s = set(&["^orders\\.", "payments$"]).unwrap();
+        assert!(s.is_match("orders.eu") && s.is_match("eu-payments"));
+        assert!(!s.is_match("ordersXeu") && !s.is_match("payments-eu"));
+        assert!(!PatternSet::default().is_match(""));
+        assert!(PatternSet::match_all().is_match("anything"));
+        assert_eq!(
+            serde_json::to_string(&s).unwrap(),
+            r#"["^orders\\.","payments$"]"#
+        );
+    }
+
+    #[test]
+    fn a_pattern_too_large_to_compile_is_named() {
+        let (index, why) = set(&["ok", "\\w{1000}{1000}"]).unwrap_err();
+        assert_eq!(index, Some(1));
+        assert!(why.contains("size limit"), "{why}");
     }
 }

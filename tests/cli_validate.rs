@@ -1,0 +1,269 @@
+//! `kafka-migrate validate` as a user runs it: offline, on files; exit 0 with a one-line
+//! summary, or exit 1 with a diagnostic that points at the file, line and column.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn kafka_migrate() -> Command {
+    let mut cmd = Command::cargo_bin("kafka-migrate").expect("the binary is built");
+    cmd.env_remove("KAFKA_MIGRATE_CONFIG")
+        .env_remove("SOURCE_PASSWORD")
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
+}
+
+/// A migration file `text` in a fresh folder.
+fn file(text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let path = dir.path().join("migration.hcl");
+    std::fs::write(&path, text).expect("the file is written");
+    (dir, path)
+}
+
+const VALID: &str = "name = \"m\"\ncluster \"source\" { bootstrap_servers = [\"a:9092\"] }\ncluster \"target\" { bootstrap_servers = [\"b:9092\"] }\n";
+
+/// Runs `validate -c path`, expects exit 1, and returns standard error.
+fn refused(path: &Path) -> String {
+    let output = kafka_migrate()
+        .args(["validate", "-c"])
+        .arg(path)
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    assert!(output.stdout.is_empty(), "nothing on standard output");
+    String::from_utf8(output.stderr).expect("UTF-8 diagnostics")
+}
+
+/// The diagnostic's message, unwrapped (miette wraps it to the terminal's width).
+fn message(stderr: &str) -> String {
+    let mut lines = stderr
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("× "));
+    let first = lines
+        .next()
+        .unwrap_or_else(|| panic!("no message in:\n{stderr}"));
+    let rest = lines.map_while(|l| l.trim_start().strip_prefix("│ "));
+    std::iter::once(first.trim_start().trim_start_matches("× "))
+        .chain(rest)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The column the snippet's underline starts at, under source line `line` of `stderr`.
+fn caret_column(stderr: &str, line: usize) -> usize {
+    let lines: Vec<&str> = stderr.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with(&format!("{line} │ ")))
+        .unwrap_or_else(|| panic!("no source line {line} in:\n{stderr}"));
+    let text_start = lines[at].chars().position(|c| c == '│').expect("gutter") + 2;
+    let underline = lines[at + 1]
+        .chars()
+        .position(|c| c == '─' || c == '┬' || c == '▲')
+        .unwrap_or_else(|| panic!("no underline below line {line} in:\n{stderr}"));
+    underline - text_start + 1
+}
+
+#[test]
+fn every_example_is_valid() {
+    let mut checked = 0;
+    for entry in std::fs::read_dir(examples()).expect("examples/") {
+        let path = entry.expect("an entry").path();
+        if path.extension().is_none_or(|e| e != "hcl") {
+            continue;
+        }
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        kafka_migrate()
+            .args(["validate", "-c"])
+            .arg(&path)
+            .env("SOURCE_USER", "migrator")
+            .env("SOURCE_PASSWORD", "x")
+            .env("TARGET_PASSWORD", "x")
+            .env("SOURCE_KEY_PASSWORD", "x")
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(format!("{name} is valid: \"")))
+            .stdout(predicate::function(|out: &str| out.lines().count() == 1));
+        checked += 1;
+    }
+    assert!(checked >= 5, "{checked} examples");
+}
+
+#[test]
+fn the_summary_is_one_line_about_both_clusters() {
+    kafka_migrate()
+        .args(["validate", "-c"])
+        .arg(examples().join("local.hcl"))
+        .env("SOURCE_PASSWORD", "admin-secret")
+        .assert()
+        .success()
+        .stdout(predicate::str::ends_with(
+            "local.hcl is valid: \"local-demo\": source 1 broker(s) SASL_PLAINTEXT/SCRAM-SHA-512 \
+             → target 1 broker(s) PLAINTEXT; 1 include pattern(s), 0 named topic(s); \
+             exactly-once with 2 task(s)\n",
+        ));
+}
+
+#[test]
+fn an_unset_environment_variable_fails_with_its_position() {
+    let stderr = refused(&examples().join("local.hcl"));
+    assert!(
+        message(&stderr)
+            .ends_with("local.hcl:12:23: environment variable SOURCE_PASSWORD is not set"),
+        "{stderr}"
+    );
+    assert_eq!(caret_column(&stderr, 12), 23, "{stderr}");
+    assert!(
+        stderr.contains("help: export SOURCE_PASSWORD=…"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_mistake_is_pointed_at_with_a_caret_and_help() {
+    let (_dir, path) = file(&format!("{VALID}replication {{\n  taks = 2\n}}\n"));
+    let stderr = refused(&path);
+    assert!(
+        message(&stderr)
+            .ends_with("migration.hcl:5:3: unknown attribute `taks` in the replication block"),
+        "{stderr}"
+    );
+    assert_eq!(caret_column(&stderr, 5), 3, "{stderr}");
+    assert!(stderr.contains("help: did you mean `tasks`?"), "{stderr}");
+}
+
+#[test]
+fn a_syntax_error_is_pointed_at() {
+    let (_dir, path) =
+        file("name = \"m\"\ncluster \"source\" {\n  bootstrap_servers = [\"a:1\"\n}\n");
+    let stderr = refused(&path);
+    assert!(
+        message(&stderr).contains("migration.hcl:4:1: syntax error"),
+        "{stderr}"
+    );
+    assert_eq!(caret_column(&stderr, 4), 1, "{stderr}");
+}
+
+#[test]
+fn a_regex_error_is_pointed_into_the_pattern() {
+    let (_dir, path) = file(&format!(
+        "{VALID}topics {{\n  include = [\"^orders[\"]\n}}\n"
+    ));
+    let stderr = refused(&path);
+    assert!(
+        message(&stderr).ends_with(
+            "migration.hcl:5:22: invalid regular expression in `include` of the topics block: \
+             unclosed character class"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(caret_column(&stderr, 5), 22, "{stderr}");
+}
+
+#[test]
+fn json_output_is_the_model_with_secrets_redacted() {
+    let output = kafka_migrate()
+        .args(["validate", "--json", "-c"])
+        .arg(examples().join("local.hcl"))
+        .env("SOURCE_PASSWORD", "very-secret-password")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(output).expect("UTF-8");
+    assert!(!text.contains("very-secret-password"), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(json["name"], "local-demo");
+    assert_eq!(
+        json["cluster"]["source"]["security"]["sasl"]["password"],
+        "**REDACTED**"
+    );
+    assert_eq!(json["topics"]["include"][0], "^demo\\..*");
+    assert_eq!(json["cutover"]["quiet_period"], "5s");
+}
+
+#[test]
+fn variables_come_from_the_command_line() {
+    let text = VALID.replace("\"m\"", "\"m-${var.env}\"");
+    let (_dir, path) = file(&format!("variable \"env\" {{ default = \"dev\" }}\n{text}"));
+    kafka_migrate()
+        .args(["validate", "--var", "env=prod", "-c"])
+        .arg(&path)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"m-prod\""));
+    kafka_migrate()
+        .args(["validate", "--var", "env", "-c"])
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--var env: expected NAME=VALUE"));
+    kafka_migrate()
+        .args(["validate", "--var", "nope=1", "-c"])
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("declares no variable \"nope\""));
+}
+
+#[test]
+fn file_reads_next_to_the_migration_file() {
+    let text = VALID.replace(
+        "cluster \"source\" { bootstrap_servers = [\"a:9092\"] }",
+        "cluster \"source\" {\n  bootstrap_servers = [\"a:9092\"]\n  security {\n    protocol = \"SASL_SSL\"\n    sasl {\n      mechanism = \"SCRAM-SHA-256\"\n      username  = \"u\"\n      password  = file(\"secrets/pw\")\n    }\n  }\n}",
+    );
+    let (dir, path) = file(&text);
+    let stderr = refused(&path);
+    assert!(
+        message(&stderr).contains("migration.hcl:9:24: file(\"secrets/pw\")"),
+        "{stderr}"
+    );
+    assert_eq!(caret_column(&stderr, 9), 24, "{stderr}");
+    std::fs::create_dir(dir.path().join("secrets")).unwrap();
+    std::fs::write(dir.path().join("secrets/pw"), "pw-from-file\n").unwrap();
+    // Run from elsewhere: the path is relative to the migration file, not the working folder.
+    kafka_migrate()
+        .current_dir(std::env::temp_dir())
+        .args(["validate", "--json", "-c"])
+        .arg(&path)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("pw-from-file").not());
+}
+
+#[test]
+fn the_default_file_is_migration_hcl_in_the_working_folder() {
+    let (dir, _path) = file(VALID);
+    kafka_migrate()
+        .current_dir(dir.path())
+        .arg("validate")
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("migration.hcl is valid: \"m\""));
+    let empty = tempfile::tempdir().unwrap();
+    kafka_migrate()
+        .current_dir(empty.path())
+        .arg("validate")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "cannot read the migration file migration.hcl",
+        ));
+}
+
+#[test]
+fn a_binary_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("migration.hcl");
+    std::fs::write(&path, [0xff, 0xfe, 0x00, 0x9f, 0x92, 0x96]).unwrap();
+    let stderr = refused(&path);
+    assert!(stderr.contains("is not UTF-8 text"), "{stderr}");
+}
