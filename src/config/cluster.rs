@@ -188,7 +188,8 @@ fn security(parent: &Section<'_>, block: &Block, cluster: &str) -> Result<Securi
                 protocol.as_str()
             ),
             Some(
-                "add sasl { mechanism = \"SCRAM-SHA-512\", username = …, password = env(\"…\") }"
+                "add a sasl block with mechanism, username and password (or an aws_iam block \
+                 for MSK IAM)"
                     .into(),
             ),
         ));

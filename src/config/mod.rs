@@ -1,7 +1,13 @@
 //! The migration file: HCL → a typed, validated [`Migration`], with diagnostics that point at
 //! the file, line and column; the JSON Schema and README reference generated from the types.
 //! Reads files (the migration file and `file()` references) and the environment; never the
-//! network.
+//! network, and never decides what a cluster holds.
+//!
+//! - `model`: the types, with the user docs the schema and reference come from;
+//! - `load`: the file's top level, variables and the non-cluster blocks; `cluster`: the
+//!   cluster and security blocks; `section`: reading one block body; `eval`: expressions;
+//! - `values`: durations, sizes and regular expressions; `secret`: redaction;
+//! - `error`: the diagnostic type; `schema`: JSON Schema and README reference.
 
 mod cluster;
 mod error;
