@@ -22,7 +22,7 @@ pub struct Cli {
     )]
     pub config: PathBuf,
 
-    /// Set a variable declared in the migration file (`-var name=value`); may be repeated.
+    /// Set a variable declared in the migration file (`--var name=value`); may be repeated.
     #[arg(long = "var", global = true, value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
 
