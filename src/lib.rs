@@ -14,3 +14,6 @@ pub mod offsets;
 pub mod plan;
 pub mod render;
 pub mod replicate;
+#[cfg(test)]
+mod testing;
+pub mod verify;

@@ -16,6 +16,8 @@ pub struct Survey {
     pub target: ClusterClient,
     pub source_inventory: Inventory,
     pub target_inventory: Inventory,
+    /// The migration's progress on the target, when it has started.
+    pub progress: Option<replicate::Progress>,
     pub plan: Plan,
 }
 
@@ -59,7 +61,7 @@ pub async fn survey(migration: &Migration) -> Result<Survey, ClusterError> {
     }
     account_for_leftovers(migration, &mut target_inventory, &target).await?;
     let mut plan = plan::diff(migration, &source_inventory, &target_inventory);
-    if let Some(progress) = progress.filter(|_| !plan.group_offsets.is_empty()) {
+    if let Some(progress) = progress.as_ref().filter(|_| !plan.group_offsets.is_empty()) {
         plan.group_offsets = translate(
             migration,
             std::mem::take(&mut plan.group_offsets),
@@ -75,6 +77,7 @@ pub async fn survey(migration: &Migration) -> Result<Survey, ClusterError> {
         target,
         source_inventory,
         target_inventory,
+        progress,
         plan,
     })
 }
@@ -83,29 +86,23 @@ pub async fn survey(migration: &Migration) -> Result<Survey, ClusterError> {
 async fn translate(
     migration: &Migration,
     mut groups: Vec<plan::GroupOffsets>,
-    progress: replicate::Progress,
+    progress: &replicate::Progress,
     target: &ClusterClient,
 ) -> Result<Vec<plan::GroupOffsets>, ClusterError> {
     let reader = |cluster: &crate::config::ClusterConfig| {
-        let mut config = rdkafka::ClientConfig::new();
-        for (k, v) in crate::auth::client_properties(cluster) {
-            config.set(k, v);
-        }
-        config
-            .set(
-                "group.id",
-                format!("kafka-migrate-{}-translator", migration.name),
-            )
-            .set("enable.auto.commit", "false")
-            .set("enable.partition.eof", "true")
-            .set("isolation.level", "read_committed")
-            .create_with_context::<_, rdkafka::consumer::BaseConsumer<replicate::SourceContext>>(
-                replicate::SourceContext,
-            )
+        replicate::reader_config(
+            &crate::auth::client_properties(cluster),
+            &migration.name,
+            "translator",
+        )
+        .create_with_context::<_, rdkafka::consumer::BaseConsumer<replicate::SourceContext>>(
+            replicate::SourceContext,
+        )
     };
     let fail = |e: String| target.error("translating group offsets", e);
     let source = reader(migration.source()).map_err(|e| fail(e.to_string()))?;
     let target_reader = reader(migration.target()).map_err(|e| fail(e.to_string()))?;
+    let progress = progress.clone();
     tokio::task::spawn_blocking(move || {
         crate::offsets::translate_groups(&mut groups, &progress, &source, &target_reader)
             .map(|()| groups)
@@ -150,18 +147,12 @@ async fn account_for_leftovers(
     if suspects.is_empty() {
         return Ok(());
     }
-    let mut config = rdkafka::ClientConfig::new();
-    for (k, v) in crate::auth::client_properties(migration.target()) {
-        config.set(k, v);
-    }
-    let consumer: rdkafka::consumer::BaseConsumer<replicate::SourceContext> = config
-        .set(
-            "group.id",
-            format!("kafka-migrate-{}-inspector", migration.name),
+    let consumer: rdkafka::consumer::BaseConsumer<replicate::SourceContext> =
+        replicate::reader_config(
+            &crate::auth::client_properties(migration.target()),
+            &migration.name,
+            "inspector",
         )
-        .set("enable.auto.commit", "false")
-        .set("enable.partition.eof", "true")
-        .set("isolation.level", "read_committed")
         .create_with_context(replicate::SourceContext)
         .map_err(|e| target.error("inspecting target partitions", e.to_string()))?;
     let clean = tokio::task::spawn_blocking(move || {

@@ -83,12 +83,21 @@ pub enum Command {
         json: bool,
     },
 
-    /// Run the cutover checks; exit 0 when READY FOR CUTOVER, 2 when NOT READY.
-    #[command(after_help = "Examples:\n  kafka-migrate verify\n  kafka-migrate verify --json")]
+    /// Run the cutover checks; exit 0 when READY FOR CUTOVER, 2 when NOT READY, 1 when a
+    /// cluster could not be read.
+    #[command(
+        after_help = "Examples:\n  kafka-migrate verify\n  kafka-migrate verify --json\n  kafka-migrate verify --watch --timeout 1h"
+    )]
     Verify {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+        /// Check again every 10 seconds until ready (or until --timeout).
+        #[arg(long)]
+        watch: bool,
+        /// How long --watch waits for READY, such as "30m" or "2h".
+        #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
+        timeout: std::time::Duration,
     },
 
     /// Export the migration for another engine or system.
@@ -130,6 +139,10 @@ pub enum ExportTarget {
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum PolicyFormat {
     Json,
+}
+
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    crate::config::HumanDuration::parse(text).map(|d| d.0)
 }
 
 impl Command {

@@ -5,6 +5,7 @@
 mod args;
 mod commands;
 mod exit;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -70,6 +71,14 @@ fn run(cli: Cli) -> miette::Result<ExitStatus> {
         Command::Status { json } => {
             let migration = load_migration(&cli.config, &cli.vars)?;
             commands::status(&migration, json)
+        }
+        Command::Verify {
+            json,
+            watch,
+            timeout,
+        } => {
+            let migration = load_migration(&cli.config, &cli.vars)?;
+            verify::verify(&migration, json, watch.then_some(timeout))
         }
         other => Err(not_implemented(other.name())),
     }

@@ -1,95 +1,14 @@
 //! The diff as a pure function: inventories in, plan out — and the human view of it, pinned.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::cluster::inventory::{
-    Acls, ConfigEntry, ConfigSource, Group, Inventory, Partition, Role, Topic,
-};
-use crate::cluster::native::{AclBinding, AclOperation, AclPermission, PatternType, ResourceType};
+use crate::cluster::inventory::{Group, Inventory, Role, Topic};
+use crate::cluster::native::PatternType;
 use crate::config::Migration;
 use crate::render::{plan_text, Paint};
+use crate::testing::{acl, inventory, migration, topic};
 
 use super::*;
-
-fn migration(extra: &str) -> Migration {
-    let text = format!(
-        "name = \"m\"\ncluster \"source\" {{ bootstrap_servers = [\"a:1\"] }}\ncluster \"target\" {{ bootstrap_servers = [\"b:1\"] }}\n{extra}"
-    );
-    crate::config::parse_with_env("m.hcl", &text, Path::new("."), &[], &|_| None).unwrap()
-}
-
-fn topic(name: &str, partitions: i32, configs: &[(&str, &str)], end: i64) -> Topic {
-    Topic {
-        name: name.into(),
-        replication_factor: 1,
-        partitions: (0..partitions)
-            .map(|p| {
-                (
-                    p,
-                    Partition {
-                        log_start: 0,
-                        end,
-                        last_stable: end,
-                    },
-                )
-            })
-            .collect(),
-        configs: configs
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.to_string(),
-                    ConfigEntry {
-                        value: Some(v.to_string()),
-                        source: ConfigSource::Topic,
-                        sensitive: false,
-                    },
-                )
-            })
-            .chain([(
-                "max.message.bytes".to_string(),
-                ConfigEntry {
-                    value: Some("1048588".into()),
-                    source: ConfigSource::Default,
-                    sensitive: false,
-                },
-            )])
-            .collect(),
-    }
-}
-
-fn inventory(
-    role: Role,
-    topics: Vec<Topic>,
-    acls: Vec<AclBinding>,
-    groups: Vec<(&str, Group)>,
-) -> Inventory {
-    Inventory {
-        role,
-        brokers: 1,
-        topics: topics.into_iter().map(|t| (t.name.clone(), t)).collect(),
-        denied_topics: BTreeMap::new(),
-        acls: Acls::Listed { bindings: acls },
-        groups: groups
-            .into_iter()
-            .map(|(g, v)| (g.to_string(), v))
-            .collect(),
-        replicated: BTreeMap::new(),
-    }
-}
-
-fn acl(name: &str, pattern: PatternType, principal: &str) -> AclBinding {
-    AclBinding {
-        resource_type: ResourceType::Topic,
-        name: name.into(),
-        pattern_type: pattern,
-        principal: principal.into(),
-        host: "*".into(),
-        operation: AclOperation::Read,
-        permission: AclPermission::Allow,
-    }
-}
 
 fn progress_topic() -> Topic {
     topic(

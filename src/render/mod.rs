@@ -3,6 +3,8 @@
 
 mod paint;
 mod plan;
+mod verify;
 
 pub use paint::Paint;
 pub use plan::{plan_json, plan_text};
+pub use verify::{verify_json, verify_text};

@@ -16,7 +16,7 @@ pub use assign::assign;
 pub use progress::{progress_topic, PartitionProgress, Position, Progress};
 pub use run::{read_progress, replicate, RunSummary};
 pub use status::{status, PartitionStatus, Status};
-pub use task::{is_retriable, SourceContext};
+pub use task::{is_retriable, reader_config, SourceContext};
 
 /// How records are delivered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

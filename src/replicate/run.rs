@@ -10,7 +10,7 @@ use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::progress::{Progress, ProgressKey, ProgressValue};
-use super::task::{client_config, SourceContext, Task};
+use super::task::{reader_config, SourceContext, Task};
 use super::{assign, Event, ReplicateError, Settings};
 
 /// How a run ended.
@@ -23,16 +23,10 @@ pub struct RunSummary {
 /// Reads the migration's progress topic on the target, read_committed, start to end.
 pub fn read_progress(settings: &Settings) -> Result<Progress, ReplicateError> {
     let err = |e: KafkaError| ReplicateError::Progress(e.to_string());
-    let consumer: BaseConsumer<SourceContext> = client_config(&settings.target)
-        .set(
-            "group.id",
-            format!("kafka-migrate-{}-progress-reader", settings.migration),
-        )
-        .set("enable.auto.commit", "false")
-        .set("enable.partition.eof", "true")
-        .set("isolation.level", "read_committed")
-        .create_with_context(SourceContext)
-        .map_err(err)?;
+    let consumer: BaseConsumer<SourceContext> =
+        reader_config(&settings.target, &settings.migration, "progress-reader")
+            .create_with_context(SourceContext)
+            .map_err(err)?;
     let topic = &settings.progress_topic;
     let md = consumer
         .fetch_metadata(Some(topic), settings.request_timeout)

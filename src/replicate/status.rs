@@ -7,10 +7,10 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::cluster::native::{IsolationLevel, OffsetSpec};
-use crate::cluster::{ClusterClient, ClusterError, Role, Scope};
+use crate::cluster::{ClusterClient, ClusterError, Inventory, Role, Scope};
 use crate::config::Migration;
 
-use super::{read_progress, Settings};
+use super::{read_progress, Progress, Settings};
 
 /// Replication state of one partition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -92,29 +92,65 @@ pub async fn status(migration: &Migration) -> Result<Status, ClusterError> {
             kind: crate::cluster::ErrorKind::Other,
             help: None,
         })?;
-    let partitions = ends
+    let ends = ends
         .into_iter()
-        .map(|((topic, partition), end)| {
-            let p = progress.get(&topic, partition);
-            let replicated_to = p.and_then(|p| p.position).map(|pos| pos.next_source);
-            let start = inventory
-                .topics
-                .get(&topic)
-                .and_then(|t| t.partitions.get(&partition))
-                .map_or(0, |x| x.log_start);
-            PartitionStatus {
-                lag: (end.offset - replicated_to.unwrap_or(start)).max(0),
-                topic,
-                partition,
-                source_end: end.offset,
-                replicated_to,
-                records: p.map_or(0, |p| p.records),
-                bytes: p.map_or(0, |p| p.bytes),
-            }
-        })
+        .map(|((topic, partition), end)| ((topic, partition), end.offset))
         .collect();
-    Ok(Status {
-        migration: migration.name.clone(),
-        partitions,
-    })
+    Ok(Status::from_parts(
+        &migration.name,
+        &inventory,
+        &ends,
+        &progress,
+    ))
+}
+
+impl Status {
+    /// The status from the source's inventory, its last stable offsets (`ends`, by topic and
+    /// partition) and the migration's progress.
+    pub fn from_parts(
+        migration: &str,
+        source: &Inventory,
+        ends: &BTreeMap<(String, i32), i64>,
+        progress: &Progress,
+    ) -> Status {
+        let partitions = ends
+            .iter()
+            .map(|((topic, partition), end)| {
+                let p = progress.get(topic, *partition);
+                let replicated_to = p.and_then(|p| p.position).map(|pos| pos.next_source);
+                let start = source
+                    .topics
+                    .get(topic)
+                    .and_then(|t| t.partitions.get(partition))
+                    .map_or(0, |x| x.log_start);
+                PartitionStatus {
+                    lag: (end - replicated_to.unwrap_or(start)).max(0),
+                    topic: topic.clone(),
+                    partition: *partition,
+                    source_end: *end,
+                    replicated_to,
+                    records: p.map_or(0, |p| p.records),
+                    bytes: p.map_or(0, |p| p.bytes),
+                }
+            })
+            .collect();
+        Status {
+            migration: migration.to_string(),
+            partitions,
+        }
+    }
+
+    /// The status from a survey's inventory: its last stable offsets are the ends.
+    pub fn from_inventory(migration: &str, source: &Inventory, progress: &Progress) -> Status {
+        let ends = source
+            .topics
+            .values()
+            .flat_map(|t| {
+                t.partitions
+                    .iter()
+                    .map(|(p, part)| ((t.name.clone(), *p), part.last_stable))
+            })
+            .collect();
+        Status::from_parts(migration, source, &ends, progress)
+    }
 }

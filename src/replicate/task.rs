@@ -402,21 +402,12 @@ impl Task {
     }
 
     fn consumer(&self, settings: &Settings) -> Result<BaseConsumer<SourceContext>, ReplicateError> {
-        let mut config = client_config(&settings.source);
-        config
-            .set(
-                "group.id",
-                format!("kafka-migrate-{}-task-{}", settings.migration, self.id),
-            )
-            .set("enable.auto.commit", "false")
-            .set("enable.auto.offset.store", "false")
-            .set("enable.partition.eof", "true")
-            .set("isolation.level", "read_committed")
-            .set("auto.offset.reset", "error")
-            .set(
-                "client.id",
-                format!("kafka-migrate-{}-task-{}", settings.migration, self.id),
-            );
+        let mut config = reader_config(
+            &settings.source,
+            &settings.migration,
+            &format!("task-{}", self.id),
+        );
+        config.set("auto.offset.reset", "error");
         for (k, v) in &settings.consumer_tuning {
             config.set(k, v);
         }
@@ -583,6 +574,26 @@ pub(crate) fn client_config(props: &BTreeMap<String, String>) -> ClientConfig {
     for (k, v) in props {
         config.set(k, v);
     }
+    config
+}
+
+/// The config of a consumer that reads committed records by assignment and never commits:
+/// the only kind of consumer the tool points at either cluster. `role` names it in its
+/// `group.id` (which no offsets are ever committed for) and `client.id`.
+pub fn reader_config(
+    props: &BTreeMap<String, String>,
+    migration: &str,
+    role: &str,
+) -> ClientConfig {
+    let mut config = client_config(props);
+    let id = format!("kafka-migrate-{migration}-{role}");
+    config
+        .set("group.id", &id)
+        .set("client.id", &id)
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("enable.partition.eof", "true")
+        .set("isolation.level", "read_committed");
     config
 }
 

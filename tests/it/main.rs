@@ -9,3 +9,4 @@ mod offsets;
 mod plan;
 mod replicate;
 mod support;
+mod verify;

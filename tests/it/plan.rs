@@ -2,53 +2,14 @@
 //! the expected actions, apply carries them out and the next plan is empty; blockers and stale
 //! plans are refused with their reason; an interrupted apply converges when run again.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
 use kafka_harness::data;
+use kafka_harness::shared;
 use kafka_harness::tools::Tool;
-use kafka_harness::{shared, Cluster};
 use serde_json::Value;
 
-/// A migration file selecting topics `^PREFIX\.` from `source` to `target`.
-fn migration_file(
-    dir: &Path,
-    name: &str,
-    prefix: &str,
-    source: &Cluster,
-    target: &Cluster,
-    extra: &str,
-) -> PathBuf {
-    let text = format!(
-        r#"name = "{name}"
-cluster "source" {{
-  bootstrap_servers = ["{}"]
-}}
-cluster "target" {{
-  bootstrap_servers = ["{}"]
-}}
-topics {{
-  include            = ["^{prefix}\\..*"]
-  replication_factor = 1
-}}
-consumer_groups {{
-  include = ["^{prefix}-"]
-}}
-{extra}
-"#,
-        source.bootstrap(),
-        target.bootstrap()
-    );
-    let path = dir.join("migration.hcl");
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-fn kafka_migrate(config: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("kafka-migrate").unwrap();
-    cmd.arg("-c").arg(config).env("NO_COLOR", "1");
-    cmd
-}
+use crate::support::{kafka_migrate, migration_file};
 
 fn plan_json(config: &Path) -> Value {
     let out = kafka_migrate(config)

@@ -2,10 +2,12 @@
 //! preparation, running the engine, comparing clusters record by record.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
+use assert_cmd::Command;
 use kafka_harness::data::{self, Record};
 use kafka_harness::{Cluster, ADMIN};
 use kafka_migrate::replicate::{self, progress_topic, Delivery, Event, ReplicateError, Settings};
@@ -108,4 +110,44 @@ pub fn assert_identical(source: &Cluster, target: &Cluster, topic: &str) -> usiz
         total += expected.len();
     }
     total
+}
+
+/// A migration file selecting topics `^PREFIX\.` from `source` to `target`.
+pub fn migration_file(
+    dir: &Path,
+    name: &str,
+    prefix: &str,
+    source: &Cluster,
+    target: &Cluster,
+    extra: &str,
+) -> PathBuf {
+    let text = format!(
+        r#"name = "{name}"
+cluster "source" {{
+  bootstrap_servers = ["{}"]
+}}
+cluster "target" {{
+  bootstrap_servers = ["{}"]
+}}
+topics {{
+  include            = ["^{prefix}\\..*"]
+  replication_factor = 1
+}}
+consumer_groups {{
+  include = ["^{prefix}-"]
+}}
+{extra}
+"#,
+        source.bootstrap(),
+        target.bootstrap()
+    );
+    let path = dir.join("migration.hcl");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+pub fn kafka_migrate(config: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("kafka-migrate").unwrap();
+    cmd.arg("-c").arg(config).env("NO_COLOR", "1");
+    cmd
 }

@@ -1,0 +1,274 @@
+//! The checks that follow from a survey alone: what the clusters hold, the plan still to do,
+//! the replication status and the groups' offsets. Pure functions of those values.
+
+use crate::cluster::inventory::{Acls, Inventory};
+use crate::cluster::ClusterError;
+use crate::config::Migration;
+use crate::plan::{Action, BlockerKind, OffsetTarget, Plan, WarningKind};
+use crate::replicate::Status;
+
+use super::{Check, CheckStatus, Findings};
+
+pub const CONNECTIVITY: &str = "connectivity";
+pub const TOPICS: &str = "topics";
+pub const CONFIGS: &str = "configs";
+pub const ACLS: &str = "acls";
+pub const LAG: &str = "lag";
+pub const GROUPS: &str = "consumer groups";
+
+/// A cluster could not be reached or read: the error names the cluster and the cause.
+pub fn unreachable(error: &ClusterError) -> Check {
+    let mut evidence = vec![error.to_string()];
+    if let Some(help) = &error.help {
+        evidence.push(format!("help: {help}"));
+    }
+    Check {
+        name: CONNECTIVITY,
+        status: CheckStatus::Fail,
+        summary: format!("the {} cluster could not be read", error.role),
+        evidence,
+    }
+}
+
+/// Both clusters answered; what the credentials could not read is named.
+pub fn connectivity(source: &Inventory, target: &Inventory, plan: &Plan) -> Check {
+    let mut f = Findings::default();
+    for (topic, error) in &source.denied_topics {
+        f.failures
+            .push(format!("source: topic \"{topic}\" cannot be read: {error}"));
+    }
+    for b in plan
+        .blockers
+        .iter()
+        .filter(|b| b.kind == BlockerKind::SourceTopicUnreadable)
+    {
+        f.failures
+            .push(format!("source: {}: {}", b.subject, b.reason));
+    }
+    for (inventory, side) in [(source, "source"), (target, "target")] {
+        if let Acls::Unavailable { reason } = &inventory.acls {
+            f.warnings
+                .push(format!("{side}: ACLs could not be listed: {reason}"));
+        }
+        f.notes.push(format!(
+            "{side}: {} broker(s), {} selected topic(s), {} group(s)",
+            inventory.brokers,
+            inventory.topics.len(),
+            inventory.groups.len()
+        ));
+    }
+    f.check(
+        CONNECTIVITY,
+        "both clusters answered with the permissions the migration needs".into(),
+        |n| format!("{n} permission problem(s)"),
+    )
+}
+
+/// Every selected topic is on the target with the source's partition count and the
+/// replication factor the migration asks for, holding only what the migration wrote.
+pub fn topics(migration: &Migration, source: &Inventory, target: &Inventory, plan: &Plan) -> Check {
+    let mut f = Findings::default();
+    for (name, topic) in &source.topics {
+        let Some(there) = target.topics.get(name) else {
+            f.failures
+                .push(format!("topic \"{name}\" is missing on the target"));
+            continue;
+        };
+        if there.partition_count() != topic.partition_count() {
+            f.failures.push(format!(
+                "topic \"{name}\" has {} partition(s) on the target, {} on the source",
+                there.partition_count(),
+                topic.partition_count()
+            ));
+        }
+        let (wanted, why) = match migration.topics.replication_factor {
+            Some(rf) => (i32::from(rf), "topics.replication_factor"),
+            None => (topic.replication_factor, "the source's"),
+        };
+        if there.replication_factor != wanted {
+            f.failures.push(format!(
+                "topic \"{name}\" has replication factor {} on the target, {wanted} wanted ({why})",
+                there.replication_factor
+            ));
+        }
+    }
+    for b in plan
+        .blockers
+        .iter()
+        .filter(|b| b.kind == BlockerKind::TargetTopicHasForeignRecords)
+    {
+        f.failures.push(format!("{}: {}", b.subject, b.reason));
+    }
+    f.check(
+        TOPICS,
+        format!(
+            "{} topic(s) on the target with equal partition counts and replication factors",
+            source.topics.len()
+        ),
+        |n| format!("{n} topic problem(s)"),
+    )
+}
+
+/// Topic configs equal after filtering: nothing left for apply to update.
+pub fn configs(plan: &Plan) -> Check {
+    let mut f = Findings::default();
+    for action in &plan.actions {
+        if let Action::UpdateTopicConfig { topic, changes } = action {
+            for c in changes {
+                f.failures.push(format!(
+                    "topic \"{topic}\": {} is {} on the target, {} wanted",
+                    c.key,
+                    c.before.as_deref().unwrap_or("unset"),
+                    c.after.as_deref().unwrap_or("unset (the target's default)")
+                ));
+            }
+        }
+    }
+    for b in plan.blockers.iter().filter(|b| {
+        matches!(
+            b.kind,
+            BlockerKind::CleanupPolicyMismatch | BlockerKind::ConfigRejected
+        )
+    }) {
+        f.failures.push(format!("{}: {}", b.subject, b.reason));
+    }
+    f.check(CONFIGS, "topic configs equal after filtering".into(), |n| {
+        format!("{n} config difference(s)")
+    })
+}
+
+/// Every ACL binding the plan would create is on the target.
+pub fn acls(migration: &Migration, source: &Inventory, plan: &Plan) -> Check {
+    if !migration.acls.sync {
+        return Check::skip(ACLS, "acls.sync = false");
+    }
+    let mut f = Findings::default();
+    if let Acls::Unavailable { reason } = &source.acls {
+        f.warnings
+            .push(format!("the source's ACLs could not be listed: {reason}"));
+    }
+    for action in &plan.actions {
+        if let Action::CreateAcl { binding, .. } = action {
+            f.failures
+                .push(format!("ACL missing on the target: {binding}"));
+        }
+    }
+    for w in plan
+        .warnings
+        .iter()
+        .filter(|w| w.kind == WarningKind::AclNotExpressible)
+    {
+        f.warnings.push(format!("{}: {}", w.subject, w.message));
+    }
+    f.check(
+        ACLS,
+        "every planned ACL binding is on the target".into(),
+        |n| format!("{n} ACL binding(s) missing"),
+    )
+}
+
+/// Every partition caught up with the source's last stable offset (within `cutover.max_lag`).
+pub fn lag(migration: &Migration, status: &Status, started: bool) -> Check {
+    let max = migration.cutover.max_lag as i64;
+    let mut f = Findings::default();
+    if !started && status.total_lag() > 0 {
+        f.failures.push(format!(
+            "replication has not started: no progress of migration \"{}\" on the target",
+            migration.name
+        ));
+    }
+    for p in status.partitions.iter().filter(|p| p.lag > max) {
+        f.failures.push(format!(
+            "{} partition {}: {} record offset(s) behind (source last stable offset {}, replicated to {})",
+            p.topic,
+            p.partition,
+            p.lag,
+            p.source_end,
+            p.replicated_to
+                .map_or("nothing yet".to_string(), |o| o.to_string())
+        ));
+    }
+    let total = status.partitions.len();
+    f.check(
+        LAG,
+        if max == 0 {
+            format!("{total} partition(s) fully replicated")
+        } else {
+            format!("{total} partition(s) within cutover.max_lag = {max}")
+        },
+        |n| format!("{n} of {total} partition(s) behind the source"),
+    )
+}
+
+/// Target offsets equal the exact translation of the source's; no group consumes on both.
+pub fn groups(migration: &Migration, source: &Inventory, target: &Inventory, plan: &Plan) -> Check {
+    if !migration.consumer_groups.sync {
+        return Check::skip(GROUPS, "consumer_groups.sync = false");
+    }
+    let mut f = Findings::default();
+    let mut in_sync = 0;
+    for g in &plan.group_offsets {
+        let before = f.failures.len();
+        for p in &g.partitions {
+            let at = format!(
+                "group \"{}\" {} partition {}",
+                g.group, p.topic, p.partition
+            );
+            match (p.target, p.target_current) {
+                (OffsetTarget::Translated { offset }, Some(current)) if current == offset => {}
+                (OffsetTarget::Translated { offset }, Some(current)) => f.failures.push(format!(
+                    "{at}: committed {current} on the target, {offset} is the exact translation of source offset {}",
+                    p.source_offset
+                )),
+                (OffsetTarget::Translated { offset }, None) => f.failures.push(format!(
+                    "{at}: nothing committed on the target, {offset} is the exact translation of source offset {}",
+                    p.source_offset
+                )),
+                (OffsetTarget::PendingReplication, _) => f.failures.push(format!(
+                    "{at}: source offset {} is not replicated yet",
+                    p.source_offset
+                )),
+            }
+        }
+        if f.failures.len() == before {
+            in_sync += 1;
+        }
+        if let Some(members) = source
+            .groups
+            .get(&g.group)
+            .map(|s| s.members)
+            .filter(|m| *m > 0)
+        {
+            f.warnings.push(format!(
+                "group \"{}\" still has {members} member(s) on the source: its offsets move until they stop",
+                g.group
+            ));
+        }
+    }
+    let mut cut_over = 0;
+    for (id, there) in target.groups.iter().filter(|(id, g)| {
+        g.is_active() && migration.consumer_groups.selects(id) && source.groups.contains_key(*id)
+    }) {
+        match source.groups.get(id).map_or(0, |g| g.members) {
+            0 => {
+                cut_over += 1;
+                f.notes.push(format!(
+                    "group \"{id}\" has cut over: {} member(s) on the target only",
+                    there.members
+                ));
+            }
+            members => f.failures.push(format!(
+                "group \"{id}\" has members on both clusters ({members} on the source, {} on the target)",
+                there.members
+            )),
+        }
+    }
+    f.check(
+        GROUPS,
+        match cut_over {
+            0 => format!("{in_sync} group(s) at their exact translated offsets"),
+            n => format!("{in_sync} group(s) at their exact translated offsets, {n} cut over"),
+        },
+        |n| format!("{n} group offset problem(s)"),
+    )
+}

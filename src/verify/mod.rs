@@ -1,0 +1,276 @@
+//! Cutover checks: may consumers and producers switch to the target now? Every check reads
+//! both clusters (never writes either) and returns its verdict with evidence naming the topic,
+//! partition or group concerned; the report is READY only when no check failed.
+//!
+//! - `checks`: the checks computed from a survey (connectivity, topics, configs, ACLs, lag,
+//!   consumer groups), pure;
+//! - `quiet`: whether the source's end offsets stood still for `cutover.quiet_period`;
+//! - `parity`: record count and order-sensitive digest per partition over the replicated range.
+
+mod checks;
+mod parity;
+mod quiet;
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::apply;
+use crate::cluster::native::IsolationLevel;
+use crate::config::{DataCheck, Migration};
+use crate::replicate::{Progress, Status};
+
+pub use parity::{digest_partitions, DigestRange, PartitionDigest};
+pub use quiet::QuietWatch;
+
+/// The outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum CheckStatus {
+    Pass,
+    Warn,
+    Fail,
+    /// Not run: turned off by the migration file, or impossible without an earlier check.
+    Skip,
+}
+
+impl CheckStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckStatus::Pass => "PASS",
+            CheckStatus::Warn => "WARN",
+            CheckStatus::Fail => "FAIL",
+            CheckStatus::Skip => "SKIP",
+        }
+    }
+}
+
+/// One check: what was checked, its outcome, a one-line summary and the evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    pub name: &'static str,
+    pub status: CheckStatus,
+    pub summary: String,
+    /// Failures first, then warnings, then notes; each names its topic, partition or group.
+    pub evidence: Vec<String>,
+}
+
+/// Findings of one check while it is being made.
+#[derive(Debug, Default)]
+struct Findings {
+    failures: Vec<String>,
+    warnings: Vec<String>,
+    notes: Vec<String>,
+}
+
+impl Findings {
+    /// A finished check: FAIL with `failed` when anything failed, WARN when something
+    /// deserves a look, PASS with `passed` otherwise.
+    fn check(
+        self,
+        name: &'static str,
+        passed: String,
+        failed: impl FnOnce(usize) -> String,
+    ) -> Check {
+        let (status, summary) = if !self.failures.is_empty() {
+            (CheckStatus::Fail, failed(self.failures.len()))
+        } else if !self.warnings.is_empty() {
+            (CheckStatus::Warn, passed)
+        } else {
+            (CheckStatus::Pass, passed)
+        };
+        Check {
+            name,
+            status,
+            summary,
+            evidence: self
+                .failures
+                .into_iter()
+                .chain(self.warnings)
+                .chain(self.notes)
+                .collect(),
+        }
+    }
+}
+
+impl Check {
+    fn skip(name: &'static str, why: impl Into<String>) -> Check {
+        Check {
+            name,
+            status: CheckStatus::Skip,
+            summary: why.into(),
+            evidence: Vec::new(),
+        }
+    }
+}
+
+/// Every check and the verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub migration: String,
+    pub ready: bool,
+    /// "READY FOR CUTOVER" or "NOT READY".
+    pub verdict: &'static str,
+    pub checks: Vec<Check>,
+}
+
+impl Report {
+    fn new(migration: &str, checks: Vec<Check>) -> Report {
+        let ready = checks.iter().all(|c| c.status != CheckStatus::Fail);
+        Report {
+            migration: migration.to_string(),
+            ready,
+            verdict: if ready {
+                "READY FOR CUTOVER"
+            } else {
+                "NOT READY"
+            },
+            checks,
+        }
+    }
+
+    /// Whether every check could run (a cluster that cannot be reached leaves the rest
+    /// unchecked).
+    pub fn complete(&self) -> bool {
+        !self
+            .checks
+            .iter()
+            .any(|c| c.name == checks::CONNECTIVITY && c.status == CheckStatus::Fail)
+    }
+}
+
+const CHECK_NAMES: [&str; 8] = [
+    checks::CONNECTIVITY,
+    checks::TOPICS,
+    checks::CONFIGS,
+    checks::ACLS,
+    checks::LAG,
+    quiet::NAME,
+    parity::NAME,
+    checks::GROUPS,
+];
+
+/// Runs every check once. `quiet` carries the source's end offsets across runs (`--watch`);
+/// a single run watches the source for `cutover.quiet_period` before it answers.
+pub async fn verify(migration: &Migration, quiet: &mut QuietWatch) -> Report {
+    let survey = match apply::survey(migration).await {
+        Ok(survey) => survey,
+        Err(e) => {
+            let mut all = vec![checks::unreachable(&e)];
+            all.extend(
+                CHECK_NAMES[1..]
+                    .iter()
+                    .map(|name| Check::skip(name, "needs both clusters")),
+            );
+            return Report::new(&migration.name, all);
+        }
+    };
+    quiet.observe(&quiet::ends(&survey.source_inventory), Instant::now());
+    let progress = survey.progress.clone().unwrap_or_default();
+    let status = Status::from_inventory(&migration.name, &survey.source_inventory, &progress);
+    let mut all = vec![
+        checks::connectivity(
+            &survey.source_inventory,
+            &survey.target_inventory,
+            &survey.plan,
+        ),
+        checks::topics(
+            migration,
+            &survey.source_inventory,
+            &survey.target_inventory,
+            &survey.plan,
+        ),
+        checks::configs(&survey.plan),
+        checks::acls(migration, &survey.source_inventory, &survey.plan),
+        checks::lag(migration, &status, survey.progress.is_some()),
+    ];
+    let parity = data_parity(migration, &survey, &progress).await;
+    // The source must have stood still for the whole quiet period.
+    let quiet_check = loop {
+        let now = Instant::now();
+        let wait = quiet.remaining(migration.cutover.quiet_period.0, now);
+        if wait > Duration::ZERO && !quiet.moved() {
+            tokio::time::sleep(wait).await;
+        }
+        let request = quiet::request(&survey.source_inventory);
+        match survey
+            .source
+            .ext()
+            .list_offsets(request, IsolationLevel::ReadUncommitted)
+            .await
+        {
+            Ok(ends) => {
+                let ends = ends.into_iter().map(|(k, v)| (k, v.offset)).collect();
+                quiet.observe(&ends, Instant::now());
+            }
+            Err(e) => {
+                break Check {
+                    name: quiet::NAME,
+                    status: CheckStatus::Fail,
+                    summary: "could not list the source's end offsets".into(),
+                    evidence: vec![survey
+                        .source
+                        .ext_error("listing end offsets", e)
+                        .to_string()],
+                };
+            }
+        }
+        if quiet.moved()
+            || quiet.remaining(migration.cutover.quiet_period.0, Instant::now()) == Duration::ZERO
+        {
+            break quiet.check(migration.cutover.quiet_period.0, Instant::now());
+        }
+    };
+    all.push(quiet_check);
+    all.push(parity);
+    all.push(checks::groups(
+        migration,
+        &survey.source_inventory,
+        &survey.target_inventory,
+        &survey.plan,
+    ));
+    Report::new(&migration.name, all)
+}
+
+async fn data_parity(migration: &Migration, survey: &apply::Survey, progress: &Progress) -> Check {
+    if migration.cutover.data_check == DataCheck::None {
+        return Check::skip(parity::NAME, "cutover.data_check = \"none\"");
+    }
+    let seed = parity::seed();
+    let ranges = parity::ranges(
+        migration.cutover.data_check,
+        &survey.source_inventory,
+        &survey.target_inventory,
+        progress,
+        seed,
+    );
+    if ranges.is_empty() {
+        return Check::skip(parity::NAME, "nothing replicated yet to compare");
+    }
+    let source = crate::auth::client_properties(migration.source());
+    let target = crate::auth::client_properties(migration.target());
+    let name = migration.name.clone();
+    let mode = migration.cutover.data_check;
+    let result = tokio::task::spawn_blocking(move || {
+        parity::compare(&source, &target, &name, &ranges, mode, seed)
+    })
+    .await;
+    match result {
+        Ok(Ok(check)) => check,
+        Ok(Err(e)) => Check {
+            name: parity::NAME,
+            status: CheckStatus::Fail,
+            summary: "could not read the replicated records".into(),
+            evidence: vec![e.to_string()],
+        },
+        Err(e) => Check {
+            name: parity::NAME,
+            status: CheckStatus::Fail,
+            summary: "the data check stopped".into(),
+            evidence: vec![e.to_string()],
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,735 @@
+//! Data parity: the replicated range of each partition holds, on the target, the same records
+//! in the same order as on the source. Both clusters are read (read_committed, by assignment)
+//! from alignments the engine recorded in its progress; every record's key, value, headers and
+//! timestamp feed an order-sensitive SHA-256 digest, kept per chunk of records so that a
+//! difference is located and described record by record.
+//!
+//! `full` compares everything from the first alignment both clusters still hold up to the
+//! replicated position; `sample` compares the tail (from the latest alignment) and a few
+//! bounded windows starting at random alignments.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{BorrowedMessage, Headers, Message};
+use rdkafka::{Offset, TopicPartitionList};
+use sha2::{Digest, Sha256};
+
+use crate::cluster::inventory::Inventory;
+use crate::config::DataCheck;
+use crate::replicate::{reader_config, Position, Progress, SourceContext};
+
+use super::{Check, Findings};
+
+pub const NAME: &str = "data parity";
+
+/// Records per chunk digest.
+const CHUNK: u64 = 1024;
+/// Random windows per partition in `sample` mode (besides the tail).
+const SAMPLE_WINDOWS: usize = 2;
+/// Records per random window.
+const SAMPLE_RECORDS: u64 = 1_000;
+/// How long a read may go without a record or reaching its end.
+const STALL: Duration = Duration::from_secs(60);
+
+/// Records `[from, to)` of one partition, at most `limit` of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DigestRange {
+    pub topic: String,
+    pub partition: i32,
+    pub from: i64,
+    pub to: i64,
+    pub limit: Option<u64>,
+    /// Whether timestamps count (not when the target topic stamps its own append time).
+    pub timestamps: bool,
+}
+
+/// A source range and the target range that must hold the same records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Window {
+    pub source: DigestRange,
+    pub target: DigestRange,
+    /// Source offsets below `source.from` that are gone from the source and not compared.
+    pub truncated_below: Option<i64>,
+}
+
+/// The digest of one range as read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PartitionDigest {
+    pub records: u64,
+    pub bytes: u64,
+    /// SHA-256 over the chunk digests.
+    pub digest: [u8; 32],
+    /// Per chunk of [`CHUNK`] records: first offset and digest.
+    pub chunks: Vec<(i64, [u8; 32])>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ParityError {
+    #[error("creating a {side} reader failed: {source}")]
+    Client {
+        side: &'static str,
+        #[source]
+        source: KafkaError,
+    },
+    #[error("reading {side} {topic} partition {partition} failed: {source}")]
+    Read {
+        side: &'static str,
+        topic: String,
+        partition: i32,
+        #[source]
+        source: KafkaError,
+    },
+    #[error("reading {side} {topic} partition {partition} stalled at offset {at} (wanted up to {to}) for {}s", STALL.as_secs())]
+    Stalled {
+        side: &'static str,
+        topic: String,
+        partition: i32,
+        at: i64,
+        to: i64,
+    },
+}
+
+/// A seed for the sample windows.
+pub fn seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// The windows to compare, in rounds: every round holds at most one window per partition.
+pub fn ranges(
+    mode: DataCheck,
+    source: &Inventory,
+    target: &Inventory,
+    progress: &Progress,
+    seed: u64,
+) -> Vec<Vec<Window>> {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut rounds: Vec<Vec<Window>> = Vec::new();
+    for (name, topic) in &source.topics {
+        let Some(there) = target.topics.get(name) else {
+            continue;
+        };
+        let timestamps = there.config_value("message.timestamp.type") != Some("LogAppendTime");
+        for (partition, part) in &topic.partitions {
+            let (Some(p), Some(target_part)) = (
+                progress.get(name, *partition),
+                there.partitions.get(partition),
+            ) else {
+                continue;
+            };
+            let Some(head) = p.position else { continue };
+            // Alignments both clusters still hold, oldest first.
+            let mut alignments: Vec<Position> = p
+                .index
+                .iter()
+                .copied()
+                .filter(|a| {
+                    a.next_source >= part.log_start
+                        && a.next_target >= target_part.log_start
+                        && a.next_source < head.next_source
+                })
+                .collect();
+            alignments.dedup_by_key(|a| a.next_source);
+            let Some(first) = alignments.first().copied() else {
+                continue;
+            };
+            let truncated_below = p
+                .index
+                .first()
+                .filter(|a| a.next_source < first.next_source)
+                .map(|_| first.next_source);
+            let window = |from: Position, limit: Option<u64>| Window {
+                source: DigestRange {
+                    topic: name.clone(),
+                    partition: *partition,
+                    from: from.next_source,
+                    to: head.next_source,
+                    limit,
+                    timestamps,
+                },
+                target: DigestRange {
+                    topic: name.clone(),
+                    partition: *partition,
+                    from: from.next_target,
+                    to: head.next_target,
+                    limit,
+                    timestamps,
+                },
+                truncated_below,
+            };
+            let windows = match mode {
+                DataCheck::None => Vec::new(),
+                DataCheck::Full => vec![window(first, None)],
+                DataCheck::Sample => {
+                    // The tail, where the newest (and any crash-recovered) records are, in
+                    // full: at most one index interval plus a batch.
+                    let last = alignments.pop().unwrap_or(first);
+                    let mut windows = vec![window(last, None)];
+                    for _ in 0..SAMPLE_WINDOWS.min(alignments.len()) {
+                        let at = alignments.swap_remove(rng.usize(..alignments.len()));
+                        windows.push(window(at, Some(SAMPLE_RECORDS)));
+                    }
+                    windows
+                }
+            };
+            for (round, w) in windows.into_iter().enumerate() {
+                if rounds.len() <= round {
+                    rounds.push(Vec::new());
+                }
+                rounds[round].push(w);
+            }
+        }
+    }
+    rounds
+}
+
+/// Reads both clusters round by round (the two sides in parallel) and compares.
+pub fn compare(
+    source: &BTreeMap<String, String>,
+    target: &BTreeMap<String, String>,
+    migration: &str,
+    rounds: &[Vec<Window>],
+    mode: DataCheck,
+    seed: u64,
+) -> Result<Check, ParityError> {
+    let mut f = Findings::default();
+    let (mut records, mut bytes, mut partitions) = (0u64, 0u64, std::collections::BTreeSet::new());
+    for round in rounds {
+        let source_ranges: Vec<DigestRange> = round.iter().map(|w| w.source.clone()).collect();
+        let target_ranges: Vec<DigestRange> = round.iter().map(|w| w.target.clone()).collect();
+        let (s, t) = std::thread::scope(|scope| {
+            let s = scope.spawn(|| digest_partitions(source, migration, "source", &source_ranges));
+            let t = digest_partitions(target, migration, "target", &target_ranges);
+            (s.join().unwrap_or_else(|_| Ok(Vec::new())), t)
+        });
+        let (s, t) = (s?, t?);
+        for ((w, s), t) in round.iter().zip(&s).zip(&t) {
+            partitions.insert((w.source.topic.clone(), w.source.partition));
+            records += s.records;
+            bytes += s.bytes + t.bytes;
+            if s.records == t.records && s.digest == t.digest {
+                continue;
+            }
+            f.failures.push(locate(source, target, migration, w, s, t)?);
+        }
+        for w in round.iter().filter(|w| w.truncated_below.is_some()) {
+            if let Some(below) = w.truncated_below {
+                f.notes.push(format!(
+                    "{} partition {}: offsets below {below} are no longer on the source and were not compared",
+                    w.source.topic, w.source.partition
+                ));
+            }
+        }
+    }
+    f.notes.sort();
+    f.notes.dedup();
+    let how = match mode {
+        DataCheck::Sample => format!(
+            "sampled: the tail and up to {SAMPLE_WINDOWS} windows of {SAMPLE_RECORDS} records per partition, seed {seed}"
+        ),
+        _ => "every replicated record".to_string(),
+    };
+    let n = partitions.len();
+    Ok(f.check(
+        NAME,
+        format!(
+            "{records} record(s) ({:.1} MiB read) identical in {n} partition(s); {how}",
+            bytes as f64 / 1_048_576.0
+        ),
+        |d| format!("{d} of {n} partition(s) differ"),
+    ))
+}
+
+/// Describes where two digests of one window part: the first differing record and field.
+fn locate(
+    source: &BTreeMap<String, String>,
+    target: &BTreeMap<String, String>,
+    migration: &str,
+    w: &Window,
+    s: &PartitionDigest,
+    t: &PartitionDigest,
+) -> Result<String, ParityError> {
+    let at = format!("{} partition {}", w.source.topic, w.source.partition);
+    let chunk = s
+        .chunks
+        .iter()
+        .zip(&t.chunks)
+        .position(|(a, b)| a.1 != b.1)
+        .unwrap_or(s.chunks.len().min(t.chunks.len()));
+    let from =
+        |d: &PartitionDigest, range: &DigestRange| d.chunks.get(chunk).map_or(range.to, |c| c.0);
+    let read = |props, side, range: &DigestRange, from: i64| {
+        let mut range = range.clone();
+        range.from = from;
+        range.limit = Some(CHUNK);
+        read_records(props, migration, side, &range)
+    };
+    let source_records = read(source, "source", &w.source, from(s, &w.source))?;
+    let target_records = read(target, "target", &w.target, from(t, &w.target))?;
+    let index = chunk as u64 * CHUNK;
+    for (i, pair) in source_records.iter().zip(target_records.iter()).enumerate() {
+        let fields = pair.0.differences(pair.1, w.source.timestamps);
+        if !fields.is_empty() {
+            return Ok(format!(
+                "{at}: record #{} of the range differs in {} (source offset {}, target offset {})",
+                index + i as u64 + 1,
+                fields.join(", "),
+                pair.0.offset,
+                pair.1.offset
+            ));
+        }
+    }
+    if s.records != t.records {
+        let k = source_records.len().min(target_records.len());
+        let next = |records: &[Fields]| {
+            records
+                .get(k)
+                .map_or("none".to_string(), |r| r.offset.to_string())
+        };
+        return Ok(format!(
+            "{at}: {} record(s) on the source, {} on the target in the compared range (source offsets {}..{}, target offsets {}..{}); first unmatched: source offset {}, target offset {}",
+            s.records,
+            t.records,
+            w.source.from,
+            w.source.to,
+            w.target.from,
+            w.target.to,
+            next(&source_records),
+            next(&target_records)
+        ));
+    }
+    Ok(format!(
+        "{at}: digests differ (source {}, target {}) in records {}..{} of the range",
+        hex(&s.digest[..8]),
+        hex(&t.digest[..8]),
+        index + 1,
+        index + CHUNK
+    ))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Reads `ranges` of one cluster (at most one per partition) and digests them.
+pub fn digest_partitions(
+    props: &BTreeMap<String, String>,
+    migration: &str,
+    side: &'static str,
+    ranges: &[DigestRange],
+) -> Result<Vec<PartitionDigest>, ParityError> {
+    struct State {
+        chunk: Sha256,
+        in_chunk: u64,
+        all: Sha256,
+        out: PartitionDigest,
+    }
+    let mut states: Vec<State> = ranges
+        .iter()
+        .map(|_| State {
+            chunk: Sha256::new(),
+            in_chunk: 0,
+            all: Sha256::new(),
+            out: PartitionDigest::default(),
+        })
+        .collect();
+    let close = |s: &mut State| {
+        if s.in_chunk > 0 {
+            let d: [u8; 32] = std::mem::take(&mut s.chunk).finalize().into();
+            s.all.update(d);
+            if let Some(last) = s.out.chunks.last_mut() {
+                last.1 = d;
+            }
+            s.in_chunk = 0;
+        }
+    };
+    read_ranges(props, migration, side, ranges, |i, m| {
+        let s = &mut states[i];
+        if s.in_chunk == 0 {
+            s.out.chunks.push((m.offset(), [0; 32]));
+        }
+        s.out.bytes += feed(&mut s.chunk, m, ranges[i].timestamps);
+        s.out.records += 1;
+        s.in_chunk += 1;
+        if s.in_chunk == CHUNK {
+            close(s);
+        }
+    })?;
+    Ok(states
+        .into_iter()
+        .map(|mut s| {
+            close(&mut s);
+            s.out.digest = s.all.finalize().into();
+            s.out
+        })
+        .collect())
+}
+
+/// Feeds one record into a digest, every field length-prefixed so that no two different
+/// records feed the same bytes; returns the record's size.
+fn feed(hasher: &mut Sha256, m: &BorrowedMessage<'_>, timestamps: bool) -> u64 {
+    fn field(hasher: &mut Sha256, bytes: Option<&[u8]>) {
+        match bytes {
+            None => hasher.update([0u8]),
+            Some(b) => {
+                hasher.update([1u8]);
+                hasher.update((b.len() as u64).to_le_bytes());
+                hasher.update(b);
+            }
+        }
+    }
+    field(hasher, m.key());
+    field(hasher, m.payload());
+    let mut size = m.key().map_or(0, <[u8]>::len) + m.payload().map_or(0, <[u8]>::len);
+    match m.headers() {
+        None => hasher.update(0u64.to_le_bytes()),
+        Some(headers) => {
+            hasher.update((headers.count() as u64).to_le_bytes());
+            for h in headers.iter() {
+                field(hasher, Some(h.key.as_bytes()));
+                field(hasher, h.value);
+                size += h.key.len() + h.value.map_or(0, <[u8]>::len);
+            }
+        }
+    }
+    if timestamps {
+        hasher.update(m.timestamp().to_millis().unwrap_or(-1).to_le_bytes());
+    }
+    size as u64
+}
+
+/// One record's fields, kept to say how two records differ.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Fields {
+    offset: i64,
+    key: Option<Vec<u8>>,
+    value: Option<Vec<u8>>,
+    headers: Vec<(String, Option<Vec<u8>>)>,
+    timestamp: Option<i64>,
+}
+
+impl Fields {
+    fn of(m: &BorrowedMessage<'_>) -> Fields {
+        Fields {
+            offset: m.offset(),
+            key: m.key().map(<[u8]>::to_vec),
+            value: m.payload().map(<[u8]>::to_vec),
+            headers: m
+                .headers()
+                .map(|hs| {
+                    hs.iter()
+                        .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            timestamp: m.timestamp().to_millis(),
+        }
+    }
+
+    fn differences(&self, other: &Fields, timestamps: bool) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.key != other.key {
+            out.push("key");
+        }
+        if self.value != other.value {
+            out.push("value");
+        }
+        if self.headers != other.headers {
+            out.push("headers");
+        }
+        if timestamps && self.timestamp != other.timestamp {
+            out.push("timestamp");
+        }
+        out
+    }
+}
+
+fn read_records(
+    props: &BTreeMap<String, String>,
+    migration: &str,
+    side: &'static str,
+    range: &DigestRange,
+) -> Result<Vec<Fields>, ParityError> {
+    let mut out = Vec::new();
+    read_ranges(
+        props,
+        migration,
+        side,
+        std::slice::from_ref(range),
+        |_, m| {
+            out.push(Fields::of(m));
+        },
+    )?;
+    Ok(out)
+}
+
+/// Reads every range (at most one per partition) with one read_committed consumer, handing
+/// each record in range to `on_record` with the index of its range.
+fn read_ranges(
+    props: &BTreeMap<String, String>,
+    migration: &str,
+    side: &'static str,
+    ranges: &[DigestRange],
+    mut on_record: impl FnMut(usize, &BorrowedMessage<'_>),
+) -> Result<(), ParityError> {
+    let mut config = reader_config(props, migration, "verify");
+    config
+        .set("fetch.max.bytes", "52428800")
+        .set("max.partition.fetch.bytes", "8388608")
+        .set("queued.max.messages.kbytes", "65536");
+    let consumer: BaseConsumer<SourceContext> = config
+        .create_with_context(SourceContext)
+        .map_err(|source| ParityError::Client { side, source })?;
+    let read_error = |r: &DigestRange, source| ParityError::Read {
+        side,
+        topic: r.topic.clone(),
+        partition: r.partition,
+        source,
+    };
+    let mut done: Vec<bool> = ranges
+        .iter()
+        .map(|r| r.from >= r.to || r.limit == Some(0))
+        .collect();
+    let mut seen = vec![0u64; ranges.len()];
+    let mut tpl = TopicPartitionList::new();
+    for (r, _) in ranges.iter().zip(&done).filter(|(_, d)| !**d) {
+        tpl.add_partition_offset(&r.topic, r.partition, Offset::Offset(r.from))
+            .map_err(|e| read_error(r, e))?;
+    }
+    if tpl.count() == 0 {
+        return Ok(());
+    }
+    consumer
+        .assign(&tpl)
+        .map_err(|e| read_error(&ranges[0], e))?;
+    // Ranges by partition number, to find a record's range without allocating.
+    let mut by_partition: BTreeMap<i32, Vec<usize>> = BTreeMap::new();
+    for (i, r) in ranges.iter().enumerate() {
+        by_partition.entry(r.partition).or_default().push(i);
+    }
+    let finish = |i: usize, done: &mut Vec<bool>| {
+        done[i] = true;
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition(&ranges[i].topic, ranges[i].partition);
+        let _ = consumer.pause(&tpl);
+    };
+    let mut last_progress = Instant::now();
+    let mut last_position_check = Instant::now();
+    while done.iter().any(|d| !d) {
+        match consumer.poll(Duration::from_millis(100)) {
+            None => {}
+            Some(Ok(m)) => {
+                let Some(i) = by_partition
+                    .get(&m.partition())
+                    .and_then(|c| c.iter().copied().find(|i| ranges[*i].topic == m.topic()))
+                else {
+                    continue;
+                };
+                last_progress = Instant::now();
+                let r = &ranges[i];
+                if done[i] || m.offset() < r.from {
+                    continue;
+                }
+                if m.offset() >= r.to {
+                    finish(i, &mut done);
+                    continue;
+                }
+                on_record(i, &m);
+                seen[i] += 1;
+                if m.offset() + 1 >= r.to || r.limit.is_some_and(|l| seen[i] >= l) {
+                    finish(i, &mut done);
+                }
+            }
+            Some(Err(KafkaError::PartitionEOF(_))) => {
+                // Only the partition number is known: look at every open range's position.
+                last_position_check = Instant::now() - Duration::from_secs(1);
+            }
+            Some(Err(e)) => {
+                let r = ranges
+                    .iter()
+                    .zip(&done)
+                    .find(|(_, d)| !**d)
+                    .map_or(&ranges[0], |(r, _)| r);
+                return Err(read_error(r, e));
+            }
+        }
+        // Control records and aborted transactions at the end of a range deliver nothing:
+        // the consumer's position tells when a range has been read past.
+        if last_position_check.elapsed() >= Duration::from_secs(1) {
+            last_position_check = Instant::now();
+            if let Ok(positions) = consumer.position() {
+                for (i, r) in ranges.iter().enumerate() {
+                    if done[i] {
+                        continue;
+                    }
+                    let at = positions
+                        .find_partition(&r.topic, r.partition)
+                        .and_then(|p| match p.offset() {
+                            Offset::Offset(o) => Some(o),
+                            _ => None,
+                        });
+                    if at.is_some_and(|o| o >= r.to) {
+                        last_progress = Instant::now();
+                        finish(i, &mut done);
+                    }
+                }
+            }
+        }
+        if last_progress.elapsed() > STALL {
+            if let Some((r, _)) = ranges.iter().zip(&done).find(|(_, d)| !**d) {
+                let at = consumer
+                    .position()
+                    .ok()
+                    .and_then(|p| {
+                        p.find_partition(&r.topic, r.partition)
+                            .and_then(|p| p.offset().to_raw())
+                    })
+                    .unwrap_or(r.from);
+                return Err(ParityError::Stalled {
+                    side,
+                    topic: r.topic.clone(),
+                    partition: r.partition,
+                    at,
+                    to: r.to,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::inventory::Role;
+    use crate::replicate::PartitionProgress;
+    use crate::testing::{inventory, topic};
+
+    fn progress(topic: &str, index: &[(i64, i64)], head: (i64, i64)) -> Progress {
+        let mut p = Progress::default();
+        p.partitions.insert(
+            (topic.to_string(), 0),
+            PartitionProgress {
+                position: Some(Position {
+                    next_source: head.0,
+                    next_target: head.1,
+                }),
+                records: 0,
+                bytes: 0,
+                index: index
+                    .iter()
+                    .map(|(s, t)| Position {
+                        next_source: *s,
+                        next_target: *t,
+                    })
+                    .collect(),
+            },
+        );
+        p
+    }
+
+    fn clusters() -> (Inventory, Inventory) {
+        (
+            inventory(
+                Role::Source,
+                vec![topic("t", 1, &[], 50_000)],
+                vec![],
+                vec![],
+            ),
+            inventory(
+                Role::Target,
+                vec![topic("t", 1, &[], 49_000)],
+                vec![],
+                vec![],
+            ),
+        )
+    }
+
+    #[test]
+    fn full_compares_from_the_first_alignment_to_the_position() {
+        let (s, t) = clusters();
+        let p = progress(
+            "t",
+            &[(0, 0), (10_000, 9_800), (20_000, 19_700)],
+            (30_000, 29_600),
+        );
+        let rounds = ranges(DataCheck::Full, &s, &t, &p, 1);
+        assert_eq!(rounds.len(), 1);
+        let w = &rounds[0][0];
+        assert_eq!((w.source.from, w.source.to), (0, 30_000));
+        assert_eq!((w.target.from, w.target.to), (0, 29_600));
+        assert_eq!(w.source.limit, None);
+        assert_eq!(w.truncated_below, None);
+    }
+
+    #[test]
+    fn sample_takes_the_tail_in_full_and_bounded_windows_at_alignments() {
+        let (s, t) = clusters();
+        let index: Vec<(i64, i64)> = (0..10).map(|i| (i * 3_000, i * 2_900)).collect();
+        let p = progress("t", &index, (30_000, 29_000));
+        let rounds = ranges(DataCheck::Sample, &s, &t, &p, 7);
+        assert_eq!(rounds.len(), 1 + SAMPLE_WINDOWS);
+        let tail = &rounds[0][0];
+        assert_eq!((tail.source.from, tail.target.from), (27_000, 26_100));
+        assert_eq!(tail.source.limit, None);
+        for round in &rounds[1..] {
+            let w = &round[0];
+            assert_eq!(w.source.limit, Some(SAMPLE_RECORDS));
+            assert!(index.contains(&(w.source.from, w.target.from)));
+            assert_ne!(w.source.from, 27_000);
+        }
+        assert_ne!(rounds[1][0].source.from, rounds[2][0].source.from);
+    }
+
+    #[test]
+    fn alignments_gone_from_either_cluster_are_skipped_and_reported() {
+        let (mut s, t) = clusters();
+        s.topics
+            .get_mut("t")
+            .unwrap()
+            .partitions
+            .get_mut(&0)
+            .unwrap()
+            .log_start = 12_000;
+        let p = progress(
+            "t",
+            &[(0, 0), (10_000, 9_800), (20_000, 19_700)],
+            (30_000, 29_600),
+        );
+        let rounds = ranges(DataCheck::Full, &s, &t, &p, 1);
+        let w = &rounds[0][0];
+        assert_eq!((w.source.from, w.target.from), (20_000, 19_700));
+        assert_eq!(w.truncated_below, Some(20_000));
+    }
+
+    #[test]
+    fn log_append_time_targets_are_compared_without_timestamps() {
+        let (s, _) = clusters();
+        let t = inventory(
+            Role::Target,
+            vec![topic(
+                "t",
+                1,
+                &[("message.timestamp.type", "LogAppendTime")],
+                10,
+            )],
+            vec![],
+            vec![],
+        );
+        let p = progress("t", &[(0, 0)], (10, 10));
+        let rounds = ranges(DataCheck::Full, &s, &t, &p, 1);
+        assert!(!rounds[0][0].source.timestamps);
+    }
+
+    #[test]
+    fn nothing_replicated_means_nothing_to_compare() {
+        let (s, t) = clusters();
+        assert!(ranges(DataCheck::Full, &s, &t, &Progress::default(), 1).is_empty());
+        let p = progress("t", &[(0, 0)], (0, 0));
+        assert!(ranges(DataCheck::Sample, &s, &t, &p, 1).is_empty());
+    }
+}

@@ -1,0 +1,168 @@
+//! Whether the source stood still: no partition's end offset (high watermark) moved during
+//! `cutover.quiet_period` — producers are stopped. Observations carry over between runs of
+//! `verify --watch`, so the period is counted from the last movement seen.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use crate::cluster::inventory::Inventory;
+use crate::cluster::native::OffsetSpec;
+
+use super::{Check, CheckStatus};
+
+pub const NAME: &str = "source quiet";
+
+/// End offsets by topic and partition.
+pub type Ends = BTreeMap<(String, i32), i64>;
+
+/// A partition whose end offset moved between two observations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Moved {
+    pub topic: String,
+    pub partition: i32,
+    pub before: i64,
+    pub after: i64,
+}
+
+/// The source's end offsets over time.
+#[derive(Debug, Default)]
+pub struct QuietWatch {
+    ends: Ends,
+    /// When the end offsets were first seen as they are now.
+    since: Option<Instant>,
+    /// Movements found by the latest observation.
+    moved: Vec<Moved>,
+    /// Length of the latest movement's observation window.
+    window: Duration,
+    last: Option<Instant>,
+}
+
+impl QuietWatch {
+    pub fn new() -> QuietWatch {
+        QuietWatch::default()
+    }
+
+    /// Records the end offsets seen at `now`.
+    pub fn observe(&mut self, ends: &Ends, now: Instant) {
+        self.moved = ends
+            .iter()
+            .filter_map(|((topic, partition), after)| {
+                let before = *self.ends.get(&(topic.clone(), *partition))?;
+                (before != *after).then(|| Moved {
+                    topic: topic.clone(),
+                    partition: *partition,
+                    before,
+                    after: *after,
+                })
+            })
+            .collect();
+        let appeared = self.since.is_some() && ends.keys().any(|k| !self.ends.contains_key(k));
+        if self.since.is_none() || !self.moved.is_empty() || appeared {
+            self.since = Some(now);
+        }
+        self.window = self
+            .last
+            .map_or(Duration::ZERO, |l| now.saturating_duration_since(l));
+        self.last = Some(now);
+        self.ends = ends.clone();
+    }
+
+    /// Whether the latest observation saw an end offset move.
+    pub fn moved(&self) -> bool {
+        !self.moved.is_empty()
+    }
+
+    /// How much longer the source must stay still to have been quiet for `period`.
+    pub fn remaining(&self, period: Duration, now: Instant) -> Duration {
+        match self.since {
+            Some(since) => period.saturating_sub(now.saturating_duration_since(since)),
+            None => period,
+        }
+    }
+
+    /// The check: FAIL naming the partitions that moved (or how long the source has been
+    /// quiet so far), PASS once it stood still for `period`.
+    pub fn check(&self, period: Duration, now: Instant) -> Check {
+        let partitions = self.ends.len();
+        if self.moved() {
+            let records: i64 = self.moved.iter().map(|m| (m.after - m.before).max(0)).sum();
+            return Check {
+                name: NAME,
+                status: CheckStatus::Fail,
+                summary: format!(
+                    "the source is still being written: {records} record offset(s) appended in {:.1}s",
+                    self.window.as_secs_f64()
+                ),
+                evidence: self
+                    .moved
+                    .iter()
+                    .map(|m| {
+                        format!(
+                            "{} partition {}: end offset {} → {} (+{})",
+                            m.topic,
+                            m.partition,
+                            m.before,
+                            m.after,
+                            m.after - m.before
+                        )
+                    })
+                    .collect(),
+            };
+        }
+        let quiet_for = self
+            .since
+            .map_or(Duration::ZERO, |s| now.saturating_duration_since(s));
+        if quiet_for < period {
+            return Check {
+                name: NAME,
+                status: CheckStatus::Fail,
+                summary: format!(
+                    "the source has been quiet for {} of the required {}",
+                    seconds(quiet_for),
+                    seconds(period)
+                ),
+                evidence: Vec::new(),
+            };
+        }
+        Check {
+            name: NAME,
+            status: CheckStatus::Pass,
+            summary: format!(
+                "no end offset of {partitions} partition(s) moved for {} (cutover.quiet_period {})",
+                seconds(quiet_for),
+                seconds(period)
+            ),
+            evidence: Vec::new(),
+        }
+    }
+}
+
+fn seconds(d: Duration) -> String {
+    format!("{:.0}s", d.as_secs_f64())
+}
+
+/// The high watermarks an inventory saw.
+pub fn ends(inventory: &Inventory) -> Ends {
+    inventory
+        .topics
+        .values()
+        .flat_map(|t| {
+            t.partitions
+                .iter()
+                .map(|(p, part)| ((t.name.clone(), *p), part.end))
+        })
+        .collect()
+}
+
+/// A `list_offsets` request for the end of every partition of an inventory.
+pub fn request(inventory: &Inventory) -> Vec<(String, i32, OffsetSpec)> {
+    inventory
+        .topics
+        .values()
+        .flat_map(|t| {
+            t.partitions
+                .keys()
+                .map(|p| (t.name.clone(), *p, OffsetSpec::Latest))
+        })
+        .collect()
+}

@@ -1,0 +1,218 @@
+//! The survey-based checks and the quiet watch, on hand-built inventories and plans.
+
+use std::time::{Duration, Instant};
+
+use crate::cluster::inventory::{Group, Role};
+use crate::plan::{self, GroupOffsets, GroupPartitionOffset, OffsetTarget};
+use crate::replicate::{PartitionProgress, Position, Progress, Status};
+use crate::testing::{inventory, migration, topic};
+
+use super::checks;
+use super::quiet::QuietWatch;
+use super::CheckStatus;
+
+fn plan_for(
+    m: &crate::config::Migration,
+    s: &crate::cluster::Inventory,
+    t: &crate::cluster::Inventory,
+) -> plan::Plan {
+    plan::diff(m, s, t)
+}
+
+fn group(members: usize, offsets: &[(&str, i32, i64)]) -> Group {
+    let mut g = Group {
+        state: if members > 0 { "Stable" } else { "Empty" }.into(),
+        members,
+        offsets: Default::default(),
+    };
+    for (t, p, o) in offsets {
+        g.offsets.entry(t.to_string()).or_default().insert(*p, *o);
+    }
+    g
+}
+
+#[test]
+fn topics_fail_naming_missing_topics_partition_counts_and_replication_factor() {
+    let m = migration("topics { replication_factor = 1 }\n");
+    let s = inventory(
+        Role::Source,
+        vec![
+            topic("a", 3, &[], 10),
+            topic("b", 2, &[], 10),
+            topic("c", 1, &[], 0),
+        ],
+        vec![],
+        vec![],
+    );
+    let mut c = topic("c", 1, &[], 0);
+    c.replication_factor = 3;
+    let t = inventory(
+        Role::Target,
+        vec![topic("a", 3, &[], 10), topic("b", 1, &[], 10), c],
+        vec![],
+        vec![],
+    );
+    let check = checks::topics(&m, &s, &t, &plan_for(&m, &s, &t));
+    assert_eq!(check.status, CheckStatus::Fail);
+    assert!(
+        check
+            .evidence
+            .iter()
+            .any(|e| e.contains("topic \"b\" has 1 partition(s) on the target, 2 on the source")),
+        "{check:?}"
+    );
+    assert!(check.evidence.iter().any(|e| e.contains("topic \"c\" has replication factor 3 on the target, 1 wanted (topics.replication_factor)")), "{check:?}");
+    let t = inventory(Role::Target, vec![topic("a", 3, &[], 10)], vec![], vec![]);
+    let check = checks::topics(&m, &s, &t, &plan_for(&m, &s, &t));
+    assert!(
+        check
+            .evidence
+            .contains(&"topic \"b\" is missing on the target".to_string()),
+        "{check:?}"
+    );
+}
+
+#[test]
+fn configs_fail_with_the_key_and_both_values() {
+    let m = migration("");
+    let s = inventory(
+        Role::Source,
+        vec![topic("a", 1, &[("retention.ms", "1000")], 0)],
+        vec![],
+        vec![],
+    );
+    let t = inventory(
+        Role::Target,
+        vec![topic("a", 1, &[("retention.ms", "5")], 0)],
+        vec![],
+        vec![],
+    );
+    let check = checks::configs(&plan_for(&m, &s, &t));
+    assert_eq!(check.status, CheckStatus::Fail);
+    assert_eq!(
+        check.evidence,
+        vec!["topic \"a\": retention.ms is 5 on the target, 1000 wanted"]
+    );
+    let t = inventory(
+        Role::Target,
+        vec![topic("a", 1, &[("retention.ms", "1000")], 0)],
+        vec![],
+        vec![],
+    );
+    assert_eq!(
+        checks::configs(&plan_for(&m, &s, &t)).status,
+        CheckStatus::Pass
+    );
+}
+
+#[test]
+fn lag_fails_per_partition_behind_and_respects_max_lag() {
+    let s = inventory(Role::Source, vec![topic("a", 2, &[], 100)], vec![], vec![]);
+    let mut progress = Progress::default();
+    for (p, next) in [(0, 100), (1, 90)] {
+        progress.partitions.insert(
+            ("a".into(), p),
+            PartitionProgress {
+                position: Some(Position {
+                    next_source: next,
+                    next_target: next,
+                }),
+                ..Default::default()
+            },
+        );
+    }
+    let status = Status::from_inventory("m", &s, &progress);
+    let check = checks::lag(&migration(""), &status, true);
+    assert_eq!(check.status, CheckStatus::Fail);
+    assert_eq!(check.evidence, vec!["a partition 1: 10 record offset(s) behind (source last stable offset 100, replicated to 90)"]);
+    let lenient = migration("cutover { max_lag = 10 }\n");
+    assert_eq!(
+        checks::lag(&lenient, &status, true).status,
+        CheckStatus::Pass
+    );
+    let none = Status::from_inventory("m", &s, &Progress::default());
+    let check = checks::lag(&migration(""), &none, false);
+    assert!(
+        check.evidence[0].contains("replication has not started"),
+        "{check:?}"
+    );
+}
+
+#[test]
+fn groups_fail_on_a_wrong_or_missing_offset_and_on_members_on_both_sides() {
+    let m = migration("");
+    let s = inventory(Role::Source, vec![], vec![], vec![("app", group(0, &[]))]);
+    let t = inventory(Role::Target, vec![], vec![], vec![]);
+    let mut plan = plan_for(&m, &s, &t);
+    let part = |current, target| GroupPartitionOffset {
+        topic: "a".into(),
+        partition: 0,
+        source_offset: 50,
+        target_current: current,
+        target,
+    };
+    plan.group_offsets = vec![GroupOffsets {
+        group: "app".into(),
+        partitions: vec![part(Some(48), OffsetTarget::Translated { offset: 48 })],
+    }];
+    assert_eq!(checks::groups(&m, &s, &t, &plan).status, CheckStatus::Pass);
+    plan.group_offsets[0].partitions =
+        vec![part(Some(40), OffsetTarget::Translated { offset: 48 })];
+    let check = checks::groups(&m, &s, &t, &plan);
+    assert_eq!(check.status, CheckStatus::Fail);
+    assert_eq!(check.evidence, vec!["group \"app\" a partition 0: committed 40 on the target, 48 is the exact translation of source offset 50"]);
+    plan.group_offsets[0].partitions = vec![part(None, OffsetTarget::PendingReplication)];
+    assert!(checks::groups(&m, &s, &t, &plan).evidence[0]
+        .contains("source offset 50 is not replicated yet"));
+
+    // Cut over: members on the target only pass; on both clusters fail.
+    plan.group_offsets.clear();
+    let t = inventory(Role::Target, vec![], vec![], vec![("app", group(2, &[]))]);
+    let check = checks::groups(&m, &s, &t, &plan);
+    assert_eq!(check.status, CheckStatus::Pass);
+    assert!(check.evidence[0].contains("has cut over"), "{check:?}");
+    let s = inventory(Role::Source, vec![], vec![], vec![("app", group(1, &[]))]);
+    let check = checks::groups(&m, &s, &t, &plan);
+    assert_eq!(check.status, CheckStatus::Fail);
+    assert!(
+        check.evidence[0].contains("members on both clusters (1 on the source, 2 on the target)")
+    );
+    let off = migration("consumer_groups { sync = false }\n");
+    assert_eq!(
+        checks::groups(&off, &s, &t, &plan).status,
+        CheckStatus::Skip
+    );
+}
+
+#[test]
+fn quiet_watch_fails_while_end_offsets_move_and_passes_after_the_period() {
+    let period = Duration::from_secs(30);
+    let t0 = Instant::now();
+    let ends = |o: i64| [(("a".to_string(), 0), o)].into_iter().collect();
+    let mut w = QuietWatch::new();
+    w.observe(&ends(10), t0);
+    assert_eq!(
+        w.remaining(period, t0 + Duration::from_secs(10)),
+        Duration::from_secs(20)
+    );
+    w.observe(&ends(15), t0 + Duration::from_secs(30));
+    let check = w.check(period, t0 + Duration::from_secs(30));
+    assert_eq!(check.status, CheckStatus::Fail);
+    assert_eq!(
+        check.evidence,
+        vec!["a partition 0: end offset 10 → 15 (+5)"]
+    );
+    // The period counts from the last movement.
+    w.observe(&ends(15), t0 + Duration::from_secs(40));
+    let check = w.check(period, t0 + Duration::from_secs(40));
+    assert_eq!(check.status, CheckStatus::Fail);
+    assert!(
+        check.summary.contains("quiet for 10s of the required 30s"),
+        "{check:?}"
+    );
+    w.observe(&ends(15), t0 + Duration::from_secs(60));
+    assert_eq!(
+        w.check(period, t0 + Duration::from_secs(60)).status,
+        CheckStatus::Pass
+    );
+}
