@@ -11,7 +11,7 @@ use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::{BaseProducer, BaseRecord, FutureProducer, FutureRecord, Producer};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, Timestamp, TopicPartitionList};
 
@@ -128,16 +128,9 @@ pub async fn produce(config: &ClientConfig, topic: &str, records: &[Record]) -> 
         .create()?;
     let mut deliveries = Vec::with_capacity(records.len());
     for r in records {
-        let mut headers = OwnedHeaders::new();
-        for (k, v) in &r.headers {
-            headers = headers.insert(Header {
-                key: k,
-                value: v.as_deref(),
-            });
-        }
         let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic)
             .partition(r.partition)
-            .headers(headers);
+            .headers(owned_headers(r));
         if let Some(key) = &r.key {
             record = record.key(key.as_slice());
         }
@@ -166,6 +159,65 @@ pub async fn produce(config: &ClientConfig, topic: &str, records: &[Record]) -> 
             .await
             .map_err(|_| HarnessError::Other("the producer went away".into()))?;
         outcome.map_err(|(e, _)| e)?;
+    }
+    Ok(())
+}
+
+fn owned_headers(r: &Record) -> OwnedHeaders {
+    r.headers.iter().fold(OwnedHeaders::new(), |h, (k, v)| {
+        h.insert(Header {
+            key: k,
+            value: v.as_deref(),
+        })
+    })
+}
+
+/// Produces each batch of records to `topic` in its own transaction, committed when its flag
+/// is true and aborted otherwise (read_committed consumers never see those).
+pub fn produce_in_transactions(
+    config: &ClientConfig,
+    topic: &str,
+    transactions: &[(&[Record], bool)],
+) -> Result<()> {
+    let producer: BaseProducer = config
+        .clone()
+        .set("transactional.id", unique_name("harness-transactions"))
+        .set("linger.ms", "5")
+        .create()?;
+    let timeout = Duration::from_secs(30);
+    producer.init_transactions(timeout)?;
+    for (records, commit) in transactions {
+        producer.begin_transaction()?;
+        for r in *records {
+            let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(topic)
+                .partition(r.partition)
+                .headers(owned_headers(r));
+            if let Some(key) = &r.key {
+                record = record.key(key.as_slice());
+            }
+            if let Some(value) = &r.value {
+                record = record.payload(value.as_slice());
+            }
+            if let Some(ts) = r.timestamp {
+                record = record.timestamp(ts);
+            }
+            loop {
+                match producer.send(record) {
+                    Ok(()) => break,
+                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                        record = back;
+                        producer.poll(Duration::from_millis(10));
+                    }
+                    Err((e, _)) => return Err(e.into()),
+                }
+            }
+        }
+        producer.flush(timeout)?;
+        if *commit {
+            producer.commit_transaction(timeout)?;
+        } else {
+            producer.abort_transaction(timeout)?;
+        }
     }
     Ok(())
 }

@@ -8,5 +8,6 @@ mod native;
 mod offsets;
 mod plan;
 mod replicate;
+mod scale;
 mod support;
 mod verify;

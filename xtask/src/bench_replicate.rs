@@ -20,11 +20,11 @@ use kafka_migrate::replicate::{self, progress_topic, Delivery, Settings};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 
-const TOPICS: usize = 10;
-const PARTITIONS: i32 = 6;
-const RECORD_BYTES: usize = 1024;
+pub(crate) const TOPICS: usize = 10;
+pub(crate) const PARTITIONS: i32 = 6;
+pub(crate) const RECORD_BYTES: usize = 1024;
 
-struct Measurement {
+pub(crate) struct Measurement {
     name: &'static str,
     seconds: f64,
     cpu_seconds: f64,
@@ -75,20 +75,20 @@ pub fn run(args: &[String]) -> Result<i32> {
     Ok(0)
 }
 
-fn big(spec: ClusterSpec) -> ClusterSpec {
+pub(crate) fn big(spec: ClusterSpec) -> ClusterSpec {
     let mut spec = spec;
     spec.heap_mb = 1024;
     spec
 }
 
-fn flag<T: std::str::FromStr>(args: &[String], name: &str) -> Option<T> {
+pub(crate) fn flag<T: std::str::FromStr>(args: &[String], name: &str) -> Option<T> {
     args.iter()
         .position(|a| a == name)
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse().ok())
 }
 
-fn load(source: &Cluster, topics: &[String], records: usize) -> Result<()> {
+pub(crate) fn load(source: &Cluster, topics: &[String], records: usize) -> Result<()> {
     let producer: BaseProducer = source
         .admin_config()
         .set("linger.ms", "20")
@@ -165,7 +165,7 @@ fn check_count(target: &Cluster, topics: &[String], records: usize, at_least: bo
     Ok(())
 }
 
-fn engine_command(source: &Cluster, target: &Cluster, tasks: usize) -> Command {
+pub(crate) fn engine_command(source: &Cluster, target: &Cluster, tasks: usize) -> Command {
     let mut cmd = Command::new(std::env::current_exe().unwrap_or_else(|_| "xtask".into()));
     cmd.args([
         "engine",
@@ -295,7 +295,7 @@ target.producer.batch.size = 1000000
 }
 
 /// Runs `cmd` to completion and measures it with `wait4`.
-fn measure(name: &'static str, cmd: Command) -> Result<Measurement> {
+pub(crate) fn measure(name: &'static str, cmd: Command) -> Result<Measurement> {
     let start = Instant::now();
     let log = kafka_harness::shared::run_dir().join("bench-engine.log");
     let mut child = ChildProcess::spawn(cmd, &log).context("starting the engine")?;

@@ -5,11 +5,13 @@
 //! cargo run --release -p xtask -- bench replicate [--mib N]  # engine vs MirrorMaker 2
 //! cargo run --release -p xtask -- bench config [--topics N]  # parse + validate a large file
 //! cargo run --release -p xtask -- bench plan [--topics N]    # survey + plan 2,000 topics
+//! cargo run --release -p xtask -- bench verify [--mib N]     # data_check = "full" vs a plain read
 //! ```
 
 mod bench_config;
 mod bench_plan;
 mod bench_replicate;
+mod bench_verify;
 mod demo;
 
 fn main() {
@@ -25,9 +27,12 @@ fn main() {
         Some("bench") if args.get(1).map(String::as_str) == Some("plan") => {
             bench_plan::run(&args[2..])
         }
+        Some("bench") if args.get(1).map(String::as_str) == Some("verify") => {
+            bench_verify::run(&args[2..])
+        }
         Some("engine") => bench_replicate::engine_child(&args[1..]),
         _ => {
-            eprintln!("usage: cargo run -p xtask -- demo [--keep] | bench replicate [--mib N] [--tasks N] | bench config [--topics N] | bench plan [--topics N] [--partitions N]");
+            eprintln!("usage: cargo run -p xtask -- demo [--keep] | bench replicate [--mib N] [--tasks N] | bench config [--topics N] | bench plan [--topics N] [--partitions N] | bench verify [--mib N]");
             std::process::exit(2);
         }
     };
