@@ -73,6 +73,9 @@ pub enum Command {
         /// Exit once every partition has caught up with the source.
         #[arg(long)]
         until_synced: bool,
+        /// Serve Prometheus metrics at http://HOST:PORT/metrics while replicating.
+        #[arg(long, value_name = "HOST:PORT")]
+        metrics_addr: Option<std::net::SocketAddr>,
     },
 
     /// Show replication lag per topic and partition and consumer group sync state.

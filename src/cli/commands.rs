@@ -3,9 +3,6 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use miette::{miette, IntoDiagnostic};
 
@@ -13,7 +10,7 @@ use crate::apply::{self, Outcome};
 use crate::config::Migration;
 use crate::plan::{self, Action};
 use crate::render::{self, Paint};
-use crate::replicate::{self, Event, Settings};
+use crate::replicate;
 
 use super::ExitStatus;
 
@@ -68,6 +65,7 @@ pub fn apply(
     saved: Option<&Path>,
     auto_approve: bool,
     until_synced: bool,
+    metrics_addr: Option<std::net::SocketAddr>,
 ) -> miette::Result<ExitStatus> {
     let rt = runtime()?;
     let survey = rt.block_on(apply::survey(migration))?;
@@ -118,17 +116,12 @@ pub fn apply(
         report.done.len(),
         report.already_done.len()
     );
-    let partitions: Vec<(String, i32)> = survey
-        .source_inventory
-        .topics
-        .values()
-        .flat_map(|t| t.partitions.keys().map(move |p| (t.name.clone(), *p)))
-        .collect();
-    if partitions.is_empty() {
+    let partitions = super::replicating::partitions(&survey.source_inventory);
+    if partitions.is_empty() && until_synced {
         println!("No topics selected: nothing to replicate.");
         return Ok(ExitStatus::Success);
     }
-    let status = replicate_until_stopped(&rt, migration, partitions, until_synced)?;
+    let status = super::replicating::run(&rt, migration, partitions, until_synced, metrics_addr)?;
     if until_synced && migration.consumer_groups.sync {
         // Caught up: every group's committed offset now translates exactly.
         let survey = rt.block_on(apply::survey(migration))?;
@@ -170,7 +163,7 @@ fn confirm() -> miette::Result<bool> {
     Ok(answer.trim() == "yes")
 }
 
-fn describe(action: &Action, outcome: &str) -> String {
+pub(super) fn describe(action: &Action, outcome: &str) -> String {
     match action {
         Action::CreateTopic {
             topic, partitions, ..
@@ -183,97 +176,6 @@ fn describe(action: &Action, outcome: &str) -> String {
             changes.len()
         ),
         Action::CreateAcl { binding, .. } => format!("create acl {binding}: {outcome}"),
-    }
-}
-
-/// Runs the engine; the first Ctrl-C drains and commits, the second exits at once.
-fn replicate_until_stopped(
-    rt: &tokio::runtime::Runtime,
-    migration: &Migration,
-    partitions: Vec<(String, i32)>,
-    until_synced: bool,
-) -> miette::Result<ExitStatus> {
-    let settings = Arc::new(Settings::from_migration(migration, until_synced));
-    let stop = Arc::new(AtomicBool::new(false));
-    let count = partitions.len();
-    println!(
-        "Replicating {count} partition(s) with {} task(s){}…",
-        settings.tasks,
-        if until_synced {
-            " until the target has caught up"
-        } else {
-            "; press Ctrl-C to stop"
-        }
-    );
-    rt.block_on(async {
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let signals = stop.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("Stopping: finishing the current batch and committing (Ctrl-C again to exit now)…");
-                signals.store(true, Ordering::Relaxed);
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    eprintln!("Exiting now; the last uncommitted batch will be replicated again next time.");
-                    std::process::exit(130);
-                }
-            }
-        });
-        let engine = tokio::spawn(replicate::replicate(settings.clone(), partitions, stop.clone(), tx));
-        let syncing = migration.consumer_groups.sync.then(|| {
-            let (migration, stop) = (migration.clone(), stop.clone());
-            tokio::spawn(async move { sync_groups_periodically(&migration, &stop).await })
-        });
-        let started = Instant::now();
-        let (mut records, mut bytes) = (0u64, 0u64);
-        let mut last_report = Instant::now();
-        while let Some(event) = rx.recv().await {
-            if let Event::Replicated { records: r, bytes: b, .. } = event {
-                records += r;
-                bytes += b;
-            }
-            if last_report.elapsed() >= Duration::from_secs(5) {
-                last_report = Instant::now();
-                let secs = started.elapsed().as_secs_f64().max(0.001);
-                tracing::info!(records, bytes, records_per_second = (records as f64 / secs) as u64, "Replicating.");
-                println!("  {records} records ({:.1} MiB) replicated, {:.0} records/s", bytes as f64 / 1048576.0, records as f64 / secs);
-            }
-        }
-        let summary = engine.await.into_diagnostic()??;
-        if let Some(task) = syncing {
-            task.abort();
-        }
-        println!(
-            "Replication {}: {records} records ({:.1} MiB) in {:.1}s over {} partition(s) and {} task(s).",
-            if until_synced && !stop.load(Ordering::Relaxed) { "caught up" } else { "stopped" },
-            bytes as f64 / 1048576.0,
-            started.elapsed().as_secs_f64(),
-            summary.partitions,
-            summary.tasks
-        );
-        Ok(ExitStatus::Success)
-    })
-}
-
-/// Syncs group offsets every `sync_interval` while replication runs; a failed round is
-/// logged and tried again at the next interval.
-async fn sync_groups_periodically(migration: &Migration, stop: &AtomicBool) {
-    let mut ticks = tokio::time::interval(migration.consumer_groups.sync_interval.0);
-    ticks.tick().await;
-    while !stop.load(Ordering::Relaxed) {
-        ticks.tick().await;
-        let round = async {
-            let survey = apply::survey(migration).await?;
-            crate::offsets::sync_groups(&survey.target, &survey.plan.group_offsets).await
-        };
-        match round.await {
-            Ok(synced) => {
-                let committed: usize = synced.iter().map(|g| g.committed).sum();
-                tracing::info!(groups = synced.len(), committed, "Group offsets synced.");
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "Group offset sync failed; trying again at the next interval.")
-            }
-        }
     }
 }
 

@@ -5,6 +5,9 @@
 mod args;
 mod commands;
 mod exit;
+mod live;
+mod metrics;
+mod replicating;
 mod verify;
 
 use std::process::ExitCode;
@@ -64,9 +67,16 @@ fn run(cli: Cli) -> miette::Result<ExitStatus> {
             plan,
             auto_approve,
             until_synced,
+            metrics_addr,
         } => {
             let migration = load_migration(&cli.config, &cli.vars)?;
-            commands::apply(&migration, plan.as_deref(), auto_approve, until_synced)
+            commands::apply(
+                &migration,
+                plan.as_deref(),
+                auto_approve,
+                until_synced,
+                metrics_addr,
+            )
         }
         Command::Status { json } => {
             let migration = load_migration(&cli.config, &cli.vars)?;

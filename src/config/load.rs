@@ -364,6 +364,7 @@ fn replication(top: &Section<'_>, block: &Block) -> Result<Replication, ConfigEr
             "linger",
             "compression",
             "fetch_max_bytes",
+            "refresh_interval",
         ],
         &[],
     )?;
@@ -397,6 +398,9 @@ fn replication(top: &Section<'_>, block: &Block) -> Result<Replication, ConfigEr
             )?
             .unwrap_or_default(),
         fetch_max_bytes: s.size("fetch_max_bytes")?.unwrap_or(d.fetch_max_bytes),
+        refresh_interval: s
+            .duration("refresh_interval")?
+            .unwrap_or(d.refresh_interval),
     })
 }
 

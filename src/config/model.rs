@@ -368,6 +368,10 @@ pub struct Replication {
     /// Consumer `fetch.max.bytes`.
     #[serde(default = "default_fetch_max_bytes")]
     pub fetch_max_bytes: ByteSize,
+    /// How often a running apply looks for topics and partitions created on the source since
+    /// it started, creates them on the target and replicates them too.
+    #[serde(default = "default_refresh_interval")]
+    pub refresh_interval: HumanDuration,
 }
 
 impl Default for Replication {
@@ -382,6 +386,7 @@ impl Default for Replication {
             linger: default_linger(),
             compression: Compression::default(),
             fetch_max_bytes: default_fetch_max_bytes(),
+            refresh_interval: default_refresh_interval(),
         }
     }
 }
@@ -466,6 +471,9 @@ fn default_linger() -> HumanDuration {
 }
 fn default_fetch_max_bytes() -> ByteSize {
     ByteSize(50 << 20)
+}
+fn default_refresh_interval() -> HumanDuration {
+    HumanDuration(std::time::Duration::from_secs(30))
 }
 fn default_sync_interval() -> HumanDuration {
     HumanDuration(std::time::Duration::from_secs(10))

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 pub use assign::assign;
 pub use progress::{progress_topic, PartitionProgress, Position, Progress};
-pub use run::{read_progress, replicate, RunSummary};
+pub use run::{read_progress, replicate, replicate_watching, RunSummary};
 pub use status::{status, PartitionStatus, Status};
 pub use task::{is_retriable, reader_config, SourceContext};
 
@@ -157,11 +157,19 @@ pub enum Event {
         records: u64,
         bytes: u64,
     },
-    /// A task committed a batch.
+    /// A task committed a batch; `commit` is how long delivering and committing it took.
     Replicated {
         task: usize,
         records: u64,
         bytes: u64,
+        commit: std::time::Duration,
+    },
+    /// A run failed with a retriable error; the tasks start again from committed progress
+    /// after `wait`.
+    Retrying {
+        error: String,
+        attempt: u32,
+        wait: std::time::Duration,
     },
     /// A task's partitions all reached the source's last stable offset.
     Synced { task: usize },
@@ -220,6 +228,24 @@ pub enum ReplicateError {
     Progress(String),
     #[error("a replication task panicked: {0}")]
     Panicked(String),
+}
+
+impl ReplicateError {
+    /// Whether starting the tasks again from committed progress may succeed: broker
+    /// unavailability, timeouts, leader moves and failed progress reads, as opposed to
+    /// authorization, oversized records, deleted topics, fencing and lost records.
+    pub fn is_retriable(&self) -> bool {
+        match self {
+            ReplicateError::Delivery { retriable, .. }
+            | ReplicateError::Producer { retriable, .. }
+            | ReplicateError::Consumer { retriable, .. } => *retriable,
+            ReplicateError::Progress(_) => true,
+            ReplicateError::Client { .. }
+            | ReplicateError::Fenced { .. }
+            | ReplicateError::RecordsLost { .. }
+            | ReplicateError::Panicked(_) => false,
+        }
+    }
 }
 
 fn retriability(retriable: bool) -> &'static str {

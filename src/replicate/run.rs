@@ -1,13 +1,15 @@
 //! Running the engine: read committed progress from the target, start one blocking task per
 //! partition set, forward their events, stop them together.
 
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
+use tokio::sync::watch;
 
 use super::progress::{Progress, ProgressKey, ProgressValue};
 use super::task::{reader_config, SourceContext, Task};
@@ -78,6 +80,11 @@ pub fn read_progress(settings: &Settings) -> Result<Progress, ReplicateError> {
     Ok(progress)
 }
 
+/// Consecutive retriable failures after which a run gives up.
+const MAX_RETRIES: u32 = 6;
+/// A run that lasted this long before failing resets the count of consecutive failures.
+const HEALTHY_RUN: Duration = Duration::from_secs(60);
+
 /// Replicates `partitions` until `stop` is set or, with `settings.until_synced`, until every
 /// partition has caught up. Events go to `events` as they happen.
 pub async fn replicate(
@@ -86,24 +93,122 @@ pub async fn replicate(
     stop: Arc<AtomicBool>,
     events: tokio::sync::mpsc::UnboundedSender<Event>,
 ) -> Result<RunSummary, ReplicateError> {
-    let progress = {
+    let (_fixed, partitions) = watch::channel(partitions);
+    replicate_watching(settings, partitions, stop, events).await
+}
+
+/// [`replicate`] over a partition set that may grow while it runs: when it changes, the tasks
+/// drain, commit and start again over the new set. A retriable failure (broker unavailable,
+/// timeouts, leader moves) restarts the tasks from committed progress after a backoff; a fatal
+/// one, or [`MAX_RETRIES`] retriable ones in a row, ends the run with committed progress
+/// intact.
+pub async fn replicate_watching(
+    settings: Arc<Settings>,
+    mut partitions: watch::Receiver<Vec<(String, i32)>>,
+    stop: Arc<AtomicBool>,
+    events: tokio::sync::mpsc::UnboundedSender<Event>,
+) -> Result<RunSummary, ReplicateError> {
+    let mut failures = 0u32;
+    loop {
+        let set = partitions.borrow_and_update().clone();
+        // Tasks stop when the user stops or the partition set changes.
+        let run_stop = Arc::new(AtomicBool::new(false));
+        let relay = {
+            let (stop, run_stop, mut changes) =
+                (stop.clone(), run_stop.clone(), partitions.clone());
+            tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    if tokio::time::timeout(Duration::from_millis(100), changes.changed())
+                        .await
+                        .is_ok()
+                    {
+                        break;
+                    }
+                }
+                run_stop.store(true, Ordering::Relaxed);
+            })
+        };
+        let started = Instant::now();
+        let result = run_once(&settings, set, &run_stop, &events).await;
+        relay.abort();
+        let stopped = stop.load(Ordering::Relaxed);
+        match result {
+            Ok(summary) if stopped || !run_stop.load(Ordering::Relaxed) => return Ok(summary),
+            Ok(summary) => {
+                tracing::info!(
+                    partitions = partitions.borrow().len(),
+                    before = summary.partitions,
+                    "New partitions to replicate: restarting the tasks over the new set."
+                );
+                failures = 0;
+            }
+            Err(e) if e.is_retriable() && !stopped && failures < MAX_RETRIES => {
+                if started.elapsed() >= HEALTHY_RUN {
+                    failures = 0;
+                }
+                failures += 1;
+                let wait = Duration::from_secs(1 << (failures - 1).min(5));
+                tracing::warn!(
+                    error = %e,
+                    attempt = failures,
+                    wait_s = wait.as_secs(),
+                    "Retriable replication error: restarting from committed progress."
+                );
+                let _ = events.send(Event::Retrying {
+                    error: e.to_string(),
+                    attempt: failures,
+                    wait,
+                });
+                let resume_at = Instant::now() + wait;
+                while Instant::now() < resume_at && !stop.load(Ordering::Relaxed) {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                if stop.load(Ordering::Relaxed) {
+                    return Err(e);
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// One run over a fixed partition set: fence, read progress, run the tasks until they stop.
+async fn run_once(
+    settings: &Arc<Settings>,
+    partitions: Vec<(String, i32)>,
+    stop: &Arc<AtomicBool>,
+    events: &tokio::sync::mpsc::UnboundedSender<Event>,
+) -> Result<RunSummary, ReplicateError> {
+    let count = partitions.len();
+    let tasks: Vec<Task> = assign(partitions, settings.tasks)
+        .into_iter()
+        .enumerate()
+        .map(|(id, partitions)| Task { id, partitions })
+        .collect();
+    // Every task fences its predecessors before progress is read: nothing another process
+    // still running this migration does can change the progress read below.
+    let (tasks, producers, progress) = {
         let settings = settings.clone();
-        tokio::task::spawn_blocking(move || read_progress(&settings))
-            .await
-            .map_err(|e| ReplicateError::Panicked(e.to_string()))??
+        tokio::task::spawn_blocking(move || {
+            let producers = tasks
+                .iter()
+                .map(|t| t.prepare(&settings))
+                .collect::<Result<Vec<_>, _>>()?;
+            let progress = read_progress(&settings)?;
+            Ok::<_, ReplicateError>((tasks, producers, progress))
+        })
+        .await
+        .map_err(|e| ReplicateError::Panicked(e.to_string()))??
     };
     let progress = Arc::new(progress);
-    let summary = RunSummary {
-        tasks: 0,
-        partitions: partitions.len(),
-    };
-    let sets = assign(partitions, settings.tasks);
+    if tasks.is_empty() {
+        // Nothing to replicate yet: wait for partitions to appear or for the stop.
+        while !stop.load(Ordering::Relaxed) && !settings.until_synced {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
     let mut handles = tokio::task::JoinSet::new();
-    for (id, set) in sets.into_iter().enumerate() {
-        let task = Task {
-            id,
-            partitions: set,
-        };
+    for (task, producer) in tasks.into_iter().zip(producers) {
         let (settings, progress, stop, events) = (
             settings.clone(),
             progress.clone(),
@@ -114,12 +219,12 @@ pub async fn replicate(
             let forward = |e: Event| {
                 let _ = events.send(e);
             };
-            task.run(&settings, &progress, &stop, &forward)
+            task.run(producer, &settings, &progress, &stop, &forward)
         });
     }
     let summary = RunSummary {
         tasks: handles.len(),
-        ..summary
+        partitions: count,
     };
     let mut first_error = None;
     while let Some(joined) = handles.join_next().await {
@@ -128,7 +233,7 @@ pub async fn replicate(
             .and_then(|r| r);
         if let Err(e) = result {
             // One task failing stops the others: they drain and commit what they have.
-            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            stop.store(true, Ordering::Relaxed);
             if first_error.is_none() {
                 first_error = Some(e);
             }

@@ -39,8 +39,9 @@ struct Deliveries {
     error: Option<(PartitionKey, KafkaError)>,
 }
 
+/// The producer context of a task: collects delivery reports of the open batch.
 #[derive(Default)]
-struct TaskContext {
+pub struct TaskContext {
     deliveries: Mutex<Deliveries>,
 }
 
@@ -96,6 +97,17 @@ struct PartitionState {
     last_index_source: Option<i64>,
 }
 
+/// A task's target producer, prepared by [`Task::prepare`].
+pub struct TaskProducer(BaseProducer<TaskContext>);
+
+impl std::ops::Deref for TaskProducer {
+    type Target = BaseProducer<TaskContext>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
 pub struct Task {
     pub id: usize,
     pub partitions: Vec<PartitionKey>,
@@ -104,14 +116,27 @@ pub struct Task {
 impl Task {
     /// Runs until `stop` is set (then drains and commits), or — with `until_synced` — until
     /// every partition has reached the source's last stable offset and that is committed.
+    /// The task's target producer, its transactions initialised with exactly-once: from then
+    /// on no other process holding this task's transactional id can commit, and what such a
+    /// process left open is aborted. Call it for every task before reading progress.
+    pub fn prepare(&self, settings: &Settings) -> Result<TaskProducer, ReplicateError> {
+        let producer = self.producer(settings)?;
+        if settings.delivery == Delivery::ExactlyOnce {
+            producer
+                .init_transactions(settings.transaction_timeout)
+                .map_err(|e| self.producer_error(settings, "initialising transactions", e))?;
+        }
+        Ok(producer)
+    }
+
     pub fn run(
         &self,
+        producer: TaskProducer,
         settings: &Settings,
         progress: &Progress,
         stop: &AtomicBool,
         events: &dyn Fn(Event),
     ) -> Result<(), ReplicateError> {
-        let producer = self.producer(settings)?;
         let consumer = self.consumer(settings)?;
         let mut states = self.resume(settings, progress, &consumer)?;
         tracing::info!(
@@ -119,11 +144,6 @@ impl Task {
             partitions = self.partitions.len(),
             "Replication task started."
         );
-        if settings.delivery == Delivery::ExactlyOnce {
-            producer
-                .init_transactions(settings.transaction_timeout)
-                .map_err(|e| self.producer_error(settings, "initialising transactions", e))?;
-        }
         let mut last_write = Instant::now();
         loop {
             let stopping = stop.load(Ordering::Relaxed);
@@ -194,6 +214,7 @@ impl Task {
                     task: self.id,
                     records,
                     bytes,
+                    commit: filled.elapsed(),
                 });
             }
             if stopping {
@@ -370,7 +391,7 @@ impl Task {
         })
     }
 
-    fn producer(&self, settings: &Settings) -> Result<BaseProducer<TaskContext>, ReplicateError> {
+    fn producer(&self, settings: &Settings) -> Result<TaskProducer, ReplicateError> {
         let mut config = client_config(&settings.target);
         config
             .set("enable.idempotence", "true")
@@ -395,6 +416,7 @@ impl Task {
         }
         config
             .create_with_context(TaskContext::default())
+            .map(TaskProducer)
             .map_err(|e| ReplicateError::Client {
                 side: "target",
                 source: e,

@@ -1,4 +1,4 @@
-//! Exactly-once under crashes: `apply` killed with SIGKILL at ten moments while it replicates,
+//! Exactly-once under crashes: `apply` killed with SIGKILL at ten random moments while it replicates,
 //! started again each time; afterwards the target holds every source record exactly once, in
 //! order, with the same key, value, headers and timestamp.
 
@@ -7,10 +7,12 @@ use std::time::Duration;
 
 use kafka_harness::{data, shared};
 
-use crate::support::assert_identical;
+use crate::support::{assert_identical, migration_file, wait_exit, wait_for};
 
-/// Delays (ms) at which the runs are killed: spread over start-up, metadata and replication.
-const KILL_AFTER_MS: [u64; 10] = [700, 2600, 1300, 3400, 900, 2100, 4200, 1700, 3000, 1100];
+/// How many runs must die by SIGKILL (a run that finished before its moment does not count).
+const KILLS: usize = 10;
+/// Records produced to each topic before every run.
+const PER_RUN: usize = 3_000;
 
 #[tokio::test]
 async fn apply_killed_ten_times_leaves_every_record_exactly_once() {
@@ -34,11 +36,25 @@ async fn apply_killed_ten_times_leaves_every_record_exactly_once() {
     )
     .unwrap();
     let binary = assert_cmd::cargo::cargo_bin("kafka-migrate");
-    let mut killed = 0;
-    for delay in KILL_AFTER_MS {
+    // Random moments over start-up, metadata and replication; the seed is printed so that a
+    // failing sequence can be replayed with KILL_SEED.
+    let seed = std::env::var("KILL_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| fastrand::u64(..));
+    eprintln!("kill moments from KILL_SEED={seed}");
+    let mut moments = fastrand::Rng::with_seed(seed);
+    let (mut killed, mut runs) = (0, 0);
+    while killed < KILLS {
+        assert!(
+            runs < 3 * KILLS,
+            "only {killed} of {runs} runs were still running when killed"
+        );
+        runs += 1;
+        let delay = moments.u64(500..4_500);
         // New records keep arriving between the crashes.
         for t in &topics {
-            data::produce(&source.admin_config(), t, &data::sample_records(3_000, 3))
+            data::produce(&source.admin_config(), t, &data::sample_records(PER_RUN, 3))
                 .await
                 .unwrap();
         }
@@ -57,10 +73,6 @@ async fn apply_killed_ten_times_leaves_every_record_exactly_once() {
         }
         child.wait().unwrap();
     }
-    assert!(
-        killed >= 5,
-        "only {killed} of the runs were still running when killed"
-    );
     assert_cmd::Command::new(&binary)
         .arg("-c")
         .arg(&config)
@@ -68,6 +80,74 @@ async fn apply_killed_ten_times_leaves_every_record_exactly_once() {
         .assert()
         .success();
     for t in &topics {
-        assert_eq!(assert_identical(source, target, t), 30_000);
+        assert_eq!(assert_identical(source, target, t), runs * PER_RUN);
     }
+}
+
+/// Two `apply` processes on one migration: the second fences the first, which exits with a
+/// message that says so; the target still holds every record exactly once.
+#[tokio::test]
+async fn a_second_apply_fences_the_first_and_data_stays_exactly_once() {
+    let (source, target) = (shared::plain_source(), shared::target());
+    let p = data::unique_name("fence").replace('-', "_");
+    let topic = format!("{p}.a");
+    data::create_topic(&source.admin_config(), &topic, 3, 1, &[])
+        .await
+        .unwrap();
+    data::produce(
+        &source.admin_config(),
+        &topic,
+        &data::sample_records(PER_RUN, 3),
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = migration_file(
+        dir.path(),
+        &p,
+        &p,
+        source,
+        target,
+        "replication {\n  tasks = 2\n  commit_interval = \"200ms\"\n}\n",
+    );
+    let binary = assert_cmd::cargo::cargo_bin("kafka-migrate");
+    let first_err = dir.path().join("first.err");
+    let mut first = Command::new(&binary)
+        .arg("-c")
+        .arg(&config)
+        .args(["apply", "--auto-approve"])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&first_err).unwrap())
+        .spawn()
+        .unwrap();
+    // The first process is replicating: the target has the records produced so far.
+    wait_for(
+        Duration::from_secs(60),
+        "the first apply to replicate",
+        || {
+            data::read_all(&target.admin_config(), &topic)
+                .is_ok_and(|r| r.values().map(Vec::len).sum::<usize>() == PER_RUN)
+        },
+    );
+    data::produce(
+        &source.admin_config(),
+        &topic,
+        &data::sample_records(PER_RUN, 3),
+    )
+    .await
+    .unwrap();
+    assert_cmd::Command::new(&binary)
+        .arg("-c")
+        .arg(&config)
+        .args(["apply", "--auto-approve", "--until-synced"])
+        .assert()
+        .success();
+    let status = wait_exit(&mut first, Duration::from_secs(60));
+    let stderr = std::fs::read_to_string(&first_err).unwrap();
+    assert!(!status.success(), "the fenced apply exited with {status}");
+    assert!(
+        stderr.contains("was fenced: another kafka-migrate process is running this migration"),
+        "{stderr}"
+    );
+    assert_eq!(assert_identical(source, target, &topic), 2 * PER_RUN);
 }

@@ -8,6 +8,7 @@ mod native;
 mod offsets;
 mod plan;
 mod replicate;
+mod running;
 mod scale;
 mod support;
 mod verify;

@@ -151,3 +151,25 @@ pub fn kafka_migrate(config: &Path) -> Command {
     cmd.arg("-c").arg(config).env("NO_COLOR", "1");
     cmd
 }
+
+/// Polls `done` until it holds; fails the test after `timeout`.
+pub fn wait_for(timeout: Duration, what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + timeout;
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Waits for `child` to exit; fails the test after `timeout`.
+pub fn wait_exit(child: &mut std::process::Child, timeout: Duration) -> std::process::ExitStatus {
+    let mut status = None;
+    wait_for(timeout, "the process to exit", || {
+        status = child.try_wait().unwrap();
+        status.is_some()
+    });
+    status.unwrap()
+}

@@ -1,0 +1,339 @@
+//! What a running `apply` shows: per topic the records and bytes replicated, the lag and the
+//! rate — indicatif bars on a terminal, periodic log lines otherwise. Fed by the engine's
+//! events (committed positions) and by the source's end offsets, read now and then.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+
+use crate::replicate::{Event, Status};
+
+/// How often log lines are written when standard output is not a terminal.
+const LINE_INTERVAL: Duration = Duration::from_secs(10);
+/// Topics shown as bars; the rest are summed in the total bar.
+const MAX_BARS: usize = 30;
+
+/// One partition as the running apply knows it.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct PartitionLive {
+    /// Next source offset committed on the target; unknown until the partition's first commit.
+    pub next_source: Option<i64>,
+    pub records: u64,
+    pub bytes: u64,
+    /// The source's last stable offset, as last read.
+    pub end: Option<i64>,
+}
+
+impl PartitionLive {
+    /// Records on the source not yet committed on the target; unknown until both are known.
+    pub fn lag(&self) -> Option<i64> {
+        Some((self.end? - self.next_source?).max(0))
+    }
+}
+
+/// A topic (or all topics) summed over its partitions.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Totals {
+    pub partitions: usize,
+    pub records: u64,
+    pub bytes: u64,
+    /// Unknown while any partition's lag is.
+    pub lag: Option<i64>,
+}
+
+impl Totals {
+    fn add(&mut self, p: &PartitionLive) {
+        self.partitions += 1;
+        self.records += p.records;
+        self.bytes += p.bytes;
+        self.lag = match (self.partitions, self.lag, p.lag()) {
+            (1, _, lag) => lag,
+            (_, Some(a), Some(b)) => Some(a + b),
+            _ => None,
+        };
+    }
+}
+
+/// Every partition being replicated.
+#[derive(Debug, Default)]
+pub struct Live {
+    partitions: BTreeMap<(String, i32), PartitionLive>,
+}
+
+impl Live {
+    /// Starts from committed progress and the source's ends.
+    pub fn from_status(status: &Status) -> Live {
+        let partitions = status
+            .partitions
+            .iter()
+            .map(|p| {
+                let live = PartitionLive {
+                    next_source: p.replicated_to,
+                    records: p.records,
+                    bytes: p.bytes,
+                    end: Some(p.source_end),
+                };
+                ((p.topic.clone(), p.partition), live)
+            })
+            .collect();
+        Live { partitions }
+    }
+
+    /// Takes in an engine event. For a commit, returns the topic and the records and bytes it
+    /// added since the partition's previous commit.
+    pub fn observe(&mut self, event: &Event) -> Option<(String, u64, u64)> {
+        let Event::Committed {
+            topic,
+            partition,
+            position,
+            records,
+            bytes,
+        } = event
+        else {
+            return None;
+        };
+        let p = self
+            .partitions
+            .entry((topic.clone(), *partition))
+            .or_default();
+        let added = (
+            topic.clone(),
+            records.saturating_sub(p.records),
+            bytes.saturating_sub(p.bytes),
+        );
+        p.next_source = Some(position.next_source);
+        p.records = *records;
+        p.bytes = *bytes;
+        Some(added)
+    }
+
+    /// Records the source's last stable offsets (by topic and partition).
+    pub fn set_ends(&mut self, ends: impl IntoIterator<Item = ((String, i32), i64)>) {
+        for (key, end) in ends {
+            self.partitions.entry(key).or_default().end = Some(end);
+        }
+    }
+
+    pub fn partitions(&self) -> impl Iterator<Item = (&(String, i32), &PartitionLive)> {
+        self.partitions.iter()
+    }
+
+    pub fn topics(&self) -> BTreeMap<&str, Totals> {
+        let mut out: BTreeMap<&str, Totals> = BTreeMap::new();
+        for ((topic, _), p) in &self.partitions {
+            out.entry(topic).or_default().add(p);
+        }
+        out
+    }
+
+    pub fn totals(&self) -> Totals {
+        let mut t = Totals::default();
+        for p in self.partitions.values() {
+            t.add(p);
+        }
+        t
+    }
+}
+
+/// Records per second of each topic between two renderings.
+#[derive(Default)]
+struct Rates {
+    last: BTreeMap<String, (u64, Instant)>,
+}
+
+impl Rates {
+    fn rate(&mut self, topic: &str, records: u64, now: Instant) -> f64 {
+        let rate = match self.last.get(topic) {
+            Some((before, at)) if now > *at => {
+                records.saturating_sub(*before) as f64 / (now - *at).as_secs_f64()
+            }
+            _ => 0.0,
+        };
+        self.last.insert(topic.to_string(), (records, now));
+        rate
+    }
+}
+
+/// Where progress goes: bars on a terminal, log lines otherwise.
+pub struct Display {
+    bars: Option<Bars>,
+    rates: Rates,
+}
+
+struct Bars {
+    multi: MultiProgress,
+    topics: BTreeMap<String, ProgressBar>,
+    total: ProgressBar,
+}
+
+impl Display {
+    pub fn new(terminal: bool) -> Display {
+        let bars = terminal.then(|| {
+            let multi = MultiProgress::new();
+            let total = multi.add(ProgressBar::new(0).with_style(style()));
+            total.set_prefix("all topics");
+            Bars {
+                multi,
+                topics: BTreeMap::new(),
+                total,
+            }
+        });
+        Display {
+            bars,
+            rates: Rates::default(),
+        }
+    }
+
+    /// How often [`Display::render`] is worth calling.
+    pub fn interval(&self) -> Duration {
+        if self.bars.is_some() {
+            Duration::from_millis(500)
+        } else {
+            LINE_INTERVAL
+        }
+    }
+
+    /// Shows the current state.
+    pub fn render(&mut self, live: &Live) {
+        let now = Instant::now();
+        let all = live.totals();
+        let rate = self.rates.rate("", all.records, now);
+        let Some(bars) = &mut self.bars else {
+            tracing::info!(
+                records = all.records,
+                bytes = all.bytes,
+                lag = all.lag,
+                records_per_second = rate as u64,
+                "Replicating."
+            );
+            println!("  {}", summary(&all, rate));
+            return;
+        };
+        for (topic, t) in live.topics().into_iter().take(MAX_BARS) {
+            let bar = bars.topics.entry(topic.to_string()).or_insert_with(|| {
+                let bar = bars.multi.add(ProgressBar::new(0).with_style(style()));
+                bar.set_prefix(topic.to_string());
+                bar
+            });
+            show(bar, &t, self.rates.rate(topic, t.records, now));
+        }
+        show(&bars.total, &all, rate);
+    }
+
+    /// Prints a line without disturbing the bars.
+    pub fn println(&self, line: &str) {
+        match &self.bars {
+            Some(bars) => {
+                let _ = bars.multi.println(line);
+            }
+            None => println!("{line}"),
+        }
+    }
+
+    /// Leaves the bars as they are and stops drawing them.
+    pub fn finish(&self) {
+        if let Some(bars) = &self.bars {
+            for bar in bars.topics.values() {
+                bar.abandon();
+            }
+            bars.total.abandon();
+        }
+    }
+}
+
+fn style() -> ProgressStyle {
+    ProgressStyle::with_template("{prefix:30.bold} [{bar:30.cyan/blue}] {pos}/{len} {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
+}
+
+fn show(bar: &ProgressBar, t: &Totals, rate: f64) {
+    bar.set_length(t.records + t.lag.unwrap_or(0).max(0) as u64);
+    bar.set_position(t.records);
+    bar.set_message(format!(
+        "{:.1} MiB, lag {}, {:.0} records/s",
+        t.bytes as f64 / 1_048_576.0,
+        t.lag.map_or("…".to_string(), |l| l.to_string()),
+        rate
+    ));
+}
+
+/// One line about `t`: records, MiB, lag, rate.
+pub fn summary(t: &Totals, rate: f64) -> String {
+    format!(
+        "{} records ({:.1} MiB) replicated, lag {}, {:.0} records/s",
+        t.records,
+        t.bytes as f64 / 1_048_576.0,
+        t.lag.map_or("unknown".to_string(), |l| l.to_string()),
+        rate
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::replicate::Position;
+
+    fn committed(topic: &str, partition: i32, next_source: i64, records: u64) -> Event {
+        Event::Committed {
+            topic: topic.into(),
+            partition,
+            position: Position {
+                next_source,
+                next_target: next_source,
+            },
+            records,
+            bytes: records * 10,
+        }
+    }
+
+    #[test]
+    fn commits_report_what_they_added_and_move_the_lag() {
+        let mut live = Live::default();
+        live.set_ends([(("a".to_string(), 0), 100), (("a".to_string(), 1), 50)]);
+        assert_eq!(live.totals().lag, None, "positions not known yet");
+        assert_eq!(
+            live.observe(&committed("a", 0, 40, 40)),
+            Some(("a".into(), 40, 400))
+        );
+        assert_eq!(
+            live.observe(&committed("a", 0, 70, 70)),
+            Some(("a".into(), 30, 300))
+        );
+        live.observe(&committed("a", 1, 50, 50));
+        let a = live.topics()["a"];
+        assert_eq!((a.partitions, a.records, a.lag), (2, 120, Some(30)));
+        assert_eq!(
+            live.observe(&Event::Synced { task: 0 }),
+            None,
+            "only commits count"
+        );
+    }
+
+    #[test]
+    fn a_new_partition_has_unknown_lag_until_its_first_commit() {
+        let mut live = Live::default();
+        live.observe(&committed("a", 0, 10, 10));
+        live.set_ends([(("a".to_string(), 0), 10), (("b".to_string(), 0), 5)]);
+        assert_eq!(live.topics()["a"].lag, Some(0));
+        assert_eq!(live.topics()["b"].lag, None);
+        assert_eq!(live.totals().lag, None);
+        live.observe(&committed("b", 0, 5, 5));
+        assert_eq!(live.totals().lag, Some(0));
+    }
+
+    #[test]
+    fn the_summary_line_names_records_size_lag_and_rate() {
+        let t = Totals {
+            partitions: 3,
+            records: 2048,
+            bytes: 3 * 1_048_576,
+            lag: Some(7),
+        };
+        assert_eq!(
+            summary(&t, 512.4),
+            "2048 records (3.0 MiB) replicated, lag 7, 512 records/s"
+        );
+    }
+}

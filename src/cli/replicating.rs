@@ -1,0 +1,289 @@
+//! The replication phase of `apply`: runs the engine over the selected partitions and, while
+//! it runs, follows topics and partitions created on the source (re-planning and applying
+//! every `replication.refresh_interval`), syncs group offsets, reads the source's end offsets
+//! for the lag, shows progress and serves metrics. The first Ctrl-C drains and commits, the
+//! second exits at once.
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use miette::IntoDiagnostic;
+use tokio::sync::{mpsc, watch};
+
+use crate::apply::{self, Outcome};
+use crate::cluster::native::{IsolationLevel, OffsetSpec};
+use crate::cluster::{ClusterClient, Inventory, Role};
+use crate::config::Migration;
+use crate::plan::Action;
+use crate::replicate::{self, Event, Settings};
+
+use super::live::{Display, Live};
+use super::{metrics, ExitStatus};
+
+/// How often the source's end offsets are read for the lag.
+const ENDS_INTERVAL: Duration = Duration::from_secs(2);
+
+type Partitions = Vec<(String, i32)>;
+
+/// Every partition of the selected topics in `inventory`, sorted.
+pub fn partitions(inventory: &Inventory) -> Partitions {
+    inventory
+        .topics
+        .values()
+        .flat_map(|t| t.partitions.keys().map(move |p| (t.name.clone(), *p)))
+        .collect()
+}
+
+/// Replicates until stopped or, with `until_synced`, until the target has caught up.
+pub fn run(
+    rt: &tokio::runtime::Runtime,
+    migration: &Migration,
+    initial: Partitions,
+    until_synced: bool,
+    metrics_addr: Option<SocketAddr>,
+) -> miette::Result<ExitStatus> {
+    let settings = Arc::new(Settings::from_migration(migration, until_synced));
+    let stop = Arc::new(AtomicBool::new(false));
+    println!(
+        "Replicating {} partition(s) with {} task(s){}…",
+        initial.len(),
+        settings.tasks,
+        if until_synced {
+            " until the target has caught up"
+        } else {
+            "; press Ctrl-C to stop"
+        }
+    );
+    rt.block_on(async {
+        if let Some(addr) = metrics_addr {
+            metrics::serve(addr)?;
+            println!("Serving metrics at http://{addr}/metrics");
+        }
+        let (events_tx, mut events) = mpsc::unbounded_channel();
+        let (notes_tx, mut notes) = mpsc::unbounded_channel();
+        let (ends_tx, mut ends) = mpsc::unbounded_channel();
+        let (parts_tx, parts) = watch::channel(initial);
+        let mut background = tokio::task::JoinSet::new();
+        background.spawn(stop_on_ctrl_c(stop.clone()));
+        background.spawn(read_ends(migration.clone(), parts.clone(), ends_tx));
+        background.spawn(refresh_periodically(
+            migration.clone(),
+            parts_tx,
+            stop.clone(),
+            notes_tx,
+        ));
+        if migration.consumer_groups.sync {
+            background.spawn(sync_groups_periodically(migration.clone(), stop.clone()));
+        }
+        let engine = tokio::spawn(replicate::replicate_watching(
+            settings.clone(),
+            parts,
+            stop.clone(),
+            events_tx,
+        ));
+        let mut live = match replicate::status(migration).await {
+            Ok(status) => Live::from_status(&status),
+            Err(e) => {
+                tracing::warn!(error = %e, "Could not read the starting lag.");
+                Live::default()
+            }
+        };
+        let mut display = Display::new(std::io::stdout().is_terminal());
+        let mut ticks = tokio::time::interval(display.interval());
+        let started = Instant::now();
+        let (mut records, mut bytes) = (0u64, 0u64);
+        loop {
+            tokio::select! {
+                event = events.recv() => {
+                    let Some(event) = event else { break };
+                    match &event {
+                        Event::Replicated { records: r, bytes: b, commit, .. } => {
+                            records += r;
+                            bytes += b;
+                            metrics::commit(*commit);
+                        }
+                        Event::Retrying { error, attempt, wait } => {
+                            metrics::error(true);
+                            display.println(&format!(
+                                "  ! {error}; starting again from committed progress in {}s (attempt {attempt})",
+                                wait.as_secs()
+                            ));
+                        }
+                        _ => {}
+                    }
+                    if let Some((topic, r, b)) = live.observe(&event) {
+                        metrics::replicated(&topic, r, b);
+                    }
+                }
+                Some(read) = ends.recv() => {
+                    live.set_ends(read);
+                    for ((topic, partition), p) in live.partitions() {
+                        if let Some(lag) = p.lag() {
+                            metrics::lag(topic, *partition, lag);
+                        }
+                    }
+                }
+                Some(note) = notes.recv() => display.println(&note),
+                _ = ticks.tick() => display.render(&live),
+            }
+        }
+        background.abort_all();
+        display.finish();
+        let summary = engine.await.into_diagnostic()?.inspect_err(|_| metrics::error(false))?;
+        println!(
+            "Replication {}: {records} records ({:.1} MiB) in {:.1}s over {} partition(s) and {} task(s).",
+            if until_synced && !stop.load(Ordering::Relaxed) { "caught up" } else { "stopped" },
+            bytes as f64 / 1_048_576.0,
+            started.elapsed().as_secs_f64(),
+            summary.partitions,
+            summary.tasks
+        );
+        Ok(ExitStatus::Success)
+    })
+}
+
+async fn stop_on_ctrl_c(stop: Arc<AtomicBool>) {
+    if tokio::signal::ctrl_c().await.is_ok() {
+        eprintln!(
+            "Stopping: finishing the current batch and committing (Ctrl-C again to exit now)…"
+        );
+        stop.store(true, Ordering::Relaxed);
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!(
+                "Exiting now; the last uncommitted batch will be replicated again next time."
+            );
+            std::process::exit(130);
+        }
+    }
+}
+
+/// Sends the source's last stable offsets of the partitions being replicated every
+/// [`ENDS_INTERVAL`]; a failed read is logged and tried again.
+async fn read_ends(
+    migration: Migration,
+    parts: watch::Receiver<Partitions>,
+    ends: mpsc::UnboundedSender<Vec<((String, i32), i64)>>,
+) {
+    let props = crate::auth::client_properties(migration.source());
+    let mut ticks = tokio::time::interval(ENDS_INTERVAL);
+    let mut client = None;
+    loop {
+        ticks.tick().await;
+        if client.is_none() {
+            client = ClusterClient::connect(Role::Source, &props)
+                .await
+                .inspect_err(|e| tracing::warn!(error = %e, "Could not read end offsets."))
+                .ok();
+        }
+        let Some(source) = &client else { continue };
+        let request: Vec<(String, i32, OffsetSpec)> = parts
+            .borrow()
+            .iter()
+            .map(|(t, p)| (t.clone(), *p, OffsetSpec::Latest))
+            .collect();
+        match source
+            .ext()
+            .list_offsets(request, IsolationLevel::ReadCommitted)
+            .await
+        {
+            Ok(read) => {
+                let read = read.into_iter().map(|(k, end)| (k, end.offset)).collect();
+                if ends.send(read).is_err() {
+                    return;
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "Could not read end offsets."),
+        }
+    }
+}
+
+/// Every `replication.refresh_interval`: plans again and, when topics or partitions were
+/// created on the source, applies the plan and hands the engine the new partition set.
+async fn refresh_periodically(
+    migration: Migration,
+    parts: watch::Sender<Partitions>,
+    stop: Arc<AtomicBool>,
+    notes: mpsc::UnboundedSender<String>,
+) {
+    let mut ticks = tokio::time::interval(migration.replication.refresh_interval.0);
+    ticks.tick().await;
+    while !stop.load(Ordering::Relaxed) {
+        ticks.tick().await;
+        if let Err(e) = refresh(&migration, &parts, &notes).await {
+            tracing::warn!(error = %e, "Refresh failed; trying again at the next interval.");
+        }
+    }
+}
+
+async fn refresh(
+    migration: &Migration,
+    parts: &watch::Sender<Partitions>,
+    notes: &mpsc::UnboundedSender<String>,
+) -> miette::Result<()> {
+    let survey = apply::survey(migration).await?;
+    let plan = &survey.plan;
+    let grows = plan.actions.iter().any(|a| {
+        matches!(
+            a,
+            Action::CreateTopic { .. } | Action::CreatePartitions { .. }
+        )
+    });
+    if !grows {
+        return Ok(());
+    }
+    if !plan.blockers.is_empty() {
+        let _ = notes.send(format!(
+            "  ! new topics or partitions on the source, but the plan has {} blocker(s): run `kafka-migrate plan`",
+            plan.blockers.len()
+        ));
+        return Ok(());
+    }
+    apply::apply_metadata(&survey.target, plan, |action, outcome| {
+        let verb = match outcome {
+            Outcome::Done => "done",
+            Outcome::AlreadyDone => "already there",
+        };
+        let _ = notes.send(format!("✓ {}", super::commands::describe(action, verb)));
+    })
+    .await?;
+    let now = partitions(&survey.source_inventory);
+    parts.send_if_modified(|current| {
+        let changed = *current != now;
+        if changed {
+            let _ = notes.send(format!(
+                "  now replicating {} partition(s) (was {})",
+                now.len(),
+                current.len()
+            ));
+            *current = now;
+        }
+        changed
+    });
+    Ok(())
+}
+
+/// Syncs group offsets every `sync_interval` while replication runs; a failed round is
+/// logged and tried again at the next interval.
+async fn sync_groups_periodically(migration: Migration, stop: Arc<AtomicBool>) {
+    let mut ticks = tokio::time::interval(migration.consumer_groups.sync_interval.0);
+    ticks.tick().await;
+    while !stop.load(Ordering::Relaxed) {
+        ticks.tick().await;
+        let round = async {
+            let survey = apply::survey(&migration).await?;
+            crate::offsets::sync_groups(&survey.target, &survey.plan.group_offsets).await
+        };
+        match round.await {
+            Ok(synced) => {
+                let committed: usize = synced.iter().map(|g| g.committed).sum();
+                tracing::info!(groups = synced.len(), committed, "Group offsets synced.");
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "Group offset sync failed; trying again at the next interval.")
+            }
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! A long-running `apply` as an operator sees it: topics and partitions created on the source
+//! while it runs are created on the target and replicated, Prometheus metrics are served, and
+//! Ctrl-C drains, commits and exits 0.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use kafka_harness::{data, shared};
+use rdkafka::admin::{AdminClient, AdminOptions, NewPartitions};
+use rdkafka::client::DefaultClientContext;
+
+use crate::support::{assert_identical, migration_file, wait_exit, wait_for};
+
+/// The body of `GET /metrics`, or None while nothing answers.
+fn scrape(port: u16) -> Option<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_string())
+}
+
+/// The value of the sample `name` whose labels include every one of `labels`.
+fn sample(body: &str, name: &str, labels: &[&str]) -> Option<f64> {
+    body.lines().find_map(|line| {
+        let (series, value) = line.rsplit_once(' ')?;
+        let rest = series.strip_prefix(name)?;
+        (rest.starts_with('{') && labels.iter().all(|l| rest.contains(l)))
+            .then(|| value.parse().ok())
+            .flatten()
+    })
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test]
+async fn a_running_apply_picks_up_new_topics_and_partitions_serves_metrics_and_drains_on_ctrl_c() {
+    let (source, target) = (shared::plain_source(), shared::target());
+    let p = data::unique_name("running").replace('-', "_");
+    let (a, b) = (format!("{p}.a"), format!("{p}.b"));
+    data::create_topic(&source.admin_config(), &a, 2, 1, &[])
+        .await
+        .unwrap();
+    data::produce(&source.admin_config(), &a, &data::sample_records(5_000, 2))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = migration_file(
+        dir.path(),
+        &p,
+        &p,
+        source,
+        target,
+        "replication {\n  tasks = 2\n  commit_interval = \"200ms\"\n  refresh_interval = \"1s\"\n}\n",
+    );
+    let port = free_port();
+    let out = dir.path().join("apply.out");
+    let mut apply = Command::new(assert_cmd::cargo::cargo_bin("kafka-migrate"))
+        .arg("-c")
+        .arg(&config)
+        .args(["apply", "--auto-approve", "--metrics-addr"])
+        .arg(format!("127.0.0.1:{port}"))
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let records = |body: &str, topic: &str| {
+        sample(
+            body,
+            "kafka_migrate_records_replicated_total",
+            &[&format!("topic=\"{topic}\"")],
+        )
+    };
+    let mut body = String::new();
+    wait_for(
+        Duration::from_secs(60),
+        "5000 records of .a in the metrics",
+        || {
+            body = scrape(port).unwrap_or_default();
+            records(&body, &a) == Some(5_000.0)
+        },
+    );
+
+    // While apply runs: a new topic, and more partitions for the first one.
+    data::create_topic(&source.admin_config(), &b, 3, 1, &[])
+        .await
+        .unwrap();
+    data::produce(&source.admin_config(), &b, &data::sample_records(3_000, 3))
+        .await
+        .unwrap();
+    let admin: AdminClient<DefaultClientContext> = source.admin_config().create().unwrap();
+    for result in admin
+        .create_partitions(&[NewPartitions::new(&a, 4)], &AdminOptions::new())
+        .await
+        .unwrap()
+    {
+        result.unwrap();
+    }
+    data::produce(&source.admin_config(), &a, &data::sample_records(2_000, 4))
+        .await
+        .unwrap();
+
+    wait_for(
+        Duration::from_secs(90),
+        "the new topic and partitions in the metrics",
+        || {
+            body = scrape(port).unwrap_or_default();
+            let lag_zero = |topic: &str, partition: i32| {
+                sample(
+                    &body,
+                    "kafka_migrate_lag_records",
+                    &[
+                        &format!("topic=\"{topic}\""),
+                        &format!("partition=\"{partition}\""),
+                    ],
+                ) == Some(0.0)
+            };
+            records(&body, &a) == Some(7_000.0)
+                && records(&body, &b) == Some(3_000.0)
+                && (0..4).all(|n| lag_zero(&a, n))
+                && (0..3).all(|n| lag_zero(&b, n))
+        },
+    );
+    assert!(
+        sample(&body, "kafka_migrate_commit_seconds_bucket", &["le=\"10\""])
+            .is_some_and(|n| n > 0.0),
+        "commit latency is served:\n{body}"
+    );
+
+    let interrupted = Command::new("kill")
+        .args(["-INT", &apply.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let status = wait_exit(&mut apply, Duration::from_secs(60));
+    let stdout = std::fs::read_to_string(&out).unwrap();
+    assert!(status.success(), "apply exited with {status}:\n{stdout}");
+    assert!(
+        stdout.contains(&format!("create topic \"{b}\" (3 partitions): done")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("grow topic \"{a}\" to 4 partitions: done")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Replication stopped"), "{stdout}");
+    assert_eq!(assert_identical(source, target, &a), 7_000);
+    assert_eq!(assert_identical(source, target, &b), 3_000);
+}
