@@ -269,4 +269,67 @@ mod tests {
         // 100 kB over budget at 1 MB/s: about 100 ms of debt was slept off.
         assert!(start.elapsed() >= Duration::from_millis(90));
     }
+
+    fn delivery(code: rdkafka::types::RDKafkaErrorCode) -> ReplicateError {
+        let source = rdkafka::error::KafkaError::MessageProduction(code);
+        ReplicateError::Delivery {
+            task: 0,
+            topic: "orders".into(),
+            partition: 3,
+            retriable: task::is_retriable(&source),
+            source,
+        }
+    }
+
+    #[test]
+    fn broker_unavailability_is_retried_from_committed_progress() {
+        use rdkafka::types::RDKafkaErrorCode as C;
+        for code in [
+            C::AllBrokersDown,
+            C::BrokerTransportFailure,
+            C::NotLeaderForPartition,
+            C::LeaderNotAvailable,
+            C::RequestTimedOut,
+            C::MessageTimedOut,
+            C::NotEnoughReplicas,
+        ] {
+            let e = delivery(code);
+            assert!(e.is_retriable(), "{code:?}");
+            assert!(e.to_string().contains("(retriable)"), "{e}");
+        }
+        assert!(ReplicateError::Progress("timed out".into()).is_retriable());
+    }
+
+    #[test]
+    fn authorization_oversized_records_and_deleted_topics_stop_the_run() {
+        use rdkafka::types::RDKafkaErrorCode as C;
+        for code in [
+            C::TopicAuthorizationFailed,
+            C::ClusterAuthorizationFailed,
+            C::TransactionalIdAuthorizationFailed,
+            C::MessageSizeTooLarge,
+            C::UnknownTopicOrPartition,
+            C::UnknownTopic,
+        ] {
+            let e = delivery(code);
+            assert!(!e.is_retriable(), "{code:?}");
+            let text = e.to_string();
+            assert!(
+                text.contains("orders partition 3") && text.contains("(fatal)"),
+                "{text}"
+            );
+        }
+        let fenced = ReplicateError::Fenced {
+            task: 1,
+            transactional_id: "m-1".into(),
+        };
+        assert!(!fenced.is_retriable());
+        let lost = ReplicateError::RecordsLost {
+            topic: "orders".into(),
+            partition: 0,
+            from: 0,
+            to: 10,
+        };
+        assert!(!lost.is_retriable());
+    }
 }

@@ -123,7 +123,7 @@ async fn a_second_apply_fences_the_first_and_data_stays_exactly_once() {
     // The first process is replicating: the target has the records produced so far.
     wait_for(
         Duration::from_secs(60),
-        "the first apply to replicate",
+        || "the first apply to replicate",
         || {
             data::read_all(&target.admin_config(), &topic)
                 .is_ok_and(|r| r.values().map(Vec::len).sum::<usize>() == PER_RUN)

@@ -4,7 +4,7 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use kafka_harness::{data, shared};
@@ -67,13 +67,14 @@ async fn a_running_apply_picks_up_new_topics_and_partitions_serves_metrics_and_d
     );
     let port = free_port();
     let out = dir.path().join("apply.out");
+    let err = dir.path().join("apply.err");
     let mut apply = Command::new(assert_cmd::cargo::cargo_bin("kafka-migrate"))
         .arg("-c")
         .arg(&config)
         .args(["apply", "--auto-approve", "--metrics-addr"])
         .arg(format!("127.0.0.1:{port}"))
         .stdout(std::fs::File::create(&out).unwrap())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&err).unwrap())
         .spawn()
         .unwrap();
     let records = |body: &str, topic: &str| {
@@ -84,9 +85,17 @@ async fn a_running_apply_picks_up_new_topics_and_partitions_serves_metrics_and_d
         )
     };
     let mut body = String::new();
+    let explain = || {
+        format!(
+            "metrics:\n{}\napply's output:\n{}\n{}",
+            scrape(port).unwrap_or_default(),
+            std::fs::read_to_string(&out).unwrap_or_default(),
+            std::fs::read_to_string(&err).unwrap_or_default()
+        )
+    };
     wait_for(
         Duration::from_secs(60),
-        "5000 records of .a in the metrics",
+        || format!("5000 records of .a in the metrics; {}", explain()),
         || {
             body = scrape(port).unwrap_or_default();
             records(&body, &a) == Some(5_000.0)
@@ -114,7 +123,7 @@ async fn a_running_apply_picks_up_new_topics_and_partitions_serves_metrics_and_d
 
     wait_for(
         Duration::from_secs(90),
-        "the new topic and partitions in the metrics",
+        || format!("the new topic and partitions in the metrics; {}", explain()),
         || {
             body = scrape(port).unwrap_or_default();
             let lag_zero = |topic: &str, partition: i32| {

@@ -153,12 +153,17 @@ pub fn kafka_migrate(config: &Path) -> Command {
 }
 
 /// Polls `done` until it holds; fails the test after `timeout`.
-pub fn wait_for(timeout: Duration, what: &str, mut done: impl FnMut() -> bool) {
+pub fn wait_for<W: std::fmt::Display>(
+    timeout: Duration,
+    what: impl Fn() -> W,
+    mut done: impl FnMut() -> bool,
+) {
     let deadline = std::time::Instant::now() + timeout;
     while !done() {
         assert!(
             std::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
+            "timed out waiting for {}",
+            what()
         );
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -167,9 +172,13 @@ pub fn wait_for(timeout: Duration, what: &str, mut done: impl FnMut() -> bool) {
 /// Waits for `child` to exit; fails the test after `timeout`.
 pub fn wait_exit(child: &mut std::process::Child, timeout: Duration) -> std::process::ExitStatus {
     let mut status = None;
-    wait_for(timeout, "the process to exit", || {
-        status = child.try_wait().unwrap();
-        status.is_some()
-    });
+    wait_for(
+        timeout,
+        || "the process to exit",
+        || {
+            status = child.try_wait().unwrap();
+            status.is_some()
+        },
+    );
     status.unwrap()
 }
