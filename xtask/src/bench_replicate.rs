@@ -31,38 +31,49 @@ pub(crate) struct Measurement {
     peak_rss_mib: f64,
 }
 
-pub fn run(args: &[String]) -> Result<i32> {
-    let mib: usize = flag(args, "--mib").unwrap_or(1024);
-    let tasks: usize = flag(args, "--tasks").unwrap_or(2);
-    let records = mib * 1024 * 1024 / RECORD_BYTES;
+/// The benchmark's source and target clusters and topic names.
+pub(crate) fn clusters() -> Result<(Cluster, Cluster, Vec<String>)> {
     let source = Cluster::start(big(ClusterSpec::new("bench-source", Flavour::Plain)))?;
     let target = Cluster::start(big(ClusterSpec::new("bench-target", Flavour::Plain)))?;
-    let topics: Vec<String> = (0..TOPICS).map(|i| format!("bench.topic-{i}")).collect();
-    let rt = tokio::runtime::Runtime::new()?;
-    println!("Loading {records} records of {RECORD_BYTES} B ({mib} MiB) into {TOPICS} topics × {PARTITIONS} partitions …");
-    rt.block_on(async {
-        for t in &topics {
-            data::create_topic(&source.admin_config(), t, PARTITIONS, 1, &[]).await?;
-        }
-        anyhow::Ok(())
-    })?;
-    load(&source, &topics, records)?;
+    let topics = (0..TOPICS).map(|i| format!("bench.topic-{i}")).collect();
+    Ok((source, target, topics))
+}
 
-    // kafka-migrate: topics exist on the target first (as apply creates them).
-    rt.block_on(async {
-        for t in &topics {
-            data::create_topic(&target.admin_config(), t, PARTITIONS, 1, &[]).await?;
-        }
+/// Creates the benchmark topics on `cluster`, and on a target the migration's progress topic
+/// (as apply does).
+pub(crate) async fn create_topics(
+    cluster: &Cluster,
+    topics: &[String],
+    target: bool,
+) -> Result<()> {
+    for t in topics {
+        data::create_topic(&cluster.admin_config(), t, PARTITIONS, 1, &[]).await?;
+    }
+    if target {
         data::create_topic(
-            &target.admin_config(),
+            &cluster.admin_config(),
             &progress_topic("bench"),
             1,
             1,
             &[("cleanup.policy", "compact")],
         )
         .await?;
-        anyhow::Ok(())
-    })?;
+    }
+    Ok(())
+}
+
+pub fn run(args: &[String]) -> Result<i32> {
+    let mib: usize = flag(args, "--mib").unwrap_or(1024);
+    let tasks: usize = flag(args, "--tasks").unwrap_or(2);
+    let records = mib * 1024 * 1024 / RECORD_BYTES;
+    let (source, target, topics) = clusters()?;
+    let rt = tokio::runtime::Runtime::new()?;
+    println!("Loading {records} records of {RECORD_BYTES} B ({mib} MiB) into {TOPICS} topics × {PARTITIONS} partitions …");
+    rt.block_on(create_topics(&source, &topics, false))?;
+    load(&source, &topics, records)?;
+
+    // kafka-migrate: topics exist on the target first (as apply creates them).
+    rt.block_on(create_topics(&target, &topics, true))?;
     println!("Running kafka-migrate ({tasks} tasks, exactly-once) …");
     let ours = measure("kafka-migrate", engine_command(&source, &target, tasks))?;
     check_count(&target, &topics, records, true)?;
