@@ -259,7 +259,7 @@ async fn a_missing_topic_and_config_drift_fail_their_checks() {
                 "--entity-name",
                 &m.orders,
                 "--add-config",
-                "retention.ms=1000",
+                "retention.ms=86400000",
             ],
         )
         .unwrap();
@@ -267,7 +267,7 @@ async fn a_missing_topic_and_config_drift_fail_their_checks() {
         verify(&m.config),
         "configs",
         &format!(
-            "topic \"{}\": retention.ms is 1000 on the target, 604800000 wanted",
+            "topic \"{}\": retention.ms is 86400000 on the target, 604800000 wanted",
             m.orders
         ),
     );
