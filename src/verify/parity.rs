@@ -566,12 +566,7 @@ fn read_ranges(
                     if done[i] {
                         continue;
                     }
-                    let at = positions
-                        .find_partition(&r.topic, r.partition)
-                        .and_then(|p| match p.offset() {
-                            Offset::Offset(o) => Some(o),
-                            _ => None,
-                        });
+                    let at = offset_in(&positions, &r.topic, r.partition);
                     if at.is_some_and(|o| o >= r.to) {
                         last_progress = Instant::now();
                         finish(i, &mut done);
@@ -584,10 +579,7 @@ fn read_ranges(
                 let at = consumer
                     .position()
                     .ok()
-                    .and_then(|p| {
-                        p.find_partition(&r.topic, r.partition)
-                            .and_then(|p| p.offset().to_raw())
-                    })
+                    .and_then(|p| offset_in(&p, &r.topic, r.partition))
                     .unwrap_or(r.from);
                 return Err(ParityError::Stalled {
                     side,
@@ -600,6 +592,14 @@ fn read_ranges(
         }
     }
     Ok(())
+}
+
+/// The concrete offset of `topic`/`partition` in `list`, if it holds one.
+fn offset_in(list: &TopicPartitionList, topic: &str, partition: i32) -> Option<i64> {
+    match list.find_partition(topic, partition)?.offset() {
+        Offset::Offset(o) => Some(o),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
