@@ -10,6 +10,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
+use kafka_harness::process::own_cpu_seconds;
 use kafka_harness::Cluster;
 use kafka_migrate::verify::CheckStatus;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -43,6 +44,7 @@ pub fn run(args: &[String]) -> Result<i32> {
 
     println!("Reading both clusters in full, plain …");
     let start = Instant::now();
+    let cpu = own_cpu_seconds();
     let bytes = std::thread::scope(|s| {
         let theirs = s.spawn(|| plain_read(&source, &topics));
         let ours = plain_read(&target, &topics);
@@ -54,11 +56,14 @@ pub fn run(args: &[String]) -> Result<i32> {
         )
     })?;
     let plain = start.elapsed().as_secs_f64();
+    let plain_cpu = own_cpu_seconds() - cpu;
 
     println!("Comparing both clusters with data_check = \"full\" …");
     let start = Instant::now();
+    let cpu = own_cpu_seconds();
     let check = rt.block_on(kafka_migrate::verify::data_parity(&migration, &survey));
     let full = start.elapsed().as_secs_f64();
+    let full_cpu = own_cpu_seconds() - cpu;
     if check.status != CheckStatus::Pass {
         bail!(
             "data parity did not pass: {} {:?}",
@@ -70,12 +75,15 @@ pub fn run(args: &[String]) -> Result<i32> {
 
     let mb = bytes as f64 / 1e6;
     println!(
-        "\n{:<28} {:>10} {:>10} {:>12}",
-        "read of both clusters", "seconds", "MB/s", "records/s"
+        "\n{:<28} {:>10} {:>10} {:>12} {:>12}",
+        "read of both clusters", "seconds", "MB/s", "records/s", "CPU seconds"
     );
-    for (name, secs) in [("plain read", plain), ("data_check = \"full\"", full)] {
+    for (name, secs, cpu) in [
+        ("plain read", plain, plain_cpu),
+        ("data_check = \"full\"", full, full_cpu),
+    ] {
         println!(
-            "{name:<28} {secs:>10.1} {:>10.1} {:>12.0}",
+            "{name:<28} {secs:>10.1} {:>10.1} {:>12.0} {cpu:>12.1}",
             mb / secs,
             2.0 * records as f64 / secs
         );
