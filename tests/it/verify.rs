@@ -180,6 +180,8 @@ async fn ready_after_a_complete_migration_and_a_switched_consumer_reads_exactly_
         "data parity",
         "consumer groups",
         "source quiet",
+        "source: 1 broker(s), 2 selected topic(s)",
+        "target: 1 broker(s), 2 selected topic(s)",
         "READY FOR CUTOVER",
     ] {
         assert!(text.contains(line), "{line:?} missing from:\n{text}");
