@@ -24,6 +24,9 @@ pub enum RestError {
     },
 }
 
+/// How long a request is retried while the Connect cluster starts or rebalances.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// A connector's state and its tasks' (`GET /connectors/NAME/status`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct ConnectorState {
@@ -84,14 +87,26 @@ impl ConnectClient {
         config: &BTreeMap<String, String>,
     ) -> Result<(), RestError> {
         let what = format!("the config of connector \"{name}\"");
-        let response = self
-            .http
-            .put(format!("{}/connectors/{name}/config", self.url))
-            .json(config)
-            .send()
-            .await
-            .map_err(|source| self.unreachable(&what, source))?;
-        self.check(response, &what).await.map(|_| ())
+        let started = std::time::Instant::now();
+        loop {
+            let response = self
+                .http
+                .put(format!("{}/connectors/{name}/config", self.url))
+                .json(config)
+                .send()
+                .await
+                .map_err(|source| self.unreachable(&what, source))?;
+            match self.check(response, &what).await {
+                Ok(_) => return Ok(()),
+                // A worker that is still starting or rebalancing answers 404, 409 or 503.
+                Err(RestError::Refused { status, .. })
+                    if matches!(status, 404 | 409 | 503) && started.elapsed() < BUSY_TIMEOUT =>
+                {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// The deployed config of connector `name`, or `None` when there is no such connector.
