@@ -239,6 +239,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_failed_task_is_reported_with_the_first_line_of_its_trace() {
+        // As `GET /connectors/NAME/status` answers.
+        let state: ConnectorState = serde_json::from_str(
+            r#"{"name": "m.mirror-source", "type": "source",
+                "connector": {"state": "RUNNING", "worker_id": "10.0.0.1:8083"},
+                "tasks": [
+                  {"id": 0, "state": "RUNNING", "worker_id": "10.0.0.1:8083"},
+                  {"id": 1, "state": "FAILED", "worker_id": "10.0.0.2:8083",
+                   "trace": "org.apache.kafka.common.errors.SaslAuthenticationException: Authentication failed\n\tat org.apache.kafka..."}
+                ]}"#,
+        )
+        .unwrap();
+        let error = failed(&state).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "connector \"m.mirror-source\" task 1 FAILED on worker 10.0.0.2:8083: org.apache.kafka.common.errors.SaslAuthenticationException: Authentication failed"
+        );
+    }
+
+    #[test]
     fn the_diff_shows_changed_keys_and_hides_clear_secrets() {
         let deployed: BTreeMap<String, String> = [
             ("topics", "orders\\..*"),
