@@ -182,3 +182,46 @@ async fn connect_engine_replicates_with_identical_names_and_follows_filter_chang
     );
     drop(worker);
 }
+
+#[test]
+fn export_connect_writes_the_worker_and_connector_files_without_secrets() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let dir = tempfile::tempdir().unwrap();
+    kafka_migrate(&examples.join("scram.hcl"))
+        .args(["export", "connect", "--dir"])
+        .arg(dir.path())
+        .env("SOURCE_USER", "legacy")
+        .env("SOURCE_PASSWORD", "very-secret-source")
+        .env("TARGET_PASSWORD", "very-secret-target")
+        .assert()
+        .success();
+    let mut files: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "connect-distributed.properties",
+            "scram-to-msk.mirror-checkpoint.json",
+            "scram-to-msk.mirror-heartbeat.json",
+            "scram-to-msk.mirror-source.json",
+        ]
+    );
+    for file in files {
+        let text = std::fs::read_to_string(dir.path().join(&file)).unwrap();
+        assert!(!text.contains("very-secret"), "{file}:\n{text}");
+        assert!(text.contains("${env:"), "{file}:\n{text}");
+    }
+}
+
+#[test]
+fn the_connect_engine_needs_a_connect_url() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    kafka_migrate(&examples.join("plaintext.hcl"))
+        .args(["apply", "--engine", "connect"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--connect-url"));
+}
