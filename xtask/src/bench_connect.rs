@@ -7,30 +7,22 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use kafka_harness::connect::ConnectWorker;
-use kafka_harness::{data, Cluster, ClusterSpec, Flavour};
 use kafka_migrate::connect::{self, ConnectClient};
 
-use crate::bench_replicate::{big, flag, load, PARTITIONS, RECORD_BYTES, TOPICS};
+use crate::bench_replicate::{flag, loaded, Loaded, RECORD_BYTES};
 
 pub fn run(args: &[String]) -> Result<i32> {
     let mib: usize = flag(args, "--mib").unwrap_or(256);
     let tasks: usize = flag(args, "--tasks").unwrap_or(2);
     let delivery: String = flag(args, "--delivery").unwrap_or_else(|| "exactly-once".into());
     let records = mib * 1024 * 1024 / RECORD_BYTES;
-    let source = Cluster::start(big(ClusterSpec::new("bench-source", Flavour::Plain)))?;
-    let target = Cluster::start(big(ClusterSpec::new("bench-target", Flavour::Plain)))?;
-    let topics: Vec<String> = (0..TOPICS).map(|i| format!("bench.topic-{i}")).collect();
-    let rt = tokio::runtime::Runtime::new()?;
-    println!("Loading {records} records of {RECORD_BYTES} B ({mib} MiB) into {TOPICS} topics × {PARTITIONS} partitions …");
-    rt.block_on(async {
-        for t in &topics {
-            data::create_topic(&source.admin_config(), t, PARTITIONS, 1, &[]).await?;
-            // As the metadata apply creates them.
-            data::create_topic(&target.admin_config(), t, PARTITIONS, 1, &[]).await?;
-        }
-        anyhow::Ok(())
-    })?;
-    load(&source, &topics, records)?;
+    // The target topics exist first, as the metadata apply creates them.
+    let Loaded {
+        source,
+        target,
+        topics: _,
+        rt,
+    } = loaded(records, mib, true)?;
 
     let text = format!(
         "name = \"bench\"\ncluster \"source\" {{ bootstrap_servers = [\"{}\"] }}\ncluster \"target\" {{ bootstrap_servers = [\"{}\"] }}\ntopics {{\n  include = [\"^bench\\\\.\"]\n  replication_factor = 1\n}}\nreplication {{\n  tasks = {tasks}\n  delivery = \"{delivery}\"\n}}\n",

@@ -35,18 +35,12 @@ pub fn run(args: &[String]) -> Result<i32> {
     let mib: usize = flag(args, "--mib").unwrap_or(1024);
     let tasks: usize = flag(args, "--tasks").unwrap_or(2);
     let records = mib * 1024 * 1024 / RECORD_BYTES;
-    let source = Cluster::start(big(ClusterSpec::new("bench-source", Flavour::Plain)))?;
-    let target = Cluster::start(big(ClusterSpec::new("bench-target", Flavour::Plain)))?;
-    let topics: Vec<String> = (0..TOPICS).map(|i| format!("bench.topic-{i}")).collect();
-    let rt = tokio::runtime::Runtime::new()?;
-    println!("Loading {records} records of {RECORD_BYTES} B ({mib} MiB) into {TOPICS} topics × {PARTITIONS} partitions …");
-    rt.block_on(async {
-        for t in &topics {
-            data::create_topic(&source.admin_config(), t, PARTITIONS, 1, &[]).await?;
-        }
-        anyhow::Ok(())
-    })?;
-    load(&source, &topics, records)?;
+    let Loaded {
+        source,
+        target,
+        topics,
+        rt,
+    } = loaded(records, mib, false)?;
 
     // kafka-migrate: topics exist on the target first (as apply creates them).
     rt.block_on(async {
@@ -73,6 +67,39 @@ pub fn run(args: &[String]) -> Result<i32> {
 
     report(records, mib, &[ours, mm2]);
     Ok(0)
+}
+
+/// A source and a target cluster, with the benchmark's topics on the source (and on the
+/// target too with `on_target`) and `records` records loaded into the source.
+pub(crate) struct Loaded {
+    pub source: Cluster,
+    pub target: Cluster,
+    pub topics: Vec<String>,
+    pub rt: tokio::runtime::Runtime,
+}
+
+pub(crate) fn loaded(records: usize, mib: usize, on_target: bool) -> Result<Loaded> {
+    let source = Cluster::start(big(ClusterSpec::new("bench-source", Flavour::Plain)))?;
+    let target = Cluster::start(big(ClusterSpec::new("bench-target", Flavour::Plain)))?;
+    let topics: Vec<String> = (0..TOPICS).map(|i| format!("bench.topic-{i}")).collect();
+    let rt = tokio::runtime::Runtime::new()?;
+    println!("Loading {records} records of {RECORD_BYTES} B ({mib} MiB) into {TOPICS} topics × {PARTITIONS} partitions …");
+    rt.block_on(async {
+        for t in &topics {
+            data::create_topic(&source.admin_config(), t, PARTITIONS, 1, &[]).await?;
+            if on_target {
+                data::create_topic(&target.admin_config(), t, PARTITIONS, 1, &[]).await?;
+            }
+        }
+        anyhow::Ok(())
+    })?;
+    load(&source, &topics, records)?;
+    Ok(Loaded {
+        source,
+        target,
+        topics,
+        rt,
+    })
 }
 
 pub(crate) fn big(spec: ClusterSpec) -> ClusterSpec {
