@@ -19,7 +19,19 @@ pub struct Survey {
     pub target_inventory: Inventory,
     /// The migration's progress on the target, when it has started.
     pub progress: Option<replicate::Progress>,
+    /// Which engine wrote that progress.
+    pub replicated_by: ReplicatedBy,
     pub plan: Plan,
+}
+
+/// Which engine has replicated the migration so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplicatedBy {
+    Nothing,
+    /// kafka-migrate's own engine (its progress topic is on the target).
+    Engine,
+    /// MirrorMaker 2 on Kafka Connect (its offset-syncs topic of the migration is).
+    MirrorMaker2,
 }
 
 /// Reads both clusters and plans the migration.
@@ -53,6 +65,7 @@ pub async fn survey(migration: &Migration) -> Result<Survey, ClusterError> {
         })
         .await?;
     let mut progress = None;
+    let mut replicated_by = ReplicatedBy::Nothing;
     if target_inventory.topics.contains_key(&progress_topic) {
         let settings = Arc::new(Settings::from_migration(migration, false));
         let read = tokio::task::spawn_blocking(move || replicate::read_progress(&settings))
@@ -61,11 +74,13 @@ pub async fn survey(migration: &Migration) -> Result<Survey, ClusterError> {
             .map_err(|e| target.error("reading the migration's progress", e.to_string()))?;
         target_inventory.replicated = read.replicated();
         progress = Some(read);
+        replicated_by = ReplicatedBy::Engine;
     } else if target_inventory.topics.remove(&mirror_marker).is_some() {
         // MirrorMaker 2 (the Connect engine) replicated: its state is in the offsets.
         let mirrored = crate::connect::mirrored_progress(&source_inventory, &target_inventory);
         target_inventory.replicated = mirrored.replicated();
         progress = Some(mirrored);
+        replicated_by = ReplicatedBy::MirrorMaker2;
     }
     target_inventory.topics.remove(&mirror_marker);
     account_for_leftovers(migration, &mut target_inventory, &target).await?;
@@ -87,6 +102,7 @@ pub async fn survey(migration: &Migration) -> Result<Survey, ClusterError> {
         source_inventory,
         target_inventory,
         progress,
+        replicated_by,
         plan,
     })
 }

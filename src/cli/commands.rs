@@ -31,7 +31,7 @@ pub fn plan(
 ) -> miette::Result<ExitStatus> {
     let rt = runtime()?;
     let mut survey = rt.block_on(apply::survey(migration))?;
-    let connectors = super::connect::for_engine(migration, engine, &mut survey.plan)?;
+    let connectors = super::connect::for_engine(migration, engine, &mut survey)?;
     let plan = &survey.plan;
     if json {
         println!("{}", render::plan_json(plan));
@@ -77,7 +77,7 @@ pub fn apply(
 ) -> miette::Result<ExitStatus> {
     let rt = runtime()?;
     let mut survey = rt.block_on(apply::survey(migration))?;
-    let connectors = super::connect::for_engine(migration, engine, &mut survey.plan)?;
+    let connectors = super::connect::for_engine(migration, engine, &mut survey)?;
     let fresh = &survey.plan;
     match saved {
         Some(path) => {

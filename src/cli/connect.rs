@@ -9,9 +9,10 @@ use std::time::Duration;
 use miette::{miette, IntoDiagnostic};
 use similar::ChangeTag;
 
+use crate::apply::{ReplicatedBy, Survey};
 use crate::config::Migration;
 use crate::connect::{self, ConnectClient, Connector};
-use crate::plan::{Action, Plan};
+use crate::plan::Action;
 use crate::render::Paint;
 
 use super::{Engine, EngineArgs, ExitStatus};
@@ -36,16 +37,36 @@ pub fn export(migration: &Migration, dir: &Path) -> miette::Result<ExitStatus> {
 /// With `--engine connect`: the connectors the migration wants, and the plan without the
 /// engine's own progress topic (MirrorMaker 2 keeps its state in Connect's topics). `None`
 /// with the native engine.
+/// Each engine keeps its own record of what it replicated: switching engines mid-migration
+/// would copy everything again, so it is refused.
 pub fn for_engine(
     migration: &Migration,
     engine: &EngineArgs,
-    plan: &mut Plan,
+    survey: &mut Survey,
 ) -> miette::Result<Option<Vec<Connector>>> {
-    if engine.engine != Engine::Connect {
-        return Ok(None);
-    }
     let progress = crate::replicate::progress_topic(&migration.name);
-    plan.actions
+    match (engine.engine, survey.replicated_by) {
+        (Engine::Native, ReplicatedBy::MirrorMaker2) => {
+            return Err(miette!(
+                help = "go on with --engine connect --connect-url URL",
+                "MirrorMaker 2 has replicated migration \"{}\" to the target (its topic {} is there): the built-in engine would copy every record again",
+                migration.name,
+                connect::offset_syncs_topic(&migration.name)
+            ))
+        }
+        (Engine::Connect, ReplicatedBy::Engine) => {
+            return Err(miette!(
+                help = "go on without --engine connect",
+                "kafka-migrate's engine has replicated migration \"{}\" to the target (its progress topic {progress} is there): MirrorMaker 2 would copy every record again",
+                migration.name
+            ))
+        }
+        (Engine::Native, _) => return Ok(None),
+        (Engine::Connect, _) => {}
+    }
+    survey
+        .plan
+        .actions
         .retain(|a| !matches!(a, Action::CreateTopic { topic, .. } if *topic == progress));
     let connectors = connect::connectors(migration).map_err(|e| {
         miette!(

@@ -1,7 +1,8 @@
 //! The Connect engine on real clusters: a Kafka Connect distributed worker started from the
 //! worker file `export connect` wrote, `apply --engine connect` deploying the MirrorMaker 2
-//! connectors that replicate with identical topic names, `verify` READY afterwards, and a
-//! changed topic filter updating the deployed connectors.
+//! connectors that replicate with identical topic names, `verify` READY afterwards, the
+//! built-in engine refusing to take over, and a changed topic filter updating the deployed
+//! connectors.
 
 use std::path::Path;
 
@@ -130,6 +131,15 @@ async fn connect_engine_replicates_with_identical_names_and_follows_filter_chang
         serde_json::to_string_pretty(&report).unwrap()
     );
     assert_eq!(verify.status.code(), Some(0));
+
+    // The built-in engine would copy everything again: it refuses to take over.
+    kafka_migrate(&config)
+        .args(["apply", "--auto-approve", "--until-synced"])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains(
+            "MirrorMaker 2 has replicated migration",
+        ));
 
     // Widen the filter: plan shows the connector update, apply makes it and replicates the
     // newly selected topic.
