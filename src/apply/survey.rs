@@ -1,5 +1,6 @@
 //! Surveying both clusters for a migration: connect, read both inventories (and the
-//! migration's progress on the target), compute the plan, and ask the target whether it would
+//! migration's progress on the target, or MirrorMaker 2's when the Connect engine replicated),
+//! compute the plan, and ask the target whether it would
 //! accept the plan's topic and config changes. `plan` shows the result; `apply` compares it
 //! with a saved plan and carries it out.
 
@@ -18,7 +19,19 @@ pub struct Survey {
     pub target_inventory: Inventory,
     /// The migration's progress on the target, when it has started.
     pub progress: Option<replicate::Progress>,
+    /// Which engine wrote that progress.
+    pub replicated_by: ReplicatedBy,
     pub plan: Plan,
+}
+
+/// Which engine has replicated the migration so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplicatedBy {
+    Nothing,
+    /// kafka-migrate's own engine (its progress topic is on the target).
+    Engine,
+    /// MirrorMaker 2 on Kafka Connect (its offset-syncs topic of the migration is).
+    MirrorMaker2,
 }
 
 /// Reads both clusters and plans the migration.
@@ -35,7 +48,9 @@ pub async fn survey(migration: &Migration) -> Result<Survey, ClusterError> {
     .await?;
     let progress_topic = replicate::progress_topic(&migration.name);
     let selects_topic = |t: &str| migration.topics.selects(t);
-    let selects_topic_or_progress = |t: &str| t == progress_topic || migration.topics.selects(t);
+    let mirror_marker = crate::connect::offset_syncs_topic(&migration.name);
+    let selects_topic_or_progress =
+        |t: &str| t == progress_topic || t == mirror_marker || migration.topics.selects(t);
     let selects_group = |g: &str| migration.consumer_groups.selects(g);
     let source_inventory = source
         .inventory(&Scope {
@@ -50,6 +65,7 @@ pub async fn survey(migration: &Migration) -> Result<Survey, ClusterError> {
         })
         .await?;
     let mut progress = None;
+    let mut replicated_by = ReplicatedBy::Nothing;
     if target_inventory.topics.contains_key(&progress_topic) {
         let settings = Arc::new(Settings::from_migration(migration, false));
         let read = tokio::task::spawn_blocking(move || replicate::read_progress(&settings))
@@ -58,7 +74,15 @@ pub async fn survey(migration: &Migration) -> Result<Survey, ClusterError> {
             .map_err(|e| target.error("reading the migration's progress", e.to_string()))?;
         target_inventory.replicated = read.replicated();
         progress = Some(read);
+        replicated_by = ReplicatedBy::Engine;
+    } else if target_inventory.topics.remove(&mirror_marker).is_some() {
+        // MirrorMaker 2 (the Connect engine) replicated: its state is in the offsets.
+        let mirrored = crate::connect::mirrored_progress(&source_inventory, &target_inventory);
+        target_inventory.replicated = mirrored.replicated();
+        progress = Some(mirrored);
+        replicated_by = ReplicatedBy::MirrorMaker2;
     }
+    target_inventory.topics.remove(&mirror_marker);
     account_for_leftovers(migration, &mut target_inventory, &target).await?;
     let mut plan = plan::diff(migration, &source_inventory, &target_inventory);
     if let Some(progress) = progress.as_ref().filter(|_| !plan.group_offsets.is_empty()) {
@@ -78,6 +102,7 @@ pub async fn survey(migration: &Migration) -> Result<Survey, ClusterError> {
         source_inventory,
         target_inventory,
         progress,
+        replicated_by,
         plan,
     })
 }

@@ -46,7 +46,7 @@ pub enum Command {
 
     /// Read both clusters and show every change the migration will make on the target.
     #[command(
-        after_help = "Examples:\n  kafka-migrate plan\n  kafka-migrate plan --out plan.json\n  kafka-migrate plan --json | jq '.actions | length'"
+        after_help = "Examples:\n  kafka-migrate plan\n  kafka-migrate plan --out plan.json\n  kafka-migrate plan --json | jq '.actions | length'\n  kafka-migrate plan --engine connect --connect-url http://connect:8083"
     )]
     Plan {
         /// Save the plan (no secrets, fingerprints of both clusters) for `apply`.
@@ -58,11 +58,13 @@ pub enum Command {
         /// Exit 0 when there is nothing to change, 2 when there are changes, 1 on error.
         #[arg(long)]
         detailed_exitcode: bool,
+        #[command(flatten)]
+        engine: EngineArgs,
     },
 
     /// Create what is missing on the target and replicate records until stopped or synced.
     #[command(
-        after_help = "Examples:\n  kafka-migrate apply plan.json\n  kafka-migrate apply --auto-approve --until-synced"
+        after_help = "Examples:\n  kafka-migrate apply plan.json\n  kafka-migrate apply --auto-approve --until-synced\n  kafka-migrate apply --engine connect --connect-url http://connect:8083"
     )]
     Apply {
         /// A plan saved by `plan --out`; without it, apply plans and asks for confirmation.
@@ -76,6 +78,8 @@ pub enum Command {
         /// Serve Prometheus metrics at http://HOST:PORT/metrics while replicating.
         #[arg(long, value_name = "HOST:PORT")]
         metrics_addr: Option<std::net::SocketAddr>,
+        #[command(flatten)]
+        engine: EngineArgs,
     },
 
     /// Show replication lag per topic and partition and consumer group sync state.
@@ -121,6 +125,25 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+/// Which engine replicates: kafka-migrate itself, or MirrorMaker 2 on a Kafka Connect cluster.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EngineArgs {
+    /// The replication engine.
+    #[arg(long, value_enum, default_value_t = Engine::Native)]
+    pub engine: Engine,
+    /// The Kafka Connect REST API, such as http://connect:8083 (with --engine connect).
+    #[arg(long, value_name = "URL", required_if_eq("engine", "connect"))]
+    pub connect_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Engine {
+    /// kafka-migrate replicates in this process.
+    Native,
+    /// MirrorMaker 2 connectors on a Kafka Connect cluster (see `export connect`).
+    Connect,
 }
 
 #[derive(Debug, Subcommand)]

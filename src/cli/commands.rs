@@ -12,9 +12,9 @@ use crate::plan::{self, Action};
 use crate::render::{self, Paint};
 use crate::replicate;
 
-use super::ExitStatus;
+use super::{EngineArgs, ExitStatus};
 
-fn runtime() -> miette::Result<tokio::runtime::Runtime> {
+pub(super) fn runtime() -> miette::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -27,8 +27,11 @@ pub fn plan(
     out: Option<&Path>,
     json: bool,
     detailed: bool,
+    engine: &EngineArgs,
 ) -> miette::Result<ExitStatus> {
-    let survey = runtime()?.block_on(apply::survey(migration))?;
+    let rt = runtime()?;
+    let mut survey = rt.block_on(apply::survey(migration))?;
+    let connectors = super::connect::for_engine(migration, engine, &mut survey)?;
     let plan = &survey.plan;
     if json {
         println!("{}", render::plan_json(plan));
@@ -52,7 +55,11 @@ pub fn plan(
             plan.blockers.len()
         ));
     }
-    Ok(if detailed && plan.has_changes() {
+    let connectors_change = match &connectors {
+        Some(wanted) => super::connect::show_diffs(&rt, engine, wanted)?,
+        None => false,
+    };
+    Ok(if detailed && (plan.has_changes() || connectors_change) {
         ExitStatus::Attention
     } else {
         ExitStatus::Success
@@ -66,9 +73,11 @@ pub fn apply(
     auto_approve: bool,
     until_synced: bool,
     metrics_addr: Option<std::net::SocketAddr>,
+    engine: &EngineArgs,
 ) -> miette::Result<ExitStatus> {
     let rt = runtime()?;
-    let survey = rt.block_on(apply::survey(migration))?;
+    let mut survey = rt.block_on(apply::survey(migration))?;
+    let connectors = super::connect::for_engine(migration, engine, &mut survey)?;
     let fresh = &survey.plan;
     match saved {
         Some(path) => {
@@ -116,6 +125,17 @@ pub fn apply(
         report.done.len(),
         report.already_done.len()
     );
+    if let Some(connectors) = connectors {
+        let has_topics = !survey.source_inventory.topics.is_empty();
+        return super::connect::run(
+            &rt,
+            migration,
+            engine,
+            &connectors,
+            has_topics,
+            until_synced,
+        );
+    }
     let partitions = super::replicating::partitions(&survey.source_inventory);
     if partitions.is_empty() && until_synced {
         println!("No topics selected: nothing to replicate.");
@@ -123,27 +143,36 @@ pub fn apply(
     }
     let status = super::replicating::run(&rt, migration, partitions, until_synced, metrics_addr)?;
     if until_synced && migration.consumer_groups.sync {
-        // Caught up: every group's committed offset now translates exactly.
-        let survey = rt.block_on(apply::survey(migration))?;
-        let synced = rt.block_on(crate::offsets::sync_groups(
-            &survey.target,
-            &survey.plan.group_offsets,
-        ))?;
-        for g in synced {
-            println!(
-                "{} group \"{}\": {} offset(s) committed on the target{}",
-                paint.create("✓"),
-                g.group,
-                g.committed,
-                if g.pending > 0 {
-                    format!(", {} pending replication", g.pending)
-                } else {
-                    String::new()
-                }
-            );
-        }
+        sync_groups(&rt, migration)?;
     }
     Ok(status)
+}
+
+/// Once caught up, every group's committed offset translates exactly: commit it on the target.
+pub(super) fn sync_groups(
+    rt: &tokio::runtime::Runtime,
+    migration: &Migration,
+) -> miette::Result<()> {
+    let paint = Paint::for_stdout();
+    let survey = rt.block_on(apply::survey(migration))?;
+    let synced = rt.block_on(crate::offsets::sync_groups(
+        &survey.target,
+        &survey.plan.group_offsets,
+    ))?;
+    for g in synced {
+        println!(
+            "{} group \"{}\": {} offset(s) committed on the target{}",
+            paint.create("✓"),
+            g.group,
+            g.committed,
+            if g.pending > 0 {
+                format!(", {} pending replication", g.pending)
+            } else {
+                String::new()
+            }
+        );
+    }
+    Ok(())
 }
 
 fn confirm() -> miette::Result<bool> {

@@ -4,6 +4,7 @@
 
 mod args;
 mod commands;
+mod connect;
 mod exit;
 mod live;
 mod metrics;
@@ -15,7 +16,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser};
 use miette::IntoDiagnostic;
 
-pub use args::{Cli, Command, ExportTarget};
+pub use args::{Cli, Command, Engine, EngineArgs, ExportTarget};
 pub use exit::ExitStatus;
 
 /// Entry point of the `kafka-migrate` binary.
@@ -59,15 +60,17 @@ fn run(cli: Cli) -> miette::Result<ExitStatus> {
             out,
             json,
             detailed_exitcode,
+            engine,
         } => {
             let migration = load_migration(&cli.config, &cli.vars)?;
-            commands::plan(&migration, out.as_deref(), json, detailed_exitcode)
+            commands::plan(&migration, out.as_deref(), json, detailed_exitcode, &engine)
         }
         Command::Apply {
             plan,
             auto_approve,
             until_synced,
             metrics_addr,
+            engine,
         } => {
             let migration = load_migration(&cli.config, &cli.vars)?;
             commands::apply(
@@ -76,6 +79,7 @@ fn run(cli: Cli) -> miette::Result<ExitStatus> {
                 auto_approve,
                 until_synced,
                 metrics_addr,
+                &engine,
             )
         }
         Command::Status { json } => {
@@ -89,6 +93,12 @@ fn run(cli: Cli) -> miette::Result<ExitStatus> {
         } => {
             let migration = load_migration(&cli.config, &cli.vars)?;
             verify::verify(&migration, json, watch.then_some(timeout))
+        }
+        Command::Export {
+            target: ExportTarget::Connect { dir },
+        } => {
+            let migration = load_migration(&cli.config, &cli.vars)?;
+            connect::export(&migration, &dir)
         }
         other => Err(not_implemented(other.name())),
     }

@@ -10,7 +10,7 @@ use hcl::edit::structure::Block;
 use super::error::ConfigError;
 use super::eval::{resolve, span_of};
 use super::model::{AwsIam, ClusterConfig, Protocol, Sasl, SaslMechanism, Security, Tls};
-use super::secret::Secret;
+use super::secret::{Secret, SecretOrigin};
 use super::section::Section;
 
 /// Reads one `cluster "LABEL" { … }` block.
@@ -213,11 +213,11 @@ fn sasl(parent: &Section<'_>, block: &Block, cluster: &str) -> Result<Sasl, Conf
         .choice("mechanism", &SaslMechanism::ALL)?
         .ok_or_else(|| s.missing("mechanism", "\"SCRAM-SHA-512\" (or PLAIN, SCRAM-SHA-256)"))?;
     let (username, _) = s.required_string("username", "\"migrator\"")?;
-    let (password, _) = s.required_string("password", "env(\"KAFKA_PASSWORD\")")?;
+    let (password, span) = s.required_string("password", "env(\"KAFKA_PASSWORD\")")?;
     Ok(Sasl {
         mechanism,
         username,
-        password: Secret::new(password),
+        password: secret(&s, password, span),
     })
 }
 
@@ -241,7 +241,9 @@ fn tls(parent: &Section<'_>, block: &Block, cluster: &str) -> Result<Tls, Config
         ca_file: path("ca_file")?,
         cert_file: path("cert_file")?,
         key_file: path("key_file")?,
-        key_password: t.string("key_password")?.map(|(p, _)| Secret::new(p)),
+        key_password: t
+            .string("key_password")?
+            .map(|(p, span)| secret(&t, p, span)),
         verify_hostname: t.bool("verify_hostname")?.unwrap_or(true),
     };
     if tls.cert_file.is_some() != tls.key_file.is_some() {
@@ -277,6 +279,31 @@ fn aws_iam(parent: &Section<'_>, block: &Block, cluster: &str) -> Result<AwsIam,
     })
 }
 
+/// A secret value with where it was read from: the text at `span` is the expression that gave
+/// it, `env("NAME")` or `file("path")` when it came from the environment or a file.
+fn secret(section: &Section<'_>, value: String, span: std::ops::Range<usize>) -> Secret {
+    let expression = section.scope.file.text().get(span).unwrap_or("").trim();
+    let argument = |function: &str| {
+        expression
+            .strip_prefix(function)?
+            .trim()
+            .strip_prefix('(')?
+            .strip_suffix(')')?
+            .trim()
+            .strip_prefix('"')?
+            .strip_suffix('"')
+            .map(str::to_string)
+    };
+    let origin = if let Some(name) = argument("env") {
+        SecretOrigin::Env(name)
+    } else if let Some(path) = argument("file") {
+        SecretOrigin::File(resolve(&section.scope.base_dir, &path))
+    } else {
+        SecretOrigin::Literal
+    };
+    Secret::with_origin(value, origin)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -301,5 +328,53 @@ mod tests {
         ] {
             assert!(!is_host_port(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn secrets_remember_where_they_were_read_from() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("key-password"), "k3y\n").unwrap();
+        let text = r#"
+name = "m"
+cluster "source" {
+  bootstrap_servers = ["a:9093"]
+  security {
+    protocol = "SASL_SSL"
+    sasl {
+      mechanism = "SCRAM-SHA-512"
+      username  = "u"
+      password  = env( "SOURCE_PASSWORD" )
+    }
+  }
+}
+cluster "target" {
+  bootstrap_servers = ["b:9094"]
+  security {
+    protocol = "SSL"
+    tls {
+      cert_file    = "c.pem"
+      key_file     = "c.key"
+      key_password = file("key-password")
+    }
+  }
+}
+"#;
+        let m = crate::config::parse_with_env("m.hcl", text, dir.path(), &[], &|_| {
+            Some("hunter2".into())
+        })
+        .unwrap();
+        let password = &m.source().security.sasl.as_ref().unwrap().password;
+        assert_eq!(password.expose(), "hunter2");
+        assert_eq!(
+            password.origin(),
+            &SecretOrigin::Env("SOURCE_PASSWORD".into())
+        );
+        let key = m.target().security.tls.as_ref().unwrap();
+        let key = key.key_password.as_ref().unwrap();
+        assert_eq!(key.expose(), "k3y");
+        assert_eq!(
+            key.origin(),
+            &SecretOrigin::File(dir.path().join("key-password"))
+        );
     }
 }

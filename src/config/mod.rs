@@ -23,7 +23,7 @@ use std::path::Path;
 
 pub use error::ConfigError;
 pub use model::*;
-pub use secret::Secret;
+pub use secret::{is_secret_property, Secret, SecretOrigin};
 pub use values::{ByteSize, HumanDuration, Pattern, PatternSet};
 
 /// Reads and validates the migration file at `path`; `vars` are `--var NAME=VALUE` pairs.

@@ -8,13 +8,35 @@ use serde::{Serialize, Serializer};
 /// A password or key passphrase from the migration file. Debug, Display and serialisation
 /// never reveal it; [`Secret::expose`] hands it to the code that must give it to librdkafka.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+pub struct Secret(String, SecretOrigin);
+
+/// Where a secret was read from: exported configurations refer to it there (a Kafka config
+/// provider) instead of writing its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretOrigin {
+    /// `env("NAME")`.
+    Env(String),
+    /// `file("path")`, resolved against the migration file's folder.
+    File(std::path::PathBuf),
+    /// Written in the migration file itself (or through a variable).
+    Literal,
+}
 
 const REDACTED: &str = "**REDACTED**";
 
 impl Secret {
     pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
+        Secret(value.into(), SecretOrigin::Literal)
+    }
+
+    /// A secret read from `origin`.
+    pub fn with_origin(value: impl Into<String>, origin: SecretOrigin) -> Secret {
+        Secret(value.into(), origin)
+    }
+
+    /// Where the secret was read from.
+    pub fn origin(&self) -> &SecretOrigin {
+        &self.1
     }
 
     /// The secret itself. Callers must not print or log it.

@@ -3,6 +3,7 @@
 //! `kafka-harness`. Each test isolates itself with unique topic and group names.
 
 mod cli;
+mod connect;
 mod crash;
 mod native;
 mod offsets;

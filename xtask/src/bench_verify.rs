@@ -19,18 +19,20 @@ use rdkafka::message::{Headers, Message};
 use rdkafka::{Offset, TopicPartitionList};
 
 use crate::bench_replicate::{
-    clusters, create_topics, engine_command, flag, load, measure, PARTITIONS, RECORD_BYTES, TOPICS,
+    create_topics, engine_command, flag, loaded, measure, Loaded, PARTITIONS, RECORD_BYTES,
 };
 
 pub fn run(args: &[String]) -> Result<i32> {
     let mib: usize = flag(args, "--mib").unwrap_or(1024);
     let records = mib * 1024 * 1024 / RECORD_BYTES;
-    let (source, target, topics) = clusters()?;
-    let rt = tokio::runtime::Runtime::new()?;
-    println!("Loading {records} records of {RECORD_BYTES} B ({mib} MiB) into {TOPICS} topics × {PARTITIONS} partitions, and replicating them …");
-    rt.block_on(create_topics(&source, &topics, false))?;
+    let Loaded {
+        source,
+        target,
+        topics,
+        rt,
+    } = loaded(records, mib, false)?;
     rt.block_on(create_topics(&target, &topics, true))?;
-    load(&source, &topics, records)?;
+    println!("Replicating them …");
     measure("kafka-migrate", engine_command(&source, &target, 2))?;
 
     let text = format!(

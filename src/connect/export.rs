@@ -1,0 +1,446 @@
+//! `export connect`: the Kafka Connect worker file and the three MirrorMaker 2 connector
+//! configs of a migration. Pure functions of the migration, so that `plan --engine connect`
+//! and `apply --engine connect` deploy exactly what `export connect` writes.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::config::{DeliveryMode, Migration};
+
+use super::client::{connection, needed_env, CONFIG_PROVIDERS};
+use super::filters::{self, FilterError};
+
+/// Topic configs MirrorMaker 2 never copies (its own default of `config.properties.exclude`).
+const MM2_CONFIG_EXCLUDES: [&str; 8] = [
+    "follower.replication.throttled.replicas",
+    "leader.replication.throttled.replicas",
+    "message.timestamp.difference.max.ms",
+    "log.message.timestamp.before.max.ms",
+    "log.message.timestamp.after.max.ms",
+    "message.timestamp.type",
+    "unclean.leader.election.enable",
+    "min.insync.replicas",
+];
+
+const BYTES: &str = "org.apache.kafka.connect.converters.ByteArrayConverter";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Filter(#[from] FilterError),
+    #[error("writing {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// One connector: its name and its config, as `POST /connectors` takes them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Connector {
+    pub name: String,
+    pub config: BTreeMap<String, String>,
+}
+
+impl Connector {
+    /// The file `export connect` writes it to.
+    pub fn file_name(&self) -> String {
+        format!("{}.json", self.name)
+    }
+
+    /// Pretty JSON with a final newline.
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+}
+
+/// `connect-distributed.properties`: a distributed worker on the target cluster, its internal
+/// topics named after the migration, with the target's security for the worker itself and its
+/// `consumer.`, `producer.` and `admin.` clients.
+pub fn worker_properties(migration: &Migration) -> String {
+    let name = &migration.name;
+    let target = connection(migration.target(), "TARGET");
+    let rf = replication_factor(migration);
+    let mut out = String::new();
+    let mut line = |text: &str| {
+        out.push_str(text);
+        out.push('\n');
+    };
+    line(&format!(
+        "# Kafka Connect distributed worker for migration \"{name}\", written by `kafka-migrate export connect`."
+    ));
+    line("# Runs the MirrorMaker 2 connectors of this folder; it needs the connect-mirror plugin");
+    if migration.target().security.aws_iam.is_some() {
+        line("# and, for MSK IAM authentication, the aws-msk-iam-auth jar on its class path.");
+    } else {
+        line("# on its class path or plugin.path.");
+    }
+    let env: Vec<String> = needed_env(migration.source(), "SOURCE")
+        .into_iter()
+        .chain(needed_env(migration.target(), "TARGET"))
+        .collect();
+    if !env.is_empty() {
+        line(&format!(
+            "# Secrets written in the migration file are read from the environment: set {}.",
+            env.join(", ")
+        ));
+    }
+    for (side, cluster) in [
+        ("source", migration.source()),
+        ("target", migration.target()),
+    ] {
+        if !cluster.properties.is_empty() {
+            let keys: Vec<&str> = cluster.properties.keys().map(String::as_str).collect();
+            line(&format!(
+                "# librdkafka properties of the {side} cluster are not carried over: {}.",
+                keys.join(", ")
+            ));
+        }
+    }
+    line("");
+    line(&format!("group.id=kafka-migrate.{name}.connect"));
+    for (kind, topic) in [
+        ("config", "configs"),
+        ("offset", "offsets"),
+        ("status", "status"),
+    ] {
+        line(&format!(
+            "{kind}.storage.topic=kafka-migrate.{name}.connect-{topic}"
+        ));
+        line(&format!("{kind}.storage.replication.factor={rf}"));
+    }
+    line(&format!("key.converter={BYTES}"));
+    line(&format!("value.converter={BYTES}"));
+    line(&format!("header.converter={BYTES}"));
+    line("connector.client.config.override.policy=All");
+    if migration.replication.delivery == DeliveryMode::ExactlyOnce {
+        line("exactly.once.source.support=enabled");
+    }
+    line("");
+    line("# Secrets are references resolved by these config providers, never values.");
+    for (k, v) in CONFIG_PROVIDERS {
+        line(&format!("{k}={v}"));
+    }
+    line("");
+    line("# The target cluster, for the worker and its consumer, producer and admin clients.");
+    for prefix in ["", "consumer.", "producer.", "admin."] {
+        for (k, v) in &target {
+            line(&format!("{prefix}{k}={}", escape(v)));
+        }
+    }
+    out
+}
+
+/// A properties-file value: backslashes doubled (Java's `Properties` reads them as escapes).
+fn escape(value: &str) -> String {
+    value.replace('\\', "\\\\")
+}
+
+/// Replication factor of topics MirrorMaker 2 creates: the migration's, or the broker default.
+fn replication_factor(migration: &Migration) -> i32 {
+    migration.topics.replication_factor.map_or(-1, i32::from)
+}
+
+/// The MirrorSourceConnector, MirrorCheckpointConnector and MirrorHeartbeatConnector configs.
+pub fn connectors(migration: &Migration) -> Result<Vec<Connector>, FilterError> {
+    let name = &migration.name;
+    let alias = super::source_alias(name);
+    let rf = replication_factor(migration).to_string();
+    let tasks = migration.replication.tasks.max(1).to_string();
+    let mut common = BTreeMap::new();
+    let set = |map: &mut BTreeMap<String, String>, k: &str, v: String| {
+        map.insert(k.to_string(), v);
+    };
+    set(&mut common, "source.cluster.alias", alias);
+    set(&mut common, "target.cluster.alias", "target".into());
+    set(
+        &mut common,
+        "replication.policy.class",
+        "org.apache.kafka.connect.mirror.IdentityReplicationPolicy".into(),
+    );
+    set(&mut common, "key.converter", BYTES.into());
+    set(&mut common, "value.converter", BYTES.into());
+    set(&mut common, "header.converter", BYTES.into());
+    for (prefix, cluster, side) in [
+        ("source.cluster.", migration.source(), "SOURCE"),
+        ("target.cluster.", migration.target(), "TARGET"),
+    ] {
+        for (k, v) in connection(cluster, side) {
+            set(&mut common, &format!("{prefix}{k}"), v);
+        }
+    }
+    let (topics, topics_exclude) = filters::topics(&migration.topics)?;
+    let (groups, groups_exclude) = filters::groups(&migration.consumer_groups)?;
+    let groups_sync = migration.consumer_groups.sync.to_string();
+    let group_interval = migration
+        .consumer_groups
+        .sync_interval
+        .0
+        .as_secs()
+        .max(1)
+        .to_string();
+
+    let mut source = common.clone();
+    set(
+        &mut source,
+        "connector.class",
+        "org.apache.kafka.connect.mirror.MirrorSourceConnector".into(),
+    );
+    set(&mut source, "tasks.max", tasks.clone());
+    set(&mut source, "topics", topics.clone());
+    set(&mut source, "topics.exclude", topics_exclude);
+    set(&mut source, "replication.factor", rf.clone());
+    set(&mut source, "offset-syncs.topic.location", "target".into());
+    set(
+        &mut source,
+        "offset-syncs.topic.replication.factor",
+        rf.clone(),
+    );
+    set(&mut source, "sync.topic.configs.enabled", "true".into());
+    let mut excluded: Vec<String> = MM2_CONFIG_EXCLUDES.iter().map(|s| s.to_string()).collect();
+    excluded.extend(migration.topics.config.exclude.iter().cloned());
+    excluded.extend(migration.topics.config.overrides().map(|(k, _)| k.clone()));
+    set(
+        &mut source,
+        "config.properties.exclude",
+        filters::join_unique(excluded),
+    );
+    set(
+        &mut source,
+        "sync.topic.acls.enabled",
+        migration.acls.sync.to_string(),
+    );
+    set(
+        &mut source,
+        "refresh.topics.interval.seconds",
+        migration
+            .replication
+            .refresh_interval
+            .0
+            .as_secs()
+            .max(1)
+            .to_string(),
+    );
+    let r = &migration.replication;
+    // The source consumer reads `source.consumer.*`; records reach the target through the
+    // worker's producer, tuned per connector with `producer.override.*`.
+    set(
+        &mut source,
+        "source.consumer.isolation.level",
+        "read_committed".into(),
+    );
+    set(
+        &mut source,
+        "source.consumer.fetch.max.bytes",
+        r.fetch_max_bytes.0.to_string(),
+    );
+    set(
+        &mut source,
+        "producer.override.batch.size",
+        r.batch_size.0.to_string(),
+    );
+    set(
+        &mut source,
+        "producer.override.linger.ms",
+        r.linger.0.as_millis().to_string(),
+    );
+    set(
+        &mut source,
+        "producer.override.compression.type",
+        serde_json::to_value(r.compression)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_else(|| "none".into()),
+    );
+    if r.delivery == DeliveryMode::ExactlyOnce {
+        set(&mut source, "exactly.once.support", "required".into());
+        set(&mut source, "transaction.boundary", "poll".into());
+    } else {
+        set(
+            &mut source,
+            "producer.override.enable.idempotence",
+            "true".into(),
+        );
+        set(&mut source, "producer.override.acks", "all".into());
+    }
+
+    let mut checkpoint = common.clone();
+    set(
+        &mut checkpoint,
+        "connector.class",
+        "org.apache.kafka.connect.mirror.MirrorCheckpointConnector".into(),
+    );
+    set(&mut checkpoint, "tasks.max", tasks);
+    set(&mut checkpoint, "topics", topics);
+    set(&mut checkpoint, "groups", groups);
+    set(&mut checkpoint, "groups.exclude", groups_exclude);
+    set(
+        &mut checkpoint,
+        "offset-syncs.topic.location",
+        "target".into(),
+    );
+    set(
+        &mut checkpoint,
+        "checkpoints.topic.replication.factor",
+        rf.clone(),
+    );
+    set(
+        &mut checkpoint,
+        "emit.checkpoints.enabled",
+        groups_sync.clone(),
+    );
+    set(
+        &mut checkpoint,
+        "emit.checkpoints.interval.seconds",
+        group_interval.clone(),
+    );
+    set(&mut checkpoint, "sync.group.offsets.enabled", groups_sync);
+    set(
+        &mut checkpoint,
+        "sync.group.offsets.interval.seconds",
+        group_interval.clone(),
+    );
+    set(
+        &mut checkpoint,
+        "refresh.groups.interval.seconds",
+        group_interval,
+    );
+
+    let mut heartbeat = common;
+    set(
+        &mut heartbeat,
+        "connector.class",
+        "org.apache.kafka.connect.mirror.MirrorHeartbeatConnector".into(),
+    );
+    set(&mut heartbeat, "tasks.max", "1".into());
+    set(&mut heartbeat, "heartbeats.topic.replication.factor", rf);
+
+    Ok([
+        ("mirror-source", source),
+        ("mirror-checkpoint", checkpoint),
+        ("mirror-heartbeat", heartbeat),
+    ]
+    .into_iter()
+    .map(|(kind, mut config)| {
+        let connector = format!("{name}.{kind}");
+        config.insert("name".into(), connector.clone());
+        Connector {
+            name: connector,
+            config,
+        }
+    })
+    .collect())
+}
+
+/// Writes the worker file and the connector files into `dir`; returns the paths written.
+pub fn write_files(migration: &Migration, dir: &Path) -> Result<Vec<PathBuf>, ExportError> {
+    let connectors = connectors(migration)?;
+    let write = |path: PathBuf, text: &str| -> Result<PathBuf, ExportError> {
+        std::fs::write(&path, text).map_err(|source| ExportError::Write {
+            path: path.clone(),
+            source,
+        })?;
+        Ok(path)
+    };
+    std::fs::create_dir_all(dir).map_err(|source| ExportError::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut written = vec![write(
+        dir.join("connect-distributed.properties"),
+        &worker_properties(migration),
+    )?];
+    for c in &connectors {
+        written.push(write(dir.join(c.file_name()), &c.to_json())?);
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Loads an example with every `env()` set to a placeholder (`secret-of-NAME` for passwords),
+    /// its paths under a fixed folder.
+    fn example(file: &str) -> Migration {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        crate::config::parse_with_env(file, &text, Path::new("/etc/kafka-migrate"), &[], &|name| {
+            Some(if name.contains("PASSWORD") {
+                format!("secret-of-{name}")
+            } else {
+                format!("value-of-{name}")
+            })
+        })
+        .unwrap()
+    }
+
+    /// Everything `export connect` writes for `file`, as one text.
+    fn exported(file: &str) -> String {
+        let migration = example(file);
+        let mut text = format!(
+            "==> connect-distributed.properties\n{}",
+            worker_properties(&migration)
+        );
+        for c in connectors(&migration).unwrap() {
+            text.push_str(&format!("\n==> {}\n{}", c.file_name(), c.to_json()));
+        }
+        assert!(
+            !text.contains("secret-of-"),
+            "a secret value was written:\n{text}"
+        );
+        text
+    }
+
+    // The golden files are insta snapshots: `INSTA_UPDATE=always cargo test --lib connect`
+    // rewrites them.
+    #[test]
+    fn plaintext_export_is_pinned() {
+        insta::assert_snapshot!(exported("plaintext.hcl"));
+    }
+
+    #[test]
+    fn scram_export_is_pinned() {
+        insta::assert_snapshot!(exported("scram.hcl"));
+    }
+
+    #[test]
+    fn mtls_export_is_pinned() {
+        insta::assert_snapshot!(exported("mtls.hcl"));
+    }
+
+    #[test]
+    fn msk_iam_export_is_pinned() {
+        insta::assert_snapshot!(exported("msk-iam.hcl"));
+    }
+
+    #[test]
+    fn every_connector_replicates_with_identity_names_and_target_offset_syncs() {
+        for file in ["plaintext.hcl", "scram.hcl", "mtls.hcl", "msk-iam.hcl"] {
+            let migration = example(file);
+            for c in connectors(&migration).unwrap() {
+                assert_eq!(
+                    c.config["replication.policy.class"],
+                    "org.apache.kafka.connect.mirror.IdentityReplicationPolicy"
+                );
+                if !c.name.ends_with("heartbeat") {
+                    assert_eq!(c.config["offset-syncs.topic.location"], "target");
+                }
+                // Client tuning only under prefixes MirrorMaker 2 reads.
+                for key in c.config.keys() {
+                    assert!(
+                        !key.starts_with("target.producer.")
+                            && !key.starts_with("source.producer."),
+                        "{file} {}: {key}",
+                        c.name
+                    );
+                }
+            }
+        }
+    }
+}

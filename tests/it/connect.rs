@@ -1,0 +1,237 @@
+//! The Connect engine on real clusters: a Kafka Connect distributed worker started from the
+//! worker file `export connect` wrote, `apply --engine connect` deploying the MirrorMaker 2
+//! connectors that replicate with identical topic names, `verify` READY afterwards, the
+//! built-in engine refusing to take over, and a changed topic filter updating the deployed
+//! connectors.
+
+use std::path::Path;
+
+use kafka_harness::connect::ConnectWorker;
+use kafka_harness::data;
+use kafka_harness::{shared, Cluster};
+
+use crate::support::{assert_identical, kafka_migrate};
+
+/// A migration of the topics matching `include` (HCL list items) with group `PREFIX-app`.
+fn write_migration(
+    path: &Path,
+    name: &str,
+    prefix: &str,
+    include: &str,
+    source: &Cluster,
+    target: &Cluster,
+) {
+    let text = format!(
+        r#"name = "{name}"
+cluster "source" {{
+  bootstrap_servers = ["{}"]
+}}
+cluster "target" {{
+  bootstrap_servers = ["{}"]
+}}
+topics {{
+  include            = [{include}]
+  replication_factor = 1
+}}
+consumer_groups {{
+  include       = ["^{prefix}-"]
+  sync_interval = "1s"
+}}
+replication {{
+  tasks = 2
+}}
+cutover {{
+  quiet_period = "2s"
+  data_check   = "full"
+}}
+"#,
+        source.bootstrap(),
+        target.bootstrap()
+    );
+    std::fs::write(path, text).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connect_engine_replicates_with_identical_names_and_follows_filter_changes() {
+    let (source, target) = (shared::plain_source(), shared::target());
+    let prefix = data::unique_name("connect").replace('-', "_");
+    let orders = format!("{prefix}.orders");
+    let extra = format!("{prefix}.extra");
+    data::create_topic(&source.admin_config(), &orders, 3, 1, &[])
+        .await
+        .unwrap();
+    data::create_topic(&source.admin_config(), &extra, 1, 1, &[])
+        .await
+        .unwrap();
+    data::produce(
+        &source.admin_config(),
+        &orders,
+        &data::sample_records(300, 3),
+    )
+    .await
+    .unwrap();
+    data::produce(&source.admin_config(), &extra, &data::sample_records(50, 1))
+        .await
+        .unwrap();
+    data::commit_offsets(
+        &source.admin_config(),
+        &format!("{prefix}-app"),
+        &[(&orders, 0, 40), (&orders, 1, 100), (&orders, 2, 0)],
+    )
+    .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("migration.hcl");
+    let only_orders = format!("\"^{prefix}\\\\.orders$\"");
+    write_migration(&config, &prefix, &prefix, &only_orders, source, target);
+
+    // The worker runs from the exported worker file, unchanged.
+    let export = dir.path().join("connect");
+    kafka_migrate(&config)
+        .args(["export", "connect", "--dir"])
+        .arg(&export)
+        .assert()
+        .success();
+    let worker_file =
+        std::fs::read_to_string(export.join("connect-distributed.properties")).unwrap();
+    let worker = ConnectWorker::start(&format!("{prefix}-worker"), &worker_file).unwrap();
+    let url = worker.url();
+
+    let first = kafka_migrate(&config)
+        .args([
+            "apply",
+            "--auto-approve",
+            "--until-synced",
+            "--engine",
+            "connect",
+            "--connect-url",
+        ])
+        .arg(&url)
+        .timeout(std::time::Duration::from_secs(600))
+        .assert()
+        .success();
+    let out = String::from_utf8_lossy(&first.get_output().stdout).into_owned();
+    assert!(
+        out.contains(&format!("connector \"{prefix}.mirror-source\" RUNNING")),
+        "{out}"
+    );
+    assert!(out.contains("MirrorMaker 2 caught up"), "{out}");
+    assert_eq!(assert_identical(source, target, &orders), 300);
+
+    let verify = kafka_migrate(&config)
+        .args(["verify", "--json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&verify.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&verify.stdout)));
+    assert_eq!(
+        report["verdict"],
+        "READY FOR CUTOVER",
+        "{}",
+        serde_json::to_string_pretty(&report).unwrap()
+    );
+    assert_eq!(verify.status.code(), Some(0));
+
+    // The built-in engine would copy everything again: it refuses to take over.
+    kafka_migrate(&config)
+        .args(["apply", "--auto-approve", "--until-synced"])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains(
+            "MirrorMaker 2 has replicated migration",
+        ));
+
+    // Widen the filter: plan shows the connector update, apply makes it and replicates the
+    // newly selected topic.
+    let both = format!("{only_orders}, \"^{prefix}\\\\.extra$\"");
+    write_migration(&config, &prefix, &prefix, &both, source, target);
+    let plan = kafka_migrate(&config)
+        .args(["plan", "--engine", "connect", "--connect-url"])
+        .arg(&url)
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&plan.stdout).into_owned();
+    assert!(plan.status.success(), "{shown}");
+    assert!(
+        shown.contains(&format!(
+            "connector \"{prefix}.mirror-source\" will be updated"
+        )),
+        "{shown}"
+    );
+    assert!(shown.contains("+ topics = "), "{shown}");
+    assert!(
+        shown.contains(&format!(
+            "connector \"{prefix}.mirror-heartbeat\": no changes"
+        )),
+        "{shown}"
+    );
+
+    kafka_migrate(&config)
+        .args([
+            "apply",
+            "--auto-approve",
+            "--until-synced",
+            "--engine",
+            "connect",
+            "--connect-url",
+        ])
+        .arg(&url)
+        .timeout(std::time::Duration::from_secs(600))
+        .assert()
+        .success();
+    assert_eq!(assert_identical(source, target, &extra), 50);
+    let deployed = reqwest::get(format!("{url}/connectors/{prefix}.mirror-source/config"))
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert!(
+        deployed["topics"].as_str().unwrap().contains("extra"),
+        "{deployed}"
+    );
+    drop(worker);
+}
+
+#[test]
+fn export_connect_writes_the_worker_and_connector_files_without_secrets() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let dir = tempfile::tempdir().unwrap();
+    kafka_migrate(&examples.join("scram.hcl"))
+        .args(["export", "connect", "--dir"])
+        .arg(dir.path())
+        .env("SOURCE_USER", "legacy")
+        .env("SOURCE_PASSWORD", "very-secret-source")
+        .env("TARGET_PASSWORD", "very-secret-target")
+        .assert()
+        .success();
+    let mut files: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "connect-distributed.properties",
+            "scram-to-msk.mirror-checkpoint.json",
+            "scram-to-msk.mirror-heartbeat.json",
+            "scram-to-msk.mirror-source.json",
+        ]
+    );
+    for file in files {
+        let text = std::fs::read_to_string(dir.path().join(&file)).unwrap();
+        assert!(!text.contains("very-secret"), "{file}:\n{text}");
+        assert!(text.contains("${env:"), "{file}:\n{text}");
+    }
+}
+
+#[test]
+fn the_connect_engine_needs_a_connect_url() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    kafka_migrate(&examples.join("plaintext.hcl"))
+        .args(["apply", "--engine", "connect"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--connect-url"));
+}
