@@ -5,6 +5,7 @@
 mod args;
 mod commands;
 mod exit;
+mod export;
 mod live;
 mod metrics;
 mod replicating;
@@ -89,6 +90,12 @@ fn run(cli: Cli) -> miette::Result<ExitStatus> {
         } => {
             let migration = load_migration(&cli.config, &cli.vars)?;
             verify::verify(&migration, json, watch.then_some(timeout))
+        }
+        Command::Export {
+            target: ExportTarget::IamPolicy { format: _ },
+        } => {
+            let migration = load_migration(&cli.config, &cli.vars)?;
+            export::iam_policy(&migration)
         }
         other => Err(not_implemented(other.name())),
     }
