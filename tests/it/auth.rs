@@ -604,3 +604,50 @@ fn export_iam_policy_needs_an_iam_target_with_its_arn() {
     assert!(!out.status.success());
     assert!(text(&out).contains("has no cluster_arn"), "{}", text(&out));
 }
+
+#[test]
+fn the_refresh_hook_takes_credentials_from_a_shared_profile() {
+    use kafka_migrate::auth::iam_token::{generate, oauthbearer_config};
+    use kafka_migrate::config::AwsIam;
+
+    let dir = tempfile::tempdir().unwrap();
+    let credentials = dir.path().join("credentials");
+    std::fs::write(
+        &credentials,
+        "[migrator]\naws_access_key_id = AKIDFROMPROFILE\naws_secret_access_key = profile-secret\n",
+    )
+    .unwrap();
+    let config = dir.path().join("config");
+    std::fs::write(&config, "[profile migrator]\nregion = eu-west-1\n").unwrap();
+    // Only this test of the binary reads AWS settings; the environment's own keys would
+    // come first in the chain.
+    for var in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+    ] {
+        std::env::remove_var(var);
+    }
+    std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", &credentials);
+    std::env::set_var("AWS_CONFIG_FILE", &config);
+    std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+    let iam = AwsIam {
+        region: "eu-west-1".into(),
+        profile: Some("migrator".into()),
+        role_arn: None,
+        cluster_arn: None,
+    };
+    let token = generate(Some(&oauthbearer_config(&iam))).unwrap();
+    let (base, params) = decode(&token.token);
+    assert_eq!(base, "https://kafka.eu-west-1.amazonaws.com/");
+    assert!(
+        params["X-Amz-Credential"].starts_with("AKIDFROMPROFILE%2F"),
+        "{params:?}"
+    );
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    assert!(token.lifetime_ms > now_ms);
+    assert!(token.lifetime_ms <= now_ms + TOKEN_LIFETIME.as_millis() as i64);
+}
