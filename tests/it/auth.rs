@@ -651,3 +651,57 @@ fn the_refresh_hook_takes_credentials_from_a_shared_profile() {
     assert!(token.lifetime_ms > now_ms);
     assert!(token.lifetime_ms <= now_ms + TOKEN_LIFETIME.as_millis() as i64);
 }
+
+/// Serves `body` as the container credentials endpoint (ECS/EKS) on loopback, `count` times.
+fn container_endpoint(body: String, count: usize) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(count) {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    format!("http://{address}/credentials")
+}
+
+#[test]
+fn the_refresh_hook_takes_credentials_from_the_container_endpoint() {
+    use kafka_migrate::auth::iam_token::{generate, oauthbearer_config};
+    use kafka_migrate::config::AwsIam;
+
+    let body = r#"{"AccessKeyId":"AKIDFROMCONTAINER","SecretAccessKey":"container-secret","Token":"container-session","Expiration":"2099-01-01T00:00:00Z"}"#;
+    let uri = container_endpoint(body.to_string(), 4);
+    // Nothing earlier in the chain may answer: no keys in the environment, and the default
+    // profile exists in no file.
+    for var in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+    ] {
+        std::env::remove_var(var);
+    }
+    std::env::set_var("AWS_CONTAINER_CREDENTIALS_FULL_URI", &uri);
+    std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+    let iam = AwsIam {
+        region: "eu-north-1".into(),
+        profile: None,
+        role_arn: None,
+        cluster_arn: None,
+    };
+    let token = generate(Some(&oauthbearer_config(&iam))).unwrap();
+    let (base, params) = decode(&token.token);
+    assert_eq!(base, "https://kafka.eu-north-1.amazonaws.com/");
+    assert!(
+        params["X-Amz-Credential"].starts_with("AKIDFROMCONTAINER%2F"),
+        "{params:?}"
+    );
+    assert_eq!(params["X-Amz-Security-Token"], "container-session");
+}
