@@ -605,11 +605,32 @@ fn export_iam_policy_needs_an_iam_target_with_its_arn() {
     assert!(text(&out).contains("has no cluster_arn"), "{}", text(&out));
 }
 
-#[test]
-fn the_refresh_hook_takes_credentials_from_a_shared_profile() {
+/// The token the clients' refresh hook makes for `region` (and `profile`) from the AWS
+/// credential chain, with no keys in the environment. Only the tests calling this read AWS
+/// settings; each uses its own region, so each gets its own provider.
+fn token_from_chain(region: &str, profile: Option<&str>) -> rdkafka::client::OAuthToken {
     use kafka_migrate::auth::iam_token::{generate, oauthbearer_config};
     use kafka_migrate::config::AwsIam;
 
+    for var in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+    ] {
+        std::env::remove_var(var);
+    }
+    std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+    let iam = AwsIam {
+        region: region.into(),
+        profile: profile.map(String::from),
+        role_arn: None,
+        cluster_arn: None,
+    };
+    generate(Some(&oauthbearer_config(&iam))).unwrap()
+}
+
+#[test]
+fn the_refresh_hook_takes_credentials_from_a_shared_profile() {
     let dir = tempfile::tempdir().unwrap();
     let credentials = dir.path().join("credentials");
     std::fs::write(
@@ -619,25 +640,9 @@ fn the_refresh_hook_takes_credentials_from_a_shared_profile() {
     .unwrap();
     let config = dir.path().join("config");
     std::fs::write(&config, "[profile migrator]\nregion = eu-west-1\n").unwrap();
-    // Only this test of the binary reads AWS settings; the environment's own keys would
-    // come first in the chain.
-    for var in [
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-    ] {
-        std::env::remove_var(var);
-    }
     std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", &credentials);
     std::env::set_var("AWS_CONFIG_FILE", &config);
-    std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-    let iam = AwsIam {
-        region: "eu-west-1".into(),
-        profile: Some("migrator".into()),
-        role_arn: None,
-        cluster_arn: None,
-    };
-    let token = generate(Some(&oauthbearer_config(&iam))).unwrap();
+    let token = token_from_chain("eu-west-1", Some("migrator"));
     let (base, params) = decode(&token.token);
     assert_eq!(base, "https://kafka.eu-west-1.amazonaws.com/");
     assert!(
@@ -674,29 +679,11 @@ fn container_endpoint(body: String, count: usize) -> String {
 
 #[test]
 fn the_refresh_hook_takes_credentials_from_the_container_endpoint() {
-    use kafka_migrate::auth::iam_token::{generate, oauthbearer_config};
-    use kafka_migrate::config::AwsIam;
-
     let body = r#"{"AccessKeyId":"AKIDFROMCONTAINER","SecretAccessKey":"container-secret","Token":"container-session","Expiration":"2099-01-01T00:00:00Z"}"#;
     let uri = container_endpoint(body.to_string(), 4);
-    // Nothing earlier in the chain may answer: no keys in the environment, and the default
-    // profile exists in no file.
-    for var in [
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-    ] {
-        std::env::remove_var(var);
-    }
+    // Nothing earlier in the chain answers: the default profile exists in no file.
     std::env::set_var("AWS_CONTAINER_CREDENTIALS_FULL_URI", &uri);
-    std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-    let iam = AwsIam {
-        region: "eu-north-1".into(),
-        profile: None,
-        role_arn: None,
-        cluster_arn: None,
-    };
-    let token = generate(Some(&oauthbearer_config(&iam))).unwrap();
+    let token = token_from_chain("eu-north-1", None);
     let (base, params) = decode(&token.token);
     assert_eq!(base, "https://kafka.eu-north-1.amazonaws.com/");
     assert!(
