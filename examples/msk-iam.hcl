@@ -19,7 +19,11 @@ cluster "target" {
   bootstrap_servers = ["b-1.orders.abc123.c2.kafka.us-east-1.amazonaws.com:9098"]
   security {
     protocol = "SASL_SSL"
-    aws_iam { region = "us-east-1" }
+    aws_iam {
+      region      = "us-east-1"
+      # For `export iam-policy` and the IAM view in `plan`:
+      cluster_arn = "arn:aws:kafka:us-east-1:123456789012:cluster/orders-msk/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0-3"
+    }
   }
 }
 

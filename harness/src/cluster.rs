@@ -1,8 +1,10 @@
 //! KRaft clusters of combined broker+controller JVMs on loopback ports.
 //!
-//! Two flavours: `Plain` (PLAINTEXT, no authorizer) and `Secure` (SASL_PLAINTEXT with
+//! Three flavours: `Plain` (PLAINTEXT, no authorizer), `Secure` (SASL_PLAINTEXT with
 //! SCRAM-SHA-512 users, the StandardAuthorizer, `admin` as super user and
-//! `allow.everyone.if.no.acl.found=false`). Readiness is decided by asking the cluster for
+//! `allow.everyone.if.no.acl.found=false`) and `Tls` (an SSL listener that requires client
+//! certificates and a SASL_SSL SCRAM-SHA-512 listener, certificates made at start, see
+//! [`crate::tls`]). Readiness is decided by asking the cluster for
 //! metadata, never by waiting a fixed time.
 
 use std::fmt::Write as _;
@@ -17,6 +19,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 
 use crate::process::ChildProcess;
 use crate::runtime::Runtime;
+use crate::tls::TlsFiles;
 use crate::{io_err, HarnessError, Result};
 
 /// A SCRAM user of the `Secure` flavour.
@@ -51,6 +54,20 @@ pub enum Flavour {
     Plain,
     /// SASL_PLAINTEXT with SCRAM-SHA-512 and ACLs enforced.
     Secure,
+    /// Two client listeners: SSL requiring a client certificate (mTLS; the certificate's CN
+    /// is the user) and SASL_SSL with SCRAM-SHA-512. Brokers talk to each other on a
+    /// PLAINTEXT loopback listener. ACLs can be listed; everyone may do everything.
+    Tls,
+}
+
+impl Flavour {
+    /// Client ports each node listens on besides its controller port.
+    fn client_ports(self) -> usize {
+        match self {
+            Flavour::Plain | Flavour::Secure => 1,
+            Flavour::Tls => 3,
+        }
+    }
 }
 
 /// What cluster to start.
@@ -103,6 +120,8 @@ struct Node {
     id: usize,
     port: u16,
     controller_port: u16,
+    /// The `Tls` flavour's SASL_SSL and inter-broker PLAINTEXT ports.
+    extra_ports: Vec<u16>,
     config: PathBuf,
     log: PathBuf,
     process: Mutex<Option<ChildProcess>>,
@@ -114,6 +133,7 @@ pub struct Cluster {
     runtime: Runtime,
     dir: PathBuf,
     nodes: Vec<Node>,
+    tls: Option<TlsFiles>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -132,24 +152,34 @@ impl Cluster {
         let dir = crate::shared::run_dir().join(&spec.name);
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).map_err(io_err(format!("creating {}", dir.display())))?;
-        let ports = allocate_ports(spec.nodes * 2, spec.base_port)?;
+        let per_node = spec.flavour.client_ports() + 1;
+        let ports = allocate_ports(spec.nodes * per_node, spec.base_port)?;
         let voters = (0..spec.nodes)
-            .map(|i| format!("{}@127.0.0.1:{}", i + 1, ports[2 * i + 1]))
+            .map(|i| format!("{}@127.0.0.1:{}", i + 1, ports[per_node * i + 1]))
             .collect::<Vec<_>>()
             .join(",");
+        let tls = match spec.flavour {
+            Flavour::Tls => Some(TlsFiles::generate(
+                &dir.join("tls"),
+                &USERS.map(|u| u.name),
+            )?),
+            _ => None,
+        };
         let mut nodes = Vec::new();
         for i in 0..spec.nodes {
             let node_dir = dir.join(format!("node-{}", i + 1));
             fs::create_dir_all(&node_dir).map_err(io_err("creating a node folder"))?;
             let node = Node {
                 id: i + 1,
-                port: ports[2 * i],
-                controller_port: ports[2 * i + 1],
+                port: ports[per_node * i],
+                controller_port: ports[per_node * i + 1],
+                extra_ports: ports[per_node * i + 2..per_node * (i + 1)].to_vec(),
                 config: node_dir.join("server.properties"),
                 log: node_dir.join("broker.log"),
                 process: Mutex::new(None),
             };
-            let props = server_properties(&spec, &node, &voters, &node_dir.join("data"));
+            let props =
+                server_properties(&spec, &node, &voters, &node_dir.join("data"), tls.as_ref());
             fs::write(&node.config, props).map_err(io_err("writing server.properties"))?;
             nodes.push(node);
         }
@@ -158,6 +188,7 @@ impl Cluster {
             runtime,
             dir,
             nodes,
+            tls,
         };
         cluster.format()?;
         for i in 0..cluster.nodes.len() {
@@ -179,7 +210,7 @@ impl Cluster {
                 .arg(format!("--cluster-id={cluster_id}"))
                 .arg("-c")
                 .arg(&node.config);
-            if self.spec.flavour == Flavour::Secure {
+            if matches!(self.spec.flavour, Flavour::Secure | Flavour::Tls) {
                 for user in USERS {
                     cmd.arg("--add-scram").arg(format!(
                         "SCRAM-SHA-512=[name={},password={}]",
@@ -280,6 +311,23 @@ impl Cluster {
             .join(",")
     }
 
+    /// `host:port,…` of the `Tls` flavour's SASL_SSL listeners.
+    pub fn sasl_ssl_bootstrap(&self) -> Option<String> {
+        self.tls.as_ref()?;
+        Some(
+            self.nodes
+                .iter()
+                .map(|n| format!("127.0.0.1:{}", n.extra_ports[0]))
+                .collect::<Vec<_>>()
+                .join(","),
+        )
+    }
+
+    /// The certificates of a `Tls` cluster.
+    pub fn tls(&self) -> Option<&TlsFiles> {
+        self.tls.as_ref()
+    }
+
     /// The folder holding each node's configuration, data and `broker.log`.
     pub fn dir(&self) -> &Path {
         &self.dir
@@ -296,9 +344,27 @@ impl Cluster {
             .collect()
     }
 
-    /// Client settings to connect as `user` (ignored by the `Plain` flavour).
+    /// Client settings to connect as `user` (ignored by the `Plain` flavour; the `Tls`
+    /// flavour connects with `user`'s client certificate).
     pub fn client_properties(&self, user: User) -> Vec<(String, String)> {
         let mut props = vec![("bootstrap.servers".to_string(), self.bootstrap())];
+        if let Some(tls) = &self.tls {
+            props.extend(
+                [
+                    ("security.protocol", "SSL".into()),
+                    ("ssl.ca.location", tls.ca().display().to_string()),
+                    (
+                        "ssl.certificate.location",
+                        tls.cert(user.name).display().to_string(),
+                    ),
+                    (
+                        "ssl.key.location",
+                        tls.key_file(user.name).display().to_string(),
+                    ),
+                ]
+                .map(|(k, v)| (k.to_string(), v)),
+            );
+        }
         if self.spec.flavour == Flavour::Secure {
             props.extend(
                 [
@@ -331,6 +397,21 @@ impl Cluster {
     pub fn java_client_properties(&self, user: User) -> Result<PathBuf> {
         let path = self.dir.join(format!("client-{}.properties", user.name));
         let mut text = String::new();
+        if let Some(tls) = &self.tls {
+            let _ = writeln!(text, "security.protocol=SSL");
+            let _ = writeln!(text, "ssl.truststore.type=PEM");
+            let _ = writeln!(text, "ssl.truststore.location={}", tls.ca().display());
+            let keystore = self.dir.join(format!("client-{}-keystore.pem", user.name));
+            let pem = [tls.key_file(user.name), tls.cert(user.name)]
+                .iter()
+                .map(fs::read_to_string)
+                .collect::<std::io::Result<Vec<_>>>()
+                .map_err(io_err("reading a client certificate"))?
+                .concat();
+            fs::write(&keystore, pem).map_err(io_err("writing a client keystore"))?;
+            let _ = writeln!(text, "ssl.keystore.type=PEM");
+            let _ = writeln!(text, "ssl.keystore.location={}", keystore.display());
+        }
         if self.spec.flavour == Flavour::Secure {
             let _ = writeln!(text, "security.protocol=SASL_PLAINTEXT");
             let _ = writeln!(text, "sasl.mechanism=SCRAM-SHA-512");
@@ -360,12 +441,33 @@ fn jaas(user: User) -> String {
     )
 }
 
-fn server_properties(spec: &ClusterSpec, node: &Node, voters: &str, data: &Path) -> String {
+fn server_properties(
+    spec: &ClusterSpec,
+    node: &Node,
+    voters: &str,
+    data: &Path,
+    tls: Option<&TlsFiles>,
+) -> String {
     let internal_rf = spec.nodes.min(3);
     let (listener, protocol) = match spec.flavour {
         Flavour::Plain => ("PLAINTEXT", "PLAINTEXT"),
         Flavour::Secure => ("SASL_PLAINTEXT", "SASL_PLAINTEXT"),
+        Flavour::Tls => ("SSL", "SSL"),
     };
+    // Client listeners as (name, port, protocol); the first one brokers use among themselves.
+    let mut listeners = vec![(listener, node.port, protocol)];
+    if spec.flavour == Flavour::Tls {
+        listeners = vec![
+            ("INTERNAL", node.extra_ports[1], "PLAINTEXT"),
+            ("SSL", node.port, "SSL"),
+            ("SASL_SSL", node.extra_ports[0], "SASL_SSL"),
+        ];
+    }
+    let join = |f: &dyn Fn(&(&str, u16, &str)) -> String| {
+        listeners.iter().map(f).collect::<Vec<_>>().join(",")
+    };
+    let advertised = join(&|(name, port, _)| format!("{name}://127.0.0.1:{port}"));
+    let protocols = join(&|(name, _, protocol)| format!("{name}:{protocol}"));
     let mut p = String::new();
     let mut set = |k: &str, v: &str| {
         let _ = writeln!(p, "{k}={v}");
@@ -376,19 +478,16 @@ fn server_properties(spec: &ClusterSpec, node: &Node, voters: &str, data: &Path)
     set(
         "listeners",
         &format!(
-            "{listener}://127.0.0.1:{},CONTROLLER://127.0.0.1:{}",
-            node.port, node.controller_port
+            "{advertised},CONTROLLER://127.0.0.1:{}",
+            node.controller_port
         ),
     );
-    set(
-        "advertised.listeners",
-        &format!("{listener}://127.0.0.1:{}", node.port),
-    );
+    set("advertised.listeners", &advertised);
     set("controller.listener.names", "CONTROLLER");
-    set("inter.broker.listener.name", listener);
+    set("inter.broker.listener.name", listeners[0].0);
     set(
         "listener.security.protocol.map",
-        &format!("{listener}:{protocol},CONTROLLER:PLAINTEXT"),
+        &format!("{protocols},CONTROLLER:PLAINTEXT"),
     );
     set("log.dirs", &data.display().to_string());
     set("num.partitions", "1");
@@ -435,6 +534,29 @@ fn server_properties(spec: &ClusterSpec, node: &Node, voters: &str, data: &Path)
         // The controller listener is PLAINTEXT on loopback; its peers are the nodes themselves.
         set("super.users", "User:admin;User:ANONYMOUS");
         set("allow.everyone.if.no.acl.found", "false");
+    }
+    if let Some(tls) = tls {
+        set("ssl.keystore.type", "PEM");
+        set(
+            "ssl.keystore.location",
+            &tls.broker_keystore().display().to_string(),
+        );
+        set("ssl.truststore.type", "PEM");
+        set("ssl.truststore.location", &tls.ca().display().to_string());
+        set("listener.name.ssl.ssl.client.auth", "required");
+        // A client certificate's CN is the user, as SCRAM's user name is.
+        set("ssl.principal.mapping.rules", "RULE:^CN=(.*?)$/$1/,DEFAULT");
+        set("sasl.enabled.mechanisms", "SCRAM-SHA-512");
+        set(
+            "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config",
+            &jaas(ADMIN),
+        );
+        set(
+            "authorizer.class.name",
+            "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        );
+        set("super.users", "User:admin;User:ANONYMOUS");
+        set("allow.everyone.if.no.acl.found", "true");
     }
     for (k, v) in &spec.broker_config {
         set(k, v);

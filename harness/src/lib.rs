@@ -14,10 +14,12 @@ pub mod data;
 pub mod process;
 pub mod runtime;
 pub mod shared;
+pub mod tls;
 pub mod tools;
 
 pub use cluster::{Cluster, ClusterSpec, Flavour, User, ADMIN, ALICE, BOB};
 pub use runtime::{Runtime, KAFKA_VERSION};
+pub use tls::TlsFiles;
 
 /// Everything that can go wrong while preparing or running real Kafka.
 #[derive(Debug, thiserror::Error)]

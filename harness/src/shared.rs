@@ -96,3 +96,17 @@ pub fn target() -> &'static Cluster {
     static CLUSTER: OnceLock<Cluster> = OnceLock::new();
     shared(&CLUSTER, "target", Flavour::Plain)
 }
+
+/// A shared single-node cluster with an mTLS listener and a SASL_SSL SCRAM listener, used as
+/// a migration source.
+pub fn tls_source() -> &'static Cluster {
+    static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+    shared(&CLUSTER, "tls-source", Flavour::Tls)
+}
+
+/// A shared single-node cluster with an mTLS listener and a SASL_SSL SCRAM listener, used as
+/// a migration target.
+pub fn tls_target() -> &'static Cluster {
+    static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+    shared(&CLUSTER, "tls-target", Flavour::Tls)
+}

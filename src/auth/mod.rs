@@ -1,9 +1,15 @@
 //! Security settings → librdkafka properties, one mapping for every client the tool creates
 //! (admin, consumer, producer) on either side. Decides nothing about what to migrate.
 
+pub mod admin_token;
+pub mod iam_policy;
+pub mod iam_token;
+
 use std::collections::BTreeMap;
 
 use crate::config::{ClusterConfig, Protocol};
+
+pub use iam_policy::{MskCluster, PrincipalPolicy};
 
 /// librdkafka properties for a cluster, secrets included: hand them to a client, never print
 /// them ([`redacted`] gives a printable copy).
@@ -26,8 +32,12 @@ pub fn client_properties(cluster: &ClusterConfig) -> BTreeMap<String, String> {
             sasl.password.expose().to_string(),
         );
     }
-    if security.aws_iam.is_some() {
+    if let Some(iam) = &security.aws_iam {
         props.insert("sasl.mechanism".to_string(), "OAUTHBEARER".to_string());
+        props.insert(
+            "sasl.oauthbearer.config".to_string(),
+            iam_token::oauthbearer_config(iam),
+        );
     }
     if let Some(tls) = &security.tls {
         if let Some(ca) = &tls.ca_file {
@@ -60,6 +70,33 @@ pub fn client_properties(cluster: &ClusterConfig) -> BTreeMap<String, String> {
     }
     props
 }
+
+/// The OAuth refresh hook of every client context: a fresh MSK IAM token for a cluster with
+/// `aws_iam` (the only OAUTHBEARER clients the tool makes).
+pub fn oauth_token(
+    oauthbearer_config: Option<&str>,
+) -> Result<rdkafka::client::OAuthToken, Box<dyn std::error::Error>> {
+    iam_token::generate(oauthbearer_config).map_err(|e| {
+        tracing::warn!(error = %e, "Could not make an MSK IAM authentication token.");
+        e.into()
+    })
+}
+
+/// The OAuth refresh hook, inside an `impl ClientContext`: every client context of the tool
+/// has it, so an MSK IAM token reaches whichever client librdkafka asks for one.
+macro_rules! oauth_refresh_hook {
+    () => {
+        const ENABLE_REFRESH_OAUTH_TOKEN: bool = true;
+
+        fn generate_oauth_token(
+            &self,
+            oauthbearer_config: Option<&str>,
+        ) -> Result<rdkafka::client::OAuthToken, Box<dyn std::error::Error>> {
+            $crate::auth::oauth_token(oauthbearer_config)
+        }
+    };
+}
+pub(crate) use oauth_refresh_hook;
 
 /// The same properties with every secret replaced, for logs and errors.
 pub fn redacted(props: &BTreeMap<String, String>) -> BTreeMap<String, String> {

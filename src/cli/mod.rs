@@ -6,6 +6,7 @@ mod args;
 mod commands;
 mod connect;
 mod exit;
+mod export;
 mod live;
 mod metrics;
 mod replicating;
@@ -100,7 +101,12 @@ fn run(cli: Cli) -> miette::Result<ExitStatus> {
             let migration = load_migration(&cli.config, &cli.vars)?;
             connect::export(&migration, &dir)
         }
-        other => Err(not_implemented(other.name())),
+        Command::Export {
+            target: ExportTarget::IamPolicy { format: _ },
+        } => {
+            let migration = load_migration(&cli.config, &cli.vars)?;
+            export::iam_policy(&migration)
+        }
     }
 }
 
@@ -111,14 +117,6 @@ fn load_migration(
 ) -> miette::Result<crate::config::Migration> {
     let vars = crate::config::parse_vars(vars)?;
     Ok(crate::config::load(path, &vars)?)
-}
-
-/// A command whose capability has not been built yet says so and fails; it never pretends.
-fn not_implemented(command: &str) -> miette::Report {
-    miette::miette!(
-        help = "this release of kafka-migrate does not have it; see CHANGELOG.md for what works",
-        "`kafka-migrate {command}` is not implemented yet"
-    )
 }
 
 fn init_tracing(verbose: u8) {

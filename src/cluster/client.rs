@@ -61,6 +61,8 @@ impl ClusterContext {
 }
 
 impl ClientContext for ClusterContext {
+    crate::auth::oauth_refresh_hook!();
+
     fn error(&self, error: KafkaError, reason: &str) {
         tracing::debug!(%error, reason, "Kafka client error event.");
         let mut errors = self.errors.lock().unwrap_or_else(|p| p.into_inner());
@@ -109,9 +111,11 @@ impl ClusterClient {
             .set("group.id", format!("kafka-migrate-{role}-inspector"))
             .create_with_context(context.clone())
             .map_err(create_error)?;
+        let admin = Arc::new(admin);
+        crate::auth::admin_token::keep_supplied(&admin, properties);
         let client = ClusterClient {
             role,
-            admin: Arc::new(admin),
+            admin,
             consumer: Arc::new(consumer),
             context,
         };
@@ -162,7 +166,9 @@ impl ClusterClient {
         let text = events.join("; ").to_lowercase();
         let kind = if text.contains("authentication")
             || text.contains("ssl handshake")
+            || text.contains("ssl transport error")
             || text.contains("certificate")
+            || text.contains("alert")
         {
             ErrorKind::Authentication
         } else if matches!(
@@ -193,8 +199,9 @@ impl ClusterClient {
         };
         let help = match kind {
             ErrorKind::Authentication => Some(format!(
-                "check the {} cluster's credentials and TLS settings",
-                self.role
+                "check the {} cluster's credentials and TLS settings{}",
+                self.role,
+                authentication_hint(&text)
             )),
             ErrorKind::Authorization => Some(format!(
                 "grant the {} cluster's principal the permission (ACL or IAM policy)",
@@ -228,5 +235,22 @@ impl ClusterClient {
             kind,
             help: None,
         }
+    }
+}
+
+/// What an authentication failure's error text says about its cause, for the help line.
+fn authentication_hint(text: &str) -> &'static str {
+    if text.contains("certificate verify failed") {
+        ": the broker's certificate is not signed by a CA in tls.ca_file (or the system store)"
+    } else if text.contains("alert unknown ca")
+        || text.contains("alert bad certificate")
+        || text.contains("alert certificate required")
+        || text.contains("alert handshake failure")
+    {
+        ": the broker refused the client certificate (tls.cert_file / tls.key_file)"
+    } else if text.contains("invalid credentials") || text.contains("authentication failed") {
+        ": the broker refused the SASL user name or password"
+    } else {
+        ""
     }
 }

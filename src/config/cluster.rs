@@ -268,14 +268,26 @@ fn aws_iam(parent: &Section<'_>, block: &Block, cluster: &str) -> Result<AwsIam,
     let a = parent.nested(
         block,
         format!("the aws_iam block of {cluster}"),
-        &["region", "profile", "role_arn"],
+        &["region", "profile", "role_arn", "cluster_arn"],
         &[],
     )?;
     let (region, _) = a.required_string("region", "\"us-east-1\"")?;
+    let cluster_arn = a.string("cluster_arn")?;
+    if let Some((arn, span)) = &cluster_arn {
+        if let Err(reason) = crate::auth::MskCluster::parse(arn) {
+            return Err(a.error(
+                span.clone(),
+                "not an MSK cluster ARN",
+                format!("cluster_arn of {cluster} is not an MSK cluster ARN: {reason}"),
+                Some("use the ARN the MSK console shows, such as \"arn:aws:kafka:us-east-1:123456789012:cluster/orders/abcd1234-5678-90ab-cdef-1234567890ab-1\"".into()),
+            ));
+        }
+    }
     Ok(AwsIam {
         region,
         profile: a.string("profile")?.map(|p| p.0),
         role_arn: a.string("role_arn")?.map(|p| p.0),
+        cluster_arn: cluster_arn.map(|p| p.0),
     })
 }
 

@@ -202,6 +202,10 @@ pub struct AwsIam {
     pub profile: Option<String>,
     /// IAM role to assume for the connection.
     pub role_arn: Option<String>,
+    /// ARN of the MSK cluster, such as
+    /// "arn:aws:kafka:us-east-1:123456789012:cluster/orders/abcd1234-…-1": on the target,
+    /// `export iam-policy` and `plan` translate the source's ACLs into IAM policies for it.
+    pub cluster_arn: Option<String>,
 }
 
 /// Topics to migrate: a topic is migrated when it is named in `names` or matches an

@@ -18,6 +18,7 @@ pub fn diff(migration: &Migration, source: &Inventory, target: &Inventory) -> Pl
         source_fingerprint: source.fingerprint(),
         target_fingerprint: target.fingerprint(),
         actions: Vec::new(),
+        iam_policies: Vec::new(),
         group_offsets: Vec::new(),
         blockers: Vec::new(),
         warnings: Vec::new(),
@@ -191,12 +192,12 @@ fn diff_acls(
         }
         return;
     };
-    let wanted: Vec<(AclBinding, Option<String>)> = bindings
-        .iter()
-        .filter(|b| acl_applies(migration, b, selected))
-        .map(|b| map_principal(migration, b))
-        .collect();
+    let wanted = wanted_acls(migration, bindings, selected);
     if wanted.is_empty() {
+        return;
+    }
+    if let Some(iam) = &migration.target().security.aws_iam {
+        iam_instead_of_acls(iam, &wanted, plan);
         return;
     }
     let existing: BTreeSet<&AclBinding> = match &target.acls {
@@ -220,6 +221,65 @@ fn diff_acls(
             source_principal,
         });
     }
+}
+
+/// A target with IAM access control takes no ACLs: the plan shows the IAM policies that grant
+/// the same (what `export iam-policy` writes) instead.
+fn iam_instead_of_acls(
+    iam: &crate::config::AwsIam,
+    wanted: &[(AclBinding, Option<String>)],
+    plan: &mut Plan,
+) {
+    let cluster = iam
+        .cluster_arn
+        .as_deref()
+        .map(crate::auth::MskCluster::parse);
+    let Some(Ok(cluster)) = cluster else {
+        plan.warnings.push(Warning {
+            kind: WarningKind::AclNotExpressible,
+            subject: "target ACLs".into(),
+            message: format!(
+                "{} ACL binding(s) are not created: the target uses IAM access control; set \
+                 cluster_arn in its aws_iam block to see them as IAM policies",
+                wanted.len()
+            ),
+        });
+        return;
+    };
+    let bindings: BTreeSet<AclBinding> = wanted.iter().map(|(b, _)| b.clone()).collect();
+    let bindings: Vec<AclBinding> = bindings.into_iter().collect();
+    plan.iam_policies = crate::auth::iam_policy::translate(&cluster, &bindings);
+}
+
+/// The source ACL bindings the migration carries over (after principal mapping), for the
+/// topics it selects on the source.
+pub fn migrated_acls(migration: &Migration, source: &Inventory) -> Result<Vec<AclBinding>, String> {
+    let bindings = match &source.acls {
+        Acls::Listed { bindings } => bindings,
+        Acls::Unavailable { reason } => return Err(reason.clone()),
+    };
+    let selected: Vec<&Topic> = source
+        .topics
+        .values()
+        .filter(|t| migration.topics.selects(&t.name))
+        .collect();
+    let unique: BTreeSet<AclBinding> = wanted_acls(migration, bindings, &selected)
+        .into_iter()
+        .map(|(b, _)| b)
+        .collect();
+    Ok(unique.into_iter().collect())
+}
+
+fn wanted_acls(
+    migration: &Migration,
+    bindings: &[AclBinding],
+    selected: &[&Topic],
+) -> Vec<(AclBinding, Option<String>)> {
+    bindings
+        .iter()
+        .filter(|b| acl_applies(migration, b, selected))
+        .map(|b| map_principal(migration, b))
+        .collect()
 }
 
 /// ACLs travel with what the migration moves: topic ACLs of selected topics (prefixed

@@ -8,7 +8,7 @@ mod file;
 mod model;
 
 pub use configs::DEFAULT_EXCLUDED;
-pub use diff::diff;
+pub use diff::{diff, migrated_acls};
 pub use file::{read_plan_file, write_plan_file, PlanFileError};
 pub use model::*;
 

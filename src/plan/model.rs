@@ -22,6 +22,10 @@ pub struct Plan {
     pub target_fingerprint: String,
     /// Metadata changes, in the order `apply` carries them out.
     pub actions: Vec<Action>,
+    /// When the target uses IAM access control instead of ACLs: the IAM policies, one per
+    /// principal, that grant what the migrated ACLs grant (`export iam-policy` writes them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub iam_policies: Vec<crate::auth::PrincipalPolicy>,
     /// Consumer group offsets to sync, per group and partition.
     pub group_offsets: Vec<GroupOffsets>,
     /// Reasons `apply` must refuse this plan.

@@ -259,3 +259,53 @@ fn the_plan_schema_is_up_to_date() {
         "schemas/plan.schema.json is stale: run UPDATE_SCHEMAS=1 cargo test"
     );
 }
+
+/// The sample's topic selection with a target on MSK IAM, `aws_iam` holding `settings`.
+fn iam_target(settings: &str) -> Migration {
+    let text = format!(
+        "name = \"m\"\ncluster \"source\" {{ bootstrap_servers = [\"a:1\"] }}\n\
+         cluster \"target\" {{\n  bootstrap_servers = [\"b:1\"]\n  security {{\n    \
+         protocol = \"SASL_SSL\"\n    aws_iam {{\n{settings}\n    }}\n  }}\n}}\n\
+         topics {{ include = [\"^orders\"] }}\n"
+    );
+    crate::config::parse_with_env("m.hcl", &text, Path::new("."), &[], &|_| None).unwrap()
+}
+
+#[test]
+fn an_iam_target_gets_policies_instead_of_acls() {
+    let m = iam_target(
+        "region = \"us-east-1\"\ncluster_arn = \"arn:aws:kafka:us-east-1:123456789012:cluster/msk/5a6b-7c8d-1\"",
+    );
+    let (_, source, target) = sample();
+    let plan = diff(&m, &source, &target);
+    assert!(
+        !plan
+            .actions
+            .iter()
+            .any(|a| matches!(a, Action::CreateAcl { .. })),
+        "{:#?}",
+        plan.actions
+    );
+    let principals: Vec<&str> = plan
+        .iam_policies
+        .iter()
+        .map(|p| p.principal.as_str())
+        .collect();
+    assert_eq!(principals, ["User:old", "User:svc"]);
+    insta::assert_snapshot!(plan_text(&plan, Paint::plain()));
+}
+
+#[test]
+fn an_iam_target_without_cluster_arn_warns() {
+    let m = iam_target("region = \"us-east-1\"");
+    let (_, source, target) = sample();
+    let plan = diff(&m, &source, &target);
+    assert!(plan.iam_policies.is_empty());
+    assert!(
+        plan.warnings
+            .iter()
+            .any(|w| w.message.contains("set cluster_arn")),
+        "{:#?}",
+        plan.warnings
+    );
+}

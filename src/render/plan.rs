@@ -15,6 +15,33 @@ pub fn plan_json(plan: &Plan) -> String {
     serde_json::to_string_pretty(plan).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
+/// The ACLs as IAM policies, for a target with IAM access control: one block per principal.
+fn iam_policies_text(out: &mut String, plan: &Plan) {
+    let _ = writeln!(
+        out,
+        "The target uses IAM access control: the migrated ACLs as IAM policies \
+         (kafka-migrate export iam-policy writes them):\n"
+    );
+    for policy in &plan.iam_policies {
+        let _ = writeln!(out, "  principal \"{}\"", policy.principal);
+        for statement in &policy.document.statements {
+            let _ = writeln!(
+                out,
+                "    {:?} {}",
+                statement.effect,
+                statement.actions.join(", ")
+            );
+            for resource in &statement.resources {
+                let _ = writeln!(out, "      on {resource}");
+            }
+        }
+        for note in &policy.not_translated {
+            let _ = writeln!(out, "    not translated: {note}");
+        }
+        out.push('\n');
+    }
+}
+
 /// The plan as text: one block per action, blockers, group offsets, warnings, a summary line.
 pub fn plan_text(plan: &Plan, paint: Paint) -> String {
     let mut out = String::new();
@@ -48,6 +75,9 @@ pub fn plan_text(plan: &Plan, paint: Paint) -> String {
             action_text(&mut out, action, paint);
             out.push('\n');
         }
+    }
+    if !plan.iam_policies.is_empty() {
+        iam_policies_text(&mut out, plan);
     }
     if !plan.blockers.is_empty() {
         let _ = writeln!(

@@ -45,7 +45,9 @@ pub struct TaskContext {
     deliveries: Mutex<Deliveries>,
 }
 
-impl ClientContext for TaskContext {}
+impl ClientContext for TaskContext {
+    crate::auth::oauth_refresh_hook!();
+}
 
 /// The context of consumers that read to the end of partitions: end-of-partition events
 /// are expected, not errors.
@@ -53,6 +55,8 @@ impl ClientContext for TaskContext {}
 pub struct SourceContext;
 
 impl ClientContext for SourceContext {
+    crate::auth::oauth_refresh_hook!();
+
     fn error(&self, error: KafkaError, reason: &str) {
         let end_of_partition = matches!(error, KafkaError::PartitionEOF(_))
             || error.rdkafka_error_code() == Some(RDKafkaErrorCode::PartitionEOF);

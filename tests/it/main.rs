@@ -2,6 +2,7 @@
 //! behaviour that touches a cluster, against real Apache Kafka brokers started by
 //! `kafka-harness`. Each test isolates itself with unique topic and group names.
 
+mod auth;
 mod cli;
 mod connect;
 mod crash;

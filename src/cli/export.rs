@@ -1,0 +1,58 @@
+//! `export iam-policy`: the source's ACLs for what the migration moves, as IAM policies for
+//! an MSK target with IAM access control.
+
+use miette::{miette, IntoDiagnostic};
+
+use crate::auth::{iam_policy, MskCluster};
+use crate::cluster::{ClusterClient, Role, Scope};
+use crate::config::Migration;
+
+use super::ExitStatus;
+
+/// Reads the source's ACLs and prints one IAM policy per principal as JSON.
+pub fn iam_policy(migration: &Migration) -> miette::Result<ExitStatus> {
+    let cluster = target_cluster(migration)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .into_diagnostic()?;
+    let inventory = runtime.block_on(async {
+        let source = ClusterClient::connect(
+            Role::Source,
+            &crate::auth::client_properties(migration.source()),
+        )
+        .await?;
+        source
+            .inventory(&Scope {
+                topic: &|t: &str| migration.topics.selects(t),
+                group: &|g: &str| migration.consumer_groups.selects(g),
+            })
+            .await
+    })?;
+    let bindings = crate::plan::migrated_acls(migration, &inventory).map_err(|reason| {
+        miette!(
+            help = "the source's credentials need permission to describe ACLs (and the source an authorizer)",
+            "source cluster: listing ACLs failed: {reason}"
+        )
+    })?;
+    let policies = iam_policy::translate(&cluster, &bindings);
+    println!("{}", iam_policy::export_json(&cluster, &policies));
+    Ok(ExitStatus::Success)
+}
+
+/// The target MSK cluster, from its `aws_iam` block's `cluster_arn`.
+fn target_cluster(migration: &Migration) -> miette::Result<MskCluster> {
+    let Some(iam) = &migration.target().security.aws_iam else {
+        return Err(miette!(
+            help = "export iam-policy is for a target with MSK IAM access control: add security { protocol = \"SASL_SSL\" aws_iam { region = …, cluster_arn = … } } to the target",
+            "the target cluster does not use IAM authentication"
+        ));
+    };
+    let Some(arn) = &iam.cluster_arn else {
+        return Err(miette!(
+            help = "add cluster_arn = \"arn:aws:kafka:REGION:ACCOUNT:cluster/NAME/UUID\" to the target's aws_iam block",
+            "the target's aws_iam block has no cluster_arn: IAM policies name the cluster by its ARN"
+        ));
+    };
+    MskCluster::parse(arn).map_err(|reason| miette!("target cluster_arn: {reason}"))
+}
