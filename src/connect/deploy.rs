@@ -123,7 +123,31 @@ fn failed(state: &ConnectorState) -> Result<(), DeployError> {
 }
 
 /// MirrorMaker 2's lag per partition: the source's committed range against what the target
-/// holds (identity names, so the same topic and partition on both sides).
+/// holds (identity names, so the same topic and partition on both sides). `None` when
+/// MirrorMaker 2 has not replicated the migration (its offset-syncs topic is not on the target).
+pub async fn mirrored_status(migration: &Migration) -> Result<Option<Status>, ClusterError> {
+    let target = ClusterClient::connect(
+        Role::Target,
+        &crate::auth::client_properties(migration.target()),
+    )
+    .await?;
+    let marker = super::offset_syncs_topic(&migration.name);
+    let is_marker = |t: &str| t == marker;
+    let none = |_: &str| false;
+    let found = target
+        .inventory(&Scope {
+            topic: &is_marker,
+            group: &none,
+        })
+        .await?;
+    if !found.topics.contains_key(&marker) {
+        return Ok(None);
+    }
+    mirror_lag(migration).await.map(Some)
+}
+
+/// MirrorMaker 2's lag per partition (see [`mirrored_status`]), without looking for its
+/// offset-syncs topic first.
 pub async fn mirror_lag(migration: &Migration) -> Result<Status, ClusterError> {
     let source = ClusterClient::connect(
         Role::Source,
