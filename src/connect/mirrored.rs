@@ -23,7 +23,8 @@ pub fn mirrored_progress(source: &Inventory, target: &Inventory) -> Progress {
                 continue;
             };
             let source_count = (s.last_stable - s.log_start).max(0);
-            let target_count = (t.end - t.log_start).max(0);
+            // Records of transactions still open on the target do not count.
+            let target_count = (t.last_stable - t.log_start).max(0);
             // Caught up, the target's extra offsets are transaction markers: the records are
             // the source's. Behind, the target's offsets are the best count there is.
             let (next_source, records) = if target_count >= source_count {
