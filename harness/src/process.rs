@@ -41,6 +41,21 @@ pub struct ChildProcess {
     reaped: bool,
 }
 
+/// User plus system CPU time in `usage`.
+fn cpu_seconds(usage: &libc::rusage) -> f64 {
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+/// CPU seconds the calling process (every thread of it) has used so far.
+pub fn own_cpu_seconds() -> f64 {
+    // SAFETY: an all-zero rusage is a valid value; getrusage fills it for this process.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: RUSAGE_SELF with a valid pointer.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    cpu_seconds(&usage)
+}
+
 /// What a finished process used, from `wait4`.
 #[derive(Debug, Clone, Copy)]
 pub struct Usage {
@@ -131,10 +146,9 @@ impl ChildProcess {
             return Err(std::io::Error::last_os_error());
         }
         self.reaped = true;
-        let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
         Ok(Usage {
             success: libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-            cpu_seconds: seconds(usage.ru_utime) + seconds(usage.ru_stime),
+            cpu_seconds: cpu_seconds(&usage),
             peak_rss_mib: usage.ru_maxrss as f64 / 1024.0,
         })
     }

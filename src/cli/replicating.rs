@@ -161,10 +161,12 @@ async fn stop_on_ctrl_c(stop: Arc<AtomicBool>) {
 }
 
 /// Sends the source's last stable offsets of the partitions being replicated every
-/// [`ENDS_INTERVAL`]; a failed read is logged and tried again.
+/// [`ENDS_INTERVAL`]; a failed read is logged and tried again with a new client. A new
+/// partition set also gets a new client: a client's metadata does not know partitions created
+/// after it connected.
 async fn read_ends(
     migration: Migration,
-    parts: watch::Receiver<Partitions>,
+    mut parts: watch::Receiver<Partitions>,
     ends: mpsc::UnboundedSender<Vec<((String, i32), i64)>>,
 ) {
     let props = crate::auth::client_properties(migration.source());
@@ -172,6 +174,10 @@ async fn read_ends(
     let mut client = None;
     loop {
         ticks.tick().await;
+        if parts.has_changed().unwrap_or(false) {
+            parts.mark_unchanged();
+            client = None;
+        }
         if client.is_none() {
             client = ClusterClient::connect(Role::Source, &props)
                 .await
@@ -195,7 +201,10 @@ async fn read_ends(
                     return;
                 }
             }
-            Err(e) => tracing::warn!(error = %e, "Could not read end offsets."),
+            Err(e) => {
+                tracing::warn!(error = %e, "Could not read end offsets.");
+                client = None;
+            }
         }
     }
 }

@@ -50,10 +50,16 @@ pub fn connectivity(source: &Inventory, target: &Inventory, plan: &Plan) -> Chec
             f.warnings
                 .push(format!("{side}: ACLs could not be listed: {reason}"));
         }
+        // The target's inventory also holds the migration's progress topic: count only the
+        // selected (source) topics.
+        let selected = inventory
+            .topics
+            .keys()
+            .filter(|t| source.topics.contains_key(*t))
+            .count();
         f.notes.push(format!(
-            "{side}: {} broker(s), {} selected topic(s), {} group(s)",
+            "{side}: {} broker(s), {selected} selected topic(s), {} group(s)",
             inventory.brokers,
-            inventory.topics.len(),
             inventory.groups.len()
         ));
     }

@@ -1,8 +1,10 @@
 //! Data parity: the replicated range of each partition holds, on the target, the same records
 //! in the same order as on the source. Both clusters are read (read_committed, by assignment)
 //! from alignments the engine recorded in its progress; every record's key, value, headers and
-//! timestamp feed an order-sensitive SHA-256 digest, kept per chunk of records so that a
-//! difference is located and described record by record.
+//! timestamp feed an order-sensitive 128-bit XXH3 digest, kept per chunk of records so that a
+//! difference is located and described record by record. The digest detects differences, not
+//! tampering: both clusters belong to the operator, and a non-cryptographic hash keeps the
+//! check as fast as reading.
 //!
 //! `full` compares everything from the first alignment both clusters still hold up to the
 //! replicated position; `sample` compares the tail (from the latest alignment) and a few
@@ -15,7 +17,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Headers, Message};
 use rdkafka::{Offset, TopicPartitionList};
-use sha2::{Digest, Sha256};
+use xxhash_rust::xxh3::Xxh3;
 
 use crate::cluster::inventory::Inventory;
 use crate::config::DataCheck;
@@ -60,10 +62,10 @@ pub struct Window {
 pub struct PartitionDigest {
     pub records: u64,
     pub bytes: u64,
-    /// SHA-256 over the chunk digests.
-    pub digest: [u8; 32],
+    /// Digest over the chunk digests.
+    pub digest: [u8; 16],
     /// Per chunk of [`CHUNK`] records: first offset and digest.
-    pub chunks: Vec<(i64, [u8; 32])>,
+    pub chunks: Vec<(i64, [u8; 16])>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -323,24 +325,25 @@ pub fn digest_partitions(
     ranges: &[DigestRange],
 ) -> Result<Vec<PartitionDigest>, ParityError> {
     struct State {
-        chunk: Sha256,
+        chunk: Xxh3,
         in_chunk: u64,
-        all: Sha256,
+        all: Xxh3,
         out: PartitionDigest,
     }
     let mut states: Vec<State> = ranges
         .iter()
         .map(|_| State {
-            chunk: Sha256::new(),
+            chunk: Xxh3::new(),
             in_chunk: 0,
-            all: Sha256::new(),
+            all: Xxh3::new(),
             out: PartitionDigest::default(),
         })
         .collect();
     let close = |s: &mut State| {
         if s.in_chunk > 0 {
-            let d: [u8; 32] = std::mem::take(&mut s.chunk).finalize().into();
-            s.all.update(d);
+            let d = s.chunk.digest128().to_le_bytes();
+            s.chunk.reset();
+            s.all.update(&d);
             if let Some(last) = s.out.chunks.last_mut() {
                 last.1 = d;
             }
@@ -350,7 +353,7 @@ pub fn digest_partitions(
     read_ranges(props, migration, side, ranges, |i, m| {
         let s = &mut states[i];
         if s.in_chunk == 0 {
-            s.out.chunks.push((m.offset(), [0; 32]));
+            s.out.chunks.push((m.offset(), [0; 16]));
         }
         s.out.bytes += feed(&mut s.chunk, m, ranges[i].timestamps);
         s.out.records += 1;
@@ -363,7 +366,7 @@ pub fn digest_partitions(
         .into_iter()
         .map(|mut s| {
             close(&mut s);
-            s.out.digest = s.all.finalize().into();
+            s.out.digest = s.all.digest128().to_le_bytes();
             s.out
         })
         .collect())
@@ -371,13 +374,13 @@ pub fn digest_partitions(
 
 /// Feeds one record into a digest, every field length-prefixed so that no two different
 /// records feed the same bytes; returns the record's size.
-fn feed(hasher: &mut Sha256, m: &BorrowedMessage<'_>, timestamps: bool) -> u64 {
-    fn field(hasher: &mut Sha256, bytes: Option<&[u8]>) {
+fn feed(hasher: &mut Xxh3, m: &BorrowedMessage<'_>, timestamps: bool) -> u64 {
+    fn field(hasher: &mut Xxh3, bytes: Option<&[u8]>) {
         match bytes {
-            None => hasher.update([0u8]),
+            None => hasher.update(&[0u8]),
             Some(b) => {
-                hasher.update([1u8]);
-                hasher.update((b.len() as u64).to_le_bytes());
+                hasher.update(&[1u8]);
+                hasher.update(&(b.len() as u64).to_le_bytes());
                 hasher.update(b);
             }
         }
@@ -386,9 +389,9 @@ fn feed(hasher: &mut Sha256, m: &BorrowedMessage<'_>, timestamps: bool) -> u64 {
     field(hasher, m.payload());
     let mut size = m.key().map_or(0, <[u8]>::len) + m.payload().map_or(0, <[u8]>::len);
     match m.headers() {
-        None => hasher.update(0u64.to_le_bytes()),
+        None => hasher.update(&0u64.to_le_bytes()),
         Some(headers) => {
-            hasher.update((headers.count() as u64).to_le_bytes());
+            hasher.update(&(headers.count() as u64).to_le_bytes());
             for h in headers.iter() {
                 field(hasher, Some(h.key.as_bytes()));
                 field(hasher, h.value);
@@ -397,7 +400,7 @@ fn feed(hasher: &mut Sha256, m: &BorrowedMessage<'_>, timestamps: bool) -> u64 {
         }
     }
     if timestamps {
-        hasher.update(m.timestamp().to_millis().unwrap_or(-1).to_le_bytes());
+        hasher.update(&m.timestamp().to_millis().unwrap_or(-1).to_le_bytes());
     }
     size as u64
 }
@@ -566,12 +569,7 @@ fn read_ranges(
                     if done[i] {
                         continue;
                     }
-                    let at = positions
-                        .find_partition(&r.topic, r.partition)
-                        .and_then(|p| match p.offset() {
-                            Offset::Offset(o) => Some(o),
-                            _ => None,
-                        });
+                    let at = offset_in(&positions, &r.topic, r.partition);
                     if at.is_some_and(|o| o >= r.to) {
                         last_progress = Instant::now();
                         finish(i, &mut done);
@@ -584,10 +582,7 @@ fn read_ranges(
                 let at = consumer
                     .position()
                     .ok()
-                    .and_then(|p| {
-                        p.find_partition(&r.topic, r.partition)
-                            .and_then(|p| p.offset().to_raw())
-                    })
+                    .and_then(|p| offset_in(&p, &r.topic, r.partition))
                     .unwrap_or(r.from);
                 return Err(ParityError::Stalled {
                     side,
@@ -600,6 +595,14 @@ fn read_ranges(
         }
     }
     Ok(())
+}
+
+/// The concrete offset of `topic`/`partition` in `list`, if it holds one.
+fn offset_in(list: &TopicPartitionList, topic: &str, partition: i32) -> Option<i64> {
+    match list.find_partition(topic, partition)?.offset() {
+        Offset::Offset(o) => Some(o),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -180,6 +180,8 @@ async fn ready_after_a_complete_migration_and_a_switched_consumer_reads_exactly_
         "data parity",
         "consumer groups",
         "source quiet",
+        "source: 1 broker(s), 2 selected topic(s)",
+        "target: 1 broker(s), 2 selected topic(s)",
         "READY FOR CUTOVER",
     ] {
         assert!(text.contains(line), "{line:?} missing from:\n{text}");
@@ -259,7 +261,7 @@ async fn a_missing_topic_and_config_drift_fail_their_checks() {
                 "--entity-name",
                 &m.orders,
                 "--add-config",
-                "retention.ms=1000",
+                "retention.ms=86400000",
             ],
         )
         .unwrap();
@@ -267,7 +269,7 @@ async fn a_missing_topic_and_config_drift_fail_their_checks() {
         verify(&m.config),
         "configs",
         &format!(
-            "topic \"{}\": retention.ms is 1000 on the target, 604800000 wanted",
+            "topic \"{}\": retention.ms is 86400000 on the target, 604800000 wanted",
             m.orders
         ),
     );

@@ -10,8 +10,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
-use kafka_harness::{data, Cluster, ClusterSpec, Flavour};
-use kafka_migrate::replicate::progress_topic;
+use kafka_harness::process::own_cpu_seconds;
+use kafka_harness::Cluster;
 use kafka_migrate::verify::CheckStatus;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
@@ -19,32 +19,17 @@ use rdkafka::message::{Headers, Message};
 use rdkafka::{Offset, TopicPartitionList};
 
 use crate::bench_replicate::{
-    big, engine_command, flag, load, measure, PARTITIONS, RECORD_BYTES, TOPICS,
+    clusters, create_topics, engine_command, flag, load, measure, PARTITIONS, RECORD_BYTES, TOPICS,
 };
 
 pub fn run(args: &[String]) -> Result<i32> {
     let mib: usize = flag(args, "--mib").unwrap_or(1024);
     let records = mib * 1024 * 1024 / RECORD_BYTES;
-    let source = Cluster::start(big(ClusterSpec::new("bench-source", Flavour::Plain)))?;
-    let target = Cluster::start(big(ClusterSpec::new("bench-target", Flavour::Plain)))?;
-    let topics: Vec<String> = (0..TOPICS).map(|i| format!("bench.topic-{i}")).collect();
+    let (source, target, topics) = clusters()?;
     let rt = tokio::runtime::Runtime::new()?;
     println!("Loading {records} records of {RECORD_BYTES} B ({mib} MiB) into {TOPICS} topics × {PARTITIONS} partitions, and replicating them …");
-    rt.block_on(async {
-        for t in &topics {
-            data::create_topic(&source.admin_config(), t, PARTITIONS, 1, &[]).await?;
-            data::create_topic(&target.admin_config(), t, PARTITIONS, 1, &[]).await?;
-        }
-        data::create_topic(
-            &target.admin_config(),
-            &progress_topic("bench"),
-            1,
-            1,
-            &[("cleanup.policy", "compact")],
-        )
-        .await?;
-        anyhow::Ok(())
-    })?;
+    rt.block_on(create_topics(&source, &topics, false))?;
+    rt.block_on(create_topics(&target, &topics, true))?;
     load(&source, &topics, records)?;
     measure("kafka-migrate", engine_command(&source, &target, 2))?;
 
@@ -59,6 +44,7 @@ pub fn run(args: &[String]) -> Result<i32> {
 
     println!("Reading both clusters in full, plain …");
     let start = Instant::now();
+    let cpu = own_cpu_seconds();
     let bytes = std::thread::scope(|s| {
         let theirs = s.spawn(|| plain_read(&source, &topics));
         let ours = plain_read(&target, &topics);
@@ -70,11 +56,14 @@ pub fn run(args: &[String]) -> Result<i32> {
         )
     })?;
     let plain = start.elapsed().as_secs_f64();
+    let plain_cpu = own_cpu_seconds() - cpu;
 
     println!("Comparing both clusters with data_check = \"full\" …");
     let start = Instant::now();
+    let cpu = own_cpu_seconds();
     let check = rt.block_on(kafka_migrate::verify::data_parity(&migration, &survey));
     let full = start.elapsed().as_secs_f64();
+    let full_cpu = own_cpu_seconds() - cpu;
     if check.status != CheckStatus::Pass {
         bail!(
             "data parity did not pass: {} {:?}",
@@ -86,12 +75,15 @@ pub fn run(args: &[String]) -> Result<i32> {
 
     let mb = bytes as f64 / 1e6;
     println!(
-        "\n{:<28} {:>10} {:>10} {:>12}",
-        "read of both clusters", "seconds", "MB/s", "records/s"
+        "\n{:<28} {:>10} {:>10} {:>12} {:>12}",
+        "read of both clusters", "seconds", "MB/s", "records/s", "CPU seconds"
     );
-    for (name, secs) in [("plain read", plain), ("data_check = \"full\"", full)] {
+    for (name, secs, cpu) in [
+        ("plain read", plain, plain_cpu),
+        ("data_check = \"full\"", full, full_cpu),
+    ] {
         println!(
-            "{name:<28} {secs:>10.1} {:>10.1} {:>12.0}",
+            "{name:<28} {secs:>10.1} {:>10.1} {:>12.0} {cpu:>12.1}",
             mb / secs,
             2.0 * records as f64 / secs
         );
