@@ -208,9 +208,16 @@ pub(super) fn describe(action: &Action, outcome: &str) -> String {
     }
 }
 
-/// `status`: lag per topic and partition.
+/// `status`: lag per topic and partition, from whichever engine replicates.
 pub fn status(migration: &Migration, json: bool) -> miette::Result<ExitStatus> {
-    let status = runtime()?.block_on(replicate::status(migration))?;
+    let rt = runtime()?;
+    let mut status = rt.block_on(replicate::status(migration))?;
+    if status.partitions.iter().all(|p| p.replicated_to.is_none()) {
+        // Not the built-in engine's: perhaps MirrorMaker 2 replicates (the Connect engine).
+        if let Some(mirrored) = rt.block_on(crate::connect::mirrored_status(migration))? {
+            status = mirrored;
+        }
+    }
     if json {
         println!(
             "{}",

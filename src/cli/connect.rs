@@ -37,6 +37,7 @@ pub fn export(migration: &Migration, dir: &Path) -> miette::Result<ExitStatus> {
 /// With `--engine connect`: the connectors the migration wants, and the plan without the
 /// engine's own progress topic (MirrorMaker 2 keeps its state in Connect's topics). `None`
 /// with the native engine.
+///
 /// Each engine keeps its own record of what it replicated: switching engines mid-migration
 /// would copy everything again, so it is refused.
 pub fn for_engine(

@@ -123,8 +123,39 @@ fn failed(state: &ConnectorState) -> Result<(), DeployError> {
 }
 
 /// MirrorMaker 2's lag per partition: the source's committed range against what the target
-/// holds (identity names, so the same topic and partition on both sides).
+/// holds (identity names, so the same topic and partition on both sides). `None` when
+/// MirrorMaker 2 has not replicated the migration (its offset-syncs topic is not on the target).
+pub async fn mirrored_status(migration: &Migration) -> Result<Option<Status>, ClusterError> {
+    let target = ClusterClient::connect(
+        Role::Target,
+        &crate::auth::client_properties(migration.target()),
+    )
+    .await?;
+    let marker = super::offset_syncs_topic(&migration.name);
+    let is_marker = |t: &str| t == marker;
+    let none = |_: &str| false;
+    let found = target
+        .inventory(&Scope {
+            topic: &is_marker,
+            group: &none,
+        })
+        .await?;
+    if !found.topics.contains_key(&marker) {
+        return Ok(None);
+    }
+    mirror_lag(migration).await.map(Some)
+}
+
+/// MirrorMaker 2's lag per partition (see [`mirrored_status`]), without looking for its
+/// offset-syncs topic first.
 pub async fn mirror_lag(migration: &Migration) -> Result<Status, ClusterError> {
+    mirror_state(migration).await.map(|(status, _)| status)
+}
+
+/// Per source partition: its last stable offset and the target partition's.
+type Ends = BTreeMap<(String, i32), (i64, i64)>;
+
+async fn mirror_state(migration: &Migration) -> Result<(Status, Ends), ClusterError> {
     let source = ClusterClient::connect(
         Role::Source,
         &crate::auth::client_properties(migration.source()),
@@ -144,21 +175,34 @@ pub async fn mirror_lag(migration: &Migration) -> Result<Status, ClusterError> {
     let source_inventory = source.inventory(&scope).await?;
     let target_inventory = target.inventory(&scope).await?;
     let progress = super::mirrored_progress(&source_inventory, &target_inventory);
-    Ok(Status::from_inventory(
-        &migration.name,
-        &source_inventory,
-        &progress,
-    ))
+    let mut ends = Ends::new();
+    for (name, topic) in &source_inventory.topics {
+        for (partition, s) in &topic.partitions {
+            let t = target_inventory
+                .topics
+                .get(name)
+                .and_then(|t| t.partitions.get(partition))
+                .map_or(-1, |t| t.last_stable);
+            ends.insert((name.clone(), *partition), (s.last_stable, t));
+        }
+    }
+    let status = Status::from_inventory(&migration.name, &source_inventory, &progress);
+    Ok((status, ends))
 }
 
-/// Waits until MirrorMaker 2 has replicated every record of the source's committed range.
+/// Waits until MirrorMaker 2 has replicated every record of the source's committed range:
+/// lag 0 on two reads a second apart between which neither cluster's offsets moved (with
+/// exactly-once, transaction markers count as offsets on the target, so a count that has
+/// caught up while MirrorMaker 2 still writes is not taken for the end).
 pub async fn wait_synced(migration: &Migration, timeout: Duration) -> Result<Status, DeployError> {
     let started = Instant::now();
+    let mut previous: Option<Ends> = None;
     loop {
-        let status = mirror_lag(migration).await?;
-        if status.total_lag() == 0 {
+        let (status, ends) = mirror_state(migration).await?;
+        if status.total_lag() == 0 && previous.as_ref() == Some(&ends) {
             return Ok(status);
         }
+        previous = (status.total_lag() == 0).then_some(ends);
         if started.elapsed() >= timeout {
             let behind: Vec<String> = status
                 .partitions

@@ -23,11 +23,14 @@ pub fn mirrored_progress(source: &Inventory, target: &Inventory) -> Progress {
                 continue;
             };
             let source_count = (s.last_stable - s.log_start).max(0);
-            let target_count = (t.end - t.log_start).max(0);
-            let next_source = if target_count >= source_count {
-                s.last_stable
+            // Records of transactions still open on the target do not count.
+            let target_count = (t.last_stable - t.log_start).max(0);
+            // Caught up, the target's extra offsets are transaction markers: the records are
+            // the source's. Behind, the target's offsets are the best count there is.
+            let (next_source, records) = if target_count >= source_count {
+                (s.last_stable, source_count)
             } else {
-                s.log_start + target_count
+                (s.log_start + target_count, target_count)
             };
             progress.partitions.insert(
                 (name.clone(), *partition),
@@ -36,7 +39,7 @@ pub fn mirrored_progress(source: &Inventory, target: &Inventory) -> Progress {
                         next_source,
                         next_target: t.end,
                     }),
-                    records: target_count as u64,
+                    records: records as u64,
                     bytes: 0,
                     index: vec![Position {
                         next_source: s.log_start,

@@ -19,8 +19,8 @@ mod mirrored;
 mod rest;
 
 pub use deploy::{
-    config_diff, deploy, deployed_diffs, mirror_lag, wait_running, wait_synced, ConnectorDiff,
-    DeployError,
+    config_diff, deploy, deployed_diffs, mirror_lag, mirrored_status, wait_running, wait_synced,
+    ConnectorDiff, DeployError,
 };
 pub use export::{connectors, worker_properties, write_files, Connector, ExportError};
 pub use filters::FilterError;

@@ -5,12 +5,13 @@
 //! connectors.
 
 use std::path::Path;
+use std::time::Duration;
 
 use kafka_harness::connect::ConnectWorker;
 use kafka_harness::data;
 use kafka_harness::{shared, Cluster};
 
-use crate::support::{assert_identical, kafka_migrate};
+use crate::support::{assert_identical, kafka_migrate, wait_for};
 
 /// A migration of the topics matching `include` (HCL list items) with group `PREFIX-app`.
 fn write_migration(
@@ -73,12 +74,18 @@ async fn connect_engine_replicates_with_identical_names_and_follows_filter_chang
     data::produce(&source.admin_config(), &extra, &data::sample_records(50, 1))
         .await
         .unwrap();
-    data::commit_offsets(
-        &source.admin_config(),
-        &format!("{prefix}-app"),
-        &[(&orders, 0, 40), (&orders, 1, 100), (&orders, 2, 0)],
-    )
-    .unwrap();
+    // A freshly started cluster may still be loading its group coordinator.
+    let group = format!("{prefix}-app");
+    let committed = [
+        (orders.as_str(), 0, 40),
+        (orders.as_str(), 1, 100),
+        (orders.as_str(), 2, 0),
+    ];
+    wait_for(
+        Duration::from_secs(60),
+        || format!("committing the offsets of group {group} on the source"),
+        || data::commit_offsets(&source.admin_config(), &group, &committed).is_ok(),
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("migration.hcl");
@@ -131,6 +138,23 @@ async fn connect_engine_replicates_with_identical_names_and_follows_filter_chang
         serde_json::to_string_pretty(&report).unwrap()
     );
     assert_eq!(verify.status.code(), Some(0));
+
+    let status = kafka_migrate(&config)
+        .args(["status", "--json"])
+        .output()
+        .unwrap();
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let partitions = status["partitions"].as_array().unwrap();
+    assert_eq!(partitions.len(), 3, "{status}");
+    assert!(partitions.iter().all(|p| p["lag"] == 0), "{status}");
+    assert_eq!(
+        partitions
+            .iter()
+            .map(|p| p["records"].as_u64().unwrap())
+            .sum::<u64>(),
+        300,
+        "{status}"
+    );
 
     // The built-in engine would copy everything again: it refuses to take over.
     kafka_migrate(&config)

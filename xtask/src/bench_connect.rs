@@ -9,20 +9,16 @@ use anyhow::{bail, Context, Result};
 use kafka_harness::connect::ConnectWorker;
 use kafka_migrate::connect::{self, ConnectClient};
 
-use crate::bench_replicate::{flag, loaded, Loaded, RECORD_BYTES};
+use crate::bench_replicate::{create_topics, flag, loaded_source};
 
 pub fn run(args: &[String]) -> Result<i32> {
     let mib: usize = flag(args, "--mib").unwrap_or(256);
     let tasks: usize = flag(args, "--tasks").unwrap_or(2);
     let delivery: String = flag(args, "--delivery").unwrap_or_else(|| "exactly-once".into());
-    let records = mib * 1024 * 1024 / RECORD_BYTES;
-    // The target topics exist first, as the metadata apply creates them.
-    let Loaded {
-        source,
-        target,
-        topics: _,
-        rt,
-    } = loaded(records, mib, true)?;
+    let (records, source, target, topics, rt) = loaded_source(mib)?;
+    // The target topics exist first, as the metadata apply creates them (no progress topic:
+    // MirrorMaker 2 keeps its state in Connect's topics).
+    rt.block_on(create_topics(&target, &topics, false))?;
 
     let text = format!(
         "name = \"bench\"\ncluster \"source\" {{ bootstrap_servers = [\"{}\"] }}\ncluster \"target\" {{ bootstrap_servers = [\"{}\"] }}\ntopics {{\n  include = [\"^bench\\\\.\"]\n  replication_factor = 1\n}}\nreplication {{\n  tasks = {tasks}\n  delivery = \"{delivery}\"\n}}\n",

@@ -31,16 +31,61 @@ pub(crate) struct Measurement {
     peak_rss_mib: f64,
 }
 
+/// The benchmark's source and target clusters and topic names.
+pub(crate) fn clusters() -> Result<(Cluster, Cluster, Vec<String>)> {
+    let source = Cluster::start(big(ClusterSpec::new("bench-source", Flavour::Plain)))?;
+    let target = Cluster::start(big(ClusterSpec::new("bench-target", Flavour::Plain)))?;
+    let topics = (0..TOPICS).map(|i| format!("bench.topic-{i}")).collect();
+    Ok((source, target, topics))
+}
+
+/// Creates the benchmark topics on `cluster`, and on a target the migration's progress topic
+/// (as apply does).
+pub(crate) async fn create_topics(
+    cluster: &Cluster,
+    topics: &[String],
+    target: bool,
+) -> Result<()> {
+    for t in topics {
+        data::create_topic(&cluster.admin_config(), t, PARTITIONS, 1, &[]).await?;
+    }
+    if target {
+        data::create_topic(
+            &cluster.admin_config(),
+            &progress_topic("bench"),
+            1,
+            1,
+            &[("cleanup.policy", "compact")],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The benchmark's clusters with `mib` MiB of records loaded into the source topics: the
+/// record count, both clusters, the topic names and a runtime.
+pub(crate) fn loaded_source(
+    mib: usize,
+) -> Result<(
+    usize,
+    Cluster,
+    Cluster,
+    Vec<String>,
+    tokio::runtime::Runtime,
+)> {
+    let records = mib * 1024 * 1024 / RECORD_BYTES;
+    let (source, target, topics) = clusters()?;
+    let rt = tokio::runtime::Runtime::new()?;
+    println!("Loading {records} records of {RECORD_BYTES} B ({mib} MiB) into {TOPICS} topics × {PARTITIONS} partitions …");
+    rt.block_on(create_topics(&source, &topics, false))?;
+    load(&source, &topics, records)?;
+    Ok((records, source, target, topics, rt))
+}
+
 pub fn run(args: &[String]) -> Result<i32> {
     let mib: usize = flag(args, "--mib").unwrap_or(1024);
     let tasks: usize = flag(args, "--tasks").unwrap_or(2);
-    let records = mib * 1024 * 1024 / RECORD_BYTES;
-    let Loaded {
-        source,
-        target,
-        topics,
-        rt,
-    } = loaded(records, mib, false)?;
+    let (records, source, target, topics, rt) = loaded_source(mib)?;
 
     // kafka-migrate: topics exist on the target first (as apply creates them).
     rt.block_on(create_topics(&target, &topics, true))?;
@@ -54,57 +99,6 @@ pub fn run(args: &[String]) -> Result<i32> {
 
     report(records, mib, &[ours, mm2]);
     Ok(0)
-}
-
-/// A source and a target cluster, with the benchmark's topics on the source (and on the
-/// target too with `on_target`) and `records` records loaded into the source.
-pub(crate) struct Loaded {
-    pub source: Cluster,
-    pub target: Cluster,
-    pub topics: Vec<String>,
-    pub rt: tokio::runtime::Runtime,
-}
-
-pub(crate) fn loaded(records: usize, mib: usize, on_target: bool) -> Result<Loaded> {
-    let source = Cluster::start(big(ClusterSpec::new("bench-source", Flavour::Plain)))?;
-    let target = Cluster::start(big(ClusterSpec::new("bench-target", Flavour::Plain)))?;
-    let topics: Vec<String> = (0..TOPICS).map(|i| format!("bench.topic-{i}")).collect();
-    let rt = tokio::runtime::Runtime::new()?;
-    println!("Loading {records} records of {RECORD_BYTES} B ({mib} MiB) into {TOPICS} topics × {PARTITIONS} partitions …");
-    rt.block_on(create_topics(&source, &topics, false))?;
-    if on_target {
-        rt.block_on(create_topics(&target, &topics, false))?;
-    }
-    load(&source, &topics, records)?;
-    Ok(Loaded {
-        source,
-        target,
-        topics,
-        rt,
-    })
-}
-
-/// Creates the benchmark topics on `cluster`, and with `progress` the migration's progress
-/// topic (as apply does).
-pub(crate) async fn create_topics(
-    cluster: &Cluster,
-    topics: &[String],
-    progress: bool,
-) -> Result<()> {
-    for t in topics {
-        data::create_topic(&cluster.admin_config(), t, PARTITIONS, 1, &[]).await?;
-    }
-    if progress {
-        data::create_topic(
-            &cluster.admin_config(),
-            &progress_topic("bench"),
-            1,
-            1,
-            &[("cleanup.policy", "compact")],
-        )
-        .await?;
-    }
-    Ok(())
 }
 
 pub(crate) fn big(spec: ClusterSpec) -> ClusterSpec {

@@ -19,18 +19,12 @@ use rdkafka::message::{Headers, Message};
 use rdkafka::{Offset, TopicPartitionList};
 
 use crate::bench_replicate::{
-    create_topics, engine_command, flag, loaded, measure, Loaded, PARTITIONS, RECORD_BYTES,
+    create_topics, engine_command, flag, loaded_source, measure, PARTITIONS,
 };
 
 pub fn run(args: &[String]) -> Result<i32> {
     let mib: usize = flag(args, "--mib").unwrap_or(1024);
-    let records = mib * 1024 * 1024 / RECORD_BYTES;
-    let Loaded {
-        source,
-        target,
-        topics,
-        rt,
-    } = loaded(records, mib, false)?;
+    let (records, source, target, topics, rt) = loaded_source(mib)?;
     rt.block_on(create_topics(&target, &topics, true))?;
     println!("Replicating them …");
     measure("kafka-migrate", engine_command(&source, &target, 2))?;
