@@ -359,6 +359,25 @@ pub fn commit_offsets(
     for (topic, partition, offset) in offsets {
         tpl.add_partition_offset(topic, *partition, Offset::Offset(*offset))?;
     }
-    consumer.commit(&tpl, rdkafka::consumer::CommitMode::Sync)?;
-    Ok(())
+    // A cluster that just started may not have loaded the group coordinator yet: ask again.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match consumer.commit(&tpl, rdkafka::consumer::CommitMode::Sync) {
+            Err(e) if coordinator_not_ready(&e) && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            result => return Ok(result?),
+        }
+    }
+}
+
+fn coordinator_not_ready(e: &KafkaError) -> bool {
+    matches!(
+        e.rdkafka_error_code(),
+        Some(
+            RDKafkaErrorCode::NotCoordinator
+                | RDKafkaErrorCode::CoordinatorLoadInProgress
+                | RDKafkaErrorCode::CoordinatorNotAvailable
+        )
+    )
 }
