@@ -1,15 +1,18 @@
 //! Consumer group offset sync: every selected group's committed source offsets, translated
 //! exactly, committed for the group on the target — only while the target group has no
-//! members (the diff leaves active groups out) and never backwards.
+//! members (the diff leaves active groups out) and never backwards. A group that has cut over
+//! (members on the target, or offsets consumed there past the translation) is not synced
+//! again for as long as the [`GroupSync`] lives.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rdkafka::consumer::{BaseConsumer, ConsumerContext};
 
-use crate::cluster::ClusterClient;
+use crate::cluster::{ClusterClient, ClusterError, Inventory};
 use crate::plan::{GroupOffsets, OffsetTarget};
 use crate::replicate::Progress;
 
+use super::state::{group_states, GroupState};
 use super::{TranslateError, Translation, Translator};
 
 /// Fills in the target offset of every group partition that can be translated now.
@@ -61,13 +64,57 @@ pub struct GroupSynced {
     pub group: String,
     pub committed: usize,
     pub pending: usize,
+    /// Why the group was left alone: it has cut over.
+    pub cut_over: Option<String>,
+}
+
+/// Group offset sync rounds of one `apply`: remembers the groups seen cut over, so that a
+/// group whose consumers left the target again is still not synced.
+#[derive(Debug, Default)]
+pub struct GroupSync {
+    cut_over: BTreeSet<String>,
+}
+
+impl GroupSync {
+    /// One round: the plan's translated `groups` (with both clusters' inventories of the
+    /// selected groups) committed on the target, except for groups that have cut over.
+    pub async fn round(
+        &mut self,
+        target: &ClusterClient,
+        groups: &[GroupOffsets],
+        source_inventory: &Inventory,
+        target_inventory: &Inventory,
+    ) -> Result<Vec<GroupSynced>, ClusterError> {
+        let mut report = Vec::new();
+        for s in group_states(groups, source_inventory, target_inventory) {
+            if s.state == GroupState::CutOver && self.cut_over.insert(s.group.clone()) {
+                tracing::info!(group = %s.group, detail = %s.detail, "Group has cut over; its offsets are no longer synced.");
+            }
+            if self.cut_over.contains(&s.group) {
+                report.push(GroupSynced {
+                    group: s.group,
+                    committed: 0,
+                    pending: 0,
+                    cut_over: Some(s.detail),
+                });
+            }
+        }
+        let live: Vec<GroupOffsets> = groups
+            .iter()
+            .filter(|g| !self.cut_over.contains(&g.group))
+            .cloned()
+            .collect();
+        report.extend(sync_groups(target, &live).await?);
+        report.sort_by(|a, b| a.group.cmp(&b.group));
+        Ok(report)
+    }
 }
 
 /// Commits translated offsets that move a target group forward.
 pub async fn sync_groups(
     target: &ClusterClient,
     groups: &[GroupOffsets],
-) -> Result<Vec<GroupSynced>, crate::cluster::ClusterError> {
+) -> Result<Vec<GroupSynced>, ClusterError> {
     let mut report = Vec::new();
     for g in groups {
         let mut commits = Vec::new();
@@ -97,6 +144,7 @@ pub async fn sync_groups(
             group: g.group.clone(),
             committed,
             pending,
+            cut_over: None,
         });
     }
     Ok(report)

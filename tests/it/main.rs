@@ -4,6 +4,8 @@
 
 mod cli;
 mod crash;
+mod group_cases;
+mod group_state;
 mod native;
 mod offsets;
 mod plan;

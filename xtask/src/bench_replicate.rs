@@ -75,6 +75,35 @@ pub fn run(args: &[String]) -> Result<i32> {
     Ok(0)
 }
 
+/// A source and a target cluster, with `records` records loaded into the source's
+/// `bench.topic-*` topics and replicated by the engine (migration "bench").
+pub(crate) fn replicated(
+    rt: &tokio::runtime::Runtime,
+    records: usize,
+) -> Result<(Cluster, Cluster, Vec<String>)> {
+    let source = Cluster::start(big(ClusterSpec::new("bench-source", Flavour::Plain)))?;
+    let target = Cluster::start(big(ClusterSpec::new("bench-target", Flavour::Plain)))?;
+    let topics: Vec<String> = (0..TOPICS).map(|i| format!("bench.topic-{i}")).collect();
+    rt.block_on(async {
+        for t in &topics {
+            data::create_topic(&source.admin_config(), t, PARTITIONS, 1, &[]).await?;
+            data::create_topic(&target.admin_config(), t, PARTITIONS, 1, &[]).await?;
+        }
+        data::create_topic(
+            &target.admin_config(),
+            &progress_topic("bench"),
+            1,
+            1,
+            &[("cleanup.policy", "compact")],
+        )
+        .await?;
+        anyhow::Ok(())
+    })?;
+    load(&source, &topics, records)?;
+    measure("kafka-migrate", engine_command(&source, &target, 2))?;
+    Ok((source, target, topics))
+}
+
 pub(crate) fn big(spec: ClusterSpec) -> ClusterSpec {
     let mut spec = spec;
     spec.heap_mb = 1024;

@@ -10,43 +10,21 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
-use kafka_harness::{data, Cluster, ClusterSpec, Flavour};
-use kafka_migrate::replicate::progress_topic;
+use kafka_harness::Cluster;
 use kafka_migrate::verify::CheckStatus;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Headers, Message};
 use rdkafka::{Offset, TopicPartitionList};
 
-use crate::bench_replicate::{
-    big, engine_command, flag, load, measure, PARTITIONS, RECORD_BYTES, TOPICS,
-};
+use crate::bench_replicate::{flag, replicated, PARTITIONS, RECORD_BYTES, TOPICS};
 
 pub fn run(args: &[String]) -> Result<i32> {
     let mib: usize = flag(args, "--mib").unwrap_or(1024);
     let records = mib * 1024 * 1024 / RECORD_BYTES;
-    let source = Cluster::start(big(ClusterSpec::new("bench-source", Flavour::Plain)))?;
-    let target = Cluster::start(big(ClusterSpec::new("bench-target", Flavour::Plain)))?;
-    let topics: Vec<String> = (0..TOPICS).map(|i| format!("bench.topic-{i}")).collect();
     let rt = tokio::runtime::Runtime::new()?;
     println!("Loading {records} records of {RECORD_BYTES} B ({mib} MiB) into {TOPICS} topics × {PARTITIONS} partitions, and replicating them …");
-    rt.block_on(async {
-        for t in &topics {
-            data::create_topic(&source.admin_config(), t, PARTITIONS, 1, &[]).await?;
-            data::create_topic(&target.admin_config(), t, PARTITIONS, 1, &[]).await?;
-        }
-        data::create_topic(
-            &target.admin_config(),
-            &progress_topic("bench"),
-            1,
-            1,
-            &[("cleanup.policy", "compact")],
-        )
-        .await?;
-        anyhow::Ok(())
-    })?;
-    load(&source, &topics, records)?;
-    measure("kafka-migrate", engine_command(&source, &target, 2))?;
+    let (source, target, topics) = replicated(&rt, records)?;
 
     let text = format!(
         "name = \"bench\"\ncluster \"source\" {{ bootstrap_servers = [\"{}\"] }}\ncluster \"target\" {{ bootstrap_servers = [\"{}\"] }}\ntopics {{ include = [\"^bench\\\\.\"] }}\ncutover {{ data_check = \"full\" }}\n",
