@@ -52,7 +52,7 @@ fn log(cluster: &Cluster, topic: &str) -> Vec<Stored> {
 /// What a consumer of `group` resuming on `cluster` reads: the partition from the group's
 /// committed offset to the end, read_committed. None when the group has no offset there.
 fn resume(cluster: &Cluster, group: &str, topic: &str) -> Option<(i64, Vec<Record>)> {
-    let at = committed_offset(cluster, group, topic)?;
+    let at = committed_offset(cluster, group, topic, 0)?;
     let read = data::read_from(&cluster.admin_config(), topic, 0, at).unwrap();
     Some((at, read.into_iter().map(|s| s.record).collect()))
 }
@@ -318,7 +318,7 @@ async fn groups_resume_on_the_target_exactly_where_they_stopped_unlike_mirror_ma
         });
         let synced = cases
             .iter()
-            .all(|c| committed_offset(&mm2_target, &group(c), &c.topic).is_some());
+            .all(|c| committed_offset(&mm2_target, &group(c), &c.topic, 0).is_some());
         if copied && synced {
             break;
         }

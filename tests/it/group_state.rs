@@ -56,7 +56,7 @@ async fn status_shows_each_group_state_and_a_cut_over_group_is_never_synced_agai
         .args(["apply", "--auto-approve", "--until-synced"])
         .assert()
         .success();
-    assert_eq!(committed_offset(target, &moved, &topic).unwrap(), 3);
+    assert_eq!(committed_offset(target, &moved, &topic, 0).unwrap(), 3);
 
     // After the apply: one group stops on the source at a replicated offset, another past
     // what is replicated, and the third moves to the target, where it consumes.
@@ -116,8 +116,8 @@ async fn status_shows_each_group_state_and_a_cut_over_group_is_never_synced_agai
         out.contains(&format!("group \"{moved}\": cut over")),
         "{out}"
     );
-    assert_eq!(committed_offset(target, &moved, &topic).unwrap(), 8);
-    assert_eq!(committed_offset(target, &behind, &topic).unwrap(), 6);
+    assert_eq!(committed_offset(target, &moved, &topic, 0).unwrap(), 8);
+    assert_eq!(committed_offset(target, &behind, &topic, 0).unwrap(), 6);
     let after = states(&config);
     assert!(
         after.contains(&(moved.clone(), "cut_over".to_string())),

@@ -49,20 +49,7 @@ pub fn run(args: &[String]) -> Result<i32> {
     load(&source, &topics, records)?;
 
     // kafka-migrate: topics exist on the target first (as apply creates them).
-    rt.block_on(async {
-        for t in &topics {
-            data::create_topic(&target.admin_config(), t, PARTITIONS, 1, &[]).await?;
-        }
-        data::create_topic(
-            &target.admin_config(),
-            &progress_topic("bench"),
-            1,
-            1,
-            &[("cleanup.policy", "compact")],
-        )
-        .await?;
-        anyhow::Ok(())
-    })?;
+    rt.block_on(create_target_topics(&target, &topics))?;
     println!("Running kafka-migrate ({tasks} tasks, exactly-once) …");
     let ours = measure("kafka-migrate", engine_command(&source, &target, tasks))?;
     check_count(&target, &topics, records, true)?;
@@ -87,21 +74,28 @@ pub(crate) fn replicated(
     rt.block_on(async {
         for t in &topics {
             data::create_topic(&source.admin_config(), t, PARTITIONS, 1, &[]).await?;
-            data::create_topic(&target.admin_config(), t, PARTITIONS, 1, &[]).await?;
         }
-        data::create_topic(
-            &target.admin_config(),
-            &progress_topic("bench"),
-            1,
-            1,
-            &[("cleanup.policy", "compact")],
-        )
-        .await?;
-        anyhow::Ok(())
+        create_target_topics(&target, &topics).await
     })?;
     load(&source, &topics, records)?;
     measure("kafka-migrate", engine_command(&source, &target, 2))?;
     Ok((source, target, topics))
+}
+
+/// The bench topics on the target, as `apply` creates them, and the progress topic.
+async fn create_target_topics(target: &Cluster, topics: &[String]) -> Result<()> {
+    for t in topics {
+        data::create_topic(&target.admin_config(), t, PARTITIONS, 1, &[]).await?;
+    }
+    data::create_topic(
+        &target.admin_config(),
+        &progress_topic("bench"),
+        1,
+        1,
+        &[("cleanup.policy", "compact")],
+    )
+    .await?;
+    Ok(())
 }
 
 pub(crate) fn big(spec: ClusterSpec) -> ClusterSpec {
