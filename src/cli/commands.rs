@@ -151,7 +151,7 @@ pub(super) async fn sync_round(
     migration: &Migration,
     sync: &mut crate::offsets::GroupSync,
 ) -> Result<Vec<crate::offsets::GroupSynced>, crate::cluster::ClusterError> {
-    let survey = apply::survey(migration).await?;
+    let survey = apply::survey_with(migration, sync.known()).await?;
     sync.round(
         &survey.target,
         &survey.plan.group_offsets,

@@ -6,5 +6,5 @@ mod sync;
 mod translate;
 
 pub use state::{consumed_on_target, group_states, GroupState, GroupStatus};
-pub use sync::{sync_groups, translate_groups, GroupSync, GroupSynced};
+pub use sync::{sync_groups, translate_groups, GroupSync, GroupSynced, Known};
 pub use translate::{TranslateError, Translation, Translator};
