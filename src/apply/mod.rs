@@ -7,7 +7,7 @@ mod survey;
 
 pub use metadata::{execute, validate_on_target, Outcome};
 pub use stale::{check as check_stale, Staleness};
-pub use survey::{survey, ReplicatedBy, Survey};
+pub use survey::{survey, survey_with, ReplicatedBy, Survey};
 
 use crate::cluster::{ClusterClient, ClusterError};
 use crate::plan::{Action, Plan};

@@ -36,6 +36,14 @@ pub enum ReplicatedBy {
 
 /// Reads both clusters and plans the migration.
 pub async fn survey(migration: &Migration) -> Result<Survey, ClusterError> {
+    survey_with(migration, &crate::offsets::Known::default()).await
+}
+
+/// [`survey`], taking group offset translations from `known` and adding those it finds.
+pub async fn survey_with(
+    migration: &Migration,
+    known: &crate::offsets::Known,
+) -> Result<Survey, ClusterError> {
     let source = ClusterClient::connect(
         Role::Source,
         &crate::auth::client_properties(migration.source()),
@@ -91,6 +99,7 @@ pub async fn survey(migration: &Migration) -> Result<Survey, ClusterError> {
             std::mem::take(&mut plan.group_offsets),
             progress,
             &target,
+            known.clone(),
         )
         .await?;
     }
@@ -113,6 +122,7 @@ async fn translate(
     mut groups: Vec<plan::GroupOffsets>,
     progress: &replicate::Progress,
     target: &ClusterClient,
+    known: crate::offsets::Known,
 ) -> Result<Vec<plan::GroupOffsets>, ClusterError> {
     let reader = |cluster: &crate::config::ClusterConfig| {
         replicate::reader_config(
@@ -129,7 +139,7 @@ async fn translate(
     let target_reader = reader(migration.target()).map_err(|e| fail(e.to_string()))?;
     let progress = progress.clone();
     tokio::task::spawn_blocking(move || {
-        crate::offsets::translate_groups(&mut groups, &progress, &source, &target_reader)
+        crate::offsets::translate_groups(&mut groups, &progress, &source, &target_reader, &known)
             .map(|()| groups)
     })
     .await

@@ -148,31 +148,47 @@ pub fn apply(
     Ok(status)
 }
 
-/// Once caught up, every group's committed offset translates exactly: commit it on the target.
+/// Once caught up, every group's committed offset translates exactly: commit it on the target
+/// for every group that has not cut over.
 pub(super) fn sync_groups(
     rt: &tokio::runtime::Runtime,
     migration: &Migration,
 ) -> miette::Result<()> {
     let paint = Paint::for_stdout();
-    let survey = rt.block_on(apply::survey(migration))?;
-    let synced = rt.block_on(crate::offsets::sync_groups(
-        &survey.target,
-        &survey.plan.group_offsets,
-    ))?;
-    for g in synced {
-        println!(
-            "{} group \"{}\": {} offset(s) committed on the target{}",
-            paint.create("✓"),
-            g.group,
-            g.committed,
-            if g.pending > 0 {
-                format!(", {} pending replication", g.pending)
-            } else {
-                String::new()
-            }
-        );
+    let mut sync = crate::offsets::GroupSync::default();
+    for g in rt.block_on(sync_round(migration, &mut sync))? {
+        match &g.cut_over {
+            Some(why) => println!("- group \"{}\": cut over ({why}); not synced", g.group),
+            None => println!(
+                "{} group \"{}\": {} offset(s) committed on the target{}",
+                paint.create("✓"),
+                g.group,
+                g.committed,
+                if g.pending > 0 {
+                    format!(", {} pending replication", g.pending)
+                } else {
+                    String::new()
+                }
+            ),
+        }
     }
     Ok(())
+}
+
+/// One group offset sync round: survey both clusters, commit the exact translations of the
+/// groups that have not cut over.
+pub(super) async fn sync_round(
+    migration: &Migration,
+    sync: &mut crate::offsets::GroupSync,
+) -> Result<Vec<crate::offsets::GroupSynced>, crate::cluster::ClusterError> {
+    let survey = apply::survey_with(migration, sync.known()).await?;
+    sync.round(
+        &survey.target,
+        &survey.plan.group_offsets,
+        &survey.source_inventory,
+        &survey.target_inventory,
+    )
+    .await
 }
 
 fn confirm() -> miette::Result<bool> {
@@ -208,7 +224,8 @@ pub(super) fn describe(action: &Action, outcome: &str) -> String {
     }
 }
 
-/// `status`: lag per topic and partition, from whichever engine replicates.
+/// `status`: lag per topic and partition, from whichever engine replicates, and where each
+/// consumer group stands.
 pub fn status(migration: &Migration, json: bool) -> miette::Result<ExitStatus> {
     let rt = runtime()?;
     let mut status = rt.block_on(replicate::status(migration))?;
@@ -218,11 +235,28 @@ pub fn status(migration: &Migration, json: bool) -> miette::Result<ExitStatus> {
             status = mirrored;
         }
     }
+    let groups = if migration.consumer_groups.sync {
+        let survey = rt.block_on(apply::survey(migration))?;
+        crate::offsets::group_states(
+            &survey.plan.group_offsets,
+            &survey.source_inventory,
+            &survey.target_inventory,
+        )
+    } else {
+        Vec::new()
+    };
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&status).into_diagnostic()?
-        );
+        #[derive(serde::Serialize)]
+        struct View<'a> {
+            #[serde(flatten)]
+            status: &'a replicate::Status,
+            groups: &'a [crate::offsets::GroupStatus],
+        }
+        let view = View {
+            status: &status,
+            groups: &groups,
+        };
+        println!("{}", serde_json::to_string_pretty(&view).into_diagnostic()?);
         return Ok(ExitStatus::Success);
     }
     let mut table = comfy_table::Table::new();
@@ -262,5 +296,31 @@ pub fn status(migration: &Migration, json: bool) -> miette::Result<ExitStatus> {
         status.partitions.len(),
         status.total_lag()
     );
+    if !groups.is_empty() {
+        print_groups(&groups);
+    }
     Ok(ExitStatus::Success)
+}
+
+/// Consumer groups: a table of each group's state, then the count per state.
+fn print_groups(groups: &[crate::offsets::GroupStatus]) {
+    let mut table = comfy_table::Table::new();
+    table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+    table.set_header(["group", "state", "partitions", "detail"]);
+    let mut counts = std::collections::BTreeMap::new();
+    for g in groups {
+        *counts.entry(g.state).or_insert(0) += 1;
+        table.add_row([
+            g.group.clone(),
+            g.state.label().to_string(),
+            g.partitions.to_string(),
+            g.detail.clone(),
+        ]);
+    }
+    println!("\n{table}");
+    let counts: Vec<String> = counts
+        .iter()
+        .map(|(state, n)| format!("{n} {}", state.label()))
+        .collect();
+    println!("Consumer groups: {}.", counts.join(", "));
 }

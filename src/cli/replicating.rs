@@ -278,14 +278,11 @@ async fn refresh(
 /// logged and tried again at the next interval.
 async fn sync_groups_periodically(migration: Migration, stop: Arc<AtomicBool>) {
     let mut ticks = tokio::time::interval(migration.consumer_groups.sync_interval.0);
+    let mut sync = crate::offsets::GroupSync::default();
     ticks.tick().await;
     while !stop.load(Ordering::Relaxed) {
         ticks.tick().await;
-        let round = async {
-            let survey = apply::survey(&migration).await?;
-            crate::offsets::sync_groups(&survey.target, &survey.plan.group_offsets).await
-        };
-        match round.await {
+        match super::commands::sync_round(&migration, &mut sync).await {
             Ok(synced) => {
                 let committed: usize = synced.iter().map(|g| g.committed).sum();
                 tracing::info!(groups = synced.len(), committed, "Group offsets synced.");

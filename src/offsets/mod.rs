@@ -1,8 +1,10 @@
 //! Consumer offsets: exact source → target translation from the engine's progress, and the
 //! sync of group offsets to the target. Never copies data.
 
+mod state;
 mod sync;
 mod translate;
 
-pub use sync::{sync_groups, translate_groups, GroupSynced};
+pub use state::{consumed_on_target, group_states, GroupState, GroupStatus};
+pub use sync::{sync_groups, translate_groups, GroupSync, GroupSynced, Known};
 pub use translate::{TranslateError, Translation, Translator};

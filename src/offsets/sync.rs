@@ -1,37 +1,51 @@
 //! Consumer group offset sync: every selected group's committed source offsets, translated
 //! exactly, committed for the group on the target — only while the target group has no
-//! members (the diff leaves active groups out) and never backwards.
+//! members (the diff leaves active groups out) and never backwards. A group that has cut over
+//! (members on the target, or offsets consumed there past the translation) is not synced
+//! again for as long as the [`GroupSync`] lives, which also keeps the translations it found.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
 
 use rdkafka::consumer::{BaseConsumer, ConsumerContext};
 
-use crate::cluster::ClusterClient;
+use crate::cluster::{ClusterClient, ClusterError, Inventory};
 use crate::plan::{GroupOffsets, OffsetTarget};
 use crate::replicate::Progress;
 
+use super::state::{group_states, GroupState};
 use super::{TranslateError, Translation, Translator};
 
-/// Fills in the target offset of every group partition that can be translated now.
+/// Translations found earlier, by topic, partition and source offset. Only offsets of
+/// records already on the target are kept: those never change, so later rounds need not walk
+/// the logs for groups that did not move.
+pub type Known = Arc<Mutex<BTreeMap<(String, i32, i64), i64>>>;
+
+/// Fills in the target offset of every group partition that can be translated now, from
+/// `known` where it holds the offset, and adds what it translates to `known`.
 pub fn translate_groups<C: ConsumerContext + 'static>(
     groups: &mut [GroupOffsets],
     progress: &Progress,
     source: &BaseConsumer<C>,
     target: &BaseConsumer<C>,
+    known: &Known,
 ) -> Result<(), TranslateError> {
     let translator = Translator {
         source,
         target,
         timeout: std::time::Duration::from_secs(60),
     };
+    let mut known = known.lock().unwrap_or_else(|e| e.into_inner());
     // One walk per partition for all the offsets groups committed in it.
     let mut wanted: BTreeMap<(String, i32), Vec<i64>> = BTreeMap::new();
     for g in groups.iter() {
         for p in &g.partitions {
-            wanted
-                .entry((p.topic.clone(), p.partition))
-                .or_default()
-                .push(p.source_offset);
+            if !known.contains_key(&(p.topic.clone(), p.partition, p.source_offset)) {
+                wanted
+                    .entry((p.topic.clone(), p.partition))
+                    .or_default()
+                    .push(p.source_offset);
+            }
         }
     }
     let mut translated = BTreeMap::new();
@@ -39,16 +53,28 @@ pub fn translate_groups<C: ConsumerContext + 'static>(
         let Some(progress) = progress.get(&topic, partition) else {
             continue;
         };
+        let end = progress.position.map_or(0, |head| head.next_target);
         for (s, t) in translator.translate(&topic, partition, progress, &offsets)? {
-            translated.insert((topic.clone(), partition, s), t);
+            match t {
+                Translation::Exact(t) if t < end => {
+                    known.insert((topic.clone(), partition, s), t);
+                }
+                _ => {
+                    translated.insert((topic.clone(), partition, s), t);
+                }
+            }
         }
     }
     for g in groups.iter_mut() {
         for p in &mut g.partitions {
-            if let Some(Translation::Exact(t)) =
-                translated.get(&(p.topic.clone(), p.partition, p.source_offset))
-            {
-                p.target = OffsetTarget::Translated { offset: *t };
+            let key = (p.topic.clone(), p.partition, p.source_offset);
+            let t = known
+                .get(&key)
+                .copied()
+                .map(Translation::Exact)
+                .or_else(|| translated.get(&key).copied());
+            if let Some(Translation::Exact(offset)) = t {
+                p.target = OffsetTarget::Translated { offset };
             }
         }
     }
@@ -61,13 +87,63 @@ pub struct GroupSynced {
     pub group: String,
     pub committed: usize,
     pub pending: usize,
+    /// Why the group was left alone: it has cut over.
+    pub cut_over: Option<String>,
+}
+
+/// Group offset sync rounds of one `apply`: remembers the groups seen cut over, so that a
+/// group whose consumers left the target again is still not synced.
+#[derive(Debug, Default)]
+pub struct GroupSync {
+    cut_over: BTreeSet<String>,
+    known: Known,
+}
+
+impl GroupSync {
+    /// The translations found in earlier rounds, for the survey of the next one.
+    pub fn known(&self) -> &Known {
+        &self.known
+    }
+
+    /// One round: the plan's translated `groups` (with both clusters' inventories of the
+    /// selected groups) committed on the target, except for groups that have cut over.
+    pub async fn round(
+        &mut self,
+        target: &ClusterClient,
+        groups: &[GroupOffsets],
+        source_inventory: &Inventory,
+        target_inventory: &Inventory,
+    ) -> Result<Vec<GroupSynced>, ClusterError> {
+        let mut report = Vec::new();
+        for s in group_states(groups, source_inventory, target_inventory) {
+            if s.state == GroupState::CutOver && self.cut_over.insert(s.group.clone()) {
+                tracing::info!(group = %s.group, detail = %s.detail, "Group has cut over; its offsets are no longer synced.");
+            }
+            if self.cut_over.contains(&s.group) {
+                report.push(GroupSynced {
+                    group: s.group,
+                    committed: 0,
+                    pending: 0,
+                    cut_over: Some(s.detail),
+                });
+            }
+        }
+        let live: Vec<GroupOffsets> = groups
+            .iter()
+            .filter(|g| !self.cut_over.contains(&g.group))
+            .cloned()
+            .collect();
+        report.extend(sync_groups(target, &live).await?);
+        report.sort_by(|a, b| a.group.cmp(&b.group));
+        Ok(report)
+    }
 }
 
 /// Commits translated offsets that move a target group forward.
 pub async fn sync_groups(
     target: &ClusterClient,
     groups: &[GroupOffsets],
-) -> Result<Vec<GroupSynced>, crate::cluster::ClusterError> {
+) -> Result<Vec<GroupSynced>, ClusterError> {
     let mut report = Vec::new();
     for g in groups {
         let mut commits = Vec::new();
@@ -97,6 +173,7 @@ pub async fn sync_groups(
             group: g.group.clone(),
             committed,
             pending,
+            cut_over: None,
         });
     }
     Ok(report)

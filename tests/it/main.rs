@@ -6,6 +6,8 @@ mod auth;
 mod cli;
 mod connect;
 mod crash;
+mod group_cases;
+mod group_state;
 mod native;
 mod offsets;
 mod plan;

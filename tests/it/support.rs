@@ -182,3 +182,22 @@ pub fn wait_exit(child: &mut std::process::Child, timeout: Duration) -> std::pro
     );
     status.unwrap()
 }
+
+/// The offset `group` committed for `topic`/`partition` on `cluster`, if any.
+pub fn committed_offset(
+    cluster: &Cluster,
+    group: &str,
+    topic: &str,
+    partition: i32,
+) -> Option<i64> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let c: BaseConsumer = cluster
+        .admin_config()
+        .set("group.id", group)
+        .create()
+        .unwrap();
+    let mut tpl = rdkafka::TopicPartitionList::new();
+    tpl.add_partition(topic, partition);
+    let got = c.committed_offsets(tpl, Duration::from_secs(10)).ok()?;
+    got.elements()[0].offset().to_raw().filter(|o| *o >= 0)
+}

@@ -11,11 +11,10 @@ use kafka_harness::tools::Tool;
 use kafka_harness::{shared, Cluster};
 use kafka_migrate::replicate::progress::{Position, ProgressKey, ProgressValue};
 use kafka_migrate::replicate::progress_topic;
-use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use serde_json::Value;
 
-use crate::support::{kafka_migrate, migration_file};
+use crate::support::{committed_offset, kafka_migrate, migration_file};
 
 /// Source offsets the group `PREFIX-app` committed, per partition of `PREFIX.orders`.
 const COMMITTED: [(i32, i64); 3] = [(0, 40), (1, 100), (2, 0)];
@@ -155,20 +154,6 @@ fn assert_ready(config: &Path) {
     }
 }
 
-fn committed_on(cluster: &Cluster, group: &str, topic: &str, partition: i32) -> i64 {
-    let c: BaseConsumer = cluster
-        .admin_config()
-        .set("group.id", group)
-        .create()
-        .unwrap();
-    let mut tpl = rdkafka::TopicPartitionList::new();
-    tpl.add_partition(topic, partition);
-    let got = c
-        .committed_offsets(tpl, std::time::Duration::from_secs(10))
-        .unwrap();
-    got.elements()[0].offset().to_raw().unwrap_or(-1)
-}
-
 #[tokio::test]
 async fn ready_after_a_complete_migration_and_a_switched_consumer_reads_exactly_the_rest() {
     let m = migrated("1s").await;
@@ -192,7 +177,7 @@ async fn ready_after_a_complete_migration_and_a_switched_consumer_reads_exactly_
     let (source, target) = (shared::plain_source(), shared::target());
     let group = format!("{}-app", m.prefix);
     for (partition, s) in COMMITTED {
-        let t = committed_on(target, &group, &m.orders, partition);
+        let t = committed_offset(target, &group, &m.orders, partition).unwrap_or(-1);
         let rest = |c: &Cluster, at: i64| -> Vec<Record> {
             data::read_from(&c.admin_config(), &m.orders, partition, at)
                 .unwrap()

@@ -74,12 +74,33 @@ pub(crate) fn loaded_source(
     tokio::runtime::Runtime,
 )> {
     let records = mib * 1024 * 1024 / RECORD_BYTES;
+    let (source, target, topics, rt) = loaded_records(records)?;
+    Ok((records, source, target, topics, rt))
+}
+
+fn loaded_records(
+    records: usize,
+) -> Result<(Cluster, Cluster, Vec<String>, tokio::runtime::Runtime)> {
     let (source, target, topics) = clusters()?;
     let rt = tokio::runtime::Runtime::new()?;
-    println!("Loading {records} records of {RECORD_BYTES} B ({mib} MiB) into {TOPICS} topics × {PARTITIONS} partitions …");
+    println!(
+        "Loading {records} records of {RECORD_BYTES} B ({} MiB) into {TOPICS} topics × {PARTITIONS} partitions …",
+        records * RECORD_BYTES / (1024 * 1024)
+    );
     rt.block_on(create_topics(&source, &topics, false))?;
     load(&source, &topics, records)?;
-    Ok((records, source, target, topics, rt))
+    Ok((source, target, topics, rt))
+}
+
+/// [`loaded_records`], then replicated to the target by the engine (2 tasks).
+pub(crate) fn replicated(
+    records: usize,
+) -> Result<(Cluster, Cluster, Vec<String>, tokio::runtime::Runtime)> {
+    let (source, target, topics, rt) = loaded_records(records)?;
+    rt.block_on(create_topics(&target, &topics, true))?;
+    println!("Replicating them …");
+    measure("kafka-migrate", engine_command(&source, &target, 2))?;
+    Ok((source, target, topics, rt))
 }
 
 pub fn run(args: &[String]) -> Result<i32> {

@@ -18,16 +18,12 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::{Headers, Message};
 use rdkafka::{Offset, TopicPartitionList};
 
-use crate::bench_replicate::{
-    create_topics, engine_command, flag, loaded_source, measure, PARTITIONS,
-};
+use crate::bench_replicate::{flag, replicated, PARTITIONS, RECORD_BYTES};
 
 pub fn run(args: &[String]) -> Result<i32> {
     let mib: usize = flag(args, "--mib").unwrap_or(1024);
-    let (records, source, target, topics, rt) = loaded_source(mib)?;
-    rt.block_on(create_topics(&target, &topics, true))?;
-    println!("Replicating them …");
-    measure("kafka-migrate", engine_command(&source, &target, 2))?;
+    let records = mib * 1024 * 1024 / RECORD_BYTES;
+    let (source, target, topics, rt) = replicated(records)?;
 
     let text = format!(
         "name = \"bench\"\ncluster \"source\" {{ bootstrap_servers = [\"{}\"] }}\ncluster \"target\" {{ bootstrap_servers = [\"{}\"] }}\ntopics {{ include = [\"^bench\\\\.\"] }}\ncutover {{ data_check = \"full\" }}\n",

@@ -7,12 +7,14 @@
 //! cargo run --release -p xtask -- bench plan [--topics N]    # survey + plan 2,000 topics
 //! cargo run --release -p xtask -- bench verify [--mib N]     # data_check = "full" vs a plain read
 //! cargo run --release -p xtask -- bench connect [--mib N]    # the Connect engine (MirrorMaker 2)
+//! cargo run --release -p xtask -- bench translate [--groups N] # group offsets: 1,000 × 60
 //! ```
 
 mod bench_config;
 mod bench_connect;
 mod bench_plan;
 mod bench_replicate;
+mod bench_translate;
 mod bench_verify;
 mod demo;
 
@@ -35,9 +37,12 @@ fn main() {
         Some("bench") if args.get(1).map(String::as_str) == Some("connect") => {
             bench_connect::run(&args[2..])
         }
+        Some("bench") if args.get(1).map(String::as_str) == Some("translate") => {
+            bench_translate::run(&args[2..])
+        }
         Some("engine") => bench_replicate::engine_child(&args[1..]),
         _ => {
-            eprintln!("usage: cargo run -p xtask -- demo [--keep] | bench replicate [--mib N] [--tasks N] | bench config [--topics N] | bench plan [--topics N] [--partitions N] | bench verify [--mib N] | bench connect [--mib N] [--tasks N] [--delivery exactly-once|at-least-once]");
+            eprintln!("usage: cargo run -p xtask -- demo [--keep] | bench replicate [--mib N] [--tasks N] | bench config [--topics N] | bench plan [--topics N] [--partitions N] | bench verify [--mib N] | bench connect [--mib N] [--tasks N] [--delivery exactly-once|at-least-once] | bench translate [--groups N] [--records N]");
             std::process::exit(2);
         }
     };

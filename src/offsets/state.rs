@@ -1,0 +1,209 @@
+//! Where each selected consumer group stands on the target: in sync, behind, pending
+//! replication, or cut over. Pure: computed from the plan's translated group offsets and both
+//! clusters' inventories; `status` shows it and the sync skips groups that have cut over.
+
+use serde::Serialize;
+
+use crate::cluster::Inventory;
+use crate::plan::{GroupOffsets, OffsetTarget};
+
+/// The state of one group's offsets on the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupState {
+    /// Every partition's target offset is the exact translation of the source's.
+    InSync,
+    /// Some partitions translate, but the target has not been committed there yet.
+    Behind,
+    /// Records below some source offsets are not replicated yet.
+    PendingReplication,
+    /// Consumers of the group run on the target (members there, or offsets consumed past the
+    /// translation): the sync leaves the group alone.
+    CutOver,
+}
+
+impl GroupState {
+    pub fn label(self) -> &'static str {
+        match self {
+            GroupState::InSync => "in sync",
+            GroupState::Behind => "behind",
+            GroupState::PendingReplication => "pending replication",
+            GroupState::CutOver => "cut over",
+        }
+    }
+}
+
+/// One group's state, with the evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupStatus {
+    pub group: String,
+    pub state: GroupState,
+    /// Partitions the group committed on the source (selected topics only).
+    pub partitions: usize,
+    /// Active members of the group on the target.
+    pub members_on_target: usize,
+    /// Why the group is in this state, naming a partition where it matters.
+    pub detail: String,
+}
+
+/// Why a group counts as cut over although it has no members on the target: a partition's
+/// target offset is past the exact translation of the source's, so it was consumed there.
+pub fn consumed_on_target(group: &GroupOffsets) -> Option<String> {
+    group.partitions.iter().find_map(|p| match (p.target, p.target_current) {
+        (OffsetTarget::Translated { offset }, Some(current)) if current > offset => Some(format!(
+            "{} partition {}: committed {current} on the target, past {offset} (the translation of source offset {}): consumed on the target",
+            p.topic, p.partition, p.source_offset
+        )),
+        _ => None,
+    })
+}
+
+/// The state of every selected group: those the plan syncs and those it leaves out because
+/// they have members on the target. `source` and `target` hold the selected groups only.
+pub fn group_states(
+    groups: &[GroupOffsets],
+    source: &Inventory,
+    target: &Inventory,
+) -> Vec<GroupStatus> {
+    let mut out: Vec<GroupStatus> = groups.iter().map(state_of).collect();
+    for (id, there) in &target.groups {
+        let on_source = source.groups.get(id).is_some_and(|g| !g.offsets.is_empty());
+        if there.is_active() && on_source && !out.iter().any(|s| s.group == *id) {
+            out.push(GroupStatus {
+                group: id.clone(),
+                state: GroupState::CutOver,
+                partitions: source.groups[id].offsets.values().map(|p| p.len()).sum(),
+                members_on_target: there.members,
+                detail: format!("{} member(s) on the target", there.members),
+            });
+        }
+    }
+    out.sort_by(|a, b| a.group.cmp(&b.group));
+    out
+}
+
+fn state_of(group: &GroupOffsets) -> GroupStatus {
+    let count = |f: &dyn Fn(OffsetTarget, Option<i64>) -> bool| {
+        group
+            .partitions
+            .iter()
+            .filter(|p| f(p.target, p.target_current))
+            .count()
+    };
+    let pending = count(&|t, _| t == OffsetTarget::PendingReplication);
+    let behind = count(
+        &|t, c| matches!(t, OffsetTarget::Translated { offset } if c.is_none_or(|c| c < offset)),
+    );
+    let (state, detail) = if let Some(why) = consumed_on_target(group) {
+        (GroupState::CutOver, why)
+    } else if pending > 0 {
+        (
+            GroupState::PendingReplication,
+            format!("{pending} partition(s) wait for replication"),
+        )
+    } else if behind > 0 {
+        (
+            GroupState::Behind,
+            format!("{behind} partition(s) not yet committed on the target"),
+        )
+    } else {
+        (
+            GroupState::InSync,
+            "target offsets are the exact translation".to_string(),
+        )
+    };
+    GroupStatus {
+        group: group.group.clone(),
+        state,
+        partitions: group.partitions.len(),
+        members_on_target: 0,
+        detail,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::inventory::Group;
+    use crate::cluster::Role;
+    use crate::plan::GroupPartitionOffset;
+    use crate::testing::inventory;
+
+    fn group(name: &str, parts: &[(i64, Option<i64>, OffsetTarget)]) -> GroupOffsets {
+        GroupOffsets {
+            group: name.to_string(),
+            partitions: parts
+                .iter()
+                .enumerate()
+                .map(|(i, (s, current, target))| GroupPartitionOffset {
+                    topic: "orders".into(),
+                    partition: i as i32,
+                    source_offset: *s,
+                    target_current: *current,
+                    target: *target,
+                })
+                .collect(),
+        }
+    }
+
+    const fn at(offset: i64) -> OffsetTarget {
+        OffsetTarget::Translated { offset }
+    }
+
+    #[test]
+    fn each_state_follows_from_the_offsets() {
+        let groups = [
+            group("a-in-sync", &[(5, Some(7), at(7)), (0, Some(0), at(0))]),
+            group("b-behind", &[(5, Some(3), at(7)), (9, None, at(11))]),
+            group(
+                "c-pending",
+                &[
+                    (5, Some(7), at(7)),
+                    (90, None, OffsetTarget::PendingReplication),
+                ],
+            ),
+            group("d-consumed", &[(5, Some(12), at(7)), (9, None, at(11))]),
+        ];
+        let offsets = [("orders".to_string(), [(0, 4)].into())].into();
+        let source = inventory(
+            Role::Source,
+            vec![],
+            vec![],
+            vec![(
+                "e-active",
+                Group {
+                    state: "Empty".into(),
+                    members: 0,
+                    offsets,
+                },
+            )],
+        );
+        let target = inventory(
+            Role::Target,
+            vec![],
+            vec![],
+            vec![(
+                "e-active",
+                Group {
+                    state: "Stable".into(),
+                    members: 2,
+                    offsets: Default::default(),
+                },
+            )],
+        );
+        let states: Vec<(String, GroupState)> = group_states(&groups, &source, &target)
+            .into_iter()
+            .map(|s| (s.group, s.state))
+            .collect();
+        assert_eq!(
+            states,
+            [
+                ("a-in-sync".to_string(), GroupState::InSync),
+                ("b-behind".to_string(), GroupState::Behind),
+                ("c-pending".to_string(), GroupState::PendingReplication),
+                ("d-consumed".to_string(), GroupState::CutOver),
+                ("e-active".to_string(), GroupState::CutOver),
+            ]
+        );
+    }
+}

@@ -1,0 +1,133 @@
+//! `status` per consumer group — in sync, behind, pending replication, cut over — and a group
+//! that has cut over to the target is never synced again, even after its consumers leave.
+
+use std::time::Duration;
+
+use kafka_harness::{data, shared};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::{Offset, TopicPartitionList};
+use serde_json::Value;
+
+use crate::support::*;
+
+fn states(config: &std::path::Path) -> Vec<(String, String)> {
+    let out = kafka_migrate(config)
+        .args(["status", "--json"])
+        .assert()
+        .success();
+    let status: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    status["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["group"].as_str().unwrap().to_string(),
+                g["state"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn status_shows_each_group_state_and_a_cut_over_group_is_never_synced_again() {
+    let (source, target) = (shared::plain_source(), shared::target());
+    let p = data::unique_name("gstate").replace('-', "_");
+    let topic = format!("{p}.events");
+    data::create_topic(&source.admin_config(), &topic, 1, 1, &[])
+        .await
+        .unwrap();
+    data::produce(&source.admin_config(), &topic, &data::sample_records(10, 1))
+        .await
+        .unwrap();
+    let name = |s: &str| format!("{p}-{s}");
+    let (in_sync, behind, pending, moved) = (
+        name("in-sync"),
+        name("behind"),
+        name("pending"),
+        name("moved"),
+    );
+    for (group, offset) in [(&in_sync, 5), (&moved, 3)] {
+        data::commit_offsets(&source.admin_config(), group, &[(&topic, 0, offset)]).unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = migration_file(dir.path(), &p, &p, source, target, "acls { sync = false }");
+    kafka_migrate(&config)
+        .args(["apply", "--auto-approve", "--until-synced"])
+        .assert()
+        .success();
+    assert_eq!(committed_offset(target, &moved, &topic, 0).unwrap(), 3);
+
+    // After the apply: one group stops on the source at a replicated offset, another past
+    // what is replicated, and the third moves to the target, where it consumes.
+    data::commit_offsets(&source.admin_config(), &behind, &[(&topic, 0, 6)]).unwrap();
+    data::produce(&source.admin_config(), &topic, &data::sample_records(5, 1))
+        .await
+        .unwrap();
+    data::commit_offsets(&source.admin_config(), &pending, &[(&topic, 0, 14)]).unwrap();
+    let member: BaseConsumer = target
+        .admin_config()
+        .set("group.id", &moved)
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    member.subscribe(&[&topic]).unwrap();
+    wait_for(
+        Duration::from_secs(60),
+        || "the target consumer to join its group",
+        || {
+            let _ = member.poll(Duration::from_millis(100));
+            member.assignment().map(|a| a.count()).unwrap_or(0) > 0
+        },
+    );
+    let mut read_to = TopicPartitionList::new();
+    read_to
+        .add_partition_offset(&topic, 0, Offset::Offset(8))
+        .unwrap();
+    member.commit(&read_to, CommitMode::Sync).unwrap();
+
+    let expected = |moved_state: &str| {
+        vec![
+            (behind.clone(), "behind".to_string()),
+            (in_sync.clone(), "in_sync".to_string()),
+            (moved.clone(), moved_state.to_string()),
+            (pending.clone(), "pending_replication".to_string()),
+        ]
+    };
+    assert_eq!(states(&config), expected("cut_over"));
+    let text = kafka_migrate(&config).arg("status").assert().success();
+    let text = String::from_utf8_lossy(&text.get_output().stdout).to_string();
+    assert!(text.contains("member(s) on the target"), "{text}");
+    assert!(
+        text.contains("Consumer groups: 1 in sync, 1 behind, 1 pending replication, 1 cut over."),
+        "{text}"
+    );
+
+    // The consumer leaves the target again; the source group even moves on. The group has cut
+    // over: apply leaves its offset alone, and status still says so.
+    drop(member);
+    data::commit_offsets(&source.admin_config(), &moved, &[(&topic, 0, 6)]).unwrap();
+    let out = kafka_migrate(&config)
+        .args(["apply", "--auto-approve", "--until-synced"])
+        .assert()
+        .success();
+    let out = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(
+        out.contains(&format!("group \"{moved}\": cut over")),
+        "{out}"
+    );
+    assert_eq!(committed_offset(target, &moved, &topic, 0).unwrap(), 8);
+    assert_eq!(committed_offset(target, &behind, &topic, 0).unwrap(), 6);
+    let after = states(&config);
+    assert!(
+        after.contains(&(moved.clone(), "cut_over".to_string())),
+        "{after:?}"
+    );
+    assert!(
+        after
+            .iter()
+            .filter(|(g, _)| *g != moved)
+            .all(|(_, s)| s == "in_sync"),
+        "{after:?}"
+    );
+}
