@@ -125,14 +125,10 @@ async fn translate(
     known: crate::offsets::Known,
 ) -> Result<Vec<plan::GroupOffsets>, ClusterError> {
     let reader = |cluster: &crate::config::ClusterConfig| {
-        replicate::reader_config(
-            &crate::auth::client_properties(cluster),
-            &migration.name,
-            "translator",
-        )
-        .create_with_context::<_, rdkafka::consumer::BaseConsumer<replicate::SourceContext>>(
-            replicate::SourceContext,
-        )
+        crate::offsets::translator_config(&crate::auth::client_properties(cluster), &migration.name)
+            .create_with_context::<_, rdkafka::consumer::BaseConsumer<replicate::SourceContext>>(
+                replicate::SourceContext,
+            )
     };
     let fail = |e: String| target.error("translating group offsets", e);
     let source = reader(migration.source()).map_err(|e| fail(e.to_string()))?;

@@ -7,4 +7,4 @@ mod translate;
 
 pub use state::{consumed_on_target, group_states, GroupState, GroupStatus};
 pub use sync::{sync_groups, translate_groups, GroupSync, GroupSynced, Known};
-pub use translate::{TranslateError, Translation, Translator};
+pub use translate::{translator_config, TranslateError, Translation, Translator};

@@ -43,6 +43,18 @@ pub enum TranslateError {
     },
 }
 
+/// The config of the read_committed consumers a [`Translator`] walks the logs with.
+pub fn translator_config(
+    props: &std::collections::BTreeMap<String, String>,
+    migration: &str,
+) -> rdkafka::ClientConfig {
+    let mut config = crate::replicate::reader_config(props, migration, "translator");
+    // Walks end at a partition's end more often than not: do not let the broker hold each of
+    // those fetches for the default half second.
+    config.set("fetch.wait.max.ms", "10");
+    config
+}
+
 /// Translates source offsets of one partition, reading both clusters with read_committed
 /// consumers (created by the caller with `isolation.level=read_committed`, no commits).
 pub struct Translator<'a, C: ConsumerContext + 'static = DefaultConsumerContext> {

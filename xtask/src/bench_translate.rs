@@ -74,7 +74,7 @@ pub fn run(args: &[String]) -> Result<i32> {
                 .client_properties(kafka_harness::ADMIN)
                 .into_iter()
                 .collect();
-            Ok(replicate::reader_config(&props, "bench", "translator")
+            Ok(kafka_migrate::offsets::translator_config(&props, "bench")
                 .create_with_context(replicate::SourceContext)?)
         };
         let (src, tgt) = (reader(&source)?, reader(&target)?);
