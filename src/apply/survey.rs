@@ -44,16 +44,8 @@ pub async fn survey_with(
     migration: &Migration,
     known: &crate::offsets::Known,
 ) -> Result<Survey, ClusterError> {
-    let source = ClusterClient::connect(
-        Role::Source,
-        &crate::auth::client_properties(migration.source()),
-    )
-    .await?;
-    let target = ClusterClient::connect(
-        Role::Target,
-        &crate::auth::client_properties(migration.target()),
-    )
-    .await?;
+    let source = ClusterClient::of(migration, Role::Source).await?;
+    let target = ClusterClient::of(migration, Role::Target).await?;
     let progress_topic = replicate::progress_topic(&migration.name);
     let selects_topic = |t: &str| migration.topics.selects(t);
     let mirror_marker = crate::connect::offset_syncs_topic(&migration.name);

@@ -17,11 +17,7 @@ pub fn iam_policy(migration: &Migration) -> miette::Result<ExitStatus> {
         .build()
         .into_diagnostic()?;
     let inventory = runtime.block_on(async {
-        let source = ClusterClient::connect(
-            Role::Source,
-            &crate::auth::client_properties(migration.source()),
-        )
-        .await?;
+        let source = ClusterClient::of(migration, Role::Source).await?;
         source
             .inventory(&Scope {
                 topic: &|t: &str| migration.topics.selects(t),

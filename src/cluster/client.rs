@@ -83,6 +83,18 @@ pub struct ClusterClient {
 }
 
 impl ClusterClient {
+    /// Connects to the migration's source or target cluster with its security settings.
+    pub async fn of(
+        migration: &crate::config::Migration,
+        role: Role,
+    ) -> Result<ClusterClient, ClusterError> {
+        let cluster = match role {
+            Role::Source => migration.source(),
+            Role::Target => migration.target(),
+        };
+        Self::connect(role, &crate::auth::client_properties(cluster)).await
+    }
+
     /// Connects with librdkafka `properties` and checks that a broker answers, turning a
     /// refusal into an error that says why.
     pub async fn connect(

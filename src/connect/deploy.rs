@@ -126,11 +126,7 @@ fn failed(state: &ConnectorState) -> Result<(), DeployError> {
 /// holds (identity names, so the same topic and partition on both sides). `None` when
 /// MirrorMaker 2 has not replicated the migration (its offset-syncs topic is not on the target).
 pub async fn mirrored_status(migration: &Migration) -> Result<Option<Status>, ClusterError> {
-    let target = ClusterClient::connect(
-        Role::Target,
-        &crate::auth::client_properties(migration.target()),
-    )
-    .await?;
+    let target = ClusterClient::of(migration, Role::Target).await?;
     let marker = super::offset_syncs_topic(&migration.name);
     let is_marker = |t: &str| t == marker;
     let none = |_: &str| false;
@@ -156,16 +152,8 @@ pub async fn mirror_lag(migration: &Migration) -> Result<Status, ClusterError> {
 type Ends = BTreeMap<(String, i32), (i64, i64)>;
 
 async fn mirror_state(migration: &Migration) -> Result<(Status, Ends), ClusterError> {
-    let source = ClusterClient::connect(
-        Role::Source,
-        &crate::auth::client_properties(migration.source()),
-    )
-    .await?;
-    let target = ClusterClient::connect(
-        Role::Target,
-        &crate::auth::client_properties(migration.target()),
-    )
-    .await?;
+    let source = ClusterClient::of(migration, Role::Source).await?;
+    let target = ClusterClient::of(migration, Role::Target).await?;
     let selects = |t: &str| migration.topics.selects(t);
     let none = |_: &str| false;
     let scope = Scope {

@@ -54,11 +54,7 @@ impl Status {
 
 /// Reads the source's end offsets and the migration's progress.
 pub async fn status(migration: &Migration) -> Result<Status, ClusterError> {
-    let source = ClusterClient::connect(
-        Role::Source,
-        &crate::auth::client_properties(migration.source()),
-    )
-    .await?;
+    let source = ClusterClient::of(migration, Role::Source).await?;
     let selects = |t: &str| migration.topics.selects(t);
     let none = |_: &str| false;
     let inventory = source
