@@ -136,7 +136,7 @@ pub fn apply(
             until_synced,
         );
     }
-    let partitions = super::replicating::partitions(&survey.source_inventory);
+    let partitions = survey.source_inventory.partitions();
     if partitions.is_empty() && until_synced {
         println!("No topics selected: nothing to replicate.");
         return Ok(ExitStatus::Success);

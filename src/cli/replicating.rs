@@ -14,8 +14,8 @@ use miette::IntoDiagnostic;
 use tokio::sync::{mpsc, watch};
 
 use crate::apply::{self, Outcome};
-use crate::cluster::native::{IsolationLevel, OffsetSpec};
-use crate::cluster::{ClusterClient, Inventory, Role};
+use crate::cluster::native::IsolationLevel;
+use crate::cluster::{ClusterClient, Role};
 use crate::config::Migration;
 use crate::plan::Action;
 use crate::replicate::{self, Event, Settings};
@@ -27,15 +27,6 @@ use super::{metrics, ExitStatus};
 const ENDS_INTERVAL: Duration = Duration::from_secs(2);
 
 type Partitions = Vec<(String, i32)>;
-
-/// Every partition of the selected topics in `inventory`, sorted.
-pub fn partitions(inventory: &Inventory) -> Partitions {
-    inventory
-        .topics
-        .values()
-        .flat_map(|t| t.partitions.keys().map(move |p| (t.name.clone(), *p)))
-        .collect()
-}
 
 /// Replicates until stopped or, with `until_synced`, until the target has caught up.
 pub fn run(
@@ -185,19 +176,13 @@ async fn read_ends(
                 .ok();
         }
         let Some(source) = &client else { continue };
-        let request: Vec<(String, i32, OffsetSpec)> = parts
-            .borrow()
-            .iter()
-            .map(|(t, p)| (t.clone(), *p, OffsetSpec::Latest))
-            .collect();
+        let wanted = parts.borrow().clone();
         match source
-            .ext()
-            .list_offsets(request, IsolationLevel::ReadCommitted)
+            .end_offsets(wanted, IsolationLevel::ReadCommitted)
             .await
         {
             Ok(read) => {
-                let read = read.into_iter().map(|(k, end)| (k, end.offset)).collect();
-                if ends.send(read).is_err() {
+                if ends.send(read.into_iter().collect()).is_err() {
                     return;
                 }
             }
@@ -258,7 +243,7 @@ async fn refresh(
         let _ = notes.send(format!("✓ {}", super::commands::describe(action, verb)));
     })
     .await?;
-    let now = partitions(&survey.source_inventory);
+    let now = survey.source_inventory.partitions();
     parts.send_if_modified(|current| {
         let changed = *current != now;
         if changed {

@@ -234,6 +234,25 @@ impl ClusterClient {
         }
     }
 
+    /// The end offset of each of `partitions` — the last stable offset with
+    /// `ReadCommitted` — by topic and partition.
+    pub async fn end_offsets(
+        &self,
+        partitions: impl IntoIterator<Item = (String, i32)>,
+        isolation: super::native::IsolationLevel,
+    ) -> Result<BTreeMap<(String, i32), i64>, ClusterError> {
+        let request = partitions
+            .into_iter()
+            .map(|(t, p)| (t, p, super::native::OffsetSpec::Latest))
+            .collect();
+        let listed = self
+            .ext()
+            .list_offsets(request, isolation)
+            .await
+            .map_err(|e| self.ext_error("listing end offsets", e))?;
+        Ok(listed.into_iter().map(|(k, end)| (k, end.offset)).collect())
+    }
+
     pub(crate) fn ext_error(&self, operation: &str, error: AdminExtError) -> ClusterError {
         let kind = if error.is_authorization() {
             ErrorKind::Authorization

@@ -134,6 +134,14 @@ impl Group {
 }
 
 impl Inventory {
+    /// Every partition of the inventory's topics, by topic name and partition number, sorted.
+    pub fn partitions(&self) -> Vec<(String, i32)> {
+        self.topics
+            .values()
+            .flat_map(|t| t.partitions.keys().map(move |p| (t.name.clone(), *p)))
+            .collect()
+    }
+
     /// A digest of what a plan's metadata actions depend on: topics, partition counts,
     /// replication factors, topic-level configs, ACLs and the records this migration wrote.
     /// Offsets and group positions move all the time and are left out.

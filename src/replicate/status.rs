@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::cluster::native::{IsolationLevel, OffsetSpec};
+use crate::cluster::native::IsolationLevel;
 use crate::cluster::{ClusterClient, ClusterError, Inventory, Role, Scope};
 use crate::config::Migration;
 
@@ -63,20 +63,9 @@ pub async fn status(migration: &Migration) -> Result<Status, ClusterError> {
             group: &none,
         })
         .await?;
-    let request: Vec<(String, i32, OffsetSpec)> = inventory
-        .topics
-        .values()
-        .flat_map(|t| {
-            t.partitions
-                .keys()
-                .map(move |p| (t.name.clone(), *p, OffsetSpec::Latest))
-        })
-        .collect();
     let ends = source
-        .ext()
-        .list_offsets(request, IsolationLevel::ReadCommitted)
-        .await
-        .map_err(|e| source.ext_error("listing end offsets", e))?;
+        .end_offsets(inventory.partitions(), IsolationLevel::ReadCommitted)
+        .await?;
     let settings = Arc::new(Settings::from_migration(migration, false));
     let progress = tokio::task::spawn_blocking(move || read_progress(&settings))
         .await
@@ -88,10 +77,6 @@ pub async fn status(migration: &Migration) -> Result<Status, ClusterError> {
             kind: crate::cluster::ErrorKind::Other,
             help: None,
         })?;
-    let ends = ends
-        .into_iter()
-        .map(|((topic, partition), end)| ((topic, partition), end.offset))
-        .collect();
     Ok(Status::from_parts(
         &migration.name,
         &inventory,

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use crate::cluster::inventory::Inventory;
-use crate::cluster::native::OffsetSpec;
 
 use super::{Check, CheckStatus};
 
@@ -150,19 +149,6 @@ pub fn ends(inventory: &Inventory) -> Ends {
             t.partitions
                 .iter()
                 .map(|(p, part)| ((t.name.clone(), *p), part.end))
-        })
-        .collect()
-}
-
-/// A `list_offsets` request for the end of every partition of an inventory.
-pub fn request(inventory: &Inventory) -> Vec<(String, i32, OffsetSpec)> {
-    inventory
-        .topics
-        .values()
-        .flat_map(|t| {
-            t.partitions
-                .keys()
-                .map(|p| (t.name.clone(), *p, OffsetSpec::Latest))
         })
         .collect()
 }
