@@ -127,7 +127,12 @@ async fn translate(
     let target_reader = reader(migration.target()).map_err(|e| fail(e.to_string()))?;
     let progress = progress.clone();
     tokio::task::spawn_blocking(move || {
-        crate::offsets::translate_groups(&mut groups, &progress, &source, &target_reader, &known)
+        let mut translator = crate::offsets::Translator::new(
+            source,
+            target_reader,
+            std::time::Duration::from_secs(60),
+        );
+        crate::offsets::translate_groups(&mut groups, &progress, &mut translator, &known)
             .map(|()| groups)
     })
     .await

@@ -9,4 +9,4 @@ mod read;
 
 pub use client::{ClusterClient, ClusterContext, ClusterError, ErrorKind};
 pub use inventory::{Inventory, Role};
-pub use read::Scope;
+pub use read::{Scope, CONCURRENT_GROUP_REQUESTS};

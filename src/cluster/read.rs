@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use futures_util::{StreamExt, TryStreamExt};
 use rdkafka::admin::{AdminOptions, ConfigSource as RdConfigSource, ResourceSpecifier};
 use rdkafka::consumer::Consumer;
 use rdkafka::metadata::Metadata;
@@ -16,6 +17,8 @@ use super::native::{IsolationLevel, OffsetSpec};
 const TIMEOUT: Duration = Duration::from_secs(30);
 /// Attempts after a retriable error (leader moved, coordinator loading).
 const RETRIES: u64 = 8;
+/// Group offset listings or commits in flight at once.
+pub const CONCURRENT_GROUP_REQUESTS: usize = 16;
 /// Topics per DescribeConfigs request.
 const CONFIG_BATCH: usize = 500;
 
@@ -254,39 +257,47 @@ impl ClusterClient {
         .await
         .map_err(|e| self.error("listing consumer groups", e.to_string()))?
         .map_err(|e| self.kafka_error("listing consumer groups", e))?;
-        let mut groups = BTreeMap::new();
-        for (id, state, members) in list {
-            if !(scope.group)(&id) {
-                continue;
-            }
-            let mut attempt = 0;
-            let committed = loop {
-                match self.ext().list_consumer_group_offsets(id.clone()).await {
-                    Err(e) if e.is_retriable() && attempt < RETRIES => {
-                        attempt += 1;
-                        tokio::time::sleep(Duration::from_millis(250 * attempt)).await;
-                    }
-                    other => {
-                        break other.map_err(|e| {
-                            self.ext_error(&format!("reading offsets of group \"{id}\""), e)
-                        })?
-                    }
+        // One offset listing per group (the Admin API takes one at a time), several at once.
+        let reads = list
+            .into_iter()
+            .filter(|(id, _, _)| (scope.group)(id))
+            .map(|(id, state, members)| async move {
+                let committed = self.group_offsets(&id).await?;
+                let mut offsets: BTreeMap<String, BTreeMap<i32, i64>> = BTreeMap::new();
+                for ((topic, partition), offset) in committed {
+                    offsets.entry(topic).or_default().insert(partition, offset);
                 }
-            };
-            let mut offsets: BTreeMap<String, BTreeMap<i32, i64>> = BTreeMap::new();
-            for ((topic, partition), offset) in committed {
-                offsets.entry(topic).or_default().insert(partition, offset);
-            }
-            groups.insert(
-                id,
-                Group {
+                let group = Group {
                     state,
                     members,
                     offsets,
-                },
-            );
-        }
+                };
+                Ok::<_, ClusterError>((id, group))
+            })
+            .collect::<Vec<_>>();
+        let groups = futures_util::stream::iter(reads)
+            .buffer_unordered(CONCURRENT_GROUP_REQUESTS)
+            .try_collect()
+            .await?;
         Ok(groups)
+    }
+
+    /// Committed offsets of group `id`, asked again while its coordinator is busy.
+    async fn group_offsets(&self, id: &str) -> Result<BTreeMap<(String, i32), i64>, ClusterError> {
+        let mut attempt = 0;
+        loop {
+            match self.ext().list_consumer_group_offsets(id.to_string()).await {
+                Err(e) if e.is_retriable() && attempt < RETRIES => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(250 * attempt)).await;
+                }
+                other => {
+                    return other.map_err(|e| {
+                        self.ext_error(&format!("reading offsets of group \"{id}\""), e)
+                    })
+                }
+            }
+        }
     }
 }
 

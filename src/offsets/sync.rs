@@ -7,14 +7,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
-use rdkafka::consumer::{BaseConsumer, ConsumerContext};
+use rdkafka::consumer::ConsumerContext;
 
-use crate::cluster::{ClusterClient, ClusterError, Inventory};
+use futures_util::{StreamExt, TryStreamExt};
+
+use crate::cluster::{ClusterClient, ClusterError, Inventory, CONCURRENT_GROUP_REQUESTS};
 use crate::plan::{GroupOffsets, OffsetTarget};
 use crate::replicate::Progress;
 
 use super::state::{group_states, GroupState};
-use super::{TranslateError, Translation, Translator};
+use super::{TranslateError, Translation, Translator, Wanted};
 
 /// Translations found earlier, by topic, partition and source offset. Only offsets of
 /// records already on the target are kept: those never change, so later rounds need not walk
@@ -26,45 +28,48 @@ pub type Known = Arc<Mutex<BTreeMap<(String, i32, i64), i64>>>;
 pub fn translate_groups<C: ConsumerContext + 'static>(
     groups: &mut [GroupOffsets],
     progress: &Progress,
-    source: &BaseConsumer<C>,
-    target: &BaseConsumer<C>,
+    translator: &mut Translator<C>,
     known: &Known,
 ) -> Result<(), TranslateError> {
-    let translator = Translator {
-        source,
-        target,
-        timeout: std::time::Duration::from_secs(60),
-    };
     let mut known = known.lock().unwrap_or_else(|e| e.into_inner());
     // One walk per partition for all the offsets groups committed in it.
-    let mut wanted: BTreeMap<(String, i32), Vec<i64>> = BTreeMap::new();
+    let mut wanted: BTreeMap<(&str, i32), Vec<i64>> = BTreeMap::new();
     for g in groups.iter() {
         for p in &g.partitions {
             if !known.contains_key(&(p.topic.clone(), p.partition, p.source_offset)) {
                 wanted
-                    .entry((p.topic.clone(), p.partition))
+                    .entry((p.topic.as_str(), p.partition))
                     .or_default()
                     .push(p.source_offset);
             }
         }
     }
-    let mut translated = BTreeMap::new();
-    for ((topic, partition), offsets) in wanted {
-        let Some(progress) = progress.get(&topic, partition) else {
-            continue;
-        };
-        let end = progress.position.map_or(0, |head| head.next_target);
-        for (s, t) in translator.translate(&topic, partition, progress, &offsets)? {
-            match t {
-                Translation::Exact(t) if t < end => {
-                    known.insert((topic.clone(), partition, s), t);
-                }
-                _ => {
-                    translated.insert((topic.clone(), partition, s), t);
-                }
-            }
+    let wanted: Vec<Wanted<'_>> = wanted
+        .into_iter()
+        .filter_map(|((topic, partition), offsets)| {
+            Some(Wanted {
+                topic,
+                partition,
+                progress: progress.get(topic, partition)?,
+                offsets,
+            })
+        })
+        .collect();
+    let mut translated = translator.translate(&wanted)?;
+    // Offsets of records already on the target never change: keep them for later rounds.
+    translated.retain(|(topic, partition, s), t| match t {
+        Translation::Exact(t)
+            if progress
+                .get(topic, *partition)
+                .and_then(|p| p.position)
+                .is_some_and(|head| *t < head.next_target) =>
+        {
+            known.insert((topic.clone(), *partition, *s), *t);
+            false
         }
-    }
+        _ => true,
+    });
+    drop(wanted);
     for g in groups.iter_mut() {
         for p in &mut g.partitions {
             let key = (p.topic.clone(), p.partition, p.source_offset);
@@ -144,37 +149,43 @@ pub async fn sync_groups(
     target: &ClusterClient,
     groups: &[GroupOffsets],
 ) -> Result<Vec<GroupSynced>, ClusterError> {
-    let mut report = Vec::new();
-    for g in groups {
-        let mut commits = Vec::new();
-        let mut pending = 0;
-        for p in &g.partitions {
-            match p.target {
-                OffsetTarget::Translated { offset }
-                    if p.target_current.is_none_or(|c| offset > c) =>
-                {
-                    commits.push((p.topic.clone(), p.partition, offset));
+    // One commit per group (the Admin API takes one at a time), several at once.
+    let commits: Vec<_> = groups
+        .iter()
+        .map(|g| async move {
+            let mut commits = Vec::new();
+            let mut pending = 0;
+            for p in &g.partitions {
+                match p.target {
+                    OffsetTarget::Translated { offset }
+                        if p.target_current.is_none_or(|c| offset > c) =>
+                    {
+                        commits.push((p.topic.clone(), p.partition, offset));
+                    }
+                    OffsetTarget::Translated { .. } => {}
+                    OffsetTarget::PendingReplication => pending += 1,
                 }
-                OffsetTarget::Translated { .. } => {}
-                OffsetTarget::PendingReplication => pending += 1,
             }
-        }
-        let committed = commits.len();
-        if !commits.is_empty() {
-            target
-                .ext()
-                .alter_consumer_group_offsets(g.group.clone(), commits)
-                .await
-                .map_err(|e| {
-                    target.ext_error(&format!("committing offsets of group \"{}\"", g.group), e)
-                })?;
-        }
-        report.push(GroupSynced {
-            group: g.group.clone(),
-            committed,
-            pending,
-            cut_over: None,
-        });
-    }
-    Ok(report)
+            let committed = commits.len();
+            if !commits.is_empty() {
+                target
+                    .ext()
+                    .alter_consumer_group_offsets(g.group.clone(), commits)
+                    .await
+                    .map_err(|e| {
+                        target.ext_error(&format!("committing offsets of group \"{}\"", g.group), e)
+                    })?;
+            }
+            Ok(GroupSynced {
+                group: g.group.clone(),
+                committed,
+                pending,
+                cut_over: None,
+            })
+        })
+        .collect();
+    futures_util::stream::iter(commits)
+        .buffered(CONCURRENT_GROUP_REQUESTS)
+        .try_collect()
+        .await
 }

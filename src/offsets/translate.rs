@@ -8,13 +8,12 @@
 //! whatever compaction, aborted transactions or control records put between them.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, DefaultConsumerContext};
+use rdkafka::consumer::{BaseConsumer, ConsumerContext, DefaultConsumerContext};
 use rdkafka::error::KafkaError;
-use rdkafka::message::Message;
-use rdkafka::{Offset, TopicPartitionList};
 
+use super::walk::{Range, Walker};
 use crate::replicate::{PartitionProgress, Position};
 
 /// Where a source offset lands on the target.
@@ -55,129 +54,225 @@ pub fn translator_config(
     config
 }
 
-/// Translates source offsets of one partition, reading both clusters with read_committed
-/// consumers (created by the caller with `isolation.level=read_committed`, no commits).
-pub struct Translator<'a, C: ConsumerContext + 'static = DefaultConsumerContext> {
-    pub source: &'a BaseConsumer<C>,
-    pub target: &'a BaseConsumer<C>,
-    pub timeout: Duration,
+/// The offsets wanted for one partition, with the partition's progress.
+#[derive(Debug, Clone)]
+pub struct Wanted<'a> {
+    pub topic: &'a str,
+    pub partition: i32,
+    pub progress: &'a PartitionProgress,
+    pub offsets: Vec<i64>,
 }
 
-impl<C: ConsumerContext + 'static> Translator<'_, C> {
-    /// Translates every offset in `wanted` for `topic`/`partition` given its `progress`.
-    pub fn translate(
-        &self,
-        topic: &str,
-        partition: i32,
-        progress: &PartitionProgress,
-        wanted: &[i64],
-    ) -> Result<BTreeMap<i64, Translation>, TranslateError> {
-        let mut out = BTreeMap::new();
-        let Some(head) = progress.position else {
-            for s in wanted {
-                out.insert(*s, Translation::Pending);
+/// Translations by topic, partition and source offset.
+pub type Translations = BTreeMap<(String, i32, i64), Translation>;
+
+/// Translates source offsets, walking both clusters with read_committed consumers (made with
+/// [`translator_config`]). All partitions are walked at once.
+pub struct Translator<C: ConsumerContext + 'static = DefaultConsumerContext> {
+    source: Walker<C>,
+    target: Walker<C>,
+}
+
+impl<C: ConsumerContext + 'static> Translator<C> {
+    /// Each walk of one cluster gives up after `timeout`.
+    pub fn new(source: BaseConsumer<C>, target: BaseConsumer<C>, timeout: Duration) -> Self {
+        Translator {
+            source: Walker::new("source", source, timeout),
+            target: Walker::new("target", target, timeout),
+        }
+    }
+
+    /// Translates every wanted offset of every partition.
+    pub fn translate(&mut self, wanted: &[Wanted<'_>]) -> Result<Translations, TranslateError> {
+        let mut out = Translations::new();
+        // Per partition: what needs no walk, and the walks, one per alignment they start from.
+        let mut walks = Vec::new();
+        for w in wanted {
+            let (known, partition_walks) = plan(w.progress, &w.offsets);
+            for (s, t) in known {
+                out.insert((w.topic.to_string(), w.partition, s), t);
             }
-            return Ok(out);
-        };
-        // Offsets that need a walk, grouped by the alignment they start from.
-        let mut walks: BTreeMap<Position, Vec<i64>> = BTreeMap::new();
-        for &s in wanted {
-            if s > head.next_source {
-                out.insert(s, Translation::Pending);
-            } else if s == head.next_source {
-                out.insert(s, Translation::Exact(head.next_target));
-            } else {
-                let anchor = progress
-                    .anchor(s)
-                    .or_else(|| progress.index.first().copied())
-                    .unwrap_or(head);
-                if s <= anchor.next_source {
-                    // At or below the first alignment: the first replicated record.
-                    out.insert(s, Translation::Exact(anchor.next_target));
-                } else {
-                    walks.entry(anchor).or_default().push(s);
-                }
+            if let Some(head) = w.progress.position {
+                walks.push((w, head, partition_walks));
             }
         }
-        for (anchor, mut offsets) in walks {
-            offsets.sort_unstable();
-            let last = *offsets.last().unwrap_or(&anchor.next_source);
-            let source = self.walk(
-                "source",
-                self.source,
-                topic,
-                partition,
-                anchor.next_source,
-                last,
-                usize::MAX,
-            )?;
-            let needed = offsets
+        // Wave n walks every partition's n-th stretch: each wave is one read per cluster.
+        let waves = walks.iter().map(|(_, _, p)| p.len()).max().unwrap_or(0);
+        for wave in 0..waves {
+            let stretches: Vec<(&Wanted<'_>, Position, &Walk)> = walks
                 .iter()
-                .map(|s| source.partition_point(|o| o < s))
-                .max()
-                .unwrap_or(0);
-            let target = self.walk(
-                "target",
-                self.target,
-                topic,
-                partition,
-                anchor.next_target,
-                head.next_target,
-                needed + 1,
-            )?;
-            for s in offsets {
-                let k = source.partition_point(|o| *o < s);
-                let t = target.get(k).copied().unwrap_or(head.next_target);
-                out.insert(s, Translation::Exact(t));
+                .filter_map(|(w, head, p)| p.get(wave).map(|walk| (*w, *head, walk)))
+                .collect();
+            let source_ranges: Vec<Range> = stretches
+                .iter()
+                .map(|(w, _, walk)| Range {
+                    topic: w.topic.to_string(),
+                    partition: w.partition,
+                    start: walk.anchor.next_source,
+                    end: *walk.offsets.last().unwrap_or(&walk.anchor.next_source),
+                    limit: usize::MAX,
+                })
+                .collect();
+            let source = self.source.walk(&source_ranges)?;
+            let target_ranges: Vec<Range> = stretches
+                .iter()
+                .zip(&source)
+                .map(|((w, head, walk), source)| Range {
+                    topic: w.topic.to_string(),
+                    partition: w.partition,
+                    start: walk.anchor.next_target,
+                    end: head.next_target,
+                    limit: records_needed(source, &walk.offsets) + 1,
+                })
+                .collect();
+            let target = self.target.walk(&target_ranges)?;
+            for (((w, head, walk), source), target) in stretches.iter().zip(&source).zip(&target) {
+                for (s, t) in pair(source, target, head.next_target, &walk.offsets) {
+                    out.insert((w.topic.to_string(), w.partition, s), Translation::Exact(t));
+                }
             }
         }
         Ok(out)
     }
+}
 
-    /// Offsets of the records in [`start`, `end`), at most `limit` of them, stopping early at
-    /// the partition's end.
-    #[allow(clippy::too_many_arguments)]
-    fn walk(
-        &self,
-        side: &'static str,
-        consumer: &BaseConsumer<C>,
-        topic: &str,
-        partition: i32,
-        start: i64,
-        end: i64,
-        limit: usize,
-    ) -> Result<Vec<i64>, TranslateError> {
-        let read = |source| TranslateError::Read {
-            side,
-            topic: topic.to_string(),
-            partition,
-            source,
-        };
-        let mut offsets = Vec::new();
-        if limit == 0 || start >= end {
-            return Ok(offsets);
+/// A stretch of a partition to walk on both clusters: from an alignment up to the largest
+/// of `offsets` (sorted), the source offsets translated from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Walk {
+    anchor: Position,
+    offsets: Vec<i64>,
+}
+
+/// Splits `wanted` into offsets translated without reading (pending, at the head, at or
+/// below the first alignment) and walks from the nearest alignment below the others.
+fn plan(progress: &PartitionProgress, wanted: &[i64]) -> (BTreeMap<i64, Translation>, Vec<Walk>) {
+    let mut known = BTreeMap::new();
+    let Some(head) = progress.position else {
+        for s in wanted {
+            known.insert(*s, Translation::Pending);
         }
-        let mut tpl = TopicPartitionList::new();
-        tpl.add_partition_offset(topic, partition, Offset::Offset(start))
-            .map_err(read)?;
-        consumer.assign(&tpl).map_err(read)?;
-        let deadline = Instant::now() + self.timeout;
-        while offsets.len() < limit {
-            if Instant::now() > deadline {
-                return Err(TranslateError::Timeout {
-                    side,
-                    topic: topic.to_string(),
-                    partition,
-                });
-            }
-            match consumer.poll(Duration::from_millis(100)) {
-                None => {}
-                Some(Err(KafkaError::PartitionEOF(_))) => break,
-                Some(Err(e)) => return Err(read(e)),
-                Some(Ok(m)) if m.offset() >= end => break,
-                Some(Ok(m)) => offsets.push(m.offset()),
+        return (known, Vec::new());
+    };
+    let mut walks: BTreeMap<Position, Vec<i64>> = BTreeMap::new();
+    for &s in wanted {
+        if s > head.next_source {
+            known.insert(s, Translation::Pending);
+        } else if s == head.next_source {
+            known.insert(s, Translation::Exact(head.next_target));
+        } else {
+            let anchor = progress
+                .anchor(s)
+                .or_else(|| progress.index.first().copied())
+                .unwrap_or(head);
+            if s <= anchor.next_source {
+                // At or below the first alignment: the first replicated record.
+                known.insert(s, Translation::Exact(anchor.next_target));
+            } else {
+                walks.entry(anchor).or_default().push(s);
             }
         }
-        Ok(offsets)
+    }
+    let walks = walks
+        .into_iter()
+        .map(|(anchor, mut offsets)| {
+            offsets.sort_unstable();
+            offsets.dedup();
+            Walk { anchor, offsets }
+        })
+        .collect();
+    (known, walks)
+}
+
+/// How many target records past the anchor the walk must see: as many as the source has
+/// below the largest offset.
+fn records_needed(source: &[i64], offsets: &[i64]) -> usize {
+    offsets
+        .last()
+        .map_or(0, |last| source.partition_point(|o| o < last))
+}
+
+/// The k source records below S are the k target records after the anchor: S lands on the
+/// k-th target record, or on the replicated end when the target has no more.
+fn pair(source: &[i64], target: &[i64], end: i64, offsets: &[i64]) -> Vec<(i64, i64)> {
+    offsets
+        .iter()
+        .map(|&s| {
+            let k = source.partition_point(|o| *o < s);
+            (s, target.get(k).copied().unwrap_or(end))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const fn pos(next_source: i64, next_target: i64) -> Position {
+        Position {
+            next_source,
+            next_target,
+        }
+    }
+
+    fn progress(index: &[Position], head: Position) -> PartitionProgress {
+        PartitionProgress {
+            position: Some(head),
+            index: index.to_vec(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn offsets_at_the_head_past_it_or_below_the_first_alignment_need_no_walk() {
+        let p = progress(&[pos(100, 7)], pos(500, 420));
+        let (known, walks) = plan(&p, &[50, 100, 500, 501]);
+        assert_eq!(
+            known,
+            BTreeMap::from([
+                (50, Translation::Exact(7)),
+                (100, Translation::Exact(7)),
+                (500, Translation::Exact(420)),
+                (501, Translation::Pending),
+            ])
+        );
+        assert!(walks.is_empty());
+        let (known, walks) = plan(&PartitionProgress::default(), &[0, 3]);
+        assert!(known.values().all(|t| *t == Translation::Pending));
+        assert!(walks.is_empty());
+    }
+
+    #[test]
+    fn each_offset_is_walked_from_the_nearest_alignment_below_it() {
+        let p = progress(&[pos(0, 0), pos(10_000, 9_990)], pos(15_000, 14_980));
+        let (known, walks) = plan(&p, &[12_000, 5, 9_999, 5, 14_999]);
+        assert!(known.is_empty());
+        assert_eq!(
+            walks,
+            vec![
+                Walk {
+                    anchor: pos(0, 0),
+                    offsets: vec![5, 9_999],
+                },
+                Walk {
+                    anchor: pos(10_000, 9_990),
+                    offsets: vec![12_000, 14_999],
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn the_kth_source_record_below_an_offset_is_the_kth_target_record() {
+        // Source records 10, 11, 14 (12 and 13 aborted); the target holds them at 3, 4, 6
+        // (5 is a commit marker) and ends at 8.
+        let source = [10, 11, 14];
+        let target = [3, 4, 6];
+        let offsets = [11, 12, 14, 15];
+        assert_eq!(records_needed(&source, &offsets), 3);
+        assert_eq!(
+            pair(&source, &target, 8, &offsets),
+            vec![(11, 4), (12, 6), (14, 6), (15, 8)]
+        );
     }
 }

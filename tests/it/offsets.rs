@@ -3,11 +3,12 @@
 //! resuming on the source at S reads — across aborted transactions, a truncated log start and
 //! compaction gaps.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use kafka_harness::data::{self, Record, Stored};
 use kafka_harness::{shared, Cluster};
-use kafka_migrate::offsets::{Translation, Translator};
+use kafka_migrate::offsets::{Translation, Translator, Wanted};
 use kafka_migrate::replicate::{self, Delivery};
 use rdkafka::admin::{AdminClient, AdminOptions};
 use rdkafka::client::DefaultClientContext;
@@ -17,15 +18,22 @@ use rdkafka::TopicPartitionList;
 
 use crate::support::*;
 
-fn reader(cluster: &Cluster) -> BaseConsumer {
-    cluster
-        .admin_config()
+/// A translator's consumer, with `extra` settings.
+fn reader_with(cluster: &Cluster, extra: &[(&str, &str)]) -> BaseConsumer {
+    let mut config = cluster.admin_config();
+    config
         .set("group.id", data::unique_name("translator"))
         .set("enable.auto.commit", "false")
         .set("enable.partition.eof", "true")
-        .set("isolation.level", "read_committed")
-        .create()
-        .unwrap()
+        .set("isolation.level", "read_committed");
+    for (k, v) in extra {
+        config.set(*k, *v);
+    }
+    config.create().unwrap()
+}
+
+fn reader(cluster: &Cluster) -> BaseConsumer {
+    reader_with(cluster, &[])
 }
 
 fn records(stored: &[Stored]) -> Vec<&Record> {
@@ -53,12 +61,7 @@ async fn assert_exact_translation(
         .get(topic, 0)
         .expect("progress for the partition")
         .clone();
-    let (src, tgt) = (reader(source), reader(target));
-    let translator = Translator {
-        source: &src,
-        target: &tgt,
-        timeout: Duration::from_secs(30),
-    };
+    let mut translator = Translator::new(reader(source), reader(target), Duration::from_secs(30));
     // What a read_committed consumer resuming at an offset reads is the tail of the log from
     // that offset; both logs are read once and sliced.
     let source_log = data::read_all(&source.admin_config(), topic)
@@ -78,7 +81,17 @@ async fn assert_exact_translation(
     let first = source_log.first().map_or(0, |s| s.offset);
     let end = partition.position.unwrap().next_source;
     let wanted: Vec<i64> = (first..=end).collect();
-    let translated = translator.translate(topic, 0, &partition, &wanted).unwrap();
+    let translated: BTreeMap<i64, Translation> = translator
+        .translate(&[Wanted {
+            topic,
+            partition: 0,
+            progress: &partition,
+            offsets: wanted.clone(),
+        }])
+        .unwrap()
+        .into_iter()
+        .map(|((_, _, s), t)| (s, t))
+        .collect();
     let mut checked = 0;
     for s in wanted {
         let Translation::Exact(t) = translated[&s] else {
@@ -229,4 +242,103 @@ async fn translation_is_exact_across_compaction_gaps() {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     assert_exact_translation(source, target, &migration, &topic).await;
+}
+
+#[tokio::test]
+async fn many_partitions_of_several_topics_are_translated_exactly_in_one_pass() {
+    let (source, target) = (shared::plain_source(), shared::target());
+    let migration = data::unique_name("xlate-many");
+    // A long topic (several index stretches per partition) and a short one whose partitions,
+    // numbered like the long one's, reach their end long before: one partition's end must
+    // not end the walk of its namesake.
+    let long = data::unique_name("many-long");
+    let short = data::unique_name("many-short");
+    prepare(
+        source,
+        target,
+        &migration,
+        &[(&long, 3, &[]), (&short, 3, &[])],
+    )
+    .await;
+    let config = source.admin_config();
+    let batch = data::sample_records(15_000, 3);
+    let aborted = data::sample_records(30, 3);
+    data::produce_in_transactions(
+        &config,
+        &long,
+        &[
+            (&batch[..], true),
+            (&aborted[..], false),
+            (&batch[..], true),
+            (&batch[..], true),
+            (&batch[..], true),
+            (&batch[..], true),
+        ],
+    )
+    .unwrap();
+    let few = data::sample_records(60, 3);
+    data::produce_in_transactions(&config, &short, &[(&few[..], true), (&aborted[..], false)])
+        .unwrap();
+    let mut partitions = partitions_of(&long, 3);
+    partitions.extend(partitions_of(&short, 3));
+    run(
+        settings(&migration, source, target, Delivery::ExactlyOnce),
+        partitions,
+    )
+    .await
+    .unwrap();
+    assert_identical(source, target, &long);
+    assert_identical(source, target, &short);
+    let progress =
+        replicate::read_progress(&settings(&migration, source, target, Delivery::ExactlyOnce))
+            .unwrap();
+
+    let mut wanted = Vec::new();
+    let mut logs = BTreeMap::new();
+    for topic in [&long, &short] {
+        let source_log = data::read_all(&source.admin_config(), topic).unwrap();
+        let target_log = data::read_all(&target.admin_config(), topic).unwrap();
+        for p in 0..3 {
+            let partition = progress.get(topic, p).expect("progress of the partition");
+            let head = partition.position.unwrap().next_source;
+            if topic == &long {
+                assert!(partition.index.len() >= 3, "{:?}", partition.index);
+            }
+            let offsets: Vec<i64> = (0..head).step_by(97).chain([head - 1, head]).collect();
+            wanted.push(Wanted {
+                topic,
+                partition: p,
+                progress: partition,
+                offsets,
+            });
+            logs.insert(
+                (topic.clone(), p),
+                (source_log[&p].clone(), target_log[&p].clone()),
+            );
+        }
+    }
+    // Small fetches: the long partitions take many, the short ones end in the first.
+    let small = |cluster| reader_with(cluster, &[("max.partition.fetch.bytes", "16384")]);
+    let mut translator = Translator::new(small(source), small(target), Duration::from_secs(60));
+    let translated = translator.translate(&wanted).unwrap();
+    let mut checked = 0;
+    for w in &wanted {
+        let (source_log, target_log) = &logs[&(w.topic.to_string(), w.partition)];
+        for &s in &w.offsets {
+            let Translation::Exact(t) = translated[&(w.topic.to_string(), w.partition, s)] else {
+                panic!("{} {} offset {s} is not translated", w.topic, w.partition);
+            };
+            // Both logs hold the same records in the same order: a consumer resuming at t
+            // reads what one resuming at s reads when as many records follow each.
+            let after_s = source_log.iter().filter(|r| r.offset >= s).count();
+            let after_t = target_log.iter().filter(|r| r.offset >= t).count();
+            assert_eq!(
+                after_t, after_s,
+                "{} {}: source offset {s} → target offset {t}",
+                w.topic, w.partition
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 700, "too few offsets checked: {checked}");
 }

@@ -77,14 +77,17 @@ pub fn run(args: &[String]) -> Result<i32> {
             Ok(kafka_migrate::offsets::translator_config(&props, "bench")
                 .create_with_context(replicate::SourceContext)?)
         };
-        let (src, tgt) = (reader(&source)?, reader(&target)?);
+        let mut translator = kafka_migrate::offsets::Translator::new(
+            reader(&source)?,
+            reader(&target)?,
+            std::time::Duration::from_secs(60),
+        );
         let progress = survey.progress.clone().unwrap_or_default();
         let start = Instant::now();
         kafka_migrate::offsets::translate_groups(
             &mut offsets,
             &progress,
-            &src,
-            &tgt,
+            &mut translator,
             &Default::default(),
         )?;
         let translated = start.elapsed().as_secs_f64();
