@@ -3,11 +3,13 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
+use std::sync::Arc;
 
 use miette::{miette, IntoDiagnostic};
 
 use crate::apply::{self, Outcome};
 use crate::config::Migration;
+use crate::offsets::GroupSync;
 use crate::plan::{self, Action};
 use crate::render::{self, Paint};
 use crate::replicate;
@@ -141,9 +143,19 @@ pub fn apply(
         println!("No topics selected: nothing to replicate.");
         return Ok(ExitStatus::Success);
     }
-    let status = super::replicating::run(&rt, migration, partitions, until_synced, metrics_addr)?;
+    // The sync rounds while replicating and the final one share what they learnt: a group
+    // seen cut over during the run is not synced at the end either.
+    let groups = Arc::new(tokio::sync::Mutex::new(GroupSync::default()));
+    let status = super::replicating::run(
+        &rt,
+        migration,
+        partitions,
+        until_synced,
+        metrics_addr,
+        groups.clone(),
+    )?;
     if until_synced && migration.consumer_groups.sync {
-        sync_groups(&rt, migration)?;
+        sync_groups(&rt, migration, &groups)?;
     }
     Ok(status)
 }
@@ -153,10 +165,11 @@ pub fn apply(
 pub(super) fn sync_groups(
     rt: &tokio::runtime::Runtime,
     migration: &Migration,
+    sync: &tokio::sync::Mutex<GroupSync>,
 ) -> miette::Result<()> {
     let paint = Paint::for_stdout();
-    let mut sync = crate::offsets::GroupSync::default();
-    for g in rt.block_on(sync_round(migration, &mut sync))? {
+    let rounds = rt.block_on(async { sync_round(migration, &mut *sync.lock().await).await })?;
+    for g in rounds {
         match &g.cut_over {
             Some(why) => println!("- group \"{}\": cut over ({why}); not synced", g.group),
             None => println!(
@@ -179,7 +192,7 @@ pub(super) fn sync_groups(
 /// groups that have not cut over.
 pub(super) async fn sync_round(
     migration: &Migration,
-    sync: &mut crate::offsets::GroupSync,
+    sync: &mut GroupSync,
 ) -> Result<Vec<crate::offsets::GroupSynced>, crate::cluster::ClusterError> {
     let survey = apply::survey_with(migration, sync.known()).await?;
     sync.round(

@@ -186,7 +186,7 @@ pub fn run(
         status.partitions.len()
     );
     if migration.consumer_groups.sync {
-        super::commands::sync_groups(rt, migration)?;
+        super::commands::sync_groups(rt, migration, &Default::default())?;
     }
     std::io::Write::flush(&mut std::io::stdout()).into_diagnostic()?;
     Ok(ExitStatus::Success)

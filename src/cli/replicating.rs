@@ -17,6 +17,7 @@ use crate::apply::{self, Outcome};
 use crate::cluster::native::IsolationLevel;
 use crate::cluster::{ClusterClient, Role};
 use crate::config::Migration;
+use crate::offsets::GroupSync;
 use crate::plan::Action;
 use crate::replicate::{self, Event, Settings};
 
@@ -35,6 +36,7 @@ pub fn run(
     initial: Partitions,
     until_synced: bool,
     metrics_addr: Option<SocketAddr>,
+    groups: Arc<tokio::sync::Mutex<GroupSync>>,
 ) -> miette::Result<ExitStatus> {
     let settings = Arc::new(Settings::from_migration(migration, until_synced));
     let stop = Arc::new(AtomicBool::new(false));
@@ -67,7 +69,11 @@ pub fn run(
             notes_tx,
         ));
         if migration.consumer_groups.sync {
-            background.spawn(sync_groups_periodically(migration.clone(), stop.clone()));
+            background.spawn(sync_groups_periodically(
+                migration.clone(),
+                stop.clone(),
+                groups,
+            ));
         }
         let engine = tokio::spawn(replicate::replicate_watching(
             settings.clone(),
@@ -260,13 +266,18 @@ async fn refresh(
 }
 
 /// Syncs group offsets every `sync_interval` while replication runs; a failed round is
-/// logged and tried again at the next interval.
-async fn sync_groups_periodically(migration: Migration, stop: Arc<AtomicBool>) {
+/// logged and tried again at the next interval. `groups` keeps what the rounds learnt (the
+/// groups that cut over, translations) for the sync after replication.
+async fn sync_groups_periodically(
+    migration: Migration,
+    stop: Arc<AtomicBool>,
+    groups: Arc<tokio::sync::Mutex<GroupSync>>,
+) {
     let mut ticks = tokio::time::interval(migration.consumer_groups.sync_interval.0);
-    let mut sync = crate::offsets::GroupSync::default();
     ticks.tick().await;
     while !stop.load(Ordering::Relaxed) {
         ticks.tick().await;
+        let mut sync = groups.lock().await;
         match super::commands::sync_round(&migration, &mut sync).await {
             Ok(synced) => {
                 let committed: usize = synced.iter().map(|g| g.committed).sum();

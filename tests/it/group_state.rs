@@ -29,17 +29,24 @@ fn states(config: &std::path::Path) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A consumer of `group` on `cluster`, subscribed to `topic` (it joins as it polls).
+fn subscribed(cluster: &kafka_harness::Cluster, group: &str, topic: &str) -> BaseConsumer {
+    let member: BaseConsumer = cluster
+        .admin_config()
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    member.subscribe(&[topic]).unwrap();
+    member
+}
+
 #[tokio::test]
 async fn status_shows_each_group_state_and_a_cut_over_group_is_never_synced_again() {
     let (source, target) = (shared::plain_source(), shared::target());
     let p = data::unique_name("gstate").replace('-', "_");
     let topic = format!("{p}.events");
-    data::create_topic(&source.admin_config(), &topic, 1, 1, &[])
-        .await
-        .unwrap();
-    data::produce(&source.admin_config(), &topic, &data::sample_records(10, 1))
-        .await
-        .unwrap();
+    topic_with_records(source, &topic, 10).await;
     let name = |s: &str| format!("{p}-{s}");
     let (in_sync, behind, pending, moved) = (
         name("in-sync"),
@@ -65,13 +72,7 @@ async fn status_shows_each_group_state_and_a_cut_over_group_is_never_synced_agai
         .await
         .unwrap();
     data::commit_offsets(&source.admin_config(), &pending, &[(&topic, 0, 14)]).unwrap();
-    let member: BaseConsumer = target
-        .admin_config()
-        .set("group.id", &moved)
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
-    member.subscribe(&[&topic]).unwrap();
+    let member = subscribed(target, &moved, &topic);
     wait_for(
         Duration::from_secs(60),
         || "the target consumer to join its group",
@@ -130,4 +131,87 @@ async fn status_shows_each_group_state_and_a_cut_over_group_is_never_synced_agai
             .all(|(_, s)| s == "in_sync"),
         "{after:?}"
     );
+}
+
+#[tokio::test]
+async fn a_group_that_cut_over_while_apply_ran_is_not_synced_when_it_ends() {
+    use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+    let (source, target) = (shared::plain_source(), shared::target());
+    let p = data::unique_name("gfinal").replace('-', "_");
+    let topic = format!("{p}.events");
+    let group = format!("{p}-moving");
+    topic_with_records(source, &topic, 10).await;
+    data::commit_offsets(&source.admin_config(), &group, &[(&topic, 0, 3)]).unwrap();
+    // A transaction left open on the source keeps `apply --until-synced` running.
+    let open: BaseProducer = source
+        .admin_config()
+        .set("transactional.id", data::unique_name("gfinal-open"))
+        .create()
+        .unwrap();
+    open.init_transactions(Duration::from_secs(30)).unwrap();
+    open.begin_transaction().unwrap();
+    open.send(
+        BaseRecord::<str, str>::to(&topic)
+            .partition(0)
+            .payload("late"),
+    )
+    .unwrap();
+    open.flush(Duration::from_secs(30)).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = migration_file(dir.path(), &p, &p, source, target, "acls { sync = false }");
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "consumer_groups {\n",
+        "consumer_groups {\n  sync_interval = \"1s\"\n",
+    );
+    std::fs::write(&config, text).unwrap();
+    let (out, err) = (dir.path().join("apply.out"), dir.path().join("apply.err"));
+    let mut apply = std::process::Command::new(assert_cmd::cargo::cargo_bin("kafka-migrate"))
+        .arg("-c")
+        .arg(&config)
+        .args(["-v", "apply", "--auto-approve", "--until-synced"])
+        .env("NO_COLOR", "1")
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(&err).unwrap())
+        .spawn()
+        .unwrap();
+    let output = || {
+        format!(
+            "apply's output:\n{}\n{}",
+            std::fs::read_to_string(&out).unwrap_or_default(),
+            std::fs::read_to_string(&err).unwrap_or_default()
+        )
+    };
+    wait_for(
+        Duration::from_secs(60),
+        || format!("the group synced while apply runs; {}", output()),
+        || committed_offset(target, &group, &topic, 0) == Some(3),
+    );
+
+    // The group's consumers move to the target while apply runs, and leave again.
+    let member = subscribed(target, &group, &topic);
+    wait_for(
+        Duration::from_secs(60),
+        || format!("apply to see the group cut over; {}", output()),
+        || {
+            let _ = member.poll(Duration::from_millis(100));
+            std::fs::read_to_string(&err)
+                .unwrap_or_default()
+                .contains("Group has cut over")
+        },
+    );
+    drop(member);
+    // Its source offset moves on; then the source transaction completes and apply ends.
+    data::commit_offsets(&source.admin_config(), &group, &[(&topic, 0, 6)]).unwrap();
+    open.commit_transaction(Duration::from_secs(30)).unwrap();
+    let status = wait_exit(&mut apply, Duration::from_secs(120));
+    assert!(status.success(), "{}", output());
+    assert!(
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .contains(&format!("group \"{group}\": cut over")),
+        "{}",
+        output()
+    );
+    assert_eq!(committed_offset(target, &group, &topic, 0), Some(3));
 }

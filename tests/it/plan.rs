@@ -9,7 +9,7 @@ use kafka_harness::shared;
 use kafka_harness::tools::Tool;
 use serde_json::Value;
 
-use crate::support::{kafka_migrate, migration_file};
+use crate::support::{kafka_migrate, migration_file, topic_with_records};
 
 fn plan_json(config: &Path) -> Value {
     let out = kafka_migrate(config)
@@ -491,12 +491,7 @@ async fn group_sync_moves_idle_groups_forward_only_and_leaves_active_ones_alone(
     let (source, target) = (shared::plain_source(), shared::target());
     let p = data::unique_name("groups").replace('-', "_");
     let topic = format!("{p}.events");
-    data::create_topic(&source.admin_config(), &topic, 1, 1, &[])
-        .await
-        .unwrap();
-    data::produce(&source.admin_config(), &topic, &data::sample_records(10, 1))
-        .await
-        .unwrap();
+    topic_with_records(source, &topic, 10).await;
     let (idle, ahead, active) = (
         format!("{p}-idle"),
         format!("{p}-ahead"),
@@ -570,12 +565,7 @@ async fn group_offsets_are_synced_while_apply_runs() {
     let (source, target) = (shared::plain_source(), shared::target());
     let p = data::unique_name("live").replace('-', "_");
     let topic = format!("{p}.events");
-    data::create_topic(&source.admin_config(), &topic, 1, 1, &[])
-        .await
-        .unwrap();
-    data::produce(&source.admin_config(), &topic, &data::sample_records(10, 1))
-        .await
-        .unwrap();
+    topic_with_records(source, &topic, 10).await;
     let group = format!("{p}-app");
     data::commit_offsets(&source.admin_config(), &group, &[(&topic, 0, 4)]).unwrap();
     let dir = tempfile::tempdir().unwrap();

@@ -84,6 +84,20 @@ pub async fn run(
     Ok(events)
 }
 
+/// Creates `topic` with one partition on `cluster` and writes `count` sample records to it.
+pub async fn topic_with_records(cluster: &Cluster, topic: &str, count: usize) {
+    data::create_topic(&cluster.admin_config(), topic, 1, 1, &[])
+        .await
+        .unwrap();
+    data::produce(
+        &cluster.admin_config(),
+        topic,
+        &data::sample_records(count, 1),
+    )
+    .await
+    .unwrap();
+}
+
 pub fn partitions_of(topic: &str, n: i32) -> Vec<(String, i32)> {
     (0..n).map(|p| (topic.to_string(), p)).collect()
 }
