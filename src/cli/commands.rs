@@ -241,22 +241,33 @@ pub(super) fn describe(action: &Action, outcome: &str) -> String {
 /// consumer group stands.
 pub fn status(migration: &Migration, json: bool) -> miette::Result<ExitStatus> {
     let rt = runtime()?;
-    let mut status = rt.block_on(replicate::status(migration))?;
-    if status.partitions.iter().all(|p| p.replicated_to.is_none()) {
-        // Not the built-in engine's: perhaps MirrorMaker 2 replicates (the Connect engine).
-        if let Some(mirrored) = rt.block_on(crate::connect::mirrored_status(migration))? {
-            status = mirrored;
-        }
-    }
-    let groups = if migration.consumer_groups.sync {
+    let (status, groups) = if migration.consumer_groups.sync {
+        // One survey of both clusters gives the lag (from either engine's progress) and the
+        // groups' translated offsets.
         let survey = rt.block_on(apply::survey(migration))?;
-        crate::offsets::group_states(
+        let status = replicate::Status::from_inventory(
+            &migration.name,
+            &survey.source_inventory,
+            survey
+                .progress
+                .as_ref()
+                .unwrap_or(&replicate::Progress::default()),
+        );
+        let groups = crate::offsets::group_states(
             &survey.plan.group_offsets,
             &survey.source_inventory,
             &survey.target_inventory,
-        )
+        );
+        (status, groups)
     } else {
-        Vec::new()
+        let mut status = rt.block_on(replicate::status(migration))?;
+        if status.partitions.iter().all(|p| p.replicated_to.is_none()) {
+            // Not the built-in engine's: perhaps MirrorMaker 2 replicates (the Connect engine).
+            if let Some(mirrored) = rt.block_on(crate::connect::mirrored_status(migration))? {
+                status = mirrored;
+            }
+        }
+        (status, Vec::new())
     };
     if json {
         #[derive(serde::Serialize)]
