@@ -85,6 +85,10 @@ pub struct ClusterSpec {
     pub heap_mb: u32,
     /// Extra broker settings, appended to the generated `server.properties`.
     pub broker_config: Vec<(String, String)>,
+    /// `Tls` flavour only: the SASL_SSL listener also takes SASL/OAUTHBEARER with Amazon MSK
+    /// IAM tokens for this region (checked in form and expiry; the principal is the access
+    /// key id). Every accepted or rejected token is a line of [`Cluster::msk_iam_log`].
+    pub msk_iam_region: Option<String>,
 }
 
 impl ClusterSpec {
@@ -96,6 +100,7 @@ impl ClusterSpec {
             base_port: None,
             heap_mb: 512,
             broker_config: Vec::new(),
+            msk_iam_region: None,
         }
     }
 
@@ -106,6 +111,11 @@ impl ClusterSpec {
 
     pub fn base_port(mut self, port: u16) -> Self {
         self.base_port = Some(port);
+        self
+    }
+
+    pub fn msk_iam(mut self, region: &str) -> Self {
+        self.msk_iam_region = Some(region.to_string());
         self
     }
 
@@ -134,6 +144,8 @@ pub struct Cluster {
     dir: PathBuf,
     nodes: Vec<Node>,
     tls: Option<TlsFiles>,
+    /// Compiled classes the brokers need on their class path (the MSK IAM validator).
+    classes: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -165,6 +177,10 @@ impl Cluster {
             )?),
             _ => None,
         };
+        let classes = match (&spec.msk_iam_region, spec.flavour) {
+            (Some(_), Flavour::Tls) => Some(runtime.msk_iam_validator()?),
+            _ => None,
+        };
         let mut nodes = Vec::new();
         for i in 0..spec.nodes {
             let node_dir = dir.join(format!("node-{}", i + 1));
@@ -178,8 +194,14 @@ impl Cluster {
                 log: node_dir.join("broker.log"),
                 process: Mutex::new(None),
             };
-            let props =
-                server_properties(&spec, &node, &voters, &node_dir.join("data"), tls.as_ref());
+            let props = server_properties(
+                &spec,
+                &node,
+                &voters,
+                &node_dir.join("data"),
+                tls.as_ref(),
+                &dir.join(MSK_IAM_LOG),
+            );
             fs::write(&node.config, props).map_err(io_err("writing server.properties"))?;
             nodes.push(node);
         }
@@ -189,6 +211,7 @@ impl Cluster {
             dir,
             nodes,
             tls,
+            classes,
         };
         cluster.format()?;
         for i in 0..cluster.nodes.len() {
@@ -236,7 +259,9 @@ impl Cluster {
     /// Starts node `index` (0-based) again after [`Cluster::kill_node`].
     pub fn start_node(&self, index: usize) -> Result<()> {
         let node = &self.nodes[index];
-        let mut cmd = self.runtime.java_command(self.spec.heap_mb);
+        let mut cmd = self
+            .runtime
+            .java_command_with(self.spec.heap_mb, self.classes.as_deref());
         cmd.arg("kafka.Kafka").arg(&node.config);
         let child = ChildProcess::spawn(cmd, &node.log)?;
         *node.process.lock().unwrap_or_else(|p| p.into_inner()) = Some(child);
@@ -321,6 +346,12 @@ impl Cluster {
                 .collect::<Vec<_>>()
                 .join(","),
         )
+    }
+
+    /// One line per MSK IAM token the brokers saw: `ACCEPTED <access key id> <X-Amz-Date>`
+    /// or `REJECTED <why>` (see [`ClusterSpec::msk_iam_region`]).
+    pub fn msk_iam_log(&self) -> PathBuf {
+        self.dir.join(MSK_IAM_LOG)
     }
 
     /// The certificates of a `Tls` cluster.
@@ -434,6 +465,9 @@ impl Drop for Cluster {
     }
 }
 
+/// The file [`Cluster::msk_iam_log`] names, in the cluster's folder.
+const MSK_IAM_LOG: &str = "msk-iam-tokens.log";
+
 fn jaas(user: User) -> String {
     format!(
         "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"{}\" password=\"{}\";",
@@ -447,6 +481,7 @@ fn server_properties(
     voters: &str,
     data: &Path,
     tls: Option<&TlsFiles>,
+    msk_iam_log: &Path,
 ) -> String {
     let internal_rf = spec.nodes.min(3);
     let (listener, protocol) = match spec.flavour {
@@ -546,11 +581,27 @@ fn server_properties(
         set("listener.name.ssl.ssl.client.auth", "required");
         // A client certificate's CN is the user, as SCRAM's user name is.
         set("ssl.principal.mapping.rules", "RULE:^CN=(.*?)$/$1/,DEFAULT");
-        set("sasl.enabled.mechanisms", "SCRAM-SHA-512");
         set(
             "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config",
             &jaas(ADMIN),
         );
+        match &spec.msk_iam_region {
+            None => set("sasl.enabled.mechanisms", "SCRAM-SHA-512"),
+            Some(region) => {
+                set("sasl.enabled.mechanisms", "SCRAM-SHA-512,OAUTHBEARER");
+                set(
+                    "listener.name.sasl_ssl.oauthbearer.sasl.server.callback.handler.class",
+                    "kafkamigrate.harness.MskIamTokenValidator",
+                );
+                set(
+                    "listener.name.sasl_ssl.oauthbearer.sasl.jaas.config",
+                    &format!(
+                        "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub=\"broker\" region=\"{region}\" acceptedLog=\"{}\";",
+                        msk_iam_log.display()
+                    ),
+                );
+            }
+        }
         set(
             "authorizer.class.name",
             "org.apache.kafka.metadata.authorizer.StandardAuthorizer",

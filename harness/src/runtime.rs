@@ -14,6 +14,7 @@ const POM: &str = include_str!("../maven/pom.xml");
 const LOG4J2: &str = include_str!("../maven/log4j2.properties");
 const LOG4J2_TOOLS: &str = include_str!("../maven/log4j2-tools.properties");
 const COMPLETE: &str = ".complete";
+const MSK_IAM_VALIDATOR: &str = include_str!("../java/MskIamTokenValidator.java");
 
 /// A resolved Kafka runtime: the JDK's `java` and a folder holding every jar of the release.
 #[derive(Debug, Clone)]
@@ -72,6 +73,16 @@ impl Runtime {
 
     /// A `java` command with the class path, logging configuration and a capped heap.
     pub fn java_command(&self, heap_mb: u32) -> Command {
+        self.java_command_with(heap_mb, None)
+    }
+
+    /// [`Runtime::java_command`] with `classes` (a folder of compiled classes) on the class
+    /// path too.
+    pub fn java_command_with(&self, heap_mb: u32, classes: Option<&Path>) -> Command {
+        let mut classpath = self.classpath();
+        if let Some(classes) = classes {
+            classpath = format!("{classpath}:{}", classes.display());
+        }
         let mut cmd = Command::new(&self.java);
         cmd.arg(format!("-Xmx{heap_mb}m"))
             .arg("-Xms64m")
@@ -84,8 +95,46 @@ impl Runtime {
                 self.log4j2_config.display()
             ))
             .arg("-cp")
-            .arg(self.classpath());
+            .arg(classpath);
         cmd
+    }
+
+    /// The folder of the compiled broker-side validator of MSK IAM tokens
+    /// (`kafkamigrate.harness.MskIamTokenValidator`), compiled with `javac` once per source.
+    pub fn msk_iam_validator(&self) -> Result<PathBuf> {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        MSK_IAM_VALIDATOR.hash(&mut hasher);
+        let home = self
+            .libs
+            .with_file_name(format!("msk-iam-validator-{:016x}", hasher.finish()));
+        let classes = home.join("classes");
+        fs::create_dir_all(&home).map_err(io_err(format!("creating {}", home.display())))?;
+        let _lock = FileLock::acquire(&home.join(".lock"))?;
+        if classes.join(COMPLETE).exists() {
+            return Ok(classes);
+        }
+        let source = home.join("MskIamTokenValidator.java");
+        fs::write(&source, MSK_IAM_VALIDATOR).map_err(io_err("writing the validator source"))?;
+        let _ = fs::remove_dir_all(&classes);
+        let javac = self.java.with_file_name("javac");
+        let output = Command::new(&javac)
+            .arg("-cp")
+            .arg(self.classpath())
+            .arg("-d")
+            .arg(&classes)
+            .arg(&source)
+            .output()
+            .map_err(io_err(format!("running {}", javac.display())))?;
+        if !output.status.success() {
+            return Err(HarnessError::Tool {
+                tool: "javac MskIamTokenValidator.java".into(),
+                status: output.status.to_string(),
+                output: String::from_utf8_lossy(&output.stderr).into_owned(),
+            });
+        }
+        fs::write(classes.join(COMPLETE), "").map_err(io_err("marking the compiled validator"))?;
+        Ok(classes)
     }
 }
 

@@ -73,9 +73,13 @@ fn prune(root: &Path) {
 }
 
 fn shared(cell: &'static OnceLock<Cluster>, name: &str, flavour: Flavour) -> &'static Cluster {
+    shared_spec(cell, ClusterSpec::new(name, flavour))
+}
+
+fn shared_spec(cell: &'static OnceLock<Cluster>, spec: ClusterSpec) -> &'static Cluster {
     cell.get_or_init(|| {
-        Cluster::start(ClusterSpec::new(name, flavour))
-            .unwrap_or_else(|e| panic!("starting the shared `{name}` cluster: {e}"))
+        let name = spec.name.clone();
+        Cluster::start(spec).unwrap_or_else(|e| panic!("starting the shared `{name}` cluster: {e}"))
     })
 }
 
@@ -104,9 +108,15 @@ pub fn tls_source() -> &'static Cluster {
     shared(&CLUSTER, "tls-source", Flavour::Tls)
 }
 
-/// A shared single-node cluster with an mTLS listener and a SASL_SSL SCRAM listener, used as
-/// a migration target.
+/// The AWS region whose MSK IAM tokens [`tls_target`] accepts.
+pub const TLS_TARGET_MSK_IAM_REGION: &str = "eu-west-1";
+
+/// A shared single-node cluster with an mTLS listener and a SASL_SSL listener taking SCRAM
+/// and MSK IAM tokens (for [`TLS_TARGET_MSK_IAM_REGION`]), used as a migration target.
 pub fn tls_target() -> &'static Cluster {
     static CLUSTER: OnceLock<Cluster> = OnceLock::new();
-    shared(&CLUSTER, "tls-target", Flavour::Tls)
+    shared_spec(
+        &CLUSTER,
+        ClusterSpec::new("tls-target", Flavour::Tls).msk_iam(TLS_TARGET_MSK_IAM_REGION),
+    )
 }

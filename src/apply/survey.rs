@@ -117,10 +117,13 @@ async fn translate(
     known: crate::offsets::Known,
 ) -> Result<Vec<plan::GroupOffsets>, ClusterError> {
     let reader = |cluster: &crate::config::ClusterConfig| {
-        crate::offsets::translator_config(&crate::auth::client_properties(cluster), &migration.name)
-            .create_with_context::<_, rdkafka::consumer::BaseConsumer<replicate::SourceContext>>(
-                replicate::SourceContext,
-            )
+        crate::auth::token_supply::create::<_, rdkafka::consumer::BaseConsumer<_>>(
+            &crate::offsets::translator_config(
+                &crate::auth::client_properties(cluster),
+                &migration.name,
+            ),
+            replicate::SourceContext,
+        )
     };
     let fail = |e: String| target.error("translating group offsets", e);
     let source = reader(migration.source()).map_err(|e| fail(e.to_string()))?;
@@ -176,12 +179,14 @@ async fn account_for_leftovers(
         return Ok(());
     }
     let consumer: rdkafka::consumer::BaseConsumer<replicate::SourceContext> =
-        replicate::reader_config(
-            &crate::auth::client_properties(migration.target()),
-            &migration.name,
-            "inspector",
+        crate::auth::token_supply::create(
+            &replicate::reader_config(
+                &crate::auth::client_properties(migration.target()),
+                &migration.name,
+                "inspector",
+            ),
+            replicate::SourceContext,
         )
-        .create_with_context(replicate::SourceContext)
         .map_err(|e| target.error("inspecting target partitions", e.to_string()))?;
     let clean = tokio::task::spawn_blocking(move || {
         suspects

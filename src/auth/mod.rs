@@ -1,9 +1,9 @@
 //! Security settings → librdkafka properties, one mapping for every client the tool creates
 //! (admin, consumer, producer) on either side. Decides nothing about what to migrate.
 
-pub mod admin_token;
 pub mod iam_policy;
 pub mod iam_token;
+pub mod token_supply;
 
 use std::collections::BTreeMap;
 

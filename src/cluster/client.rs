@@ -114,21 +114,27 @@ impl ClusterClient {
             kind: ErrorKind::Other,
             help: Some("check the cluster's security settings in the migration file".into()),
         };
-        let admin = config
-            .create_with_context(context.clone())
-            .map_err(create_error)?;
-        let consumer = config
-            .clone()
+        let admin = Arc::new(
+            config
+                .create_with_context(context.clone())
+                .map_err(create_error)?,
+        );
+        let mut consumer_config = config.clone();
+        consumer_config
             .set("enable.auto.commit", "false")
-            .set("group.id", format!("kafka-migrate-{role}-inspector"))
-            .create_with_context(context.clone())
-            .map_err(create_error)?;
-        let admin = Arc::new(admin);
-        crate::auth::admin_token::keep_supplied(&admin, properties);
+            .set("group.id", format!("kafka-migrate-{role}-inspector"));
+        let consumer = Arc::new(
+            consumer_config
+                .create_with_context(context.clone())
+                .map_err(create_error)?,
+        );
+        // Neither client is polled where librdkafka asks for tokens: the tool supplies them.
+        crate::auth::token_supply::keep_supplied(&admin, &config);
+        crate::auth::token_supply::keep_supplied(&consumer, &consumer_config);
         let client = ClusterClient {
             role,
             admin,
-            consumer: Arc::new(consumer),
+            consumer,
             context,
         };
         let consumer = client.consumer();
@@ -281,6 +287,10 @@ fn authentication_hint(text: &str) -> &'static str {
         ": the broker refused the client certificate (tls.cert_file / tls.key_file)"
     } else if text.contains("invalid credentials") || text.contains("authentication failed") {
         ": the broker refused the SASL user name or password"
+    } else if text.contains("invalid_token") {
+        ": the broker refused the OAUTHBEARER token — for MSK IAM, check the AWS credentials, \
+         that aws_iam.region is the cluster's region, and that the IAM policy allows \
+         kafka-cluster:Connect"
     } else {
         ""
     }

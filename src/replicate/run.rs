@@ -25,10 +25,11 @@ pub struct RunSummary {
 /// Reads the migration's progress topic on the target, read_committed, start to end.
 pub fn read_progress(settings: &Settings) -> Result<Progress, ReplicateError> {
     let err = |e: KafkaError| ReplicateError::Progress(e.to_string());
-    let consumer: BaseConsumer<SourceContext> =
-        reader_config(&settings.target, &settings.migration, "progress-reader")
-            .create_with_context(SourceContext)
-            .map_err(err)?;
+    let consumer: BaseConsumer<SourceContext> = crate::auth::token_supply::create(
+        &reader_config(&settings.target, &settings.migration, "progress-reader"),
+        SourceContext,
+    )
+    .map_err(err)?;
     let topic = &settings.progress_topic;
     let md = consumer
         .fetch_metadata(Some(topic), settings.request_timeout)

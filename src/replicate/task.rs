@@ -418,8 +418,7 @@ impl Task {
                     settings.transaction_timeout.as_millis().to_string(),
                 );
         }
-        config
-            .create_with_context(TaskContext::default())
+        crate::auth::token_supply::create(&config, TaskContext::default())
             .map(TaskProducer)
             .map_err(|e| ReplicateError::Client {
                 side: "target",
@@ -437,12 +436,12 @@ impl Task {
         for (k, v) in &settings.consumer_tuning {
             config.set(k, v);
         }
-        config
-            .create_with_context(SourceContext)
-            .map_err(|e| ReplicateError::Client {
+        crate::auth::token_supply::create(&config, SourceContext).map_err(|e| {
+            ReplicateError::Client {
                 side: "source",
                 source: e,
-            })
+            }
+        })
     }
 
     /// Assigns the task's partitions at their committed positions, reporting records that

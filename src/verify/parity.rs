@@ -484,9 +484,9 @@ fn read_ranges(
         .set("fetch.max.bytes", "52428800")
         .set("max.partition.fetch.bytes", "8388608")
         .set("queued.max.messages.kbytes", "65536");
-    let consumer: BaseConsumer<SourceContext> = config
-        .create_with_context(SourceContext)
-        .map_err(|source| ParityError::Client { side, source })?;
+    let consumer: BaseConsumer<SourceContext> =
+        crate::auth::token_supply::create(&config, SourceContext)
+            .map_err(|source| ParityError::Client { side, source })?;
     let read_error = |r: &DigestRange, source| ParityError::Read {
         side,
         topic: r.topic.clone(),

@@ -3,6 +3,9 @@
 //!   client certificates) and on SASL_SSL with SCRAM, each way round;
 //! - a wrong CA, a wrong client certificate and a wrong password each fail naming the cluster
 //!   and the cause, without the password;
+//! - plan, apply and verify to a target that takes MSK IAM tokens over SASL_SSL/OAUTHBEARER
+//!   (a broker-side validator checks each token's form, region and expiry), and a token for
+//!   another region refused naming the cluster and the cause;
 //! - the MSK IAM token equals the one `aws-msk-iam-sasl-signer-python` makes for the same
 //!   credentials, region and time, parameter by parameter and in its signature.
 
@@ -29,6 +32,8 @@ enum Scheme {
     Mtls,
     /// SASL_SSL with SCRAM-SHA-512 as admin (password from the environment).
     ScramSsl,
+    /// SASL_SSL with MSK IAM tokens (credentials from the environment, see [`run`]).
+    MskIam,
 }
 
 /// A cluster block's `bootstrap_servers` and `security` for `scheme`.
@@ -65,8 +70,23 @@ fn cluster_block(cluster: &Cluster, scheme: Scheme) -> String {
             cluster.sasl_ssl_bootstrap().unwrap(),
             quote(tls.ca()),
         ),
+        Scheme::MskIam => format!(
+            r#"  bootstrap_servers = ["{}"]
+  security {{
+    protocol = "SASL_SSL"
+    aws_iam {{ region = "{}" }}
+    tls {{ ca_file = "{}" }}
+  }}"#,
+            cluster.sasl_ssl_bootstrap().unwrap(),
+            shared::TLS_TARGET_MSK_IAM_REGION,
+            quote(tls.ca()),
+        ),
     }
 }
+
+/// The AWS access key id [`run`] gives the tool (the secret is made up too: the test broker
+/// checks a token's form, region and expiry, not its signature).
+const ACCESS_KEY_ID: &str = "AKIAKAFKAMIGRATETEST";
 
 fn migration(dir: &Path, name: &str, prefix: &str, source: &str, target: &str) -> PathBuf {
     let text = format!(
@@ -99,6 +119,20 @@ fn run(config: &Path, args: &[&str], password: &str) -> std::process::Output {
     kafka_migrate(config)
         .args(args)
         .env(PASSWORD_VAR, password)
+        // AWS credentials from the environment only, for MSK IAM.
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            "kafka-migrate-test-secret-access-key",
+        )
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/aws-credentials",
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
         .output()
         .unwrap()
 }
@@ -190,6 +224,27 @@ async fn migrate_over(source_scheme: Scheme, target_scheme: Scheme) {
         verify.status.success(),
         "verify over {schemes}: {}",
         text(&verify)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mtls_source_to_msk_iam_target() {
+    let log = shared::tls_target().msk_iam_log();
+    let before = std::fs::read_to_string(&log).unwrap_or_default().len();
+    migrate_over(Scheme::Mtls, Scheme::MskIam).await;
+    // Every client of plan, apply and verify authenticated with a token the broker accepted.
+    let seen = std::fs::read_to_string(&log).unwrap_or_default()[before..].to_string();
+    let accepted = seen
+        .lines()
+        .filter(|l| l.starts_with(&format!("ACCEPTED {ACCESS_KEY_ID} ")))
+        .count();
+    assert!(accepted >= 3, "too few MSK IAM logins: {seen}");
+    // (Tokens for another region are the refusal test's, which may run at the same time.)
+    assert!(
+        !seen
+            .lines()
+            .any(|l| l.starts_with("REJECTED") && !l.contains(OTHER_REGION)),
+        "{seen}"
     );
 }
 
@@ -691,4 +746,26 @@ fn the_refresh_hook_takes_credentials_from_the_container_endpoint() {
         "{params:?}"
     );
     assert_eq!(params["X-Amz-Security-Token"], "container-session");
+}
+
+/// A region whose tokens the MSK IAM test broker refuses.
+const OTHER_REGION: &str = "us-west-2";
+
+#[test]
+fn msk_iam_token_for_another_region_fails_naming_the_cluster_and_the_authentication() {
+    let cluster = shared::tls_target();
+    let block = cluster_block(cluster, Scheme::MskIam).replace(
+        &format!("region = \"{}\"", shared::TLS_TARGET_MSK_IAM_REGION),
+        &format!("region = \"{OTHER_REGION}\""),
+    );
+    assert_source_refused(
+        block,
+        "admin-secret",
+        &[
+            "sasl authentication error",
+            "invalid_token",
+            "the broker refused the oauthbearer token",
+            "that aws_iam.region is the cluster's region",
+        ],
+    );
 }
