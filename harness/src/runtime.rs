@@ -117,6 +117,7 @@ impl Runtime {
         let source = home.join("MskIamTokenValidator.java");
         fs::write(&source, MSK_IAM_VALIDATOR).map_err(io_err("writing the validator source"))?;
         let _ = fs::remove_dir_all(&classes);
+        // The JDK's compiler beside its `java` (the bare name when `java` came from PATH).
         let javac = self.java.with_file_name("javac");
         let output = Command::new(&javac)
             .arg("-cp")
