@@ -51,6 +51,9 @@ pub fn translator_config(
     // Walks end at a partition's end more often than not: do not let the broker hold each of
     // those fetches for the default half second.
     config.set("fetch.wait.max.ms", "10");
+    // Each partition has its own queue while walked, and the prefetch limit applies to each
+    // queue: keep it small, so that walking thousands of partitions at once stays small too.
+    config.set("queued.max.messages.kbytes", "2048");
     config
 }
 
