@@ -77,7 +77,9 @@ pub async fn survey_with(
         replicated_by = ReplicatedBy::Engine;
     } else if target_inventory.topics.remove(&mirror_marker).is_some() {
         // MirrorMaker 2 (the Connect engine) replicated: its state is in the offsets.
-        let mirrored = crate::connect::mirrored_progress(&source_inventory, &target_inventory);
+        let mirrored =
+            crate::connect::mirror_progress(migration, &source_inventory, &target_inventory)
+                .await?;
         target_inventory.replicated = mirrored.replicated();
         progress = Some(mirrored);
         replicated_by = ReplicatedBy::MirrorMaker2;
@@ -192,7 +194,7 @@ async fn account_for_leftovers(
         suspects
             .into_iter()
             .filter(|(topic, partition, from, _)| {
-                !has_committed_records(&consumer, topic, *partition, *from)
+                !replicate::read::has_committed_records(&consumer, topic, *partition, *from)
             })
             .map(|(topic, partition, _, end)| (topic, partition, end))
             .collect::<Vec<_>>()
@@ -207,32 +209,4 @@ async fn account_for_leftovers(
             .insert(partition, end);
     }
     Ok(())
-}
-
-/// Whether a read_committed reader finds a record at or after `from` (errors count as yes,
-/// so that doubt leaves the blocker in place).
-fn has_committed_records(
-    consumer: &rdkafka::consumer::BaseConsumer<replicate::SourceContext>,
-    topic: &str,
-    partition: i32,
-    from: i64,
-) -> bool {
-    use rdkafka::consumer::Consumer;
-    let mut tpl = rdkafka::TopicPartitionList::new();
-    if tpl
-        .add_partition_offset(topic, partition, rdkafka::Offset::Offset(from))
-        .is_err()
-        || consumer.assign(&tpl).is_err()
-    {
-        return true;
-    }
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while std::time::Instant::now() < deadline {
-        match consumer.poll(std::time::Duration::from_millis(200)) {
-            None => {}
-            Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => return false,
-            Some(_) => return true,
-        }
-    }
-    true
 }

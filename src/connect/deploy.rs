@@ -162,7 +162,7 @@ async fn mirror_state(migration: &Migration) -> Result<(Status, Ends), ClusterEr
     };
     let source_inventory = source.inventory(&scope).await?;
     let target_inventory = target.inventory(&scope).await?;
-    let progress = super::mirrored_progress(&source_inventory, &target_inventory);
+    let progress = super::mirror_progress(migration, &source_inventory, &target_inventory).await?;
     let mut ends = Ends::new();
     for (name, topic) in &source_inventory.topics {
         for (partition, s) in &topic.partitions {

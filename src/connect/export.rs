@@ -110,7 +110,8 @@ pub fn worker_properties(migration: &Migration) -> String {
         ("status", "status"),
     ] {
         line(&format!(
-            "{kind}.storage.topic=kafka-migrate.{name}.connect-{topic}"
+            "{kind}.storage.topic={}",
+            super::worker_topic(name, topic)
         ));
         line(&format!("{kind}.storage.replication.factor={rf}"));
     }

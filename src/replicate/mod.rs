@@ -4,6 +4,7 @@
 
 mod assign;
 pub mod progress;
+pub mod read;
 mod run;
 mod status;
 mod task;

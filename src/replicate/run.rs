@@ -5,10 +5,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::BaseConsumer;
 use rdkafka::error::KafkaError;
-use rdkafka::message::Message;
-use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::watch;
 
 use super::progress::{Progress, ProgressKey, ProgressValue};
@@ -30,54 +28,20 @@ pub fn read_progress(settings: &Settings) -> Result<Progress, ReplicateError> {
         SourceContext,
     )
     .map_err(err)?;
-    let topic = &settings.progress_topic;
-    let md = consumer
-        .fetch_metadata(Some(topic), settings.request_timeout)
-        .map_err(err)?;
-    let partitions: Vec<i32> = md
-        .topics()
-        .first()
-        .filter(|t| t.error().is_none())
-        .map(|t| t.partitions().iter().map(|p| p.id()).collect())
-        .unwrap_or_default();
     let mut progress = Progress::default();
-    if partitions.is_empty() {
-        return Ok(progress);
-    }
-    let mut tpl = TopicPartitionList::new();
-    let mut remaining = 0;
-    for p in &partitions {
-        let (low, high) = consumer
-            .fetch_watermarks(topic, *p, settings.request_timeout)
-            .map_err(err)?;
-        if high > low {
-            tpl.add_partition_offset(topic, *p, Offset::Beginning)
-                .map_err(err)?;
-            remaining += 1;
-        }
-    }
-    if remaining == 0 {
-        return Ok(progress);
-    }
-    consumer.assign(&tpl).map_err(err)?;
-    while remaining > 0 {
-        match consumer.poll(settings.request_timeout) {
-            None => {
-                return Err(ReplicateError::Progress(format!(
-                    "no answer reading {topic}"
-                )))
+    super::read::read_topic(
+        &consumer,
+        &settings.progress_topic,
+        settings.request_timeout,
+        |key, value| {
+            let key = key.and_then(ProgressKey::decode);
+            let value = value.and_then(ProgressValue::decode);
+            if let (Some(key), Some(value)) = (key, value) {
+                progress.apply(&key, &value);
             }
-            Some(Err(KafkaError::PartitionEOF(_))) => remaining -= 1,
-            Some(Err(e)) => return Err(err(e)),
-            Some(Ok(m)) => {
-                let key = m.key().and_then(ProgressKey::decode);
-                let value = m.payload().and_then(ProgressValue::decode);
-                if let (Some(key), Some(value)) = (key, value) {
-                    progress.apply(&key, &value);
-                }
-            }
-        }
-    }
+        },
+    )
+    .map_err(ReplicateError::Progress)?;
     Ok(progress)
 }
 
