@@ -28,12 +28,15 @@ import org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallback
  * SigV4-presigned URL for kafka-cluster:Connect on kafka.REGION.amazonaws.com, with every
  * query parameter MSK reads, for the configured region, not expired. The principal is the
  * access key id. The signature's value cannot be checked without AWS; its form is.
- * JAAS options: region (required), acceptedLog (optional: one line per accepted token).
+ * JAAS options: region (required), acceptedLog (optional: one line per token seen),
+ * maxTokenAgeMs (optional: tokens signed longer ago are refused, as tokens signed with
+ * temporary credentials that have expired are).
  */
 public class MskIamTokenValidator implements AuthenticateCallbackHandler {
     private static final DateTimeFormatter AMZ_DATE = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'");
     private String region;
     private Path acceptedLog;
+    private long maxTokenAgeMs = Long.MAX_VALUE;
 
     @Override
     public void configure(Map<String, ?> configs, String mechanism, List<AppConfigurationEntry> entries) {
@@ -41,6 +44,9 @@ public class MskIamTokenValidator implements AuthenticateCallbackHandler {
             Map<String, ?> options = entry.getOptions();
             if (options.get("region") != null) {
                 region = options.get("region").toString();
+            }
+            if (options.get("maxTokenAgeMs") != null) {
+                maxTokenAgeMs = Long.parseLong(options.get("maxTokenAgeMs").toString());
             }
             if (options.get("acceptedLog") != null) {
                 acceptedLog = Path.of(options.get("acceptedLog").toString());
@@ -136,8 +142,12 @@ public class MskIamTokenValidator implements AuthenticateCallbackHandler {
             return "date " + q.get("X-Amz-Date");
         }
         long lifetime = 1000L * Long.parseLong(q.get("X-Amz-Expires"));
-        if (lifetime <= 0 || lifetime > 900_000L || issued + lifetime < System.currentTimeMillis()) {
+        long now = System.currentTimeMillis();
+        if (lifetime <= 0 || lifetime > 900_000L || issued + lifetime < now) {
             return "expired or too long";
+        }
+        if (now - issued > maxTokenAgeMs) {
+            return "expired: signed " + (now - issued) + " ms ago";
         }
         return null;
     }

@@ -89,6 +89,9 @@ pub struct ClusterSpec {
     /// IAM tokens for this region (checked in form and expiry; the principal is the access
     /// key id). Every accepted or rejected token is a line of [`Cluster::msk_iam_log`].
     pub msk_iam_region: Option<String>,
+    /// With `msk_iam_region`: MSK IAM tokens signed longer ago than this are refused, as
+    /// tokens signed with expired temporary credentials are.
+    pub msk_iam_max_token_age: Option<Duration>,
 }
 
 impl ClusterSpec {
@@ -101,6 +104,7 @@ impl ClusterSpec {
             heap_mb: 512,
             broker_config: Vec::new(),
             msk_iam_region: None,
+            msk_iam_max_token_age: None,
         }
     }
 
@@ -116,6 +120,11 @@ impl ClusterSpec {
 
     pub fn msk_iam(mut self, region: &str) -> Self {
         self.msk_iam_region = Some(region.to_string());
+        self
+    }
+
+    pub fn msk_iam_max_token_age(mut self, age: Duration) -> Self {
+        self.msk_iam_max_token_age = Some(age);
         self
     }
 
@@ -593,10 +602,14 @@ fn server_properties(
                     "listener.name.sasl_ssl.oauthbearer.sasl.server.callback.handler.class",
                     "kafkamigrate.harness.MskIamTokenValidator",
                 );
+                let max_age = spec
+                    .msk_iam_max_token_age
+                    .map(|age| format!(" maxTokenAgeMs=\"{}\"", age.as_millis()))
+                    .unwrap_or_default();
                 set(
                     "listener.name.sasl_ssl.oauthbearer.sasl.jaas.config",
                     &format!(
-                        "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub=\"broker\" region=\"{region}\" acceptedLog=\"{}\";",
+                        "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub=\"broker\" region=\"{region}\" acceptedLog=\"{}\"{max_age};",
                         msk_iam_log.display()
                     ),
                 );

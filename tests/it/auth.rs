@@ -5,7 +5,8 @@
 //!   and the cause, without the password;
 //! - plan, apply and verify to a target that takes MSK IAM tokens over SASL_SSL/OAUTHBEARER
 //!   (a broker-side validator checks each token's form, region and expiry), and a token for
-//!   another region refused naming the cluster and the cause;
+//!   another region refused naming the cluster and the cause; a running `apply` renewing its
+//!   tokens as short-lived credentials expire, with sessions re-authenticating every 5 s;
 //! - the MSK IAM token equals the one `aws-msk-iam-sasl-signer-python` makes for the same
 //!   credentials, region and time, parameter by parameter and in its signature.
 
@@ -21,7 +22,7 @@ use kafka_harness::{shared, Cluster};
 use kafka_migrate::auth::iam_token::{sign_token, TOKEN_LIFETIME};
 use serde_json::Value;
 
-use crate::support::{kafka_migrate, wait_for};
+use crate::support::{assert_identical, kafka_migrate, wait_for, Running};
 
 const PASSWORD_VAR: &str = "KAFKA_MIGRATE_TEST_SCRAM_PASSWORD";
 
@@ -115,26 +116,51 @@ cutover {{
     path
 }
 
+/// The environment of a tool run whose AWS credentials come from `credentials` only (no
+/// profile files, no instance metadata): each name is set to its value or removed.
+fn aws_environment(credentials: &[(&'static str, &str)]) -> Vec<(&'static str, Option<String>)> {
+    let mut env: Vec<(&'static str, Option<String>)> = [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    ]
+    .into_iter()
+    .map(|name| (name, None))
+    .collect();
+    env.extend([
+        (
+            "AWS_CONFIG_FILE",
+            Some("/nonexistent/aws-config".to_string()),
+        ),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE",
+            Some("/nonexistent/aws-credentials".to_string()),
+        ),
+        ("AWS_EC2_METADATA_DISABLED", Some("true".to_string())),
+    ]);
+    env.extend(credentials.iter().map(|(k, v)| (*k, Some(v.to_string()))));
+    env
+}
+
 fn run(config: &Path, args: &[&str], password: &str) -> std::process::Output {
-    kafka_migrate(config)
-        .args(args)
-        .env(PASSWORD_VAR, password)
-        // AWS credentials from the environment only, for MSK IAM.
-        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
-        .env(
+    let mut cmd = kafka_migrate(config);
+    cmd.args(args).env(PASSWORD_VAR, password);
+    // AWS credentials from the environment only, for MSK IAM.
+    for (name, value) in aws_environment(&[
+        ("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID),
+        (
             "AWS_SECRET_ACCESS_KEY",
             "kafka-migrate-test-secret-access-key",
-        )
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_PROFILE")
-        .env("AWS_CONFIG_FILE", "/nonexistent/aws-config")
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "/nonexistent/aws-credentials",
-        )
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .output()
-        .unwrap()
+        ),
+    ]) {
+        match value {
+            Some(value) => cmd.env(name, value),
+            None => cmd.env_remove(name),
+        };
+    }
+    cmd.output().unwrap()
 }
 
 fn text(out: &std::process::Output) -> String {
@@ -768,4 +794,127 @@ fn msk_iam_token_for_another_region_fails_naming_the_cluster_and_the_authenticat
             "that aws_iam.region is the cluster's region",
         ],
     );
+}
+
+/// Serves temporary credentials as the container endpoint (ECS/EKS) on loopback, each
+/// expiring `lifetime` after it was served, for as long as the test process runs.
+fn expiring_credentials_endpoint(access_key_id: &'static str, lifetime: Duration) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let expiration = (time::OffsetDateTime::now_utc() + lifetime)
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap();
+            let body = format!(
+                r#"{{"AccessKeyId":"{access_key_id}","SecretAccessKey":"renewed-secret","Token":"renewed-session","Expiration":"{expiration}"}}"#
+            );
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    format!("http://{address}/credentials")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn msk_iam_tokens_are_renewed_while_apply_runs() {
+    use kafka_harness::{ClusterSpec, Flavour};
+    const RENEWED_KEY: &str = "AKIARENEWEDTEST";
+    // Credentials live 30 s, tokens signed with them are refused after 40 s, and every
+    // session re-authenticates after 5 s: a client that kept its first token fails.
+    let target = Cluster::start(
+        ClusterSpec::new("iam-renewal", Flavour::Tls)
+            .msk_iam(shared::TLS_TARGET_MSK_IAM_REGION)
+            .msk_iam_max_token_age(Duration::from_secs(40))
+            .broker_config(
+                "listener.name.sasl_ssl.oauthbearer.connections.max.reauth.ms",
+                "5000",
+            ),
+    )
+    .unwrap();
+    let source = shared::plain_source();
+    let prefix = data::unique_name("renewal").replace('-', "_");
+    let topic = format!("{prefix}.events");
+    data::create_topic(&source.admin_config(), &topic, 2, 1, &[])
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = migration(
+        dir.path(),
+        &prefix,
+        &prefix,
+        &format!("  bootstrap_servers = [\"{}\"]", source.bootstrap()),
+        &cluster_block(&target, Scheme::MskIam),
+    );
+    let credentials = expiring_credentials_endpoint(RENEWED_KEY, Duration::from_secs(30));
+    let mut apply = Running::start(&config, &["apply", "--auto-approve"], dir.path(), |cmd| {
+        for (name, value) in
+            aws_environment(&[("AWS_CONTAINER_CREDENTIALS_FULL_URI", &credentials)])
+        {
+            match value {
+                Some(value) => cmd.env(name, value),
+                None => cmd.env_remove(name),
+            };
+        }
+    });
+    let output = |apply: &Running| {
+        format!(
+            "apply's {}\ntokens:\n{}",
+            apply.output(),
+            std::fs::read_to_string(target.msk_iam_log()).unwrap_or_default()
+        )
+    };
+    // Records keep arriving on the source; each batch must reach the target, until tokens
+    // signed at least three times, over more than the 40 s a token is accepted, were used.
+    let signed_at = || -> Vec<String> {
+        let log = std::fs::read_to_string(target.msk_iam_log()).unwrap_or_default();
+        let mut dates: Vec<String> = log
+            .lines()
+            .filter_map(|l| l.strip_prefix(&format!("ACCEPTED {RENEWED_KEY} ")))
+            .map(str::to_string)
+            .collect();
+        dates.sort();
+        dates.dedup();
+        dates
+    };
+    let started = std::time::Instant::now();
+    let mut produced = 0;
+    while signed_at().len() < 3 || started.elapsed() < Duration::from_secs(50) {
+        data::produce(
+            &source.admin_config(),
+            &topic,
+            &data::sample_records(100, 2),
+        )
+        .await
+        .unwrap();
+        produced += 100;
+        wait_for(
+            Duration::from_secs(60),
+            || format!("{produced} records on the target; {}", output(&apply)),
+            || {
+                data::read_all(&target.admin_config(), &topic)
+                    .map(|parts| parts.values().map(Vec::len).sum::<usize>())
+                    .unwrap_or(0)
+                    == produced
+            },
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(180),
+            "tokens were not renewed: {}",
+            output(&apply)
+        );
+    }
+    crate::support::interrupt(&apply.child);
+    let status = crate::support::wait_exit(&mut apply.child, Duration::from_secs(60));
+    assert!(status.success(), "{}", output(&apply));
+    assert_identical(source, &target, &topic);
+    let log = std::fs::read_to_string(target.msk_iam_log()).unwrap_or_default();
+    assert!(!log.contains("REJECTED"), "{}", output(&apply));
 }

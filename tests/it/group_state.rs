@@ -165,26 +165,15 @@ async fn a_group_that_cut_over_while_apply_ran_is_not_synced_when_it_ends() {
         "consumer_groups {\n  sync_interval = \"1s\"\n",
     );
     std::fs::write(&config, text).unwrap();
-    let (out, err) = (dir.path().join("apply.out"), dir.path().join("apply.err"));
-    let mut apply = std::process::Command::new(assert_cmd::cargo::cargo_bin("kafka-migrate"))
-        .arg("-c")
-        .arg(&config)
-        .args(["-v", "apply", "--auto-approve", "--until-synced"])
-        .env("NO_COLOR", "1")
-        .stdout(std::fs::File::create(&out).unwrap())
-        .stderr(std::fs::File::create(&err).unwrap())
-        .spawn()
-        .unwrap();
-    let output = || {
-        format!(
-            "apply's output:\n{}\n{}",
-            std::fs::read_to_string(&out).unwrap_or_default(),
-            std::fs::read_to_string(&err).unwrap_or_default()
-        )
-    };
+    let mut apply = Running::start(
+        &config,
+        &["-v", "apply", "--auto-approve", "--until-synced"],
+        dir.path(),
+        |_| {},
+    );
     wait_for(
         Duration::from_secs(60),
-        || format!("the group synced while apply runs; {}", output()),
+        || format!("the group synced while apply runs; {}", apply.output()),
         || committed_offset(target, &group, &topic, 0) == Some(3),
     );
 
@@ -192,26 +181,24 @@ async fn a_group_that_cut_over_while_apply_ran_is_not_synced_when_it_ends() {
     let member = subscribed(target, &group, &topic);
     wait_for(
         Duration::from_secs(60),
-        || format!("apply to see the group cut over; {}", output()),
+        || format!("apply to see the group cut over; {}", apply.output()),
         || {
             let _ = member.poll(Duration::from_millis(100));
-            std::fs::read_to_string(&err)
-                .unwrap_or_default()
-                .contains("Group has cut over")
+            apply.stderr().contains("Group has cut over")
         },
     );
     drop(member);
     // Its source offset moves on; then the source transaction completes and apply ends.
     data::commit_offsets(&source.admin_config(), &group, &[(&topic, 0, 6)]).unwrap();
     open.commit_transaction(Duration::from_secs(30)).unwrap();
-    let status = wait_exit(&mut apply, Duration::from_secs(120));
-    assert!(status.success(), "{}", output());
+    let status = wait_exit(&mut apply.child, Duration::from_secs(120));
+    assert!(status.success(), "{}", apply.output());
     assert!(
-        std::fs::read_to_string(&out)
-            .unwrap()
+        apply
+            .stdout()
             .contains(&format!("group \"{group}\": cut over")),
         "{}",
-        output()
+        apply.output()
     );
     assert_eq!(committed_offset(target, &group, &topic, 0), Some(3));
 }

@@ -11,7 +11,7 @@ use kafka_harness::{data, shared};
 use rdkafka::admin::{AdminClient, AdminOptions, NewPartitions};
 use rdkafka::client::DefaultClientContext;
 
-use crate::support::{assert_identical, migration_file, wait_exit, wait_for};
+use crate::support::{assert_identical, interrupt, migration_file, wait_exit, wait_for};
 
 /// The body of `GET /metrics`, or None while nothing answers.
 fn scrape(port: u16) -> Option<String> {
@@ -148,11 +148,7 @@ async fn a_running_apply_picks_up_new_topics_and_partitions_serves_metrics_and_d
         "commit latency is served:\n{body}"
     );
 
-    let interrupted = Command::new("kill")
-        .args(["-INT", &apply.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(interrupted.success());
+    interrupt(&apply);
     let status = wait_exit(&mut apply, Duration::from_secs(60));
     let stdout = std::fs::read_to_string(&out).unwrap();
     assert!(status.success(), "apply exited with {status}:\n{stdout}");

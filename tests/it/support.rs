@@ -183,6 +183,57 @@ pub fn wait_for<W: std::fmt::Display>(
     }
 }
 
+/// A `kafka-migrate` process started in the background, its output going to files.
+pub struct Running {
+    pub child: std::process::Child,
+    out: PathBuf,
+    err: PathBuf,
+}
+
+impl Running {
+    /// Starts `kafka-migrate -c config args…` with `env` applied to the command; stdout and
+    /// stderr go to files in `dir`.
+    pub fn start(
+        config: &Path,
+        args: &[&str],
+        dir: &Path,
+        env: impl FnOnce(&mut std::process::Command),
+    ) -> Running {
+        let (out, err) = (dir.join("kafka-migrate.out"), dir.join("kafka-migrate.err"));
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("kafka-migrate"));
+        cmd.arg("-c").arg(config).args(args).env("NO_COLOR", "1");
+        env(&mut cmd);
+        let child = cmd
+            .stdout(std::fs::File::create(&out).unwrap())
+            .stderr(std::fs::File::create(&err).unwrap())
+            .spawn()
+            .unwrap();
+        Running { child, out, err }
+    }
+
+    pub fn stdout(&self) -> String {
+        std::fs::read_to_string(&self.out).unwrap_or_default()
+    }
+
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.err).unwrap_or_default()
+    }
+
+    /// Both outputs, for a failure message.
+    pub fn output(&self) -> String {
+        format!("output:\n{}\n{}", self.stdout(), self.stderr())
+    }
+}
+
+/// Sends SIGINT (Ctrl-C) to `child`.
+pub fn interrupt(child: &std::process::Child) {
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -INT {}", child.id());
+}
+
 /// Waits for `child` to exit; fails the test after `timeout`.
 pub fn wait_exit(child: &mut std::process::Child, timeout: Duration) -> std::process::ExitStatus {
     let mut status = None;
