@@ -24,6 +24,15 @@ pub struct Survey {
     pub plan: Plan,
 }
 
+impl Survey {
+    /// The built-in engine's progress, when it replicated the migration.
+    pub fn engine_progress(&self) -> Option<&replicate::Progress> {
+        self.progress
+            .as_ref()
+            .filter(|_| self.replicated_by == ReplicatedBy::Engine)
+    }
+}
+
 /// Which engine has replicated the migration so far.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReplicatedBy {

@@ -145,7 +145,7 @@ pub fn apply(
     }
     // The sync rounds while replicating and the final one share what they learnt: a group
     // seen cut over during the run is not synced at the end either.
-    let groups = Arc::new(tokio::sync::Mutex::new(GroupSync::default()));
+    let groups = Arc::new(tokio::sync::Mutex::new(GroupSync::recording(migration)));
     let status = super::replicating::run(
         &rt,
         migration,
@@ -200,6 +200,7 @@ pub(super) async fn sync_round(
         &survey.plan.group_offsets,
         &survey.source_inventory,
         &survey.target_inventory,
+        survey.engine_progress(),
     )
     .await
 }
@@ -253,10 +254,16 @@ pub fn status(migration: &Migration, json: bool) -> miette::Result<ExitStatus> {
                 .as_ref()
                 .unwrap_or(&replicate::Progress::default()),
         );
-        let groups = crate::offsets::group_states(
-            &survey.plan.group_offsets,
-            &survey.source_inventory,
-            &survey.target_inventory,
+        let groups = crate::offsets::with_recorded(
+            crate::offsets::group_states(
+                &survey.plan.group_offsets,
+                &survey.source_inventory,
+                &survey.target_inventory,
+            ),
+            &survey
+                .engine_progress()
+                .map(|p| p.cut_over.clone())
+                .unwrap_or_default(),
         );
         (status, groups)
     } else {

@@ -82,6 +82,23 @@ pub fn group_states(
     out
 }
 
+/// `states` with every group in `recorded` (group → why, from the migration's progress) cut
+/// over, as an earlier `apply` saw it.
+pub fn with_recorded(
+    mut states: Vec<GroupStatus>,
+    recorded: &std::collections::BTreeMap<String, String>,
+) -> Vec<GroupStatus> {
+    for s in &mut states {
+        if let Some(why) = recorded.get(&s.group) {
+            if s.state != GroupState::CutOver {
+                s.state = GroupState::CutOver;
+                s.detail = format!("recorded as cut over by an earlier apply ({why})");
+            }
+        }
+    }
+    states
+}
+
 fn state_of(group: &GroupOffsets) -> GroupStatus {
     let count = |f: &dyn Fn(OffsetTarget, Option<i64>) -> bool| {
         group

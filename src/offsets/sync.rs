@@ -15,7 +15,7 @@ use crate::cluster::{ClusterClient, ClusterError, Inventory, CONCURRENT_GROUP_RE
 use crate::plan::{GroupOffsets, OffsetTarget};
 use crate::replicate::Progress;
 
-use super::state::{group_states, GroupState};
+use super::state::{group_states, with_recorded, GroupState};
 use super::{TranslateError, Translation, Translator, Wanted};
 
 /// Translations found earlier, by topic, partition and source offset. Only offsets of
@@ -97,32 +97,58 @@ pub struct GroupSynced {
 }
 
 /// Group offset sync rounds of one `apply`: remembers the groups seen cut over, so that a
-/// group whose consumers left the target again is still not synced.
+/// group whose consumers left the target again is still not synced — within the `apply`, and
+/// across applies when recording (the groups are then written to the migration's progress).
 #[derive(Debug, Default)]
 pub struct GroupSync {
     cut_over: BTreeSet<String>,
     known: Known,
+    /// Where to record groups that cut over: the engine settings of the migration.
+    record: Option<std::sync::Arc<crate::replicate::Settings>>,
 }
 
 impl GroupSync {
+    /// Rounds that record each group seen cut over in `migration`'s progress topic (when the
+    /// built-in engine keeps one), where every later `apply` and `status` find it.
+    pub fn recording(migration: &crate::config::Migration) -> GroupSync {
+        GroupSync {
+            record: Some(std::sync::Arc::new(
+                crate::replicate::Settings::from_migration(migration, false),
+            )),
+            ..GroupSync::default()
+        }
+    }
+
     /// The translations found in earlier rounds, for the survey of the next one.
     pub fn known(&self) -> &Known {
         &self.known
     }
 
     /// One round: the plan's translated `groups` (with both clusters' inventories of the
-    /// selected groups) committed on the target, except for groups that have cut over.
+    /// selected groups) committed on the target, except for groups that have cut over — now,
+    /// earlier in this apply, or as recorded in the built-in engine's `progress`.
     pub async fn round(
         &mut self,
         target: &ClusterClient,
         groups: &[GroupOffsets],
         source_inventory: &Inventory,
         target_inventory: &Inventory,
+        progress: Option<&crate::replicate::Progress>,
     ) -> Result<Vec<GroupSynced>, ClusterError> {
+        let recorded = progress.map(|p| p.cut_over.clone()).unwrap_or_default();
+        let states = with_recorded(
+            group_states(groups, source_inventory, target_inventory),
+            &recorded,
+        );
         let mut report = Vec::new();
-        for s in group_states(groups, source_inventory, target_inventory) {
-            if s.state == GroupState::CutOver && self.cut_over.insert(s.group.clone()) {
+        let mut newly = Vec::new();
+        for s in states {
+            if s.state == GroupState::CutOver
+                && self.cut_over.insert(s.group.clone())
+                && !recorded.contains_key(&s.group)
+            {
                 tracing::info!(group = %s.group, detail = %s.detail, "Group has cut over; its offsets are no longer synced.");
+                newly.push(crate::replicate::cut_over_record(&s.group, &s.detail));
             }
             if self.cut_over.contains(&s.group) {
                 report.push(GroupSynced {
@@ -132,6 +158,15 @@ impl GroupSync {
                     cut_over: Some(s.detail),
                 });
             }
+        }
+        if let (Some(settings), Some(_), false) = (&self.record, progress, newly.is_empty()) {
+            let settings = settings.clone();
+            tokio::task::spawn_blocking(move || {
+                crate::replicate::write_progress(&settings, &newly)
+            })
+            .await
+            .map_err(|e| target.error("recording cut-over groups", e.to_string()))?
+            .map_err(|e| target.error("recording cut-over groups", e.to_string()))?;
         }
         let live: Vec<GroupOffsets> = groups
             .iter()

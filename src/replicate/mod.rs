@@ -14,8 +14,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 pub use assign::assign;
-pub use progress::{progress_topic, PartitionProgress, Position, Progress};
-pub use run::{read_progress, replicate, replicate_watching, RunSummary};
+pub use progress::{cut_over_record, progress_topic, PartitionProgress, Position, Progress};
+pub use run::{read_progress, replicate, replicate_watching, write_progress, RunSummary};
 pub use status::{status, PartitionStatus, Status};
 pub use task::{is_retriable, reader_config, SourceContext};
 

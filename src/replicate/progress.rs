@@ -4,7 +4,9 @@
 //! record below `next_source` is on the target below `next_target`. Written in the same
 //! transaction as the data (exactly-once), it is where a restarted run resumes. Every
 //! [`INDEX_INTERVAL`] source offsets a position is also kept as an *index* record under its own
-//! key, so that exact consumer-offset translation can start near any committed offset.
+//! key, so that exact consumer-offset translation can start near any committed offset. A
+//! *cut-over* record per consumer group says that its consumers moved to the target, so that
+//! no later `apply` syncs its offsets again.
 
 use std::collections::BTreeMap;
 
@@ -49,6 +51,27 @@ pub enum ProgressKey {
         partition: i32,
         next_source: i64,
     },
+    CutOver {
+        group: String,
+    },
+}
+
+/// Value of a cut-over record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CutOverValue {
+    /// Why the group counts as cut over, as seen when it was recorded.
+    pub detail: String,
+}
+
+/// The key and value of the record saying that `group` has cut over.
+pub fn cut_over_record(group: &str, detail: &str) -> (Vec<u8>, Vec<u8>) {
+    let key = ProgressKey::CutOver {
+        group: group.to_string(),
+    };
+    let value = CutOverValue {
+        detail: detail.to_string(),
+    };
+    (key.encode(), serde_json::to_vec(&value).unwrap_or_default())
 }
 
 /// Value of a progress record.
@@ -116,10 +139,28 @@ impl PartitionProgress {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Progress {
     pub partitions: BTreeMap<(String, i32), PartitionProgress>,
+    /// Groups recorded as cut over, with why.
+    #[serde(default)]
+    pub cut_over: BTreeMap<String, String>,
 }
 
 impl Progress {
-    /// Folds one progress record in (later records win for position keys).
+    /// Folds one record of the progress topic in, as read (unknown records are skipped).
+    pub fn fold(&mut self, key: Option<&[u8]>, value: Option<&[u8]>) {
+        let Some(key) = key.and_then(ProgressKey::decode) else {
+            return;
+        };
+        if let ProgressKey::CutOver { group } = &key {
+            match value.and_then(|v| serde_json::from_slice::<CutOverValue>(v).ok()) {
+                Some(v) => self.cut_over.insert(group.clone(), v.detail),
+                None => self.cut_over.remove(group),
+            };
+        } else if let Some(value) = value.and_then(ProgressValue::decode) {
+            self.apply(&key, &value);
+        }
+    }
+
+    /// Folds one position or index record in (later records win for position keys).
     pub fn apply(&mut self, key: &ProgressKey, value: &ProgressValue) {
         match key {
             ProgressKey::Position { topic, partition } => {
@@ -142,6 +183,7 @@ impl Progress {
                     p.index.insert(at, value.position);
                 }
             }
+            ProgressKey::CutOver { .. } => {}
         }
     }
 
@@ -239,5 +281,31 @@ mod tests {
             "kafka-migrate.orders-to-msk.progress"
         );
         assert_eq!(progress_topic("a b/c"), "kafka-migrate.a_b_c.progress");
+    }
+
+    #[test]
+    fn cut_over_records_fold_in_and_a_tombstone_removes_them() {
+        let mut progress = Progress::default();
+        let (key, value) = cut_over_record("billing", "2 member(s) on the target");
+        progress.fold(Some(&key), Some(&value));
+        assert_eq!(
+            progress.cut_over.get("billing").map(String::as_str),
+            Some("2 member(s) on the target")
+        );
+        // Position records still fold as before; unknown records are skipped.
+        let position = ProgressKey::Position {
+            topic: "orders".into(),
+            partition: 0,
+        };
+        let at = ProgressValue {
+            position: pos(5, 7),
+            records: 5,
+            bytes: 50,
+        };
+        progress.fold(Some(&position.encode()), Some(&at.encode()));
+        progress.fold(Some(b"{\"kind\":\"something_else\"}"), Some(b"{}"));
+        assert_eq!(progress.get("orders", 0).unwrap().position, Some(pos(5, 7)));
+        progress.fold(Some(&key), None);
+        assert!(progress.cut_over.is_empty());
     }
 }

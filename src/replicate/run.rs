@@ -9,8 +9,8 @@ use rdkafka::consumer::BaseConsumer;
 use rdkafka::error::KafkaError;
 use tokio::sync::watch;
 
-use super::progress::{Progress, ProgressKey, ProgressValue};
-use super::task::{reader_config, SourceContext, Task};
+use super::progress::Progress;
+use super::task::{reader_config, SourceContext, Task, TaskContext};
 use super::{assign, Event, ReplicateError, Settings};
 
 /// How a run ended.
@@ -33,16 +33,41 @@ pub fn read_progress(settings: &Settings) -> Result<Progress, ReplicateError> {
         &consumer,
         &settings.progress_topic,
         settings.request_timeout,
-        |key, value| {
-            let key = key.and_then(ProgressKey::decode);
-            let value = value.and_then(ProgressValue::decode);
-            if let (Some(key), Some(value)) = (key, value) {
-                progress.apply(&key, &value);
-            }
-        },
+        |key, value| progress.fold(key, value),
     )
     .map_err(ReplicateError::Progress)?;
     Ok(progress)
+}
+
+/// Writes `records` (key, value) to the migration's progress topic on the target, outside the
+/// engine's transactions (for records no task owns, such as cut-over groups).
+pub fn write_progress(
+    settings: &Settings,
+    records: &[(Vec<u8>, Vec<u8>)],
+) -> Result<(), ReplicateError> {
+    use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+    let err = |e: KafkaError| ReplicateError::Progress(e.to_string());
+    let mut config = super::task::client_config(&settings.target);
+    config.set("enable.idempotence", "true").set(
+        "client.id",
+        format!("kafka-migrate-{}-progress-writer", settings.migration),
+    );
+    let producer: BaseProducer<TaskContext> =
+        crate::auth::token_supply::create(&config, TaskContext::default()).map_err(err)?;
+    for (key, value) in records {
+        producer
+            .send(
+                BaseRecord::<[u8], [u8]>::to(&settings.progress_topic)
+                    .key(&key[..])
+                    .payload(&value[..]),
+            )
+            .map_err(|(e, _)| err(e))?;
+    }
+    producer.flush(settings.request_timeout).map_err(err)?;
+    match producer.context().take_error() {
+        Some((_, e)) => Err(err(e)),
+        None => Ok(()),
+    }
 }
 
 /// Consecutive retriable failures after which a run gives up.

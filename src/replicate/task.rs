@@ -49,6 +49,14 @@ impl ClientContext for TaskContext {
     crate::auth::oauth_refresh_hook!();
 }
 
+impl TaskContext {
+    /// The first delivery error since the last call, if any.
+    pub(crate) fn take_error(&self) -> Option<(PartitionKey, KafkaError)> {
+        let mut d = self.deliveries.lock().unwrap_or_else(|p| p.into_inner());
+        d.error.take()
+    }
+}
+
 /// The context of consumers that read to the end of partitions: end-of-partition events
 /// are expected, not errors.
 #[derive(Default, Clone, Copy)]
@@ -283,12 +291,7 @@ impl Task {
         producer
             .flush(settings.transaction_timeout)
             .map_err(|e| self.producer_error(settings, "delivering records", e))?;
-        let mut d = producer
-            .context()
-            .deliveries
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        if let Some(((topic, partition), e)) = d.error.take() {
+        if let Some(((topic, partition), e)) = producer.context().take_error() {
             return Err(ReplicateError::Delivery {
                 task: self.id,
                 topic,
@@ -297,6 +300,11 @@ impl Task {
                 source: e,
             });
         }
+        let mut d = producer
+            .context()
+            .deliveries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         Ok(std::mem::take(&mut d.max_offset))
     }
 

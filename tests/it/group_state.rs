@@ -1,5 +1,6 @@
 //! `status` per consumer group — in sync, behind, pending replication, cut over — and a group
-//! that has cut over to the target is never synced again, even after its consumers leave.
+//! that has cut over to the target is never synced again, even after its consumers leave:
+//! not by the apply that saw it, nor by a later one (the cut-over is recorded).
 
 use std::time::Duration;
 
@@ -201,4 +202,25 @@ async fn a_group_that_cut_over_while_apply_ran_is_not_synced_when_it_ends() {
         apply.output()
     );
     assert_eq!(committed_offset(target, &group, &topic, 0), Some(3));
+
+    // A later apply finds the cut-over recorded with the migration, although nothing on the
+    // target shows it any more and the source group moved again.
+    data::commit_offsets(&source.admin_config(), &group, &[(&topic, 0, 8)]).unwrap();
+    let again = kafka_migrate(&config)
+        .args(["apply", "--auto-approve", "--until-synced"])
+        .assert()
+        .success();
+    let again = String::from_utf8_lossy(&again.get_output().stdout).to_string();
+    assert!(
+        again.contains(&format!(
+            "group \"{group}\": cut over (recorded as cut over by an earlier apply"
+        )),
+        "{again}"
+    );
+    assert_eq!(committed_offset(target, &group, &topic, 0), Some(3));
+    assert!(
+        states(&config).contains(&(group.clone(), "cut_over".to_string())),
+        "{:?}",
+        states(&config)
+    );
 }

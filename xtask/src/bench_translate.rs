@@ -104,6 +104,7 @@ pub fn run(args: &[String]) -> Result<i32> {
             &survey.plan.group_offsets,
             &survey.source_inventory,
             &survey.target_inventory,
+            survey.engine_progress(),
         ))?;
         let committed_secs = start.elapsed().as_secs_f64();
         let committed: usize = synced.iter().map(|g| g.committed).sum();
