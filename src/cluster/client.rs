@@ -28,6 +28,20 @@ pub struct ClusterError {
     pub help: Option<String>,
 }
 
+impl ClusterError {
+    /// A failure of `operation` on the `role` cluster that is neither refused credentials,
+    /// missing permissions nor an unreachable cluster.
+    pub fn other(role: Role, operation: &str, cause: String) -> ClusterError {
+        ClusterError {
+            role,
+            operation: operation.to_string(),
+            cause,
+            kind: ErrorKind::Other,
+            help: None,
+        }
+    }
+}
+
 /// What sort of failure, for messages and for retry decisions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -168,13 +182,7 @@ impl ClusterClient {
     }
 
     pub(crate) fn error(&self, operation: &str, cause: String) -> ClusterError {
-        ClusterError {
-            role: self.role,
-            operation: operation.to_string(),
-            cause,
-            kind: ErrorKind::Other,
-            help: None,
-        }
+        ClusterError::other(self.role, operation, cause)
     }
 
     /// Explains a client error with the error events the context collected.

@@ -98,13 +98,7 @@ pub async fn mirror_progress(
 }
 
 fn error(role: Role, cause: String) -> ClusterError {
-    ClusterError {
-        role,
-        operation: "reading what MirrorMaker 2 replicated".into(),
-        cause,
-        kind: crate::cluster::ErrorKind::Other,
-        help: None,
-    }
+    ClusterError::other(role, "reading what MirrorMaker 2 replicated", cause)
 }
 
 /// Of the `behind` partitions (with the source's last stable offset), those MirrorMaker 2 has
@@ -141,17 +135,31 @@ fn settled_partitions(
         },
     )
     .map_err(|e| error(Role::Target, e))?;
-    let source = reader(migration.source(), Role::Source)?;
-    Ok(behind
-        .into_iter()
-        .filter(|(key, last_stable)| {
-            replicated.get(key).is_some_and(|last| {
-                last + 1 >= *last_stable
-                    || !replicate::read::has_committed_records(&source, &key.0, key.1, last + 1)
-            })
-        })
-        .map(|(key, _)| key)
-        .collect())
+    // Partitions MirrorMaker 2 committed an offset for, with where a committed record would
+    // follow; those already at the source's last stable offset need no look.
+    let mut settled = BTreeSet::new();
+    let mut to_probe = Vec::new();
+    for (key, last_stable) in behind {
+        match replicated.get(&key) {
+            Some(last) if last + 1 >= last_stable => {
+                settled.insert(key);
+            }
+            Some(last) => to_probe.push((key, last + 1)),
+            None => {}
+        }
+    }
+    if !to_probe.is_empty() {
+        let source = reader(migration.source(), Role::Source)?;
+        settled.extend(
+            to_probe
+                .into_iter()
+                .filter(|(key, from)| {
+                    !replicate::read::has_committed_records(&source, &key.0, key.1, *from)
+                })
+                .map(|(key, _)| key),
+        );
+    }
+    Ok(settled)
 }
 
 /// A record of the Connect worker's offsets topic, if it is a source offset MirrorMaker 2's

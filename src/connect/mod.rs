@@ -24,7 +24,7 @@ pub use deploy::{
 };
 pub use export::{connectors, worker_properties, write_files, Connector, ExportError};
 pub use filters::FilterError;
-pub use mirrored::{mirror_progress, mirrored_progress};
+pub use mirrored::mirror_progress;
 pub use rest::{ConnectClient, ConnectorState, RestError, TaskState};
 
 /// MirrorMaker 2's alias of the source cluster: the migration's name, so that its internal

@@ -2,6 +2,8 @@
 //! replication, or cut over. Pure: computed from the plan's translated group offsets and both
 //! clusters' inventories; `status` shows it and the sync skips groups that have cut over.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::cluster::Inventory;
@@ -59,13 +61,24 @@ pub fn consumed_on_target(group: &GroupOffsets) -> Option<String> {
 }
 
 /// The state of every selected group: those the plan syncs and those it leaves out because
-/// they have members on the target. `source` and `target` hold the selected groups only.
+/// they have members on the target. `source` and `target` hold the selected groups only;
+/// groups in `recorded` (group → why, from the migration's progress) are cut over, as an
+/// earlier `apply` saw them.
 pub fn group_states(
     groups: &[GroupOffsets],
     source: &Inventory,
     target: &Inventory,
+    recorded: &BTreeMap<String, String>,
 ) -> Vec<GroupStatus> {
     let mut out: Vec<GroupStatus> = groups.iter().map(state_of).collect();
+    for s in &mut out {
+        if let Some(why) = recorded.get(&s.group) {
+            if s.state != GroupState::CutOver {
+                s.state = GroupState::CutOver;
+                s.detail = format!("recorded as cut over by an earlier apply ({why})");
+            }
+        }
+    }
     for (id, there) in &target.groups {
         let on_source = source.groups.get(id).is_some_and(|g| !g.offsets.is_empty());
         if there.is_active() && on_source && !out.iter().any(|s| s.group == *id) {
@@ -80,23 +93,6 @@ pub fn group_states(
     }
     out.sort_by(|a, b| a.group.cmp(&b.group));
     out
-}
-
-/// `states` with every group in `recorded` (group → why, from the migration's progress) cut
-/// over, as an earlier `apply` saw it.
-pub fn with_recorded(
-    mut states: Vec<GroupStatus>,
-    recorded: &std::collections::BTreeMap<String, String>,
-) -> Vec<GroupStatus> {
-    for s in &mut states {
-        if let Some(why) = recorded.get(&s.group) {
-            if s.state != GroupState::CutOver {
-                s.state = GroupState::CutOver;
-                s.detail = format!("recorded as cut over by an earlier apply ({why})");
-            }
-        }
-    }
-    states
 }
 
 fn state_of(group: &GroupOffsets) -> GroupStatus {
@@ -208,10 +204,11 @@ mod tests {
                 },
             )],
         );
-        let states: Vec<(String, GroupState)> = group_states(&groups, &source, &target)
-            .into_iter()
-            .map(|s| (s.group, s.state))
-            .collect();
+        let states: Vec<(String, GroupState)> =
+            group_states(&groups, &source, &target, &BTreeMap::new())
+                .into_iter()
+                .map(|s| (s.group, s.state))
+                .collect();
         assert_eq!(
             states,
             [

@@ -15,7 +15,7 @@ use crate::cluster::{ClusterClient, ClusterError, Inventory, CONCURRENT_GROUP_RE
 use crate::plan::{GroupOffsets, OffsetTarget};
 use crate::replicate::Progress;
 
-use super::state::{group_states, with_recorded, GroupState};
+use super::state::{group_states, GroupState};
 use super::{TranslateError, Translation, Translator, Wanted};
 
 /// Translations found earlier, by topic, partition and source offset. Only offsets of
@@ -69,7 +69,6 @@ pub fn translate_groups<C: ConsumerContext + 'static>(
         }
         _ => true,
     });
-    drop(wanted);
     for g in groups.iter_mut() {
         for p in &mut g.partitions {
             let key = (p.topic.clone(), p.partition, p.source_offset);
@@ -135,11 +134,9 @@ impl GroupSync {
         target_inventory: &Inventory,
         progress: Option<&crate::replicate::Progress>,
     ) -> Result<Vec<GroupSynced>, ClusterError> {
-        let recorded = progress.map(|p| p.cut_over.clone()).unwrap_or_default();
-        let states = with_recorded(
-            group_states(groups, source_inventory, target_inventory),
-            &recorded,
-        );
+        let none = BTreeMap::new();
+        let recorded = progress.map_or(&none, |p| &p.cut_over);
+        let states = group_states(groups, source_inventory, target_inventory, recorded);
         let mut report = Vec::new();
         let mut newly = Vec::new();
         for s in states {

@@ -161,7 +161,7 @@ impl Progress {
     }
 
     /// Folds one position or index record in (later records win for position keys).
-    pub fn apply(&mut self, key: &ProgressKey, value: &ProgressValue) {
+    fn apply(&mut self, key: &ProgressKey, value: &ProgressValue) {
         match key {
             ProgressKey::Position { topic, partition } => {
                 let p = self

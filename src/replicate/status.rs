@@ -70,12 +70,12 @@ pub async fn status(migration: &Migration) -> Result<Status, ClusterError> {
     let progress = tokio::task::spawn_blocking(move || read_progress(&settings))
         .await
         .map_err(|e| source.error("reading the migration's progress", e.to_string()))?
-        .map_err(|e| ClusterError {
-            role: Role::Target,
-            operation: "reading the migration's progress".into(),
-            cause: e.to_string(),
-            kind: crate::cluster::ErrorKind::Other,
-            help: None,
+        .map_err(|e| {
+            ClusterError::other(
+                Role::Target,
+                "reading the migration's progress",
+                e.to_string(),
+            )
         })?;
     Ok(Status::from_parts(
         &migration.name,
