@@ -118,20 +118,24 @@ async fn connect_engine_replicates_with_identical_names_and_follows_filter_chang
     let worker = ConnectWorker::start(&format!("{prefix}-worker"), &worker_file).unwrap();
     let url = worker.url();
 
-    let first = kafka_migrate(&config)
-        .args([
-            "apply",
-            "--auto-approve",
-            "--until-synced",
-            "--engine",
-            "connect",
-            "--connect-url",
-        ])
-        .arg(&url)
-        .timeout(std::time::Duration::from_secs(600))
-        .assert()
-        .success();
-    let out = String::from_utf8_lossy(&first.get_output().stdout).into_owned();
+    // `apply --engine connect --until-synced` against the worker; what it printed.
+    let apply_connect = || {
+        let out = kafka_migrate(&config)
+            .args([
+                "apply",
+                "--auto-approve",
+                "--until-synced",
+                "--engine",
+                "connect",
+                "--connect-url",
+            ])
+            .arg(&url)
+            .timeout(std::time::Duration::from_secs(600))
+            .assert()
+            .success();
+        String::from_utf8_lossy(&out.get_output().stdout).into_owned()
+    };
+    let out = apply_connect();
     assert!(
         out.contains(&format!("connector \"{prefix}.mirror-source\" RUNNING")),
         "{out}"
@@ -207,19 +211,7 @@ async fn connect_engine_replicates_with_identical_names_and_follows_filter_chang
         "{shown}"
     );
 
-    kafka_migrate(&config)
-        .args([
-            "apply",
-            "--auto-approve",
-            "--until-synced",
-            "--engine",
-            "connect",
-            "--connect-url",
-        ])
-        .arg(&url)
-        .timeout(std::time::Duration::from_secs(600))
-        .assert()
-        .success();
+    apply_connect();
     assert_eq!(assert_identical(source, target, &extra), 50);
     let deployed = reqwest::get(format!("{url}/connectors/{prefix}.mirror-source/config"))
         .await

@@ -278,10 +278,7 @@ async fn groups_resume_on_the_target_exactly_where_they_stopped_unlike_mirror_ma
         "replication_factor = 1\n  config {\n    exclude = [\"segment.ms\", \"min.cleanable.dirty.ratio\"]\n  }\n",
     );
     std::fs::write(&config, text).unwrap();
-    kafka_migrate(&config)
-        .args(["apply", "--auto-approve", "--until-synced"])
-        .assert()
-        .success();
+    apply_until_synced(&config);
     // More records after the groups stopped: what they read on resuming.
     data::produce(&admin, &plain, &records("p", 100, 10, 100))
         .await
@@ -294,10 +291,7 @@ async fn groups_resume_on_the_target_exactly_where_they_stopped_unlike_mirror_ma
     data::produce(&admin, &truncated, &records("r", 80, 10, 80))
         .await
         .unwrap();
-    kafka_migrate(&config)
-        .args(["apply", "--auto-approve", "--until-synced"])
-        .assert()
-        .success();
+    apply_until_synced(&config);
 
     // MirrorMaker 2 has copied everything and committed what it will for each group.
     let topics = [&plain, &compacted, &txn, &truncated];

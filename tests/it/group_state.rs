@@ -17,17 +17,7 @@ fn states(config: &std::path::Path) -> Vec<(String, String)> {
         .assert()
         .success();
     let status: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
-    status["groups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|g| {
-            (
-                g["group"].as_str().unwrap().to_string(),
-                g["state"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
+    pairs(&status["groups"], "group", "state")
 }
 
 /// A consumer of `group` on `cluster`, subscribed to `topic` (it joins as it polls).
@@ -60,10 +50,7 @@ async fn status_shows_each_group_state_and_a_cut_over_group_is_never_synced_agai
     }
     let dir = tempfile::tempdir().unwrap();
     let config = migration_file(dir.path(), &p, &p, source, target, "acls { sync = false }");
-    kafka_migrate(&config)
-        .args(["apply", "--auto-approve", "--until-synced"])
-        .assert()
-        .success();
+    apply_until_synced(&config);
     assert_eq!(committed_offset(target, &moved, &topic, 0).unwrap(), 3);
 
     // After the apply: one group stops on the source at a replicated offset, another past
@@ -109,11 +96,7 @@ async fn status_shows_each_group_state_and_a_cut_over_group_is_never_synced_agai
     // over: apply leaves its offset alone, and status still says so.
     drop(member);
     data::commit_offsets(&source.admin_config(), &moved, &[(&topic, 0, 6)]).unwrap();
-    let out = kafka_migrate(&config)
-        .args(["apply", "--auto-approve", "--until-synced"])
-        .assert()
-        .success();
-    let out = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    let out = apply_until_synced(&config);
     assert!(
         out.contains(&format!("group \"{moved}\": cut over")),
         "{out}"
@@ -206,11 +189,7 @@ async fn a_group_that_cut_over_while_apply_ran_is_not_synced_when_it_ends() {
     // A later apply finds the cut-over recorded with the migration, although nothing on the
     // target shows it any more and the source group moved again.
     data::commit_offsets(&source.admin_config(), &group, &[(&topic, 0, 8)]).unwrap();
-    let again = kafka_migrate(&config)
-        .args(["apply", "--auto-approve", "--until-synced"])
-        .assert()
-        .success();
-    let again = String::from_utf8_lossy(&again.get_output().stdout).to_string();
+    let again = apply_until_synced(&config);
     assert!(
         again.contains(&format!(
             "group \"{group}\": cut over (recorded as cut over by an earlier apply"

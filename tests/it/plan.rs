@@ -9,7 +9,9 @@ use kafka_harness::shared;
 use kafka_harness::tools::Tool;
 use serde_json::Value;
 
-use crate::support::{kafka_migrate, migration_file, topic_with_records};
+use crate::support::{
+    apply_until_synced, kafka_migrate, migration_file, pairs, topic_with_records,
+};
 
 fn plan_json(config: &Path) -> Value {
     let out = kafka_migrate(config)
@@ -68,17 +70,7 @@ fn actions(plan: &Value) -> Vec<String> {
 }
 
 fn blockers(plan: &Value) -> Vec<(String, String)> {
-    plan["blockers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| {
-            (
-                b["kind"].as_str().unwrap().to_string(),
-                b["subject"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
+    pairs(&plan["blockers"], "kind", "subject")
 }
 
 #[tokio::test]
@@ -233,10 +225,7 @@ async fn plan_lists_exactly_the_changes_and_apply_makes_them() {
         "pending_replication"
     );
 
-    kafka_migrate(&config)
-        .args(["apply", "--auto-approve", "--until-synced"])
-        .assert()
-        .success();
+    apply_until_synced(&config);
     let after = plan_json(&config);
     let remaining: Vec<String> = actions(&after)
         .into_iter()
@@ -478,10 +467,7 @@ async fn an_apply_killed_midway_converges_when_run_again() {
         "the apply finished before it could be interrupted"
     );
 
-    kafka_migrate(&config)
-        .args(["apply", "--auto-approve", "--until-synced"])
-        .assert()
-        .success();
+    apply_until_synced(&config);
     assert!(actions(&plan_json(&config)).is_empty());
 }
 
@@ -502,10 +488,7 @@ async fn group_sync_moves_idle_groups_forward_only_and_leaves_active_ones_alone(
     }
     let dir = tempfile::tempdir().unwrap();
     let config = migration_file(dir.path(), &p, &p, source, target, "acls { sync = false }");
-    kafka_migrate(&config)
-        .args(["apply", "--auto-approve", "--until-synced"])
-        .assert()
-        .success();
+    apply_until_synced(&config);
     let committed = |group: &str| -> i64 {
         let c: BaseConsumer = target
             .admin_config()
@@ -549,10 +532,7 @@ async fn group_sync_moves_idle_groups_forward_only_and_leaves_active_ones_alone(
         w["kind"] == "group_active_on_target" && w["subject"] == format!("group \"{active}\"")
     });
     assert!(warned, "{}", plan["warnings"]);
-    kafka_migrate(&config)
-        .args(["apply", "--auto-approve", "--until-synced"])
-        .assert()
-        .success();
+    apply_until_synced(&config);
     // Forward for the idle group, never backwards, and the active group untouched.
     assert_eq!((committed(&idle), committed(&ahead)), (7, 9));
     drop(member);

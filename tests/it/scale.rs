@@ -6,7 +6,7 @@
 use kafka_harness::data::{self, Record};
 use kafka_harness::shared;
 
-use crate::support::{assert_identical, kafka_migrate, migration_file};
+use crate::support::{apply_until_synced, assert_identical, migration_file};
 
 const PARTITIONS: i32 = 6;
 /// Eight plain topics of this many records …
@@ -86,10 +86,7 @@ async fn a_million_records_over_sixty_partitions_arrive_identical() {
         target,
         "acls { sync = false }\nreplication { tasks = 2 }",
     );
-    kafka_migrate(&config)
-        .args(["apply", "--auto-approve", "--until-synced"])
-        .assert()
-        .success();
+    apply_until_synced(&config);
 
     let mut total = 0;
     for t in plain.iter().chain([&compacted, &transactional]) {

@@ -166,6 +166,31 @@ pub fn kafka_migrate(config: &Path) -> Command {
     cmd
 }
 
+/// Runs `kafka-migrate -c config apply --auto-approve --until-synced`, asserts that it
+/// succeeds and returns what it printed.
+pub fn apply_until_synced(config: &Path) -> String {
+    let out = kafka_migrate(config)
+        .args(["apply", "--auto-approve", "--until-synced"])
+        .assert()
+        .success();
+    String::from_utf8_lossy(&out.get_output().stdout).into_owned()
+}
+
+/// The (`first`, `second`) string fields of each object of a JSON array.
+pub fn pairs(items: &serde_json::Value, first: &str, second: &str) -> Vec<(String, String)> {
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| {
+            (
+                item[first].as_str().unwrap().to_string(),
+                item[second].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
 /// Polls `done` until it holds; fails the test after `timeout`.
 pub fn wait_for<W: std::fmt::Display>(
     timeout: Duration,

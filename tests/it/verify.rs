@@ -14,7 +14,7 @@ use kafka_migrate::replicate::progress_topic;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use serde_json::Value;
 
-use crate::support::{committed_offset, kafka_migrate, migration_file};
+use crate::support::{apply_until_synced, committed_offset, kafka_migrate, migration_file};
 
 /// Source offsets the group `PREFIX-app` committed, per partition of `PREFIX.orders`.
 const COMMITTED: [(i32, i64); 3] = [(0, 40), (1, 100), (2, 0)];
@@ -82,10 +82,7 @@ async fn migrated(quiet_period: &str) -> Migrated {
         target,
         &format!("cutover {{\n  quiet_period = \"{quiet_period}\"\n  data_check = \"full\"\n}}"),
     );
-    kafka_migrate(&config)
-        .args(["apply", "--auto-approve", "--until-synced"])
-        .assert()
-        .success();
+    apply_until_synced(&config);
     Migrated {
         _dir: dir,
         config,
