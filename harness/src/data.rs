@@ -118,6 +118,25 @@ fn wait_for_leaders(config: &ClientConfig, topic: &str, partitions: i32) -> Resu
     )))
 }
 
+/// `$record` (a `BaseRecord` or `FutureRecord`, which share their builder methods but no
+/// trait) with the partition, key, value, headers and timestamp of the `Record` `$r`.
+macro_rules! with_fields {
+    ($record:expr, $r:expr) => {{
+        let r: &Record = $r;
+        let mut record = $record.partition(r.partition).headers(owned_headers(r));
+        if let Some(key) = &r.key {
+            record = record.key(key.as_slice());
+        }
+        if let Some(value) = &r.value {
+            record = record.payload(value.as_slice());
+        }
+        if let Some(ts) = r.timestamp {
+            record = record.timestamp(ts);
+        }
+        record
+    }};
+}
+
 /// Produces `records` to their partitions of `topic` (idempotent producer, acks=all) and waits
 /// for every delivery.
 pub async fn produce(config: &ClientConfig, topic: &str, records: &[Record]) -> Result<()> {
@@ -128,18 +147,7 @@ pub async fn produce(config: &ClientConfig, topic: &str, records: &[Record]) -> 
         .create()?;
     let mut deliveries = Vec::with_capacity(records.len());
     for r in records {
-        let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic)
-            .partition(r.partition)
-            .headers(owned_headers(r));
-        if let Some(key) = &r.key {
-            record = record.key(key.as_slice());
-        }
-        if let Some(value) = &r.value {
-            record = record.payload(value.as_slice());
-        }
-        if let Some(ts) = r.timestamp {
-            record = record.timestamp(ts);
-        }
+        let mut record: FutureRecord<'_, [u8], [u8]> = with_fields!(FutureRecord::to(topic), r);
         loop {
             match producer.send_result(record) {
                 Ok(delivery) => {
@@ -179,44 +187,57 @@ pub fn produce_in_transactions(
     topic: &str,
     transactions: &[(&[Record], bool)],
 ) -> Result<()> {
-    let producer: BaseProducer = config
-        .clone()
-        .set("transactional.id", unique_name("harness-transactions"))
-        .set("linger.ms", "5")
-        .create()?;
+    let producer = transactional_producer(config, "harness-transactions")?;
     let timeout = Duration::from_secs(30);
-    producer.init_transactions(timeout)?;
     for (records, commit) in transactions {
         producer.begin_transaction()?;
-        for r in *records {
-            let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(topic)
-                .partition(r.partition)
-                .headers(owned_headers(r));
-            if let Some(key) = &r.key {
-                record = record.key(key.as_slice());
-            }
-            if let Some(value) = &r.value {
-                record = record.payload(value.as_slice());
-            }
-            if let Some(ts) = r.timestamp {
-                record = record.timestamp(ts);
-            }
-            loop {
-                match producer.send(record) {
-                    Ok(()) => break,
-                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                        record = back;
-                        producer.poll(Duration::from_millis(10));
-                    }
-                    Err((e, _)) => return Err(e.into()),
-                }
-            }
-        }
+        send_all(&producer, topic, records)?;
         producer.flush(timeout)?;
         if *commit {
             producer.commit_transaction(timeout)?;
         } else {
             producer.abort_transaction(timeout)?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes `records` to `topic` in a transaction left open: read_committed readers stop before
+/// them (at the partition's last stable offset) until the returned producer commits or aborts.
+pub fn open_transaction(
+    config: &ClientConfig,
+    topic: &str,
+    records: &[Record],
+) -> Result<BaseProducer> {
+    let producer = transactional_producer(config, "harness-open")?;
+    producer.begin_transaction()?;
+    send_all(&producer, topic, records)?;
+    producer.flush(Duration::from_secs(30))?;
+    Ok(producer)
+}
+
+fn transactional_producer(config: &ClientConfig, name: &str) -> Result<BaseProducer> {
+    let producer: BaseProducer = config
+        .clone()
+        .set("transactional.id", unique_name(name))
+        .set("linger.ms", "5")
+        .create()?;
+    producer.init_transactions(Duration::from_secs(30))?;
+    Ok(producer)
+}
+
+fn send_all(producer: &BaseProducer, topic: &str, records: &[Record]) -> Result<()> {
+    for r in records {
+        let mut record: BaseRecord<'_, [u8], [u8]> = with_fields!(BaseRecord::to(topic), r);
+        loop {
+            match producer.send(record) {
+                Ok(()) => break,
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                    record = back;
+                    producer.poll(Duration::from_millis(10));
+                }
+                Err((e, _)) => return Err(e.into()),
+            }
         }
     }
     Ok(())

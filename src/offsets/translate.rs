@@ -34,11 +34,16 @@ pub enum TranslateError {
         #[source]
         source: KafkaError,
     },
-    #[error("reading {side} {topic} partition {partition} to translate offsets timed out")]
+    #[error(
+        "reading {side} {topic} partition {partition} to translate offsets stalled: nothing \
+         read for {}s",
+        stalled.as_secs()
+    )]
     Timeout {
         side: &'static str,
         topic: String,
         partition: i32,
+        stalled: Duration,
     },
 }
 
@@ -77,7 +82,7 @@ pub struct Translator<C: ConsumerContext + 'static = DefaultConsumerContext> {
 }
 
 impl<C: ConsumerContext + 'static> Translator<C> {
-    /// Each walk of one cluster gives up after `timeout`.
+    /// A walk of one cluster gives up when it reads nothing for `timeout`.
     pub fn new(source: BaseConsumer<C>, target: BaseConsumer<C>, timeout: Duration) -> Self {
         Translator {
             source: Walker::new("source", source, timeout),
@@ -114,6 +119,9 @@ impl<C: ConsumerContext + 'static> Translator<C> {
                     start: walk.anchor.next_source,
                     end: *walk.offsets.last().unwrap_or(&walk.anchor.next_source),
                     limit: usize::MAX,
+                    // The engine read the source up to its head: its last stable offset is
+                    // past every wanted offset, and what lies below one may be all aborted.
+                    last_is_committed: false,
                 })
                 .collect();
             let source = self.source.walk(&source_ranges)?;
@@ -126,6 +134,8 @@ impl<C: ConsumerContext + 'static> Translator<C> {
                     start: walk.anchor.next_target,
                     end: head.next_target,
                     limit: records_needed(source, &walk.offsets) + 1,
+                    // The head is one past a record the engine delivered and committed.
+                    last_is_committed: true,
                 })
                 .collect();
             let target = self.target.walk(&target_ranges)?;

@@ -24,9 +24,22 @@ pub struct Range {
     pub start: i64,
     pub end: i64,
     pub limit: usize,
+    /// The record at `end - 1` is known to be committed. A read_committed consumer's end of
+    /// partition is the last stable offset, which trails a committed transaction until its
+    /// marker is written; an end reported before that record is then not the end, and the
+    /// walk goes on reading.
+    pub last_is_committed: bool,
 }
 
-/// Walks ranges on one cluster (`side` names it in errors).
+impl Range {
+    /// Whether an end of partition reported after `found` ends this range.
+    fn ended_by_eof(&self, found: &[i64]) -> bool {
+        !self.last_is_committed || found.last().is_some_and(|&o| o >= self.end - 1)
+    }
+}
+
+/// Walks ranges on one cluster (`side` names it in errors). A walk that reads nothing new for
+/// `timeout` gives up.
 pub struct Walker<C: ConsumerContext + 'static> {
     side: &'static str,
     consumer: Arc<BaseConsumer<C>>,
@@ -96,13 +109,14 @@ impl<C: ConsumerContext + 'static> Walker<C> {
         open: &mut Vec<usize>,
         found: &mut [Vec<i64>],
     ) -> Result<(), TranslateError> {
-        let deadline = Instant::now() + self.timeout;
+        let mut deadline = Instant::now() + self.timeout;
         while let Some(&first) = open.first() {
             if Instant::now() > deadline {
                 return Err(TranslateError::Timeout {
                     side: self.side,
                     topic: ranges[first].topic.clone(),
                     partition: ranges[first].partition,
+                    stalled: self.timeout,
                 });
             }
             let mut progressed = false;
@@ -114,7 +128,9 @@ impl<C: ConsumerContext + 'static> Walker<C> {
                     match queue.poll(Duration::ZERO) {
                         None => break,
                         Some(Err(KafkaError::PartitionEOF(_))) => {
-                            finished.push(i);
+                            if r.ended_by_eof(&found[i]) {
+                                finished.push(i);
+                            }
                             break;
                         }
                         Some(Err(e)) => return Err(self.read_error(r, e)),
@@ -132,6 +148,9 @@ impl<C: ConsumerContext + 'static> Walker<C> {
                         }
                     }
                 }
+            }
+            if progressed {
+                deadline = Instant::now() + self.timeout;
             }
             if !finished.is_empty() {
                 let mut done = TopicPartitionList::new();

@@ -119,7 +119,7 @@ async fn status_shows_each_group_state_and_a_cut_over_group_is_never_synced_agai
 
 #[tokio::test]
 async fn a_group_that_cut_over_while_apply_ran_is_not_synced_when_it_ends() {
-    use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+    use rdkafka::producer::Producer;
     let (source, target) = (shared::plain_source(), shared::target());
     let p = data::unique_name("gfinal").replace('-', "_");
     let topic = format!("{p}.events");
@@ -127,20 +127,8 @@ async fn a_group_that_cut_over_while_apply_ran_is_not_synced_when_it_ends() {
     topic_with_records(source, &topic, 10).await;
     data::commit_offsets(&source.admin_config(), &group, &[(&topic, 0, 3)]).unwrap();
     // A transaction left open on the source keeps `apply --until-synced` running.
-    let open: BaseProducer = source
-        .admin_config()
-        .set("transactional.id", data::unique_name("gfinal-open"))
-        .create()
+    let open = data::open_transaction(&source.admin_config(), &topic, &data::sample_records(1, 1))
         .unwrap();
-    open.init_transactions(Duration::from_secs(30)).unwrap();
-    open.begin_transaction().unwrap();
-    open.send(
-        BaseRecord::<str, str>::to(&topic)
-            .partition(0)
-            .payload("late"),
-    )
-    .unwrap();
-    open.flush(Duration::from_secs(30)).unwrap();
 
     let dir = tempfile::tempdir().unwrap();
     let config = migration_file(dir.path(), &p, &p, source, target, "acls { sync = false }");

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use kafka_harness::data::{self, Record, Stored};
 use kafka_harness::{shared, Cluster};
-use kafka_migrate::offsets::{Translation, Translator, Wanted};
-use kafka_migrate::replicate::{self, Delivery};
+use kafka_migrate::offsets::{TranslateError, Translation, Translator, Wanted};
+use kafka_migrate::replicate::{self, Delivery, PartitionProgress, Position};
 use rdkafka::admin::{AdminClient, AdminOptions};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::BaseConsumer;
@@ -244,6 +244,47 @@ async fn translation_is_exact_across_compaction_gaps() {
     assert_exact_translation(source, target, &migration, &topic).await;
 }
 
+/// The engine's progress can be read before the commit markers of its last transaction reach
+/// the target partitions. Until they do, a read_committed reader's end of partition (the last
+/// stable offset) lies below records the progress says are committed: that end must not end
+/// the walk, or the offset would land past records a consumer has not read. A transaction
+/// held open on the target plays that moment.
+#[tokio::test]
+async fn a_target_end_below_committed_progress_is_waited_for_not_taken() {
+    use rdkafka::producer::Producer;
+    let (source, target) = (shared::plain_source(), shared::target());
+    let topic = data::unique_name("xlate-marker");
+    let records = data::sample_records(10, 1);
+    topic_with_records(source, &topic, records.len()).await;
+    data::create_topic(&target.admin_config(), &topic, 1, 1, &[])
+        .await
+        .unwrap();
+    let pending = data::open_transaction(&target.admin_config(), &topic, &records).unwrap();
+    let position = |next_source, next_target| Position {
+        next_source,
+        next_target,
+    };
+    let progress = PartitionProgress {
+        position: Some(position(10, 10)),
+        index: vec![position(0, 0)],
+        ..Default::default()
+    };
+    let wanted = [Wanted {
+        topic: &topic,
+        partition: 0,
+        progress: &progress,
+        offsets: vec![4],
+    }];
+    let mut translator = Translator::new(reader(source), reader(target), Duration::from_secs(3));
+    match translator.translate(&wanted) {
+        Err(TranslateError::Timeout { side: "target", .. }) => {}
+        other => panic!("the walk must wait for the committed records, got {other:?}"),
+    }
+    pending.commit_transaction(Duration::from_secs(30)).unwrap();
+    let translated = translator.translate(&wanted).unwrap();
+    assert_eq!(translated[&(topic.clone(), 0, 4)], Translation::Exact(4));
+}
+
 #[tokio::test]
 async fn many_partitions_of_several_topics_are_translated_exactly_in_one_pass() {
     let (source, target) = (shared::plain_source(), shared::target());
@@ -281,17 +322,16 @@ async fn many_partitions_of_several_topics_are_translated_exactly_in_one_pass() 
         .unwrap();
     let mut partitions = partitions_of(&long, 3);
     partitions.extend(partitions_of(&short, 3));
-    run(
-        settings(&migration, source, target, Delivery::ExactlyOnce),
-        partitions,
-    )
-    .await
-    .unwrap();
+    // Batches of at most 2,000 records: an index entry starts within 12,000 offsets of the
+    // one before, so each 25,000-offset partition has at least three, whatever the timing.
+    let engine = || replicate::Settings {
+        max_batch_records: 2_000,
+        ..settings(&migration, source, target, Delivery::ExactlyOnce)
+    };
+    run(engine(), partitions).await.unwrap();
     assert_identical(source, target, &long);
     assert_identical(source, target, &short);
-    let progress =
-        replicate::read_progress(&settings(&migration, source, target, Delivery::ExactlyOnce))
-            .unwrap();
+    let progress = replicate::read_progress(&engine()).unwrap();
 
     let mut wanted = Vec::new();
     let mut logs = BTreeMap::new();
