@@ -106,6 +106,13 @@ pub async fn survey_with(
         )
         .await?;
     }
+    let none = std::collections::BTreeMap::new();
+    let recorded = progress
+        .as_ref()
+        .filter(|_| replicated_by == ReplicatedBy::Engine)
+        .map_or(&none, |p| &p.cut_over);
+    crate::offsets::mark_cut_over(&mut plan.group_offsets, recorded);
+    plan::warn_cut_over(&mut plan);
     plan.blockers
         .extend(super::validate_on_target(&target, &plan.actions).await?);
     Ok(Survey {

@@ -254,12 +254,10 @@ pub fn status(migration: &Migration, json: bool) -> miette::Result<ExitStatus> {
                 .as_ref()
                 .unwrap_or(&replicate::Progress::default()),
         );
-        let none = std::collections::BTreeMap::new();
         let groups = crate::offsets::group_states(
             &survey.plan.group_offsets,
             &survey.source_inventory,
             &survey.target_inventory,
-            survey.engine_progress().map_or(&none, |p| &p.cut_over),
         );
         (status, groups)
     } else {

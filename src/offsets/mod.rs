@@ -6,7 +6,7 @@ mod sync;
 mod translate;
 mod walk;
 
-pub use state::{consumed_on_target, group_states, GroupState, GroupStatus};
+pub use state::{group_states, mark_cut_over, GroupState, GroupStatus};
 pub use sync::{sync_groups, translate_groups, GroupSync, GroupSynced, Known};
 pub use translate::{
     translator_config, TranslateError, Translation, Translations, Translator, Wanted,

@@ -1,6 +1,7 @@
 //! Where each selected consumer group stands on the target: in sync, behind, pending
-//! replication, or cut over. Pure: computed from the plan's translated group offsets and both
-//! clusters' inventories; `status` shows it and the sync skips groups that have cut over.
+//! replication, or cut over. Pure: computed from the plan's translated group offsets (marked
+//! cut over by [`mark_cut_over`]) and both clusters' inventories; `plan`, `status` and
+//! `verify` show it and the sync skips groups that have cut over.
 
 use std::collections::BTreeMap;
 
@@ -48,9 +49,21 @@ pub struct GroupStatus {
     pub detail: String,
 }
 
+/// Marks the translated `groups` that have cut over although they have no members on the
+/// target: those in `recorded` (group → why, from the migration's progress: an earlier
+/// `apply` saw them cut over) and those consumed on the target past their translation.
+pub fn mark_cut_over(groups: &mut [GroupOffsets], recorded: &BTreeMap<String, String>) {
+    for g in groups {
+        g.cut_over = recorded
+            .get(&g.group)
+            .map(|why| format!("recorded as cut over by an earlier apply ({why})"))
+            .or_else(|| consumed_on_target(g));
+    }
+}
+
 /// Why a group counts as cut over although it has no members on the target: a partition's
 /// target offset is past the exact translation of the source's, so it was consumed there.
-pub fn consumed_on_target(group: &GroupOffsets) -> Option<String> {
+fn consumed_on_target(group: &GroupOffsets) -> Option<String> {
     group.partitions.iter().find_map(|p| match (p.target, p.target_current) {
         (OffsetTarget::Translated { offset }, Some(current)) if current > offset => Some(format!(
             "{} partition {}: committed {current} on the target, past {offset} (the translation of source offset {}): consumed on the target",
@@ -61,24 +74,13 @@ pub fn consumed_on_target(group: &GroupOffsets) -> Option<String> {
 }
 
 /// The state of every selected group: those the plan syncs and those it leaves out because
-/// they have members on the target. `source` and `target` hold the selected groups only;
-/// groups in `recorded` (group → why, from the migration's progress) are cut over, as an
-/// earlier `apply` saw them.
+/// they have members on the target. `source` and `target` hold the selected groups only.
 pub fn group_states(
     groups: &[GroupOffsets],
     source: &Inventory,
     target: &Inventory,
-    recorded: &BTreeMap<String, String>,
 ) -> Vec<GroupStatus> {
     let mut out: Vec<GroupStatus> = groups.iter().map(state_of).collect();
-    for s in &mut out {
-        if let Some(why) = recorded.get(&s.group) {
-            if s.state != GroupState::CutOver {
-                s.state = GroupState::CutOver;
-                s.detail = format!("recorded as cut over by an earlier apply ({why})");
-            }
-        }
-    }
     for (id, there) in &target.groups {
         let on_source = source.groups.get(id).is_some_and(|g| !g.offsets.is_empty());
         if there.is_active() && on_source && !out.iter().any(|s| s.group == *id) {
@@ -107,8 +109,8 @@ fn state_of(group: &GroupOffsets) -> GroupStatus {
     let behind = count(
         &|t, c| matches!(t, OffsetTarget::Translated { offset } if c.is_none_or(|c| c < offset)),
     );
-    let (state, detail) = if let Some(why) = consumed_on_target(group) {
-        (GroupState::CutOver, why)
+    let (state, detail) = if let Some(why) = &group.cut_over {
+        (GroupState::CutOver, why.clone())
     } else if pending > 0 {
         (
             GroupState::PendingReplication,
@@ -156,6 +158,7 @@ mod tests {
                     target: *target,
                 })
                 .collect(),
+            cut_over: None,
         }
     }
 
@@ -165,7 +168,7 @@ mod tests {
 
     #[test]
     fn each_state_follows_from_the_offsets() {
-        let groups = [
+        let mut groups = [
             group("a-in-sync", &[(5, Some(7), at(7)), (0, Some(0), at(0))]),
             group("b-behind", &[(5, Some(3), at(7)), (9, None, at(11))]),
             group(
@@ -176,7 +179,13 @@ mod tests {
                 ],
             ),
             group("d-consumed", &[(5, Some(12), at(7)), (9, None, at(11))]),
+            group("f-recorded", &[(5, Some(7), at(7))]),
         ];
+        let recorded = [(
+            "f-recorded".to_string(),
+            "1 member(s) on the target".to_string(),
+        )];
+        mark_cut_over(&mut groups, &recorded.into());
         let offsets = [("orders".to_string(), [(0, 4)].into())].into();
         let source = inventory(
             Role::Source,
@@ -204,11 +213,13 @@ mod tests {
                 },
             )],
         );
+        let states = group_states(&groups, &source, &target);
+        assert_eq!(
+            states[5].detail,
+            "recorded as cut over by an earlier apply (1 member(s) on the target)"
+        );
         let states: Vec<(String, GroupState)> =
-            group_states(&groups, &source, &target, &BTreeMap::new())
-                .into_iter()
-                .map(|s| (s.group, s.state))
-                .collect();
+            states.into_iter().map(|s| (s.group, s.state)).collect();
         assert_eq!(
             states,
             [
@@ -217,6 +228,7 @@ mod tests {
                 ("c-pending".to_string(), GroupState::PendingReplication),
                 ("d-consumed".to_string(), GroupState::CutOver),
                 ("e-active".to_string(), GroupState::CutOver),
+                ("f-recorded".to_string(), GroupState::CutOver),
             ]
         );
     }

@@ -136,7 +136,7 @@ impl GroupSync {
     ) -> Result<Vec<GroupSynced>, ClusterError> {
         let none = BTreeMap::new();
         let recorded = progress.map_or(&none, |p| &p.cut_over);
-        let states = group_states(groups, source_inventory, target_inventory, recorded);
+        let states = group_states(groups, source_inventory, target_inventory);
         let mut report = Vec::new();
         let mut newly = Vec::new();
         for s in states {

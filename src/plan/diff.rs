@@ -312,6 +312,19 @@ fn map_principal(migration: &Migration, binding: &AclBinding) -> (AclBinding, Op
     }
 }
 
+/// A warning for each of the plan's groups marked cut over: the plan leaves them alone.
+pub fn warn_cut_over(plan: &mut Plan) {
+    for g in &plan.group_offsets {
+        if let Some(why) = &g.cut_over {
+            plan.warnings.push(Warning {
+                kind: WarningKind::GroupCutOver,
+                subject: format!("group \"{}\"", g.group),
+                message: format!("the group has cut over ({why}): its offsets are not synced"),
+            });
+        }
+    }
+}
+
 fn diff_groups(
     migration: &Migration,
     source: &Inventory,
@@ -363,6 +376,7 @@ fn diff_groups(
         plan.group_offsets.push(GroupOffsets {
             group: id.clone(),
             partitions,
+            cut_over: None,
         });
     }
 }

@@ -97,6 +97,11 @@ pub struct ConfigChange {
 pub struct GroupOffsets {
     pub group: String,
     pub partitions: Vec<GroupPartitionOffset>,
+    /// Why the group counts as cut over, when it does: its consumers ran on the target
+    /// (offsets committed there past the exact translation), or an earlier `apply` recorded it
+    /// so. Its offsets are not synced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cut_over: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -158,6 +163,9 @@ pub enum WarningKind {
     GroupActiveOnSource,
     /// The group already has members on the target: it has cut over and is not synced.
     GroupActiveOnTarget,
+    /// The group's consumers ran on the target, or an earlier `apply` recorded that it cut
+    /// over: it is not synced.
+    GroupCutOver,
     /// ACLs that cannot be created on the target.
     AclNotExpressible,
 }

@@ -216,6 +216,23 @@ fn the_human_view_is_pinned() {
 }
 
 #[test]
+fn a_group_that_cut_over_is_shown_and_not_synced() {
+    let (m, source, target) = sample();
+    let mut plan = diff(&m, &source, &target);
+    plan.group_offsets[0].cut_over = Some("recorded as cut over by an earlier apply".into());
+    warn_cut_over(&mut plan);
+    let text = plan_text(&plan, Paint::plain());
+    assert!(text.contains("not synced (cut over)"), "{text}");
+    assert!(
+        text.contains(
+            "group \"app\": the group has cut over (recorded as cut over by an earlier apply): its offsets are not synced"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("pending replication"), "{text}");
+}
+
+#[test]
 fn an_empty_plan_says_so() {
     let m = migration("");
     let target = inventory(Role::Target, vec![progress_topic()], vec![], vec![]);

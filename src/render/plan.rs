@@ -204,6 +204,7 @@ fn group_table(plan: &Plan) -> Table {
     for group in &plan.group_offsets {
         for p in &group.partitions {
             let target = match p.target {
+                _ if group.cut_over.is_some() => "not synced (cut over)".to_string(),
                 OffsetTarget::Translated { offset } => offset.to_string(),
                 OffsetTarget::PendingReplication => "pending replication".to_string(),
             };

@@ -213,7 +213,14 @@ pub fn groups(migration: &Migration, source: &Inventory, target: &Inventory, pla
     }
     let mut f = Findings::default();
     let mut in_sync = 0;
+    let mut cut_over = 0;
     for g in &plan.group_offsets {
+        if let Some(why) = &g.cut_over {
+            cut_over += 1;
+            f.notes
+                .push(format!("group \"{}\" has cut over: {why}", g.group));
+            continue;
+        }
         let before = f.failures.len();
         for p in &g.partitions {
             let at = format!(
@@ -251,7 +258,6 @@ pub fn groups(migration: &Migration, source: &Inventory, target: &Inventory, pla
             ));
         }
     }
-    let mut cut_over = 0;
     for (id, there) in target.groups.iter().filter(|(id, g)| {
         g.is_active() && migration.consumer_groups.selects(id) && source.groups.contains_key(*id)
     }) {

@@ -154,6 +154,7 @@ fn groups_fail_on_a_wrong_or_missing_offset_and_on_members_on_both_sides() {
     plan.group_offsets = vec![GroupOffsets {
         group: "app".into(),
         partitions: vec![part(Some(48), OffsetTarget::Translated { offset: 48 })],
+        cut_over: None,
     }];
     assert_eq!(checks::groups(&m, &s, &t, &plan).status, CheckStatus::Pass);
     plan.group_offsets[0].partitions =
@@ -164,6 +165,17 @@ fn groups_fail_on_a_wrong_or_missing_offset_and_on_members_on_both_sides() {
     plan.group_offsets[0].partitions = vec![part(None, OffsetTarget::PendingReplication)];
     assert!(checks::groups(&m, &s, &t, &plan).evidence[0]
         .contains("source offset 50 is not replicated yet"));
+
+    // Consumed on the target past the translation (marked cut over): a note, not a failure.
+    plan.group_offsets[0].partitions =
+        vec![part(Some(60), OffsetTarget::Translated { offset: 48 })];
+    crate::offsets::mark_cut_over(&mut plan.group_offsets, &Default::default());
+    let check = checks::groups(&m, &s, &t, &plan);
+    assert_eq!(check.status, CheckStatus::Pass, "{check:?}");
+    assert!(
+        check.evidence[0].contains("group \"app\" has cut over: a partition 0: committed 60"),
+        "{check:?}"
+    );
 
     // Cut over: members on the target only pass; on both clusters fail.
     plan.group_offsets.clear();

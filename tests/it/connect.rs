@@ -12,7 +12,7 @@ use kafka_harness::connect::ConnectWorker;
 use kafka_harness::data;
 use kafka_harness::{shared, Cluster};
 
-use crate::support::{assert_identical, kafka_migrate, wait_for};
+use crate::support::{assert_identical, kafka_migrate, succeeds, wait_for};
 
 /// A migration of the topics matching `include` (HCL list items) with group `PREFIX-app`.
 fn write_migration(
@@ -190,13 +190,10 @@ async fn connect_engine_replicates_with_identical_names_and_follows_filter_chang
     // newly selected topic.
     let both = format!("{only_orders}, \"^{prefix}\\\\.extra$\"");
     write_migration(&config, &prefix, &prefix, &both, source, target);
-    let plan = kafka_migrate(&config)
-        .args(["plan", "--engine", "connect", "--connect-url"])
-        .arg(&url)
-        .output()
-        .unwrap();
-    let shown = String::from_utf8_lossy(&plan.stdout).into_owned();
-    assert!(plan.status.success(), "{shown}");
+    let shown = succeeds(
+        &config,
+        &["plan", "--engine", "connect", "--connect-url", &url],
+    );
     assert!(
         shown.contains(&format!(
             "connector \"{prefix}.mirror-source\" will be updated"

@@ -190,4 +190,13 @@ async fn a_group_that_cut_over_while_apply_ran_is_not_synced_when_it_ends() {
         "{:?}",
         states(&config)
     );
+    // The plan says so too, instead of offering to move the group.
+    let text = succeeds(&config, &["plan"]);
+    assert!(
+        text.contains(&format!(
+            "group \"{group}\": the group has cut over (recorded as cut over by an earlier apply"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("not synced (cut over)"), "{text}");
 }

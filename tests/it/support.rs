@@ -166,14 +166,16 @@ pub fn kafka_migrate(config: &Path) -> Command {
     cmd
 }
 
+/// Runs `kafka-migrate -c config ARGS`, asserts that it succeeds and returns what it printed.
+pub fn succeeds(config: &Path, args: &[&str]) -> String {
+    let out = kafka_migrate(config).args(args).assert().success();
+    String::from_utf8_lossy(&out.get_output().stdout).into_owned()
+}
+
 /// Runs `kafka-migrate -c config apply --auto-approve --until-synced`, asserts that it
 /// succeeds and returns what it printed.
 pub fn apply_until_synced(config: &Path) -> String {
-    let out = kafka_migrate(config)
-        .args(["apply", "--auto-approve", "--until-synced"])
-        .assert()
-        .success();
-    String::from_utf8_lossy(&out.get_output().stdout).into_owned()
+    succeeds(config, &["apply", "--auto-approve", "--until-synced"])
 }
 
 /// The (`first`, `second`) string fields of each object of a JSON array.
