@@ -4,7 +4,7 @@
 mod state;
 mod sync;
 mod translate;
-mod walk;
+pub(crate) mod walk;
 
 pub use state::{group_states, mark_cut_over, GroupState, GroupStatus};
 pub use sync::{sync_groups, translate_groups, GroupSync, GroupSynced, Known};

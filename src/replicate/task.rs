@@ -233,6 +233,9 @@ impl Task {
                 return Ok(());
             }
             if settings.until_synced && idle && self.synced(&consumer, &states) {
+                if settings.delivery == Delivery::ExactlyOnce {
+                    self.await_readable(settings, &states);
+                }
                 tracing::info!(task = self.id, "Task caught up with the source.");
                 events(Event::Synced { task: self.id });
                 return Ok(());
@@ -450,6 +453,45 @@ impl Task {
                 source: e,
             }
         })
+    }
+
+    /// Waits until the last record the task committed to each partition is readable on the
+    /// target. A commit returns before the transaction's markers reach the partitions, and
+    /// until they do read_committed consumers (those switched over, `verify`) stop short of
+    /// its records. Not reaching them within the transaction timeout is logged, not fatal:
+    /// the records are committed.
+    fn await_readable(&self, settings: &Settings, states: &BTreeMap<PartitionKey, PartitionState>) {
+        use crate::offsets::walk::{Range, Walker};
+        let ranges: Vec<Range> = states
+            .iter()
+            .filter(|(_, s)| s.committed.next_target > 0)
+            .map(|((topic, partition), s)| Range {
+                topic: topic.clone(),
+                partition: *partition,
+                start: s.committed.next_target - 1,
+                end: s.committed.next_target,
+                limit: 1,
+                last_is_committed: true,
+            })
+            .collect();
+        if ranges.is_empty() {
+            return;
+        }
+        let config = reader_config(
+            &settings.target,
+            &settings.migration,
+            &format!("task-{}-readable", self.id),
+        );
+        let walked = crate::auth::token_supply::create(&config, SourceContext)
+            .map_err(|e| e.to_string())
+            .and_then(|consumer| {
+                Walker::new("target", consumer, settings.transaction_timeout)
+                    .walk(&ranges)
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(e) = walked {
+            tracing::warn!(task = self.id, error = %e, "Committed records are not readable on the target yet.");
+        }
     }
 
     /// Assigns the task's partitions at their committed positions, reporting records that
