@@ -192,7 +192,10 @@ pub struct Tls {
 }
 
 /// Amazon MSK IAM authentication (SASL/OAUTHBEARER): the cluster's AWS region and, optionally,
-/// a shared-config profile to take credentials from and a role to assume.
+/// a shared-config profile to take credentials from and a role to assume. Credentials come
+/// from the AWS default chain: environment, shared config and credentials files, a web
+/// identity (`AWS_WEB_IDENTITY_TOKEN_FILE` with `AWS_ROLE_ARN`, as on EKS), the container
+/// endpoint (ECS) or instance metadata (EC2).
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AwsIam {
@@ -200,7 +203,8 @@ pub struct AwsIam {
     pub region: String,
     /// Shared-config profile to take credentials from.
     pub profile: Option<String>,
-    /// IAM role to assume for the connection.
+    /// IAM role to assume for the connection (STS AssumeRole with the chain's credentials,
+    /// session name "kafka-migrate").
     pub role_arn: Option<String>,
     /// ARN of the MSK cluster, such as
     /// "arn:aws:kafka:us-east-1:123456789012:cluster/orders/abcd1234-…-1": on the target,

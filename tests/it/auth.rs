@@ -28,7 +28,7 @@ const PASSWORD_VAR: &str = "KAFKA_MIGRATE_TEST_SCRAM_PASSWORD";
 
 /// How a migration file's cluster block connects.
 #[derive(Clone, Copy, Debug)]
-enum Scheme {
+pub(crate) enum Scheme {
     /// SSL with the admin's client certificate.
     Mtls,
     /// SASL_SSL with SCRAM-SHA-512 as admin (password from the environment).
@@ -38,7 +38,7 @@ enum Scheme {
 }
 
 /// A cluster block's `bootstrap_servers` and `security` for `scheme`.
-fn cluster_block(cluster: &Cluster, scheme: Scheme) -> String {
+pub(crate) fn cluster_block(cluster: &Cluster, scheme: Scheme) -> String {
     let tls = cluster.tls().expect("a Tls-flavour cluster");
     let quote = |p: PathBuf| p.display().to_string();
     match scheme {
@@ -89,7 +89,13 @@ fn cluster_block(cluster: &Cluster, scheme: Scheme) -> String {
 /// checks a token's form, region and expiry, not its signature).
 const ACCESS_KEY_ID: &str = "AKIAKAFKAMIGRATETEST";
 
-fn migration(dir: &Path, name: &str, prefix: &str, source: &str, target: &str) -> PathBuf {
+pub(crate) fn migration(
+    dir: &Path,
+    name: &str,
+    prefix: &str,
+    source: &str,
+    target: &str,
+) -> PathBuf {
     let text = format!(
         r#"name = "{name}"
 cluster "source" {{
@@ -118,13 +124,20 @@ cutover {{
 
 /// The environment of a tool run whose AWS credentials come from `credentials` only (no
 /// profile files, no instance metadata): each name is set to its value or removed.
-fn aws_environment(credentials: &[(&'static str, &str)]) -> Vec<(&'static str, Option<String>)> {
+pub(crate) fn aws_environment(
+    credentials: &[(&'static str, &str)],
+) -> Vec<(&'static str, Option<String>)> {
     let mut env: Vec<(&'static str, Option<String>)> = [
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
         "AWS_SESSION_TOKEN",
         "AWS_PROFILE",
         "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_ROLE_ARN",
+        "AWS_ROLE_SESSION_NAME",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_STS",
     ]
     .into_iter()
     .map(|name| (name, None))
@@ -163,7 +176,7 @@ fn run(config: &Path, args: &[&str], password: &str) -> std::process::Output {
     cmd.output().unwrap()
 }
 
-fn text(out: &std::process::Output) -> String {
+pub(crate) fn text(out: &std::process::Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),

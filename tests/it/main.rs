@@ -8,6 +8,7 @@ mod connect;
 mod crash;
 mod group_cases;
 mod group_state;
+mod iam_roles;
 mod native;
 mod offsets;
 mod plan;
