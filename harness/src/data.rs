@@ -199,6 +199,41 @@ pub fn produce_in_transactions(
             producer.abort_transaction(timeout)?;
         }
     }
+    let mut partitions: Vec<i32> = transactions
+        .iter()
+        .flat_map(|(records, _)| records.iter().map(|r| r.partition))
+        .collect();
+    partitions.sort_unstable();
+    partitions.dedup();
+    await_markers(config, topic, &partitions)
+}
+
+/// Waits until the last stable offset of each of `partitions` is its high watermark: a
+/// transaction's commit or abort returns before its markers are written, and until they are
+/// read_committed readers stop short of what it wrote.
+fn await_markers(config: &ClientConfig, topic: &str, partitions: &[i32]) -> Result<()> {
+    let end = |isolation: &str| -> Result<BaseConsumer> {
+        Ok(config.clone().set("isolation.level", isolation).create()?)
+    };
+    // Watermark queries list offsets with the client's isolation level.
+    let (committed, uncommitted) = (end("read_committed")?, end("read_uncommitted")?);
+    let timeout = Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for &p in partitions {
+        loop {
+            let stable = committed.fetch_watermarks(topic, p, timeout)?.1;
+            let high = uncommitted.fetch_watermarks(topic, p, timeout)?.1;
+            if stable >= high {
+                break;
+            }
+            if Instant::now() > deadline {
+                return Err(HarnessError::Other(format!(
+                    "{topic} partition {p}: last stable offset {stable} below the high watermark {high} after 60s"
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
     Ok(())
 }
 
