@@ -278,6 +278,23 @@ fn send_all(producer: &BaseProducer, topic: &str, records: &[Record]) -> Result<
     Ok(())
 }
 
+/// Deletes the records of `topic`'s `partition` below `before` (the log start moves there).
+pub async fn delete_records(
+    config: &ClientConfig,
+    topic: &str,
+    partition: i32,
+    before: i64,
+) -> Result<()> {
+    let admin: AdminClient<DefaultClientContext> = config.create()?;
+    let mut upto = TopicPartitionList::new();
+    upto.add_partition_offset(topic, partition, Offset::Offset(before))?;
+    let deleted = admin.delete_records(&upto, &AdminOptions::new()).await?;
+    for e in deleted.elements() {
+        e.error()?;
+    }
+    Ok(())
+}
+
 /// Every record of every partition of `topic`, read from the beginning to the end with
 /// `isolation.level=read_committed`, in partition then offset order.
 pub fn read_all(config: &ClientConfig, topic: &str) -> Result<BTreeMap<i32, Vec<Stored>>> {

@@ -27,7 +27,7 @@ pub struct Range {
     /// The record at `end - 1` is known to be committed. A read_committed consumer's end of
     /// partition is the last stable offset, which trails a committed transaction until its
     /// marker is written; an end reported before that record is then not the end, and the
-    /// walk goes on reading.
+    /// walk goes on reading — unless the records were deleted (the log starts at `end`).
     pub last_is_committed: bool,
 }
 
@@ -128,7 +128,7 @@ impl<C: ConsumerContext + 'static> Walker<C> {
                     match queue.poll(Duration::ZERO) {
                         None => break,
                         Some(Err(KafkaError::PartitionEOF(_))) => {
-                            if r.ended_by_eof(&found[i]) {
+                            if r.ended_by_eof(&found[i]) || self.deleted_to_end(r)? {
                                 finished.push(i);
                             }
                             break;
@@ -172,6 +172,16 @@ impl<C: ConsumerContext + 'static> Walker<C> {
             }
         }
         Ok(())
+    }
+
+    /// Whether the records of `range` are gone: the partition's log start is at or past its
+    /// end (retention or deleted records), so no end of partition will bring them.
+    fn deleted_to_end(&self, range: &Range) -> Result<bool, TranslateError> {
+        let (start, _) = self
+            .consumer
+            .fetch_watermarks(&range.topic, range.partition, self.timeout)
+            .map_err(|e| self.read_error(range, e))?;
+        Ok(start >= range.end)
     }
 
     fn read_error(&self, range: &Range, source: KafkaError) -> TranslateError {

@@ -13,7 +13,6 @@ use kafka_harness::data::{self, Record, Stored};
 use kafka_harness::{shared, Cluster, ClusterSpec, Flavour};
 use rdkafka::admin::{AdminClient, AdminOptions, AlterConfig, ResourceSpecifier};
 use rdkafka::client::DefaultClientContext;
-use rdkafka::TopicPartitionList;
 
 use crate::support::*;
 
@@ -227,12 +226,7 @@ async fn groups_resume_on_the_target_exactly_where_they_stopped_unlike_mirror_ma
     data::produce(&admin, &truncated, &records("r", 0, 80, 80))
         .await
         .unwrap();
-    let source_admin: AdminClient<DefaultClientContext> = admin.create().unwrap();
-    let mut upto = TopicPartitionList::new();
-    upto.add_partition_offset(&truncated, 0, rdkafka::Offset::Offset(30))
-        .unwrap();
-    source_admin
-        .delete_records(&upto, &AdminOptions::new())
+    data::delete_records(&admin, &truncated, 0, 30)
         .await
         .unwrap();
 

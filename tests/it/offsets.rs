@@ -10,11 +10,8 @@ use kafka_harness::data::{self, Record, Stored};
 use kafka_harness::{shared, Cluster};
 use kafka_migrate::offsets::{TranslateError, Translation, Translator, Wanted};
 use kafka_migrate::replicate::{self, Delivery, PartitionProgress, Position};
-use rdkafka::admin::{AdminClient, AdminOptions};
-use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::BaseConsumer;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-use rdkafka::TopicPartitionList;
 
 use crate::support::*;
 
@@ -171,12 +168,7 @@ async fn translation_is_exact_for_a_truncated_log_start() {
     data::produce(&source.admin_config(), &topic, &data::sample_records(80, 1))
         .await
         .unwrap();
-    let admin: AdminClient<DefaultClientContext> = source.admin_config().create().unwrap();
-    let mut upto = TopicPartitionList::new();
-    upto.add_partition_offset(&topic, 0, rdkafka::Offset::Offset(30))
-        .unwrap();
-    admin
-        .delete_records(&upto, &AdminOptions::new())
+    data::delete_records(&source.admin_config(), &topic, 0, 30)
         .await
         .unwrap();
     assert_exact_translation(source, target, &migration, &topic).await;
@@ -283,6 +275,40 @@ async fn a_target_end_below_committed_progress_is_waited_for_not_taken() {
     pending.commit_transaction(Duration::from_secs(30)).unwrap();
     let translated = translator.translate(&wanted).unwrap();
     assert_eq!(translated[&(topic.clone(), 0, 4)], Translation::Exact(4));
+}
+
+/// Records the progress counts as replicated but deleted from the target since (retention
+/// there, or deleted records) end the walk instead of being waited for.
+#[tokio::test]
+async fn target_records_deleted_since_they_were_replicated_are_not_waited_for() {
+    let (source, target) = (shared::plain_source(), shared::target());
+    let topic = data::unique_name("xlate-deleted");
+    topic_with_records(source, &topic, 10).await;
+    topic_with_records(target, &topic, 10).await;
+    data::delete_records(&target.admin_config(), &topic, 0, 10)
+        .await
+        .unwrap();
+    let progress = PartitionProgress {
+        position: Some(Position {
+            next_source: 10,
+            next_target: 10,
+        }),
+        index: vec![Position {
+            next_source: 0,
+            next_target: 0,
+        }],
+        ..Default::default()
+    };
+    let wanted = [Wanted {
+        topic: &topic,
+        partition: 0,
+        progress: &progress,
+        offsets: vec![4],
+    }];
+    let mut translator = Translator::new(reader(source), reader(target), Duration::from_secs(20));
+    let translated = translator.translate(&wanted).unwrap();
+    // Nothing below the target's log start is left to read: the consumer starts there.
+    assert_eq!(translated[&(topic.clone(), 0, 4)], Translation::Exact(10));
 }
 
 #[tokio::test]

@@ -8,12 +8,9 @@ use std::time::Duration;
 
 use kafka_harness::{data, shared};
 use kafka_migrate::replicate::{self, Delivery, Event, ReplicateError};
-use rdkafka::admin::{AdminClient, AdminOptions};
-use rdkafka::client::DefaultClientContext;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 
 use crate::support::*;
-use rdkafka::TopicPartitionList;
 
 #[tokio::test]
 async fn records_arrive_identical_and_exactly_once() {
@@ -180,12 +177,7 @@ async fn records_that_expired_before_replication_are_reported_lost() {
     data::produce(&source.admin_config(), &topic, &data::sample_records(50, 1))
         .await
         .unwrap();
-    let admin: AdminClient<DefaultClientContext> = source.admin_config().create().unwrap();
-    let mut upto = TopicPartitionList::new();
-    upto.add_partition_offset(&topic, 0, rdkafka::Offset::Offset(130))
-        .unwrap();
-    admin
-        .delete_records(&upto, &AdminOptions::new())
+    data::delete_records(&source.admin_config(), &topic, 0, 130)
         .await
         .unwrap();
 
