@@ -236,6 +236,29 @@ async fn translation_is_exact_across_compaction_gaps() {
     assert_exact_translation(source, target, &migration, &topic).await;
 }
 
+/// Progress of a partition replicated up to `head` on both sides, aligned at 0 and the head.
+fn aligned_to(head: i64) -> PartitionProgress {
+    let position = |offset| Position {
+        next_source: offset,
+        next_target: offset,
+    };
+    PartitionProgress {
+        position: Some(position(head)),
+        index: vec![position(0)],
+        ..Default::default()
+    }
+}
+
+/// Source `offset` of `topic` partition 0 to translate.
+fn offset_of<'a>(topic: &'a str, progress: &'a PartitionProgress, offset: i64) -> [Wanted<'a>; 1] {
+    [Wanted {
+        topic,
+        partition: 0,
+        progress,
+        offsets: vec![offset],
+    }]
+}
+
 /// The engine's progress can be read before the commit markers of its last transaction reach
 /// the target partitions. Until they do, a read_committed reader's end of partition (the last
 /// stable offset) lies below records the progress says are committed: that end must not end
@@ -252,21 +275,8 @@ async fn a_target_end_below_committed_progress_is_waited_for_not_taken() {
         .await
         .unwrap();
     let pending = data::open_transaction(&target.admin_config(), &topic, &records).unwrap();
-    let position = |next_source, next_target| Position {
-        next_source,
-        next_target,
-    };
-    let progress = PartitionProgress {
-        position: Some(position(10, 10)),
-        index: vec![position(0, 0)],
-        ..Default::default()
-    };
-    let wanted = [Wanted {
-        topic: &topic,
-        partition: 0,
-        progress: &progress,
-        offsets: vec![4],
-    }];
+    let progress = aligned_to(10);
+    let wanted = offset_of(&topic, &progress, 4);
     let mut translator = Translator::new(reader(source), reader(target), Duration::from_secs(3));
     match translator.translate(&wanted) {
         Err(TranslateError::Timeout { side: "target", .. }) => {}
@@ -288,23 +298,8 @@ async fn target_records_deleted_since_they_were_replicated_are_not_waited_for() 
     data::delete_records(&target.admin_config(), &topic, 0, 10)
         .await
         .unwrap();
-    let progress = PartitionProgress {
-        position: Some(Position {
-            next_source: 10,
-            next_target: 10,
-        }),
-        index: vec![Position {
-            next_source: 0,
-            next_target: 0,
-        }],
-        ..Default::default()
-    };
-    let wanted = [Wanted {
-        topic: &topic,
-        partition: 0,
-        progress: &progress,
-        offsets: vec![4],
-    }];
+    let progress = aligned_to(10);
+    let wanted = offset_of(&topic, &progress, 4);
     let mut translator = Translator::new(reader(source), reader(target), Duration::from_secs(20));
     let translated = translator.translate(&wanted).unwrap();
     // Nothing below the target's log start is left to read: the consumer starts there.
