@@ -176,6 +176,11 @@ pub struct Summary {
     pub create: usize,
     pub update: usize,
     pub blocked: usize,
+    /// Group partition offsets the sync would commit: translated, ahead of the target's, of
+    /// groups that have not cut over.
+    pub offsets_to_sync: usize,
+    /// Group partition offsets whose records are not all replicated yet.
+    pub offsets_pending: usize,
 }
 
 impl Plan {
@@ -188,6 +193,18 @@ impl Plan {
             match action.kind() {
                 ActionKind::Create => s.create += 1,
                 ActionKind::Update => s.update += 1,
+            }
+        }
+        let live = self.group_offsets.iter().filter(|g| g.cut_over.is_none());
+        for p in live.flat_map(|g| &g.partitions) {
+            match p.target {
+                OffsetTarget::Translated { offset }
+                    if p.target_current.is_none_or(|c| offset > c) =>
+                {
+                    s.offsets_to_sync += 1;
+                }
+                OffsetTarget::Translated { .. } => {}
+                OffsetTarget::PendingReplication => s.offsets_pending += 1,
             }
         }
         s

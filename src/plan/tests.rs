@@ -118,9 +118,22 @@ fn the_diff_lists_creates_updates_and_acls() {
         Summary {
             create: 2,
             update: 2,
-            blocked: 0
+            blocked: 0,
+            offsets_to_sync: 0,
+            offsets_pending: 2,
         }
     );
+    // Translated offsets ahead of the target's are to sync; those at or behind it are not.
+    let mut translated = plan.clone();
+    let parts = &mut translated.group_offsets[0].partitions;
+    parts[0].target = OffsetTarget::Translated { offset: 40 };
+    parts[1].target = OffsetTarget::Translated { offset: 7 };
+    parts[1].target_current = Some(7);
+    let s = translated.summary();
+    assert_eq!((s.offsets_to_sync, s.offsets_pending), (1, 0));
+    translated.group_offsets[0].cut_over = Some("consumed on the target".into());
+    let s = translated.summary();
+    assert_eq!((s.offsets_to_sync, s.offsets_pending), (0, 0));
 }
 
 #[test]

@@ -102,7 +102,7 @@ pub fn plan_text(plan: &Plan, paint: Paint) -> String {
         out.push('\n');
     }
     let s = plan.summary();
-    let _ = writeln!(
+    let _ = write!(
         out,
         "{} {} to create, {} to update, {} blocked.",
         paint.bold("Plan:"),
@@ -110,6 +110,14 @@ pub fn plan_text(plan: &Plan, paint: Paint) -> String {
         s.update,
         s.blocked
     );
+    if s.offsets_to_sync + s.offsets_pending > 0 {
+        let _ = write!(
+            out,
+            " Group offsets: {} to sync, {} pending replication.",
+            s.offsets_to_sync, s.offsets_pending
+        );
+    }
+    out.push('\n');
     out
 }
 
