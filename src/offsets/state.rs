@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::cluster::Inventory;
-use crate::plan::{GroupOffsets, OffsetTarget};
+use crate::plan::{GroupOffsets, GroupPartitionOffset, OffsetTarget};
 
 /// The state of one group's offsets on the target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -98,17 +98,11 @@ pub fn group_states(
 }
 
 fn state_of(group: &GroupOffsets) -> GroupStatus {
-    let count = |f: &dyn Fn(OffsetTarget, Option<i64>) -> bool| {
-        group
-            .partitions
-            .iter()
-            .filter(|p| f(p.target, p.target_current))
-            .count()
+    let count = |f: &dyn Fn(&GroupPartitionOffset) -> bool| {
+        group.partitions.iter().filter(|p| f(p)).count()
     };
-    let pending = count(&|t, _| t == OffsetTarget::PendingReplication);
-    let behind = count(
-        &|t, c| matches!(t, OffsetTarget::Translated { offset } if c.is_none_or(|c| c < offset)),
-    );
+    let pending = count(&|p| p.target == OffsetTarget::PendingReplication);
+    let behind = count(&|p| p.to_commit().is_some());
     let (state, detail) = if let Some(why) = &group.cut_over {
         (GroupState::CutOver, why.clone())
     } else if pending > 0 {
@@ -141,7 +135,6 @@ mod tests {
     use super::*;
     use crate::cluster::inventory::Group;
     use crate::cluster::Role;
-    use crate::plan::GroupPartitionOffset;
     use crate::testing::inventory;
 
     fn group(name: &str, parts: &[(i64, Option<i64>, OffsetTarget)]) -> GroupOffsets {

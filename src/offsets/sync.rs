@@ -188,14 +188,10 @@ pub async fn sync_groups(
             let mut commits = Vec::new();
             let mut pending = 0;
             for p in &g.partitions {
-                match p.target {
-                    OffsetTarget::Translated { offset }
-                        if p.target_current.is_none_or(|c| offset > c) =>
-                    {
-                        commits.push((p.topic.clone(), p.partition, offset));
-                    }
-                    OffsetTarget::Translated { .. } => {}
-                    OffsetTarget::PendingReplication => pending += 1,
+                if let Some(offset) = p.to_commit() {
+                    commits.push((p.topic.clone(), p.partition, offset));
+                } else if p.target == OffsetTarget::PendingReplication {
+                    pending += 1;
                 }
             }
             let committed = commits.len();

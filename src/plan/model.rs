@@ -115,6 +115,21 @@ pub struct GroupPartitionOffset {
     pub target: OffsetTarget,
 }
 
+impl GroupPartitionOffset {
+    /// The offset a sync commits here: the exact translation, when it is ahead of what the
+    /// target holds (offsets never move backwards).
+    pub fn to_commit(&self) -> Option<i64> {
+        match self.target {
+            OffsetTarget::Translated { offset }
+                if self.target_current.is_none_or(|c| offset > c) =>
+            {
+                Some(offset)
+            }
+            _ => None,
+        }
+    }
+}
+
 /// Where a source offset lands on the target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "status", rename_all = "snake_case")]
@@ -197,14 +212,10 @@ impl Plan {
         }
         let live = self.group_offsets.iter().filter(|g| g.cut_over.is_none());
         for p in live.flat_map(|g| &g.partitions) {
-            match p.target {
-                OffsetTarget::Translated { offset }
-                    if p.target_current.is_none_or(|c| offset > c) =>
-                {
-                    s.offsets_to_sync += 1;
-                }
-                OffsetTarget::Translated { .. } => {}
-                OffsetTarget::PendingReplication => s.offsets_pending += 1,
+            if p.to_commit().is_some() {
+                s.offsets_to_sync += 1;
+            } else if p.target == OffsetTarget::PendingReplication {
+                s.offsets_pending += 1;
             }
         }
         s
