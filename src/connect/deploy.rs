@@ -145,15 +145,35 @@ pub async fn mirrored_status(migration: &Migration) -> Result<Option<Status>, Cl
 /// MirrorMaker 2's lag per partition (see [`mirrored_status`]), without looking for its
 /// offset-syncs topic first.
 pub async fn mirror_lag(migration: &Migration) -> Result<Status, ClusterError> {
-    mirror_state(migration).await.map(|(status, _)| status)
+    let clients = Clients::of(migration).await?;
+    mirror_state(migration, &clients)
+        .await
+        .map(|(status, _)| status)
+}
+
+/// Admin clients of both clusters, kept across reads.
+struct Clients {
+    source: ClusterClient,
+    target: ClusterClient,
+}
+
+impl Clients {
+    async fn of(migration: &Migration) -> Result<Clients, ClusterError> {
+        Ok(Clients {
+            source: ClusterClient::of(migration, Role::Source).await?,
+            target: ClusterClient::of(migration, Role::Target).await?,
+        })
+    }
 }
 
 /// Per source partition: its last stable offset and the target partition's.
 type Ends = BTreeMap<(String, i32), (i64, i64)>;
 
-async fn mirror_state(migration: &Migration) -> Result<(Status, Ends), ClusterError> {
-    let source = ClusterClient::of(migration, Role::Source).await?;
-    let target = ClusterClient::of(migration, Role::Target).await?;
+async fn mirror_state(
+    migration: &Migration,
+    clients: &Clients,
+) -> Result<(Status, Ends), ClusterError> {
+    let Clients { source, target } = clients;
     let selects = |t: &str| migration.topics.selects(t);
     let none = |_: &str| false;
     let scope = Scope {
@@ -184,9 +204,10 @@ async fn mirror_state(migration: &Migration) -> Result<(Status, Ends), ClusterEr
 /// caught up while MirrorMaker 2 still writes is not taken for the end).
 pub async fn wait_synced(migration: &Migration, timeout: Duration) -> Result<Status, DeployError> {
     let started = Instant::now();
+    let clients = Clients::of(migration).await?;
     let mut previous: Option<Ends> = None;
     loop {
-        let (status, ends) = mirror_state(migration).await?;
+        let (status, ends) = mirror_state(migration, &clients).await?;
         if status.total_lag() == 0 && previous.as_ref() == Some(&ends) {
             return Ok(status);
         }
