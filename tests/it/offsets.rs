@@ -277,7 +277,7 @@ async fn a_target_end_below_committed_progress_is_waited_for_not_taken() {
     let pending = data::open_transaction(&target.admin_config(), &topic, &records).unwrap();
     let progress = aligned_to(10);
     let wanted = offset_of(&topic, &progress, 4);
-    let mut translator = Translator::new(reader(source), reader(target), Duration::from_secs(3));
+    let mut translator = Translator::new(reader(source), reader(target), Duration::from_secs(10));
     match translator.translate(&wanted) {
         Err(TranslateError::Timeout { side: "target", .. }) => {}
         other => panic!("the walk must wait for the committed records, got {other:?}"),

@@ -211,7 +211,7 @@ async fn a_source_still_written_fails_the_quiet_check() {
             let producer: BaseProducer = shared::plain_source().admin_config().create().unwrap();
             while !stop.load(Ordering::Relaxed) {
                 let _ = producer.send(BaseRecord::to(&topic).partition(1).key("k").payload("v"));
-                producer.flush(std::time::Duration::from_secs(5)).unwrap();
+                producer.flush(std::time::Duration::from_secs(30)).unwrap();
                 std::thread::sleep(std::time::Duration::from_millis(100));
             }
         })
