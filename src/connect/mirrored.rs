@@ -62,6 +62,8 @@ pub fn mirrored_progress(
                         next_source: s.log_start,
                         next_target: t.log_start,
                     }],
+                    // The target's end may follow transaction markers.
+                    position_follows_record: false,
                 },
             );
         }

@@ -134,8 +134,9 @@ impl<C: ConsumerContext + 'static> Translator<C> {
                     start: walk.anchor.next_target,
                     end: head.next_target,
                     limit: records_needed(source, &walk.offsets) + 1,
-                    // The head is one past a record the engine delivered and committed.
-                    last_is_committed: true,
+                    // With the built-in engine the head is one past a record it delivered
+                    // and committed (MirrorMaker 2's is the target's last stable offset).
+                    last_is_committed: w.progress.position_follows_record,
                 })
                 .collect();
             let target = self.target.walk(&target_ranges)?;

@@ -112,6 +112,11 @@ pub struct PartitionProgress {
     pub bytes: u64,
     /// Index positions, ordered by source offset.
     pub index: Vec<Position>,
+    /// Whether the target offset before the position's `next_target` holds a record this
+    /// migration wrote and committed, as the built-in engine's positions do. MirrorMaker 2's
+    /// positions are the target's end, which may follow transaction markers.
+    #[serde(default)]
+    pub position_follows_record: bool,
 }
 
 impl PartitionProgress {
@@ -171,6 +176,7 @@ impl Progress {
                 p.position = Some(value.position);
                 p.records = value.records;
                 p.bytes = value.bytes;
+                p.position_follows_record = true;
             }
             ProgressKey::Index {
                 topic, partition, ..
@@ -257,6 +263,8 @@ mod tests {
         progress.apply(&index(5), &at(5, 6)); // replayed: no duplicate
         let p = progress.get("t", 0).unwrap();
         assert_eq!(p.position, Some(pos(25_000, 25_012)));
+        // The engine's positions follow a record it wrote (translation walks rely on it).
+        assert!(p.position_follows_record);
         assert_eq!(p.index, vec![pos(5, 6), pos(20_000, 20_010)]);
         assert_eq!(p.anchor(4), None);
         assert_eq!(p.anchor(19_999), Some(pos(5, 6)));

@@ -623,6 +623,7 @@ mod tests {
                 }),
                 records: 0,
                 bytes: 0,
+                position_follows_record: true,
                 index: index
                     .iter()
                     .map(|(s, t)| Position {

@@ -245,6 +245,7 @@ fn aligned_to(head: i64) -> PartitionProgress {
     PartitionProgress {
         position: Some(position(head)),
         index: vec![position(0)],
+        position_follows_record: true,
         ..Default::default()
     }
 }
@@ -304,6 +305,30 @@ async fn target_records_deleted_since_they_were_replicated_are_not_waited_for() 
     let translated = translator.translate(&wanted).unwrap();
     // Nothing below the target's log start is left to read: the consumer starts there.
     assert_eq!(translated[&(topic.clone(), 0, 4)], Translation::Exact(10));
+}
+
+/// MirrorMaker 2's positions are the target's end, which may follow a transaction marker
+/// rather than a record: a walk that reaches that end has seen everything.
+#[tokio::test]
+async fn a_position_after_a_marker_is_the_end_of_the_walk() {
+    let (source, target) = (shared::plain_source(), shared::target());
+    let topic = data::unique_name("xlate-marker-end");
+    for cluster in [source, target] {
+        data::create_topic(&cluster.admin_config(), &topic, 1, 1, &[])
+            .await
+            .unwrap();
+        // Records at 0..10, the commit marker at 10.
+        let records = data::sample_records(10, 1);
+        data::produce_in_transactions(&cluster.admin_config(), &topic, &[(&records[..], true)])
+            .unwrap();
+    }
+    let mut progress = aligned_to(11);
+    progress.position_follows_record = false;
+    // Offset 10 is where a consumer that read every record commits.
+    let wanted = offset_of(&topic, &progress, 10);
+    let mut translator = Translator::new(reader(source), reader(target), Duration::from_secs(10));
+    let translated = translator.translate(&wanted).unwrap();
+    assert_eq!(translated[&(topic.clone(), 0, 10)], Translation::Exact(11));
 }
 
 #[tokio::test]
