@@ -250,14 +250,24 @@ fn aligned_to(head: i64) -> PartitionProgress {
     }
 }
 
-/// Source `offset` of `topic` partition 0 to translate.
-fn offset_of<'a>(topic: &'a str, progress: &'a PartitionProgress, offset: i64) -> [Wanted<'a>; 1] {
-    [Wanted {
+/// The translation of source `offset` of `topic` partition 0 from `progress`, each walk
+/// giving up after `stall` without reading.
+fn translate_one(
+    (source, target): (&Cluster, &Cluster),
+    topic: &str,
+    progress: &PartitionProgress,
+    offset: i64,
+    stall: Duration,
+) -> Result<Translation, Box<TranslateError>> {
+    let wanted = [Wanted {
         topic,
         partition: 0,
         progress,
         offsets: vec![offset],
-    }]
+    }];
+    let mut translator = Translator::new(reader(source), reader(target), stall);
+    let translated = translator.translate(&wanted).map_err(Box::new)?;
+    Ok(translated[&(topic.to_string(), 0, offset)])
 }
 
 /// The engine's progress can be read before the commit markers of its last transaction reach
@@ -277,15 +287,21 @@ async fn a_target_end_below_committed_progress_is_waited_for_not_taken() {
         .unwrap();
     let pending = data::open_transaction(&target.admin_config(), &topic, &records).unwrap();
     let progress = aligned_to(10);
-    let wanted = offset_of(&topic, &progress, 4);
-    let mut translator = Translator::new(reader(source), reader(target), Duration::from_secs(10));
-    match translator.translate(&wanted) {
-        Err(TranslateError::Timeout { side: "target", .. }) => {}
+    let translate = || {
+        translate_one(
+            (source, target),
+            &topic,
+            &progress,
+            4,
+            Duration::from_secs(10),
+        )
+    };
+    match translate() {
+        Err(e) if matches!(*e, TranslateError::Timeout { side: "target", .. }) => {}
         other => panic!("the walk must wait for the committed records, got {other:?}"),
     }
     pending.commit_transaction(Duration::from_secs(30)).unwrap();
-    let translated = translator.translate(&wanted).unwrap();
-    assert_eq!(translated[&(topic.clone(), 0, 4)], Translation::Exact(4));
+    assert_eq!(translate().unwrap(), Translation::Exact(4));
 }
 
 /// Records the progress counts as replicated but deleted from the target since (retention
@@ -300,11 +316,10 @@ async fn target_records_deleted_since_they_were_replicated_are_not_waited_for() 
         .await
         .unwrap();
     let progress = aligned_to(10);
-    let wanted = offset_of(&topic, &progress, 4);
-    let mut translator = Translator::new(reader(source), reader(target), Duration::from_secs(20));
-    let translated = translator.translate(&wanted).unwrap();
+    let stall = Duration::from_secs(20);
+    let translated = translate_one((source, target), &topic, &progress, 4, stall).unwrap();
     // Nothing below the target's log start is left to read: the consumer starts there.
-    assert_eq!(translated[&(topic.clone(), 0, 4)], Translation::Exact(10));
+    assert_eq!(translated, Translation::Exact(10));
 }
 
 /// MirrorMaker 2's positions are the target's end, which may follow a transaction marker
@@ -325,10 +340,9 @@ async fn a_position_after_a_marker_is_the_end_of_the_walk() {
     let mut progress = aligned_to(11);
     progress.position_follows_record = false;
     // Offset 10 is where a consumer that read every record commits.
-    let wanted = offset_of(&topic, &progress, 10);
-    let mut translator = Translator::new(reader(source), reader(target), Duration::from_secs(10));
-    let translated = translator.translate(&wanted).unwrap();
-    assert_eq!(translated[&(topic.clone(), 0, 10)], Translation::Exact(11));
+    let stall = Duration::from_secs(10);
+    let translated = translate_one((source, target), &topic, &progress, 10, stall).unwrap();
+    assert_eq!(translated, Translation::Exact(11));
 }
 
 #[tokio::test]
