@@ -1,4 +1,6 @@
-//! KRaft clusters of combined broker+controller JVMs on loopback ports.
+//! Clusters of Kafka JVMs on loopback ports: KRaft clusters of combined broker+controller
+//! nodes, or, for a release on ZooKeeper ([`Release::zookeeper`]), brokers beside one
+//! standalone ZooKeeper server. Nodes can be killed, frozen and started again one by one.
 //!
 //! Three flavours: `Plain` (PLAINTEXT, no authorizer), `Secure` (SASL_PLAINTEXT with
 //! SCRAM-SHA-512 users, the StandardAuthorizer, `admin` as super user and
@@ -18,7 +20,7 @@ use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 
 use crate::process::ChildProcess;
-use crate::runtime::Runtime;
+use crate::runtime::{Release, Runtime};
 use crate::tls::TlsFiles;
 use crate::{io_err, HarnessError, Result};
 
@@ -92,6 +94,8 @@ pub struct ClusterSpec {
     /// With `msk_iam_region`: MSK IAM tokens signed longer ago than this are refused, as
     /// tokens signed with expired temporary credentials are.
     pub msk_iam_max_token_age: Option<Duration>,
+    /// The Apache Kafka release the nodes run (older releases: `Plain` flavour only).
+    pub release: Release,
 }
 
 impl ClusterSpec {
@@ -105,7 +109,13 @@ impl ClusterSpec {
             broker_config: Vec::new(),
             msk_iam_region: None,
             msk_iam_max_token_age: None,
+            release: Release::Current,
         }
+    }
+
+    pub fn release(mut self, release: Release) -> Self {
+        self.release = release;
+        self
     }
 
     pub fn nodes(mut self, nodes: usize) -> Self {
@@ -155,6 +165,14 @@ pub struct Cluster {
     tls: Option<TlsFiles>,
     /// Compiled classes the brokers need on their class path (the MSK IAM validator).
     classes: Option<PathBuf>,
+    /// The ZooKeeper server of a release on ZooKeeper (dropped after the brokers).
+    _zookeeper: Option<ZooKeeper>,
+}
+
+/// A standalone ZooKeeper server from the release's own jars.
+struct ZooKeeper {
+    port: u16,
+    _process: ChildProcess,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -167,14 +185,33 @@ impl std::fmt::Debug for Cluster {
 }
 
 impl Cluster {
-    /// Formats storage and starts every node, then waits until all brokers answer metadata.
+    /// Formats storage (or starts ZooKeeper) and starts every node, then waits until all
+    /// brokers answer metadata.
     pub fn start(spec: ClusterSpec) -> Result<Cluster> {
-        let runtime = Runtime::resolve()?;
+        if spec.release != Release::Current && spec.flavour != Flavour::Plain {
+            return Err(HarnessError::Other(format!(
+                "cluster `{}`: Kafka {} runs with the Plain flavour only",
+                spec.name,
+                spec.release.version()
+            )));
+        }
+        let runtime = Runtime::resolve_release(spec.release)?;
         let dir = crate::shared::run_dir().join(&spec.name);
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).map_err(io_err(format!("creating {}", dir.display())))?;
         let per_node = spec.flavour.client_ports() + 1;
-        let ports = allocate_ports(spec.nodes * per_node, spec.base_port)?;
+        // One more port for ZooKeeper, after the nodes' ports.
+        let zookeeper_ports = usize::from(spec.release.zookeeper());
+        let ports = allocate_ports(spec.nodes * per_node + zookeeper_ports, spec.base_port)?;
+        let zookeeper = if spec.release.zookeeper() {
+            Some(ZooKeeper::start(
+                &runtime,
+                &dir.join("zookeeper"),
+                ports[spec.nodes * per_node],
+            )?)
+        } else {
+            None
+        };
         let voters = (0..spec.nodes)
             .map(|i| format!("{}@127.0.0.1:{}", i + 1, ports[per_node * i + 1]))
             .collect::<Vec<_>>()
@@ -207,6 +244,7 @@ impl Cluster {
                 &spec,
                 &node,
                 &voters,
+                zookeeper.as_ref().map(|z| z.port),
                 &node_dir.join("data"),
                 tls.as_ref(),
                 &dir.join(MSK_IAM_LOG),
@@ -221,8 +259,11 @@ impl Cluster {
             nodes,
             tls,
             classes,
+            _zookeeper: zookeeper,
         };
-        cluster.format()?;
+        if !cluster.spec.release.zookeeper() {
+            cluster.format()?;
+        }
         for i in 0..cluster.nodes.len() {
             cluster.start_node(i)?;
         }
@@ -287,6 +328,37 @@ impl Cluster {
         {
             child.kill();
         }
+    }
+
+    /// Freezes node `index` (0-based) with SIGSTOP: its connections stay open but nothing
+    /// answers, as when a network partition cuts it off. [`Cluster::thaw_node`] undoes it.
+    pub fn freeze_node(&self, index: usize) {
+        self.signal_node(index, libc::SIGSTOP);
+    }
+
+    /// Lets node `index` (0-based) run again after [`Cluster::freeze_node`] (SIGCONT).
+    pub fn thaw_node(&self, index: usize) {
+        self.signal_node(index, libc::SIGCONT);
+    }
+
+    fn signal_node(&self, index: usize, signal: libc::c_int) {
+        let guard = self.nodes[index]
+            .process
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(child) = guard.as_ref() {
+            child.signal(signal);
+        }
+    }
+
+    /// The number of nodes.
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// The release the nodes run.
+    pub fn release(&self) -> Release {
+        self.spec.release
     }
 
     /// Waits until `brokers` brokers answer metadata requests (as the admin user).
@@ -488,6 +560,7 @@ fn server_properties(
     spec: &ClusterSpec,
     node: &Node,
     voters: &str,
+    zookeeper: Option<u16>,
     data: &Path,
     tls: Option<&TlsFiles>,
     msk_iam_log: &Path,
@@ -516,23 +589,30 @@ fn server_properties(
     let mut set = |k: &str, v: &str| {
         let _ = writeln!(p, "{k}={v}");
     };
-    set("process.roles", "broker,controller");
-    set("node.id", &node.id.to_string());
-    set("controller.quorum.voters", voters);
-    set(
-        "listeners",
-        &format!(
-            "{advertised},CONTROLLER://127.0.0.1:{}",
-            node.controller_port
-        ),
-    );
+    if let Some(zookeeper) = zookeeper {
+        set("broker.id", &node.id.to_string());
+        set("zookeeper.connect", &format!("127.0.0.1:{zookeeper}"));
+        set("listeners", &advertised);
+        set("listener.security.protocol.map", &protocols);
+    } else {
+        set("process.roles", "broker,controller");
+        set("node.id", &node.id.to_string());
+        set("controller.quorum.voters", voters);
+        set(
+            "listeners",
+            &format!(
+                "{advertised},CONTROLLER://127.0.0.1:{}",
+                node.controller_port
+            ),
+        );
+        set("controller.listener.names", "CONTROLLER");
+        set(
+            "listener.security.protocol.map",
+            &format!("{protocols},CONTROLLER:PLAINTEXT"),
+        );
+    }
     set("advertised.listeners", &advertised);
-    set("controller.listener.names", "CONTROLLER");
     set("inter.broker.listener.name", listeners[0].0);
-    set(
-        "listener.security.protocol.map",
-        &format!("{protocols},CONTROLLER:PLAINTEXT"),
-    );
     set("log.dirs", &data.display().to_string());
     set("num.partitions", "1");
     set("auto.create.topics.enable", "false");
@@ -544,11 +624,13 @@ fn server_properties(
         &internal_rf.to_string(),
     );
     set("transaction.state.log.min.isr", "1");
-    set(
-        "share.coordinator.state.topic.replication.factor",
-        &internal_rf.to_string(),
-    );
-    set("share.coordinator.state.topic.min.isr", "1");
+    if spec.release == Release::Current {
+        set(
+            "share.coordinator.state.topic.replication.factor",
+            &internal_rf.to_string(),
+        );
+        set("share.coordinator.state.topic.min.isr", "1");
+    }
     set("group.initial.rebalance.delay.ms", "0");
     set("log.retention.check.interval.ms", "1000");
     set("log.cleaner.backoff.ms", "1000");
@@ -559,7 +641,11 @@ fn server_properties(
         // ANONYMOUS super user.
         set(
             "authorizer.class.name",
-            "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            if zookeeper.is_some() {
+                "kafka.security.authorizer.AclAuthorizer"
+            } else {
+                "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+            },
         );
         set("super.users", "User:ANONYMOUS");
         set("allow.everyone.if.no.acl.found", "true");
@@ -626,6 +712,60 @@ fn server_properties(
         set(k, v);
     }
     p
+}
+
+impl ZooKeeper {
+    /// Starts a standalone server on `port` with its data in `dir` and waits until it answers
+    /// `ruok` with `imok`.
+    fn start(runtime: &Runtime, dir: &Path, port: u16) -> Result<ZooKeeper> {
+        fs::create_dir_all(dir.join("data")).map_err(io_err("creating the ZooKeeper folder"))?;
+        let config = dir.join("zoo.cfg");
+        let text = format!(
+            "dataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\ntickTime=500\nmaxClientCnxns=0\nadmin.enableServer=false\n4lw.commands.whitelist=ruok\n",
+            dir.join("data").display()
+        );
+        fs::write(&config, text).map_err(io_err("writing zoo.cfg"))?;
+        let log = dir.join("zookeeper.log");
+        let mut cmd = runtime.java_command(256);
+        cmd.arg("org.apache.zookeeper.server.ZooKeeperServerMain")
+            .arg(&config);
+        let mut process = ChildProcess::spawn(cmd, &log)?;
+        let deadline = Instant::now() + READY_TIMEOUT;
+        while !zookeeper_ok(port) {
+            let not_ready = |reason: &str| HarnessError::NotReady {
+                cluster: format!("ZooKeeper on port {port}"),
+                seconds: READY_TIMEOUT.as_secs(),
+                reason: reason.to_string(),
+                logs: log.display().to_string(),
+            };
+            if process.exited().is_some() {
+                crate::shared::keep_logs();
+                return Err(not_ready("the server exited"));
+            }
+            if Instant::now() > deadline {
+                crate::shared::keep_logs();
+                return Err(not_ready("no `imok` to `ruok`"));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(ZooKeeper {
+            port,
+            _process: process,
+        })
+    }
+}
+
+/// Whether the ZooKeeper server on `port` answers `ruok` with `imok`.
+fn zookeeper_ok(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let mut answer = String::new();
+    stream.write_all(b"ruok").is_ok()
+        && stream.read_to_string(&mut answer).is_ok()
+        && answer == "imok"
 }
 
 /// Picks free loopback ports (or `base..base+count` when given).

@@ -18,7 +18,7 @@ pub mod tls;
 pub mod tools;
 
 pub use cluster::{Cluster, ClusterSpec, Flavour, User, ADMIN, ALICE, BOB};
-pub use runtime::{Runtime, KAFKA_VERSION};
+pub use runtime::{Release, Runtime, KAFKA_VERSION};
 pub use tls::TlsFiles;
 
 /// Everything that can go wrong while preparing or running real Kafka.

@@ -120,6 +120,16 @@ impl ChildProcess {
         self.child.id()
     }
 
+    /// Sends `signal` to the process (while it has not been reaped).
+    pub fn signal(&self, signal: libc::c_int) {
+        if !self.reaped {
+            // SAFETY: sending a signal to our own, not yet reaped, child.
+            unsafe {
+                libc::kill(self.child.id() as libc::pid_t, signal);
+            }
+        }
+    }
+
     pub fn log(&self) -> &Path {
         &self.log
     }

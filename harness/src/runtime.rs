@@ -1,5 +1,7 @@
 //! The Apache Kafka runtime: a pinned release resolved from Maven Central with Maven into a
-//! cache folder, once. A later resolution finds the finished cache and runs nothing.
+//! cache folder of its own, once. A later resolution finds the finished cache and runs nothing.
+//! Besides the current release ([`KAFKA_VERSION`]) older ones ([`Release`]) can run as
+//! migration sources.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -11,42 +13,107 @@ use crate::{io_err, HarnessError, Result};
 pub const KAFKA_VERSION: &str = "4.3.1";
 
 const POM: &str = include_str!("../maven/pom.xml");
+const POM_LEGACY: &str = include_str!("../maven/pom-legacy.xml");
+const LOG4J: &str = include_str!("../maven/log4j.properties");
 const LOG4J2: &str = include_str!("../maven/log4j2.properties");
 const LOG4J2_TOOLS: &str = include_str!("../maven/log4j2-tools.properties");
 const COMPLETE: &str = ".complete";
 const MSK_IAM_VALIDATOR: &str = include_str!("../java/MskIamTokenValidator.java");
 
+/// An Apache Kafka release the harness runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Release {
+    /// 2.8.2, the last release before KRaft was usable: brokers on ZooKeeper (3.5, from the
+    /// same Maven artifacts), log4j 1.
+    Kafka28,
+    /// 3.9.2, the last 3.x: KRaft, log4j 1.
+    Kafka39,
+    /// [`KAFKA_VERSION`]: KRaft, log4j 2, Connect and the command-line tools.
+    #[default]
+    Current,
+}
+
+impl Release {
+    /// Every release, oldest first.
+    pub const ALL: [Release; 3] = [Release::Kafka28, Release::Kafka39, Release::Current];
+
+    /// The Apache Kafka version, as Maven Central names it.
+    pub fn version(self) -> &'static str {
+        match self {
+            Release::Kafka28 => "2.8.2",
+            Release::Kafka39 => "3.9.2",
+            Release::Current => KAFKA_VERSION,
+        }
+    }
+
+    /// Whether brokers keep their metadata in ZooKeeper (rather than KRaft).
+    pub fn zookeeper(self) -> bool {
+        self == Release::Kafka28
+    }
+
+    /// Whether the release logs with log4j 1 (rather than log4j 2).
+    fn log4j1(self) -> bool {
+        self != Release::Current
+    }
+
+    fn pom(self) -> String {
+        match self {
+            Release::Current => POM.to_string(),
+            _ => POM_LEGACY.replace("@KAFKA_VERSION@", self.version()),
+        }
+    }
+}
+
 /// A resolved Kafka runtime: the JDK's `java` and a folder holding every jar of the release.
 #[derive(Debug, Clone)]
 pub struct Runtime {
+    pub release: Release,
     pub java: PathBuf,
     pub libs: PathBuf,
+    /// The logging configuration of the release's JVMs (log4j 2, or log4j 1 for older ones).
     pub log4j2_config: PathBuf,
     /// Whether this resolution ran Maven (false: everything came from the cache).
     pub downloaded: bool,
 }
 
 impl Runtime {
-    /// Resolves the runtime into the default cache with the `mvn` on PATH.
+    /// Resolves the current release into the default cache with the `mvn` on PATH.
     pub fn resolve() -> Result<Runtime> {
-        Runtime::resolve_in(&cache_root(), Path::new("mvn"))
+        Runtime::resolve_release(Release::Current)
     }
 
-    /// Resolves the runtime into `cache`, running `mvn` only when the cache is not complete.
+    /// Resolves `release` into the default cache with the `mvn` on PATH.
+    pub fn resolve_release(release: Release) -> Result<Runtime> {
+        Runtime::resolve_release_in(release, &cache_root(), Path::new("mvn"))
+    }
+
+    /// Resolves the current release into `cache`, running `mvn` only when the cache is not
+    /// complete.
     pub fn resolve_in(cache: &Path, mvn: &Path) -> Result<Runtime> {
-        let home = cache.join(format!("kafka-{KAFKA_VERSION}"));
+        Runtime::resolve_release_in(Release::Current, cache, mvn)
+    }
+
+    /// Resolves `release` into its own folder of `cache`, running `mvn` only when that folder
+    /// is not complete.
+    pub fn resolve_release_in(release: Release, cache: &Path, mvn: &Path) -> Result<Runtime> {
+        let home = cache.join(format!("kafka-{}", release.version()));
         fs::create_dir_all(&home).map_err(io_err(format!("creating {}", home.display())))?;
         let _lock = FileLock::acquire(&home.join(".lock"))?;
         let libs = home.join("libs");
         let downloaded = if libs.join(COMPLETE).exists() {
             false
         } else {
-            download(&home, &libs, mvn)?;
+            download(release, &home, &libs, mvn)?;
             true
         };
-        let log4j2_config = write_if_changed(&home.join("log4j2.properties"), LOG4J2)?;
-        write_if_changed(&home.join("log4j2-tools.properties"), LOG4J2_TOOLS)?;
+        let log4j2_config = if release.log4j1() {
+            write_if_changed(&home.join("log4j.properties"), LOG4J)?
+        } else {
+            write_if_changed(&home.join("log4j2-tools.properties"), LOG4J2_TOOLS)?;
+            write_if_changed(&home.join("log4j2.properties"), LOG4J2)?
+        };
         Ok(Runtime {
+            release,
             java: java_binary(),
             libs,
             log4j2_config,
@@ -89,13 +156,19 @@ impl Runtime {
             .arg("-XX:+UseG1GC")
             .arg("-XX:MaxGCPauseMillis=20")
             .arg("-XX:+ExitOnOutOfMemoryError")
-            .arg("-Djava.awt.headless=true")
-            .arg(format!(
+            .arg("-Djava.awt.headless=true");
+        if self.release.log4j1() {
+            cmd.arg(format!(
+                "-Dlog4j.configuration=file:{}",
+                self.log4j2_config.display()
+            ));
+        } else {
+            cmd.arg(format!(
                 "-Dlog4j2.configurationFile={}",
                 self.log4j2_config.display()
-            ))
-            .arg("-cp")
-            .arg(classpath);
+            ));
+        }
+        cmd.arg("-cp").arg(classpath);
         cmd
     }
 
@@ -146,9 +219,9 @@ fn write_if_changed(path: &Path, text: &str) -> Result<PathBuf> {
     Ok(path.to_path_buf())
 }
 
-fn download(home: &Path, libs: &Path, mvn: &Path) -> Result<()> {
+fn download(release: Release, home: &Path, libs: &Path, mvn: &Path) -> Result<()> {
     let pom = home.join("pom.xml");
-    fs::write(&pom, POM).map_err(io_err("writing the Kafka runtime pom"))?;
+    fs::write(&pom, release.pom()).map_err(io_err("writing the Kafka runtime pom"))?;
     let staging = home.join("libs.partial");
     let _ = fs::remove_dir_all(&staging);
     let output = Command::new(mvn)
@@ -163,7 +236,7 @@ fn download(home: &Path, libs: &Path, mvn: &Path) -> Result<()> {
         .map_err(io_err(format!("running {}", mvn.display())))?;
     if !output.status.success() {
         return Err(HarnessError::Maven {
-            version: KAFKA_VERSION,
+            version: release.version(),
             status: output.status.to_string(),
             output: format!(
                 "{}{}",
@@ -172,7 +245,7 @@ fn download(home: &Path, libs: &Path, mvn: &Path) -> Result<()> {
             ),
         });
     }
-    fs::write(staging.join(COMPLETE), KAFKA_VERSION).map_err(io_err("marking the cache"))?;
+    fs::write(staging.join(COMPLETE), release.version()).map_err(io_err("marking the cache"))?;
     let _ = fs::remove_dir_all(libs);
     fs::rename(&staging, libs).map_err(io_err("moving the Kafka jars into the cache"))?;
     Ok(())

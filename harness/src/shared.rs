@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use crate::cluster::{Cluster, ClusterSpec, Flavour};
+use crate::runtime::Release;
 
 const KEEP: &str = "KEEP";
 
@@ -87,6 +88,22 @@ fn shared_spec(cell: &'static OnceLock<Cluster>, spec: ClusterSpec) -> &'static 
 pub fn plain_source() -> &'static Cluster {
     static CLUSTER: OnceLock<Cluster> = OnceLock::new();
     shared(&CLUSTER, "plain-source", Flavour::Plain)
+}
+
+/// A shared single-node PLAINTEXT migration source running `release` (ZooKeeper-based for
+/// Kafka 2.8); for the current release, [`plain_source`].
+pub fn source_of(release: Release) -> &'static Cluster {
+    static KAFKA28: OnceLock<Cluster> = OnceLock::new();
+    static KAFKA39: OnceLock<Cluster> = OnceLock::new();
+    let (cell, name) = match release {
+        Release::Kafka28 => (&KAFKA28, "source-kafka-2.8"),
+        Release::Kafka39 => (&KAFKA39, "source-kafka-3.9"),
+        Release::Current => return plain_source(),
+    };
+    shared_spec(
+        cell,
+        ClusterSpec::new(name, Flavour::Plain).release(release),
+    )
 }
 
 /// A shared single-node SASL/SCRAM cluster with ACLs enforced, used as a migration source.

@@ -40,7 +40,8 @@ impl Cluster {
     /// Runs `tool` against this cluster as `user` and returns its standard output.
     pub fn tool_as(&self, user: User, tool: Tool, args: &[&str]) -> Result<String> {
         let props = self.java_client_properties(user)?;
-        let mut cmd = self.runtime().tool_command();
+        // The current release's tools, whichever release the brokers run.
+        let mut cmd = crate::runtime::Runtime::resolve()?.tool_command();
         cmd.arg(tool.class())
             .arg("--bootstrap-server")
             .arg(self.bootstrap())

@@ -365,6 +365,7 @@ fn replication(top: &Section<'_>, block: &Block) -> Result<Replication, ConfigEr
             "compression",
             "fetch_max_bytes",
             "refresh_interval",
+            "max_retries",
         ],
         &[],
     )?;
@@ -401,6 +402,9 @@ fn replication(top: &Section<'_>, block: &Block) -> Result<Replication, ConfigEr
         refresh_interval: s
             .duration("refresh_interval")?
             .unwrap_or(d.refresh_interval),
+        max_retries: s
+            .integer("max_retries", 0..=1_000)?
+            .map_or(d.max_retries, |n| n as u32),
     })
 }
 

@@ -380,6 +380,10 @@ pub struct Replication {
     /// it started, creates them on the target and replicates them too.
     #[serde(default = "default_refresh_interval")]
     pub refresh_interval: HumanDuration,
+    /// Retriable failures in a row (broker unavailable, timeouts) after which apply gives up;
+    /// each restarts the tasks from committed progress after 1, 2, 4 … 32 s.
+    #[serde(default = "default_max_retries")]
+    pub max_retries: u32,
 }
 
 impl Default for Replication {
@@ -395,6 +399,7 @@ impl Default for Replication {
             compression: Compression::default(),
             fetch_max_bytes: default_fetch_max_bytes(),
             refresh_interval: default_refresh_interval(),
+            max_retries: default_max_retries(),
         }
     }
 }
@@ -464,6 +469,9 @@ fn default_match_all() -> PatternSet {
 }
 fn default_tasks() -> usize {
     4
+}
+fn default_max_retries() -> u32 {
+    6
 }
 fn default_commit_interval() -> HumanDuration {
     HumanDuration(std::time::Duration::from_secs(1))

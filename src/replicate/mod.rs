@@ -50,6 +50,8 @@ pub struct Settings {
     pub producer_tuning: BTreeMap<String, String>,
     pub consumer_tuning: BTreeMap<String, String>,
     pub throttle: Option<Throttle>,
+    /// Retriable failures in a row after which a run gives up.
+    pub max_retries: u32,
 }
 
 impl Settings {
@@ -99,6 +101,7 @@ impl Settings {
                 ("queued.max.messages.kbytes", "65536".to_string()),
             ]),
             throttle: r.max_bytes_per_second.map(|b| Throttle::new(b.0)),
+            max_retries: r.max_retries,
         }
     }
 
@@ -293,6 +296,8 @@ mod tests {
             C::RequestTimedOut,
             C::MessageTimedOut,
             C::NotEnoughReplicas,
+            C::FencedLeaderEpoch,
+            C::DestroyBroker,
         ] {
             let e = delivery(code);
             assert!(e.is_retriable(), "{code:?}");

@@ -70,9 +70,8 @@ pub fn write_progress(
     }
 }
 
-/// Consecutive retriable failures after which a run gives up.
-const MAX_RETRIES: u32 = 6;
-/// A run that lasted this long before failing resets the count of consecutive failures.
+/// A run that lasted this long and replicated records before failing resets the count of
+/// consecutive failures (one blocked that long on a target that does not answer does not).
 const HEALTHY_RUN: Duration = Duration::from_secs(60);
 
 /// Replicates `partitions` until `stop` is set or, with `settings.until_synced`, until every
@@ -90,8 +89,8 @@ pub async fn replicate(
 /// [`replicate`] over a partition set that may grow while it runs: when it changes, the tasks
 /// drain, commit and start again over the new set. A retriable failure (broker unavailable,
 /// timeouts, leader moves) restarts the tasks from committed progress after a backoff; a fatal
-/// one, or [`MAX_RETRIES`] retriable ones in a row, ends the run with committed progress
-/// intact.
+/// one, or `settings.max_retries` retriable ones in a row, ends the run with committed
+/// progress intact.
 pub async fn replicate_watching(
     settings: Arc<Settings>,
     mut partitions: watch::Receiver<Vec<(String, i32)>>,
@@ -119,7 +118,8 @@ pub async fn replicate_watching(
             })
         };
         let started = Instant::now();
-        let result = run_once(&settings, set, &run_stop, &events).await;
+        let replicated = Arc::new(AtomicBool::new(false));
+        let result = run_once(&settings, set, &run_stop, &events, &replicated).await;
         relay.abort();
         let stopped = stop.load(Ordering::Relaxed);
         match result {
@@ -132,8 +132,8 @@ pub async fn replicate_watching(
                 );
                 failures = 0;
             }
-            Err(e) if e.is_retriable() && !stopped && failures < MAX_RETRIES => {
-                if started.elapsed() >= HEALTHY_RUN {
+            Err(e) if e.is_retriable() && !stopped && failures < settings.max_retries => {
+                if started.elapsed() >= HEALTHY_RUN && replicated.load(Ordering::Relaxed) {
                     failures = 0;
                 }
                 failures += 1;
@@ -168,6 +168,7 @@ async fn run_once(
     partitions: Vec<(String, i32)>,
     stop: &Arc<AtomicBool>,
     events: &tokio::sync::mpsc::UnboundedSender<Event>,
+    replicated: &Arc<AtomicBool>,
 ) -> Result<RunSummary, ReplicateError> {
     let count = partitions.len();
     let tasks: Vec<Task> = assign(partitions, settings.tasks)
@@ -199,14 +200,18 @@ async fn run_once(
     }
     let mut handles = tokio::task::JoinSet::new();
     for (task, producer) in tasks.into_iter().zip(producers) {
-        let (settings, progress, stop, events) = (
+        let (settings, progress, stop, events, replicated) = (
             settings.clone(),
             progress.clone(),
             stop.clone(),
             events.clone(),
+            replicated.clone(),
         );
         handles.spawn_blocking(move || {
             let forward = |e: Event| {
+                if matches!(e, Event::Replicated { records, .. } if records > 0) {
+                    replicated.store(true, Ordering::Relaxed);
+                }
                 let _ = events.send(e);
             };
             task.run(producer, &settings, &progress, &stop, &forward)

@@ -267,6 +267,11 @@ impl Task {
                 None if sent == 0 => return Ok(true),
                 None => {}
                 Some(Err(KafkaError::PartitionEOF(_))) => {}
+                // One source broker's connection failed: the consumer reconnects and follows
+                // its partitions to their new leaders by itself (the context logs it).
+                Some(Err(KafkaError::MessageConsumption(
+                    RDKafkaErrorCode::BrokerTransportFailure,
+                ))) => {}
                 Some(Err(e)) => return Err(self.consumer_error(e)),
                 Some(Ok(m)) => {
                     let size = m.key().map_or(0, <[u8]>::len) + m.payload().map_or(0, <[u8]>::len);
@@ -706,6 +711,10 @@ pub fn is_retriable(e: &KafkaError) -> bool {
                 | RDKafkaErrorCode::CoordinatorLoadInProgress
                 | RDKafkaErrorCode::CoordinatorNotAvailable
                 | RDKafkaErrorCode::NotCoordinator
+                | RDKafkaErrorCode::FencedLeaderEpoch
+                | RDKafkaErrorCode::UnknownLeaderEpoch
+                // A request in flight to a broker that left the cluster's metadata (it died).
+                | RDKafkaErrorCode::DestroyBroker
         )
     )
 }

@@ -4,8 +4,10 @@
 
 mod auth;
 mod cli;
+mod compat;
 mod connect;
 mod crash;
+mod faults;
 mod group_cases;
 mod group_state;
 mod iam_roles;

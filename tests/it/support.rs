@@ -38,6 +38,7 @@ pub fn settings(
         producer_tuning: BTreeMap::new(),
         consumer_tuning: BTreeMap::new(),
         throttle: None,
+        max_retries: 6,
     }
 }
 
@@ -135,6 +136,38 @@ pub fn migration_file(
     target: &Cluster,
     extra: &str,
 ) -> PathBuf {
+    migration_file_rf(dir, name, prefix, source, target, 1, extra)
+}
+
+/// [`migration_file`] whose `verify` compares every record (`data_check = "full"`) and wants
+/// the source quiet for `quiet_period`.
+pub fn full_check_file(
+    dir: &Path,
+    prefix: &str,
+    source: &Cluster,
+    target: &Cluster,
+    quiet_period: &str,
+) -> PathBuf {
+    migration_file(
+        dir,
+        prefix,
+        prefix,
+        source,
+        target,
+        &format!("cutover {{\n  quiet_period = \"{quiet_period}\"\n  data_check   = \"full\"\n}}"),
+    )
+}
+
+/// [`migration_file`] whose topics get `replication_factor` on the target.
+pub fn migration_file_rf(
+    dir: &Path,
+    name: &str,
+    prefix: &str,
+    source: &Cluster,
+    target: &Cluster,
+    replication_factor: i32,
+    extra: &str,
+) -> PathBuf {
     let text = format!(
         r#"name = "{name}"
 cluster "source" {{
@@ -145,7 +178,7 @@ cluster "target" {{
 }}
 topics {{
   include            = ["^{prefix}\\..*"]
-  replication_factor = 1
+  replication_factor = {replication_factor}
 }}
 consumer_groups {{
   include = ["^{prefix}-"]
@@ -176,6 +209,41 @@ pub fn succeeds(config: &Path, args: &[&str]) -> String {
 /// succeeds and returns what it printed.
 pub fn apply_until_synced(config: &Path) -> String {
     succeeds(config, &["apply", "--auto-approve", "--until-synced"])
+}
+
+/// Runs `verify --json`: exit code and report.
+pub fn verify(config: &Path) -> (i32, serde_json::Value) {
+    let out = kafka_migrate(config)
+        .args(["verify", "--json"])
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "verify --json printed no JSON ({e}): {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), report)
+}
+
+pub fn check<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no check {name} in {report:#}"))
+}
+
+/// `verify --json` says READY FOR CUTOVER (exit 0) with every check passed.
+pub fn assert_ready(config: &Path) {
+    let (code, report) = verify(config);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["verdict"], "READY FOR CUTOVER");
+    for c in report["checks"].as_array().unwrap() {
+        assert_eq!(c["status"], "PASS", "{report:#}");
+    }
 }
 
 /// The (`first`, `second`) string fields of each object of a JSON array.

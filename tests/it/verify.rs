@@ -2,7 +2,7 @@
 //! switched to the target then reads exactly the rest), and each check failing for its own
 //! reason with evidence naming the topic, partition or group.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -14,7 +14,10 @@ use kafka_migrate::replicate::progress_topic;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use serde_json::Value;
 
-use crate::support::{apply_until_synced, committed_offset, kafka_migrate, migration_file};
+use crate::support::{
+    apply_until_synced, assert_ready, check, committed_offset, full_check_file, kafka_migrate,
+    migration_file, verify,
+};
 
 /// Source offsets the group `PREFIX-app` committed, per partition of `PREFIX.orders`.
 const COMMITTED: [(i32, i64); 3] = [(0, 40), (1, 100), (2, 0)];
@@ -74,14 +77,7 @@ async fn migrated(quiet_period: &str) -> Migrated {
         .collect();
     data::commit_offsets(&source.admin_config(), &format!("{prefix}-app"), &offsets).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let config = migration_file(
-        dir.path(),
-        &prefix,
-        &prefix,
-        source,
-        target,
-        &format!("cutover {{\n  quiet_period = \"{quiet_period}\"\n  data_check = \"full\"\n}}"),
-    );
+    let config = full_check_file(dir.path(), &prefix, source, target, quiet_period);
     apply_until_synced(&config);
     Migrated {
         _dir: dir,
@@ -89,31 +85,6 @@ async fn migrated(quiet_period: &str) -> Migrated {
         prefix,
         orders,
     }
-}
-
-/// Runs `verify --json`: exit code and report.
-fn verify(config: &Path) -> (i32, Value) {
-    let out = kafka_migrate(config)
-        .args(["verify", "--json"])
-        .output()
-        .unwrap();
-    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "verify --json printed no JSON ({e}): {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap_or(-1), report)
-}
-
-fn check<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no check {name} in {report:#}"))
 }
 
 /// The report says NOT READY (exit 2) because `name` failed with evidence containing
@@ -139,15 +110,6 @@ fn assert_fails_only(report: (i32, Value), name: &str, evidence: &str) {
                 "{name} should be the only failure: {report:#}"
             );
         }
-    }
-}
-
-fn assert_ready(config: &Path) {
-    let (code, report) = verify(config);
-    assert_eq!(code, 0, "{report:#}");
-    assert_eq!(report["verdict"], "READY FOR CUTOVER");
-    for c in report["checks"].as_array().unwrap() {
-        assert_eq!(c["status"], "PASS", "{report:#}");
     }
 }
 
