@@ -106,13 +106,16 @@ pub async fn survey_with(
         )
         .await?;
     }
-    let none = std::collections::BTreeMap::new();
-    let recorded = progress
+    let engine = progress
         .as_ref()
-        .filter(|_| replicated_by == ReplicatedBy::Engine)
-        .map_or(&none, |p| &p.cut_over);
-    crate::offsets::mark_cut_over(&mut plan.group_offsets, recorded);
-    plan::warn_cut_over(&mut plan);
+        .filter(|_| replicated_by == ReplicatedBy::Engine);
+    let (none, nothing) = (Default::default(), Default::default());
+    crate::offsets::mark_cut_over(
+        &mut plan.group_offsets,
+        engine.map_or(&none, |p| &p.cut_over),
+        engine.map_or(&nothing, |p| &p.synced),
+    );
+    plan::warn_group_states(&mut plan);
     plan.blockers
         .extend(super::validate_on_target(&target, &plan.actions).await?);
     Ok(Survey {

@@ -17,6 +17,7 @@ pub fn diff(migration: &Migration, source: &Inventory, target: &Inventory) -> Pl
         migration: migration.name.clone(),
         source_fingerprint: source.fingerprint(),
         target_fingerprint: target.fingerprint(),
+        migration_fingerprint: migration.fingerprint(),
         actions: Vec::new(),
         iam_policies: Vec::new(),
         group_offsets: Vec::new(),
@@ -312,14 +313,39 @@ fn map_principal(migration: &Migration, binding: &AclBinding) -> (AclBinding, Op
     }
 }
 
-/// A warning for each of the plan's groups marked cut over: the plan leaves them alone.
-pub fn warn_cut_over(plan: &mut Plan) {
+/// A warning for each of the plan's groups marked cut over (the plan leaves them alone) and
+/// each group rewound on the source (the sync moves its target offsets back).
+pub fn warn_group_states(plan: &mut Plan) {
     for g in &plan.group_offsets {
         if let Some(why) = &g.cut_over {
             plan.warnings.push(Warning {
                 kind: WarningKind::GroupCutOver,
                 subject: format!("group \"{}\"", g.group),
                 message: format!("the group has cut over ({why}): its offsets are not synced"),
+            });
+            continue;
+        }
+        let back: Vec<String> = g
+            .partitions
+            .iter()
+            .filter_map(|p| match (p.target, p.target_current) {
+                (OffsetTarget::Translated { offset }, Some(current)) if current > offset => {
+                    Some(format!(
+                        "{} partition {}: {current} → {offset}",
+                        p.topic, p.partition
+                    ))
+                }
+                _ => None,
+            })
+            .collect();
+        if !back.is_empty() {
+            plan.warnings.push(Warning {
+                kind: WarningKind::GroupRewound,
+                subject: format!("group \"{}\"", g.group),
+                message: format!(
+                    "the group was rewound on the source: its target offsets move back to the new translation ({})",
+                    back.join(", ")
+                ),
             });
         }
     }

@@ -8,7 +8,7 @@ mod file;
 mod model;
 
 pub use configs::DEFAULT_EXCLUDED;
-pub use diff::{diff, migrated_acls, warn_cut_over};
+pub use diff::{diff, migrated_acls, warn_group_states};
 pub use file::{read_plan_file, write_plan_file, PlanFileError};
 pub use model::*;
 

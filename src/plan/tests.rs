@@ -233,7 +233,7 @@ fn a_group_that_cut_over_is_shown_and_not_synced() {
     let (m, source, target) = sample();
     let mut plan = diff(&m, &source, &target);
     plan.group_offsets[0].cut_over = Some("recorded as cut over by an earlier apply".into());
-    warn_cut_over(&mut plan);
+    warn_group_states(&mut plan);
     let text = plan_text(&plan, Paint::plain());
     assert!(text.contains("not synced (cut over)"), "{text}");
     assert!(
@@ -267,7 +267,7 @@ fn the_plan_file_round_trips_and_checks_its_version() {
     assert_eq!(read_plan_file(&path).unwrap(), plan);
     let text = std::fs::read_to_string(&path)
         .unwrap()
-        .replace("\"1.0\"", "\"9.0\"");
+        .replace(&format!("\"{FORMAT_VERSION}\""), "\"9.0\"");
     std::fs::write(&path, text).unwrap();
     assert!(matches!(
         read_plan_file(&path),

@@ -3,6 +3,7 @@
 //! at least once), resumable from progress stored on the target. Never changes metadata.
 
 mod assign;
+mod fence;
 pub mod progress;
 pub mod read;
 mod run;
@@ -14,7 +15,10 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 pub use assign::assign;
-pub use progress::{cut_over_record, progress_topic, PartitionProgress, Position, Progress};
+pub use progress::{
+    cut_over_record, group_synced_record, progress_topic, transactional_id, PartitionProgress,
+    Position, Progress, Synced, SyncedOffset,
+};
 pub use run::{read_progress, replicate, replicate_watching, write_progress, RunSummary};
 pub use status::{status, PartitionStatus, Status};
 pub use task::{is_retriable, reader_config, SourceContext};
@@ -84,7 +88,7 @@ impl Settings {
             commit_interval: r.commit_interval.0,
             max_batch_records: 200_000,
             max_batch_bytes: r.transaction_bytes.0 as usize,
-            transaction_timeout: Duration::from_secs(60),
+            transaction_timeout: r.transaction_timeout.0,
             request_timeout: Duration::from_secs(30),
             until_synced,
             producer_tuning: pairs(&[
@@ -102,11 +106,12 @@ impl Settings {
         }
     }
 
-    /// Waits until `bytes` more may be sent under `max_bytes_per_second`.
-    pub fn throttle(&self, bytes: usize) {
-        if let Some(t) = &self.throttle {
-            t.take(bytes as u64);
-        }
+    /// Counts `bytes` sent against `max_bytes_per_second`: how long to pause before sending
+    /// more (zero while within the rate).
+    pub fn throttle(&self, bytes: usize) -> Duration {
+        self.throttle
+            .as_ref()
+            .map_or(Duration::ZERO, |t| t.take(bytes as u64))
     }
 }
 
@@ -125,9 +130,10 @@ impl Throttle {
         }
     }
 
-    /// Takes `bytes` from the bucket, sleeping while it is in debt.
-    pub fn take(&self, bytes: u64) {
-        let wait = {
+    /// Takes `bytes` from the bucket: how long the bucket is in debt (the caller pauses that
+    /// long, outside any transaction, before sending more).
+    pub fn take(&self, bytes: u64) -> Duration {
+        {
             let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
             let (tokens, last) = *guard;
             let now = Instant::now();
@@ -140,9 +146,6 @@ impl Throttle {
             } else {
                 Duration::ZERO
             }
-        };
-        if !wait.is_zero() {
-            std::thread::sleep(wait);
         }
     }
 }
@@ -225,6 +228,30 @@ pub enum ReplicateError {
         #[source]
         source: rdkafka::error::KafkaError,
     },
+    #[error("another apply of migration \"{migration}\" started after this one and fenced its transactional ids: this one stops")]
+    #[diagnostic(help(
+        "only one apply may run per migration; the later one continues from committed progress"
+    ))]
+    Superseded { migration: String },
+    #[error("the progress topic {topic} holds the progress of migration \"{theirs}\", not \"{ours}\": the two names map to one progress topic")]
+    #[diagnostic(help(
+        "names that differ only in `.` and `_` share a progress topic; give this migration another name"
+    ))]
+    NameCollision {
+        topic: String,
+        ours: String,
+        theirs: String,
+    },
+    #[error("task {task}: a transaction stayed open {open_for_s} s, longer than the transaction timeout of {timeout_s} s, and the target aborted it (nothing of it was committed; retriable): {error}")]
+    #[diagnostic(help(
+        "the target was slow to take a batch; if it happens again, lower replication.commit_interval or transaction_bytes, or raise replication.transaction_timeout"
+    ))]
+    TransactionTimedOut {
+        task: usize,
+        open_for_s: u64,
+        timeout_s: u64,
+        error: String,
+    },
     #[error("reading the migration's progress from the target failed: {0}")]
     Progress(String),
     #[error("a replication task panicked: {0}")]
@@ -240,9 +267,11 @@ impl ReplicateError {
             ReplicateError::Delivery { retriable, .. }
             | ReplicateError::Producer { retriable, .. }
             | ReplicateError::Consumer { retriable, .. } => *retriable,
-            ReplicateError::Progress(_) => true,
+            ReplicateError::Progress(_) | ReplicateError::TransactionTimedOut { .. } => true,
             ReplicateError::Client { .. }
             | ReplicateError::Fenced { .. }
+            | ReplicateError::Superseded { .. }
+            | ReplicateError::NameCollision { .. }
             | ReplicateError::RecordsLost { .. }
             | ReplicateError::Panicked(_) => false,
         }
@@ -264,11 +293,13 @@ mod tests {
     #[test]
     fn the_throttle_lets_a_second_of_bytes_through_at_once_then_paces() {
         let t = Throttle::new(1_000_000);
-        t.take(1_000_000);
-        let start = Instant::now();
-        t.take(100_000);
-        // 100 kB over budget at 1 MB/s: about 100 ms of debt was slept off.
-        assert!(start.elapsed() >= Duration::from_millis(90));
+        assert_eq!(t.take(1_000_000), Duration::ZERO);
+        // 100 kB over budget at 1 MB/s: about 100 ms of debt to pause for.
+        let wait = t.take(100_000);
+        assert!(
+            wait >= Duration::from_millis(95) && wait <= Duration::from_millis(101),
+            "{wait:?}"
+        );
     }
 
     fn delivery(code: rdkafka::types::RDKafkaErrorCode) -> ReplicateError {

@@ -293,3 +293,12 @@ pub fn committed_offset(
     let got = c.committed_offsets(tpl, Duration::from_secs(10)).ok()?;
     got.elements()[0].offset().to_raw().filter(|o| *o >= 0)
 }
+
+/// `text` with its lines joined and runs of whitespace (and the diagnostics' `│` gutters)
+/// made one space: a message wrapped to the terminal's width reads as one line.
+pub fn flat(text: &str) -> String {
+    text.split_whitespace()
+        .filter(|w| *w != "│")
+        .collect::<Vec<_>>()
+        .join(" ")
+}
