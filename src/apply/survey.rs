@@ -81,6 +81,12 @@ pub async fn survey_with(
             .await
             .map_err(|e| target.error("reading the migration's progress", e.to_string()))?
             .map_err(|e| target.error("reading the migration's progress", e.to_string()))?;
+        if let Some(theirs) = read.foreign_writer(&migration.name) {
+            return Err(target.error(
+                "reading the migration's progress",
+                format!("{progress_topic} holds the progress of migration \"{theirs}\", not \"{}\": names that differ only in `.` and `_` share a progress topic; give this migration another name", migration.name),
+            ));
+        }
         target_inventory.replicated = read.replicated();
         progress = Some(read);
         replicated_by = ReplicatedBy::Engine;

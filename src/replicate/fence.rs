@@ -8,8 +8,8 @@
 //! before progress that other tasks already committed; and the earlier run's tasks would go on
 //! writing partitions this run owns. So a run, before it reads progress:
 //!
-//! 1. announces itself: a writers record saying how many ids it uses (with the migration's
-//!    exact name), written outside any transaction;
+//! 1. announces itself: a writers record saying how many ids it uses (none with
+//!    at-least-once; with the migration's exact name), written outside any transaction;
 //! 2. reads every writers record (read_uncommitted, to the end of the topic) and fences each id
 //!    that any run of the migration used — its own through its tasks' producers, the others
 //!    with a producer that only initialises transactions, which aborts what the id left open
@@ -39,18 +39,36 @@ const LEGACY_WRITERS: usize = 256;
 /// Ids fenced at once (each fence is a producer of its own).
 const FENCE_CONCURRENCY: usize = 16;
 
-/// Fences every writer of the migration, then reads its progress: the producers of `tasks`
-/// (transactions initialised with exactly-once) and the committed progress.
+/// What fencing gives a run.
+pub struct Fenced {
+    /// The producers of the run's tasks (transactions initialised with exactly-once).
+    pub producers: Vec<TaskProducer>,
+    /// The committed progress.
+    pub progress: Progress,
+    /// Where the run announced itself in the progress topic.
+    pub announced: Option<i64>,
+}
+
+/// Fences every writer of the migration, then reads its progress. `previous`: where this
+/// process announced its last run, when this is a restart — a run announced since supersedes
+/// it, and the restart gives way before it fences anything.
 pub fn fence_and_read(
     settings: &Settings,
     tasks: &[Task],
-) -> Result<(Vec<TaskProducer>, Progress), ReplicateError> {
+    previous: Option<i64>,
+) -> Result<Fenced, ReplicateError> {
+    if let Some(previous) = previous {
+        let seen = read_progress_as(settings, Isolation::Uncommitted)?;
+        superseded(settings, &seen, previous)?;
+    }
     let exactly_once = settings.delivery == Delivery::ExactlyOnce;
-    let announced = if exactly_once && !tasks.is_empty() {
-        let record = writers_record(&settings.migration, tasks.len());
-        write_progress(settings, &[record])?
-    } else {
+    // An at-least-once run holds no transactional id, but announces itself all the same (as
+    // a run of none): a later run supersedes it, and its name is recorded.
+    let ids = if exactly_once { tasks.len() } else { 0 };
+    let announced = if tasks.is_empty() {
         None
+    } else {
+        write_progress(settings, &[writers_record(&settings.migration, ids)])?
     };
     let seen = read_progress_as(settings, Isolation::Uncommitted)?;
     check_name(settings, &seen)?;
@@ -60,8 +78,7 @@ pub fn fence_and_read(
     };
     // With exactly-once the tasks' own producers fence their ids below; with at-least-once
     // they have none, and every recorded id is fenced here.
-    let own = if exactly_once { tasks.len() } else { 0 };
-    let others: Vec<usize> = (own..recorded).collect();
+    let others: Vec<usize> = (ids..recorded).collect();
     if !others.is_empty() {
         tracing::info!(
             ids = others.len(),
@@ -91,13 +108,23 @@ pub fn fence_and_read(
     let progress = read_progress_as(settings, Isolation::Committed)?;
     check_name(settings, &progress)?;
     if let Some(mine) = announced {
-        if progress.writers.values().any(|w| w.offset > mine) {
-            return Err(ReplicateError::Superseded {
-                migration: settings.migration.clone(),
-            });
-        }
+        superseded(settings, &progress, mine)?;
     }
-    Ok((producers, progress))
+    Ok(Fenced {
+        producers,
+        progress,
+        announced,
+    })
+}
+
+/// Refuses to go on when a run announced itself in `progress` after `mine`.
+fn superseded(settings: &Settings, progress: &Progress, mine: i64) -> Result<(), ReplicateError> {
+    if progress.writers.values().any(|w| w.offset > mine) {
+        return Err(ReplicateError::Superseded {
+            migration: settings.migration.clone(),
+        });
+    }
+    Ok(())
 }
 
 /// Initialises transactions for task id `id` of the migration and lets go: whatever a process
@@ -165,15 +192,11 @@ fn await_no_open_transaction(settings: &Settings) -> Result<(), ReplicateError> 
 
 /// Refuses progress written by a migration of another name that maps to the same topic.
 fn check_name(settings: &Settings, progress: &Progress) -> Result<(), ReplicateError> {
-    match progress
-        .writers
-        .values()
-        .find(|w| w.migration != settings.migration)
-    {
-        Some(w) => Err(ReplicateError::NameCollision {
+    match progress.foreign_writer(&settings.migration) {
+        Some(theirs) => Err(ReplicateError::NameCollision {
             topic: settings.progress_topic.clone(),
             ours: settings.migration.clone(),
-            theirs: w.migration.clone(),
+            theirs: theirs.to_string(),
         }),
         None => Ok(()),
     }

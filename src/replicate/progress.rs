@@ -318,6 +318,15 @@ impl Progress {
         self.writers.keys().copied().max().unwrap_or(0)
     }
 
+    /// The name of another migration whose runs wrote to this progress topic (two names that
+    /// differ only by `.` and `_` map to one topic), if any.
+    pub fn foreign_writer(&self, migration: &str) -> Option<&str> {
+        self.writers
+            .values()
+            .map(|w| w.migration.as_str())
+            .find(|m| *m != migration)
+    }
+
     /// Whether the progress holds any position: a migration replicated before writers
     /// records existed has positions but no writers record.
     pub fn has_positions(&self) -> bool {

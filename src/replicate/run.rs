@@ -125,6 +125,9 @@ pub async fn replicate_watching(
     events: tokio::sync::mpsc::UnboundedSender<Event>,
 ) -> Result<RunSummary, ReplicateError> {
     let mut failures = 0u32;
+    // Where this process last announced a run in the progress topic: a restart gives way to
+    // a run announced since.
+    let mut announced: Option<i64> = None;
     loop {
         let set = partitions.borrow_and_update().clone();
         // Tasks stop when the user stops or the partition set changes.
@@ -152,7 +155,7 @@ pub async fn replicate_watching(
             })
         };
         let started = Instant::now();
-        let result = run_once(&settings, set, &run_stop, &events).await;
+        let result = run_once(&settings, set, &run_stop, &events, &mut announced).await;
         relay.abort();
         let stopped = stop.load(Ordering::Relaxed);
         match result {
@@ -201,6 +204,7 @@ async fn run_once(
     partitions: Vec<(String, i32)>,
     stop: &Arc<AtomicBool>,
     events: &tokio::sync::mpsc::UnboundedSender<Event>,
+    announced: &mut Option<i64>,
 ) -> Result<RunSummary, ReplicateError> {
     let count = partitions.len();
     let tasks: Vec<Task> = assign(partitions, settings.tasks)
@@ -211,15 +215,17 @@ async fn run_once(
     // Every writer of the migration, whatever task count it ran with, is fenced before
     // progress is read: nothing another process still running it does can change the
     // progress read below.
-    let (tasks, producers, progress) = {
-        let settings = settings.clone();
+    let (tasks, fenced) = {
+        let (settings, previous) = (settings.clone(), *announced);
         tokio::task::spawn_blocking(move || {
-            let (producers, progress) = super::fence::fence_and_read(&settings, &tasks)?;
-            Ok::<_, ReplicateError>((tasks, producers, progress))
+            let fenced = super::fence::fence_and_read(&settings, &tasks, previous)?;
+            Ok::<_, ReplicateError>((tasks, fenced))
         })
         .await
         .map_err(|e| ReplicateError::Panicked(e.to_string()))??
     };
+    *announced = fenced.announced.or(*announced);
+    let (producers, progress) = (fenced.producers, fenced.progress);
     let progress = Arc::new(progress);
     if tasks.is_empty() {
         // Nothing to replicate yet: wait for partitions to appear or for the stop.
