@@ -60,7 +60,7 @@ pub fn run(
         let (ends_tx, mut ends) = mpsc::unbounded_channel();
         let (parts_tx, parts) = watch::channel(initial);
         let mut background = Background::default();
-        background.spawn("Ctrl-C handling", stop_on_ctrl_c(stop.clone()));
+        background.spawn("signal handling", stop_on_signal(stop.clone()));
         background.spawn(
             "reading the source's end offsets",
             read_ends(migration.clone(), parts.clone(), ends_tx),
@@ -214,17 +214,28 @@ fn injected_panic(task: &str) {
     let _ = task;
 }
 
-async fn stop_on_ctrl_c(stop: Arc<AtomicBool>) -> Result<(), String> {
-    if tokio::signal::ctrl_c().await.is_ok() {
+/// The first Ctrl-C (SIGINT) or SIGTERM (an orchestrator stopping a container) drains and
+/// commits; a second exits at once.
+async fn stop_on_signal(stop: Arc<AtomicBool>) -> Result<(), String> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| format!("cannot watch SIGTERM: {e}"))?;
+    let mut signalled = async || -> Option<i32> {
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.ok().map(|()| 130),
+            r = term.recv() => r.map(|()| 143),
+        }
+    };
+    if signalled().await.is_some() {
         eprintln!(
             "Stopping: finishing the current batch and committing (Ctrl-C again to exit now)…"
         );
+        tracing::info!("Stopping on a signal: draining and committing.");
         stop.store(true, Ordering::Relaxed);
-        if tokio::signal::ctrl_c().await.is_ok() {
+        if let Some(code) = signalled().await {
             eprintln!(
                 "Exiting now; the last uncommitted batch will be replicated again next time."
             );
-            std::process::exit(130);
+            std::process::exit(code);
         }
     }
     Ok(())
