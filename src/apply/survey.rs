@@ -113,8 +113,7 @@ pub async fn survey_with(
         .map_or(&none, |p| &p.cut_over);
     crate::offsets::mark_cut_over(&mut plan.group_offsets, recorded);
     plan::warn_cut_over(&mut plan);
-    plan.blockers
-        .extend(super::validate_on_target(&target, &plan.actions).await?);
+    super::validate_on_target(migration, &target, &mut plan).await?;
     Ok(Survey {
         source,
         target,

@@ -158,6 +158,8 @@ pub enum BlockerKind {
     ReplicationFactorTooHigh,
     SourceTopicUnreadable,
     ConfigRejected,
+    /// The target topic, as planned, would refuse records the source topic accepts.
+    RecordLimitTooLow,
 }
 
 /// Something the operator should know; apply proceeds.
@@ -183,6 +185,8 @@ pub enum WarningKind {
     GroupCutOver,
     /// ACLs that cannot be created on the target.
     AclNotExpressible,
+    /// A source topic config the target does not know or its version refuses: left out.
+    ConfigLeftOut,
 }
 
 /// Counts for the summary line.
