@@ -122,8 +122,7 @@ pub async fn survey_with(
         engine.map_or(&nothing, |p| &p.synced),
     );
     plan::warn_group_states(&mut plan);
-    plan.blockers
-        .extend(super::validate_on_target(&target, &plan.actions).await?);
+    super::validate_on_target(migration, &target, &mut plan).await?;
     Ok(Survey {
         source,
         target,

@@ -162,10 +162,16 @@ pub fn apply(
     // The sync rounds while replicating and the final one share what they learnt: a group
     // seen cut over during the run is not synced at the end either.
     let groups = Arc::new(tokio::sync::Mutex::new(GroupSync::recording(migration)));
+    let limits = plan::record_limits(
+        migration,
+        &survey.source_inventory,
+        &survey.target_inventory,
+    );
     let status = super::replicating::run(
         &rt,
         migration,
         partitions,
+        &limits,
         until_synced,
         metrics_addr,
         groups.clone(),

@@ -34,11 +34,13 @@ pub fn run(
     rt: &tokio::runtime::Runtime,
     migration: &Migration,
     initial: Partitions,
+    limits: &crate::plan::RecordLimits,
     until_synced: bool,
     metrics_addr: Option<SocketAddr>,
     groups: Arc<tokio::sync::Mutex<GroupSync>>,
 ) -> miette::Result<ExitStatus> {
-    let settings = Arc::new(Settings::from_migration(migration, until_synced));
+    let settings =
+        Arc::new(Settings::from_migration(migration, until_synced).with_record_limits(limits));
     let stop = Arc::new(AtomicBool::new(false));
     println!(
         "Replicating {} partition(s) with {} task(s){}…",

@@ -229,6 +229,7 @@ mod tests {
             },
             groups: BTreeMap::new(),
             replicated: BTreeMap::new(),
+            defaults: Default::default(),
         }
     }
 

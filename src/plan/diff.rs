@@ -6,8 +6,8 @@ use crate::cluster::inventory::{Acls, Inventory, Topic};
 use crate::cluster::native::{AclBinding, PatternType, ResourceType};
 use crate::config::Migration;
 
-use super::configs;
 use super::model::*;
+use super::{configs, limits};
 
 /// Computes what the migration will change on the target. No I/O: the same inputs always
 /// give the same plan.
@@ -81,7 +81,13 @@ fn selected_topics<'a>(
 fn diff_topic(migration: &Migration, source: &Topic, target: &Inventory, plan: &mut Plan) {
     let name = &source.name;
     let subject = format!("topic \"{name}\"");
-    let wanted = configs::desired(migration, source);
+    let mut wanted = configs::desired(migration, source);
+    if let Some(known) = &target.defaults.topic_configs {
+        let left_out = configs::drop_unknown(migration, name, &mut wanted, known);
+        plan.warnings.extend(left_out);
+    }
+    plan.blockers
+        .extend(limits::check(migration, &wanted, source, target));
     if source.is_compacted() || source.partitions.values().any(|p| p.log_start > 0) {
         plan.warnings.push(Warning {
             kind: WarningKind::OffsetsWillDiffer,

@@ -163,6 +163,8 @@ pub enum BlockerKind {
     ReplicationFactorTooHigh,
     SourceTopicUnreadable,
     ConfigRejected,
+    /// The target topic, as planned, would refuse records the source topic accepts.
+    RecordLimitTooLow,
 }
 
 /// Something the operator should know; apply proceeds.
@@ -191,6 +193,8 @@ pub enum WarningKind {
     GroupRewound,
     /// ACLs that cannot be created on the target.
     AclNotExpressible,
+    /// A source topic config the target does not know or its version refuses: left out.
+    ConfigLeftOut,
 }
 
 /// Counts for the summary line.

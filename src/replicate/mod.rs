@@ -4,6 +4,7 @@
 
 mod assign;
 mod fence;
+mod limits;
 pub mod progress;
 pub mod read;
 mod run;
@@ -54,6 +55,10 @@ pub struct Settings {
     pub producer_tuning: BTreeMap<String, String>,
     pub consumer_tuning: BTreeMap<String, String>,
     pub throttle: Option<Throttle>,
+    /// Per topic, the largest record batch the target topic accepts: a record that cannot fit
+    /// stops the run before it is sent. Empty when unknown, or when compression may shrink
+    /// records below the limit.
+    pub record_limits: BTreeMap<String, u64>,
 }
 
 impl Settings {
@@ -103,7 +108,25 @@ impl Settings {
                 ("queued.max.messages.kbytes", "65536".to_string()),
             ]),
             throttle: r.max_bytes_per_second.map(|b| Throttle::new(b.0)),
+            record_limits: BTreeMap::new(),
         }
+    }
+
+    /// Sizes the clients for the selected topics' record size limits: every record the
+    /// target topic accepts is replicated, one it refuses stops the run naming it.
+    pub fn with_record_limits(mut self, limits: &crate::plan::RecordLimits) -> Settings {
+        let (producer, consumer) =
+            limits::tuning(limits, &self.producer_tuning, &self.consumer_tuning);
+        self.producer_tuning.extend(producer);
+        self.consumer_tuning.extend(consumer);
+        let uncompressed = self
+            .producer_tuning
+            .get("compression.type")
+            .is_none_or(|c| c == "none");
+        if uncompressed {
+            self.record_limits = limits.target.clone();
+        }
+        self
     }
 
     /// Counts `bytes` sent against `max_bytes_per_second`: how long to pause before sending
@@ -213,6 +236,17 @@ pub enum ReplicateError {
         #[source]
         source: rdkafka::error::KafkaError,
     },
+    #[error("{topic} partition {partition} offset {offset}: the record takes {size} bytes in a record batch, over {whose} of {limit} bytes (fatal: record too large)")]
+    #[diagnostic(help("raise max.message.bytes of the target topic (`topics.config.override = {{ \"max.message.bytes\" = \"…\" }}` before it is created) or the target brokers' message.max.bytes; the run resumes at this record"))]
+    RecordTooLarge {
+        topic: String,
+        partition: i32,
+        offset: i64,
+        size: u64,
+        limit: u64,
+        /// Which limit: the target topic's, or the producer's.
+        whose: &'static str,
+    },
     #[error("task {task}: {operation} on the target failed ({}): {source}", retriability(*retriable))]
     Producer {
         task: usize,
@@ -273,6 +307,7 @@ impl ReplicateError {
             | ReplicateError::Superseded { .. }
             | ReplicateError::NameCollision { .. }
             | ReplicateError::RecordsLost { .. }
+            | ReplicateError::RecordTooLarge { .. }
             | ReplicateError::Panicked(_) => false,
         }
     }

@@ -293,7 +293,7 @@ impl Task {
                 Some(Ok(m)) => {
                     let size = m.key().map_or(0, <[u8]>::len) + m.payload().map_or(0, <[u8]>::len);
                     throttled = settings.throttle(size);
-                    self.send(producer, &m)?;
+                    self.send(settings, producer, &m)?;
                     sent += 1;
                     bytes += size;
                     if let Some(s) = states.get_mut(&(m.topic().to_string(), m.partition())) {
@@ -558,9 +558,26 @@ impl Task {
 
     fn send(
         &self,
+        settings: &Settings,
         producer: &BaseProducer<TaskContext>,
         m: &rdkafka::message::BorrowedMessage<'_>,
     ) -> Result<(), ReplicateError> {
+        // A record the target topic cannot take stops the run here, named, instead of failing
+        // its whole batch at the broker.
+        let size = super::limits::message_batch_size(m);
+        let too_large = |limit: u64, whose: &'static str| ReplicateError::RecordTooLarge {
+            topic: m.topic().to_string(),
+            partition: m.partition(),
+            offset: m.offset(),
+            size,
+            limit,
+            whose,
+        };
+        if let Some(&limit) = settings.record_limits.get(m.topic()) {
+            if size > limit {
+                return Err(too_large(limit, "the target topic's max.message.bytes"));
+            }
+        }
         let mut record: BaseRecord<'_, [u8], [u8]> =
             BaseRecord::to(m.topic()).partition(m.partition());
         if let Some(k) = m.key() {
@@ -583,12 +600,21 @@ impl Task {
             Timestamp::CreateTime(t) | Timestamp::LogAppendTime(t) => record = record.timestamp(t),
             Timestamp::NotAvailable => {}
         }
-        send_with_backoff(producer, record).map_err(|e| ReplicateError::Delivery {
-            task: self.id,
-            topic: m.topic().to_string(),
-            partition: m.partition(),
-            retriable: is_retriable(&e),
-            source: e,
+        send_with_backoff(producer, record).map_err(|e| {
+            if e.rdkafka_error_code() == Some(RDKafkaErrorCode::MessageSizeTooLarge) {
+                let limit = settings.producer_tuning.get("message.max.bytes");
+                return too_large(
+                    limit.and_then(|l| l.parse().ok()).unwrap_or(1_000_000),
+                    "the producer's message.max.bytes",
+                );
+            }
+            ReplicateError::Delivery {
+                task: self.id,
+                topic: m.topic().to_string(),
+                partition: m.partition(),
+                retriable: is_retriable(&e),
+                source: e,
+            }
         })
     }
 

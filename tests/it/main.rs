@@ -9,6 +9,7 @@ mod crash;
 mod group_cases;
 mod group_state;
 mod iam_roles;
+mod large_records;
 mod native;
 mod offsets;
 mod plan;

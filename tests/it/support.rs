@@ -38,6 +38,7 @@ pub fn settings(
         producer_tuning: BTreeMap::new(),
         consumer_tuning: BTreeMap::new(),
         throttle: None,
+        record_limits: BTreeMap::new(),
     }
 }
 

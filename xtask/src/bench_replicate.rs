@@ -261,6 +261,7 @@ pub fn engine_child(args: &[String]) -> Result<i32> {
             ("queued.max.messages.kbytes", "65536"),
         ]),
         throttle: None,
+        record_limits: BTreeMap::new(),
     };
     let partitions: Vec<(String, i32)> = (0..TOPICS)
         .flat_map(|t| (0..PARTITIONS).map(move |p| (format!("bench.topic-{t}"), p)))
