@@ -9,6 +9,7 @@ mod crash;
 mod group_cases;
 mod group_state;
 mod iam_roles;
+mod image;
 mod large_records;
 mod native;
 mod offsets;
