@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::cluster::inventory::{
-    Acls, ConfigEntry, ConfigSource, Group, Inventory, Partition, Role, Topic,
+    Acls, ClusterDefaults, ConfigEntry, ConfigSource, Group, Inventory, Partition, Role, Topic,
 };
 use crate::cluster::native::{AclBinding, AclOperation, AclPermission, PatternType, ResourceType};
 use crate::config::Migration;
@@ -33,27 +33,27 @@ pub fn topic(name: &str, partitions: i32, configs: &[(&str, &str)], end: i64) ->
                 )
             })
             .collect(),
-        configs: configs
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.to_string(),
-                    ConfigEntry {
-                        value: Some(v.to_string()),
-                        source: ConfigSource::Topic,
-                        sensitive: false,
-                    },
-                )
-            })
-            .chain([(
-                "max.message.bytes".to_string(),
+        // Kafka's default record size limit, unless the topic sets its own.
+        configs: [(
+            "max.message.bytes".to_string(),
+            ConfigEntry {
+                value: Some("1048588".into()),
+                source: ConfigSource::Default,
+                sensitive: false,
+            },
+        )]
+        .into_iter()
+        .chain(configs.iter().map(|(k, v)| {
+            (
+                k.to_string(),
                 ConfigEntry {
-                    value: Some("1048588".into()),
-                    source: ConfigSource::Default,
+                    value: Some(v.to_string()),
+                    source: ConfigSource::Topic,
                     sensitive: false,
                 },
-            )])
-            .collect(),
+            )
+        }))
+        .collect(),
     }
 }
 
@@ -74,6 +74,11 @@ pub fn inventory(
             .map(|(g, v)| (g.to_string(), v))
             .collect(),
         replicated: BTreeMap::new(),
+        defaults: ClusterDefaults {
+            message_max_bytes: Some(1_048_588),
+            socket_request_max_bytes: Some(104_857_600),
+            topic_configs: None,
+        },
     }
 }
 

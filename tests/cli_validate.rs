@@ -267,3 +267,83 @@ fn a_binary_file_is_refused() {
     let stderr = refused(&path);
     assert!(stderr.contains("is not UTF-8 text"), "{stderr}");
 }
+
+/// Every tuning value that cannot work is refused where it is written, with the range it may
+/// take.
+#[test]
+fn zero_and_out_of_range_tuning_values_are_refused_with_their_range() {
+    let cases = [
+        (
+            "replication",
+            "commit_interval",
+            "\"0s\"",
+            "from 10ms to 15s",
+        ),
+        (
+            "replication",
+            "commit_interval",
+            "\"20s\"",
+            "from 10ms to 15s",
+        ),
+        ("replication", "refresh_interval", "\"0s\"", "from 1s to 1d"),
+        (
+            "replication",
+            "transaction_bytes",
+            "\"0B\"",
+            "from 64KiB to 4GiB",
+        ),
+        ("replication", "batch_size", "\"0B\"", "from 1KiB to 1GiB"),
+        (
+            "replication",
+            "fetch_max_bytes",
+            "\"0B\"",
+            "from 1KiB to 1GiB",
+        ),
+        (
+            "replication",
+            "max_bytes_per_second",
+            "\"0B\"",
+            "from 1KiB to 1024GiB",
+        ),
+        ("replication", "linger", "\"16m\"", "from 0ms to 15m"),
+        (
+            "replication",
+            "transaction_timeout",
+            "\"1s\"",
+            "from 10s to 15m",
+        ),
+        (
+            "replication",
+            "transaction_timeout",
+            "\"1h\"",
+            "from 10s to 15m",
+        ),
+        ("replication", "tasks", "0", "from 1 to 256"),
+        (
+            "consumer_groups",
+            "sync_interval",
+            "\"0s\"",
+            "from 1s to 1d",
+        ),
+        ("cutover", "quiet_period", "\"0s\"", "from 1s to 1d"),
+    ];
+    for (block, name, value, range) in cases {
+        let (_dir, path) = file(&format!("{VALID}{block} {{\n  {name} = {value}\n}}\n"));
+        let stderr = refused(&path);
+        let text = message(&stderr);
+        assert!(
+            text.contains(&format!("migration.hcl:5:{}:", 6 + name.len())),
+            "{name} = {value}: {stderr}"
+        );
+        assert!(text.contains(range), "{name} = {value}: {stderr}");
+    }
+    // The commit interval's bound follows the transaction timeout.
+    let (_dir, path) = file(&format!(
+        "{VALID}replication {{\n  transaction_timeout = \"2m\"\n  commit_interval = \"20s\"\n}}\n"
+    ));
+    kafka_migrate()
+        .args(["validate", "-c"])
+        .arg(&path)
+        .assert()
+        .success();
+}

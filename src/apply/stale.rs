@@ -54,15 +54,29 @@ pub fn check(saved: &Plan, fresh: &Plan) -> Result<(), Staleness> {
             saved.migration, fresh.migration
         ));
     }
+    if !saved.migration_fingerprint.is_empty()
+        && saved.migration_fingerprint != fresh.migration_fingerprint
+    {
+        reasons.push("the migration file's settings changed since the plan was made".into());
+    }
     if saved.source_fingerprint != fresh.source_fingerprint {
         reasons.push(
             "the source's topics, partitions, configs or ACLs changed since the plan was made"
                 .into(),
         );
     }
-    let planned = atoms(saved);
-    for atom in atoms(fresh).difference(&planned) {
+    let (planned, needed) = (atoms(saved), atoms(fresh));
+    for atom in needed.difference(&planned) {
         reasons.push(format!("now needed but not in the plan: {atom}"));
+    }
+    // The other way: the target may differ from when the plan was made only by the plan's
+    // own changes (an apply of it was interrupted). A target that changed while every
+    // planned change is still needed was changed by something else.
+    if saved.target_fingerprint != fresh.target_fingerprint && planned == needed {
+        reasons.push(
+            "the target's topics, partitions, configs or ACLs changed since the plan was made, and not by applying it"
+                .into(),
+        );
     }
     if reasons.is_empty() {
         Ok(())

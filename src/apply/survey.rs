@@ -81,6 +81,12 @@ pub async fn survey_with(
             .await
             .map_err(|e| target.error("reading the migration's progress", e.to_string()))?
             .map_err(|e| target.error("reading the migration's progress", e.to_string()))?;
+        if let Some(theirs) = read.foreign_writer(&migration.name) {
+            return Err(target.error(
+                "reading the migration's progress",
+                format!("{progress_topic} holds the progress of migration \"{theirs}\", not \"{}\": names that differ only in `.` and `_` share a progress topic; give this migration another name", migration.name),
+            ));
+        }
         target_inventory.replicated = read.replicated();
         progress = Some(read);
         replicated_by = ReplicatedBy::Engine;
@@ -106,15 +112,17 @@ pub async fn survey_with(
         )
         .await?;
     }
-    let none = std::collections::BTreeMap::new();
-    let recorded = progress
+    let engine = progress
         .as_ref()
-        .filter(|_| replicated_by == ReplicatedBy::Engine)
-        .map_or(&none, |p| &p.cut_over);
-    crate::offsets::mark_cut_over(&mut plan.group_offsets, recorded);
-    plan::warn_cut_over(&mut plan);
-    plan.blockers
-        .extend(super::validate_on_target(&target, &plan.actions).await?);
+        .filter(|_| replicated_by == ReplicatedBy::Engine);
+    let (none, nothing) = (Default::default(), Default::default());
+    crate::offsets::mark_cut_over(
+        &mut plan.group_offsets,
+        engine.map_or(&none, |p| &p.cut_over),
+        engine.map_or(&nothing, |p| &p.synced),
+    );
+    plan::warn_group_states(&mut plan);
+    super::validate_on_target(migration, &target, &mut plan).await?;
     Ok(Survey {
         source,
         target,

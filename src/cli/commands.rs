@@ -77,13 +77,29 @@ pub fn apply(
     metrics_addr: Option<std::net::SocketAddr>,
     engine: &EngineArgs,
 ) -> miette::Result<ExitStatus> {
+    // A saved plan is read and checked before either cluster is contacted: a bad file is
+    // told at once, naming the file.
+    let saved = match saved {
+        Some(path) => Some((path, plan::read_plan_file(path)?)),
+        None => None,
+    };
+    if let Some((path, plan)) = &saved {
+        if plan.migration != migration.name {
+            return Err(miette!(
+                help = "apply the plan with the migration file it was made from",
+                "{} is a plan for migration \"{}\", but the migration file is \"{}\"",
+                path.display(),
+                plan.migration,
+                migration.name
+            ));
+        }
+    }
     let rt = runtime()?;
     let mut survey = rt.block_on(apply::survey(migration))?;
     let connectors = super::connect::for_engine(migration, engine, &mut survey)?;
     let fresh = &survey.plan;
     match saved {
-        Some(path) => {
-            let saved = plan::read_plan_file(path)?;
+        Some((path, saved)) => {
             if let Err(stale) = apply::check_stale(&saved, fresh) {
                 for reason in &stale.reasons {
                     eprintln!("  - {reason}");
@@ -146,10 +162,16 @@ pub fn apply(
     // The sync rounds while replicating and the final one share what they learnt: a group
     // seen cut over during the run is not synced at the end either.
     let groups = Arc::new(tokio::sync::Mutex::new(GroupSync::recording(migration)));
+    let limits = plan::record_limits(
+        migration,
+        &survey.source_inventory,
+        &survey.target_inventory,
+    );
     let status = super::replicating::run(
         &rt,
         migration,
         partitions,
+        &limits,
         until_synced,
         metrics_addr,
         groups.clone(),

@@ -69,12 +69,20 @@ pub fn for_engine(
         .plan
         .actions
         .retain(|a| !matches!(a, Action::CreateTopic { topic, .. } if *topic == progress));
-    let connectors = connect::connectors(migration).map_err(|e| {
+    let mut connectors = connect::connectors(migration).map_err(|e| {
         miette!(
             help = "write the pattern without a comma (for example `{{2}}` instead of `{{1,2}}`)",
             "{e}"
         )
     })?;
+    let limits = crate::plan::record_limits(
+        migration,
+        &survey.source_inventory,
+        &survey.target_inventory,
+    );
+    // Sized for the topics' record size limits, which only the clusters tell: these settings
+    // are not in what `export connect` writes.
+    connect::with_record_limits(&mut connectors, &limits);
     Ok(Some(connectors))
 }
 

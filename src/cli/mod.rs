@@ -17,13 +17,13 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser};
 use miette::IntoDiagnostic;
 
-pub use args::{Cli, Command, Engine, EngineArgs, ExportTarget};
+pub use args::{Cli, Command, Engine, EngineArgs, ExportTarget, LogFormat};
 pub use exit::ExitStatus;
 
 /// Entry point of the `kafka-migrate` binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.verbose);
+    init_tracing(cli.verbose, cli.log_format);
     let status = match run(cli) {
         Ok(status) => status,
         Err(report) => {
@@ -119,7 +119,7 @@ fn load_migration(
     Ok(crate::config::load(path, &vars)?)
 }
 
-fn init_tracing(verbose: u8) {
+fn init_tracing(verbose: u8, format: LogFormat) {
     let default = match verbose {
         0 => "warn,librdkafka=error",
         1 => "info",
@@ -128,8 +128,11 @@ fn init_tracing(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("KAFKA_MIGRATE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => logs.try_init(),
+        LogFormat::Json => logs.json().flatten_event(true).try_init(),
+    };
 }

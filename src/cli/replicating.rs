@@ -34,11 +34,13 @@ pub fn run(
     rt: &tokio::runtime::Runtime,
     migration: &Migration,
     initial: Partitions,
+    limits: &crate::plan::RecordLimits,
     until_synced: bool,
     metrics_addr: Option<SocketAddr>,
     groups: Arc<tokio::sync::Mutex<GroupSync>>,
 ) -> miette::Result<ExitStatus> {
-    let settings = Arc::new(Settings::from_migration(migration, until_synced));
+    let settings =
+        Arc::new(Settings::from_migration(migration, until_synced).with_record_limits(limits));
     let stop = Arc::new(AtomicBool::new(false));
     println!(
         "Replicating {} partition(s) with {} task(s){}…",
@@ -59,22 +61,23 @@ pub fn run(
         let (notes_tx, mut notes) = mpsc::unbounded_channel();
         let (ends_tx, mut ends) = mpsc::unbounded_channel();
         let (parts_tx, parts) = watch::channel(initial);
-        let mut background = tokio::task::JoinSet::new();
-        background.spawn(stop_on_ctrl_c(stop.clone()));
-        background.spawn(read_ends(migration.clone(), parts.clone(), ends_tx));
-        background.spawn(refresh_periodically(
-            migration.clone(),
-            parts_tx,
-            stop.clone(),
-            notes_tx,
-        ));
+        let mut background = Background::default();
+        background.spawn("signal handling", stop_on_signal(stop.clone()));
+        background.spawn(
+            "reading the source's end offsets",
+            read_ends(migration.clone(), parts.clone(), ends_tx),
+        );
+        background.spawn(
+            "looking for new topics and partitions",
+            refresh_periodically(migration.clone(), parts_tx, stop.clone(), notes_tx),
+        );
         if migration.consumer_groups.sync {
-            background.spawn(sync_groups_periodically(
-                migration.clone(),
-                stop.clone(),
-                groups,
-            ));
+            background.spawn(
+                "syncing group offsets",
+                sync_groups_periodically(migration.clone(), stop.clone(), groups),
+            );
         }
+        let mut failed: Option<String> = None;
         let engine = tokio::spawn(replicate::replicate_watching(
             settings.clone(),
             parts,
@@ -124,12 +127,25 @@ pub fn run(
                     }
                 }
                 Some(note) = notes.recv() => display.println(&note),
+                Some(failure) = background.next_failure() => {
+                    // A part of apply died: stop replicating (drain and commit) and say why.
+                    display.println(&format!("  ! {failure}: stopping"));
+                    stop.store(true, Ordering::Relaxed);
+                    failed.get_or_insert(failure);
+                }
                 _ = ticks.tick() => display.render(&live),
             }
         }
-        background.abort_all();
+        background.tasks.abort_all();
         display.finish();
         let summary = engine.await.into_diagnostic()?.inspect_err(|_| metrics::error(false))?;
+        if let Some(failure) = failed {
+            metrics::error(false);
+            return Err(miette::miette!(
+                help = "replicated records are committed; run apply again to go on",
+                "apply stopped: {failure}"
+            ));
+        }
         println!(
             "Replication {}: {records} records ({:.1} MiB) in {:.1}s over {} partition(s) and {} task(s).",
             if until_synced && !stop.load(Ordering::Relaxed) { "caught up" } else { "stopped" },
@@ -142,19 +158,89 @@ pub fn run(
     })
 }
 
-async fn stop_on_ctrl_c(stop: Arc<AtomicBool>) {
-    if tokio::signal::ctrl_c().await.is_ok() {
+/// The background tasks of a running apply, each named for what it does. Each runs until
+/// apply ends; one that ends on its own with an error, or panics, is a failure of apply.
+#[derive(Default)]
+struct Background {
+    tasks: tokio::task::JoinSet<Result<(), String>>,
+    names: std::collections::HashMap<tokio::task::Id, &'static str>,
+}
+
+impl Background {
+    fn spawn<F>(&mut self, name: &'static str, task: F)
+    where
+        F: std::future::Future<Output = Result<(), String>> + Send + 'static,
+    {
+        let handle = self.tasks.spawn(task);
+        self.names.insert(handle.id(), name);
+    }
+
+    /// The next task that failed, described; pending while none has (and when none is left).
+    async fn next_failure(&mut self) -> Option<String> {
+        loop {
+            let Some(joined) = self.tasks.join_next_with_id().await else {
+                return std::future::pending().await;
+            };
+            let (id, failure) = match joined {
+                Ok((_, Ok(()))) => continue,
+                Ok((id, Err(e))) => (id, e),
+                Err(e) => (e.id(), panic_message(e)),
+            };
+            let name = self.names.get(&id).copied().unwrap_or("a background task");
+            return Some(format!("{name} failed: {failure}"));
+        }
+    }
+}
+
+fn panic_message(e: tokio::task::JoinError) -> String {
+    match e.try_into_panic() {
+        Ok(payload) => {
+            let text = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown cause".into());
+            format!("panicked ({text})")
+        }
+        Err(e) => e.to_string(),
+    }
+}
+
+/// In a debug build, panics when `KAFKA_MIGRATE_INJECT_PANIC` names `task`: how the tests
+/// show that a background task's panic stops apply.
+fn injected_panic(task: &str) {
+    #[cfg(debug_assertions)]
+    if std::env::var("KAFKA_MIGRATE_INJECT_PANIC").is_ok_and(|t| t == task) {
+        panic!("injected panic in {task}");
+    }
+    let _ = task;
+}
+
+/// The first Ctrl-C (SIGINT) or SIGTERM (an orchestrator stopping a container) drains and
+/// commits; a second exits at once.
+async fn stop_on_signal(stop: Arc<AtomicBool>) -> Result<(), String> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| format!("cannot watch SIGTERM: {e}"))?;
+    let mut signalled = async || -> Option<i32> {
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.ok().map(|()| 130),
+            r = term.recv() => r.map(|()| 143),
+        }
+    };
+    if signalled().await.is_some() {
         eprintln!(
             "Stopping: finishing the current batch and committing (Ctrl-C again to exit now)…"
         );
+        tracing::info!("Stopping on a signal: draining and committing.");
         stop.store(true, Ordering::Relaxed);
-        if tokio::signal::ctrl_c().await.is_ok() {
+        if let Some(code) = signalled().await {
             eprintln!(
                 "Exiting now; the last uncommitted batch will be replicated again next time."
             );
-            std::process::exit(130);
+            std::process::exit(code);
         }
     }
+    Ok(())
 }
 
 /// Sends the source's last stable offsets of the partitions being replicated every
@@ -165,12 +251,13 @@ async fn read_ends(
     migration: Migration,
     mut parts: watch::Receiver<Partitions>,
     ends: mpsc::UnboundedSender<Vec<((String, i32), i64)>>,
-) {
+) -> Result<(), String> {
     let props = crate::auth::client_properties(migration.source());
     let mut ticks = tokio::time::interval(ENDS_INTERVAL);
     let mut client = None;
     loop {
         ticks.tick().await;
+        injected_panic("ends");
         if parts.has_changed().unwrap_or(false) {
             parts.mark_unchanged();
             client = None;
@@ -189,7 +276,7 @@ async fn read_ends(
         {
             Ok(read) => {
                 if ends.send(read.into_iter().collect()).is_err() {
-                    return;
+                    return Ok(());
                 }
             }
             Err(e) => {
@@ -207,15 +294,17 @@ async fn refresh_periodically(
     parts: watch::Sender<Partitions>,
     stop: Arc<AtomicBool>,
     notes: mpsc::UnboundedSender<String>,
-) {
+) -> Result<(), String> {
     let mut ticks = tokio::time::interval(migration.replication.refresh_interval.0);
     ticks.tick().await;
     while !stop.load(Ordering::Relaxed) {
         ticks.tick().await;
+        injected_panic("refresh");
         if let Err(e) = refresh(&migration, &parts, &notes).await {
             tracing::warn!(error = %e, "Refresh failed; trying again at the next interval.");
         }
     }
+    Ok(())
 }
 
 async fn refresh(
@@ -272,11 +361,12 @@ async fn sync_groups_periodically(
     migration: Migration,
     stop: Arc<AtomicBool>,
     groups: Arc<tokio::sync::Mutex<GroupSync>>,
-) {
+) -> Result<(), String> {
     let mut ticks = tokio::time::interval(migration.consumer_groups.sync_interval.0);
     ticks.tick().await;
     while !stop.load(Ordering::Relaxed) {
         ticks.tick().await;
+        injected_panic("group-sync");
         let mut sync = groups.lock().await;
         match super::commands::sync_round(&migration, &mut sync).await {
             Ok(synced) => {
@@ -288,4 +378,5 @@ async fn sync_groups_periodically(
             }
         }
     }
+    Ok(())
 }

@@ -1,7 +1,7 @@
 //! What a cluster holds, as plain data: topics with partitions, offsets and configs, ACLs,
 //! consumer groups. Read by [`super::read`], consumed by `plan::diff`; no I/O here.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -43,6 +43,23 @@ pub struct Inventory {
     /// is this migration's own (its progress, or the end when only leftovers of a crashed
     /// run follow); empty on the source.
     pub replicated: BTreeMap<String, BTreeMap<i32, i64>>,
+    /// The brokers' defaults that bear on topics.
+    #[serde(default)]
+    pub defaults: ClusterDefaults,
+}
+
+/// What a cluster's brokers decide for every topic: the record size limit of topics without
+/// their own, and which topic configs they know.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterDefaults {
+    /// The brokers' `message.max.bytes`: the largest record batch a topic without its own
+    /// `max.message.bytes` accepts. None when the broker configs could not be read.
+    pub message_max_bytes: Option<u64>,
+    /// The brokers' `socket.request.max.bytes`: the largest request they read.
+    pub socket_request_max_bytes: Option<u64>,
+    /// Names of the topic configs the brokers know (from a topic's description). None when
+    /// the cluster had no topic to describe.
+    pub topic_configs: Option<BTreeSet<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,6 +85,11 @@ impl Topic {
     /// The effective value of a config, whatever its source.
     pub fn config_value(&self, key: &str) -> Option<&str> {
         self.configs.get(key).and_then(|c| c.value.as_deref())
+    }
+
+    /// The largest record batch the topic accepts: its effective `max.message.bytes`.
+    pub fn max_message_bytes(&self) -> Option<u64> {
+        self.config_value("max.message.bytes")?.parse().ok()
     }
 
     /// Configs set on the topic itself (not inherited defaults).

@@ -1,5 +1,6 @@
 //! The librdkafka admin calls rust-rdkafka does not wrap: ACLs, consumer group offsets,
-//! offset listing with an isolation level, and incremental config changes. One small module
+//! offset listing with an isolation level, incremental config changes, and topic creation that
+//! keeps the broker's error message. One small module
 //! of `unsafe`: every C object has an owner that destroys it once, every string is copied out
 //! before its event is destroyed, and every call waits on its own result queue.
 //!
@@ -183,6 +184,15 @@ pub struct AlterConfigOp {
     pub name: String,
     pub op: AlterOp,
     pub value: Option<String>,
+}
+
+/// A topic to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTopicSpec {
+    pub name: String,
+    pub partitions: i32,
+    pub replication_factor: i32,
+    pub configs: BTreeMap<String, String>,
 }
 
 /// Admin calls on a client that rust-rdkafka's `AdminClient` does not offer.
@@ -563,6 +573,125 @@ impl<C: ClientContext + 'static> AdminExt<C> {
                         });
                     }
                     out.insert((topic, tp.partition), ListedOffset { offset: tp.offset });
+                }
+                Ok(out)
+            }
+        })
+        .await
+    }
+
+    /// Creates topics (with `validate_only`, asks the broker whether it would and creates
+    /// nothing); per topic, the broker's answer with its error message, which rust-rdkafka's
+    /// `create_topics` drops.
+    pub async fn create_topics(
+        &self,
+        topics: Vec<NewTopicSpec>,
+        validate_only: bool,
+        timeout: Duration,
+    ) -> Result<Vec<(String, Result<(), AdminExtError>)>, AdminExtError> {
+        let operation = "creating topics";
+        self.blocking(operation, move |rk| {
+            let mut owned = Vec::new();
+            for t in &topics {
+                let name = cstring(&t.name);
+                let mut errstr = [0 as c_char; 512];
+                // SAFETY: librdkafka copies the name; errstr is writable.
+                let ptr = unsafe {
+                    rd::rd_kafka_NewTopic_new(
+                        name.as_ptr(),
+                        t.partitions,
+                        t.replication_factor,
+                        errstr.as_mut_ptr(),
+                        errstr.len(),
+                    )
+                };
+                if ptr.is_null() {
+                    return Err(AdminExtError {
+                        operation,
+                        subject: Some(format!("topic \"{}\"", t.name)),
+                        code: RDKafkaErrorCode::InvalidArgument,
+                        // SAFETY: librdkafka wrote a NUL-terminated message.
+                        message: unsafe { copy_str(errstr.as_ptr()) },
+                    });
+                }
+                let new = Owned(ptr, rd::rd_kafka_NewTopic_destroy);
+                for (k, v) in &t.configs {
+                    let (key, value) = (cstring(k), cstring(v));
+                    // SAFETY: the topic is live; librdkafka copies both strings.
+                    let err = unsafe {
+                        rd::rd_kafka_NewTopic_set_config(new.0, key.as_ptr(), value.as_ptr())
+                    };
+                    if err != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+                        return Err(AdminExtError {
+                            operation,
+                            subject: Some(format!("topic \"{}\", config {k}", t.name)),
+                            code: err.into(),
+                            message: RDKafkaErrorCode::from(err).to_string(),
+                        });
+                    }
+                }
+                owned.push(new);
+            }
+            let mut ptrs: Vec<*mut rd::rd_kafka_NewTopic_t> = owned.iter().map(|o| o.0).collect();
+            let event = request(
+                rk,
+                operation,
+                rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_CREATETOPICS,
+                |opts| {
+                    let mut errstr = [0 as c_char; 256];
+                    // SAFETY: options are live; errstr is writable.
+                    let err = unsafe {
+                        rd::rd_kafka_AdminOptions_set_operation_timeout(
+                            opts,
+                            timeout.as_millis() as i32,
+                            errstr.as_mut_ptr(),
+                            errstr.len(),
+                        )
+                    };
+                    check(operation, err, &errstr)?;
+                    // SAFETY: as above.
+                    let err = unsafe {
+                        rd::rd_kafka_AdminOptions_set_validate_only(
+                            opts,
+                            validate_only.into(),
+                            errstr.as_mut_ptr(),
+                            errstr.len(),
+                        )
+                    };
+                    check(operation, err, &errstr)
+                },
+                // SAFETY: the topics stay owned until after the call; librdkafka copies them.
+                |rk, opts, queue| unsafe {
+                    rd::rd_kafka_CreateTopics(rk, ptrs.as_mut_ptr(), ptrs.len(), opts, queue)
+                },
+            )?;
+            // SAFETY: a CreateTopics result event; its topic results live as long as it.
+            unsafe {
+                let result = rd::rd_kafka_event_CreateTopics_result(event.0);
+                let mut count = 0;
+                let results = rd::rd_kafka_CreateTopics_result_topics(result, &mut count);
+                let mut out = Vec::new();
+                for i in 0..count {
+                    let r = *results.add(i);
+                    let name = copy_str(rd::rd_kafka_topic_result_name(r));
+                    let err = rd::rd_kafka_topic_result_error(r);
+                    let answer = if err == rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+                        Ok(())
+                    } else {
+                        let code: RDKafkaErrorCode = err.into();
+                        let message = copy_str(rd::rd_kafka_topic_result_error_string(r));
+                        Err(AdminExtError {
+                            operation,
+                            subject: Some(format!("topic \"{name}\"")),
+                            code,
+                            message: if message.is_empty() {
+                                code.to_string()
+                            } else {
+                                message
+                            },
+                        })
+                    };
+                    out.push((name, answer));
                 }
                 Ok(out)
             }

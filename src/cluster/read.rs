@@ -11,7 +11,9 @@ use rdkafka::consumer::Consumer;
 use rdkafka::metadata::Metadata;
 
 use super::client::{ClusterClient, ClusterError};
-use super::inventory::{Acls, ConfigEntry, ConfigSource, Group, Inventory, Partition, Topic};
+use super::inventory::{
+    Acls, ClusterDefaults, ConfigEntry, ConfigSource, Group, Inventory, Partition, Topic,
+};
 use super::native::{IsolationLevel, OffsetSpec};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -75,8 +77,13 @@ impl ClusterClient {
         let brokers = metadata.brokers().len();
         self.read_configs(&mut topics).await?;
         self.read_offsets(&mut topics).await?;
-        let broker = metadata.brokers().first().map(|b| b.id());
-        let acls = self.read_acls(broker).await;
+        let broker = match metadata.brokers().first() {
+            Some(b) => self.broker_configs(b.id()).await,
+            None => BTreeMap::new(),
+        };
+        let acls = self.read_acls(&broker).await;
+        let any_topic = metadata.topics().first().map(|t| t.name().to_string());
+        let defaults = self.read_defaults(&broker, &topics, any_topic).await;
         let groups = self.read_groups(scope).await?;
         Ok(Inventory {
             role: self.role(),
@@ -86,7 +93,63 @@ impl ClusterClient {
             acls,
             groups,
             replicated: BTreeMap::new(),
+            defaults,
         })
+    }
+
+    /// The configs of broker `id` that have a value; empty when they cannot be described.
+    async fn broker_configs(&self, id: i32) -> BTreeMap<String, String> {
+        let spec = ResourceSpecifier::Broker(id);
+        let opts = AdminOptions::new().request_timeout(Some(TIMEOUT));
+        match self.admin().describe_configs([&spec], &opts).await {
+            Ok(results) => results
+                .into_iter()
+                .flatten()
+                .flat_map(|r| r.entries)
+                .filter_map(|e| Some((e.name, e.value?)))
+                .collect(),
+            Err(e) => {
+                tracing::debug!(error = %e, "Broker configs could not be described.");
+                BTreeMap::new()
+            }
+        }
+    }
+
+    /// The record size limits of the brokers, and the topic configs they know: those of a
+    /// described topic, or of `any_topic` (whatever the migration selects) when none is.
+    async fn read_defaults(
+        &self,
+        broker: &BTreeMap<String, String>,
+        topics: &BTreeMap<String, Topic>,
+        any_topic: Option<String>,
+    ) -> ClusterDefaults {
+        let number = |key: &str| broker.get(key).and_then(|v| v.parse().ok());
+        let mut topic_configs = topics
+            .values()
+            .find(|t| !t.configs.is_empty())
+            .map(|t| t.configs.keys().cloned().collect());
+        if let (None, Some(name)) = (&topic_configs, any_topic) {
+            let mut one = BTreeMap::from([(
+                name.clone(),
+                Topic {
+                    name,
+                    replication_factor: 0,
+                    partitions: BTreeMap::new(),
+                    configs: BTreeMap::new(),
+                },
+            )]);
+            if self.read_configs(&mut one).await.is_ok() {
+                topic_configs = one
+                    .into_values()
+                    .find(|t| !t.configs.is_empty())
+                    .map(|t| t.configs.into_keys().collect());
+            }
+        }
+        ClusterDefaults {
+            message_max_bytes: number("message.max.bytes"),
+            socket_request_max_bytes: number("socket.request.max.bytes"),
+            topic_configs,
+        }
     }
 
     async fn metadata(&self) -> Result<Metadata, ClusterError> {
@@ -192,25 +255,15 @@ impl ClusterClient {
 
     /// ACL bindings, or why there are none to read. librdkafka drops the error a broker
     /// without an authorizer returns for DescribeAcls, so the broker's `authorizer.class.name`
-    /// is asked first.
-    async fn read_acls(&self, broker: Option<i32>) -> Acls {
-        if let Some(id) = broker {
-            let spec = ResourceSpecifier::Broker(id);
-            let opts = AdminOptions::new().request_timeout(Some(TIMEOUT));
-            if let Ok(results) = self.admin().describe_configs([&spec], &opts).await {
-                let authorizer = results
-                    .into_iter()
-                    .flatten()
-                    .flat_map(|r| r.entries)
-                    .find(|e| e.name == "authorizer.class.name")
-                    .and_then(|e| e.value);
-                if authorizer.as_deref().is_some_and(str::is_empty) {
-                    return Acls::Unavailable {
-                        reason: "the cluster has no authorizer (authorizer.class.name is empty)"
-                            .into(),
-                    };
-                }
-            }
+    /// (among `broker`'s configs) is looked at first.
+    async fn read_acls(&self, broker: &BTreeMap<String, String>) -> Acls {
+        if broker
+            .get("authorizer.class.name")
+            .is_some_and(|a| a.is_empty())
+        {
+            return Acls::Unavailable {
+                reason: "the cluster has no authorizer (authorizer.class.name is empty)".into(),
+            };
         }
         match self.ext().describe_acls().await {
             Ok(mut bindings) => {

@@ -10,6 +10,7 @@ use super::error::{ConfigError, SourceFile};
 use super::eval::{span_of, Kind, Scope, Value};
 use super::model::*;
 use super::section::{block_label, Section};
+use super::tuning;
 use super::values::PatternSet;
 
 const TOP_ATTRS: &[&str] = &["name"];
@@ -345,7 +346,7 @@ fn groups(top: &Section<'_>, block: &Block) -> Result<GroupSelection, ConfigErro
         exclude: s.patterns("exclude")?.unwrap_or_default(),
         sync: s.bool("sync")?.unwrap_or(true),
         sync_interval: s
-            .duration("sync_interval")?
+            .duration_in("sync_interval", &tuning::interval())?
             .unwrap_or(defaults.sync_interval),
     })
 }
@@ -366,10 +367,14 @@ fn replication(top: &Section<'_>, block: &Block) -> Result<Replication, ConfigEr
             "fetch_max_bytes",
             "refresh_interval",
             "max_retries",
+            "transaction_timeout",
         ],
         &[],
     )?;
     let d = Replication::default();
+    let transaction_timeout = s
+        .duration_in("transaction_timeout", &tuning::transaction_timeout())?
+        .unwrap_or(d.transaction_timeout);
     Ok(Replication {
         tasks: s.integer("tasks", 1..=256)?.map_or(d.tasks, |n| n as usize),
         delivery: s
@@ -381,11 +386,23 @@ fn replication(top: &Section<'_>, block: &Block) -> Result<Replication, ConfigEr
                 ],
             )?
             .unwrap_or_default(),
-        max_bytes_per_second: s.size("max_bytes_per_second")?,
-        commit_interval: s.duration("commit_interval")?.unwrap_or(d.commit_interval),
-        transaction_bytes: s.size("transaction_bytes")?.unwrap_or(d.transaction_bytes),
-        batch_size: s.size("batch_size")?.unwrap_or(d.batch_size),
-        linger: s.duration("linger")?.unwrap_or(d.linger),
+        max_bytes_per_second: s.size_in("max_bytes_per_second", &tuning::max_bytes_per_second())?,
+        commit_interval: s
+            .duration_in(
+                "commit_interval",
+                &tuning::commit_interval(transaction_timeout),
+            )?
+            .unwrap_or(d.commit_interval),
+        transaction_timeout,
+        transaction_bytes: s
+            .size_in("transaction_bytes", &tuning::transaction_bytes())?
+            .unwrap_or(d.transaction_bytes),
+        batch_size: s
+            .size_in("batch_size", &tuning::batch_size())?
+            .unwrap_or(d.batch_size),
+        linger: s
+            .duration_in("linger", &tuning::linger())?
+            .unwrap_or(d.linger),
         compression: s
             .choice(
                 "compression",
@@ -398,9 +415,11 @@ fn replication(top: &Section<'_>, block: &Block) -> Result<Replication, ConfigEr
                 ],
             )?
             .unwrap_or_default(),
-        fetch_max_bytes: s.size("fetch_max_bytes")?.unwrap_or(d.fetch_max_bytes),
+        fetch_max_bytes: s
+            .size_in("fetch_max_bytes", &tuning::fetch_max_bytes())?
+            .unwrap_or(d.fetch_max_bytes),
         refresh_interval: s
-            .duration("refresh_interval")?
+            .duration_in("refresh_interval", &tuning::interval())?
             .unwrap_or(d.refresh_interval),
         max_retries: s
             .integer("max_retries", 0..=1_000)?
@@ -417,7 +436,9 @@ fn cutover(top: &Section<'_>, block: &Block) -> Result<Cutover, ConfigError> {
     )?;
     let d = Cutover::default();
     Ok(Cutover {
-        quiet_period: s.duration("quiet_period")?.unwrap_or(d.quiet_period),
+        quiet_period: s
+            .duration_in("quiet_period", &tuning::interval())?
+            .unwrap_or(d.quiet_period),
         data_check: s
             .choice(
                 "data_check",

@@ -6,7 +6,8 @@
 //! - `model`: the types, with the user docs the schema and reference come from;
 //! - `load`: the file's top level, variables and the non-cluster blocks; `cluster`: the
 //!   cluster and security blocks; `section`: reading one block body; `eval`: expressions;
-//! - `values`: durations, sizes and regular expressions; `secret`: redaction;
+//! - `values`: durations, sizes and regular expressions; `tuning`: the ranges tuning values
+//!   may take; `secret`: redaction;
 //! - `error`: the diagnostic type; `schema`: JSON Schema and README reference.
 
 mod cluster;
@@ -17,6 +18,7 @@ mod model;
 pub mod schema;
 mod secret;
 mod section;
+mod tuning;
 mod values;
 
 use std::path::Path;

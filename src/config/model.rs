@@ -358,9 +358,14 @@ pub struct Replication {
     pub delivery: DeliveryMode,
     /// Upper bound on key and value bytes replicated per second, over all tasks.
     pub max_bytes_per_second: Option<ByteSize>,
-    /// How often each task commits (a transaction with exactly-once).
+    /// How often each task commits (a transaction with exactly-once): at most a quarter of
+    /// `transaction_timeout`.
     #[serde(default = "default_commit_interval")]
     pub commit_interval: HumanDuration,
+    /// How long the target lets a transaction stay open before it aborts it (the producer's
+    /// `transaction.timeout.ms`, at most the brokers' `transaction.max.timeout.ms`).
+    #[serde(default = "default_transaction_timeout")]
+    pub transaction_timeout: HumanDuration,
     /// Most key and value bytes a task holds in one commit; bounds memory.
     #[serde(default = "default_transaction_bytes")]
     pub transaction_bytes: ByteSize,
@@ -393,6 +398,7 @@ impl Default for Replication {
             delivery: DeliveryMode::default(),
             max_bytes_per_second: None,
             commit_interval: default_commit_interval(),
+            transaction_timeout: default_transaction_timeout(),
             transaction_bytes: default_transaction_bytes(),
             batch_size: default_batch_size(),
             linger: default_linger(),
@@ -476,6 +482,9 @@ fn default_max_retries() -> u32 {
 fn default_commit_interval() -> HumanDuration {
     HumanDuration(std::time::Duration::from_secs(1))
 }
+fn default_transaction_timeout() -> HumanDuration {
+    HumanDuration(std::time::Duration::from_secs(60))
+}
 fn default_transaction_bytes() -> ByteSize {
     ByteSize(48 << 20)
 }
@@ -499,6 +508,18 @@ fn default_quiet_period() -> HumanDuration {
 }
 
 impl Migration {
+    /// A digest of the settings as validated, secrets left out (they serialise redacted): a
+    /// saved plan carries it, and a changed file makes the plan stale. A rotated password
+    /// does not.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let bytes = serde_json::to_vec(self).unwrap_or_default();
+        Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
     pub fn source(&self) -> &ClusterConfig {
         &self.clusters.source
     }

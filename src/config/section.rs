@@ -25,6 +25,13 @@ pub struct Section<'a> {
     blocks: Vec<&'a Block>,
 }
 
+/// The values a setting may take, and why (shown as help when a value is outside).
+pub struct Bounds<T> {
+    pub min: T,
+    pub max: T,
+    pub why: String,
+}
+
 /// Blocks that take one label, such as `cluster "source"`; every other block takes none.
 const LABELLED: &[&str] = &["cluster", "variable"];
 
@@ -296,42 +303,79 @@ impl<'a> Section<'a> {
         ))
     }
 
-    pub fn duration(&self, name: &str) -> Result<Option<HumanDuration>, ConfigError> {
-        self.parsed(
+    /// A duration within `bounds`; out of it, an error at the value giving the range.
+    pub fn duration_in(
+        &self,
+        name: &str,
+        bounds: &Bounds<HumanDuration>,
+    ) -> Result<Option<HumanDuration>, ConfigError> {
+        let found = self.parsed_at(
             name,
             "a duration",
             HumanDuration::parse,
             "write a number and a unit, such as \"30s\" or \"5m\"",
-        )
+        )?;
+        self.bounded(name, found, bounds)
     }
 
-    pub fn size(&self, name: &str) -> Result<Option<ByteSize>, ConfigError> {
-        self.parsed(
+    /// A size within `bounds`; out of it, an error at the value giving the range.
+    pub fn size_in(
+        &self,
+        name: &str,
+        bounds: &Bounds<ByteSize>,
+    ) -> Result<Option<ByteSize>, ConfigError> {
+        let found = self.parsed_at(
             name,
             "a size",
             ByteSize::parse,
             "write a number and a unit, such as \"64KiB\" or \"50MiB\"",
-        )
+        )?;
+        self.bounded(name, found, bounds)
     }
 
-    fn parsed<T>(
+    fn bounded<T: PartialOrd + std::fmt::Display>(
+        &self,
+        name: &str,
+        found: Option<(T, Range<usize>)>,
+        bounds: &Bounds<T>,
+    ) -> Result<Option<T>, ConfigError> {
+        let Some((value, span)) = found else {
+            return Ok(None);
+        };
+        if value >= bounds.min && value <= bounds.max {
+            return Ok(Some(value));
+        }
+        Err(self.scope.file.error(
+            span,
+            "out of range",
+            format!(
+                "`{name}` in {} must be from {} to {}, not {value}",
+                self.what, bounds.min, bounds.max
+            ),
+            Some(bounds.why.to_string()),
+        ))
+    }
+
+    fn parsed_at<T>(
         &self,
         name: &str,
         what: &str,
         parse: impl Fn(&str) -> Result<T, String>,
         help: &str,
-    ) -> Result<Option<T>, ConfigError> {
+    ) -> Result<Option<(T, Range<usize>)>, ConfigError> {
         let Some((text, span)) = self.string(name)? else {
             return Ok(None);
         };
-        parse(&text).map(Some).map_err(|why| {
-            self.scope.file.error(
-                span,
-                &format!("not {what}"),
-                format!("`{name}` in {}: {why}", self.what),
-                Some(help.to_string()),
-            )
-        })
+        parse(&text)
+            .map(|v| Some((v, span.clone())))
+            .map_err(|why| {
+                self.scope.file.error(
+                    span,
+                    &format!("not {what}"),
+                    format!("`{name}` in {}: {why}", self.what),
+                    Some(help.to_string()),
+                )
+            })
     }
 
     /// A list of regular expressions, compiled together; a syntax error points into the

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::{Serialize, Serializer};
 
 /// A duration written as a number and a unit: `500ms`, `30s`, `5m`, `2h`, `1d`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct HumanDuration(pub Duration);
 
 impl HumanDuration {
@@ -76,7 +76,7 @@ impl schemars::JsonSchema for HumanDuration {
 
 /// A size in bytes written with a unit: `512B`, `64KiB`, `50MiB`, `1GiB` (or kB/MB/GB, powers
 /// of 1000).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ByteSize(pub u64);
 
 impl ByteSize {

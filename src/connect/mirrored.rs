@@ -127,7 +127,7 @@ fn settled_partitions(
         &target,
         &super::worker_topic(&migration.name, "offsets"),
         Duration::from_secs(30),
-        |key, value| {
+        |_, key, value| {
             if let Some((partition, offset)) = key.and_then(|k| source_offset(&alias, k, value)) {
                 match offset {
                     Some(offset) => replicated.insert(partition, offset),
@@ -229,6 +229,7 @@ mod tests {
             },
             groups: BTreeMap::new(),
             replicated: BTreeMap::new(),
+            defaults: Default::default(),
         }
     }
 

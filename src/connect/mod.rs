@@ -7,6 +7,7 @@
 //! - `client`: security settings → Java client properties, secrets as config-provider references;
 //! - `filters`: topic and group selections → MirrorMaker 2's comma-separated regexes;
 //! - `export`: the worker file and the three connector configs;
+//! - `limits`: the source connector's client sizes for the topics' record size limits;
 //! - `rest`: the Connect REST API client;
 //! - `deploy`: submit, wait for RUNNING, wait for lag 0, diff against the deployed configs;
 //! - `mirrored`: MirrorMaker 2's replication state, read from both clusters' offsets.
@@ -15,6 +16,7 @@ mod client;
 mod deploy;
 mod export;
 mod filters;
+mod limits;
 mod mirrored;
 mod rest;
 
@@ -24,6 +26,7 @@ pub use deploy::{
 };
 pub use export::{connectors, worker_properties, write_files, Connector, ExportError};
 pub use filters::FilterError;
+pub use limits::with_record_limits;
 pub use mirrored::mirror_progress;
 pub use rest::{ConnectClient, ConnectorState, RestError, TaskState};
 

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::cluster::Inventory;
 use crate::plan::{GroupOffsets, GroupPartitionOffset, OffsetTarget};
+use crate::replicate::{Synced, SyncedOffset};
 
 /// The state of one group's offsets on the target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -20,6 +21,9 @@ pub enum GroupState {
     Behind,
     /// Records below some source offsets are not replicated yet.
     PendingReplication,
+    /// The source group's offsets moved back (reset to reprocess): some translations are below
+    /// what the target holds, and the sync moves the target back to them.
+    Rewound,
     /// Consumers of the group run on the target (members there, or offsets consumed past the
     /// translation): the sync leaves the group alone.
     CutOver,
@@ -31,6 +35,7 @@ impl GroupState {
             GroupState::InSync => "in sync",
             GroupState::Behind => "behind",
             GroupState::PendingReplication => "pending replication",
+            GroupState::Rewound => "rewound",
             GroupState::CutOver => "cut over",
         }
     }
@@ -51,22 +56,47 @@ pub struct GroupStatus {
 
 /// Marks the translated `groups` that have cut over although they have no members on the
 /// target: those in `recorded` (group → why, from the migration's progress: an earlier
-/// `apply` saw them cut over) and those consumed on the target past their translation.
-pub fn mark_cut_over(groups: &mut [GroupOffsets], recorded: &BTreeMap<String, String>) {
+/// `apply` saw them cut over) and those whose target offset moved since the sync last
+/// committed it (`synced`, from the progress), which only the group's own consumers do. A
+/// target offset the sync never committed proves nothing: it is compared with the
+/// translation like any other (see [`GroupState::Rewound`]).
+pub fn mark_cut_over(
+    groups: &mut [GroupOffsets],
+    recorded: &BTreeMap<String, String>,
+    synced: &Synced,
+) {
     for g in groups {
         g.cut_over = recorded
             .get(&g.group)
             .map(|why| format!("recorded as cut over by an earlier apply ({why})"))
-            .or_else(|| consumed_on_target(g));
+            .or_else(|| consumed_on_target(g, synced.get(&g.group)?));
     }
 }
 
 /// Why a group counts as cut over although it has no members on the target: a partition's
-/// target offset is past the exact translation of the source's, so it was consumed there.
-fn consumed_on_target(group: &GroupOffsets) -> Option<String> {
+/// target offset is not where the sync left it, so the group's consumers committed there.
+fn consumed_on_target(
+    group: &GroupOffsets,
+    synced: &BTreeMap<(String, i32), SyncedOffset>,
+) -> Option<String> {
+    group.partitions.iter().find_map(|p| {
+        let current = p.target_current?;
+        let left = synced.get(&(p.topic.clone(), p.partition))?;
+        (!left.left(current)).then(|| {
+            format!(
+                "{} partition {}: committed {current} on the target since this migration committed {} there: consumed on the target",
+                p.topic, p.partition, left.offset
+            )
+        })
+    })
+}
+
+/// A partition whose translation is below what the target holds, for a group that has not
+/// cut over: the source group was rewound.
+fn rewound(group: &GroupOffsets) -> Option<String> {
     group.partitions.iter().find_map(|p| match (p.target, p.target_current) {
         (OffsetTarget::Translated { offset }, Some(current)) if current > offset => Some(format!(
-            "{} partition {}: committed {current} on the target, past {offset} (the translation of source offset {}): consumed on the target",
+            "{} partition {}: source offset {} translates to {offset}, below {current} on the target: the group was rewound on the source and is moved back",
             p.topic, p.partition, p.source_offset
         )),
         _ => None,
@@ -105,6 +135,8 @@ fn state_of(group: &GroupOffsets) -> GroupStatus {
     let behind = count(&|p| p.to_commit().is_some());
     let (state, detail) = if let Some(why) = &group.cut_over {
         (GroupState::CutOver, why.clone())
+    } else if let Some(why) = rewound(group) {
+        (GroupState::Rewound, why)
     } else if pending > 0 {
         (
             GroupState::PendingReplication,
@@ -173,12 +205,35 @@ mod tests {
             ),
             group("d-consumed", &[(5, Some(12), at(7)), (9, None, at(11))]),
             group("f-recorded", &[(5, Some(7), at(7))]),
+            // Past the translation where the sync left it: rewound on the source.
+            group("g-rewound", &[(5, Some(12), at(7))]),
+            // Past the translation, never committed by the sync: rewound as well, not
+            // taken for consumers on the target.
+            group("h-unknown", &[(5, Some(12), at(7))]),
         ];
         let recorded = [(
             "f-recorded".to_string(),
             "1 member(s) on the target".to_string(),
         )];
-        mark_cut_over(&mut groups, &recorded.into());
+        let left = |offset| {
+            [(
+                ("orders".to_string(), 0),
+                SyncedOffset {
+                    topic: "orders".into(),
+                    partition: 0,
+                    offset,
+                    previous: None,
+                },
+            )]
+            .into()
+        };
+        // d-consumed: the sync committed 7, the target now holds 12 — its consumers moved it.
+        let synced = [
+            ("d-consumed".to_string(), left(7)),
+            ("g-rewound".to_string(), left(12)),
+        ]
+        .into();
+        mark_cut_over(&mut groups, &recorded.into(), &synced);
         let offsets = [("orders".to_string(), [(0, 4)].into())].into();
         let source = inventory(
             Role::Source,
@@ -222,6 +277,8 @@ mod tests {
                 ("d-consumed".to_string(), GroupState::CutOver),
                 ("e-active".to_string(), GroupState::CutOver),
                 ("f-recorded".to_string(), GroupState::CutOver),
+                ("g-rewound".to_string(), GroupState::Rewound),
+                ("h-unknown".to_string(), GroupState::Rewound),
             ]
         );
     }

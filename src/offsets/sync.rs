@@ -1,8 +1,11 @@
 //! Consumer group offset sync: every selected group's committed source offsets, translated
 //! exactly, committed for the group on the target — only while the target group has no
-//! members (the diff leaves active groups out) and never backwards. A group that has cut over
-//! (members on the target, or offsets consumed there past the translation) is not synced
-//! again for as long as the [`GroupSync`] lives, which also keeps the translations it found.
+//! members (the diff leaves active groups out). Forward as the source group consumes, back
+//! when it was rewound on the source. What the sync commits is recorded in the migration's
+//! progress first, so that a target offset moved since is known to be the group's consumers'.
+//! A group that has cut over (members on the target, or its target offset moved since the
+//! sync committed it) is not synced again for as long as the [`GroupSync`] lives, which also
+//! keeps the translations it found.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -13,7 +16,7 @@ use futures_util::{StreamExt, TryStreamExt};
 
 use crate::cluster::{ClusterClient, ClusterError, Inventory, CONCURRENT_GROUP_REQUESTS};
 use crate::plan::{GroupOffsets, OffsetTarget};
-use crate::replicate::Progress;
+use crate::replicate::{group_synced_record, Progress, Synced, SyncedOffset};
 
 use super::state::{group_states, GroupState};
 use super::{TranslateError, Translation, Translator, Wanted};
@@ -102,6 +105,9 @@ pub struct GroupSynced {
 pub struct GroupSync {
     cut_over: BTreeSet<String>,
     known: Known,
+    /// What this apply's rounds committed, per group (recorded in the progress too; kept here
+    /// while the progress read by the next round may not show it yet).
+    synced: Synced,
     /// Where to record groups that cut over: the engine settings of the migration.
     record: Option<std::sync::Arc<crate::replicate::Settings>>,
 }
@@ -170,13 +176,66 @@ impl GroupSync {
             .filter(|g| !self.cut_over.contains(&g.group))
             .cloned()
             .collect();
+        if let (Some(settings), Some(progress)) = (self.record.clone(), progress) {
+            // What is about to be committed is recorded first: a target offset found later
+            // anywhere else was moved by the group's consumers. A commit cut short leaves the
+            // offset before it, which the record keeps too.
+            let records = self.record_commits(&live, &progress.synced);
+            if !records.is_empty() {
+                let settings = settings.clone();
+                tokio::task::spawn_blocking(move || {
+                    crate::replicate::write_progress(&settings, &records)
+                })
+                .await
+                .map_err(|e| target.error("recording synced group offsets", e.to_string()))?
+                .map_err(|e| target.error("recording synced group offsets", e.to_string()))?;
+            }
+        }
         report.extend(sync_groups(target, &live).await?);
         report.sort_by(|a, b| a.group.cmp(&b.group));
         Ok(report)
     }
 }
 
-/// Commits translated offsets that move a target group forward.
+impl GroupSync {
+    /// The group-synced records for the commits `groups` are about to get, each holding every
+    /// partition the sync committed for the group (from `recorded` and this apply's rounds).
+    fn record_commits(
+        &mut self,
+        groups: &[GroupOffsets],
+        recorded: &Synced,
+    ) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut records = Vec::new();
+        for g in groups {
+            let commits: Vec<SyncedOffset> = g
+                .partitions
+                .iter()
+                .filter_map(|p| {
+                    Some(SyncedOffset {
+                        topic: p.topic.clone(),
+                        partition: p.partition,
+                        offset: p.to_commit()?,
+                        previous: p.target_current,
+                    })
+                })
+                .collect();
+            if commits.is_empty() {
+                continue;
+            }
+            let entries = self
+                .synced
+                .entry(g.group.clone())
+                .or_insert_with(|| recorded.get(&g.group).cloned().unwrap_or_default());
+            for c in commits {
+                entries.insert((c.topic.clone(), c.partition), c);
+            }
+            records.push(group_synced_record(&g.group, entries));
+        }
+        records
+    }
+}
+
+/// Commits the exact translations where the target holds another offset.
 pub async fn sync_groups(
     target: &ClusterClient,
     groups: &[GroupOffsets],

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use crate::cluster::inventory::Topic;
 use crate::config::Migration;
 
-use super::model::ConfigChange;
+use super::model::{ConfigChange, Warning, WarningKind};
 
 /// Configs MirrorMaker 2 never copies (its `DefaultConfigPropertyFilter`): broker-local
 /// throttles, timestamp policy, durability settings the target owns.
@@ -38,6 +38,47 @@ pub fn desired(migration: &Migration, source: &Topic) -> BTreeMap<String, String
         wanted.insert(key.clone(), value.clone());
     }
     wanted
+}
+
+/// Leaves out of `wanted` the configs copied from the source that the target does not know
+/// (not among `known`, the target's topic config names), with a warning for each. The user's
+/// overrides stay: the target's answer to them is the user's to see.
+pub fn drop_unknown(
+    migration: &Migration,
+    topic: &str,
+    wanted: &mut BTreeMap<String, String>,
+    known: &std::collections::BTreeSet<String>,
+) -> Vec<Warning> {
+    let overridden: Vec<&String> = migration
+        .topics
+        .config
+        .overrides()
+        .map(|(k, _)| k)
+        .collect();
+    let unknown: Vec<String> = wanted
+        .keys()
+        .filter(|k| !known.contains(*k) && !overridden.contains(k))
+        .cloned()
+        .collect();
+    unknown
+        .into_iter()
+        .filter_map(|key| {
+            let value = wanted.remove(&key)?;
+            Some(left_out(topic, &key, &value, "the target does not know it"))
+        })
+        .collect()
+}
+
+/// The warning for a source config of `topic` left out of the plan, and `why`.
+pub fn left_out(topic: &str, key: &str, value: &str, why: &str) -> Warning {
+    Warning {
+        kind: WarningKind::ConfigLeftOut,
+        subject: format!("topic \"{topic}\""),
+        message: format!(
+            "config {key}={value} of the source topic is left out: {why}; \
+             `topics.config.exclude = [\"{key}\"]` leaves it out without this warning"
+        ),
+    }
 }
 
 /// Changes that turn `target`'s topic-level configs into `wanted`. A wanted value equal to

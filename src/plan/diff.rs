@@ -6,8 +6,8 @@ use crate::cluster::inventory::{Acls, Inventory, Topic};
 use crate::cluster::native::{AclBinding, PatternType, ResourceType};
 use crate::config::Migration;
 
-use super::configs;
 use super::model::*;
+use super::{configs, limits};
 
 /// Computes what the migration will change on the target. No I/O: the same inputs always
 /// give the same plan.
@@ -17,6 +17,7 @@ pub fn diff(migration: &Migration, source: &Inventory, target: &Inventory) -> Pl
         migration: migration.name.clone(),
         source_fingerprint: source.fingerprint(),
         target_fingerprint: target.fingerprint(),
+        migration_fingerprint: migration.fingerprint(),
         actions: Vec::new(),
         iam_policies: Vec::new(),
         group_offsets: Vec::new(),
@@ -80,7 +81,13 @@ fn selected_topics<'a>(
 fn diff_topic(migration: &Migration, source: &Topic, target: &Inventory, plan: &mut Plan) {
     let name = &source.name;
     let subject = format!("topic \"{name}\"");
-    let wanted = configs::desired(migration, source);
+    let mut wanted = configs::desired(migration, source);
+    if let Some(known) = &target.defaults.topic_configs {
+        let left_out = configs::drop_unknown(migration, name, &mut wanted, known);
+        plan.warnings.extend(left_out);
+    }
+    plan.blockers
+        .extend(limits::check(migration, &wanted, source, target));
     if source.is_compacted() || source.partitions.values().any(|p| p.log_start > 0) {
         plan.warnings.push(Warning {
             kind: WarningKind::OffsetsWillDiffer,
@@ -312,14 +319,39 @@ fn map_principal(migration: &Migration, binding: &AclBinding) -> (AclBinding, Op
     }
 }
 
-/// A warning for each of the plan's groups marked cut over: the plan leaves them alone.
-pub fn warn_cut_over(plan: &mut Plan) {
+/// A warning for each of the plan's groups marked cut over (the plan leaves them alone) and
+/// each group rewound on the source (the sync moves its target offsets back).
+pub fn warn_group_states(plan: &mut Plan) {
     for g in &plan.group_offsets {
         if let Some(why) = &g.cut_over {
             plan.warnings.push(Warning {
                 kind: WarningKind::GroupCutOver,
                 subject: format!("group \"{}\"", g.group),
                 message: format!("the group has cut over ({why}): its offsets are not synced"),
+            });
+            continue;
+        }
+        let back: Vec<String> = g
+            .partitions
+            .iter()
+            .filter_map(|p| match (p.target, p.target_current) {
+                (OffsetTarget::Translated { offset }, Some(current)) if current > offset => {
+                    Some(format!(
+                        "{} partition {}: {current} → {offset}",
+                        p.topic, p.partition
+                    ))
+                }
+                _ => None,
+            })
+            .collect();
+        if !back.is_empty() {
+            plan.warnings.push(Warning {
+                kind: WarningKind::GroupRewound,
+                subject: format!("group \"{}\"", g.group),
+                message: format!(
+                    "the group was rewound on the source: its target offsets move back to the new translation ({})",
+                    back.join(", ")
+                ),
             });
         }
     }

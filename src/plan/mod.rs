@@ -5,11 +5,14 @@
 mod configs;
 mod diff;
 mod file;
+mod limits;
 mod model;
 
+pub use configs::left_out;
 pub use configs::DEFAULT_EXCLUDED;
-pub use diff::{diff, migrated_acls, warn_cut_over};
+pub use diff::{diff, migrated_acls, warn_group_states};
 pub use file::{read_plan_file, write_plan_file, PlanFileError};
+pub use limits::{record_limits, RecordLimits};
 pub use model::*;
 
 /// The JSON Schema of the plan format (`plan --json`, plan files), pretty-printed.

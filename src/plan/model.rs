@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::cluster::native::AclBinding;
 
 /// Version of the JSON plan format. Bump the major part on incompatible changes.
-pub const FORMAT_VERSION: &str = "1.0";
+pub const FORMAT_VERSION: &str = "1.1";
 
 /// Everything a migration will do to the target, and what stands in its way.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -20,6 +20,11 @@ pub struct Plan {
     /// when a cluster no longer matches.
     pub source_fingerprint: String,
     pub target_fingerprint: String,
+    /// Fingerprint of the migration file's settings (secrets left out) the plan was made
+    /// with; `apply` refuses the plan when the file changed since. Empty in plans of format
+    /// 1.0.
+    #[serde(default)]
+    pub migration_fingerprint: String,
     /// Metadata changes, in the order `apply` carries them out.
     pub actions: Vec<Action>,
     /// When the target uses IAM access control instead of ACLs: the IAM policies, one per
@@ -116,13 +121,13 @@ pub struct GroupPartitionOffset {
 }
 
 impl GroupPartitionOffset {
-    /// The offset a sync commits here: the exact translation, when it is ahead of what the
-    /// target holds (offsets never move backwards).
+    /// The offset a sync commits here: the exact translation, when the target holds another
+    /// offset. Behind it, the sync moves the group forward; ahead of it (the group was rewound
+    /// on the source), back — groups whose consumers committed on the target have cut over
+    /// and are not synced at all.
     pub fn to_commit(&self) -> Option<i64> {
         match self.target {
-            OffsetTarget::Translated { offset }
-                if self.target_current.is_none_or(|c| offset > c) =>
-            {
+            OffsetTarget::Translated { offset } if self.target_current != Some(offset) => {
                 Some(offset)
             }
             _ => None,
@@ -158,6 +163,8 @@ pub enum BlockerKind {
     ReplicationFactorTooHigh,
     SourceTopicUnreadable,
     ConfigRejected,
+    /// The target topic, as planned, would refuse records the source topic accepts.
+    RecordLimitTooLow,
 }
 
 /// Something the operator should know; apply proceeds.
@@ -181,8 +188,13 @@ pub enum WarningKind {
     /// The group's consumers ran on the target, or an earlier `apply` recorded that it cut
     /// over: it is not synced.
     GroupCutOver,
+    /// The group's source offsets moved back: the sync moves its target offsets back to the
+    /// new translation.
+    GroupRewound,
     /// ACLs that cannot be created on the target.
     AclNotExpressible,
+    /// A source topic config the target does not know or its version refuses: left out.
+    ConfigLeftOut,
 }
 
 /// Counts for the summary line.

@@ -233,7 +233,7 @@ fn a_group_that_cut_over_is_shown_and_not_synced() {
     let (m, source, target) = sample();
     let mut plan = diff(&m, &source, &target);
     plan.group_offsets[0].cut_over = Some("recorded as cut over by an earlier apply".into());
-    warn_cut_over(&mut plan);
+    warn_group_states(&mut plan);
     let text = plan_text(&plan, Paint::plain());
     assert!(text.contains("not synced (cut over)"), "{text}");
     assert!(
@@ -267,7 +267,7 @@ fn the_plan_file_round_trips_and_checks_its_version() {
     assert_eq!(read_plan_file(&path).unwrap(), plan);
     let text = std::fs::read_to_string(&path)
         .unwrap()
-        .replace("\"1.0\"", "\"9.0\"");
+        .replace(&format!("\"{FORMAT_VERSION}\""), "\"9.0\"");
     std::fs::write(&path, text).unwrap();
     assert!(matches!(
         read_plan_file(&path),
@@ -338,4 +338,152 @@ fn an_iam_target_without_cluster_arn_warns() {
         "{:#?}",
         plan.warnings
     );
+}
+
+/// A topic whose record size limit is inherited from its brokers' `message.max.bytes`.
+fn inheriting(name: &str, broker_limit: &str) -> Topic {
+    let mut t = topic(name, 1, &[], 0);
+    t.configs.get_mut("max.message.bytes").unwrap().value = Some(broker_limit.into());
+    t
+}
+
+#[test]
+fn a_target_that_would_refuse_the_sources_records_is_a_blocker() {
+    let m = migration("");
+    // The source brokers allow 8 MiB record batches, the target's the default 1 MiB; one
+    // topic sets its own limit (copied to the target), one existing target topic has a lower
+    // one of its own that is excluded from the copy.
+    let source = inventory(
+        Role::Source,
+        vec![
+            inheriting("inherits", "8388608"),
+            topic("own", 1, &[("max.message.bytes", "8388608")], 0),
+            inheriting("existing", "2000000"),
+        ],
+        vec![],
+        vec![],
+    );
+    let mut target = inventory(
+        Role::Target,
+        vec![
+            topic("existing", 1, &[("max.message.bytes", "1500000")], 0),
+            progress_topic(),
+        ],
+        vec![],
+        vec![],
+    );
+    let plan = diff(&m, &source, &target);
+    let blocked: Vec<(&str, &str)> = plan
+        .blockers
+        .iter()
+        .map(|b| (b.subject.as_str(), b.reason.as_str()))
+        .collect();
+    assert_eq!(blocked.len(), 2, "{blocked:#?}");
+    assert_eq!(blocked[0].0, "topic \"existing\"");
+    assert_eq!(blocked[1].0, "topic \"inherits\"");
+    let reason = blocked[1].1;
+    for part in [
+        "up to 8388608 bytes",
+        "only up to 1048588 bytes (the target brokers' message.max.bytes)",
+        "`topics.config.override = { \"max.message.bytes\" = \"8388608\" }`",
+    ] {
+        assert!(reason.contains(part), "{reason}");
+    }
+    // The existing topic's own limit is removed (the source does not set one): the target
+    // brokers' default applies, below the source's 2,000,000.
+    assert!(
+        blocked[0].1.contains("only up to 1048588"),
+        "{}",
+        blocked[0].1
+    );
+    assert!(plan
+        .blockers
+        .iter()
+        .all(|b| b.kind == BlockerKind::RecordLimitTooLow));
+
+    // The fix the blocker names clears it, and the engines size their clients for it.
+    let fixed = migration(
+        "topics {\n  config {\n    override = { \"max.message.bytes\" = \"8388608\" }\n  }\n}\n",
+    );
+    let plan = diff(&fixed, &source, &target);
+    assert!(plan.blockers.is_empty(), "{:#?}", plan.blockers);
+    let limits = record_limits(&fixed, &source, &target);
+    assert_eq!(limits.source_max, Some(8_388_608));
+    assert_eq!(limits.target_max(), Some(8_388_608));
+    assert_eq!(limits.target_min(), Some(8_388_608));
+
+    // Target brokers that allow more than the source take everything without a setting.
+    target.defaults.message_max_bytes = Some(10 << 20);
+    let plan = diff(&m, &source, &target);
+    assert!(plan.blockers.is_empty(), "{:#?}", plan.blockers);
+    let limits = record_limits(&m, &source, &target);
+    assert_eq!(limits.target["inherits"], 10 << 20);
+    assert_eq!(limits.target["own"], 8_388_608);
+}
+
+#[test]
+fn a_source_config_the_target_does_not_know_is_left_out_with_a_warning() {
+    let m =
+        migration("topics {\n  config {\n    override = { \"segment.ms\" = \"60000\" }\n  }\n}\n");
+    let source = inventory(
+        Role::Source,
+        vec![topic(
+            "legacy",
+            1,
+            &[
+                ("message.format.version", "2.8-IV1"),
+                ("retention.ms", "1000"),
+            ],
+            0,
+        )],
+        vec![],
+        vec![],
+    );
+    let mut target = inventory(Role::Target, vec![progress_topic()], vec![], vec![]);
+    // A Kafka 4 target: message.format.version is gone; segment.ms, an override, is checked
+    // by the target itself (validate-only), not here.
+    target.defaults.topic_configs = Some(
+        ["retention.ms", "max.message.bytes", "cleanup.policy"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+    );
+    let plan = diff(&m, &source, &target);
+    assert!(plan.blockers.is_empty(), "{:#?}", plan.blockers);
+    match &plan.actions[0] {
+        Action::CreateTopic { topic, configs, .. } => {
+            assert_eq!(topic, "legacy");
+            assert_eq!(
+                configs.keys().collect::<Vec<_>>(),
+                vec!["retention.ms", "segment.ms"]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let left_out: Vec<&Warning> = plan
+        .warnings
+        .iter()
+        .filter(|w| w.kind == WarningKind::ConfigLeftOut)
+        .collect();
+    assert_eq!(left_out.len(), 1, "{:#?}", plan.warnings);
+    assert_eq!(left_out[0].subject, "topic \"legacy\"");
+    assert!(
+        left_out[0]
+            .message
+            .contains("message.format.version=2.8-IV1")
+            && left_out[0].message.contains("does not know it")
+            && left_out[0]
+                .message
+                .contains("`topics.config.exclude = [\"message.format.version\"]`"),
+        "{}",
+        left_out[0].message
+    );
+    // Excluded, it is left out silently.
+    let excluded =
+        migration("topics {\n  config {\n    exclude = [\"message.format.version\"]\n  }\n}\n");
+    let plan = diff(&excluded, &source, &target);
+    assert!(plan
+        .warnings
+        .iter()
+        .all(|w| w.kind != WarningKind::ConfigLeftOut));
 }

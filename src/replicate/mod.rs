@@ -3,6 +3,8 @@
 //! at least once), resumable from progress stored on the target. Never changes metadata.
 
 mod assign;
+mod fence;
+mod limits;
 pub mod progress;
 pub mod read;
 mod run;
@@ -14,7 +16,10 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 pub use assign::assign;
-pub use progress::{cut_over_record, progress_topic, PartitionProgress, Position, Progress};
+pub use progress::{
+    cut_over_record, group_synced_record, progress_topic, transactional_id, PartitionProgress,
+    Position, Progress, Synced, SyncedOffset,
+};
 pub use run::{read_progress, replicate, replicate_watching, write_progress, RunSummary};
 pub use status::{status, PartitionStatus, Status};
 pub use task::{is_retriable, reader_config, SourceContext};
@@ -52,6 +57,10 @@ pub struct Settings {
     pub throttle: Option<Throttle>,
     /// Retriable failures in a row after which a run gives up.
     pub max_retries: u32,
+    /// Per topic, the largest record batch the target topic accepts: a record that cannot fit
+    /// stops the run before it is sent. Empty when unknown, or when compression may shrink
+    /// records below the limit.
+    pub record_limits: BTreeMap<String, u64>,
 }
 
 impl Settings {
@@ -86,7 +95,7 @@ impl Settings {
             commit_interval: r.commit_interval.0,
             max_batch_records: 200_000,
             max_batch_bytes: r.transaction_bytes.0 as usize,
-            transaction_timeout: Duration::from_secs(60),
+            transaction_timeout: r.transaction_timeout.0,
             request_timeout: Duration::from_secs(30),
             until_synced,
             producer_tuning: pairs(&[
@@ -102,14 +111,33 @@ impl Settings {
             ]),
             throttle: r.max_bytes_per_second.map(|b| Throttle::new(b.0)),
             max_retries: r.max_retries,
+            record_limits: BTreeMap::new(),
         }
     }
 
-    /// Waits until `bytes` more may be sent under `max_bytes_per_second`.
-    pub fn throttle(&self, bytes: usize) {
-        if let Some(t) = &self.throttle {
-            t.take(bytes as u64);
+    /// Sizes the clients for the selected topics' record size limits: every record the
+    /// target topic accepts is replicated, one it refuses stops the run naming it.
+    pub fn with_record_limits(mut self, limits: &crate::plan::RecordLimits) -> Settings {
+        let (producer, consumer) =
+            limits::tuning(limits, &self.producer_tuning, &self.consumer_tuning);
+        self.producer_tuning.extend(producer);
+        self.consumer_tuning.extend(consumer);
+        let uncompressed = self
+            .producer_tuning
+            .get("compression.type")
+            .is_none_or(|c| c == "none");
+        if uncompressed {
+            self.record_limits = limits.target.clone();
         }
+        self
+    }
+
+    /// Counts `bytes` sent against `max_bytes_per_second`: how long to pause before sending
+    /// more (zero while within the rate).
+    pub fn throttle(&self, bytes: usize) -> Duration {
+        self.throttle
+            .as_ref()
+            .map_or(Duration::ZERO, |t| t.take(bytes as u64))
     }
 }
 
@@ -128,9 +156,10 @@ impl Throttle {
         }
     }
 
-    /// Takes `bytes` from the bucket, sleeping while it is in debt.
-    pub fn take(&self, bytes: u64) {
-        let wait = {
+    /// Takes `bytes` from the bucket: how long the bucket is in debt (the caller pauses that
+    /// long, outside any transaction, before sending more).
+    pub fn take(&self, bytes: u64) -> Duration {
+        {
             let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
             let (tokens, last) = *guard;
             let now = Instant::now();
@@ -143,9 +172,6 @@ impl Throttle {
             } else {
                 Duration::ZERO
             }
-        };
-        if !wait.is_zero() {
-            std::thread::sleep(wait);
         }
     }
 }
@@ -213,6 +239,17 @@ pub enum ReplicateError {
         #[source]
         source: rdkafka::error::KafkaError,
     },
+    #[error("{topic} partition {partition} offset {offset}: the record takes {size} bytes in a record batch, over {whose} of {limit} bytes (fatal: record too large)")]
+    #[diagnostic(help("raise max.message.bytes of the target topic (`topics.config.override = {{ \"max.message.bytes\" = \"…\" }}` before it is created) or the target brokers' message.max.bytes; the run resumes at this record"))]
+    RecordTooLarge {
+        topic: String,
+        partition: i32,
+        offset: i64,
+        size: u64,
+        limit: u64,
+        /// Which limit: the target topic's, or the producer's.
+        whose: &'static str,
+    },
     #[error("task {task}: {operation} on the target failed ({}): {source}", retriability(*retriable))]
     Producer {
         task: usize,
@@ -227,6 +264,30 @@ pub enum ReplicateError {
         retriable: bool,
         #[source]
         source: rdkafka::error::KafkaError,
+    },
+    #[error("another apply of migration \"{migration}\" started after this one and fenced its transactional ids: this one stops")]
+    #[diagnostic(help(
+        "only one apply may run per migration; the later one continues from committed progress"
+    ))]
+    Superseded { migration: String },
+    #[error("the progress topic {topic} holds the progress of migration \"{theirs}\", not \"{ours}\": the two names map to one progress topic")]
+    #[diagnostic(help(
+        "names that differ only in `.` and `_` share a progress topic; give this migration another name"
+    ))]
+    NameCollision {
+        topic: String,
+        ours: String,
+        theirs: String,
+    },
+    #[error("task {task}: a transaction stayed open {open_for_s} s, longer than the transaction timeout of {timeout_s} s, and the target aborted it (nothing of it was committed; retriable): {error}")]
+    #[diagnostic(help(
+        "the target was slow to take a batch; if it happens again, lower replication.commit_interval or transaction_bytes, or raise replication.transaction_timeout"
+    ))]
+    TransactionTimedOut {
+        task: usize,
+        open_for_s: u64,
+        timeout_s: u64,
+        error: String,
     },
     #[error("reading the migration's progress from the target failed: {0}")]
     Progress(String),
@@ -243,10 +304,13 @@ impl ReplicateError {
             ReplicateError::Delivery { retriable, .. }
             | ReplicateError::Producer { retriable, .. }
             | ReplicateError::Consumer { retriable, .. } => *retriable,
-            ReplicateError::Progress(_) => true,
+            ReplicateError::Progress(_) | ReplicateError::TransactionTimedOut { .. } => true,
             ReplicateError::Client { .. }
             | ReplicateError::Fenced { .. }
+            | ReplicateError::Superseded { .. }
+            | ReplicateError::NameCollision { .. }
             | ReplicateError::RecordsLost { .. }
+            | ReplicateError::RecordTooLarge { .. }
             | ReplicateError::Panicked(_) => false,
         }
     }
@@ -267,11 +331,13 @@ mod tests {
     #[test]
     fn the_throttle_lets_a_second_of_bytes_through_at_once_then_paces() {
         let t = Throttle::new(1_000_000);
-        t.take(1_000_000);
-        let start = Instant::now();
-        t.take(100_000);
-        // 100 kB over budget at 1 MB/s: about 100 ms of debt was slept off.
-        assert!(start.elapsed() >= Duration::from_millis(90));
+        assert_eq!(t.take(1_000_000), Duration::ZERO);
+        // 100 kB over budget at 1 MB/s: about 100 ms of debt to pause for.
+        let wait = t.take(100_000);
+        assert!(
+            wait >= Duration::from_millis(95) && wait <= Duration::from_millis(101),
+            "{wait:?}"
+        );
     }
 
     fn delivery(code: rdkafka::types::RDKafkaErrorCode) -> ReplicateError {

@@ -6,7 +6,12 @@
 //! [`INDEX_INTERVAL`] source offsets a position is also kept as an *index* record under its own
 //! key, so that exact consumer-offset translation can start near any committed offset. A
 //! *cut-over* record per consumer group says that its consumers moved to the target, so that
-//! no later `apply` syncs its offsets again.
+//! no later `apply` syncs its offsets again. A *group-synced* record per consumer group keeps
+//! the offsets the sync last committed for it on the target (and the ones before), so that a
+//! target offset that moved since is known to be the group's consumers', not the tool's. A
+//! *writers* record per task count a run used says
+//! which transactional ids may hold a transaction of the migration, so that every later run
+//! fences them all before it reads progress (see `fence`).
 
 use std::collections::BTreeMap;
 
@@ -28,6 +33,12 @@ pub fn progress_topic(migration: &str) -> String {
         })
         .collect();
     format!("kafka-migrate.{safe}.progress")
+}
+
+/// The transactional id of a task of the built-in engine: stable per migration and task, so
+/// that a restarted or second run fences the one before.
+pub fn transactional_id(migration: &str, task: usize) -> String {
+    format!("kafka-migrate-{migration}-task-{task}")
 }
 
 /// A point where source and target line up: every source record below `next_source` was
@@ -54,6 +65,71 @@ pub enum ProgressKey {
     CutOver {
         group: String,
     },
+    /// The offsets the group sync committed for `group` on the target.
+    GroupSynced {
+        group: String,
+    },
+    /// A run of the built-in engine with `tasks` transactional ids (`0..tasks`) started.
+    Writers {
+        tasks: usize,
+    },
+}
+
+/// One partition of a group-synced record: what the sync committed there last, and what the
+/// target held before (a commit recorded but cut short leaves either).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncedOffset {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<i64>,
+}
+
+impl SyncedOffset {
+    /// Whether `current` on the target is where the sync left it (the offset it committed, or
+    /// the one before when the commit may not have happened).
+    pub fn left(&self, current: i64) -> bool {
+        current == self.offset || Some(current) == self.previous
+    }
+}
+
+/// Value of a group-synced record: every partition the sync ever committed for the group.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupSyncedValue {
+    pub partitions: Vec<SyncedOffset>,
+}
+
+/// The offsets the group sync committed, by group, topic and partition.
+pub type Synced = BTreeMap<String, BTreeMap<(String, i32), SyncedOffset>>;
+
+/// The key and value of the record keeping what the sync committed for `group`.
+pub fn group_synced_record(
+    group: &str,
+    partitions: &BTreeMap<(String, i32), SyncedOffset>,
+) -> (Vec<u8>, Vec<u8>) {
+    let key = ProgressKey::GroupSynced {
+        group: group.to_string(),
+    };
+    let value = GroupSyncedValue {
+        partitions: partitions.values().cloned().collect(),
+    };
+    (key.encode(), serde_json::to_vec(&value).unwrap_or_default())
+}
+
+/// Value of a writers record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WritersValue {
+    /// The migration's exact name: two names that map to one progress topic are told apart.
+    pub migration: String,
+}
+
+/// A writers record as read: how many transactional ids a run used, which migration wrote it
+/// and where it is in the progress topic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WritersSeen {
+    pub migration: String,
+    pub offset: i64,
 }
 
 /// Value of a cut-over record.
@@ -72,6 +148,18 @@ pub fn cut_over_record(group: &str, detail: &str) -> (Vec<u8>, Vec<u8>) {
         detail: detail.to_string(),
     };
     (key.encode(), serde_json::to_vec(&value).unwrap_or_default())
+}
+
+/// The key and value of the record saying that a run of `migration` uses `tasks` transactional
+/// ids.
+pub fn writers_record(migration: &str, tasks: usize) -> (Vec<u8>, Vec<u8>) {
+    let value = WritersValue {
+        migration: migration.to_string(),
+    };
+    (
+        ProgressKey::Writers { tasks }.encode(),
+        serde_json::to_vec(&value).unwrap_or_default(),
+    )
 }
 
 /// Value of a progress record.
@@ -147,15 +235,44 @@ pub struct Progress {
     /// Groups recorded as cut over, with why.
     #[serde(default)]
     pub cut_over: BTreeMap<String, String>,
+    /// Writers records by task count: the latest of each.
+    #[serde(default)]
+    pub writers: BTreeMap<usize, WritersSeen>,
+    /// What the group sync committed on the target, per group.
+    #[serde(default)]
+    pub synced: Synced,
 }
 
 impl Progress {
-    /// Folds one record of the progress topic in, as read (unknown records are skipped).
-    pub fn fold(&mut self, key: Option<&[u8]>, value: Option<&[u8]>) {
+    /// Folds one record of the progress topic in, as read at `offset` (unknown records are
+    /// skipped).
+    pub fn fold(&mut self, offset: i64, key: Option<&[u8]>, value: Option<&[u8]>) {
         let Some(key) = key.and_then(ProgressKey::decode) else {
             return;
         };
-        if let ProgressKey::CutOver { group } = &key {
+        if let ProgressKey::GroupSynced { group } = &key {
+            match value.and_then(|v| serde_json::from_slice::<GroupSyncedValue>(v).ok()) {
+                Some(v) => self.synced.insert(
+                    group.clone(),
+                    v.partitions
+                        .into_iter()
+                        .map(|p| ((p.topic.clone(), p.partition), p))
+                        .collect(),
+                ),
+                None => self.synced.remove(group),
+            };
+        } else if let ProgressKey::Writers { tasks } = &key {
+            match value.and_then(|v| serde_json::from_slice::<WritersValue>(v).ok()) {
+                Some(v) => self.writers.insert(
+                    *tasks,
+                    WritersSeen {
+                        migration: v.migration,
+                        offset,
+                    },
+                ),
+                None => self.writers.remove(tasks),
+            };
+        } else if let ProgressKey::CutOver { group } = &key {
             match value.and_then(|v| serde_json::from_slice::<CutOverValue>(v).ok()) {
                 Some(v) => self.cut_over.insert(group.clone(), v.detail),
                 None => self.cut_over.remove(group),
@@ -189,8 +306,31 @@ impl Progress {
                     p.index.insert(at, value.position);
                 }
             }
-            ProgressKey::CutOver { .. } => {}
+            ProgressKey::CutOver { .. }
+            | ProgressKey::GroupSynced { .. }
+            | ProgressKey::Writers { .. } => {}
         }
+    }
+
+    /// The number of transactional ids (`0..n`) that runs of the migration have used, as far
+    /// as writers records tell.
+    pub fn writers(&self) -> usize {
+        self.writers.keys().copied().max().unwrap_or(0)
+    }
+
+    /// The name of another migration whose runs wrote to this progress topic (two names that
+    /// differ only by `.` and `_` map to one topic), if any.
+    pub fn foreign_writer(&self, migration: &str) -> Option<&str> {
+        self.writers
+            .values()
+            .map(|w| w.migration.as_str())
+            .find(|m| *m != migration)
+    }
+
+    /// Whether the progress holds any position: a migration replicated before writers
+    /// records existed has positions but no writers record.
+    pub fn has_positions(&self) -> bool {
+        self.partitions.values().any(|p| p.position.is_some())
     }
 
     pub fn get(&self, topic: &str, partition: i32) -> Option<&PartitionProgress> {
@@ -295,7 +435,7 @@ mod tests {
     fn cut_over_records_fold_in_and_a_tombstone_removes_them() {
         let mut progress = Progress::default();
         let (key, value) = cut_over_record("billing", "2 member(s) on the target");
-        progress.fold(Some(&key), Some(&value));
+        progress.fold(0, Some(&key), Some(&value));
         assert_eq!(
             progress.cut_over.get("billing").map(String::as_str),
             Some("2 member(s) on the target")
@@ -310,10 +450,45 @@ mod tests {
             records: 5,
             bytes: 50,
         };
-        progress.fold(Some(&position.encode()), Some(&at.encode()));
-        progress.fold(Some(b"{\"kind\":\"something_else\"}"), Some(b"{}"));
+        progress.fold(1, Some(&position.encode()), Some(&at.encode()));
+        progress.fold(2, Some(b"{\"kind\":\"something_else\"}"), Some(b"{}"));
         assert_eq!(progress.get("orders", 0).unwrap().position, Some(pos(5, 7)));
-        progress.fold(Some(&key), None);
+        progress.fold(3, Some(&key), None);
         assert!(progress.cut_over.is_empty());
+    }
+
+    #[test]
+    fn writers_records_say_how_many_transactional_ids_runs_used() {
+        let mut progress = Progress::default();
+        assert_eq!(progress.writers(), 0);
+        let (key, value) = writers_record("orders.eu", 6);
+        progress.fold(10, Some(&key), Some(&value));
+        let (key, value) = writers_record("orders.eu", 1);
+        progress.fold(20, Some(&key), Some(&value));
+        // A smaller run later does not hide the larger one: each count has its own key.
+        assert_eq!(progress.writers(), 6);
+        assert_eq!(progress.writers[&1].offset, 20);
+        assert_eq!(progress.writers[&6].migration, "orders.eu");
+        assert!(!progress.has_positions());
+    }
+
+    #[test]
+    fn group_synced_records_keep_what_the_sync_left_on_the_target() {
+        let mut progress = Progress::default();
+        let entry = SyncedOffset {
+            topic: "orders".into(),
+            partition: 2,
+            offset: 40,
+            previous: Some(25),
+        };
+        let (key, value) =
+            group_synced_record("billing", &[(("orders".into(), 2), entry.clone())].into());
+        progress.fold(0, Some(&key), Some(&value));
+        let kept = &progress.synced["billing"][&("orders".to_string(), 2)];
+        assert_eq!(kept, &entry);
+        assert!(kept.left(40) && kept.left(25));
+        assert!(!kept.left(41));
+        progress.fold(1, Some(&key), None);
+        assert!(progress.synced.is_empty());
     }
 }

@@ -8,14 +8,14 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 
-/// Reads every record of `topic` from its start to its end, handing each key and value to
-/// `on_record`. A topic that does not exist reads as empty. `timeout` bounds each request and
+/// Reads every record of `topic` from its start to its end, handing each offset, key and value
+/// to `on_record`. A topic that does not exist reads as empty. `timeout` bounds each request and
 /// each wait for records.
 pub fn read_topic<C: ConsumerContext>(
     consumer: &BaseConsumer<C>,
     topic: &str,
     timeout: Duration,
-    mut on_record: impl FnMut(Option<&[u8]>, Option<&[u8]>),
+    mut on_record: impl FnMut(i64, Option<&[u8]>, Option<&[u8]>),
 ) -> Result<(), String> {
     let err = |e: KafkaError| format!("reading {topic}: {e}");
     let md = consumer.fetch_metadata(Some(topic), timeout).map_err(err)?;
@@ -45,7 +45,7 @@ pub fn read_topic<C: ConsumerContext>(
             None => return Err(format!("no answer reading {topic}")),
             Some(Err(KafkaError::PartitionEOF(_))) => remaining -= 1,
             Some(Err(e)) => return Err(err(e)),
-            Some(Ok(m)) => on_record(m.key(), m.payload()),
+            Some(Ok(m)) => on_record(m.offset(), m.key(), m.payload()),
         }
     }
     Ok(())

@@ -22,29 +22,55 @@ pub struct RunSummary {
 
 /// Reads the migration's progress topic on the target, read_committed, start to end.
 pub fn read_progress(settings: &Settings) -> Result<Progress, ReplicateError> {
-    let err = |e: KafkaError| ReplicateError::Progress(e.to_string());
-    let consumer: BaseConsumer<SourceContext> = crate::auth::token_supply::create(
-        &reader_config(&settings.target, &settings.migration, "progress-reader"),
-        SourceContext,
-    )
-    .map_err(err)?;
+    read_progress_as(settings, Isolation::Committed)
+}
+
+/// Which records a read of the progress topic sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Isolation {
+    /// What committed transactions and plain writes left: the progress.
+    Committed,
+    /// Everything written so far, open and aborted transactions included, to the end.
+    Uncommitted,
+}
+
+/// A consumer of the progress topic with the given isolation.
+pub(super) fn progress_reader(
+    settings: &Settings,
+    isolation: Isolation,
+) -> Result<BaseConsumer<SourceContext>, ReplicateError> {
+    let mut config = reader_config(&settings.target, &settings.migration, "progress-reader");
+    if isolation == Isolation::Uncommitted {
+        config.set("isolation.level", "read_uncommitted");
+    }
+    crate::auth::token_supply::create(&config, SourceContext)
+        .map_err(|e: KafkaError| ReplicateError::Progress(e.to_string()))
+}
+
+/// Reads the whole progress topic with the given isolation.
+pub(super) fn read_progress_as(
+    settings: &Settings,
+    isolation: Isolation,
+) -> Result<Progress, ReplicateError> {
+    let consumer = progress_reader(settings, isolation)?;
     let mut progress = Progress::default();
     super::read::read_topic(
         &consumer,
         &settings.progress_topic,
         settings.request_timeout,
-        |key, value| progress.fold(key, value),
+        |offset, key, value| progress.fold(offset, key, value),
     )
     .map_err(ReplicateError::Progress)?;
     Ok(progress)
 }
 
 /// Writes `records` (key, value) to the migration's progress topic on the target, outside the
-/// engine's transactions (for records no task owns, such as cut-over groups).
+/// engine's transactions (for records no task owns, such as cut-over groups and writers):
+/// the offset of the last one.
 pub fn write_progress(
     settings: &Settings,
     records: &[(Vec<u8>, Vec<u8>)],
-) -> Result<(), ReplicateError> {
+) -> Result<Option<i64>, ReplicateError> {
     use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
     let err = |e: KafkaError| ReplicateError::Progress(e.to_string());
     let mut config = super::task::client_config(&settings.target);
@@ -66,7 +92,7 @@ pub fn write_progress(
     producer.flush(settings.request_timeout).map_err(err)?;
     match producer.context().take_error() {
         Some((_, e)) => Err(err(e)),
-        None => Ok(()),
+        None => Ok(producer.context().take_delivered().into_values().max()),
     }
 }
 
@@ -98,6 +124,9 @@ pub async fn replicate_watching(
     events: tokio::sync::mpsc::UnboundedSender<Event>,
 ) -> Result<RunSummary, ReplicateError> {
     let mut failures = 0u32;
+    // Where this process last announced a run in the progress topic: a restart gives way to
+    // a run announced since.
+    let mut announced: Option<i64> = None;
     loop {
         let set = partitions.borrow_and_update().clone();
         // Tasks stop when the user stops or the partition set changes.
@@ -106,12 +135,19 @@ pub async fn replicate_watching(
             let (stop, run_stop, mut changes) =
                 (stop.clone(), run_stop.clone(), partitions.clone());
             tokio::spawn(async move {
+                // A closed channel (whoever sent the sets is gone) is no change: the tasks
+                // run on over the set they have until the user stops them.
+                let mut open = true;
                 while !stop.load(Ordering::Relaxed) {
-                    if tokio::time::timeout(Duration::from_millis(100), changes.changed())
-                        .await
-                        .is_ok()
+                    if !open {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                    match tokio::time::timeout(Duration::from_millis(100), changes.changed()).await
                     {
-                        break;
+                        Ok(Ok(())) => break,
+                        Ok(Err(_)) => open = false,
+                        Err(_) => {}
                     }
                 }
                 run_stop.store(true, Ordering::Relaxed);
@@ -119,7 +155,15 @@ pub async fn replicate_watching(
         };
         let started = Instant::now();
         let replicated = Arc::new(AtomicBool::new(false));
-        let result = run_once(&settings, set, &run_stop, &events, &replicated).await;
+        let result = run_once(
+            &settings,
+            set,
+            &run_stop,
+            &events,
+            &mut announced,
+            &replicated,
+        )
+        .await;
         relay.abort();
         let stopped = stop.load(Ordering::Relaxed);
         match result {
@@ -168,6 +212,7 @@ async fn run_once(
     partitions: Vec<(String, i32)>,
     stop: &Arc<AtomicBool>,
     events: &tokio::sync::mpsc::UnboundedSender<Event>,
+    announced: &mut Option<i64>,
     replicated: &Arc<AtomicBool>,
 ) -> Result<RunSummary, ReplicateError> {
     let count = partitions.len();
@@ -176,21 +221,20 @@ async fn run_once(
         .enumerate()
         .map(|(id, partitions)| Task { id, partitions })
         .collect();
-    // Every task fences its predecessors before progress is read: nothing another process
-    // still running this migration does can change the progress read below.
-    let (tasks, producers, progress) = {
-        let settings = settings.clone();
+    // Every writer of the migration, whatever task count it ran with, is fenced before
+    // progress is read: nothing another process still running it does can change the
+    // progress read below.
+    let (tasks, fenced) = {
+        let (settings, previous) = (settings.clone(), *announced);
         tokio::task::spawn_blocking(move || {
-            let producers = tasks
-                .iter()
-                .map(|t| t.prepare(&settings))
-                .collect::<Result<Vec<_>, _>>()?;
-            let progress = read_progress(&settings)?;
-            Ok::<_, ReplicateError>((tasks, producers, progress))
+            let fenced = super::fence::fence_and_read(&settings, &tasks, previous)?;
+            Ok::<_, ReplicateError>((tasks, fenced))
         })
         .await
         .map_err(|e| ReplicateError::Panicked(e.to_string()))??
     };
+    *announced = fenced.announced.or(*announced);
+    let (producers, progress) = (fenced.producers, fenced.progress);
     let progress = Arc::new(progress);
     if tasks.is_empty() {
         // Nothing to replicate yet: wait for partitions to appear or for the stop.

@@ -23,7 +23,7 @@ use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, Prod
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{ClientContext, Offset, Timestamp, TopicPartitionList};
 
-use super::progress::{Position, Progress, ProgressKey, ProgressValue};
+use super::progress::{transactional_id, Position, Progress, ProgressKey, ProgressValue};
 use super::{Delivery, Event, ReplicateError, Settings};
 
 type PartitionKey = (String, i32);
@@ -54,6 +54,12 @@ impl TaskContext {
     pub(crate) fn take_error(&self) -> Option<(PartitionKey, KafkaError)> {
         let mut d = self.deliveries.lock().unwrap_or_else(|p| p.into_inner());
         d.error.take()
+    }
+
+    /// The highest offset delivered per partition since the last call.
+    pub(crate) fn take_delivered(&self) -> HashMap<PartitionKey, i64> {
+        let mut d = self.deliveries.lock().unwrap_or_else(|p| p.into_inner());
+        std::mem::take(&mut d.max_offset)
     }
 }
 
@@ -126,8 +132,6 @@ pub struct Task {
 }
 
 impl Task {
-    /// Runs until `stop` is set (then drains and commits), or — with `until_synced` — until
-    /// every partition has reached the source's last stable offset and that is committed.
     /// The task's target producer, its transactions initialised with exactly-once: from then
     /// on no other process holding this task's transactional id can commit, and what such a
     /// process left open is aborted. Call it for every task before reading progress.
@@ -136,11 +140,14 @@ impl Task {
         if settings.delivery == Delivery::ExactlyOnce {
             producer
                 .init_transactions(settings.transaction_timeout)
-                .map_err(|e| self.producer_error(settings, "initialising transactions", e))?;
+                .map_err(|e| self.producer_error(settings, "initialising transactions", e, None))?;
         }
         Ok(producer)
     }
 
+    /// Runs until `stop` is set (then drains and commits), or — with `until_synced` — until
+    /// every partition has reached the source's last stable offset and that is committed.
+    /// The throttle (`max_bytes_per_second`) waits between transactions, never inside one.
     pub fn run(
         &self,
         producer: TaskProducer,
@@ -157,16 +164,20 @@ impl Task {
             "Replication task started."
         );
         let mut last_write = Instant::now();
+        let mut throttled = Duration::ZERO;
         loop {
+            pause(throttled, stop);
             let stopping = stop.load(Ordering::Relaxed);
+            let opened = Instant::now();
             if settings.delivery == Delivery::ExactlyOnce {
-                producer
-                    .begin_transaction()
-                    .map_err(|e| self.producer_error(settings, "beginning a transaction", e))?;
+                producer.begin_transaction().map_err(|e| {
+                    self.producer_error(settings, "beginning a transaction", e, None)
+                })?;
             }
-            let idle = self.fill_batch(settings, &producer, &consumer, &mut states, stopping)?;
-            let filled = Instant::now();
-            let delivered = self.await_deliveries(settings, &producer)?;
+            let batch = self.fill_batch(settings, &producer, &consumer, &mut states, stopping)?;
+            let (idle, filled) = (batch.idle, Instant::now());
+            throttled = batch.throttled;
+            let delivered = self.await_deliveries(settings, &producer, opened)?;
             tracing::trace!(
                 task = self.id,
                 idle,
@@ -176,14 +187,16 @@ impl Task {
             // An idle task still rewrites its positions now and then, so that a newer process
             // with the same transactional id fences it promptly instead of at the next record.
             let heartbeat = last_write.elapsed() >= HEARTBEAT_INTERVAL;
-            let moved = self.write_progress(
-                settings,
-                &producer,
-                &consumer,
-                &mut states,
-                &delivered,
-                heartbeat,
-            )?;
+            let moved = self
+                .write_progress(
+                    settings,
+                    &producer,
+                    &consumer,
+                    &mut states,
+                    &delivered,
+                    heartbeat,
+                )
+                .map_err(|e| self.in_transaction(settings, e, opened))?;
             if !moved.is_empty() {
                 last_write = Instant::now();
             }
@@ -191,7 +204,9 @@ impl Task {
                 Delivery::ExactlyOnce => producer.commit_transaction(settings.transaction_timeout),
                 Delivery::AtLeastOnce => producer.flush(settings.transaction_timeout),
             };
-            commit.map_err(|e| self.producer_error(settings, "committing a transaction", e))?;
+            commit.map_err(|e| {
+                self.producer_error(settings, "committing a transaction", e, Some(opened))
+            })?;
             tracing::trace!(
                 task = self.id,
                 commit_ms = filled.elapsed().as_millis() as u64,
@@ -243,8 +258,8 @@ impl Task {
         }
     }
 
-    /// Sends records until the commit interval or batch size is reached, or the source has
-    /// nothing more right now (returns true then).
+    /// Sends records until the commit interval or batch size is reached, the throttle asks
+    /// for a pause, or the source has nothing more right now (the batch is idle then).
     fn fill_batch(
         &self,
         settings: &Settings,
@@ -252,11 +267,13 @@ impl Task {
         consumer: &BaseConsumer<SourceContext>,
         states: &mut BTreeMap<PartitionKey, PartitionState>,
         stopping: bool,
-    ) -> Result<bool, ReplicateError> {
+    ) -> Result<Batch, ReplicateError> {
         let started = Instant::now();
         let mut sent = 0usize;
         let mut bytes = 0usize;
+        let mut throttled = Duration::ZERO;
         while !stopping
+            && throttled.is_zero()
             && bytes < settings.max_batch_bytes
             && started.elapsed() < settings.commit_interval
             && sent < settings.max_batch_records
@@ -264,7 +281,12 @@ impl Task {
             match consumer.poll(Duration::from_millis(50)) {
                 // Nothing buffered right now: an empty batch ends (the task is idle); a batch
                 // with records keeps filling until the commit interval.
-                None if sent == 0 => return Ok(true),
+                None if sent == 0 => {
+                    return Ok(Batch {
+                        idle: true,
+                        throttled,
+                    })
+                }
                 None => {}
                 Some(Err(KafkaError::PartitionEOF(_))) => {}
                 // One source broker's connection failed: the consumer reconnects and follows
@@ -275,8 +297,8 @@ impl Task {
                 Some(Err(e)) => return Err(self.consumer_error(e)),
                 Some(Ok(m)) => {
                     let size = m.key().map_or(0, <[u8]>::len) + m.payload().map_or(0, <[u8]>::len);
-                    settings.throttle(size);
-                    self.send(producer, &m)?;
+                    throttled = settings.throttle(size);
+                    self.send(settings, producer, &m)?;
                     sent += 1;
                     bytes += size;
                     if let Some(s) = states.get_mut(&(m.topic().to_string(), m.partition())) {
@@ -287,7 +309,10 @@ impl Task {
                 }
             }
         }
-        Ok(false)
+        Ok(Batch {
+            idle: false,
+            throttled,
+        })
     }
 
     /// Waits until every record sent is acknowledged; the highest target offset per partition.
@@ -295,25 +320,25 @@ impl Task {
         &self,
         settings: &Settings,
         producer: &BaseProducer<TaskContext>,
+        opened: Instant,
     ) -> Result<HashMap<PartitionKey, i64>, ReplicateError> {
         producer
             .flush(settings.transaction_timeout)
-            .map_err(|e| self.producer_error(settings, "delivering records", e))?;
+            .map_err(|e| self.producer_error(settings, "delivering records", e, Some(opened)))?;
         if let Some(((topic, partition), e)) = producer.context().take_error() {
-            return Err(ReplicateError::Delivery {
-                task: self.id,
-                topic,
-                partition,
-                retriable: is_retriable(&e),
-                source: e,
-            });
+            return Err(self.in_transaction(
+                settings,
+                ReplicateError::Delivery {
+                    task: self.id,
+                    topic,
+                    partition,
+                    retriable: is_retriable(&e),
+                    source: e,
+                },
+                opened,
+            ));
         }
-        let mut d = producer
-            .context()
-            .deliveries
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        Ok(std::mem::take(&mut d.max_offset))
+        Ok(producer.context().take_delivered())
     }
 
     /// Produces a position record (and an index record when due) for every partition whose
@@ -386,7 +411,7 @@ impl Task {
                     .key(&k[..])
                     .payload(&v[..]);
                 send_with_backoff(producer, record)
-                    .map_err(|e| self.producer_error(settings, "writing progress", e))?;
+                    .map_err(|e| self.producer_error(settings, "writing progress", e, None))?;
             }
             moved.push((
                 key.clone(),
@@ -416,23 +441,12 @@ impl Task {
         config
             .set("enable.idempotence", "true")
             .set("acks", "all")
-            .set(
-                "client.id",
-                format!("kafka-migrate-{}-task-{}", settings.migration, self.id),
-            );
+            .set("client.id", transactional_id(&settings.migration, self.id));
         for (k, v) in &settings.producer_tuning {
             config.set(k, v);
         }
         if settings.delivery == Delivery::ExactlyOnce {
-            config
-                .set(
-                    "transactional.id",
-                    format!("kafka-migrate-{}-task-{}", settings.migration, self.id),
-                )
-                .set(
-                    "transaction.timeout.ms",
-                    settings.transaction_timeout.as_millis().to_string(),
-                );
+            transactional(&mut config, settings, self.id);
         }
         crate::auth::token_supply::create(&config, TaskContext::default())
             .map(TaskProducer)
@@ -549,9 +563,26 @@ impl Task {
 
     fn send(
         &self,
+        settings: &Settings,
         producer: &BaseProducer<TaskContext>,
         m: &rdkafka::message::BorrowedMessage<'_>,
     ) -> Result<(), ReplicateError> {
+        // A record the target topic cannot take stops the run here, named, instead of failing
+        // its whole batch at the broker.
+        let size = super::limits::message_batch_size(m);
+        let too_large = |limit: u64, whose: &'static str| ReplicateError::RecordTooLarge {
+            topic: m.topic().to_string(),
+            partition: m.partition(),
+            offset: m.offset(),
+            size,
+            limit,
+            whose,
+        };
+        if let Some(&limit) = settings.record_limits.get(m.topic()) {
+            if size > limit {
+                return Err(too_large(limit, "the target topic's max.message.bytes"));
+            }
+        }
         let mut record: BaseRecord<'_, [u8], [u8]> =
             BaseRecord::to(m.topic()).partition(m.partition());
         if let Some(k) = m.key() {
@@ -574,32 +605,72 @@ impl Task {
             Timestamp::CreateTime(t) | Timestamp::LogAppendTime(t) => record = record.timestamp(t),
             Timestamp::NotAvailable => {}
         }
-        send_with_backoff(producer, record).map_err(|e| ReplicateError::Delivery {
-            task: self.id,
-            topic: m.topic().to_string(),
-            partition: m.partition(),
-            retriable: is_retriable(&e),
-            source: e,
+        send_with_backoff(producer, record).map_err(|e| {
+            if e.rdkafka_error_code() == Some(RDKafkaErrorCode::MessageSizeTooLarge) {
+                let limit = settings.producer_tuning.get("message.max.bytes");
+                return too_large(
+                    limit.and_then(|l| l.parse().ok()).unwrap_or(1_000_000),
+                    "the producer's message.max.bytes",
+                );
+            }
+            ReplicateError::Delivery {
+                task: self.id,
+                topic: m.topic().to_string(),
+                partition: m.partition(),
+                retriable: is_retriable(&e),
+                source: e,
+            }
         })
     }
 
+    /// What a producer error means. `opened`: when the transaction it happened in began —
+    /// an error after the transaction was open for the whole transaction timeout is the
+    /// target aborting it for its age (the coordinator bumps the epoch, which reads like
+    /// fencing), not another process.
     fn producer_error(
         &self,
         settings: &Settings,
         operation: &'static str,
         e: KafkaError,
+        opened: Option<Instant>,
     ) -> ReplicateError {
-        if is_fenced(&e) {
-            return ReplicateError::Fenced {
+        let error = if is_fenced(&e) {
+            ReplicateError::Fenced {
                 task: self.id,
-                transactional_id: format!("kafka-migrate-{}-task-{}", settings.migration, self.id),
-            };
+                transactional_id: transactional_id(&settings.migration, self.id),
+            }
+        } else {
+            ReplicateError::Producer {
+                task: self.id,
+                operation,
+                retriable: is_retriable(&e),
+                source: e,
+            }
+        };
+        match opened {
+            Some(opened) => self.in_transaction(settings, error, opened),
+            None => error,
         }
-        ReplicateError::Producer {
-            task: self.id,
-            operation,
-            retriable: is_retriable(&e),
-            source: e,
+    }
+
+    /// `error`, or a transaction timeout when the transaction it happened in (begun at
+    /// `opened`) was open longer than the transaction timeout.
+    fn in_transaction(
+        &self,
+        settings: &Settings,
+        error: ReplicateError,
+        opened: Instant,
+    ) -> ReplicateError {
+        let open_for = opened.elapsed();
+        if settings.delivery == Delivery::ExactlyOnce && open_for >= settings.transaction_timeout {
+            ReplicateError::TransactionTimedOut {
+                task: self.id,
+                open_for_s: open_for.as_secs(),
+                timeout_s: settings.transaction_timeout.as_secs(),
+                error: error.to_string(),
+            }
+        } else {
+            error
         }
     }
 
@@ -610,6 +681,39 @@ impl Task {
             source: e,
         }
     }
+}
+
+/// How a batch ended.
+struct Batch {
+    /// The source had nothing more to read right now.
+    idle: bool,
+    /// How long the throttle asks the task to pause before the next batch.
+    throttled: Duration,
+}
+
+/// Sleeps `wait` (the throttle's pause, between transactions), ending early on `stop`.
+fn pause(wait: Duration, stop: &AtomicBool) {
+    let until = Instant::now() + wait;
+    while !stop.load(Ordering::Relaxed) {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        std::thread::sleep(left.min(Duration::from_millis(100)));
+    }
+}
+
+/// Makes `config` the config of the transactional producer of task `task`.
+pub(super) fn transactional(config: &mut ClientConfig, settings: &Settings, task: usize) {
+    config
+        .set(
+            "transactional.id",
+            transactional_id(&settings.migration, task),
+        )
+        .set(
+            "transaction.timeout.ms",
+            settings.transaction_timeout.as_millis().to_string(),
+        );
 }
 
 /// The partition's end offset from the consumer's last fetch response, without a request

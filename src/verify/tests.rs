@@ -166,10 +166,36 @@ fn groups_fail_on_a_wrong_or_missing_offset_and_on_members_on_both_sides() {
     assert!(checks::groups(&m, &s, &t, &plan).evidence[0]
         .contains("source offset 50 is not replicated yet"));
 
-    // Consumed on the target past the translation (marked cut over): a note, not a failure.
+    // Past the translation where the sync never committed (rewound on the source): a
+    // failure with the offsets as evidence.
     plan.group_offsets[0].partitions =
         vec![part(Some(60), OffsetTarget::Translated { offset: 48 })];
-    crate::offsets::mark_cut_over(&mut plan.group_offsets, &Default::default());
+    crate::offsets::mark_cut_over(
+        &mut plan.group_offsets,
+        &Default::default(),
+        &Default::default(),
+    );
+    let check = checks::groups(&m, &s, &t, &plan);
+    assert_eq!(check.status, CheckStatus::Fail, "{check:?}");
+    assert_eq!(check.evidence, vec!["group \"app\" a partition 0: committed 60 on the target, 48 is the exact translation of source offset 50"]);
+
+    // Consumed on the target since the sync committed 48 there (marked cut over): a note,
+    // not a failure.
+    let synced = [(
+        "app".to_string(),
+        [(
+            ("a".to_string(), 0),
+            crate::replicate::SyncedOffset {
+                topic: "a".into(),
+                partition: 0,
+                offset: 48,
+                previous: None,
+            },
+        )]
+        .into(),
+    )]
+    .into();
+    crate::offsets::mark_cut_over(&mut plan.group_offsets, &Default::default(), &synced);
     let check = checks::groups(&m, &s, &t, &plan);
     assert_eq!(check.status, CheckStatus::Pass, "{check:?}");
     assert!(

@@ -71,3 +71,70 @@ fn a_missing_migration_file_is_named_with_a_hint_and_exits_1() {
             .stderr(predicate::str::contains("-c FILE"));
     }
 }
+
+/// `apply PLAN` reads and checks the plan file before it contacts either cluster: a missing,
+/// empty, garbage, future-format or foreign plan is refused at once, naming the file, although
+/// both clusters are unreachable (a survey would wait for them).
+#[test]
+fn a_bad_plan_file_is_refused_before_any_cluster_is_contacted() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("migration.hcl");
+    std::fs::write(
+        &config,
+        "name = \"m\"\ncluster \"source\" { bootstrap_servers = [\"127.0.0.1:1\"] }\ncluster \"target\" { bootstrap_servers = [\"127.0.0.1:1\"] }\n",
+    )
+    .unwrap();
+    let plan = |name: &str, text: Option<&str>| {
+        let path = dir.path().join(name);
+        if let Some(text) = text {
+            std::fs::write(&path, text).unwrap();
+        }
+        path
+    };
+    let foreign = r#"{"format_version":"1.1","migration":"other","source_fingerprint":"","target_fingerprint":"","actions":[],"group_offsets":[],"blockers":[],"warnings":[]}"#;
+    let cases = [
+        (plan("missing.json", None), "could not read the plan file"),
+        (
+            plan("empty.json", Some("")),
+            "is not a kafka-migrate plan file",
+        ),
+        (
+            plan("garbage.json", Some("\u{1}\u{2}not json")),
+            "is not a kafka-migrate plan file",
+        ),
+        (
+            plan("future.json", Some(r#"{"format_version":"9.0"}"#)),
+            "has plan format 9.0",
+        ),
+        (
+            plan("foreign.json", Some(foreign)),
+            "is a plan for migration \"other\"",
+        ),
+    ];
+    for (path, says) in cases {
+        let started = std::time::Instant::now();
+        let out = kafka_migrate()
+            .arg("-c")
+            .arg(&config)
+            .arg("apply")
+            .arg(&path)
+            .env("NO_COLOR", "1")
+            .assert()
+            .code(1)
+            .get_output()
+            .clone();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let name = path.file_name().unwrap().to_string_lossy();
+        assert!(
+            stderr.contains(&*name) && stderr.contains(says),
+            "{name}: {stderr}"
+        );
+        assert!(!stderr.contains("127.0.0.1:1"), "{name}: {stderr}");
+        // Far below the time a survey of unreachable clusters takes.
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{name}: {:?}",
+            started.elapsed()
+        );
+    }
+}

@@ -2,7 +2,8 @@
 //! worker file `export connect` wrote, `apply --engine connect` deploying the MirrorMaker 2
 //! connectors that replicate with identical topic names, `verify` READY afterwards, the
 //! built-in engine refusing to take over, and a changed topic filter updating the deployed
-//! connectors. The source has transactions (one aborted): caught up is told by the source
+//! connectors. The source has transactions (one aborted) and a 1.2 MB record (MirrorMaker 2 is
+//! sized for the topic's 8 MiB limit): caught up is told by the source
 //! offsets MirrorMaker 2 committed, not by offset counts.
 
 use std::path::Path;
@@ -59,9 +60,17 @@ async fn connect_engine_replicates_with_identical_names_and_follows_filter_chang
     let prefix = data::unique_name("connect").replace('-', "_");
     let orders = format!("{prefix}.orders");
     let extra = format!("{prefix}.extra");
-    data::create_topic(&source.admin_config(), &orders, 3, 1, &[])
-        .await
-        .unwrap();
+    // Orders allow 8 MiB record batches: MirrorMaker 2's producer, left at Kafka's 1 MiB
+    // max.request.size, would refuse the 1.2 MB record written below.
+    data::create_topic(
+        &source.admin_config(),
+        &orders,
+        3,
+        1,
+        &[("max.message.bytes", "8388608")],
+    )
+    .await
+    .unwrap();
     data::create_topic(&source.admin_config(), &extra, 1, 1, &[])
         .await
         .unwrap();
@@ -87,6 +96,15 @@ async fn connect_engine_replicates_with_identical_names_and_follows_filter_chang
             (&committed_batch[..], true),
         ],
     )
+    .unwrap();
+    let mut large = data::sample_records(1, 1);
+    large[0].value = Some((0..1_200_000).map(|b| (b % 251) as u8).collect());
+    data::produce(
+        source.admin_config().set("message.max.bytes", "10000000"),
+        &orders,
+        &large,
+    )
+    .await
     .unwrap();
     // A freshly started cluster may still be loading its group coordinator.
     let group = format!("{prefix}-app");
@@ -143,7 +161,17 @@ async fn connect_engine_replicates_with_identical_names_and_follows_filter_chang
         "{out}"
     );
     assert!(out.contains("MirrorMaker 2 caught up"), "{out}");
-    assert_eq!(assert_identical(source, target, &orders), 360);
+    assert_eq!(assert_identical(source, target, &orders), 361);
+    let deployed_size = reqwest::get(format!("{url}/connectors/{prefix}.mirror-source/config"))
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(
+        deployed_size["producer.override.max.request.size"], "8389120",
+        "{deployed_size}"
+    );
 
     let verify = kafka_migrate(&config)
         .args(["verify", "--json"])
@@ -177,7 +205,7 @@ async fn connect_engine_replicates_with_identical_names_and_follows_filter_chang
         .iter()
         .map(|p| p["source_end"].as_u64().unwrap())
         .sum();
-    assert!((360..=offsets).contains(&counted), "{status}");
+    assert!((361..=offsets).contains(&counted), "{status}");
 
     // The built-in engine would copy everything again: it refuses to take over.
     kafka_migrate(&config)

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use kafka_harness::{data, shared};
 
-use crate::support::{assert_identical, migration_file, wait_exit, wait_for};
+use crate::support::{
+    apply_until_synced, assert_identical, migration_file, wait_exit, wait_for, Running,
+};
 
 /// How many runs must die by SIGKILL (a run that finished before its moment does not count).
 const KILLS: usize = 10;
@@ -150,4 +152,115 @@ async fn a_second_apply_fences_the_first_and_data_stays_exactly_once() {
         "{stderr}"
     );
     assert_eq!(assert_identical(source, target, &topic), 2 * PER_RUN);
+}
+
+/// Writes batches of records to `topic` until the returned flag is set; the handle gives the
+/// number of records written.
+fn steady_writer(
+    cluster: &'static kafka_harness::Cluster,
+    topic: &str,
+    partitions: i32,
+) -> (
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+    tokio::task::JoinHandle<usize>,
+) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let (flag, topic) = (stop.clone(), topic.to_string());
+    let handle = tokio::spawn(async move {
+        let mut written = 0;
+        while !flag.load(Ordering::Relaxed) {
+            let batch = data::sample_records(600, partitions);
+            data::produce(&cluster.admin_config(), &topic, &batch)
+                .await
+                .unwrap();
+            written += batch.len();
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        written
+    });
+    (stop, handle)
+}
+
+/// A migration of topic `PREFIX.a` replicated with `tasks` tasks, committing every 200 ms.
+fn with_tasks(dir: &std::path::Path, p: &str, tasks: usize) -> std::path::PathBuf {
+    let (source, target) = (shared::plain_source(), shared::target());
+    let sub = dir.join(format!("tasks-{tasks}"));
+    std::fs::create_dir_all(&sub).unwrap();
+    migration_file(
+        &sub,
+        p,
+        p,
+        source,
+        target,
+        &format!("replication {{\n  tasks = {tasks}\n  commit_interval = \"200ms\"\n}}\n"),
+    )
+}
+
+/// An apply with 6 tasks killed while records flow, then at once an apply with 1 task: the
+/// killed run's open transactions on task ids 1–5 are fenced (aborted) before progress is
+/// read, so nothing it committed is copied again.
+#[tokio::test]
+async fn fewer_tasks_right_after_a_killed_apply_copy_nothing_twice() {
+    let (source, target) = (shared::plain_source(), shared::target());
+    let p = data::unique_name("shrink").replace('-', "_");
+    let topic = format!("{p}.a");
+    data::create_topic(&source.admin_config(), &topic, 6, 1, &[])
+        .await
+        .unwrap();
+    let (stop, writer) = steady_writer(source, &topic, 6);
+    let dir = tempfile::tempdir().unwrap();
+    let six = with_tasks(dir.path(), &p, 6);
+    let mut first = Running::start(&six, &["apply", "--auto-approve"], dir.path(), |_| {});
+    wait_for(
+        Duration::from_secs(90),
+        || format!("the 6-task apply to replicate; {}", first.output()),
+        || data::read_all(&target.admin_config(), &topic).is_ok_and(|r| r.len() == 6),
+    );
+    first.child.kill().unwrap(); // SIGKILL, transactions open
+    first.child.wait().unwrap();
+    let one = with_tasks(dir.path(), &p, 1);
+    apply_until_synced(&one);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let written = writer.await.unwrap();
+    apply_until_synced(&one);
+    assert_eq!(assert_identical(source, target, &topic), written);
+}
+
+/// An apply with 6 tasks still running when an apply with 1 task starts: every task of the
+/// first is fenced and it stops saying so; the data stays exactly-once.
+#[tokio::test]
+async fn a_running_apply_with_more_tasks_is_fenced_by_one_with_fewer() {
+    let (source, target) = (shared::plain_source(), shared::target());
+    let p = data::unique_name("fence6").replace('-', "_");
+    let topic = format!("{p}.a");
+    data::create_topic(&source.admin_config(), &topic, 6, 1, &[])
+        .await
+        .unwrap();
+    let (stop, writer) = steady_writer(source, &topic, 6);
+    let dir = tempfile::tempdir().unwrap();
+    let six = with_tasks(dir.path(), &p, 6);
+    let mut first = Running::start(&six, &["apply", "--auto-approve"], dir.path(), |_| {});
+    wait_for(
+        Duration::from_secs(90),
+        || format!("the 6-task apply to replicate; {}", first.output()),
+        || data::read_all(&target.admin_config(), &topic).is_ok_and(|r| r.len() == 6),
+    );
+    let one = with_tasks(dir.path(), &p, 1);
+    apply_until_synced(&one);
+    let status = wait_exit(&mut first.child, Duration::from_secs(60));
+    assert!(!status.success(), "the fenced apply exited with {status}");
+    // Fenced at its next write, or — when that failure looked retriable and it started over
+    // — superseded by the later run before writing anything.
+    let said = crate::support::flat(&first.stderr());
+    assert!(
+        said.contains("was fenced: another kafka-migrate process is running this migration")
+            || said.contains("started after this one and fenced its transactional ids"),
+        "{}",
+        first.output()
+    );
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let written = writer.await.unwrap();
+    apply_until_synced(&one);
+    assert_eq!(assert_identical(source, target, &topic), written);
 }

@@ -200,3 +200,115 @@ async fn a_group_that_cut_over_while_apply_ran_is_not_synced_when_it_ends() {
     );
     assert!(text.contains("not synced (cut over)"), "{text}");
 }
+
+/// The `consumer groups` check of `verify --json`: status and evidence.
+fn groups_check(config: &std::path::Path) -> (String, Vec<String>) {
+    let out = kafka_migrate(config)
+        .args(["verify", "--json"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let check = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "consumer groups")
+        .unwrap()
+        .clone();
+    let evidence = check["evidence"]
+        .as_array()
+        .map(|e| e.iter().map(|e| e.as_str().unwrap().to_string()).collect())
+        .unwrap_or_default();
+    (check["status"].as_str().unwrap().to_string(), evidence)
+}
+
+/// A group reset on the source to reprocess, after its offsets were synced: its target offset
+/// is past the new translation, but the sync put it there — the group was rewound, not
+/// consumed on the target. `status` and `plan` say so, `verify` fails it with the evidence,
+/// and `apply` moves it back. Once a consumer on the target commits, it has cut over.
+#[tokio::test]
+async fn a_group_rewound_on_the_source_is_synced_back_not_taken_for_cut_over() {
+    let (source, target) = (shared::plain_source(), shared::target());
+    let p = data::unique_name("grewind").replace('-', "_");
+    let topic = format!("{p}.events");
+    let group = format!("{p}-reprocess");
+    topic_with_records(source, &topic, 10).await;
+    data::commit_offsets(&source.admin_config(), &group, &[(&topic, 0, 8)]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = migration_file(
+        dir.path(),
+        &p,
+        &p,
+        source,
+        target,
+        "acls { sync = false }\ncutover {\n  quiet_period = \"1s\"\n  data_check = \"none\"\n}\n",
+    );
+    apply_until_synced(&config);
+    assert_eq!(committed_offset(target, &group, &topic, 0), Some(8));
+    assert_eq!(groups_check(&config).0, "PASS");
+
+    // Reset on the source to reprocess from offset 2.
+    data::commit_offsets(&source.admin_config(), &group, &[(&topic, 0, 2)]).unwrap();
+    assert_eq!(
+        states(&config),
+        vec![(group.clone(), "rewound".to_string())]
+    );
+    let plan = succeeds(&config, &["plan"]);
+    assert!(
+        plan.contains("the group was rewound on the source") && plan.contains("0: 8 → 2"),
+        "{plan}"
+    );
+    let (status, evidence) = groups_check(&config);
+    assert_eq!(status, "FAIL");
+    assert!(
+        evidence
+            .iter()
+            .any(|e| e.contains("committed 8 on the target, 2 is the exact translation")),
+        "{evidence:?}"
+    );
+    apply_until_synced(&config);
+    assert_eq!(committed_offset(target, &group, &topic, 0), Some(2));
+    assert_eq!(
+        states(&config),
+        vec![(group.clone(), "in_sync".to_string())]
+    );
+    assert_eq!(groups_check(&config).0, "PASS");
+
+    // Consumers of the group on the target commit 5 and leave: that is a cut-over, and the
+    // source moving on does not move the target any more.
+    let member = subscribed(target, &group, &topic);
+    wait_for(
+        Duration::from_secs(60),
+        || "the target consumer to join its group",
+        || {
+            let _ = member.poll(Duration::from_millis(100));
+            member.assignment().map(|a| a.count()).unwrap_or(0) > 0
+        },
+    );
+    let mut read_to = TopicPartitionList::new();
+    read_to
+        .add_partition_offset(&topic, 0, Offset::Offset(5))
+        .unwrap();
+    member.commit(&read_to, CommitMode::Sync).unwrap();
+    drop(member);
+    data::commit_offsets(&source.admin_config(), &group, &[(&topic, 0, 9)]).unwrap();
+    // Wait for the member to be gone from the target group.
+    wait_for(
+        Duration::from_secs(60),
+        || format!("the group to be empty on the target: {:?}", states(&config)),
+        || {
+            let out = kafka_migrate(&config)
+                .args(["status", "--json"])
+                .assert()
+                .success();
+            let status: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+            status["groups"][0]["members_on_target"] == 0
+        },
+    );
+    assert_eq!(
+        states(&config),
+        vec![(group.clone(), "cut_over".to_string())]
+    );
+    apply_until_synced(&config);
+    assert_eq!(committed_offset(target, &group, &topic, 0), Some(5));
+}

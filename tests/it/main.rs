@@ -11,6 +11,8 @@ mod faults;
 mod group_cases;
 mod group_state;
 mod iam_roles;
+mod image;
+mod large_records;
 mod native;
 mod offsets;
 mod plan;

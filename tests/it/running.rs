@@ -164,3 +164,54 @@ async fn a_running_apply_picks_up_new_topics_and_partitions_serves_metrics_and_d
     assert_eq!(assert_identical(source, target, &a), 7_000);
     assert_eq!(assert_identical(source, target, &b), 3_000);
 }
+
+/// A background task of `apply` that panics (injected in a debug build) stops `apply` with an
+/// error naming what failed, instead of leaving it running without that part.
+#[tokio::test]
+async fn a_panic_in_a_background_task_stops_apply_with_an_error_naming_it() {
+    let (source, target) = (shared::plain_source(), shared::target());
+    let p = data::unique_name("bgpanic").replace('-', "_");
+    let topic = format!("{p}.a");
+    crate::support::topic_with_records(source, &topic, 100).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = migration_file(
+        dir.path(),
+        &p,
+        &p,
+        source,
+        target,
+        "replication {\n  commit_interval = \"200ms\"\n  refresh_interval = \"1s\"\n}\n",
+    );
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "consumer_groups {\n",
+        "consumer_groups {\n  sync_interval = \"1s\"\n",
+    );
+    std::fs::write(&config, text).unwrap();
+    for (task, name) in [
+        ("refresh", "looking for new topics and partitions failed"),
+        ("group-sync", "syncing group offsets failed"),
+        ("ends", "reading the source's end offsets failed"),
+    ] {
+        let mut apply = crate::support::Running::start(
+            &config,
+            &["apply", "--auto-approve"],
+            dir.path(),
+            |cmd| {
+                cmd.env("KAFKA_MIGRATE_INJECT_PANIC", task);
+            },
+        );
+        let status = wait_exit(&mut apply.child, Duration::from_secs(60));
+        assert_eq!(status.code(), Some(1), "{task}: {}", apply.output());
+        let stderr = crate::support::flat(&apply.stderr());
+        assert!(
+            stderr.contains(&format!(
+                "apply stopped: {name}: panicked (injected panic in {task})"
+            )),
+            "{task}: {}",
+            apply.output()
+        );
+    }
+    // What was committed stays committed; a run without the panic finishes the job.
+    crate::support::apply_until_synced(&config);
+    assert_eq!(assert_identical(source, target, &topic), 100);
+}

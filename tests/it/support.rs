@@ -39,6 +39,7 @@ pub fn settings(
         consumer_tuning: BTreeMap::new(),
         throttle: None,
         max_retries: 6,
+        record_limits: BTreeMap::new(),
     }
 }
 
@@ -360,4 +361,13 @@ pub fn committed_offset(
     tpl.add_partition(topic, partition);
     let got = c.committed_offsets(tpl, Duration::from_secs(10)).ok()?;
     got.elements()[0].offset().to_raw().filter(|o| *o >= 0)
+}
+
+/// `text` with its lines joined and runs of whitespace (and the diagnostics' `│` gutters)
+/// made one space: a message wrapped to the terminal's width reads as one line.
+pub fn flat(text: &str) -> String {
+    text.split_whitespace()
+        .filter(|w| *w != "│")
+        .collect::<Vec<_>>()
+        .join(" ")
 }

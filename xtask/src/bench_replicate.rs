@@ -262,6 +262,7 @@ pub fn engine_child(args: &[String]) -> Result<i32> {
         ]),
         throttle: None,
         max_retries: 6,
+        record_limits: BTreeMap::new(),
     };
     let partitions: Vec<(String, i32)> = (0..TOPICS)
         .flat_map(|t| (0..PARTITIONS).map(move |p| (format!("bench.topic-{t}"), p)))

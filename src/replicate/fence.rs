@@ -1,0 +1,203 @@
+//! Fencing every writer of a migration before a run reads its progress.
+//!
+//! A run of the built-in engine writes with the transactional ids of its tasks
+//! (`kafka-migrate-NAME-task-0` … `-(n-1)`). An earlier run — still running, or crashed less
+//! than a transaction timeout ago — may hold transactions on any id *it* used, which need not
+//! be the ids this run uses (it had more tasks, or another partition set). Such a transaction
+//! holds the progress topic's last stable offset back, so a read_committed reader stops
+//! before progress that other tasks already committed; and the earlier run's tasks would go on
+//! writing partitions this run owns. So a run, before it reads progress:
+//!
+//! 1. announces itself: a writers record saying how many ids it uses (none with
+//!    at-least-once; with the migration's exact name), written outside any transaction;
+//! 2. reads every writers record (read_uncommitted, to the end of the topic) and fences each id
+//!    that any run of the migration used — its own through its tasks' producers, the others
+//!    with a producer that only initialises transactions, which aborts what the id left open
+//!    and makes its holder fail at its next write;
+//! 3. waits until no transaction is open on the progress topic (the last stable offset has
+//!    reached the end as it was after fencing);
+//! 4. reads progress read_committed, and gives way when another run announced itself after it
+//!    (the later run fences this one's ids; this one stops before it writes anything).
+//!
+//! A migration replicated before writers records existed has positions but no writers record:
+//! every id a migration file allows is fenced once.
+
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::Consumer;
+use rdkafka::producer::{BaseProducer, Producer};
+
+use super::progress::{transactional_id, writers_record, Progress};
+use super::run::{progress_reader, read_progress_as, write_progress, Isolation};
+use super::task::{client_config, transactional, Task, TaskContext, TaskProducer};
+use super::{Delivery, ReplicateError, Settings};
+
+/// Transactional ids fenced for a migration whose progress predates writers records: as many
+/// tasks as a migration file allows.
+const LEGACY_WRITERS: usize = 256;
+
+/// Ids fenced at once (each fence is a producer of its own).
+const FENCE_CONCURRENCY: usize = 16;
+
+/// What fencing gives a run.
+pub struct Fenced {
+    /// The producers of the run's tasks (transactions initialised with exactly-once).
+    pub producers: Vec<TaskProducer>,
+    /// The committed progress.
+    pub progress: Progress,
+    /// Where the run announced itself in the progress topic.
+    pub announced: Option<i64>,
+}
+
+/// Fences every writer of the migration, then reads its progress. `previous`: where this
+/// process announced its last run, when this is a restart — a run announced since supersedes
+/// it, and the restart gives way before it fences anything.
+pub fn fence_and_read(
+    settings: &Settings,
+    tasks: &[Task],
+    previous: Option<i64>,
+) -> Result<Fenced, ReplicateError> {
+    if let Some(previous) = previous {
+        let seen = read_progress_as(settings, Isolation::Uncommitted)?;
+        superseded(settings, &seen, previous)?;
+    }
+    let exactly_once = settings.delivery == Delivery::ExactlyOnce;
+    // An at-least-once run holds no transactional id, but announces itself all the same (as
+    // a run of none): a later run supersedes it, and its name is recorded.
+    let ids = if exactly_once { tasks.len() } else { 0 };
+    let announced = if tasks.is_empty() {
+        None
+    } else {
+        write_progress(settings, &[writers_record(&settings.migration, ids)])?
+    };
+    let seen = read_progress_as(settings, Isolation::Uncommitted)?;
+    check_name(settings, &seen)?;
+    let recorded = match seen.writers() {
+        0 if seen.has_positions() => LEGACY_WRITERS,
+        n => n,
+    };
+    // With exactly-once the tasks' own producers fence their ids below; with at-least-once
+    // they have none, and every recorded id is fenced here.
+    let others: Vec<usize> = (ids..recorded).collect();
+    if !others.is_empty() {
+        tracing::info!(
+            ids = others.len(),
+            "Fencing the transactional ids earlier runs of this migration used."
+        );
+    }
+    for chunk in others.chunks(FENCE_CONCURRENCY) {
+        std::thread::scope(|scope| {
+            let fences: Vec<_> = chunk
+                .iter()
+                .map(|&id| scope.spawn(move || fence(settings, id)))
+                .collect();
+            fences
+                .into_iter()
+                .map(|f| {
+                    f.join()
+                        .unwrap_or_else(|_| Err(ReplicateError::Panicked("fencing".into())))
+                })
+                .collect::<Result<Vec<()>, _>>()
+        })?;
+    }
+    let producers = tasks
+        .iter()
+        .map(|t| t.prepare(settings))
+        .collect::<Result<Vec<_>, _>>()?;
+    await_no_open_transaction(settings)?;
+    let progress = read_progress_as(settings, Isolation::Committed)?;
+    check_name(settings, &progress)?;
+    if let Some(mine) = announced {
+        superseded(settings, &progress, mine)?;
+    }
+    Ok(Fenced {
+        producers,
+        progress,
+        announced,
+    })
+}
+
+/// Refuses to go on when a run announced itself in `progress` after `mine`.
+fn superseded(settings: &Settings, progress: &Progress, mine: i64) -> Result<(), ReplicateError> {
+    if progress.writers.values().any(|w| w.offset > mine) {
+        return Err(ReplicateError::Superseded {
+            migration: settings.migration.clone(),
+        });
+    }
+    Ok(())
+}
+
+/// Initialises transactions for task id `id` of the migration and lets go: whatever a process
+/// holding the id left open is aborted, and that process cannot write with it any more.
+fn fence(settings: &Settings, id: usize) -> Result<(), ReplicateError> {
+    let mut config = client_config(&settings.target);
+    config.set("client.id", transactional_id(&settings.migration, id));
+    transactional(&mut config, settings, id);
+    let producer: BaseProducer<TaskContext> =
+        crate::auth::token_supply::create(&config, TaskContext::default()).map_err(|e| {
+            ReplicateError::Client {
+                side: "target",
+                source: e,
+            }
+        })?;
+    producer
+        .init_transactions(settings.transaction_timeout)
+        .map_err(|e| ReplicateError::Producer {
+            task: id,
+            operation: "fencing an earlier run's transactional id",
+            retriable: super::is_retriable(&e),
+            source: e,
+        })
+}
+
+/// Waits until the progress topic's last stable offset reaches its end as it is now: every
+/// transaction on it is complete (after fencing, what was left open gets aborted).
+fn await_no_open_transaction(settings: &Settings) -> Result<(), ReplicateError> {
+    let err = |e: rdkafka::error::KafkaError| ReplicateError::Progress(e.to_string());
+    let uncommitted = progress_reader(settings, Isolation::Uncommitted)?;
+    let committed = progress_reader(settings, Isolation::Committed)?;
+    let topic = &settings.progress_topic;
+    let md = uncommitted
+        .fetch_metadata(Some(topic), settings.request_timeout)
+        .map_err(err)?;
+    let partitions: Vec<i32> = md
+        .topics()
+        .first()
+        .filter(|t| t.error().is_none())
+        .map(|t| t.partitions().iter().map(|p| p.id()).collect())
+        .unwrap_or_default();
+    let deadline = Instant::now() + settings.transaction_timeout;
+    for partition in partitions {
+        let (_, end) = uncommitted
+            .fetch_watermarks(topic, partition, settings.request_timeout)
+            .map_err(err)?;
+        loop {
+            let (_, stable) = committed
+                .fetch_watermarks(topic, partition, settings.request_timeout)
+                .map_err(err)?;
+            if stable >= end {
+                break;
+            }
+            if Instant::now() >= deadline {
+                return Err(ReplicateError::Progress(format!(
+                    "a transaction on {topic} stayed open for {} s after every writer of the migration was fenced (last stable offset {stable}, end {end})",
+                    settings.transaction_timeout.as_secs()
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses progress written by a migration of another name that maps to the same topic.
+fn check_name(settings: &Settings, progress: &Progress) -> Result<(), ReplicateError> {
+    match progress.foreign_writer(&settings.migration) {
+        Some(theirs) => Err(ReplicateError::NameCollision {
+            topic: settings.progress_topic.clone(),
+            ours: settings.migration.clone(),
+            theirs: theirs.to_string(),
+        }),
+        None => Ok(()),
+    }
+}
