@@ -293,6 +293,15 @@ pub enum ReplicateError {
     Progress(String),
     #[error("a replication task panicked: {0}")]
     Panicked(String),
+    #[error("stopped after retrying {retries} time(s): {last}")]
+    #[diagnostic(help(
+        "committed progress is intact: run apply again once the cluster is reachable (replication.max_retries sets how many failures in a row apply rides through)"
+    ))]
+    RetriesExhausted {
+        retries: u32,
+        #[source]
+        last: Box<ReplicateError>,
+    },
 }
 
 impl ReplicateError {
@@ -311,7 +320,8 @@ impl ReplicateError {
             | ReplicateError::NameCollision { .. }
             | ReplicateError::RecordsLost { .. }
             | ReplicateError::RecordTooLarge { .. }
-            | ReplicateError::Panicked(_) => false,
+            | ReplicateError::Panicked(_)
+            | ReplicateError::RetriesExhausted { .. } => false,
         }
     }
 }
@@ -370,6 +380,18 @@ mod tests {
             assert!(e.to_string().contains("(retriable)"), "{e}");
         }
         assert!(ReplicateError::Progress("timed out".into()).is_retriable());
+        // Once the retries run out, the last error is reported and not retried again.
+        let gave_up = ReplicateError::RetriesExhausted {
+            retries: 6,
+            last: Box::new(delivery(C::AllBrokersDown)),
+        };
+        assert!(!gave_up.is_retriable());
+        assert!(
+            gave_up
+                .to_string()
+                .starts_with("stopped after retrying 6 time(s): task"),
+            "{gave_up}"
+        );
     }
 
     #[test]

@@ -201,6 +201,12 @@ pub async fn replicate_watching(
                     return Err(e);
                 }
             }
+            Err(e) if e.is_retriable() && !stopped => {
+                return Err(ReplicateError::RetriesExhausted {
+                    retries: failures,
+                    last: Box::new(e),
+                })
+            }
             Err(e) => return Err(e),
         }
     }
