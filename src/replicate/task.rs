@@ -813,3 +813,37 @@ pub fn is_retriable(e: &KafkaError) -> bool {
         )
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An error in a transaction open for the whole transaction timeout is the target
+    /// aborting it for its age — retriable — even when it reads like fencing; within the
+    /// timeout, fencing is fencing.
+    #[test]
+    fn an_error_after_the_transaction_timeout_is_a_transaction_timeout_not_fencing() {
+        let settings = Settings::from_migration(&crate::testing::migration(""), false);
+        let task = Task {
+            id: 3,
+            partitions: Vec::new(),
+        };
+        let fenced = KafkaError::MessageProduction(RDKafkaErrorCode::ProducerFenced);
+        let old = Instant::now() - settings.transaction_timeout - Duration::from_secs(1);
+        let e = task.producer_error(&settings, "committing a transaction", fenced.clone(), Some(old));
+        assert!(
+            matches!(e, ReplicateError::TransactionTimedOut { task: 3, timeout_s: 60, .. }),
+            "{e:?}"
+        );
+        assert!(e.is_retriable());
+        assert!(!e.to_string().contains("another kafka-migrate process"), "{e}");
+        let e = task.producer_error(
+            &settings,
+            "committing a transaction",
+            fenced,
+            Some(Instant::now()),
+        );
+        assert!(matches!(e, ReplicateError::Fenced { task: 3, .. }), "{e:?}");
+        assert!(!e.is_retriable());
+    }
+}

@@ -264,3 +264,31 @@ async fn a_running_apply_with_more_tasks_is_fenced_by_one_with_fewer() {
     apply_until_synced(&one);
     assert_eq!(assert_identical(source, target, &topic), written);
 }
+
+/// Two migration names that differ only by `.` and `_` map to one progress topic: the second
+/// is refused, naming both, instead of overwriting the first one's positions.
+#[tokio::test]
+async fn a_migration_whose_name_maps_to_anothers_progress_topic_is_refused() {
+    let (source, target) = (shared::plain_source(), shared::target());
+    let p = data::unique_name("names").replace('-', "_");
+    let topic = format!("{p}.a");
+    crate::support::topic_with_records(source, &topic, 10).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (dotted, underscored) = (format!("{p}.x"), format!("{p}_x"));
+    for (name, sub) in [(&dotted, "dotted"), (&underscored, "underscored")] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        migration_file(&dir.path().join(sub), name, &p, source, target, "");
+    }
+    apply_until_synced(&dir.path().join("dotted/migration.hcl"));
+    let out = crate::support::kafka_migrate(&dir.path().join("underscored/migration.hcl"))
+        .args(["apply", "--auto-approve", "--until-synced"])
+        .assert()
+        .code(1);
+    let said = crate::support::flat(&String::from_utf8_lossy(&out.get_output().stderr));
+    assert!(
+        said.contains(&format!(
+            "holds the progress of migration \"{dotted}\", not \"{underscored}\""
+        )),
+        "{said}"
+    );
+}
