@@ -234,7 +234,8 @@ impl SourceFile {
             let map = |offset: usize| base + offset.clamp(byte_start, byte_end) - byte_start;
             if n == caret {
                 from = map(span.start);
-                cut_before = window_start.saturating_sub(usize::from(cut_start));
+                // miette counts the header's column in bytes of the snippet.
+                cut_before = (byte_start - range.start).saturating_sub(prefix.len());
             }
             if n == last_line {
                 to = map(span.end);

@@ -186,7 +186,9 @@ fn a_literal_secret_is_masked_in_any_broken_form() {
 fn a_long_line_is_cut_around_the_caret() {
     let text = format!("name = \"x\" {} \"y\"\n", " ".repeat(400_000));
     let err = parse_text(&text).unwrap_err();
+    let header = format!("[m.hcl:{}:{}]", err.line, err.column);
     let out = shown(&Err(err));
+    assert!(out.contains(&header), "{header} in {out}");
     assert!(out.len() < 4_000, "{} bytes", out.len());
     assert!(out.contains('…'), "{out}");
 }
