@@ -124,7 +124,7 @@ impl ClusterClient {
         let create_error = |e: KafkaError| ClusterError {
             role,
             operation: "creating a client".into(),
-            cause: e.to_string(),
+            cause: crate::auth::client_error(&e),
             kind: ErrorKind::Other,
             help: Some("check the cluster's security settings in the migration file".into()),
         };

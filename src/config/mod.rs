@@ -7,13 +7,16 @@
 //! - `load`: the file's top level, variables and the non-cluster blocks; `cluster`: the
 //!   cluster and security blocks; `section`: reading one block body; `eval`: expressions;
 //! - `values`: durations, sizes and regular expressions; `tuning`: the ranges tuning values
-//!   may take; `secret`: redaction;
+//!   may take; `secret`: secret values and redaction; `mask`: secrets masked in the text
+//!   snippets show; `librdkafka`: the pass-through properties librdkafka takes;
 //! - `error`: the diagnostic type; `schema`: JSON Schema and README reference.
 
 mod cluster;
 mod error;
 mod eval;
+mod librdkafka;
 mod load;
+mod mask;
 mod model;
 pub mod schema;
 mod secret;
@@ -25,7 +28,9 @@ use std::path::Path;
 
 pub use error::ConfigError;
 pub use model::*;
-pub use secret::{is_secret_property, Secret, SecretOrigin};
+pub use secret::{
+    is_secret_property, shown_properties, shown_url, Secret, SecretOrigin, SecretValues,
+};
 pub use values::{ByteSize, HumanDuration, Pattern, PatternSet};
 
 /// Reads and validates the migration file at `path`; `vars` are `--var NAME=VALUE` pairs.
@@ -78,9 +83,10 @@ pub fn parse_vars(args: &[String]) -> Result<Vec<(String, String)>, ConfigError>
     args.iter()
         .map(|arg| match arg.split_once('=') {
             Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+            // The argument is not echoed: it may be a bare secret value.
             _ => Err(ConfigError::file(
-                format!("--var {arg}: expected NAME=VALUE"),
-                None,
+                "a --var argument is not NAME=VALUE (its text is not shown: it may be a secret)",
+                Some("pass each variable as --var NAME=VALUE".into()),
             )),
         })
         .collect()
