@@ -153,7 +153,9 @@ fn shown(text: &str) -> String {
 
 fn init_tracing(verbose: u8, format: LogFormat) {
     let default = match verbose {
-        0 => "warn,librdkafka=error",
+        // librdkafka's own lines (connection failures at every retry) are folded into the
+        // tool's errors; -v shows them.
+        0 => "warn,librdkafka=off",
         1 => "info",
         2 => "debug",
         _ => "trace",
