@@ -157,4 +157,5 @@ async fn the_image_validates_migrates_verifies_and_drains_on_sigterm() {
     assert_eq!(assert_identical(source, target, &topic), 20_000);
     let report = succeeds_in(tag, dir.path(), &["verify"]);
     assert!(report.contains("READY FOR CUTOVER"), "{report}");
+    let _ = podman().args(["rmi", "--force", tag]).output();
 }
