@@ -46,7 +46,7 @@ fn run(cli: Cli) -> miette::Result<ExitStatus> {
             Ok(ExitStatus::Success)
         }
         Command::Validate { json } => {
-            let migration = match load_migration(&cli.config, &cli.vars) {
+            let migration = match load_migration_offline(&cli.config, &cli.vars) {
                 Ok(migration) => migration,
                 // A program reading --json gets the error as JSON too.
                 Err(e) if json => {
@@ -113,7 +113,7 @@ fn run(cli: Cli) -> miette::Result<ExitStatus> {
         Command::Export {
             target: ExportTarget::Connect { dir },
         } => {
-            let migration = load_migration(&cli.config, &cli.vars)?;
+            let migration = load_migration_offline(&cli.config, &cli.vars)?;
             connect::export(&migration, &dir)
         }
         Command::Export {
@@ -131,8 +131,25 @@ fn load_migration(
     path: &std::path::Path,
     vars: &[String],
 ) -> miette::Result<crate::config::Migration> {
-    let vars = crate::config::parse_vars(vars)?;
-    let migration = crate::config::load(path, &vars)?;
+    loaded(crate::config::load(
+        path,
+        &crate::config::parse_vars(vars)?,
+    )?)
+}
+
+/// [`load_migration`] for commands that do not connect: an unset `env()` variable is a
+/// warning, not an error.
+fn load_migration_offline(
+    path: &std::path::Path,
+    vars: &[String],
+) -> miette::Result<crate::config::Migration> {
+    loaded(crate::config::load_offline(
+        path,
+        &crate::config::parse_vars(vars)?,
+    )?)
+}
+
+fn loaded(migration: crate::config::Migration) -> miette::Result<crate::config::Migration> {
     let _ = SECRETS.set(migration.secrets.clone());
     for warning in migration.warnings() {
         eprintln!("Warning: {warning}");

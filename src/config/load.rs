@@ -143,6 +143,7 @@ pub fn parse(
         replication: optional(&top, "replication", replication)?,
         cutover: optional(&top, "cutover", cutover)?,
         secrets: file.secrets(),
+        unset_env: Vec::new(),
     })
 }
 

@@ -35,6 +35,50 @@ pub use values::{ByteSize, HumanDuration, Pattern, PatternSet};
 
 /// Reads and validates the migration file at `path`; `vars` are `--var NAME=VALUE` pairs.
 pub fn load(path: &Path, vars: &[(String, String)]) -> Result<Migration, ConfigError> {
+    let (name, text, base) = read(path)?;
+    parse(&name, &text, &base, vars)
+}
+
+/// [`load`] for commands that do not connect (`validate`, `export connect`): an `env()` whose
+/// variable is unset reads as the reference `${env:NAME}` (what a Kafka Connect worker
+/// resolves), and [`Migration::warnings`] names it with its position. Where such a value
+/// cannot stand (a broker address, a choice), the error is the one [`load`] gives.
+pub fn load_offline(path: &Path, vars: &[(String, String)]) -> Result<Migration, ConfigError> {
+    let (name, text, base) = read(path)?;
+    let unset = std::cell::RefCell::new(std::collections::BTreeSet::new());
+    let env = |key: &str| {
+        std::env::var(key).ok().or_else(|| {
+            unset.borrow_mut().insert(key.to_string());
+            Some(format!("${{env:{key}}}"))
+        })
+    };
+    let mut migration = match parse_with_env(&name, &text, &base, vars, &env) {
+        Ok(m) => m,
+        Err(_) if !unset.borrow().is_empty() => return parse(&name, &text, &base, vars),
+        Err(e) => return Err(e),
+    };
+    migration.unset_env = unset
+        .into_inner()
+        .into_iter()
+        .map(|var| match position_of_env(&text, &var) {
+            Some((line, column)) => format!("{name}:{line}:{column}: environment variable {var} is not set: read as ${{env:{var}}} for this command; plan, apply, status and verify need it"),
+            None => format!("{name}: environment variable {var} is not set: read as ${{env:{var}}} for this command; plan, apply, status and verify need it"),
+        })
+        .collect();
+    Ok(migration)
+}
+
+/// Line and column (1-based, in characters) of the first `env("VAR")` in `text`.
+fn position_of_env(text: &str, var: &str) -> Option<(usize, usize)> {
+    let at = text.find(&format!("\"{var}\""))?;
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    Some((line, column))
+}
+
+/// The migration file's name (for messages), text and folder (`file()` is relative to it).
+fn read(path: &Path) -> Result<(String, String, std::path::PathBuf), ConfigError> {
     let text = std::fs::read(path).map_err(|e| {
         ConfigError::file(
             format!("cannot read the migration file {}: {e}", path.display()),
@@ -53,7 +97,7 @@ pub fn load(path: &Path, vars: &[(String, String)]) -> Result<Migration, ConfigE
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    parse(&path.display().to_string(), &text, base, vars)
+    Ok((path.display().to_string(), text, base.to_path_buf()))
 }
 
 /// Validates migration-file `text` (named `name` in messages; `file()` relative to `base`),

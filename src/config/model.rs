@@ -41,6 +41,11 @@ pub struct Migration {
     #[serde(skip)]
     #[schemars(skip)]
     pub secrets: super::secret::SecretValues,
+    /// For commands that do not connect: `env()` variables that were not set, each told with
+    /// its position (see `config::load_offline`).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub unset_env: Vec<String>,
 }
 
 /// The two `cluster` blocks, by label.
@@ -526,8 +531,9 @@ impl Migration {
         &self.clusters.target
     }
 
-    /// Settings that weaken the migration's security, one line each, for `validate` and
-    /// `plan` to warn about: TLS verification turned off.
+    /// What `validate` and `plan` warn about, one line each: settings that weaken the
+    /// migration's security (TLS verification turned off), and `env()` variables read unset
+    /// by a command that does not connect.
     pub fn warnings(&self) -> Vec<String> {
         [("source", self.source()), ("target", self.target())]
             .into_iter()
@@ -542,6 +548,7 @@ impl Migration {
                         )
                     })
             })
+            .chain(self.unset_env.iter().cloned())
             .collect()
     }
 
