@@ -113,7 +113,15 @@ fn the_summary_is_one_line_about_both_clusters() {
 
 #[test]
 fn an_unset_environment_variable_fails_with_its_position() {
-    let stderr = refused(&examples().join("local.hcl"));
+    // Commands that connect need the value: a located error.
+    let output = kafka_migrate()
+        .args(["plan", "-c"])
+        .arg(examples().join("local.hcl"))
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(output.stderr).expect("UTF-8 diagnostics");
     assert!(
         message(&stderr)
             .ends_with("local.hcl:12:23: environment variable SOURCE_PASSWORD is not set"),
@@ -123,6 +131,37 @@ fn an_unset_environment_variable_fails_with_its_position() {
     assert!(
         stderr.contains("help: export SOURCE_PASSWORD=…"),
         "{stderr}"
+    );
+}
+
+/// `validate` and `export connect` need no secret values: an unset `env()` variable is a
+/// warning with its position, and the exported files refer to it as `${env:NAME}`.
+#[test]
+fn offline_commands_warn_about_an_unset_environment_variable() {
+    let warning = "local.hcl:12:23: environment variable SOURCE_PASSWORD is not set";
+    kafka_migrate()
+        .args(["validate", "-c"])
+        .arg(examples().join("local.hcl"))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(format!(
+            "Warning: {}",
+            examples().join(warning).display()
+        )));
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    kafka_migrate()
+        .args(["export", "connect", "-c"])
+        .arg(examples().join("local.hcl"))
+        .arg("--dir")
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(warning));
+    let source = std::fs::read_to_string(dir.path().join("local-demo.mirror-source.json"))
+        .expect("the source connector");
+    assert!(
+        source.contains("password=\\\"${env:SOURCE_PASSWORD}\\\""),
+        "{source}"
     );
 }
 
@@ -205,7 +244,10 @@ fn variables_come_from_the_command_line() {
         .arg(&path)
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("--var env: expected NAME=VALUE"));
+        .stderr(
+            predicate::str::contains("--var argument is not NAME=VALUE")
+                .and(predicate::str::contains("--var env").not()),
+        );
     kafka_migrate()
         .args(["validate", "--var", "nope=1", "-c"])
         .arg(&path)

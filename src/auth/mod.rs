@@ -100,21 +100,31 @@ pub(crate) use oauth_refresh_hook;
 
 /// The same properties with every secret replaced, for logs and errors.
 pub fn redacted(props: &BTreeMap<String, String>) -> BTreeMap<String, String> {
-    props
-        .iter()
-        .map(|(k, v)| {
-            let secret =
-                k.contains("password") || k.contains("secret") || k.ends_with(".jaas.config");
-            (
-                k.clone(),
-                if secret {
-                    "**REDACTED**".to_string()
-                } else {
-                    v.clone()
-                },
-            )
-        })
+    crate::config::shown_properties(props)
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
+}
+
+/// A client that could not be created, told without any property's value: librdkafka's
+/// refusal of a property quotes the value (a password, a key), so the message is rebuilt
+/// from the property's name and the reason, with the value taken out.
+pub fn client_error(error: &rdkafka::error::KafkaError) -> String {
+    use rdkafka::error::KafkaError;
+    match error {
+        KafkaError::ClientConfig(_, reason, key, value) => {
+            let reason = if value.is_empty() {
+                reason.clone()
+            } else {
+                reason.replace(value.as_str(), "…")
+            };
+            format!("librdkafka refuses property \"{key}\": {reason}")
+        }
+        KafkaError::ClientCreation(reason) => {
+            format!("librdkafka could not create the client: {reason}")
+        }
+        other => other.to_string(),
+    }
 }
 
 fn protocol_name(protocol: Protocol) -> &'static str {
@@ -123,5 +133,48 @@ fn protocol_name(protocol: Protocol) -> &'static str {
         Protocol::Ssl => "SSL",
         Protocol::SaslPlaintext => "SASL_PLAINTEXT",
         Protocol::SaslSsl => "SASL_SSL",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rdkafka::error::KafkaError;
+    use rdkafka::types::RDKafkaConfRes;
+
+    #[test]
+    fn a_refused_property_is_told_without_its_value() {
+        let error = KafkaError::ClientConfig(
+            RDKafkaConfRes::RD_KAFKA_CONF_INVALID,
+            "Invalid value \"SECRET-MARKER\" for configuration property \"ssl.key.password\""
+                .into(),
+            "ssl.key.password".into(),
+            "SECRET-MARKER".into(),
+        );
+        assert!(
+            error.to_string().contains("SECRET-MARKER"),
+            "rdkafka quotes it"
+        );
+        let shown = client_error(&error);
+        assert!(!shown.contains("SECRET-MARKER"), "{shown}");
+        assert!(shown.contains("\"ssl.key.password\""), "{shown}");
+    }
+
+    #[test]
+    fn redacted_properties_hide_every_secret_name() {
+        let props: BTreeMap<String, String> = [
+            ("ssl.key.pem", "SECRET-MARKER"),
+            ("sasl.oauthbearer.config", "SECRET-MARKER"),
+            ("sasl.password", "SECRET-MARKER"),
+            ("client.rack", "use1"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let shown = format!("{:?}", redacted(&props));
+        assert!(
+            !shown.contains("SECRET-MARKER") && shown.contains("use1"),
+            "{shown}"
+        );
     }
 }

@@ -27,7 +27,7 @@ pub fn main() -> ExitCode {
     let status = match run(cli) {
         Ok(status) => status,
         Err(report) => {
-            eprintln!("{report:?}");
+            eprintln!("{}", shown(&format!("{report:?}")));
             ExitStatus::Error
         }
     };
@@ -46,11 +46,26 @@ fn run(cli: Cli) -> miette::Result<ExitStatus> {
             Ok(ExitStatus::Success)
         }
         Command::Validate { json } => {
-            let migration = load_migration(&cli.config, &cli.vars)?;
+            let migration = match load_migration_offline(&cli.config, &cli.vars) {
+                Ok(migration) => migration,
+                // A program reading --json gets the error as JSON too.
+                Err(e) if json => {
+                    let error = e.downcast_ref::<crate::config::ConfigError>().map_or_else(
+                        || serde_json::json!({"error": {"message": shown(&e.to_string())}}),
+                        crate::config::ConfigError::to_json,
+                    );
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&error).into_diagnostic()?
+                    );
+                    return Ok(ExitStatus::Error);
+                }
+                Err(e) => return Err(e),
+            };
             if json {
                 println!(
                     "{}",
-                    serde_json::to_string_pretty(&migration).into_diagnostic()?
+                    serde_json::to_string_pretty(&migration.to_json()).into_diagnostic()?
                 );
             } else {
                 println!("{} is valid: {}", cli.config.display(), migration.summary());
@@ -98,7 +113,7 @@ fn run(cli: Cli) -> miette::Result<ExitStatus> {
         Command::Export {
             target: ExportTarget::Connect { dir },
         } => {
-            let migration = load_migration(&cli.config, &cli.vars)?;
+            let migration = load_migration_offline(&cli.config, &cli.vars)?;
             connect::export(&migration, &dir)
         }
         Command::Export {
@@ -110,18 +125,54 @@ fn run(cli: Cli) -> miette::Result<ExitStatus> {
     }
 }
 
-/// Reads the migration file with `--var` values.
+/// Reads the migration file with `--var` values; warns about settings that weaken its
+/// security; remembers its secret values so that no error output shows them.
 fn load_migration(
     path: &std::path::Path,
     vars: &[String],
 ) -> miette::Result<crate::config::Migration> {
-    let vars = crate::config::parse_vars(vars)?;
-    Ok(crate::config::load(path, &vars)?)
+    loaded(crate::config::load(
+        path,
+        &crate::config::parse_vars(vars)?,
+    )?)
+}
+
+/// [`load_migration`] for commands that do not connect: an unset `env()` variable is a
+/// warning, not an error.
+fn load_migration_offline(
+    path: &std::path::Path,
+    vars: &[String],
+) -> miette::Result<crate::config::Migration> {
+    loaded(crate::config::load_offline(
+        path,
+        &crate::config::parse_vars(vars)?,
+    )?)
+}
+
+fn loaded(migration: crate::config::Migration) -> miette::Result<crate::config::Migration> {
+    let _ = SECRETS.set(migration.secrets.clone());
+    for warning in migration.warnings() {
+        eprintln!("Warning: {warning}");
+    }
+    Ok(migration)
+}
+
+/// The secret values of the migration file read by this run.
+static SECRETS: std::sync::OnceLock<crate::config::SecretValues> = std::sync::OnceLock::new();
+
+/// Text for the terminal with every secret value of the migration file taken out: the last
+/// guard of error output, whatever produced the error.
+fn shown(text: &str) -> String {
+    SECRETS
+        .get()
+        .map_or_else(|| text.to_string(), |secrets| secrets.scrub(text))
 }
 
 fn init_tracing(verbose: u8, format: LogFormat) {
     let default = match verbose {
-        0 => "warn,librdkafka=error",
+        // librdkafka's own lines (connection failures at every retry) are folded into the
+        // tool's errors; -v shows them.
+        0 => "warn,librdkafka=off",
         1 => "info",
         2 => "debug",
         _ => "trace",

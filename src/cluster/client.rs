@@ -88,6 +88,12 @@ impl ClientContext for ClusterContext {
 
 impl ConsumerContext for ClusterContext {}
 
+/// How long connecting waits for a broker to answer at most.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long connecting goes on while librdkafka reports failed connections: a few reconnects,
+/// for a broker that is just starting.
+const GIVE_UP_TROUBLED: Duration = Duration::from_secs(3);
+
 /// Admin and metadata access to one cluster.
 pub struct ClusterClient {
     role: Role,
@@ -124,7 +130,7 @@ impl ClusterClient {
         let create_error = |e: KafkaError| ClusterError {
             role,
             operation: "creating a client".into(),
-            cause: e.to_string(),
+            cause: crate::auth::client_error(&e),
             kind: ErrorKind::Other,
             help: Some("check the cluster's security settings in the migration file".into()),
         };
@@ -151,12 +157,30 @@ impl ClusterClient {
             consumer,
             context,
         };
-        let consumer = client.consumer();
+        let (consumer, context) = (client.consumer(), client.context.clone());
         let probe = tokio::task::spawn_blocking(move || {
-            let result = consumer.fetch_metadata(None, Duration::from_secs(15));
-            // Error events are delivered when the client is polled.
-            let _ = consumer.poll(Duration::from_millis(100));
-            result.map(|_| ())
+            // Short attempts, so that a cluster whose brokers refuse or fail every connection
+            // is told within seconds, while a slow one that raises no error still has
+            // CONNECT_TIMEOUT.
+            let started = std::time::Instant::now();
+            loop {
+                let result = consumer.fetch_metadata(None, Duration::from_secs(1));
+                // Error events are delivered when the client is polled.
+                let _ = consumer.poll(Duration::from_millis(100));
+                // librdkafka reported a connection refused or failed, a failed handshake or
+                // authentication.
+                let troubled = !context.errors().is_empty();
+                match result {
+                    Ok(_) => return Ok(()),
+                    Err(e)
+                        if started.elapsed() >= CONNECT_TIMEOUT
+                            || (troubled && started.elapsed() >= GIVE_UP_TROUBLED) =>
+                    {
+                        return Err(e)
+                    }
+                    Err(_) => {}
+                }
+            }
         })
         .await
         .map_err(|e| client.error("connecting", e.to_string()))?;

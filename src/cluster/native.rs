@@ -20,6 +20,33 @@ use serde::{Deserialize, Serialize};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Metadata records one CreateTopics or IncrementalAlterConfigs request makes the controller
+/// write at most. A KRaft controller refuses a single operation of more than 10,000 records
+/// (a topic is one, each of its partitions and configs another; each config change one),
+/// answering PolicyViolation for everything in the request; half that leaves room.
+pub const MAX_RECORDS_PER_REQUEST: usize = 5_000;
+
+/// Splits `items` into consecutive batches whose `weight` adds up to at most `max` (an item
+/// heavier than `max` alone is a batch of its own).
+pub fn batches<T>(items: Vec<T>, weight: impl Fn(&T) -> usize, max: usize) -> Vec<Vec<T>> {
+    let mut out: Vec<Vec<T>> = Vec::new();
+    let mut load = 0;
+    for item in items {
+        let w = weight(&item);
+        match out.last_mut() {
+            Some(batch) if load + w <= max => {
+                batch.push(item);
+                load += w;
+            }
+            _ => {
+                out.push(vec![item]);
+                load = w;
+            }
+        }
+    }
+    out
+}
+
 /// A failed admin call, naming the operation and, where there is one, the resource.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{operation}{}: {message}", subject.as_ref().map(|s| format!(" ({s})")).unwrap_or_default())]
@@ -582,8 +609,30 @@ impl<C: ClientContext + 'static> AdminExt<C> {
 
     /// Creates topics (with `validate_only`, asks the broker whether it would and creates
     /// nothing); per topic, the broker's answer with its error message, which rust-rdkafka's
-    /// `create_topics` drops.
+    /// `create_topics` drops. Many topics go in several requests of a size controllers take
+    /// (see [`MAX_RECORDS_PER_REQUEST`]).
     pub async fn create_topics(
+        &self,
+        topics: Vec<NewTopicSpec>,
+        validate_only: bool,
+        timeout: Duration,
+    ) -> Result<Vec<(String, Result<(), AdminExtError>)>, AdminExtError> {
+        let mut out = Vec::with_capacity(topics.len());
+        let requests = batches(
+            topics,
+            |t| 1 + t.partitions.max(1) as usize + t.configs.len(),
+            MAX_RECORDS_PER_REQUEST,
+        );
+        for batch in requests {
+            out.extend(
+                self.create_topics_once(batch, validate_only, timeout)
+                    .await?,
+            );
+        }
+        Ok(out)
+    }
+
+    async fn create_topics_once(
         &self,
         topics: Vec<NewTopicSpec>,
         validate_only: bool,
@@ -700,8 +749,26 @@ impl<C: ClientContext + 'static> AdminExt<C> {
     }
 
     /// Sets or deletes individual configs (others untouched); `validate_only` asks the broker
-    /// whether it would accept them and changes nothing.
+    /// whether it would accept them and changes nothing. Many changes go in several requests
+    /// of a size controllers take (see [`MAX_RECORDS_PER_REQUEST`]).
     pub async fn incremental_alter_configs(
+        &self,
+        changes: Vec<(ConfigResourceKind, String, Vec<AlterConfigOp>)>,
+        validate_only: bool,
+    ) -> Result<(), AdminExtError> {
+        let requests = batches(
+            changes,
+            |(_, _, ops)| ops.len().max(1),
+            MAX_RECORDS_PER_REQUEST,
+        );
+        for batch in requests {
+            self.incremental_alter_configs_once(batch, validate_only)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn incremental_alter_configs_once(
         &self,
         changes: Vec<(ConfigResourceKind, String, Vec<AlterConfigOp>)>,
         validate_only: bool,
@@ -961,5 +1028,26 @@ fn topic_partition_list<'a>(
             }
         }
         Owned(list, rd::rd_kafka_topic_partition_list_destroy)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_are_split_to_what_a_controller_takes() {
+        // 2,001 topics of 5 partitions: one request would be 12,006 records.
+        let topics: Vec<usize> = vec![6; 2_001];
+        let split = batches(topics, |w| *w, MAX_RECORDS_PER_REQUEST);
+        assert_eq!(split.len(), 3);
+        assert!(split
+            .iter()
+            .all(|b| b.iter().sum::<usize>() <= MAX_RECORDS_PER_REQUEST));
+        assert_eq!(split.iter().map(Vec::len).sum::<usize>(), 2_001);
+        // An item heavier than a request is sent alone; order is kept.
+        let split = batches(vec![1, 9_000, 2, 3], |w| *w, MAX_RECORDS_PER_REQUEST);
+        assert_eq!(split, vec![vec![1], vec![9_000], vec![2, 3]]);
+        assert!(batches(Vec::<usize>::new(), |w| *w, 10).is_empty());
     }
 }

@@ -7,10 +7,13 @@ use std::path::PathBuf;
 
 use hcl::edit::structure::Block;
 
-use super::error::ConfigError;
+use std::ops::Range;
+
+use super::error::{did_you_mean, quote, ConfigError};
 use super::eval::{resolve, span_of};
+use super::librdkafka::{self, Verdict};
 use super::model::{AwsIam, ClusterConfig, Protocol, Sasl, SaslMechanism, Security, Tls};
-use super::secret::{Secret, SecretOrigin};
+use super::secret::{is_secret_property, Secret, SecretOrigin};
 use super::section::Section;
 
 /// Reads one `cluster "LABEL" { … }` block.
@@ -42,7 +45,10 @@ pub fn cluster(
             return Err(s.error(
                 span.clone(),
                 "not host:port",
-                format!("bootstrap server \"{server}\" of {what} is not host:port"),
+                format!(
+                    "bootstrap server {} of {what} is not host:port",
+                    s.scope.file.quote(server)
+                ),
                 Some("write each broker as \"host:port\", such as \"kafka-1:9092\"".into()),
             ));
         }
@@ -53,6 +59,9 @@ pub fn cluster(
     };
     let mut properties = std::collections::BTreeMap::new();
     for (key, key_span, value) in s.string_map("properties")?.unwrap_or_default() {
+        if is_secret_property(&key) {
+            s.scope.file.secret(&value);
+        }
         if let Some(setting) = typed_setting(&key, &security) {
             return Err(s.error(
                 key_span,
@@ -63,6 +72,20 @@ pub fn cluster(
                 )),
             ));
         }
+        property(&s, &key, &key_span, &value, &what)?;
+        if security.aws_iam.is_some() && verification_off(&key, &value).is_some() {
+            return Err(s.error(
+                key_span,
+                "turns TLS verification off",
+                format!(
+                    "property \"{key}\" of {what} turns TLS verification off, which MSK IAM \
+                     authentication refuses: its tokens would go to whoever answers"
+                ),
+                Some(format!(
+                    "remove \"{key}\"; to trust a private CA, set security {{ tls {{ ca_file }} }}"
+                )),
+            ));
+        }
         properties.insert(key, value);
     }
     Ok(ClusterConfig {
@@ -70,6 +93,78 @@ pub fn cluster(
         security,
         properties,
     })
+}
+
+/// Checks one pass-through property with librdkafka: a name it knows, a value it takes.
+fn property(
+    s: &Section<'_>,
+    key: &str,
+    key_span: &Range<usize>,
+    value: &str,
+    what: &str,
+) -> Result<(), ConfigError> {
+    match librdkafka::check(key, value) {
+        Verdict::Accepted => Ok(()),
+        Verdict::UnknownName => Err(s.error(
+            key_span.clone(),
+            "unknown property",
+            format!(
+                "`properties` of {what}: librdkafka has no property {}",
+                quote(key)
+            ),
+            did_you_mean(key, librdkafka::PROPERTIES).or(Some(
+                "use librdkafka's property names (its CONFIGURATION.md); Java client settings \
+                 such as sasl.jaas.config have typed settings in the security block"
+                    .into(),
+            )),
+        )),
+        Verdict::InvalidValue(reason) => Err(s.error(
+            key_span.clone(),
+            "value refused",
+            format!("`properties` of {what}: librdkafka refuses the value of \"{key}\": {reason}"),
+            Some(
+                "see the property in librdkafka's CONFIGURATION.md for the values it takes".into(),
+            ),
+        )),
+    }
+}
+
+/// How the pass-through property `key = value` turns TLS verification off, if it does.
+pub fn verification_off(key: &str, value: &str) -> Option<&'static str> {
+    let value = value.trim().to_ascii_lowercase();
+    match key {
+        "enable.ssl.certificate.verification" if matches!(value.as_str(), "false" | "0") => {
+            Some("the broker's certificate is not verified at all")
+        }
+        "ssl.endpoint.identification.algorithm" if value == "none" => {
+            Some("the broker's certificate is not checked against its host name")
+        }
+        _ => None,
+    }
+}
+
+/// What in `cluster` turns TLS verification off: the typed `verify_hostname = false` and the
+/// pass-through properties that do. Each is a warning in `validate` and `plan`.
+pub(super) fn insecure_settings(cluster: &ClusterConfig) -> Vec<(String, &'static str)> {
+    let mut out = Vec::new();
+    if cluster.security.protocol.uses_tls()
+        && cluster
+            .security
+            .tls
+            .as_ref()
+            .is_some_and(|t| !t.verify_hostname)
+    {
+        out.push((
+            "verify_hostname = false".to_string(),
+            "the broker's certificate is not checked against its host name",
+        ));
+    }
+    for (key, value) in &cluster.properties {
+        if let Some(why) = verification_off(key, value) {
+            out.push((format!("property \"{key}\""), why));
+        }
+    }
+    out
 }
 
 /// `host:port` (an IPv6 host in brackets), with a port from 1 to 65535.
@@ -169,6 +264,17 @@ fn security(parent: &Section<'_>, block: &Block, cluster: &str) -> Result<Securi
             "needs SASL_SSL",
             format!("MSK IAM authentication needs protocol SASL_SSL, but {cluster} uses {uses}"),
             "set protocol = \"SASL_SSL\"",
+        );
+    }
+    if aws_iam.is_some() && tls.as_ref().is_some_and(|t| !t.verify_hostname) {
+        return misfit(
+            tls_block,
+            "turns TLS verification off",
+            format!(
+                "{cluster} turns host name verification off (verify_hostname = false), which \
+                 MSK IAM authentication refuses: its tokens would go to whoever answers"
+            ),
+            "remove verify_hostname = false; MSK brokers' certificates name their hosts",
         );
     }
     if aws_iam.is_some() && sasl.is_some() {
@@ -272,6 +378,22 @@ fn aws_iam(parent: &Section<'_>, block: &Block, cluster: &str) -> Result<AwsIam,
         &[],
     )?;
     let (region, _) = a.required_string("region", "\"us-east-1\"")?;
+    // They go into the client's `sasl.oauthbearer.config` as space-separated `key=value`
+    // pairs, and into JAAS options: one word each.
+    for name in ["region", "profile", "role_arn", "cluster_arn"] {
+        if let Some((value, span)) = a.string(name)? {
+            if value.is_empty() || value.contains(char::is_whitespace) {
+                return Err(a.error(
+                    span,
+                    "one word",
+                    format!("`{name}` of {cluster} must be one word, without spaces"),
+                    Some(format!(
+                        "write {name} = \"…\" without spaces or line breaks"
+                    )),
+                ));
+            }
+        }
+    }
     let cluster_arn = a.string("cluster_arn")?;
     if let Some((arn, span)) = &cluster_arn {
         if let Err(reason) = crate::auth::MskCluster::parse(arn) {
@@ -293,7 +415,8 @@ fn aws_iam(parent: &Section<'_>, block: &Block, cluster: &str) -> Result<AwsIam,
 
 /// A secret value with where it was read from: the text at `span` is the expression that gave
 /// it, `env("NAME")` or `file("path")` when it came from the environment or a file.
-fn secret(section: &Section<'_>, value: String, span: std::ops::Range<usize>) -> Secret {
+fn secret(section: &Section<'_>, value: String, span: Range<usize>) -> Secret {
+    section.scope.file.secret(&value);
     let expression = section.scope.file.text().get(span).unwrap_or("").trim();
     let argument = |function: &str| {
         expression

@@ -52,7 +52,13 @@ pub struct Scope<'a> {
     /// Declared variables with no default and no `--var` value.
     pub unset: std::collections::BTreeSet<String>,
     pub env: &'a dyn Fn(&str) -> Option<String>,
+    /// The variable whose default is being read, while defaults are read (they cannot refer
+    /// to variables).
+    pub default_of: std::cell::RefCell<Option<String>>,
 }
+
+/// The largest file `file()` reads.
+const MAX_FILE: u64 = 1024 * 1024;
 
 pub fn span_of(expr: &impl Span) -> Range<usize> {
     expr.span().unwrap_or(0..0)
@@ -189,6 +195,20 @@ impl Scope<'_> {
                     kind: value.kind.clone(),
                     span,
                 }),
+                None if self.default_of.borrow().is_some() => {
+                    let of = self.default_of.borrow().clone().unwrap_or_default();
+                    let message = if of == name {
+                        format!("variable `{name}` refers to itself in its default")
+                    } else {
+                        format!("the default of variable `{of}` refers to variable `{name}`")
+                    };
+                    Err(self.file.error(
+                        span,
+                        "refers to a variable",
+                        message,
+                        Some("a default is a value of its own: write it out, or pass --var NAME=VALUE".into()),
+                    ))
+                }
                 None if self.unset.contains(name) => Err(self.file.error(
                     span,
                     "has no value",
@@ -240,10 +260,13 @@ impl Scope<'_> {
             "env" => {
                 let (var, arg_span) = single_string("the name of an environment variable")?;
                 match (self.env)(&var) {
-                    Some(value) => Ok(Value {
-                        kind: Kind::String(value),
-                        span,
-                    }),
+                    Some(value) => {
+                        self.file.secret(&value);
+                        Ok(Value {
+                            kind: Kind::String(value),
+                            span,
+                        })
+                    }
                     None => Err(self.file.error(
                         arg_span,
                         "not set",
@@ -255,18 +278,23 @@ impl Scope<'_> {
             "file" => {
                 let (path, arg_span) = single_string("a path, relative to the migration file")?;
                 let full = resolve(&self.base_dir, &path);
-                match std::fs::read_to_string(&full) {
-                    Ok(text) => Ok(Value {
-                        kind: Kind::String(text.trim_end_matches(['\n', '\r']).to_string()),
-                        span,
-                    }),
-                    Err(e) => Err(self.file.error(
+                let text = read_file(&full).map_err(|why| {
+                    self.file.error(
                         arg_span,
                         "cannot be read",
-                        format!("file(\"{path}\"): {} cannot be read: {e}", full.display()),
-                        Some("paths in file() are relative to the migration file".into()),
-                    )),
-                }
+                        format!("file({}): {} {why}", self.file.quote(&path), full.display()),
+                        Some(
+                            "file() reads a regular text file of up to 1 MiB; paths are relative to the migration file"
+                                .into(),
+                        ),
+                    )
+                })?;
+                let text = text.trim_end_matches(['\n', '\r']).to_string();
+                self.file.secret(&text);
+                Ok(Value {
+                    kind: Kind::String(text),
+                    span,
+                })
             }
             other => Err(self.file.error(
                 span_of(&call.name.name),
@@ -278,6 +306,32 @@ impl Scope<'_> {
             )),
         }
     }
+}
+
+/// The text of the regular file `path`, up to [`MAX_FILE`] bytes. Anything else (a FIFO that
+/// would block, a device without end, a folder) is refused before it is opened.
+fn read_file(path: &Path) -> Result<String, String> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot be read: {e}"))?;
+    if !meta.is_file() {
+        let kind = if meta.is_dir() {
+            "a folder"
+        } else {
+            "not a regular file (a pipe, socket or device)"
+        };
+        return Err(format!("is {kind}"));
+    }
+    if meta.len() > MAX_FILE {
+        return Err(format!("is larger than 1 MiB ({} bytes)", meta.len()));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE + 1).read_to_end(&mut bytes))
+        .map_err(|e| format!("cannot be read: {e}"))?;
+    if bytes.len() as u64 > MAX_FILE {
+        return Err("is larger than 1 MiB".into());
+    }
+    String::from_utf8(bytes).map_err(|_| "is not UTF-8 text".into())
 }
 
 /// `path` relative to `base` unless absolute.

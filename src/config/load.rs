@@ -33,6 +33,8 @@ pub fn parse(
     vars: &[(String, String)],
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Migration, ConfigError> {
+    // A byte-order mark (some editors on Windows write one) is not part of the text.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let file = SourceFile::new(name, text);
     let body = hcl::edit::parser::parse_body(text).map_err(|e| {
         let offset = e.location().offset();
@@ -49,6 +51,7 @@ pub fn parse(
         vars: BTreeMap::new(),
         unset: BTreeSet::new(),
         env,
+        default_of: Default::default(),
     };
     let top = Section::new(
         &scope,
@@ -79,7 +82,7 @@ pub fn parse(
         return Err(file.error(
             name_span,
             "invalid name",
-            format!("name \"{name}\" cannot name the migration's topics: {why}"),
+            format!("name {} cannot name the migration's topics: {why}", file.quote(&name)),
             Some("use letters, digits, '.', '_' and '-' (it names Kafka topics and transactional ids)".into()),
         ));
     }
@@ -139,6 +142,8 @@ pub fn parse(
         consumer_groups: optional(&top, "consumer_groups", groups)?,
         replication: optional(&top, "replication", replication)?,
         cutover: optional(&top, "cutover", cutover)?,
+        secrets: file.secrets(),
+        unset_env: Vec::new(),
     })
 }
 
@@ -186,9 +191,21 @@ fn variables(
             &[],
         )?;
         section.string("description")?;
-        section.bool("sensitive")?;
+        let sensitive = section.bool("sensitive")?.unwrap_or(false);
         let cli = given.iter().rev().find(|(k, _)| k == name);
-        match (cli, section.value("default")?) {
+        *top.scope.default_of.borrow_mut() = Some(name.to_string());
+        let default = section.value("default");
+        *top.scope.default_of.borrow_mut() = None;
+        let default = default?;
+        if sensitive {
+            if let Some((_, value)) = cli {
+                top.scope.file.secret(value);
+            }
+            if let Some(default) = &default {
+                remember_secret(top.scope.file, &default.kind);
+            }
+        }
+        match (cli, default) {
             (Some((_, v)), default) => {
                 let kind = from_command_line(name, v, default.as_ref().map(|d| &d.kind))?;
                 values.insert(
@@ -217,6 +234,18 @@ fn variables(
         ));
     }
     Ok((values, unset))
+}
+
+/// Every text in a sensitive variable's value is a secret.
+fn remember_secret(file: &SourceFile, kind: &Kind) {
+    match kind {
+        Kind::String(s) => file.secret(s),
+        Kind::List(items) => items.iter().for_each(|v| remember_secret(file, &v.kind)),
+        Kind::Map(entries) => entries
+            .iter()
+            .for_each(|(_, _, v)| remember_secret(file, &v.kind)),
+        Kind::Null | Kind::Bool(_) | Kind::Number(_) => {}
+    }
 }
 
 /// A `--var` value, taken as a number or a bool when the variable's default is one.
@@ -265,7 +294,10 @@ fn topics(top: &Section<'_>, block: &Block) -> Result<TopicSelection, ConfigErro
             return Err(s.error(
                 span.clone(),
                 "not a topic name",
-                format!("\"{name}\" in `names` of the topics block is not a topic name: {why}"),
+                format!(
+                    "{} in `names` of the topics block is not a topic name: {why}",
+                    s.scope.file.quote(name)
+                ),
                 Some("for patterns use `include`; names are matched exactly".into()),
             ));
         }

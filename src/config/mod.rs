@@ -7,13 +7,16 @@
 //! - `load`: the file's top level, variables and the non-cluster blocks; `cluster`: the
 //!   cluster and security blocks; `section`: reading one block body; `eval`: expressions;
 //! - `values`: durations, sizes and regular expressions; `tuning`: the ranges tuning values
-//!   may take; `secret`: redaction;
+//!   may take; `secret`: secret values and redaction; `mask`: secrets masked in the text
+//!   snippets show; `librdkafka`: the pass-through properties librdkafka takes;
 //! - `error`: the diagnostic type; `schema`: JSON Schema and README reference.
 
 mod cluster;
 mod error;
 mod eval;
+mod librdkafka;
 mod load;
+mod mask;
 mod model;
 pub mod schema;
 mod secret;
@@ -25,11 +28,57 @@ use std::path::Path;
 
 pub use error::ConfigError;
 pub use model::*;
-pub use secret::{is_secret_property, Secret, SecretOrigin};
+pub use secret::{
+    is_secret_property, shown_properties, shown_url, Secret, SecretOrigin, SecretValues,
+};
 pub use values::{ByteSize, HumanDuration, Pattern, PatternSet};
 
 /// Reads and validates the migration file at `path`; `vars` are `--var NAME=VALUE` pairs.
 pub fn load(path: &Path, vars: &[(String, String)]) -> Result<Migration, ConfigError> {
+    let (name, text, base) = read(path)?;
+    parse(&name, &text, &base, vars)
+}
+
+/// [`load`] for commands that do not connect (`validate`, `export connect`): an `env()` whose
+/// variable is unset reads as the reference `${env:NAME}` (what a Kafka Connect worker
+/// resolves), and [`Migration::warnings`] names it with its position. Where such a value
+/// cannot stand (a broker address, a choice), the error is the one [`load`] gives.
+pub fn load_offline(path: &Path, vars: &[(String, String)]) -> Result<Migration, ConfigError> {
+    let (name, text, base) = read(path)?;
+    let unset = std::cell::RefCell::new(std::collections::BTreeSet::new());
+    let env = |key: &str| {
+        std::env::var(key).ok().or_else(|| {
+            unset.borrow_mut().insert(key.to_string());
+            Some(format!("${{env:{key}}}"))
+        })
+    };
+    let mut migration = match parse_with_env(&name, &text, &base, vars, &env) {
+        Ok(m) => m,
+        Err(_) if !unset.borrow().is_empty() => return parse(&name, &text, &base, vars),
+        Err(e) => return Err(e),
+    };
+    migration.unset_env = unset
+        .into_inner()
+        .into_iter()
+        .map(|var| match position_of_env(&text, &var) {
+            Some((line, column)) => format!("{name}:{line}:{column}: environment variable {var} is not set: read as ${{env:{var}}} for this command; plan, apply, status and verify need it"),
+            None => format!("{name}: environment variable {var} is not set: read as ${{env:{var}}} for this command; plan, apply, status and verify need it"),
+        })
+        .collect();
+    Ok(migration)
+}
+
+/// Line and column (1-based, in characters) of the first `env("VAR")` in `text`.
+fn position_of_env(text: &str, var: &str) -> Option<(usize, usize)> {
+    let at = text.find(&format!("\"{var}\""))?;
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    Some((line, column))
+}
+
+/// The migration file's name (for messages), text and folder (`file()` is relative to it).
+fn read(path: &Path) -> Result<(String, String, std::path::PathBuf), ConfigError> {
     let text = std::fs::read(path).map_err(|e| {
         ConfigError::file(
             format!("cannot read the migration file {}: {e}", path.display()),
@@ -48,7 +97,7 @@ pub fn load(path: &Path, vars: &[(String, String)]) -> Result<Migration, ConfigE
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    parse(&path.display().to_string(), &text, base, vars)
+    Ok((path.display().to_string(), text, base.to_path_buf()))
 }
 
 /// Validates migration-file `text` (named `name` in messages; `file()` relative to `base`),
@@ -78,9 +127,10 @@ pub fn parse_vars(args: &[String]) -> Result<Vec<(String, String)>, ConfigError>
     args.iter()
         .map(|arg| match arg.split_once('=') {
             Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+            // The argument is not echoed: it may be a bare secret value.
             _ => Err(ConfigError::file(
-                format!("--var {arg}: expected NAME=VALUE"),
-                None,
+                "a --var argument is not NAME=VALUE (its text is not shown: it may be a secret)",
+                Some("pass each variable as --var NAME=VALUE".into()),
             )),
         })
         .collect()

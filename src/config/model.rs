@@ -36,6 +36,16 @@ pub struct Migration {
     /// When `verify` says the migration is ready for cutover.
     #[serde(default)]
     pub cutover: Cutover,
+    /// Every secret value the file gave (passwords, secret properties, `env()`, `file()` and
+    /// `sensitive` variables): output checks its text against them.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub secrets: super::secret::SecretValues,
+    /// For commands that do not connect: `env()` variables that were not set, each told with
+    /// its position (see `config::load_offline`).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub unset_env: Vec<String>,
 }
 
 /// The two `cluster` blocks, by label.
@@ -58,9 +68,10 @@ pub struct ClusterConfig {
     /// Protocol and credentials. Without a `security` block: PLAINTEXT.
     #[serde(default)]
     pub security: Security,
-    /// Extra librdkafka client properties, passed through as they are. A property that a
-    /// typed setting above also sets is an error. Values of secret properties (names with
-    /// `password` or `secret`) are never shown.
+    /// Extra librdkafka client properties, passed through as they are. Names must be
+    /// librdkafka's and values ones it takes; a property that a typed setting above also
+    /// sets is an error. Values of secret properties (names with password, secret, key,
+    /// token, jaas, pem, oauthbearer or credential) are never shown.
     #[serde(default, serialize_with = "super::secret::serialize_properties")]
     #[schemars(with = "BTreeMap<String, String>")]
     pub properties: BTreeMap<String, String>,
@@ -528,7 +539,34 @@ impl Migration {
         &self.clusters.target
     }
 
-    /// One line for `validate`.
+    /// What `validate` and `plan` warn about, one line each: settings that weaken the
+    /// migration's security (TLS verification turned off), and `env()` variables read unset
+    /// by a command that does not connect.
+    pub fn warnings(&self) -> Vec<String> {
+        [("source", self.source()), ("target", self.target())]
+            .into_iter()
+            .flat_map(|(side, cluster)| {
+                super::cluster::insecure_settings(cluster)
+                    .into_iter()
+                    .map(move |(setting, why)| {
+                        format!(
+                            "cluster \"{side}\": {setting} turns TLS verification off ({why}); \
+                             anyone between this tool and the brokers can read what it sends, \
+                             credentials included"
+                        )
+                    })
+            })
+            .chain(self.unset_env.iter().cloned())
+            .collect()
+    }
+
+    /// The migration as JSON, for `validate --json`: every secret value redacted.
+    pub fn to_json(&self) -> serde_json::Value {
+        let value = serde_json::to_value(self).unwrap_or_default();
+        self.secrets.redact_json(value)
+    }
+
+    /// One line for `validate` (secret values redacted).
     pub fn summary(&self) -> String {
         let side = |c: &ClusterConfig| {
             let auth = match (&c.security.sasl, &c.security.aws_iam, &c.security.tls) {
@@ -547,7 +585,7 @@ impl Migration {
             DeliveryMode::ExactlyOnce => "exactly-once",
             DeliveryMode::AtLeastOnce => "at-least-once",
         };
-        format!(
+        let line = format!(
             "\"{}\": source {} → target {}; {} include pattern(s), {} named topic(s); {delivery} with {} task(s)",
             self.name,
             side(self.source()),
@@ -555,6 +593,7 @@ impl Migration {
             self.topics.include.len(),
             self.topics.names.len(),
             self.replication.tasks
-        )
+        );
+        self.secrets.scrub(&line)
     }
 }

@@ -70,7 +70,7 @@ impl<'a> Section<'a> {
                         let hint = if blocks.contains(&key) {
                             Some(format!("`{key}` is a block: write {key} {{ … }}"))
                         } else {
-                            did_you_mean(key, &known)
+                            did_you_mean(key, &known).or_else(|| takes(&section.what, &known))
                         };
                         return Err(scope.file.error(
                             key_span,
@@ -94,7 +94,7 @@ impl<'a> Section<'a> {
                         let hint = if attrs.contains(&name) {
                             Some(format!("`{name}` is an attribute: write {name} = …"))
                         } else {
-                            did_you_mean(name, &known)
+                            did_you_mean(name, &known).or_else(|| takes(&section.what, &known))
                         };
                         return Err(scope.file.error(
                             span_of(&block.ident),
@@ -175,13 +175,52 @@ impl<'a> Section<'a> {
         )
     }
 
+    /// Refuses a control character in `text` (the value of `name` at `span`): a NUL cannot
+    /// reach librdkafka, and a line break or other control character in a name, path or user
+    /// would write lines of its own into exported files. `multiline` allows tabs and line
+    /// breaks (secrets and property values, such as a PEM).
+    fn plain_text(
+        &self,
+        name: &str,
+        text: &str,
+        span: &Range<usize>,
+        multiline: bool,
+    ) -> Result<(), ConfigError> {
+        let allowed = |c: char| multiline && matches!(c, '\t' | '\n' | '\r');
+        match text
+            .chars()
+            .enumerate()
+            .find(|(_, c)| c.is_control() && !allowed(*c))
+        {
+            None => Ok(()),
+            Some((at, c)) => Err(self.scope.file.error(
+                span.clone(),
+                "control character",
+                format!(
+                    "`{name}` in {} holds a control character (U+{:04X}) at character {}",
+                    self.what,
+                    u32::from(c),
+                    at + 1
+                ),
+                Some(
+                    "remove it: names, paths, users and hosts are one line of printable text"
+                        .into(),
+                ),
+            )),
+        }
+    }
+
     pub fn string(&self, name: &str) -> Result<Option<(String, Range<usize>)>, ConfigError> {
         match self.value(name)? {
             None => Ok(None),
             Some(Value {
                 kind: Kind::String(s),
                 span,
-            }) => Ok(Some((s, span))),
+            }) => {
+                let secret = super::secret::is_secret_name(name);
+                self.plain_text(name, &s, &span, secret)?;
+                Ok(Some((s, span)))
+            }
             Some(other) => Err(self.wrong_type(name, &other, "a string")),
         }
     }
@@ -247,7 +286,10 @@ impl<'a> Section<'a> {
             }) => items
                 .into_iter()
                 .map(|item| match item.kind {
-                    Kind::String(s) => Ok((s, item.span)),
+                    Kind::String(s) => {
+                        self.plain_text(name, &s, &item.span, false)?;
+                        Ok((s, item.span))
+                    }
                     _ => Err(self.wrong_type(name, &item, "a list of strings")),
                 })
                 .collect::<Result<Vec<_>, _>>()
@@ -265,14 +307,20 @@ impl<'a> Section<'a> {
                 ..
             }) => entries
                 .into_iter()
-                .map(|(key, key_span, value)| match value.kind {
-                    Kind::String(s) => Ok((key, key_span, s)),
-                    Kind::Number(n) if n.fract() == 0.0 => {
-                        Ok((key, key_span, format!("{}", n as i64)))
+                .map(|(key, key_span, value)| {
+                    self.plain_text(name, &key, &key_span, false)?;
+                    match value.kind {
+                        Kind::String(s) => {
+                            self.plain_text(&key, &s, &value.span, true)?;
+                            Ok((key, key_span, s))
+                        }
+                        Kind::Number(n) if n.fract() == 0.0 => {
+                            Ok((key, key_span, format!("{}", n as i64)))
+                        }
+                        Kind::Number(n) => Ok((key, key_span, n.to_string())),
+                        Kind::Bool(b) => Ok((key, key_span, b.to_string())),
+                        _ => Err(self.wrong_type(name, &value, "an object of strings")),
                     }
-                    Kind::Number(n) => Ok((key, key_span, n.to_string())),
-                    Kind::Bool(b) => Ok((key, key_span, b.to_string())),
-                    _ => Err(self.wrong_type(name, &value, "an object of strings")),
                 })
                 .collect::<Result<Vec<_>, _>>()
                 .map(Some),
@@ -298,7 +346,11 @@ impl<'a> Section<'a> {
         Err(self.scope.file.error(
             span,
             "not a valid choice",
-            format!("`{name}` in {} cannot be \"{text}\"", self.what),
+            format!(
+                "`{name}` in {} cannot be {}",
+                self.what,
+                self.scope.file.quote(&text)
+            ),
             Some(hint),
         ))
     }
@@ -449,6 +501,11 @@ impl<'a> Section<'a> {
         let header = span_of(&block.ident);
         Section::new(self.scope, what, header, &block.body, attrs, blocks)
     }
+}
+
+/// The help for a name that is not near any known one: what the block takes.
+fn takes(what: &str, known: &[&str]) -> Option<String> {
+    Some(format!("{what} takes: {}", known.join(", ")))
 }
 
 /// The file offset of byte `offset` of a string literal's decoded value, accounting for

@@ -48,7 +48,7 @@ pub fn connection(cluster: &ClusterConfig, side: &str) -> BTreeMap<String, Strin
             "sasl.jaas.config",
             format!(
                 "{module} required username=\"{}\" password=\"{}\";",
-                sasl.username.replace('"', "\\\""),
+                jaas_quoted(&sasl.username),
                 reference(&sasl.password, &format!("{side}_SASL_PASSWORD"))
             ),
         );
@@ -56,12 +56,13 @@ pub fn connection(cluster: &ClusterConfig, side: &str) -> BTreeMap<String, Strin
     if let Some(iam) = &security.aws_iam {
         let mut options = String::new();
         if let Some(profile) = &iam.profile {
-            options.push_str(&format!(" awsProfileName=\"{profile}\""));
+            options.push_str(&format!(" awsProfileName=\"{}\"", jaas_quoted(profile)));
         }
         if let Some(role) = &iam.role_arn {
             options.push_str(&format!(
-                " awsRoleArn=\"{role}\" awsStsRegion=\"{}\"",
-                iam.region
+                " awsRoleArn=\"{}\" awsStsRegion=\"{}\"",
+                jaas_quoted(role),
+                jaas_quoted(&iam.region)
             ));
         }
         set("sasl.mechanism", "AWS_MSK_IAM".to_string());
@@ -102,6 +103,13 @@ pub fn connection(cluster: &ClusterConfig, side: &str) -> BTreeMap<String, Strin
         props.retain(|k, _| k == "bootstrap.servers" || k == "security.protocol");
     }
     props
+}
+
+/// Text inside a JAAS option's double quotes: a backslash or a quote escaped, so that the
+/// text cannot close the quotes and add options of its own. (Line breaks never get here:
+/// `validate` refuses control characters in users, profiles and ARNs.)
+fn jaas_quoted(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
 /// A config-provider reference to `secret`: where the migration file read it from, or the

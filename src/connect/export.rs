@@ -72,7 +72,8 @@ pub fn worker_properties(migration: &Migration) -> String {
         out.push('\n');
     };
     line(&format!(
-        "# Kafka Connect distributed worker for migration \"{name}\", written by `kafka-migrate export connect`."
+        "# Kafka Connect distributed worker for migration \"{}\", written by `kafka-migrate export connect`.",
+        comment(name)
     ));
     line("# Runs the MirrorMaker 2 connectors of this folder; it needs the connect-mirror plugin");
     if migration.target().security.aws_iam.is_some() {
@@ -98,7 +99,7 @@ pub fn worker_properties(migration: &Migration) -> String {
             let keys: Vec<&str> = cluster.properties.keys().map(String::as_str).collect();
             line(&format!(
                 "# librdkafka properties of the {side} cluster are not carried over: {}.",
-                keys.join(", ")
+                comment(&keys.join(", "))
             ));
         }
     }
@@ -137,9 +138,34 @@ pub fn worker_properties(migration: &Migration) -> String {
     out
 }
 
-/// A properties-file value: backslashes doubled (Java's `Properties` reads them as escapes).
+/// A properties-file value as Java's `Properties.load` reads it back: backslashes doubled,
+/// line breaks and other control characters, and anything beyond ASCII (the file is read as
+/// ISO-8859-1) as escapes, a leading space kept. A value can never start a line of its own.
 fn escape(value: &str) -> String {
-    value.replace('\\', "\\\\")
+    let mut out = String::with_capacity(value.len());
+    for (i, c) in value.chars().enumerate() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{c}' => out.push_str("\\f"),
+            ' ' if i == 0 => out.push_str("\\ "),
+            c if c.is_control() || !c.is_ascii() => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{unit:04X}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text for a `#` comment line: one line, whatever it holds.
+fn comment(text: &str) -> String {
+    escape(text)
 }
 
 /// Replication factor of topics MirrorMaker 2 creates: the migration's, or the broker default.
@@ -418,6 +444,52 @@ mod tests {
     #[test]
     fn msk_iam_export_is_pinned() {
         insta::assert_snapshot!(exported("msk-iam.hcl"));
+    }
+
+    #[test]
+    fn values_are_escaped_as_java_properties() {
+        assert_eq!(escape("a\\b"), "a\\\\b");
+        assert_eq!(
+            escape("x\nconsumer.bootstrap.servers=evil:9092"),
+            "x\\nconsumer.bootstrap.servers=evil:9092"
+        );
+        assert_eq!(escape("\r\t\u{c}\u{1}"), "\\r\\t\\f\\u0001");
+        assert_eq!(escape(" lead"), "\\ lead");
+        assert_eq!(escape("é𝄞"), "\\u00E9\\uD834\\uDD1E");
+        assert_eq!(escape("${env:X}"), "${env:X}");
+    }
+
+    #[test]
+    fn no_value_writes_a_line_of_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = r#"
+name = "m"
+cluster "source" { bootstrap_servers = ["a:9092"] }
+cluster "target" {
+  bootstrap_servers = ["b:9096"]
+  security {
+    protocol = "SASL_SSL"
+    aws_iam {
+      region  = "eu-west-1"
+      profile = "p\"awsRoleArn=\"arn:aws:iam::1:role/evil"
+    }
+  }
+}
+"#;
+        let migration = crate::config::parse("m.hcl", text, dir.path(), &[]).expect("valid");
+        let worker = worker_properties(&migration);
+        let mut jaas_lines = 0;
+        for line in worker.lines() {
+            assert!(!line.starts_with("awsRoleArn"), "{line}");
+            if let Some(jaas) = line.strip_prefix("sasl.jaas.config=") {
+                assert!(
+                    jaas.contains(r#"awsProfileName="p\\"awsRoleArn=\\"arn"#),
+                    "{jaas}"
+                );
+                jaas_lines += 1;
+            }
+        }
+        assert_eq!(jaas_lines, 1, "{worker}");
     }
 
     #[test]

@@ -60,7 +60,10 @@ impl TaskState {
 /// A client of one Connect cluster.
 #[derive(Debug, Clone)]
 pub struct ConnectClient {
-    url: String,
+    /// The URL requests go to (credentials included, for basic authentication).
+    endpoint: String,
+    /// The URL as messages show it: without the credentials it may carry.
+    shown: String,
     http: reqwest::Client,
 }
 
@@ -70,14 +73,17 @@ impl ConnectClient {
             .timeout(Duration::from_secs(30))
             .build()
             .unwrap_or_default();
+        let url = url.trim_end_matches('/').to_string();
         ConnectClient {
-            url: url.trim_end_matches('/').to_string(),
+            shown: crate::config::shown_url(&url),
+            endpoint: url,
             http,
         }
     }
 
+    /// The REST API's URL, without the user name and password it may carry.
     pub fn url(&self) -> &str {
-        &self.url
+        &self.shown
     }
 
     /// Creates or updates connector `name` (`PUT /connectors/NAME/config`).
@@ -91,7 +97,7 @@ impl ConnectClient {
         loop {
             let response = self
                 .http
-                .put(format!("{}/connectors/{name}/config", self.url))
+                .put(format!("{}/connectors/{name}/config", self.endpoint))
                 .json(config)
                 .send()
                 .await
@@ -134,7 +140,7 @@ impl ConnectClient {
     ) -> Result<Option<T>, RestError> {
         let response = self
             .http
-            .get(format!("{}/{path}", self.url))
+            .get(format!("{}/{path}", self.endpoint))
             .send()
             .await
             .map_err(|source| self.unreachable(what, source))?;
@@ -164,7 +170,7 @@ impl ConnectClient {
             .and_then(|v| v.get("message")?.as_str().map(str::to_string))
             .unwrap_or(body);
         Err(RestError::Refused {
-            url: self.url.clone(),
+            url: self.shown.clone(),
             what: what.to_string(),
             status: status.as_u16(),
             message,
@@ -173,9 +179,28 @@ impl ConnectClient {
 
     fn unreachable(&self, what: &str, source: reqwest::Error) -> RestError {
         RestError::Unreachable {
-            url: self.url.clone(),
+            url: self.shown.clone(),
             what: what.to_string(),
-            source,
+            // reqwest's message names the URL, credentials and all.
+            source: source.without_url(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn errors_show_the_url_without_its_credentials() {
+        let client = ConnectClient::new("http://admin:SECRET-MARKER@127.0.0.1:1/");
+        assert_eq!(client.url(), "http://127.0.0.1:1");
+        let error = client
+            .status("c")
+            .await
+            .expect_err("nothing listens on port 1");
+        let shown = format!("{error} {error:?}");
+        assert!(!shown.contains("SECRET-MARKER"), "{shown}");
+        assert!(shown.contains("http://127.0.0.1:1"), "{shown}");
     }
 }

@@ -56,7 +56,7 @@ pub struct GroupStatus {
 
 /// Marks the translated `groups` that have cut over although they have no members on the
 /// target: those in `recorded` (group → why, from the migration's progress: an earlier
-/// `apply` saw them cut over) and those whose target offset moved since the sync last
+/// `apply` saw them cut over) and those whose target offset moved forward since the sync last
 /// committed it (`synced`, from the progress), which only the group's own consumers do. A
 /// target offset the sync never committed proves nothing: it is compared with the
 /// translation like any other (see [`GroupState::Rewound`]).
@@ -74,7 +74,7 @@ pub fn mark_cut_over(
 }
 
 /// Why a group counts as cut over although it has no members on the target: a partition's
-/// target offset is not where the sync left it, so the group's consumers committed there.
+/// target offset is past where the sync left it, so the group's consumers committed there.
 fn consumed_on_target(
     group: &GroupOffsets,
     synced: &BTreeMap<(String, i32), SyncedOffset>,
@@ -82,7 +82,9 @@ fn consumed_on_target(
     group.partitions.iter().find_map(|p| {
         let current = p.target_current?;
         let left = synced.get(&(p.topic.clone(), p.partition))?;
-        (!left.left(current)).then(|| {
+        // Forward only: consumers move an offset forward; one set back on the target is a
+        // wrong offset, which the sync corrects and `verify` fails until then.
+        (!left.left(current) && current > left.offset).then(|| {
             format!(
                 "{} partition {}: committed {current} on the target since this migration committed {} there: consumed on the target",
                 p.topic, p.partition, left.offset
@@ -210,6 +212,9 @@ mod tests {
             // Past the translation, never committed by the sync: rewound as well, not
             // taken for consumers on the target.
             group("h-unknown", &[(5, Some(12), at(7))]),
+            // Set back on the target below where the sync left it: a wrong offset to correct,
+            // not consumers.
+            group("i-set-back", &[(5, Some(3), at(7))]),
         ];
         let recorded = [(
             "f-recorded".to_string(),
@@ -231,6 +236,7 @@ mod tests {
         let synced = [
             ("d-consumed".to_string(), left(7)),
             ("g-rewound".to_string(), left(12)),
+            ("i-set-back".to_string(), left(7)),
         ]
         .into();
         mark_cut_over(&mut groups, &recorded.into(), &synced);
@@ -279,6 +285,7 @@ mod tests {
                 ("f-recorded".to_string(), GroupState::CutOver),
                 ("g-rewound".to_string(), GroupState::Rewound),
                 ("h-unknown".to_string(), GroupState::Rewound),
+                ("i-set-back".to_string(), GroupState::Behind),
             ]
         );
     }

@@ -3,8 +3,8 @@
 //! members (the diff leaves active groups out). Forward as the source group consumes, back
 //! when it was rewound on the source. What the sync commits is recorded in the migration's
 //! progress first, so that a target offset moved since is known to be the group's consumers'.
-//! A group that has cut over (members on the target, or its target offset moved since the
-//! sync committed it) is not synced again for as long as the [`GroupSync`] lives, which also
+//! A group that has cut over (members on the target, or its target offset moved forward
+//! since the sync committed it) is not synced again for as long as the [`GroupSync`] lives, which also
 //! keeps the translations it found.
 
 use std::collections::{BTreeMap, BTreeSet};

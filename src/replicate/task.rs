@@ -634,22 +634,20 @@ impl Task {
         e: KafkaError,
         opened: Option<Instant>,
     ) -> ReplicateError {
-        let error = if is_fenced(&e) {
-            ReplicateError::Fenced {
+        if let Some(timed_out) = opened.and_then(|o| self.timed_out(settings, o, &e)) {
+            return timed_out;
+        }
+        if is_fenced(&e) {
+            return ReplicateError::Fenced {
                 task: self.id,
                 transactional_id: transactional_id(&settings.migration, self.id),
-            }
-        } else {
-            ReplicateError::Producer {
-                task: self.id,
-                operation,
-                retriable: is_retriable(&e),
-                source: e,
-            }
-        };
-        match opened {
-            Some(opened) => self.in_transaction(settings, error, opened),
-            None => error,
+            };
+        }
+        ReplicateError::Producer {
+            task: self.id,
+            operation,
+            retriable: is_retriable(&e),
+            source: e,
         }
     }
 
@@ -661,17 +659,25 @@ impl Task {
         error: ReplicateError,
         opened: Instant,
     ) -> ReplicateError {
+        self.timed_out(settings, opened, &error).unwrap_or(error)
+    }
+
+    /// The transaction timeout `error` stands for, when the transaction begun at `opened` has
+    /// been open longer than the timeout (exactly-once only).
+    fn timed_out(
+        &self,
+        settings: &Settings,
+        opened: Instant,
+        error: &dyn std::fmt::Display,
+    ) -> Option<ReplicateError> {
         let open_for = opened.elapsed();
-        if settings.delivery == Delivery::ExactlyOnce && open_for >= settings.transaction_timeout {
-            ReplicateError::TransactionTimedOut {
+        (settings.delivery == Delivery::ExactlyOnce && open_for >= settings.transaction_timeout)
+            .then(|| ReplicateError::TransactionTimedOut {
                 task: self.id,
                 open_for_s: open_for.as_secs(),
                 timeout_s: settings.transaction_timeout.as_secs(),
                 error: error.to_string(),
-            }
-        } else {
-            error
-        }
+            })
     }
 
     fn consumer_error(&self, e: KafkaError) -> ReplicateError {
@@ -821,4 +827,53 @@ pub fn is_retriable(e: &KafkaError) -> bool {
                 | RDKafkaErrorCode::DestroyBroker
         )
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An error in a transaction open for the whole transaction timeout is the target
+    /// aborting it for its age — retriable — even when it reads like fencing; within the
+    /// timeout, fencing is fencing.
+    #[test]
+    fn an_error_after_the_transaction_timeout_is_a_transaction_timeout_not_fencing() {
+        let settings = Settings::from_migration(&crate::testing::migration(""), false);
+        let task = Task {
+            id: 3,
+            partitions: Vec::new(),
+        };
+        let fenced = KafkaError::MessageProduction(RDKafkaErrorCode::ProducerFenced);
+        let old = Instant::now() - settings.transaction_timeout - Duration::from_secs(1);
+        let e = task.producer_error(
+            &settings,
+            "committing a transaction",
+            fenced.clone(),
+            Some(old),
+        );
+        assert!(
+            matches!(
+                e,
+                ReplicateError::TransactionTimedOut {
+                    task: 3,
+                    timeout_s: 60,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(e.is_retriable());
+        assert!(
+            !e.to_string().contains("another kafka-migrate process"),
+            "{e}"
+        );
+        let e = task.producer_error(
+            &settings,
+            "committing a transaction",
+            fenced,
+            Some(Instant::now()),
+        );
+        assert!(matches!(e, ReplicateError::Fenced { task: 3, .. }), "{e:?}");
+        assert!(!e.is_retriable());
+    }
 }

@@ -138,3 +138,43 @@ fn a_bad_plan_file_is_refused_before_any_cluster_is_contacted() {
         );
     }
 }
+
+/// `plan` against a port nobody listens on: one clear error naming the cluster and the cause,
+/// within seconds, and none of librdkafka's own log lines.
+#[test]
+fn an_unreachable_cluster_is_one_clear_error_within_seconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("migration.hcl");
+    std::fs::write(
+        &config,
+        "name = \"m\"\ncluster \"source\" { bootstrap_servers = [\"127.0.0.1:1\"] }\ncluster \"target\" { bootstrap_servers = [\"127.0.0.1:1\"] }\n",
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let out = kafka_migrate()
+        .arg("-c")
+        .arg(&config)
+        .arg("plan")
+        .env("NO_COLOR", "1")
+        .env_remove("KAFKA_MIGRATE_LOG")
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let elapsed = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        stderr.contains("source cluster: connecting failed")
+            && stderr.contains("Connection refused"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("librdkafka") && !stderr.contains("[thrd:"),
+        "{stderr}"
+    );
+    // About 3 s here; the bound leaves room for a loaded machine.
+    assert!(elapsed < std::time::Duration::from_secs(10), "{elapsed:?}");
+}

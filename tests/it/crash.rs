@@ -197,13 +197,20 @@ fn with_tasks(dir: &std::path::Path, p: &str, tasks: usize) -> std::path::PathBu
     )
 }
 
-/// An apply with 6 tasks killed while records flow, then at once an apply with 1 task: the
-/// killed run's open transactions on task ids 1–5 are fenced (aborted) before progress is
-/// read, so nothing it committed is copied again.
-#[tokio::test]
-async fn fewer_tasks_right_after_a_killed_apply_copy_nothing_twice() {
+/// A migration of a 6-partition topic that a steady writer keeps busy, replicated by an
+/// `apply` with 6 tasks (running, records on every target partition).
+struct Busy {
+    p: String,
+    topic: String,
+    dir: tempfile::TempDir,
+    first: Running,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    writer: tokio::task::JoinHandle<usize>,
+}
+
+async fn six_tasks_replicating(prefix: &str) -> Busy {
     let (source, target) = (shared::plain_source(), shared::target());
-    let p = data::unique_name("shrink").replace('-', "_");
+    let p = data::unique_name(prefix).replace('-', "_");
     let topic = format!("{p}.a");
     data::create_topic(&source.admin_config(), &topic, 6, 1, &[])
         .await
@@ -211,43 +218,55 @@ async fn fewer_tasks_right_after_a_killed_apply_copy_nothing_twice() {
     let (stop, writer) = steady_writer(source, &topic, 6);
     let dir = tempfile::tempdir().unwrap();
     let six = with_tasks(dir.path(), &p, 6);
-    let mut first = Running::start(&six, &["apply", "--auto-approve"], dir.path(), |_| {});
+    let first = Running::start(&six, &["apply", "--auto-approve"], dir.path(), |_| {});
     wait_for(
         Duration::from_secs(90),
         || format!("the 6-task apply to replicate; {}", first.output()),
         || data::read_all(&target.admin_config(), &topic).is_ok_and(|r| r.len() == 6),
     );
-    first.child.kill().unwrap(); // SIGKILL, transactions open
-    first.child.wait().unwrap();
-    let one = with_tasks(dir.path(), &p, 1);
+    Busy {
+        p,
+        topic,
+        dir,
+        first,
+        stop,
+        writer,
+    }
+}
+
+impl Busy {
+    /// Stops the writer, lets `config` catch up, and checks that every record written is on
+    /// the target exactly once.
+    async fn finish_exactly_once(self, config: &std::path::Path) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let written = self.writer.await.unwrap();
+        apply_until_synced(config);
+        let (source, target) = (shared::plain_source(), shared::target());
+        assert_eq!(assert_identical(source, target, &self.topic), written);
+    }
+}
+
+/// An apply with 6 tasks killed while records flow, then at once an apply with 1 task: the
+/// killed run's open transactions on task ids 1–5 are fenced (aborted) before progress is
+/// read, so nothing it committed is copied again.
+#[tokio::test]
+async fn fewer_tasks_right_after_a_killed_apply_copy_nothing_twice() {
+    let mut busy = six_tasks_replicating("shrink").await;
+    busy.first.child.kill().unwrap(); // SIGKILL, transactions open
+    busy.first.child.wait().unwrap();
+    let one = with_tasks(busy.dir.path(), &busy.p, 1);
     apply_until_synced(&one);
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let written = writer.await.unwrap();
-    apply_until_synced(&one);
-    assert_eq!(assert_identical(source, target, &topic), written);
+    busy.finish_exactly_once(&one).await;
 }
 
 /// An apply with 6 tasks still running when an apply with 1 task starts: every task of the
 /// first is fenced and it stops saying so; the data stays exactly-once.
 #[tokio::test]
 async fn a_running_apply_with_more_tasks_is_fenced_by_one_with_fewer() {
-    let (source, target) = (shared::plain_source(), shared::target());
-    let p = data::unique_name("fence6").replace('-', "_");
-    let topic = format!("{p}.a");
-    data::create_topic(&source.admin_config(), &topic, 6, 1, &[])
-        .await
-        .unwrap();
-    let (stop, writer) = steady_writer(source, &topic, 6);
-    let dir = tempfile::tempdir().unwrap();
-    let six = with_tasks(dir.path(), &p, 6);
-    let mut first = Running::start(&six, &["apply", "--auto-approve"], dir.path(), |_| {});
-    wait_for(
-        Duration::from_secs(90),
-        || format!("the 6-task apply to replicate; {}", first.output()),
-        || data::read_all(&target.admin_config(), &topic).is_ok_and(|r| r.len() == 6),
-    );
-    let one = with_tasks(dir.path(), &p, 1);
+    let mut busy = six_tasks_replicating("fence6").await;
+    let one = with_tasks(busy.dir.path(), &busy.p, 1);
     apply_until_synced(&one);
+    let first = &mut busy.first;
     let status = wait_exit(&mut first.child, Duration::from_secs(60));
     assert!(!status.success(), "the fenced apply exited with {status}");
     // Fenced at its next write, or — when that failure looked retriable and it started over
@@ -259,8 +278,33 @@ async fn a_running_apply_with_more_tasks_is_fenced_by_one_with_fewer() {
         "{}",
         first.output()
     );
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let written = writer.await.unwrap();
-    apply_until_synced(&one);
-    assert_eq!(assert_identical(source, target, &topic), written);
+    busy.finish_exactly_once(&one).await;
+}
+
+/// Two migration names that differ only by `.` and `_` map to one progress topic: the second
+/// is refused, naming both, instead of overwriting the first one's positions.
+#[tokio::test]
+async fn a_migration_whose_name_maps_to_anothers_progress_topic_is_refused() {
+    let (source, target) = (shared::plain_source(), shared::target());
+    let p = data::unique_name("names").replace('-', "_");
+    let topic = format!("{p}.a");
+    crate::support::topic_with_records(source, &topic, 10).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (dotted, underscored) = (format!("{p}.x"), format!("{p}_x"));
+    for (name, sub) in [(&dotted, "dotted"), (&underscored, "underscored")] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        migration_file(&dir.path().join(sub), name, &p, source, target, "");
+    }
+    apply_until_synced(&dir.path().join("dotted/migration.hcl"));
+    let out = crate::support::kafka_migrate(&dir.path().join("underscored/migration.hcl"))
+        .args(["apply", "--auto-approve", "--until-synced"])
+        .assert()
+        .code(1);
+    let said = crate::support::flat(&String::from_utf8_lossy(&out.get_output().stderr));
+    assert!(
+        said.contains(&format!(
+            "holds the progress of migration \"{dotted}\", not \"{underscored}\""
+        )),
+        "{said}"
+    );
 }

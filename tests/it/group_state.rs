@@ -32,6 +32,31 @@ fn subscribed(cluster: &kafka_harness::Cluster, group: &str, topic: &str) -> Bas
     member
 }
 
+/// A member of `group` on `cluster` that joined and committed `offset` on partition 0 of
+/// `topic`, as a consumer that moved there does.
+fn consumed_on(
+    cluster: &kafka_harness::Cluster,
+    group: &str,
+    topic: &str,
+    offset: i64,
+) -> BaseConsumer {
+    let member = subscribed(cluster, group, topic);
+    wait_for(
+        Duration::from_secs(60),
+        || "the target consumer to join its group",
+        || {
+            let _ = member.poll(Duration::from_millis(100));
+            member.assignment().map(|a| a.count()).unwrap_or(0) > 0
+        },
+    );
+    let mut read_to = TopicPartitionList::new();
+    read_to
+        .add_partition_offset(topic, 0, Offset::Offset(offset))
+        .unwrap();
+    member.commit(&read_to, CommitMode::Sync).unwrap();
+    member
+}
+
 #[tokio::test]
 async fn status_shows_each_group_state_and_a_cut_over_group_is_never_synced_again() {
     let (source, target) = (shared::plain_source(), shared::target());
@@ -60,20 +85,7 @@ async fn status_shows_each_group_state_and_a_cut_over_group_is_never_synced_agai
         .await
         .unwrap();
     data::commit_offsets(&source.admin_config(), &pending, &[(&topic, 0, 14)]).unwrap();
-    let member = subscribed(target, &moved, &topic);
-    wait_for(
-        Duration::from_secs(60),
-        || "the target consumer to join its group",
-        || {
-            let _ = member.poll(Duration::from_millis(100));
-            member.assignment().map(|a| a.count()).unwrap_or(0) > 0
-        },
-    );
-    let mut read_to = TopicPartitionList::new();
-    read_to
-        .add_partition_offset(&topic, 0, Offset::Offset(8))
-        .unwrap();
-    member.commit(&read_to, CommitMode::Sync).unwrap();
+    let member = consumed_on(target, &moved, &topic, 8);
 
     let expected = |moved_state: &str| {
         vec![
@@ -276,21 +288,7 @@ async fn a_group_rewound_on_the_source_is_synced_back_not_taken_for_cut_over() {
 
     // Consumers of the group on the target commit 5 and leave: that is a cut-over, and the
     // source moving on does not move the target any more.
-    let member = subscribed(target, &group, &topic);
-    wait_for(
-        Duration::from_secs(60),
-        || "the target consumer to join its group",
-        || {
-            let _ = member.poll(Duration::from_millis(100));
-            member.assignment().map(|a| a.count()).unwrap_or(0) > 0
-        },
-    );
-    let mut read_to = TopicPartitionList::new();
-    read_to
-        .add_partition_offset(&topic, 0, Offset::Offset(5))
-        .unwrap();
-    member.commit(&read_to, CommitMode::Sync).unwrap();
-    drop(member);
+    drop(consumed_on(target, &group, &topic, 5));
     data::commit_offsets(&source.admin_config(), &group, &[(&topic, 0, 9)]).unwrap();
     // Wait for the member to be gone from the target group.
     wait_for(

@@ -93,16 +93,7 @@ async fn the_image_validates_migrates_verifies_and_drains_on_sigterm() {
     let (source, target) = (shared::plain_source(), shared::target());
     let p = data::unique_name("image").replace('-', "_");
     let topic = format!("{p}.a");
-    data::create_topic(&source.admin_config(), &topic, 3, 1, &[])
-        .await
-        .unwrap();
-    data::produce(
-        &source.admin_config(),
-        &topic,
-        &data::sample_records(20_000, 3),
-    )
-    .await
-    .unwrap();
+    crate::support::topic_with_records_over(source, &topic, 3, 20_000).await;
     let dir = tempfile::tempdir().unwrap();
     // The container's user (not root) reads the migration file.
     std::fs::set_permissions(
@@ -166,4 +157,5 @@ async fn the_image_validates_migrates_verifies_and_drains_on_sigterm() {
     assert_eq!(assert_identical(source, target, &topic), 20_000);
     let report = succeeds_in(tag, dir.path(), &["verify"]);
     assert!(report.contains("READY FOR CUTOVER"), "{report}");
+    let _ = podman().args(["rmi", "--force", tag]).output();
 }

@@ -88,13 +88,23 @@ pub async fn run(
 
 /// Creates `topic` with one partition on `cluster` and writes `count` sample records to it.
 pub async fn topic_with_records(cluster: &Cluster, topic: &str, count: usize) {
-    data::create_topic(&cluster.admin_config(), topic, 1, 1, &[])
+    topic_with_records_over(cluster, topic, 1, count).await;
+}
+
+/// Creates `topic` with `partitions` partitions and `count` sample records spread over them.
+pub async fn topic_with_records_over(
+    cluster: &Cluster,
+    topic: &str,
+    partitions: i32,
+    count: usize,
+) {
+    data::create_topic(&cluster.admin_config(), topic, partitions, 1, &[])
         .await
         .unwrap();
     data::produce(
         &cluster.admin_config(),
         topic,
-        &data::sample_records(count, 1),
+        &data::sample_records(count, partitions),
     )
     .await
     .unwrap();

@@ -1,0 +1,17 @@
+# syntax error on password line
+# expect: refused
+name = "hostile"
+cluster "source" {
+  bootstrap_servers = ["127.0.0.1:1"]
+  security {
+    protocol = "SASL_SSL"
+    sasl {
+      mechanism = "SCRAM-SHA-512"
+      username  = "migrator"
+      password  = "SECRET-MARKER-01" "again"
+    }
+  }
+}
+cluster "target" {
+  bootstrap_servers = ["127.0.0.1:2"]
+}

@@ -1,0 +1,17 @@
+# template directive
+# expect: refused
+name = "hostile"
+cluster "source" {
+  bootstrap_servers = ["127.0.0.1:1"]
+  security {
+    protocol = "SASL_SSL"
+    sasl {
+      mechanism = "SCRAM-SHA-512"
+      username  = "migrator"
+      password  = "%{ if true }SECRET-MARKER-05%{ endif }"
+    }
+  }
+}
+cluster "target" {
+  bootstrap_servers = ["127.0.0.1:2"]
+}

@@ -1,0 +1,17 @@
+# error on the line above
+# expect: refused
+name = "hostile"
+cluster "source" {
+  bootstrap_servers = ["127.0.0.1:1"]
+  security {
+    protocol = "SASL_SSL"
+    sasl {
+      mechanism = "SCRAM-SHA-512"
+      username  = 42
+      password  = "SECRET-MARKER-07"
+    }
+  }
+}
+cluster "target" {
+  bootstrap_servers = ["127.0.0.1:2"]
+}

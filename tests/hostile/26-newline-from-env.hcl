@@ -1,0 +1,17 @@
+# newline from env
+# expect: refused
+name = "hostile"
+cluster "source" {
+  bootstrap_servers = ["127.0.0.1:1"]
+  security {
+    protocol = "SASL_SSL"
+    sasl {
+      mechanism = "SCRAM-SHA-512"
+      username  = env("HOSTILE_INJECT")
+      password  = "x"
+    }
+  }
+}
+cluster "target" {
+  bootstrap_servers = ["127.0.0.1:2"]
+}

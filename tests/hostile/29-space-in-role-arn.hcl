@@ -1,0 +1,16 @@
+# space in role arn
+# expect: refused
+name = "hostile"
+cluster "source" {
+  bootstrap_servers = ["127.0.0.1:1"]
+}
+cluster "target" {
+  bootstrap_servers = ["127.0.0.1:2"]
+  security {
+    protocol = "SASL_SSL"
+    aws_iam {
+      region   = "eu-west-1"
+      role_arn = "arn:aws:iam::1:role/r profile=injected"
+    }
+  }
+}

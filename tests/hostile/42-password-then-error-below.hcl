@@ -1,0 +1,20 @@
+# password then error below
+# expect: refused
+name = "hostile"
+cluster "source" {
+  bootstrap_servers = ["127.0.0.1:1"]
+  security {
+    protocol = "SASL_SSL"
+    sasl {
+      mechanism = "SCRAM-SHA-512"
+      username  = "migrator"
+      password  = "SECRET-MARKER-42" # }
+    }
+  }
+}
+cluster "target" {
+  bootstrap_servers = ["127.0.0.1:2"]
+}
+cutover {
+  quiet_period = 5
+}

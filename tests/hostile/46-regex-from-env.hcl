@@ -1,0 +1,12 @@
+# regex from env
+# expect: refused
+name = "hostile"
+cluster "source" {
+  bootstrap_servers = ["127.0.0.1:1"]
+}
+cluster "target" {
+  bootstrap_servers = ["127.0.0.1:2"]
+}
+topics {
+  include = [env("HOSTILE_REGEX")]
+}

@@ -1,0 +1,9 @@
+# env in template bootstrap
+# expect: refused
+name = "hostile"
+cluster "source" {
+  bootstrap_servers = ["${env("HOSTILE_SECRET")} :9092"]
+}
+cluster "target" {
+  bootstrap_servers = ["127.0.0.1:2"]
+}
