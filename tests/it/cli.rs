@@ -178,3 +178,46 @@ fn an_unreachable_cluster_is_one_clear_error_within_seconds() {
     // About 3 s here; the bound leaves room for a loaded machine.
     assert!(elapsed < std::time::Duration::from_secs(10), "{elapsed:?}");
 }
+
+/// `--log-format json` (or `KAFKA_MIGRATE_LOG_FORMAT=json`): every log line on standard
+/// error is a JSON object with a level and a message; the error itself stays a diagnostic.
+#[test]
+fn log_lines_are_json_objects_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("migration.hcl");
+    std::fs::write(
+        &config,
+        "name = \"m\"\ncluster \"source\" { bootstrap_servers = [\"127.0.0.1:1\"] }\ncluster \"target\" { bootstrap_servers = [\"127.0.0.1:1\"] }\n",
+    )
+    .unwrap();
+    for json in [&["--log-format", "json"][..], &[]] {
+        let out = kafka_migrate()
+            .arg("-c")
+            .arg(&config)
+            .args(["-vv", "plan"])
+            .args(json)
+            .env("NO_COLOR", "1")
+            .env("KAFKA_MIGRATE_LOG_FORMAT", "json")
+            .env_remove("KAFKA_MIGRATE_LOG")
+            .assert()
+            .code(1)
+            .get_output()
+            .clone();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let logs: Vec<serde_json::Value> = stderr
+            .lines()
+            .take_while(|l| l.starts_with('{'))
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect();
+        assert!(!logs.is_empty(), "{stderr}");
+        assert!(
+            logs.iter()
+                .all(|l| l["level"].is_string() && l["message"].is_string()),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("source cluster: connecting failed"),
+            "{stderr}"
+        );
+    }
+}

@@ -109,7 +109,38 @@ async fn apply_rides_through_broker_faults_and_a_rerun_finishes_after_one_it_can
             for i in 0..target.node_count() {
                 target.freeze_node(i);
             }
-            std::thread::sleep(UNREACHABLE);
+            let frozen = Instant::now();
+            // verify while the target is cut off: NOT READY or an error, never READY.
+            let mut verify =
+                std::process::Command::new(assert_cmd::cargo::cargo_bin("kafka-migrate"))
+                    .arg("-c")
+                    .arg(&config)
+                    .arg("verify")
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap();
+            let verdict = loop {
+                if let Some(status) = verify.try_wait().unwrap() {
+                    break status.code();
+                }
+                if frozen.elapsed() >= UNREACHABLE - Duration::from_secs(5) {
+                    let _ = verify.kill();
+                    let _ = verify.wait();
+                    break None;
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            };
+            assert_ne!(
+                verdict,
+                Some(0),
+                "verify said READY with the target cut off"
+            );
+            eprintln!(
+                "== verify with the target frozen: exit {verdict:?} after {:.0}s",
+                frozen.elapsed().as_secs_f64()
+            );
+            std::thread::sleep(UNREACHABLE.saturating_sub(frozen.elapsed()));
         },
         || {
             for i in 0..target.node_count() {
