@@ -2,7 +2,7 @@
 //! ACLs are enforced, the Kafka runtime is cached, and no JVM outlives the process that
 //! started it.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -209,6 +209,8 @@ fn jvms_die_when_their_parent_is_killed_with_sigkill() {
 #[test]
 fn jvms_die_when_their_parent_panics() {
     let (mut child, pids) = kafka_up(&["--panic-when-ready"]);
+    // Told to panic only now that its JVMs were seen running.
+    child.stdin.take().unwrap().write_all(b"panic\n").unwrap();
     let status = child.wait().unwrap();
     assert!(!status.success());
     assert_all_gone(&pids);

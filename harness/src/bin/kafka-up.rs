@@ -5,7 +5,7 @@
 //! ```
 //! Prints one line `ready bootstrap=HOST:PORT,… pids=PID,… dir=PATH` once every broker answers.
 //! The cluster's JVMs die with this process, however it ends; `--panic-when-ready` makes it
-//! panic right after that line (used to test exactly that).
+//! panic after that line once a line arrives on standard input (used to test exactly that).
 
 use std::io::Read;
 
@@ -40,6 +40,10 @@ fn main() {
         cluster.dir().display()
     );
     if panic_when_ready {
+        // Panic once told (a line on standard input), so that whoever started it can first
+        // see the cluster running.
+        let mut line = String::new();
+        let _ = std::io::stdin().read_line(&mut line);
         panic!("kafka-up: panicking on request with the cluster running");
     }
     let mut sink = Vec::new();
