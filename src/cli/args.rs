@@ -101,11 +101,16 @@ pub enum Command {
     },
 
     /// Show replication lag per topic and partition and consumer group sync state.
-    #[command(after_help = "Example:\n  kafka-migrate status --json")]
+    #[command(
+        after_help = "Examples:\n  kafka-migrate status --json\n  kafka-migrate status --watch"
+    )]
     Status {
         /// Print status as JSON.
         #[arg(long)]
         json: bool,
+        /// Show the status again every 5 seconds until Ctrl-C.
+        #[arg(long)]
+        watch: bool,
     },
 
     /// Run the cutover checks; exit 0 when READY FOR CUTOVER, 2 when NOT READY, 1 when a

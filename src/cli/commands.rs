@@ -262,8 +262,46 @@ pub(super) fn describe(action: &Action, outcome: &str) -> String {
 
 /// `status`: lag per topic and partition, from whichever engine replicates, and where each
 /// consumer group stands.
-pub fn status(migration: &Migration, json: bool) -> miette::Result<ExitStatus> {
+/// How often `status --watch` shows the status again.
+const WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// `status`: once, or with `watch` again every [`WATCH_INTERVAL`] until Ctrl-C (a failed
+/// read is shown and tried again).
+pub fn status(migration: &Migration, json: bool, watch: bool) -> miette::Result<ExitStatus> {
     let rt = runtime()?;
+    if !watch {
+        return show_status(&rt, migration, json).map(|()| ExitStatus::Success);
+    }
+    let terminal = std::io::stdout().is_terminal();
+    loop {
+        if terminal && !json {
+            // Clear the screen and draw from the top.
+            print!("\x1b[2J\x1b[H");
+        }
+        if let Err(e) = show_status(&rt, migration, json) {
+            eprintln!("{e:?}");
+        }
+        if !terminal {
+            println!();
+        }
+        let _ = std::io::stdout().flush();
+        let interrupted = rt.block_on(async {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => true,
+                _ = tokio::time::sleep(WATCH_INTERVAL) => false,
+            }
+        });
+        if interrupted {
+            return Ok(ExitStatus::Success);
+        }
+    }
+}
+
+fn show_status(
+    rt: &tokio::runtime::Runtime,
+    migration: &Migration,
+    json: bool,
+) -> miette::Result<()> {
     let (status, groups) = if migration.consumer_groups.sync {
         // One survey of both clusters gives the lag (from either engine's progress) and the
         // groups' translated offsets.
@@ -304,7 +342,7 @@ pub fn status(migration: &Migration, json: bool) -> miette::Result<ExitStatus> {
             groups: &groups,
         };
         println!("{}", serde_json::to_string_pretty(&view).into_diagnostic()?);
-        return Ok(ExitStatus::Success);
+        return Ok(());
     }
     let mut table = comfy_table::Table::new();
     table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
@@ -346,7 +384,7 @@ pub fn status(migration: &Migration, json: bool) -> miette::Result<ExitStatus> {
     if !groups.is_empty() {
         print_groups(&groups);
     }
-    Ok(ExitStatus::Success)
+    Ok(())
 }
 
 /// Consumer groups: a table of each group's state, then the count per state.

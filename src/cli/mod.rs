@@ -98,9 +98,9 @@ fn run(cli: Cli) -> miette::Result<ExitStatus> {
                 &engine,
             )
         }
-        Command::Status { json } => {
+        Command::Status { json, watch } => {
             let migration = load_migration(&cli.config, &cli.vars)?;
-            commands::status(&migration, json)
+            commands::status(&migration, json, watch)
         }
         Command::Verify {
             json,

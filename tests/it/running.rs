@@ -215,3 +215,28 @@ async fn a_panic_in_a_background_task_stops_apply_with_an_error_naming_it() {
     crate::support::apply_until_synced(&config);
     assert_eq!(assert_identical(source, target, &topic), 100);
 }
+
+/// `status --watch` shows the status again every few seconds until Ctrl-C, then exits 0.
+#[tokio::test]
+async fn status_watch_redraws_until_ctrl_c() {
+    let (source, target) = (shared::plain_source(), shared::target());
+    let p = data::unique_name("watch").replace('-', "_");
+    crate::support::topic_with_records(source, &format!("{p}.a"), 10).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = migration_file(dir.path(), &p, &p, source, target, "");
+    let mut watch =
+        crate::support::Running::start(&config, &["status", "--watch"], dir.path(), |_| {});
+    wait_for(
+        Duration::from_secs(60),
+        || format!("two status tables; {}", watch.output()),
+        || watch.stdout().matches("records replicated").count() >= 2,
+    );
+    interrupt(&watch.child);
+    let status = wait_exit(&mut watch.child, Duration::from_secs(30));
+    assert!(status.success(), "{status}: {}", watch.output());
+    assert!(
+        watch.stdout().contains(&format!("Migration \"{p}\"")),
+        "{}",
+        watch.output()
+    );
+}
