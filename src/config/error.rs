@@ -135,10 +135,15 @@ impl SourceFile {
         self.secrets.borrow().clone()
     }
 
+    /// Whether `value` is, or holds, a secret value read so far.
+    pub fn holds_secret(&self, value: &str) -> bool {
+        self.secrets.borrow().found_in(value)
+    }
+
     /// `value` as a message may quote it: in quotes, cut when long, or not at all when it is
     /// (or holds) a secret value.
     pub fn quote(&self, value: &str) -> String {
-        if self.secrets.borrow().found_in(value) {
+        if self.holds_secret(value) {
             return "(a secret value, not shown)".to_string();
         }
         quote(value)

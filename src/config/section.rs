@@ -388,10 +388,10 @@ impl<'a> Section<'a> {
     fn bounded<T: PartialOrd + std::fmt::Display>(
         &self,
         name: &str,
-        found: Option<(T, Range<usize>)>,
+        found: Option<(T, Range<usize>, String)>,
         bounds: &Bounds<T>,
     ) -> Result<Option<T>, ConfigError> {
-        let Some((value, span)) = found else {
+        let Some((value, span, text)) = found else {
             return Ok(None);
         };
         if value >= bounds.min && value <= bounds.max {
@@ -401,33 +401,44 @@ impl<'a> Section<'a> {
             span,
             "out of range",
             format!(
-                "`{name}` in {} must be from {} to {}, not {value}",
-                self.what, bounds.min, bounds.max
+                "`{name}` in {} must be from {} to {}, not {}",
+                self.what,
+                bounds.min,
+                bounds.max,
+                self.scope.file.quote(&text)
             ),
             Some(bounds.why.to_string()),
         ))
     }
 
+    /// The value of `name` parsed, with where it stands and its text; a value that does not
+    /// parse is an error there (which quotes no secret value).
     fn parsed_at<T>(
         &self,
         name: &str,
         what: &str,
         parse: impl Fn(&str) -> Result<T, String>,
         help: &str,
-    ) -> Result<Option<(T, Range<usize>)>, ConfigError> {
+    ) -> Result<Option<(T, Range<usize>, String)>, ConfigError> {
         let Some((text, span)) = self.string(name)? else {
             return Ok(None);
         };
-        parse(&text)
-            .map(|v| Some((v, span.clone())))
-            .map_err(|why| {
-                self.scope.file.error(
+        match parse(&text) {
+            Ok(v) => Ok(Some((v, span, text))),
+            Err(why) => {
+                let why = if self.scope.file.holds_secret(&text) {
+                    format!("{} is not {what}", self.scope.file.quote(&text))
+                } else {
+                    why
+                };
+                Err(self.scope.file.error(
                     span,
                     &format!("not {what}"),
                     format!("`{name}` in {}: {why}", self.what),
                     Some(help.to_string()),
-                )
-            })
+                ))
+            }
+        }
     }
 
     /// A list of regular expressions, compiled together; a syntax error points into the

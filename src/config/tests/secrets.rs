@@ -242,3 +242,28 @@ fn an_error_as_json_has_its_position() {
         .starts_with("`name`"));
     assert!(json["error"]["help"].is_string());
 }
+
+/// A tuning value from the environment that parses but is out of range is refused without
+/// being quoted (nor its normalised form).
+#[test]
+fn an_out_of_range_value_from_the_environment_is_not_shown() {
+    let env = |key: &str| (key == "ZERO").then(|| "0s".to_string());
+    for (block, name) in [
+        ("replication", "commit_interval"),
+        ("replication", "refresh_interval"),
+        ("consumer_groups", "sync_interval"),
+        ("cutover", "quiet_period"),
+    ] {
+        let text = format!(
+            "name = \"m\"\ncluster \"source\" {{ bootstrap_servers = [\"a:1\"] }}\ncluster \"target\" {{ bootstrap_servers = [\"b:1\"] }}\n{block} {{\n  {name} = env(\"ZERO\")\n}}\n"
+        );
+        let result = parse_with_env("m.hcl", &text, Path::new("."), &[], &env);
+        assert!(result.is_err(), "{name}");
+        let out = shown(&result);
+        assert!(out.contains("(a secret value, not shown)"), "{name}: {out}");
+        assert!(
+            !out.contains("not \"0s\"") && !out.contains("not 0ms"),
+            "{name}: {out}"
+        );
+    }
+}
