@@ -260,8 +260,6 @@ pub(super) fn describe(action: &Action, outcome: &str) -> String {
     }
 }
 
-/// `status`: lag per topic and partition, from whichever engine replicates, and where each
-/// consumer group stands.
 /// How often `status --watch` shows the status again.
 const WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -297,6 +295,8 @@ pub fn status(migration: &Migration, json: bool, watch: bool) -> miette::Result<
     }
 }
 
+/// The status once: lag per topic and partition, from whichever engine replicates, and where
+/// each consumer group stands.
 fn show_status(
     rt: &tokio::runtime::Runtime,
     migration: &Migration,

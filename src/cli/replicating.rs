@@ -127,7 +127,7 @@ pub fn run(
                     }
                 }
                 Some(note) = notes.recv() => display.println(&note),
-                Some(failure) = background.next_failure() => {
+                failure = background.next_failure() => {
                     // A part of apply died: stop replicating (drain and commit) and say why.
                     display.println(&format!("  ! {failure}: stopping"));
                     stop.store(true, Ordering::Relaxed);
@@ -176,7 +176,7 @@ impl Background {
     }
 
     /// The next task that failed, described; pending while none has (and when none is left).
-    async fn next_failure(&mut self) -> Option<String> {
+    async fn next_failure(&mut self) -> String {
         loop {
             let Some(joined) = self.tasks.join_next_with_id().await else {
                 return std::future::pending().await;
@@ -187,7 +187,7 @@ impl Background {
                 Err(e) => (e.id(), panic_message(e)),
             };
             let name = self.names.get(&id).copied().unwrap_or("a background task");
-            return Some(format!("{name} failed: {failure}"));
+            return format!("{name} failed: {failure}");
         }
     }
 }

@@ -4,8 +4,8 @@
 //! when it was rewound on the source. What the sync commits is recorded in the migration's
 //! progress first, so that a target offset moved since is known to be the group's consumers'.
 //! A group that has cut over (members on the target, or its target offset moved forward
-//! since the sync committed it) is not synced again for as long as the [`GroupSync`] lives, which also
-//! keeps the translations it found.
+//! since the sync committed it) is not synced again for as long as the [`GroupSync`] lives,
+//! which also keeps the translations it found.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -162,42 +162,45 @@ impl GroupSync {
                 });
             }
         }
-        if let (Some(settings), Some(_), false) = (&self.record, progress, newly.is_empty()) {
-            let settings = settings.clone();
-            tokio::task::spawn_blocking(move || {
-                crate::replicate::write_progress(&settings, &newly)
-            })
-            .await
-            .map_err(|e| target.error("recording cut-over groups", e.to_string()))?
-            .map_err(|e| target.error("recording cut-over groups", e.to_string()))?;
+        if progress.is_some() {
+            self.record(target, "recording cut-over groups", newly)
+                .await?;
         }
         let live: Vec<GroupOffsets> = groups
             .iter()
             .filter(|g| !self.cut_over.contains(&g.group))
             .cloned()
             .collect();
-        if let (Some(settings), Some(progress)) = (self.record.clone(), progress) {
+        if let (Some(_), Some(progress)) = (&self.record, progress) {
             // What is about to be committed is recorded first: a target offset found later
             // anywhere else was moved by the group's consumers. A commit cut short leaves the
             // offset before it, which the record keeps too.
             let records = self.record_commits(&live, &progress.synced);
-            if !records.is_empty() {
-                let settings = settings.clone();
-                tokio::task::spawn_blocking(move || {
-                    crate::replicate::write_progress(&settings, &records)
-                })
-                .await
-                .map_err(|e| target.error("recording synced group offsets", e.to_string()))?
-                .map_err(|e| target.error("recording synced group offsets", e.to_string()))?;
-            }
+            self.record(target, "recording synced group offsets", records)
+                .await?;
         }
         report.extend(sync_groups(target, &live).await?);
         report.sort_by(|a, b| a.group.cmp(&b.group));
         Ok(report)
     }
-}
 
-impl GroupSync {
+    /// Writes `records` to the migration's progress topic, when these rounds record.
+    async fn record(
+        &self,
+        target: &ClusterClient,
+        operation: &str,
+        records: Vec<(Vec<u8>, Vec<u8>)>,
+    ) -> Result<(), ClusterError> {
+        let Some(settings) = self.record.clone().filter(|_| !records.is_empty()) else {
+            return Ok(());
+        };
+        tokio::task::spawn_blocking(move || crate::replicate::write_progress(&settings, &records))
+            .await
+            .map_err(|e| target.error(operation, e.to_string()))?
+            .map_err(|e| target.error(operation, e.to_string()))?;
+        Ok(())
+    }
+
     /// The group-synced records for the commits `groups` are about to get, each holding every
     /// partition the sync committed for the group (from `recorded` and this apply's rounds).
     fn record_commits(

@@ -157,15 +157,8 @@ fn await_no_open_transaction(settings: &Settings) -> Result<(), ReplicateError> 
     let uncommitted = progress_reader(settings, Isolation::Uncommitted)?;
     let committed = progress_reader(settings, Isolation::Committed)?;
     let topic = &settings.progress_topic;
-    let md = uncommitted
-        .fetch_metadata(Some(topic), settings.request_timeout)
-        .map_err(err)?;
-    let partitions: Vec<i32> = md
-        .topics()
-        .first()
-        .filter(|t| t.error().is_none())
-        .map(|t| t.partitions().iter().map(|p| p.id()).collect())
-        .unwrap_or_default();
+    let partitions =
+        super::read::partitions_of(&uncommitted, topic, settings.request_timeout).map_err(err)?;
     let deadline = Instant::now() + settings.transaction_timeout;
     for partition in partitions {
         let (_, end) = uncommitted

@@ -159,19 +159,17 @@ impl Throttle {
     /// Takes `bytes` from the bucket: how long the bucket is in debt (the caller pauses that
     /// long, outside any transaction, before sending more).
     pub fn take(&self, bytes: u64) -> Duration {
-        {
-            let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
-            let (tokens, last) = *guard;
-            let now = Instant::now();
-            let rate = self.bytes_per_second as f64;
-            let refilled = (tokens + now.duration_since(last).as_secs_f64() * rate).min(rate);
-            let left = refilled - bytes as f64;
-            *guard = (left, now);
-            if left < 0.0 {
-                Duration::from_secs_f64(-left / rate)
-            } else {
-                Duration::ZERO
-            }
+        let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let (tokens, last) = *guard;
+        let now = Instant::now();
+        let rate = self.bytes_per_second as f64;
+        let refilled = (tokens + now.duration_since(last).as_secs_f64() * rate).min(rate);
+        let left = refilled - bytes as f64;
+        *guard = (left, now);
+        if left < 0.0 {
+            Duration::from_secs_f64(-left / rate)
+        } else {
+            Duration::ZERO
         }
     }
 }

@@ -18,13 +18,7 @@ pub fn read_topic<C: ConsumerContext>(
     mut on_record: impl FnMut(i64, Option<&[u8]>, Option<&[u8]>),
 ) -> Result<(), String> {
     let err = |e: KafkaError| format!("reading {topic}: {e}");
-    let md = consumer.fetch_metadata(Some(topic), timeout).map_err(err)?;
-    let partitions: Vec<i32> = md
-        .topics()
-        .first()
-        .filter(|t| t.error().is_none())
-        .map(|t| t.partitions().iter().map(|p| p.id()).collect())
-        .unwrap_or_default();
+    let partitions = partitions_of(consumer, topic, timeout).map_err(err)?;
     let mut tpl = TopicPartitionList::new();
     let mut remaining = 0;
     for p in &partitions {
@@ -49,6 +43,21 @@ pub fn read_topic<C: ConsumerContext>(
         }
     }
     Ok(())
+}
+
+/// The partitions of `topic` (none when it does not exist).
+pub fn partitions_of<C: ConsumerContext>(
+    consumer: &BaseConsumer<C>,
+    topic: &str,
+    timeout: Duration,
+) -> Result<Vec<i32>, KafkaError> {
+    let md = consumer.fetch_metadata(Some(topic), timeout)?;
+    Ok(md
+        .topics()
+        .first()
+        .filter(|t| t.error().is_none())
+        .map(|t| t.partitions().iter().map(|p| p.id()).collect())
+        .unwrap_or_default())
 }
 
 /// Whether a read_committed reader finds a record at or after `from` (errors count as yes,

@@ -569,18 +569,23 @@ impl Task {
     ) -> Result<(), ReplicateError> {
         // A record the target topic cannot take stops the run here, named, instead of failing
         // its whole batch at the broker.
-        let size = super::limits::message_batch_size(m);
-        let too_large = |limit: u64, whose: &'static str| ReplicateError::RecordTooLarge {
-            topic: m.topic().to_string(),
-            partition: m.partition(),
-            offset: m.offset(),
-            size,
-            limit,
-            whose,
-        };
+        let too_large =
+            |size: u64, limit: u64, whose: &'static str| ReplicateError::RecordTooLarge {
+                topic: m.topic().to_string(),
+                partition: m.partition(),
+                offset: m.offset(),
+                size,
+                limit,
+                whose,
+            };
         if let Some(&limit) = settings.record_limits.get(m.topic()) {
+            let size = super::limits::message_batch_size(m);
             if size > limit {
-                return Err(too_large(limit, "the target topic's max.message.bytes"));
+                return Err(too_large(
+                    size,
+                    limit,
+                    "the target topic's max.message.bytes",
+                ));
             }
         }
         let mut record: BaseRecord<'_, [u8], [u8]> =
@@ -609,6 +614,7 @@ impl Task {
             if e.rdkafka_error_code() == Some(RDKafkaErrorCode::MessageSizeTooLarge) {
                 let limit = settings.producer_tuning.get("message.max.bytes");
                 return too_large(
+                    super::limits::message_batch_size(m),
                     limit.and_then(|l| l.parse().ok()).unwrap_or(1_000_000),
                     "the producer's message.max.bytes",
                 );
