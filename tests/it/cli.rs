@@ -72,11 +72,8 @@ fn a_missing_migration_file_is_named_with_a_hint_and_exits_1() {
     }
 }
 
-/// `apply PLAN` reads and checks the plan file before it contacts either cluster: a missing,
-/// empty, garbage, future-format or foreign plan is refused at once, naming the file, although
-/// both clusters are unreachable (a survey would wait for them).
-#[test]
-fn a_bad_plan_file_is_refused_before_any_cluster_is_contacted() {
+/// A migration file whose clusters nobody listens for, in a fresh folder.
+fn unreachable_migration() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("migration.hcl");
     std::fs::write(
@@ -84,6 +81,15 @@ fn a_bad_plan_file_is_refused_before_any_cluster_is_contacted() {
         "name = \"m\"\ncluster \"source\" { bootstrap_servers = [\"127.0.0.1:1\"] }\ncluster \"target\" { bootstrap_servers = [\"127.0.0.1:1\"] }\n",
     )
     .unwrap();
+    (dir, config)
+}
+
+/// `apply PLAN` reads and checks the plan file before it contacts either cluster: a missing,
+/// empty, garbage, future-format or foreign plan is refused at once, naming the file, although
+/// both clusters are unreachable (a survey would wait for them).
+#[test]
+fn a_bad_plan_file_is_refused_before_any_cluster_is_contacted() {
+    let (dir, config) = unreachable_migration();
     let plan = |name: &str, text: Option<&str>| {
         let path = dir.path().join(name);
         if let Some(text) = text {
@@ -143,13 +149,7 @@ fn a_bad_plan_file_is_refused_before_any_cluster_is_contacted() {
 /// within seconds, and none of librdkafka's own log lines.
 #[test]
 fn an_unreachable_cluster_is_one_clear_error_within_seconds() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("migration.hcl");
-    std::fs::write(
-        &config,
-        "name = \"m\"\ncluster \"source\" { bootstrap_servers = [\"127.0.0.1:1\"] }\ncluster \"target\" { bootstrap_servers = [\"127.0.0.1:1\"] }\n",
-    )
-    .unwrap();
+    let (_dir, config) = unreachable_migration();
     let started = std::time::Instant::now();
     let out = kafka_migrate()
         .arg("-c")
@@ -183,13 +183,7 @@ fn an_unreachable_cluster_is_one_clear_error_within_seconds() {
 /// error is a JSON object with a level and a message; the error itself stays a diagnostic.
 #[test]
 fn log_lines_are_json_objects_when_asked() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("migration.hcl");
-    std::fs::write(
-        &config,
-        "name = \"m\"\ncluster \"source\" { bootstrap_servers = [\"127.0.0.1:1\"] }\ncluster \"target\" { bootstrap_servers = [\"127.0.0.1:1\"] }\n",
-    )
-    .unwrap();
+    let (_dir, config) = unreachable_migration();
     for json in [&["--log-format", "json"][..], &[]] {
         let out = kafka_migrate()
             .arg("-c")
