@@ -2,8 +2,10 @@
 //! cluster) the way Terraform moves infrastructure — `validate`, `plan`, `apply`, `status`,
 //! `verify` and `export`, all driven by one HCL migration file.
 //!
-//! The binary is a thin layer (`cli`) over this library. Data flows in one direction:
-//! HCL → `config` → clusters → `plan` → `render` / `apply` → `replicate` → `verify`.
+//! The binary is a thin layer (`cli`) over this library. Each module depends only on those
+//! below it (`cargo run -p xtask -- modules` checks it):
+//! `cli` → `render` → `verify` / `apply` → `connect` → `replicate` → `plan` → `offsets` →
+//! `state` → `cluster` → `auth` → `config`.
 
 pub mod apply;
 pub mod auth;
@@ -15,6 +17,7 @@ pub mod offsets;
 pub mod plan;
 pub mod render;
 pub mod replicate;
+pub mod state;
 #[cfg(test)]
 mod testing;
 pub mod verify;

@@ -1,13 +1,13 @@
 //! Carrying out a plan: its metadata actions on the target, in order and idempotently, after
 //! refusing a stale plan. Never re-plans on its own: what it does is what the plan says.
 
+mod groups;
 mod metadata;
 mod stale;
-mod survey;
 
-pub use metadata::{execute, validate_on_target, Outcome};
+pub use groups::{sync_groups, GroupSync, GroupSynced};
+pub use metadata::{execute, Outcome};
 pub use stale::{check as check_stale, Staleness};
-pub use survey::{survey, survey_with, ReplicatedBy, Survey};
 
 use crate::cluster::{ClusterClient, ClusterError};
 use crate::plan::{Action, Plan};

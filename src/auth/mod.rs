@@ -1,15 +1,12 @@
 //! Security settings → librdkafka properties, one mapping for every client the tool creates
 //! (admin, consumer, producer) on either side. Decides nothing about what to migrate.
 
-pub mod iam_policy;
 pub mod iam_token;
 pub mod token_supply;
 
 use std::collections::BTreeMap;
 
 use crate::config::{ClusterConfig, Protocol};
-
-pub use iam_policy::{MskCluster, PrincipalPolicy};
 
 /// librdkafka properties for a cluster, secrets included: hand them to a client, never print
 /// them ([`redacted`] gives a printable copy).

@@ -161,6 +161,16 @@ pub struct EngineArgs {
     pub connect_url: Option<String>,
 }
 
+impl EngineArgs {
+    /// The engine as the plan knows it.
+    pub fn plan_engine(&self) -> crate::plan::Engine {
+        match self.engine {
+            Engine::Native => crate::plan::Engine::Native,
+            Engine::Connect => crate::plan::Engine::Connect,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Engine {
     /// kafka-migrate replicates in this process.

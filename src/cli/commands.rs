@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use miette::{miette, IntoDiagnostic};
 
+use crate::apply::GroupSync;
 use crate::apply::{self, Outcome};
 use crate::config::Migration;
-use crate::offsets::GroupSync;
 use crate::plan::{self, Action};
 use crate::render::{self, Paint};
 use crate::replicate;
@@ -32,8 +32,12 @@ pub fn plan(
     engine: &EngineArgs,
 ) -> miette::Result<ExitStatus> {
     let rt = runtime()?;
-    let mut survey = rt.block_on(apply::survey(migration))?;
-    let connectors = super::connect::for_engine(migration, engine, &mut survey)?;
+    let survey = rt.block_on(plan::survey(
+        migration,
+        engine.plan_engine(),
+        &Default::default(),
+    ))?;
+    let connectors = super::connect::for_engine(migration, engine, &survey)?;
     let plan = &survey.plan;
     if json {
         println!("{}", render::plan_json(plan));
@@ -95,8 +99,12 @@ pub fn apply(
         }
     }
     let rt = runtime()?;
-    let mut survey = rt.block_on(apply::survey(migration))?;
-    let connectors = super::connect::for_engine(migration, engine, &mut survey)?;
+    let survey = rt.block_on(plan::survey(
+        migration,
+        engine.plan_engine(),
+        &Default::default(),
+    ))?;
+    let connectors = super::connect::for_engine(migration, engine, &survey)?;
     let fresh = &survey.plan;
     match saved {
         Some((path, saved)) => {
@@ -128,7 +136,7 @@ pub fn apply(
     }
     let paint = Paint::for_stdout();
     let report = rt.block_on(apply::apply_metadata(
-        &survey.target,
+        &survey.snapshot.target,
         fresh,
         |action, outcome| {
             let verb = match outcome {
@@ -144,7 +152,7 @@ pub fn apply(
         report.already_done.len()
     );
     if let Some(connectors) = connectors {
-        let has_topics = !survey.source_inventory.topics.is_empty();
+        let has_topics = !survey.snapshot.source_inventory.topics.is_empty();
         return super::connect::run(
             &rt,
             migration,
@@ -154,7 +162,7 @@ pub fn apply(
             until_synced,
         );
     }
-    let partitions = survey.source_inventory.partitions();
+    let partitions = survey.snapshot.source_inventory.partitions();
     if partitions.is_empty() && until_synced {
         println!("No topics selected: nothing to replicate.");
         return Ok(ExitStatus::Success);
@@ -164,8 +172,8 @@ pub fn apply(
     let groups = Arc::new(tokio::sync::Mutex::new(GroupSync::recording(migration)));
     let limits = plan::record_limits(
         migration,
-        &survey.source_inventory,
-        &survey.target_inventory,
+        &survey.snapshot.source_inventory,
+        &survey.snapshot.target_inventory,
     );
     let status = super::replicating::run(
         &rt,
@@ -215,14 +223,15 @@ pub(super) fn sync_groups(
 pub(super) async fn sync_round(
     migration: &Migration,
     sync: &mut GroupSync,
-) -> Result<Vec<crate::offsets::GroupSynced>, crate::cluster::ClusterError> {
-    let survey = apply::survey_with(migration, sync.known()).await?;
+) -> Result<Vec<crate::apply::GroupSynced>, crate::cluster::ClusterError> {
+    let survey = plan::survey(migration, plan::Engine::Native, sync.known()).await?;
+    let snapshot = &survey.snapshot;
     sync.round(
-        &survey.target,
+        &snapshot.target,
         &survey.plan.group_offsets,
-        &survey.source_inventory,
-        &survey.target_inventory,
-        survey.engine_progress(),
+        &snapshot.source_inventory,
+        &snapshot.target_inventory,
+        snapshot.engine_progress(),
     )
     .await
 }
@@ -305,19 +314,24 @@ fn show_status(
     let (status, groups) = if migration.consumer_groups.sync {
         // One survey of both clusters gives the lag (from either engine's progress) and the
         // groups' translated offsets.
-        let survey = rt.block_on(apply::survey(migration))?;
+        let survey = rt.block_on(plan::survey(
+            migration,
+            plan::Engine::Native,
+            &Default::default(),
+        ))?;
+        let snapshot = &survey.snapshot;
         let status = replicate::Status::from_inventory(
             &migration.name,
-            &survey.source_inventory,
-            survey
+            &snapshot.source_inventory,
+            snapshot
                 .progress
                 .as_ref()
-                .unwrap_or(&replicate::Progress::default()),
+                .unwrap_or(&crate::state::Progress::default()),
         );
-        let groups = crate::offsets::group_states(
+        let groups = plan::group_states(
             &survey.plan.group_offsets,
-            &survey.source_inventory,
-            &survey.target_inventory,
+            &snapshot.source_inventory,
+            &snapshot.target_inventory,
         );
         (status, groups)
     } else {
@@ -335,7 +349,7 @@ fn show_status(
         struct View<'a> {
             #[serde(flatten)]
             status: &'a replicate::Status,
-            groups: &'a [crate::offsets::GroupStatus],
+            groups: &'a [plan::GroupStatus],
         }
         let view = View {
             status: &status,
@@ -388,7 +402,7 @@ fn show_status(
 }
 
 /// Consumer groups: a table of each group's state, then the count per state.
-fn print_groups(groups: &[crate::offsets::GroupStatus]) {
+fn print_groups(groups: &[plan::GroupStatus]) {
     let mut table = comfy_table::Table::new();
     table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
     table.set_header(["group", "state", "partitions", "detail"]);

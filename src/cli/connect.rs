@@ -9,11 +9,11 @@ use std::time::Duration;
 use miette::{miette, IntoDiagnostic};
 use similar::ChangeTag;
 
-use crate::apply::{ReplicatedBy, Survey};
 use crate::config::Migration;
 use crate::connect::{self, ConnectClient, Connector};
-use crate::plan::Action;
+use crate::plan::Survey;
 use crate::render::Paint;
+use crate::state::ReplicatedBy;
 
 use super::{Engine, EngineArgs, ExitStatus};
 
@@ -43,10 +43,11 @@ pub fn export(migration: &Migration, dir: &Path) -> miette::Result<ExitStatus> {
 pub fn for_engine(
     migration: &Migration,
     engine: &EngineArgs,
-    survey: &mut Survey,
+    survey: &Survey,
 ) -> miette::Result<Option<Vec<Connector>>> {
-    let progress = crate::replicate::progress_topic(&migration.name);
-    match (engine.engine, survey.replicated_by) {
+    let progress = crate::config::names::progress_topic(&migration.name);
+    let snapshot = &survey.snapshot;
+    match (engine.engine, snapshot.replicated_by) {
         (Engine::Native, ReplicatedBy::MirrorMaker2) => {
             return Err(miette!(
                 help = "go on with --engine connect --connect-url URL",
@@ -65,10 +66,6 @@ pub fn for_engine(
         (Engine::Native, _) => return Ok(None),
         (Engine::Connect, _) => {}
     }
-    survey
-        .plan
-        .actions
-        .retain(|a| !matches!(a, Action::CreateTopic { topic, .. } if *topic == progress));
     let mut connectors = connect::connectors(migration).map_err(|e| {
         miette!(
             help = "write the pattern without a comma (for example `{{2}}` instead of `{{1,2}}`)",
@@ -77,8 +74,8 @@ pub fn for_engine(
     })?;
     let limits = crate::plan::record_limits(
         migration,
-        &survey.source_inventory,
-        &survey.target_inventory,
+        &snapshot.source_inventory,
+        &snapshot.target_inventory,
     );
     // Sized for the topics' record size limits, which only the clusters tell: these settings
     // are not in what `export connect` writes.

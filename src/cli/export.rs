@@ -3,9 +3,10 @@
 
 use miette::{miette, IntoDiagnostic};
 
-use crate::auth::{iam_policy, MskCluster};
 use crate::cluster::{ClusterClient, Role, Scope};
 use crate::config::Migration;
+use crate::config::MskCluster;
+use crate::plan::iam_policy;
 
 use super::ExitStatus;
 

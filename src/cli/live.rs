@@ -273,7 +273,7 @@ pub fn summary(t: &Totals, rate: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::replicate::Position;
+    use crate::state::Position;
 
     fn committed(topic: &str, partition: i32, next_source: i64, records: u64) -> Event {
         Event::Committed {

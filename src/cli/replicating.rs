@@ -13,11 +13,11 @@ use std::time::{Duration, Instant};
 use miette::IntoDiagnostic;
 use tokio::sync::{mpsc, watch};
 
+use crate::apply::GroupSync;
 use crate::apply::{self, Outcome};
 use crate::cluster::native::IsolationLevel;
 use crate::cluster::{ClusterClient, Role};
 use crate::config::Migration;
-use crate::offsets::GroupSync;
 use crate::plan::Action;
 use crate::replicate::{self, Event, Settings};
 
@@ -312,7 +312,8 @@ async fn refresh(
     parts: &watch::Sender<Partitions>,
     notes: &mpsc::UnboundedSender<String>,
 ) -> miette::Result<()> {
-    let survey = apply::survey(migration).await?;
+    let survey =
+        crate::plan::survey(migration, crate::plan::Engine::Native, &Default::default()).await?;
     let plan = &survey.plan;
     let grows = plan.actions.iter().any(|a| {
         matches!(
@@ -330,7 +331,7 @@ async fn refresh(
         ));
         return Ok(());
     }
-    apply::apply_metadata(&survey.target, plan, |action, outcome| {
+    apply::apply_metadata(&survey.snapshot.target, plan, |action, outcome| {
         let verb = match outcome {
             Outcome::Done => "done",
             Outcome::AlreadyDone => "already there",
@@ -338,7 +339,7 @@ async fn refresh(
         let _ = notes.send(format!("✓ {}", super::commands::describe(action, verb)));
     })
     .await?;
-    let now = survey.source_inventory.partitions();
+    let now = survey.snapshot.source_inventory.partitions();
     parts.send_if_modified(|current| {
         let changed = *current != now;
         if changed {

@@ -16,12 +16,19 @@ pub enum Role {
     Target,
 }
 
-impl std::fmt::Display for Role {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
+impl Role {
+    /// `source` or `target`.
+    pub fn name(self) -> &'static str {
+        match self {
             Role::Source => "source",
             Role::Target => "target",
-        })
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 

@@ -396,7 +396,7 @@ fn aws_iam(parent: &Section<'_>, block: &Block, cluster: &str) -> Result<AwsIam,
     }
     let cluster_arn = a.string("cluster_arn")?;
     if let Some((arn, span)) = &cluster_arn {
-        if let Err(reason) = crate::auth::MskCluster::parse(arn) {
+        if let Err(reason) = super::MskCluster::parse(arn) {
             return Err(a.error(
                 span.clone(),
                 "not an MSK cluster ARN",

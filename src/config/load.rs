@@ -75,10 +75,12 @@ pub fn parse(
     )?;
 
     let (name, name_span) = top.required_string("name", "\"orders-to-msk\"")?;
-    // The name is part of the progress topic's name, `kafka-migrate.NAME.progress`.
-    if let Err(why) =
-        topic_name(&name).and_then(|()| topic_name(&format!("kafka-migrate.{name}.progress")))
-    {
+    // The name is part of the names of the topics the migration creates.
+    if let Err(why) = topic_name(&name).and_then(|()| {
+        super::names::internal_topics(&name)
+            .iter()
+            .try_for_each(|t| topic_name(t))
+    }) {
         return Err(file.error(
             name_span,
             "invalid name",

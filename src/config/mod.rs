@@ -11,6 +11,7 @@
 //!   snippets show; `librdkafka`: the pass-through properties librdkafka takes;
 //! - `error`: the diagnostic type; `schema`: JSON Schema and README reference.
 
+mod arn;
 mod cluster;
 mod error;
 mod eval;
@@ -18,6 +19,7 @@ mod librdkafka;
 mod load;
 mod mask;
 mod model;
+pub mod names;
 pub mod schema;
 mod secret;
 mod section;
@@ -26,6 +28,7 @@ mod values;
 
 use std::path::Path;
 
+pub use arn::MskCluster;
 pub use error::ConfigError;
 pub use model::*;
 pub use secret::{

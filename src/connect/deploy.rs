@@ -182,7 +182,8 @@ async fn mirror_state(
     };
     let source_inventory = source.inventory(&scope).await?;
     let target_inventory = target.inventory(&scope).await?;
-    let progress = super::mirror_progress(migration, &source_inventory, &target_inventory).await?;
+    let progress =
+        crate::state::mirror_progress(migration, &source_inventory, &target_inventory).await?;
     let mut ends = Ends::new();
     for (name, topic) in &source_inventory.topics {
         for (partition, s) in &topic.partitions {

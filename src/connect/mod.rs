@@ -17,7 +17,6 @@ mod deploy;
 mod export;
 mod filters;
 mod limits;
-mod mirrored;
 mod rest;
 
 pub use deploy::{
@@ -27,23 +26,6 @@ pub use deploy::{
 pub use export::{connectors, worker_properties, write_files, Connector, ExportError};
 pub use filters::FilterError;
 pub use limits::with_record_limits;
-pub use mirrored::mirror_progress;
 pub use rest::{ConnectClient, ConnectorState, RestError, TaskState};
 
-/// MirrorMaker 2's alias of the source cluster: the migration's name, so that its internal
-/// topics (offset syncs, checkpoints) name the migration.
-pub fn source_alias(migration: &str) -> String {
-    migration.to_string()
-}
-
-/// The Connect worker's internal topic of `kind` (`configs`, `offsets`, `status`) for this
-/// migration, on the target.
-pub fn worker_topic(migration: &str, kind: &str) -> String {
-    format!("kafka-migrate.{migration}.connect-{kind}")
-}
-
-/// The offset-syncs topic MirrorMaker 2 keeps on the target for this migration; its presence
-/// on the target says that MirrorMaker 2 replicated the migration.
-pub fn offset_syncs_topic(migration: &str) -> String {
-    format!("mm2-offset-syncs.{}.internal", source_alias(migration))
-}
+pub use crate::config::names::{offset_syncs_topic, source_alias, worker_topic};

@@ -1,13 +1,10 @@
-//! Consumer offsets: exact source → target translation from the engine's progress, and the
-//! sync of group offsets to the target. Never copies data.
+//! Exact consumer-offset translation, source → target, from the engine's progress: where a
+//! group's committed source offset lands on the target, found by walking both logs from the
+//! nearest alignment the progress recorded. Reads only; never commits offsets or copies data.
 
-mod state;
-mod sync;
 mod translate;
-pub(crate) mod walk;
 
-pub use state::{group_states, mark_cut_over, GroupState, GroupStatus};
-pub use sync::{sync_groups, translate_groups, GroupSync, GroupSynced, Known};
-pub use translate::{
-    translator_config, TranslateError, Translation, Translations, Translator, Wanted,
-};
+pub use translate::{translator_config, Translation, Translations, Translator, Wanted};
+
+/// Why a translation failed: reading one of the logs.
+pub type TranslateError = crate::state::ReadError;

@@ -11,10 +11,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use rdkafka::consumer::{BaseConsumer, ConsumerContext, DefaultConsumerContext};
-use rdkafka::error::KafkaError;
 
-use super::walk::{Range, Walker};
-use crate::replicate::{PartitionProgress, Position};
+use super::TranslateError;
+use crate::state::{PartitionProgress, Position};
+use crate::state::{Range, RangeReader};
 
 /// Where a source offset lands on the target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,35 +24,12 @@ pub enum Translation {
     Pending,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum TranslateError {
-    #[error("reading {side} {topic} partition {partition} to translate offsets failed: {source}")]
-    Read {
-        side: &'static str,
-        topic: String,
-        partition: i32,
-        #[source]
-        source: KafkaError,
-    },
-    #[error(
-        "reading {side} {topic} partition {partition} to translate offsets stalled: nothing \
-         read for {}s",
-        stalled.as_secs()
-    )]
-    Timeout {
-        side: &'static str,
-        topic: String,
-        partition: i32,
-        stalled: Duration,
-    },
-}
-
 /// The config of the read_committed consumers a [`Translator`] walks the logs with.
 pub fn translator_config(
     props: &std::collections::BTreeMap<String, String>,
     migration: &str,
 ) -> rdkafka::ClientConfig {
-    let mut config = crate::replicate::reader_config(props, migration, "translator");
+    let mut config = crate::state::reader_config(props, migration, "translator");
     // Walks end at a partition's end more often than not: do not let the broker hold each of
     // those fetches for the default half second.
     config.set("fetch.wait.max.ms", "10");
@@ -77,16 +54,16 @@ pub type Translations = BTreeMap<(String, i32, i64), Translation>;
 /// Translates source offsets, walking both clusters with read_committed consumers (made with
 /// [`translator_config`]). All partitions are walked at once.
 pub struct Translator<C: ConsumerContext + 'static = DefaultConsumerContext> {
-    source: Walker<C>,
-    target: Walker<C>,
+    source: RangeReader<C>,
+    target: RangeReader<C>,
 }
 
 impl<C: ConsumerContext + 'static> Translator<C> {
     /// A walk of one cluster gives up when it reads nothing for `timeout`.
     pub fn new(source: BaseConsumer<C>, target: BaseConsumer<C>, timeout: Duration) -> Self {
         Translator {
-            source: Walker::new("source", source, timeout),
-            target: Walker::new("target", target, timeout),
+            source: RangeReader::new("source", source, timeout),
+            target: RangeReader::new("target", target, timeout),
         }
     }
 
@@ -124,7 +101,7 @@ impl<C: ConsumerContext + 'static> Translator<C> {
                     last_is_committed: false,
                 })
                 .collect();
-            let source = self.source.walk(&source_ranges)?;
+            let source = self.source.offsets(&source_ranges)?;
             let target_ranges: Vec<Range> = stretches
                 .iter()
                 .zip(&source)
@@ -139,7 +116,7 @@ impl<C: ConsumerContext + 'static> Translator<C> {
                     last_is_committed: w.progress.position_follows_record,
                 })
                 .collect();
-            let target = self.target.walk(&target_ranges)?;
+            let target = self.target.offsets(&target_ranges)?;
             for (((w, head, walk), source), target) in stretches.iter().zip(&source).zip(&target) {
                 for (s, t) in pair(source, target, head.next_target, &walk.offsets) {
                     out.insert((w.topic.to_string(), w.partition, s), Translation::Exact(t));

@@ -9,9 +9,9 @@ use crate::config::Migration;
 use super::model::*;
 use super::{configs, limits};
 
-/// Computes what the migration will change on the target. No I/O: the same inputs always
-/// give the same plan.
-pub fn diff(migration: &Migration, source: &Inventory, target: &Inventory) -> Plan {
+/// Computes what the migration will change on the target, for the engine that replicates.
+/// No I/O: the same inputs always give the same plan.
+pub fn diff(migration: &Migration, source: &Inventory, target: &Inventory, engine: Engine) -> Plan {
     let mut plan = Plan {
         format_version: FORMAT_VERSION.to_string(),
         migration: migration.name.clone(),
@@ -24,8 +24,9 @@ pub fn diff(migration: &Migration, source: &Inventory, target: &Inventory) -> Pl
         blockers: Vec::new(),
         warnings: Vec::new(),
     };
-    let progress = crate::replicate::progress_topic(&migration.name);
-    if !target.topics.contains_key(&progress) {
+    // MirrorMaker 2 keeps its state in the Connect worker's topics, not in a progress topic.
+    let progress = crate::config::names::progress_topic(&migration.name);
+    if engine == Engine::Native && !target.topics.contains_key(&progress) {
         plan.actions.push(Action::CreateTopic {
             topic: progress,
             partitions: 1,
@@ -240,7 +241,7 @@ fn iam_instead_of_acls(
     let cluster = iam
         .cluster_arn
         .as_deref()
-        .map(crate::auth::MskCluster::parse);
+        .map(crate::config::MskCluster::parse);
     let Some(Ok(cluster)) = cluster else {
         plan.warnings.push(Warning {
             kind: WarningKind::AclNotExpressible,
@@ -255,7 +256,7 @@ fn iam_instead_of_acls(
     };
     let bindings: BTreeSet<AclBinding> = wanted.iter().map(|(b, _)| b.clone()).collect();
     let bindings: Vec<AclBinding> = bindings.into_iter().collect();
-    plan.iam_policies = crate::auth::iam_policy::translate(&cluster, &bindings);
+    plan.iam_policies = super::iam_policy::translate(&cluster, &bindings);
 }
 
 /// The source ACL bindings the migration carries over (after principal mapping), for the

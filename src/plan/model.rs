@@ -30,7 +30,7 @@ pub struct Plan {
     /// When the target uses IAM access control instead of ACLs: the IAM policies, one per
     /// principal, that grant what the migrated ACLs grant (`export iam-policy` writes them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub iam_policies: Vec<crate::auth::PrincipalPolicy>,
+    pub iam_policies: Vec<super::iam_policy::PrincipalPolicy>,
     /// Consumer group offsets to sync, per group and partition.
     pub group_offsets: Vec<GroupOffsets>,
     /// Reasons `apply` must refuse this plan.
@@ -237,4 +237,14 @@ impl Plan {
     pub fn has_changes(&self) -> bool {
         !self.actions.is_empty()
     }
+}
+
+/// Which engine replicates the migration: what the plan creates for it differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Engine {
+    /// kafka-migrate's own engine, whose progress topic the plan creates.
+    #[default]
+    Native,
+    /// MirrorMaker 2 on Kafka Connect, which keeps its state in the worker's topics.
+    Connect,
 }

@@ -67,7 +67,7 @@ fn sample() -> (Migration, Inventory, Inventory) {
 #[test]
 fn the_diff_lists_creates_updates_and_acls() {
     let (m, source, target) = sample();
-    let plan = diff(&m, &source, &target);
+    let plan = diff(&m, &source, &target, Engine::Native);
     assert!(plan.blockers.is_empty(), "{:?}", plan.blockers);
     assert_eq!(plan.actions.len(), 4, "{:#?}", plan.actions);
     assert!(
@@ -151,7 +151,7 @@ fn a_value_equal_to_the_targets_default_is_no_drift() {
         vec![],
         vec![],
     );
-    let plan = diff(&m, &source, &target);
+    let plan = diff(&m, &source, &target, Engine::Native);
     assert!(plan.actions.is_empty(), "{:?}", plan.actions);
 }
 
@@ -170,7 +170,7 @@ fn user_exclusions_and_overrides_apply() {
         vec![],
     );
     let target = inventory(Role::Target, vec![progress_topic()], vec![], vec![]);
-    let plan = diff(&m, &source, &target);
+    let plan = diff(&m, &source, &target, Engine::Native);
     match &plan.actions[0] {
         Action::CreateTopic { configs, .. } => {
             assert_eq!(
@@ -201,7 +201,7 @@ fn blockers_name_their_topic() {
         vec![],
         vec![],
     );
-    let plan = diff(&m, &source, &target);
+    let plan = diff(&m, &source, &target, Engine::Native);
     let kinds: Vec<(BlockerKind, &str)> = plan
         .blockers
         .iter()
@@ -224,14 +224,14 @@ fn blockers_name_their_topic() {
 #[test]
 fn the_human_view_is_pinned() {
     let (m, source, target) = sample();
-    let plan = diff(&m, &source, &target);
+    let plan = diff(&m, &source, &target, Engine::Native);
     insta::assert_snapshot!(plan_text(&plan, Paint::plain()));
 }
 
 #[test]
 fn a_group_that_cut_over_is_shown_and_not_synced() {
     let (m, source, target) = sample();
-    let mut plan = diff(&m, &source, &target);
+    let mut plan = diff(&m, &source, &target, Engine::Native);
     plan.group_offsets[0].cut_over = Some("recorded as cut over by an earlier apply".into());
     warn_group_states(&mut plan);
     let text = plan_text(&plan, Paint::plain());
@@ -253,6 +253,7 @@ fn an_empty_plan_says_so() {
         &m,
         &inventory(Role::Source, vec![], vec![], vec![]),
         &target,
+        Engine::Native,
     );
     insta::assert_snapshot!(plan_text(&plan, Paint::plain()));
 }
@@ -260,7 +261,7 @@ fn an_empty_plan_says_so() {
 #[test]
 fn the_plan_file_round_trips_and_checks_its_version() {
     let (m, source, target) = sample();
-    let plan = diff(&m, &source, &target);
+    let plan = diff(&m, &source, &target, Engine::Native);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("plan.json");
     write_plan_file(&plan, &path).unwrap();
@@ -307,7 +308,7 @@ fn an_iam_target_gets_policies_instead_of_acls() {
         "region = \"us-east-1\"\ncluster_arn = \"arn:aws:kafka:us-east-1:123456789012:cluster/msk/5a6b-7c8d-1\"",
     );
     let (_, source, target) = sample();
-    let plan = diff(&m, &source, &target);
+    let plan = diff(&m, &source, &target, Engine::Native);
     assert!(
         !plan
             .actions
@@ -329,7 +330,7 @@ fn an_iam_target_gets_policies_instead_of_acls() {
 fn an_iam_target_without_cluster_arn_warns() {
     let m = iam_target("region = \"us-east-1\"");
     let (_, source, target) = sample();
-    let plan = diff(&m, &source, &target);
+    let plan = diff(&m, &source, &target, Engine::Native);
     assert!(plan.iam_policies.is_empty());
     assert!(
         plan.warnings
@@ -372,7 +373,7 @@ fn a_target_that_would_refuse_the_sources_records_is_a_blocker() {
         vec![],
         vec![],
     );
-    let plan = diff(&m, &source, &target);
+    let plan = diff(&m, &source, &target, Engine::Native);
     let blocked: Vec<(&str, &str)> = plan
         .blockers
         .iter()
@@ -405,7 +406,7 @@ fn a_target_that_would_refuse_the_sources_records_is_a_blocker() {
     let fixed = migration(
         "topics {\n  config {\n    override = { \"max.message.bytes\" = \"8388608\" }\n  }\n}\n",
     );
-    let plan = diff(&fixed, &source, &target);
+    let plan = diff(&fixed, &source, &target, Engine::Native);
     assert!(plan.blockers.is_empty(), "{:#?}", plan.blockers);
     let limits = record_limits(&fixed, &source, &target);
     assert_eq!(limits.source_max, Some(8_388_608));
@@ -414,7 +415,7 @@ fn a_target_that_would_refuse_the_sources_records_is_a_blocker() {
 
     // Target brokers that allow more than the source take everything without a setting.
     target.defaults.message_max_bytes = Some(10 << 20);
-    let plan = diff(&m, &source, &target);
+    let plan = diff(&m, &source, &target, Engine::Native);
     assert!(plan.blockers.is_empty(), "{:#?}", plan.blockers);
     let limits = record_limits(&m, &source, &target);
     assert_eq!(limits.target["inherits"], 10 << 20);
@@ -448,7 +449,7 @@ fn a_source_config_the_target_does_not_know_is_left_out_with_a_warning() {
             .map(|s| s.to_string())
             .collect(),
     );
-    let plan = diff(&m, &source, &target);
+    let plan = diff(&m, &source, &target, Engine::Native);
     assert!(plan.blockers.is_empty(), "{:#?}", plan.blockers);
     match &plan.actions[0] {
         Action::CreateTopic { topic, configs, .. } => {
@@ -481,7 +482,7 @@ fn a_source_config_the_target_does_not_know_is_left_out_with_a_warning() {
     // Excluded, it is left out silently.
     let excluded =
         migration("topics {\n  config {\n    exclude = [\"message.format.version\"]\n  }\n}\n");
-    let plan = diff(&excluded, &source, &target);
+    let plan = diff(&excluded, &source, &target, Engine::Native);
     assert!(plan
         .warnings
         .iter()

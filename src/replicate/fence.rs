@@ -22,15 +22,18 @@
 //! A migration replicated before writers records existed has positions but no writers record:
 //! every id a migration file allows is fenced once.
 
-use std::time::{Duration, Instant};
-
-use rdkafka::consumer::Consumer;
 use rdkafka::producer::{BaseProducer, Producer};
 
-use super::progress::{transactional_id, writers_record, Progress};
-use super::run::{progress_reader, read_progress_as, write_progress, Isolation};
-use super::task::{client_config, transactional, Task, TaskContext, TaskProducer};
+use super::task::{transactional, Task, TaskProducer};
 use super::{Delivery, ReplicateError, Settings};
+use crate::config::names::transactional_id;
+use crate::state::{
+    client_config, writers_record, DeliveryContext, Isolation, Progress, StoreError,
+};
+
+fn progress_error(e: StoreError) -> ReplicateError {
+    ReplicateError::Progress(e.to_string())
+}
 
 /// Transactional ids fenced for a migration whose progress predates writers records: as many
 /// tasks as a migration file allows.
@@ -58,7 +61,10 @@ pub fn fence_and_read(
     previous: Option<i64>,
 ) -> Result<Fenced, ReplicateError> {
     if let Some(previous) = previous {
-        let seen = read_progress_as(settings, Isolation::Uncommitted)?;
+        let seen = settings
+            .store
+            .read_as(Isolation::Uncommitted)
+            .map_err(progress_error)?;
         superseded(settings, &seen, previous)?;
     }
     let exactly_once = settings.delivery == Delivery::ExactlyOnce;
@@ -68,9 +74,15 @@ pub fn fence_and_read(
     let announced = if tasks.is_empty() {
         None
     } else {
-        write_progress(settings, &[writers_record(&settings.migration, ids)])?
+        settings
+            .store
+            .write(&[writers_record(&settings.migration, ids)])
+            .map_err(progress_error)?
     };
-    let seen = read_progress_as(settings, Isolation::Uncommitted)?;
+    let seen = settings
+        .store
+        .read_as(Isolation::Uncommitted)
+        .map_err(progress_error)?;
     check_name(settings, &seen)?;
     let recorded = match seen.writers() {
         0 if seen.has_positions() => LEGACY_WRITERS,
@@ -104,8 +116,11 @@ pub fn fence_and_read(
         .iter()
         .map(|t| t.prepare(settings))
         .collect::<Result<Vec<_>, _>>()?;
-    await_no_open_transaction(settings)?;
-    let progress = read_progress_as(settings, Isolation::Committed)?;
+    settings
+        .store
+        .await_no_open_transaction(settings.transaction_timeout)
+        .map_err(progress_error)?;
+    let progress = settings.store.read().map_err(progress_error)?;
     check_name(settings, &progress)?;
     if let Some(mine) = announced {
         superseded(settings, &progress, mine)?;
@@ -133,8 +148,8 @@ fn fence(settings: &Settings, id: usize) -> Result<(), ReplicateError> {
     let mut config = client_config(&settings.target);
     config.set("client.id", transactional_id(&settings.migration, id));
     transactional(&mut config, settings, id);
-    let producer: BaseProducer<TaskContext> =
-        crate::auth::token_supply::create(&config, TaskContext::default()).map_err(|e| {
+    let producer: BaseProducer<DeliveryContext> =
+        crate::auth::token_supply::create(&config, DeliveryContext::default()).map_err(|e| {
             ReplicateError::Client {
                 side: "target",
                 source: e,
@@ -150,44 +165,11 @@ fn fence(settings: &Settings, id: usize) -> Result<(), ReplicateError> {
         })
 }
 
-/// Waits until the progress topic's last stable offset reaches its end as it is now: every
-/// transaction on it is complete (after fencing, what was left open gets aborted).
-fn await_no_open_transaction(settings: &Settings) -> Result<(), ReplicateError> {
-    let err = |e: rdkafka::error::KafkaError| ReplicateError::Progress(e.to_string());
-    let uncommitted = progress_reader(settings, Isolation::Uncommitted)?;
-    let committed = progress_reader(settings, Isolation::Committed)?;
-    let topic = &settings.progress_topic;
-    let partitions =
-        super::read::partitions_of(&uncommitted, topic, settings.request_timeout).map_err(err)?;
-    let deadline = Instant::now() + settings.transaction_timeout;
-    for partition in partitions {
-        let (_, end) = uncommitted
-            .fetch_watermarks(topic, partition, settings.request_timeout)
-            .map_err(err)?;
-        loop {
-            let (_, stable) = committed
-                .fetch_watermarks(topic, partition, settings.request_timeout)
-                .map_err(err)?;
-            if stable >= end {
-                break;
-            }
-            if Instant::now() >= deadline {
-                return Err(ReplicateError::Progress(format!(
-                    "a transaction on {topic} stayed open for {} s after every writer of the migration was fenced (last stable offset {stable}, end {end})",
-                    settings.transaction_timeout.as_secs()
-                )));
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-    Ok(())
-}
-
 /// Refuses progress written by a migration of another name that maps to the same topic.
 fn check_name(settings: &Settings, progress: &Progress) -> Result<(), ReplicateError> {
     match progress.foreign_writer(&settings.migration) {
         Some(theirs) => Err(ReplicateError::NameCollision {
-            topic: settings.progress_topic.clone(),
+            topic: settings.store.topic.clone(),
             ours: settings.migration.clone(),
             theirs: theirs.to_string(),
         }),

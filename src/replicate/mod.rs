@@ -5,8 +5,6 @@
 mod assign;
 mod fence;
 mod limits;
-pub mod progress;
-pub mod read;
 mod run;
 mod status;
 mod task;
@@ -16,13 +14,11 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 pub use assign::assign;
-pub use progress::{
-    cut_over_record, group_synced_record, progress_topic, transactional_id, PartitionProgress,
-    Position, Progress, Synced, SyncedOffset,
-};
-pub use run::{read_progress, replicate, replicate_watching, write_progress, RunSummary};
+pub use run::{replicate, replicate_watching, RunSummary};
 pub use status::{status, PartitionStatus, Status};
-pub use task::{is_retriable, reader_config, SourceContext};
+pub use task::is_retriable;
+
+use crate::state::{Position, Store};
 
 /// How records are delivered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +34,8 @@ pub enum Delivery {
 #[derive(Debug)]
 pub struct Settings {
     pub migration: String,
-    pub progress_topic: String,
+    /// The migration's progress topic on the target.
+    pub store: Store,
     /// librdkafka properties (security included) for each side.
     pub source: BTreeMap<String, String>,
     pub target: BTreeMap<String, String>,
@@ -84,7 +81,7 @@ impl Settings {
         };
         Settings {
             migration: migration.name.clone(),
-            progress_topic: progress_topic(&migration.name),
+            store: Store::of(migration),
             source: crate::auth::client_properties(migration.source()),
             target: crate::auth::client_properties(migration.target()),
             tasks: r.tasks,

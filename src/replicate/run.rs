@@ -5,12 +5,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::BaseConsumer;
-use rdkafka::error::KafkaError;
 use tokio::sync::watch;
 
-use super::progress::Progress;
-use super::task::{reader_config, SourceContext, Task, TaskContext};
+use super::task::Task;
 use super::{assign, Event, ReplicateError, Settings};
 
 /// How a run ended.
@@ -18,82 +15,6 @@ use super::{assign, Event, ReplicateError, Settings};
 pub struct RunSummary {
     pub tasks: usize,
     pub partitions: usize,
-}
-
-/// Reads the migration's progress topic on the target, read_committed, start to end.
-pub fn read_progress(settings: &Settings) -> Result<Progress, ReplicateError> {
-    read_progress_as(settings, Isolation::Committed)
-}
-
-/// Which records a read of the progress topic sees.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Isolation {
-    /// What committed transactions and plain writes left: the progress.
-    Committed,
-    /// Everything written so far, open and aborted transactions included, to the end.
-    Uncommitted,
-}
-
-/// A consumer of the progress topic with the given isolation.
-pub(super) fn progress_reader(
-    settings: &Settings,
-    isolation: Isolation,
-) -> Result<BaseConsumer<SourceContext>, ReplicateError> {
-    let mut config = reader_config(&settings.target, &settings.migration, "progress-reader");
-    if isolation == Isolation::Uncommitted {
-        config.set("isolation.level", "read_uncommitted");
-    }
-    crate::auth::token_supply::create(&config, SourceContext)
-        .map_err(|e: KafkaError| ReplicateError::Progress(e.to_string()))
-}
-
-/// Reads the whole progress topic with the given isolation.
-pub(super) fn read_progress_as(
-    settings: &Settings,
-    isolation: Isolation,
-) -> Result<Progress, ReplicateError> {
-    let consumer = progress_reader(settings, isolation)?;
-    let mut progress = Progress::default();
-    super::read::read_topic(
-        &consumer,
-        &settings.progress_topic,
-        settings.request_timeout,
-        |offset, key, value| progress.fold(offset, key, value),
-    )
-    .map_err(ReplicateError::Progress)?;
-    Ok(progress)
-}
-
-/// Writes `records` (key, value) to the migration's progress topic on the target, outside the
-/// engine's transactions (for records no task owns, such as cut-over groups and writers):
-/// the offset of the last one.
-pub fn write_progress(
-    settings: &Settings,
-    records: &[(Vec<u8>, Vec<u8>)],
-) -> Result<Option<i64>, ReplicateError> {
-    use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-    let err = |e: KafkaError| ReplicateError::Progress(e.to_string());
-    let mut config = super::task::client_config(&settings.target);
-    config.set("enable.idempotence", "true").set(
-        "client.id",
-        format!("kafka-migrate-{}-progress-writer", settings.migration),
-    );
-    let producer: BaseProducer<TaskContext> =
-        crate::auth::token_supply::create(&config, TaskContext::default()).map_err(err)?;
-    for (key, value) in records {
-        producer
-            .send(
-                BaseRecord::<[u8], [u8]>::to(&settings.progress_topic)
-                    .key(&key[..])
-                    .payload(&value[..]),
-            )
-            .map_err(|(e, _)| err(e))?;
-    }
-    producer.flush(settings.request_timeout).map_err(err)?;
-    match producer.context().take_error() {
-        Some((_, e)) => Err(err(e)),
-        None => Ok(producer.context().take_delivered().into_values().max()),
-    }
 }
 
 /// A run that lasted this long and replicated records before failing resets the count of

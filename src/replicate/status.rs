@@ -2,7 +2,6 @@
 //! migration's committed progress on the target.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -10,7 +9,7 @@ use crate::cluster::native::IsolationLevel;
 use crate::cluster::{ClusterClient, ClusterError, Inventory, Role, Scope};
 use crate::config::Migration;
 
-use super::{read_progress, Progress, Settings};
+use crate::state::{Progress, Store};
 
 /// Replication state of one partition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -66,8 +65,8 @@ pub async fn status(migration: &Migration) -> Result<Status, ClusterError> {
     let ends = source
         .end_offsets(inventory.partitions(), IsolationLevel::ReadCommitted)
         .await?;
-    let settings = Arc::new(Settings::from_migration(migration, false));
-    let progress = tokio::task::spawn_blocking(move || read_progress(&settings))
+    let store = Store::of(migration);
+    let progress = tokio::task::spawn_blocking(move || store.read())
         .await
         .map_err(|e| source.error("reading the migration's progress", e.to_string()))?
         .map_err(|e| {

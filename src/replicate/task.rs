@@ -12,95 +12,27 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
-use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer, ProducerContext};
 use rdkafka::types::RDKafkaErrorCode;
-use rdkafka::{ClientContext, Offset, Timestamp, TopicPartitionList};
+use rdkafka::{Offset, Timestamp, TopicPartitionList};
 
-use super::progress::{transactional_id, Position, Progress, ProgressKey, ProgressValue};
 use super::{Delivery, Event, ReplicateError, Settings};
+use crate::config::names::transactional_id;
+use crate::state::progress::{index_due_after, position_records, ProgressValue};
+use crate::state::{
+    client_config, reader_config, DeliveryContext, Position, Progress, ReaderContext,
+};
 
-type PartitionKey = (String, i32);
+use crate::state::clients::PartitionKey;
 
 /// How long an idle task goes without writing to the target.
 const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(2);
-
-/// Delivery reports of the current batch: the highest target offset per partition, and the
-/// first error.
-#[derive(Default)]
-struct Deliveries {
-    max_offset: HashMap<PartitionKey, i64>,
-    error: Option<(PartitionKey, KafkaError)>,
-}
-
-/// The producer context of a task: collects delivery reports of the open batch.
-#[derive(Default)]
-pub struct TaskContext {
-    deliveries: Mutex<Deliveries>,
-}
-
-impl ClientContext for TaskContext {
-    crate::auth::oauth_refresh_hook!();
-}
-
-impl TaskContext {
-    /// The first delivery error since the last call, if any.
-    pub(crate) fn take_error(&self) -> Option<(PartitionKey, KafkaError)> {
-        let mut d = self.deliveries.lock().unwrap_or_else(|p| p.into_inner());
-        d.error.take()
-    }
-
-    /// The highest offset delivered per partition since the last call.
-    pub(crate) fn take_delivered(&self) -> HashMap<PartitionKey, i64> {
-        let mut d = self.deliveries.lock().unwrap_or_else(|p| p.into_inner());
-        std::mem::take(&mut d.max_offset)
-    }
-}
-
-/// The context of consumers that read to the end of partitions: end-of-partition events
-/// are expected, not errors.
-#[derive(Default, Clone, Copy)]
-pub struct SourceContext;
-
-impl ClientContext for SourceContext {
-    crate::auth::oauth_refresh_hook!();
-
-    fn error(&self, error: KafkaError, reason: &str) {
-        let end_of_partition = matches!(error, KafkaError::PartitionEOF(_))
-            || error.rdkafka_error_code() == Some(RDKafkaErrorCode::PartitionEOF);
-        if !end_of_partition {
-            tracing::warn!(%error, reason, "Consumer error.");
-        }
-    }
-}
-
-impl rdkafka::consumer::ConsumerContext for SourceContext {}
-
-impl ProducerContext for TaskContext {
-    type DeliveryOpaque = ();
-
-    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
-        let mut d = self.deliveries.lock().unwrap_or_else(|p| p.into_inner());
-        match result {
-            Ok(m) => {
-                let key = (m.topic().to_string(), m.partition());
-                let entry = d.max_offset.entry(key).or_insert(-1);
-                *entry = (*entry).max(m.offset());
-            }
-            Err((e, m)) => {
-                if d.error.is_none() {
-                    d.error = Some(((m.topic().to_string(), m.partition()), e.clone()));
-                }
-            }
-        }
-    }
-}
 
 /// Where a partition stands in this task.
 struct PartitionState {
@@ -116,10 +48,10 @@ struct PartitionState {
 }
 
 /// A task's target producer, prepared by [`Task::prepare`].
-pub struct TaskProducer(BaseProducer<TaskContext>);
+pub struct TaskProducer(BaseProducer<DeliveryContext>);
 
 impl std::ops::Deref for TaskProducer {
-    type Target = BaseProducer<TaskContext>;
+    type Target = BaseProducer<DeliveryContext>;
 
     fn deref(&self) -> &Self::Target {
         &self.0
@@ -263,8 +195,8 @@ impl Task {
     fn fill_batch(
         &self,
         settings: &Settings,
-        producer: &BaseProducer<TaskContext>,
-        consumer: &BaseConsumer<SourceContext>,
+        producer: &BaseProducer<DeliveryContext>,
+        consumer: &BaseConsumer<ReaderContext>,
         states: &mut BTreeMap<PartitionKey, PartitionState>,
         stopping: bool,
     ) -> Result<Batch, ReplicateError> {
@@ -319,7 +251,7 @@ impl Task {
     fn await_deliveries(
         &self,
         settings: &Settings,
-        producer: &BaseProducer<TaskContext>,
+        producer: &BaseProducer<DeliveryContext>,
         opened: Instant,
     ) -> Result<HashMap<PartitionKey, i64>, ReplicateError> {
         producer
@@ -347,8 +279,8 @@ impl Task {
     fn write_progress(
         &self,
         settings: &Settings,
-        producer: &BaseProducer<TaskContext>,
-        consumer: &BaseConsumer<SourceContext>,
+        producer: &BaseProducer<DeliveryContext>,
+        consumer: &BaseConsumer<ReaderContext>,
         states: &mut BTreeMap<PartitionKey, PartitionState>,
         delivered: &HashMap<PartitionKey, i64>,
         heartbeat: bool,
@@ -380,34 +312,9 @@ impl Task {
             // The alignment this batch started from is kept as an index entry every
             // INDEX_INTERVAL source offsets (and for the very first batch).
             let start = s.committed;
-            let index_due = s
-                .last_index_source
-                .is_none_or(|last| start.next_source - last >= super::progress::INDEX_INTERVAL);
-            let mut records = vec![(
-                ProgressKey::Position {
-                    topic: key.0.clone(),
-                    partition: key.1,
-                },
-                value,
-            )];
-            if index_due {
-                let index = ProgressValue {
-                    position: start,
-                    records: 0,
-                    bytes: 0,
-                };
-                records.push((
-                    ProgressKey::Index {
-                        topic: key.0.clone(),
-                        partition: key.1,
-                        next_source: start.next_source,
-                    },
-                    index,
-                ));
-            }
-            for (progress_key, progress_value) in records {
-                let (k, v) = (progress_key.encode(), progress_value.encode());
-                let record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(&settings.progress_topic)
+            let index_due = index_due_after(s.last_index_source, start.next_source);
+            for (k, v) in position_records(&key.0, key.1, value, index_due.then_some(start)) {
+                let record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(&settings.store.topic)
                     .key(&k[..])
                     .payload(&v[..]);
                 send_with_backoff(producer, record)
@@ -427,7 +334,7 @@ impl Task {
     /// on the source holds this back until it completes.
     fn synced(
         &self,
-        consumer: &BaseConsumer<SourceContext>,
+        consumer: &BaseConsumer<ReaderContext>,
         states: &BTreeMap<PartitionKey, PartitionState>,
     ) -> bool {
         states.iter().all(|((topic, partition), s)| {
@@ -448,7 +355,7 @@ impl Task {
         if settings.delivery == Delivery::ExactlyOnce {
             transactional(&mut config, settings, self.id);
         }
-        crate::auth::token_supply::create(&config, TaskContext::default())
+        crate::auth::token_supply::create(&config, DeliveryContext::default())
             .map(TaskProducer)
             .map_err(|e| ReplicateError::Client {
                 side: "target",
@@ -456,7 +363,7 @@ impl Task {
             })
     }
 
-    fn consumer(&self, settings: &Settings) -> Result<BaseConsumer<SourceContext>, ReplicateError> {
+    fn consumer(&self, settings: &Settings) -> Result<BaseConsumer<ReaderContext>, ReplicateError> {
         let mut config = reader_config(
             &settings.source,
             &settings.migration,
@@ -466,7 +373,7 @@ impl Task {
         for (k, v) in &settings.consumer_tuning {
             config.set(k, v);
         }
-        crate::auth::token_supply::create(&config, SourceContext).map_err(|e| {
+        crate::auth::token_supply::create(&config, ReaderContext).map_err(|e| {
             ReplicateError::Client {
                 side: "source",
                 source: e,
@@ -480,7 +387,7 @@ impl Task {
     /// its records. Not reaching them within the transaction timeout is logged, not fatal:
     /// the records are committed.
     fn await_readable(&self, settings: &Settings, states: &BTreeMap<PartitionKey, PartitionState>) {
-        use crate::offsets::walk::{Range, Walker};
+        use crate::state::{Range, RangeReader};
         let ranges: Vec<Range> = states
             .iter()
             .filter(|(_, s)| s.committed.next_target > 0)
@@ -501,11 +408,11 @@ impl Task {
             &settings.migration,
             &format!("task-{}-readable", self.id),
         );
-        let walked = crate::auth::token_supply::create(&config, SourceContext)
+        let walked = crate::auth::token_supply::create(&config, ReaderContext)
             .map_err(|e| e.to_string())
             .and_then(|consumer| {
-                Walker::new("target", consumer, settings.transaction_timeout)
-                    .walk(&ranges)
+                RangeReader::new("target", consumer, settings.transaction_timeout)
+                    .offsets(&ranges)
                     .map_err(|e| e.to_string())
             });
         if let Err(e) = walked {
@@ -519,7 +426,7 @@ impl Task {
         &self,
         settings: &Settings,
         progress: &Progress,
-        consumer: &BaseConsumer<SourceContext>,
+        consumer: &BaseConsumer<ReaderContext>,
     ) -> Result<BTreeMap<PartitionKey, PartitionState>, ReplicateError> {
         let mut tpl = TopicPartitionList::new();
         let mut states = BTreeMap::new();
@@ -564,7 +471,7 @@ impl Task {
     fn send(
         &self,
         settings: &Settings,
-        producer: &BaseProducer<TaskContext>,
+        producer: &BaseProducer<DeliveryContext>,
         m: &rdkafka::message::BorrowedMessage<'_>,
     ) -> Result<(), ReplicateError> {
         // A record the target topic cannot take stops the run here, named, instead of failing
@@ -730,7 +637,7 @@ pub(super) fn transactional(config: &mut ClientConfig, settings: &Settings, task
 
 /// The partition's end offset from the consumer's last fetch response, without a request
 /// (librdkafka's `rd_kafka_get_watermark_offsets`, which rust-rdkafka does not expose).
-fn cached_end(consumer: &BaseConsumer<SourceContext>, topic: &str, partition: i32) -> Option<i64> {
+fn cached_end(consumer: &BaseConsumer<ReaderContext>, topic: &str, partition: i32) -> Option<i64> {
     let topic = std::ffi::CString::new(topic).ok()?;
     let (mut low, mut high) = (-1i64, -1i64);
     // SAFETY: the client pointer is valid while `consumer` lives; `topic` is a NUL-terminated
@@ -763,34 +670,6 @@ fn send_with_backoff<'a, C: ProducerContext>(
             Err((e, _)) => return Err(e),
         }
     }
-}
-
-pub(crate) fn client_config(props: &BTreeMap<String, String>) -> ClientConfig {
-    let mut config = ClientConfig::new();
-    for (k, v) in props {
-        config.set(k, v);
-    }
-    config
-}
-
-/// The config of a consumer that reads committed records by assignment and never commits:
-/// the only kind of consumer the tool points at either cluster. `role` names it in its
-/// `group.id` (which no offsets are ever committed for) and `client.id`.
-pub fn reader_config(
-    props: &BTreeMap<String, String>,
-    migration: &str,
-    role: &str,
-) -> ClientConfig {
-    let mut config = client_config(props);
-    let id = format!("kafka-migrate-{migration}-{role}");
-    config
-        .set("group.id", &id)
-        .set("client.id", &id)
-        .set("enable.auto.commit", "false")
-        .set("enable.auto.offset.store", "false")
-        .set("enable.partition.eof", "true")
-        .set("isolation.level", "read_committed");
-    config
 }
 
 fn is_fenced(e: &KafkaError) -> bool {

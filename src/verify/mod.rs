@@ -15,10 +15,11 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::apply;
 use crate::cluster::native::IsolationLevel;
 use crate::config::{DataCheck, Migration};
-use crate::replicate::{Progress, Status};
+use crate::plan;
+use crate::replicate::Status;
+use crate::state::Progress;
 
 pub use parity::{digest_partitions, DigestRange, PartitionDigest};
 pub use quiet::QuietWatch;
@@ -153,7 +154,7 @@ const CHECK_NAMES: [&str; 8] = [
 /// Runs every check once. `quiet` carries the source's end offsets across runs (`--watch`);
 /// a single run watches the source for `cutover.quiet_period` before it answers.
 pub async fn verify(migration: &Migration, quiet: &mut QuietWatch) -> Report {
-    let survey = match apply::survey(migration).await {
+    let survey = match plan::survey(migration, plan::Engine::Native, &Default::default()).await {
         Ok(survey) => survey,
         Err(e) => {
             let mut all = vec![checks::unreachable(&e)];
@@ -165,24 +166,31 @@ pub async fn verify(migration: &Migration, quiet: &mut QuietWatch) -> Report {
             return Report::new(&migration.name, all);
         }
     };
-    quiet.observe(&quiet::ends(&survey.source_inventory), Instant::now());
-    let progress = survey.progress.clone().unwrap_or_default();
-    let status = Status::from_inventory(&migration.name, &survey.source_inventory, &progress);
+    quiet.observe(
+        &quiet::ends(&survey.snapshot.source_inventory),
+        Instant::now(),
+    );
+    let progress = survey.snapshot.progress.clone().unwrap_or_default();
+    let status = Status::from_inventory(
+        &migration.name,
+        &survey.snapshot.source_inventory,
+        &progress,
+    );
     let mut all = vec![
         checks::connectivity(
-            &survey.source_inventory,
-            &survey.target_inventory,
+            &survey.snapshot.source_inventory,
+            &survey.snapshot.target_inventory,
             &survey.plan,
         ),
         checks::topics(
             migration,
-            &survey.source_inventory,
-            &survey.target_inventory,
+            &survey.snapshot.source_inventory,
+            &survey.snapshot.target_inventory,
             &survey.plan,
         ),
         checks::configs(&survey.plan),
-        checks::acls(migration, &survey.source_inventory, &survey.plan),
-        checks::lag(migration, &status, survey.progress.is_some()),
+        checks::acls(migration, &survey.snapshot.source_inventory, &survey.plan),
+        checks::lag(migration, &status, survey.snapshot.progress.is_some()),
     ];
     let parity = data_parity(migration, &survey).await;
     // The source must have stood still for the whole quiet period.
@@ -193,9 +201,10 @@ pub async fn verify(migration: &Migration, quiet: &mut QuietWatch) -> Report {
             tokio::time::sleep(wait).await;
         }
         match survey
+            .snapshot
             .source
             .end_offsets(
-                survey.source_inventory.partitions(),
+                survey.snapshot.source_inventory.partitions(),
                 IsolationLevel::ReadUncommitted,
             )
             .await
@@ -220,24 +229,28 @@ pub async fn verify(migration: &Migration, quiet: &mut QuietWatch) -> Report {
     all.push(parity);
     all.push(checks::groups(
         migration,
-        &survey.source_inventory,
-        &survey.target_inventory,
+        &survey.snapshot.source_inventory,
+        &survey.snapshot.target_inventory,
         &survey.plan,
     ));
     Report::new(&migration.name, all)
 }
 
 /// The data parity check alone (`cutover.data_check` decides how much is read).
-pub async fn data_parity(migration: &Migration, survey: &apply::Survey) -> Check {
+pub async fn data_parity(migration: &Migration, survey: &plan::Survey) -> Check {
     if migration.cutover.data_check == DataCheck::None {
         return Check::skip(parity::NAME, "cutover.data_check = \"none\"");
     }
     let seed = parity::seed();
     let ranges = parity::ranges(
         migration.cutover.data_check,
-        &survey.source_inventory,
-        &survey.target_inventory,
-        survey.progress.as_ref().unwrap_or(&Progress::default()),
+        &survey.snapshot.source_inventory,
+        &survey.snapshot.target_inventory,
+        survey
+            .snapshot
+            .progress
+            .as_ref()
+            .unwrap_or(&Progress::default()),
         seed,
     );
     if ranges.is_empty() {

@@ -11,17 +11,18 @@
 //! bounded windows starting at random alignments.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::BaseConsumer;
 use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Headers, Message};
-use rdkafka::{Offset, TopicPartitionList};
 use xxhash_rust::xxh3::Xxh3;
 
 use crate::cluster::inventory::Inventory;
 use crate::config::DataCheck;
-use crate::replicate::{reader_config, Position, Progress, SourceContext};
+use crate::state::{
+    reader_config, Position, Progress, Range, RangeReader, ReadError, ReaderContext,
+};
 
 use super::{Check, Findings};
 
@@ -76,22 +77,14 @@ pub enum ParityError {
         #[source]
         source: KafkaError,
     },
-    #[error("reading {side} {topic} partition {partition} failed: {source}")]
-    Read {
-        side: &'static str,
-        topic: String,
-        partition: i32,
-        #[source]
-        source: KafkaError,
-    },
-    #[error("reading {side} {topic} partition {partition} stalled at offset {at} (wanted up to {to}) for {}s", STALL.as_secs())]
-    Stalled {
-        side: &'static str,
-        topic: String,
-        partition: i32,
-        at: i64,
-        to: i64,
-    },
+    #[error(transparent)]
+    Read(Box<ReadError>),
+}
+
+impl From<ReadError> for ParityError {
+    fn from(e: ReadError) -> ParityError {
+        ParityError::Read(Box::new(e))
+    }
 }
 
 /// A seed for the sample windows.
@@ -477,139 +470,32 @@ fn read_ranges(
     migration: &str,
     side: &'static str,
     ranges: &[DigestRange],
-    mut on_record: impl FnMut(usize, &BorrowedMessage<'_>),
+    on_record: impl FnMut(usize, &BorrowedMessage<'_>),
 ) -> Result<(), ParityError> {
     let mut config = reader_config(props, migration, "verify");
     config
         .set("fetch.max.bytes", "52428800")
         .set("max.partition.fetch.bytes", "8388608")
         .set("queued.max.messages.kbytes", "65536");
-    let consumer: BaseConsumer<SourceContext> =
-        crate::auth::token_supply::create(&config, SourceContext)
+    let consumer: BaseConsumer<ReaderContext> =
+        crate::auth::token_supply::create(&config, ReaderContext)
             .map_err(|source| ParityError::Client { side, source })?;
-    let read_error = |r: &DigestRange, source| ParityError::Read {
-        side,
-        topic: r.topic.clone(),
-        partition: r.partition,
-        source,
-    };
-    let mut done: Vec<bool> = ranges
+    let ranges: Vec<Range> = ranges
         .iter()
-        .map(|r| r.from >= r.to || r.limit == Some(0))
+        .map(|r| Range {
+            limit: r.limit.map_or(usize::MAX, |l| l as usize),
+            ..Range::to_end(&r.topic, r.partition, r.from, r.to)
+        })
         .collect();
-    let mut seen = vec![0u64; ranges.len()];
-    let mut tpl = TopicPartitionList::new();
-    for (r, _) in ranges.iter().zip(&done).filter(|(_, d)| !**d) {
-        tpl.add_partition_offset(&r.topic, r.partition, Offset::Offset(r.from))
-            .map_err(|e| read_error(r, e))?;
-    }
-    if tpl.count() == 0 {
-        return Ok(());
-    }
-    consumer
-        .assign(&tpl)
-        .map_err(|e| read_error(&ranges[0], e))?;
-    // Ranges by partition number, to find a record's range without allocating.
-    let mut by_partition: BTreeMap<i32, Vec<usize>> = BTreeMap::new();
-    for (i, r) in ranges.iter().enumerate() {
-        by_partition.entry(r.partition).or_default().push(i);
-    }
-    let finish = |i: usize, done: &mut Vec<bool>| {
-        done[i] = true;
-        let mut tpl = TopicPartitionList::new();
-        tpl.add_partition(&ranges[i].topic, ranges[i].partition);
-        let _ = consumer.pause(&tpl);
-    };
-    let mut last_progress = Instant::now();
-    let mut last_position_check = Instant::now();
-    while done.iter().any(|d| !d) {
-        match consumer.poll(Duration::from_millis(100)) {
-            None => {}
-            Some(Ok(m)) => {
-                let Some(i) = by_partition
-                    .get(&m.partition())
-                    .and_then(|c| c.iter().copied().find(|i| ranges[*i].topic == m.topic()))
-                else {
-                    continue;
-                };
-                last_progress = Instant::now();
-                let r = &ranges[i];
-                if done[i] || m.offset() < r.from {
-                    continue;
-                }
-                if m.offset() >= r.to {
-                    finish(i, &mut done);
-                    continue;
-                }
-                on_record(i, &m);
-                seen[i] += 1;
-                if m.offset() + 1 >= r.to || r.limit.is_some_and(|l| seen[i] >= l) {
-                    finish(i, &mut done);
-                }
-            }
-            Some(Err(KafkaError::PartitionEOF(_))) => {
-                // Only the partition number is known: look at every open range's position.
-                last_position_check = Instant::now() - Duration::from_secs(1);
-            }
-            Some(Err(e)) => {
-                let r = ranges
-                    .iter()
-                    .zip(&done)
-                    .find(|(_, d)| !**d)
-                    .map_or(&ranges[0], |(r, _)| r);
-                return Err(read_error(r, e));
-            }
-        }
-        // Control records and aborted transactions at the end of a range deliver nothing:
-        // the consumer's position tells when a range has been read past.
-        if last_position_check.elapsed() >= Duration::from_secs(1) {
-            last_position_check = Instant::now();
-            if let Ok(positions) = consumer.position() {
-                for (i, r) in ranges.iter().enumerate() {
-                    if done[i] {
-                        continue;
-                    }
-                    let at = offset_in(&positions, &r.topic, r.partition);
-                    if at.is_some_and(|o| o >= r.to) {
-                        last_progress = Instant::now();
-                        finish(i, &mut done);
-                    }
-                }
-            }
-        }
-        if last_progress.elapsed() > STALL {
-            if let Some((r, _)) = ranges.iter().zip(&done).find(|(_, d)| !**d) {
-                let at = consumer
-                    .position()
-                    .ok()
-                    .and_then(|p| offset_in(&p, &r.topic, r.partition))
-                    .unwrap_or(r.from);
-                return Err(ParityError::Stalled {
-                    side,
-                    topic: r.topic.clone(),
-                    partition: r.partition,
-                    at,
-                    to: r.to,
-                });
-            }
-        }
-    }
+    RangeReader::new(side, consumer, STALL).read(&ranges, on_record)?;
     Ok(())
-}
-
-/// The concrete offset of `topic`/`partition` in `list`, if it holds one.
-fn offset_in(list: &TopicPartitionList, topic: &str, partition: i32) -> Option<i64> {
-    match list.find_partition(topic, partition)?.offset() {
-        Offset::Offset(o) => Some(o),
-        _ => None,
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::cluster::inventory::Role;
-    use crate::replicate::PartitionProgress;
+    use crate::state::PartitionProgress;
     use crate::testing::{inventory, topic};
 
     fn progress(topic: &str, index: &[(i64, i64)], head: (i64, i64)) -> Progress {

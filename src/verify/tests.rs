@@ -4,7 +4,8 @@ use std::time::{Duration, Instant};
 
 use crate::cluster::inventory::{Group, Role};
 use crate::plan::{self, GroupOffsets, GroupPartitionOffset, OffsetTarget};
-use crate::replicate::{PartitionProgress, Position, Progress, Status};
+use crate::replicate::Status;
+use crate::state::{PartitionProgress, Position, Progress};
 use crate::testing::{inventory, migration, topic};
 
 use super::checks;
@@ -16,7 +17,7 @@ fn plan_for(
     s: &crate::cluster::Inventory,
     t: &crate::cluster::Inventory,
 ) -> plan::Plan {
-    plan::diff(m, s, t)
+    plan::diff(m, s, t, plan::Engine::Native)
 }
 
 fn group(members: usize, offsets: &[(&str, i32, i64)]) -> Group {
@@ -170,7 +171,7 @@ fn groups_fail_on_a_wrong_or_missing_offset_and_on_members_on_both_sides() {
     // failure with the offsets as evidence.
     plan.group_offsets[0].partitions =
         vec![part(Some(60), OffsetTarget::Translated { offset: 48 })];
-    crate::offsets::mark_cut_over(
+    crate::plan::mark_cut_over(
         &mut plan.group_offsets,
         &Default::default(),
         &Default::default(),
@@ -185,7 +186,7 @@ fn groups_fail_on_a_wrong_or_missing_offset_and_on_members_on_both_sides() {
         "app".to_string(),
         [(
             ("a".to_string(), 0),
-            crate::replicate::SyncedOffset {
+            crate::state::SyncedOffset {
                 topic: "a".into(),
                 partition: 0,
                 offset: 48,
@@ -195,7 +196,7 @@ fn groups_fail_on_a_wrong_or_missing_offset_and_on_members_on_both_sides() {
         .into(),
     )]
     .into();
-    crate::offsets::mark_cut_over(&mut plan.group_offsets, &Default::default(), &synced);
+    crate::plan::mark_cut_over(&mut plan.group_offsets, &Default::default(), &synced);
     let check = checks::groups(&m, &s, &t, &plan);
     assert_eq!(check.status, CheckStatus::Pass, "{check:?}");
     assert!(

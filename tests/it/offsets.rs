@@ -8,8 +8,10 @@ use std::time::{Duration, Instant};
 
 use kafka_harness::data::{self, Record, Stored};
 use kafka_harness::{shared, Cluster};
+use kafka_migrate::config::names::progress_topic;
 use kafka_migrate::offsets::{TranslateError, Translation, Translator, Wanted};
-use kafka_migrate::replicate::{self, Delivery, PartitionProgress, Position};
+use kafka_migrate::replicate::{self, Delivery};
+use kafka_migrate::state::{PartitionProgress, Position, Store};
 use rdkafka::consumer::BaseConsumer;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 
@@ -51,9 +53,7 @@ async fn assert_exact_translation(
     )
     .await
     .unwrap();
-    let progress =
-        replicate::read_progress(&settings(migration, source, target, Delivery::ExactlyOnce))
-            .unwrap();
+    let progress = Store::new(migration, props(target)).read().unwrap();
     let partition = progress
         .get(topic, 0)
         .expect("progress for the partition")
@@ -200,7 +200,7 @@ async fn translation_is_exact_across_compaction_gaps() {
     .unwrap();
     data::create_topic(
         &target.admin_config(),
-        &replicate::progress_topic(&migration),
+        &progress_topic(&migration),
         1,
         1,
         &[("cleanup.policy", "compact")],
@@ -391,7 +391,7 @@ async fn many_partitions_of_several_topics_are_translated_exactly_in_one_pass() 
     run(engine(), partitions).await.unwrap();
     assert_identical(source, target, &long);
     assert_identical(source, target, &short);
-    let progress = replicate::read_progress(&engine()).unwrap();
+    let progress = engine().store.read().unwrap();
 
     let mut wanted = Vec::new();
     let mut logs = BTreeMap::new();

@@ -10,7 +10,9 @@ use std::time::Duration;
 use assert_cmd::Command;
 use kafka_harness::data::{self, Record};
 use kafka_harness::{Cluster, ADMIN};
-use kafka_migrate::replicate::{self, progress_topic, Delivery, Event, ReplicateError, Settings};
+use kafka_migrate::config::names::progress_topic;
+use kafka_migrate::replicate::{self, Delivery, Event, ReplicateError, Settings};
+use kafka_migrate::state::Store;
 
 pub fn props(cluster: &Cluster) -> BTreeMap<String, String> {
     cluster.client_properties(ADMIN).into_iter().collect()
@@ -24,7 +26,7 @@ pub fn settings(
 ) -> Settings {
     Settings {
         migration: migration.to_string(),
-        progress_topic: progress_topic(migration),
+        store: Store::new(migration, props(target)),
         source: props(source),
         target: props(target),
         tasks: 2,

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use kafka_harness::data::{self, Record};
 use kafka_harness::tools::Tool;
 use kafka_harness::{shared, Cluster};
-use kafka_migrate::replicate::progress::{Position, ProgressKey, ProgressValue};
-use kafka_migrate::replicate::progress_topic;
+use kafka_migrate::config::names::progress_topic;
+use kafka_migrate::state::progress::{Position, ProgressKey, ProgressValue};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use serde_json::Value;
 

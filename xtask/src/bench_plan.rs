@@ -75,11 +75,16 @@ pub fn run(args: &[String]) -> Result<i32> {
         kafka_migrate::config::parse("bench.hcl", &text, std::path::Path::new("."), &[])?;
     for run in 1..=3 {
         let start = Instant::now();
-        let survey = rt.block_on(kafka_migrate::apply::survey(&migration))?;
+        let survey = rt.block_on(kafka_migrate::plan::survey(
+            &migration,
+            kafka_migrate::plan::Engine::Native,
+            &Default::default(),
+        ))?;
         println!(
             "plan #{run}: {} topics, {} partitions → {} actions in {:.2}s",
-            survey.source_inventory.topics.len(),
+            survey.snapshot.source_inventory.topics.len(),
             survey
+                .snapshot
                 .source_inventory
                 .topics
                 .values()

@@ -16,7 +16,9 @@ use anyhow::{bail, Context, Result};
 use kafka_harness::connect::MirrorMaker;
 use kafka_harness::process::ChildProcess;
 use kafka_harness::{data, Cluster, ClusterSpec, Flavour};
-use kafka_migrate::replicate::{self, progress_topic, Delivery, Settings};
+use kafka_migrate::config::names::progress_topic;
+use kafka_migrate::replicate::{self, Delivery, Settings};
+use kafka_migrate::state::Store;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 
@@ -239,7 +241,7 @@ pub fn engine_child(args: &[String]) -> Result<i32> {
     };
     let settings = Settings {
         migration: "bench".into(),
-        progress_topic: progress_topic("bench"),
+        store: Store::new("bench", props(target)),
         source: props(source),
         target: props(target),
         tasks: tasks.parse()?,

@@ -13,7 +13,6 @@ use std::time::Instant;
 use anyhow::Result;
 use kafka_harness::{data, Cluster};
 use kafka_migrate::plan::OffsetTarget;
-use kafka_migrate::replicate;
 use rdkafka::consumer::BaseConsumer;
 
 use crate::bench_replicate::{flag, replicated, PARTITIONS, TOPICS};
@@ -57,11 +56,15 @@ pub fn run(args: &[String]) -> Result<i32> {
 
     // Rounds as `apply` runs them: the first translates everything, later ones reuse what
     // earlier rounds found.
-    let mut sync = kafka_migrate::offsets::GroupSync::default();
+    let mut sync = kafka_migrate::apply::GroupSync::default();
     for run in 1..=3 {
         // Survey: both inventories with every group's offsets, and the plan with translations.
         let start = Instant::now();
-        let survey = rt.block_on(kafka_migrate::apply::survey_with(&migration, sync.known()))?;
+        let survey = rt.block_on(kafka_migrate::plan::survey(
+            &migration,
+            kafka_migrate::plan::Engine::Native,
+            sync.known(),
+        ))?;
         let surveyed = start.elapsed().as_secs_f64();
 
         // Translation alone, on the same group offsets, with nothing known.
@@ -69,22 +72,23 @@ pub fn run(args: &[String]) -> Result<i32> {
         for p in offsets.iter_mut().flat_map(|g| g.partitions.iter_mut()) {
             p.target = OffsetTarget::PendingReplication;
         }
-        let reader = |cluster: &Cluster| -> Result<BaseConsumer<replicate::SourceContext>> {
-            let props = cluster
-                .client_properties(kafka_harness::ADMIN)
-                .into_iter()
-                .collect();
-            Ok(kafka_migrate::offsets::translator_config(&props, "bench")
-                .create_with_context(replicate::SourceContext)?)
-        };
+        let reader =
+            |cluster: &Cluster| -> Result<BaseConsumer<kafka_migrate::state::ReaderContext>> {
+                let props = cluster
+                    .client_properties(kafka_harness::ADMIN)
+                    .into_iter()
+                    .collect();
+                Ok(kafka_migrate::offsets::translator_config(&props, "bench")
+                    .create_with_context(kafka_migrate::state::ReaderContext)?)
+            };
         let mut translator = kafka_migrate::offsets::Translator::new(
             reader(&source)?,
             reader(&target)?,
             std::time::Duration::from_secs(60),
         );
-        let progress = survey.progress.clone().unwrap_or_default();
+        let progress = survey.snapshot.progress.clone().unwrap_or_default();
         let start = Instant::now();
-        kafka_migrate::offsets::translate_groups(
+        kafka_migrate::plan::translate_groups(
             &mut offsets,
             &progress,
             &mut translator,
@@ -100,11 +104,11 @@ pub fn run(args: &[String]) -> Result<i32> {
         // Commit on the target: the first round moves every group, later ones nothing.
         let start = Instant::now();
         let synced = rt.block_on(sync.round(
-            &survey.target,
+            &survey.snapshot.target,
             &survey.plan.group_offsets,
-            &survey.source_inventory,
-            &survey.target_inventory,
-            survey.engine_progress(),
+            &survey.snapshot.source_inventory,
+            &survey.snapshot.target_inventory,
+            survey.snapshot.engine_progress(),
         ))?;
         let committed_secs = start.elapsed().as_secs_f64();
         let committed: usize = synced.iter().map(|g| g.committed).sum();

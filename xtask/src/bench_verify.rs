@@ -32,7 +32,11 @@ pub fn run(args: &[String]) -> Result<i32> {
     );
     let migration =
         kafka_migrate::config::parse_with_env("bench.hcl", &text, Path::new("."), &[], &|_| None)?;
-    let survey = rt.block_on(kafka_migrate::apply::survey(&migration))?;
+    let survey = rt.block_on(kafka_migrate::plan::survey(
+        &migration,
+        kafka_migrate::plan::Engine::Native,
+        &Default::default(),
+    ))?;
 
     println!("Reading both clusters in full, plain …");
     let start = Instant::now();

@@ -7,86 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::cluster::native::{AclBinding, AclOperation, AclPermission, PatternType, ResourceType};
-
-/// An MSK cluster, from its ARN: `arn:PARTITION:kafka:REGION:ACCOUNT:cluster/NAME/UUID`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MskCluster {
-    pub partition: String,
-    pub region: String,
-    pub account: String,
-    pub name: String,
-    pub uuid: String,
-}
-
-impl MskCluster {
-    /// Parses a cluster ARN, saying what is wrong with one that is not.
-    pub fn parse(arn: &str) -> Result<MskCluster, String> {
-        let parts: Vec<&str> = arn.splitn(6, ':').collect();
-        let [prefix, partition, service, region, account, resource] = parts[..] else {
-            return Err("expected arn:aws:kafka:REGION:ACCOUNT:cluster/NAME/UUID".into());
-        };
-        if prefix != "arn" || partition.is_empty() {
-            return Err("it does not start with arn:aws".into());
-        }
-        if service != "kafka" {
-            return Err(format!("its service is \"{service}\", not \"kafka\""));
-        }
-        if region.is_empty() {
-            return Err("it has no region".into());
-        }
-        if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
-            return Err("its account is not 12 digits".into());
-        }
-        let mut path = resource.split('/');
-        let (Some("cluster"), Some(name), Some(uuid), None) =
-            (path.next(), path.next(), path.next(), path.next())
-        else {
-            return Err("its resource is not cluster/NAME/UUID".into());
-        };
-        if name.is_empty() || uuid.is_empty() {
-            return Err("its resource is not cluster/NAME/UUID".into());
-        }
-        Ok(MskCluster {
-            partition: partition.into(),
-            region: region.into(),
-            account: account.into(),
-            name: name.into(),
-            uuid: uuid.into(),
-        })
-    }
-
-    fn arn(&self, kind: &str, tail: Option<&str>) -> String {
-        let base = format!(
-            "arn:{}:kafka:{}:{}:{kind}/{}/{}",
-            self.partition, self.region, self.account, self.name, self.uuid
-        );
-        match tail {
-            Some(tail) => format!("{base}/{tail}"),
-            None => base,
-        }
-    }
-
-    /// The cluster's own ARN.
-    pub fn cluster_arn(&self) -> String {
-        self.arn("cluster", None)
-    }
-
-    /// The ARN of the resources an ACL's resource pattern covers: a prefixed pattern or `*`
-    /// becomes a wildcard.
-    fn resource_arn(&self, binding: &AclBinding) -> String {
-        let kind = match binding.resource_type {
-            ResourceType::Cluster => return self.cluster_arn(),
-            ResourceType::Topic => "topic",
-            ResourceType::Group => "group",
-            ResourceType::TransactionalId => "transactional-id",
-        };
-        let name = match binding.pattern_type {
-            PatternType::Prefixed => format!("{}*", binding.name),
-            PatternType::Literal => binding.name.clone(),
-        };
-        self.arn(kind, Some(&name))
-    }
-}
+pub use crate::config::MskCluster;
 
 /// The IAM policy for one Kafka principal, and the ACLs it could not express.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -179,7 +100,7 @@ fn principal_policy(
         {
             cluster.arn("topic", Some("*"))
         } else {
-            cluster.resource_arn(binding)
+            resource_arn(cluster, binding)
         };
         let entry = grants.entry((effect, resource)).or_default();
         entry.extend(actions);
@@ -318,3 +239,19 @@ pub fn export_json(cluster: &MskCluster, policies: &[PrincipalPolicy]) -> String
 
 #[cfg(test)]
 mod tests;
+
+/// The ARN of the resources an ACL's resource pattern covers: a prefixed pattern or `*`
+/// becomes a wildcard.
+fn resource_arn(cluster: &MskCluster, binding: &AclBinding) -> String {
+    let kind = match binding.resource_type {
+        ResourceType::Cluster => return cluster.cluster_arn(),
+        ResourceType::Topic => "topic",
+        ResourceType::Group => "group",
+        ResourceType::TransactionalId => "transactional-id",
+    };
+    let name = match binding.pattern_type {
+        PatternType::Prefixed => format!("{}*", binding.name),
+        PatternType::Literal => binding.name.clone(),
+    };
+    cluster.arn(kind, Some(&name))
+}

@@ -12,9 +12,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use super::progress::{PartitionProgress, Position, Progress};
+use super::read::RangeReader;
+use super::{reader_config, ReaderContext};
 use crate::cluster::{ClusterError, Inventory, Role};
+use crate::config::names;
 use crate::config::Migration;
-use crate::replicate::{self, PartitionProgress, Position, Progress, SourceContext};
 
 /// A source partition, by topic and number.
 type Key = (String, i32);
@@ -109,34 +112,34 @@ fn settled_partitions(
     migration: &Migration,
     behind: Vec<(Key, i64)>,
 ) -> Result<BTreeSet<Key>, ClusterError> {
-    let reader = |cluster, role| {
+    let reader = |cluster, role: Role| {
         crate::auth::token_supply::create::<_, rdkafka::consumer::BaseConsumer<_>>(
-            &replicate::reader_config(
+            &reader_config(
                 &crate::auth::client_properties(cluster),
                 &migration.name,
                 "mirror-inspector",
             ),
-            SourceContext,
+            ReaderContext,
         )
+        .map(|c| RangeReader::new(role.name(), c, Duration::from_secs(30)))
         .map_err(|e| error(role, e.to_string()))
     };
-    let target = reader(migration.target(), Role::Target)?;
-    let alias = super::source_alias(&migration.name);
+    let alias = names::source_alias(&migration.name);
     let mut replicated: BTreeMap<Key, i64> = BTreeMap::new();
-    replicate::read::read_topic(
-        &target,
-        &super::worker_topic(&migration.name, "offsets"),
-        Duration::from_secs(30),
-        |_, key, value| {
-            if let Some((partition, offset)) = key.and_then(|k| source_offset(&alias, k, value)) {
-                match offset {
-                    Some(offset) => replicated.insert(partition, offset),
-                    None => replicated.remove(&partition),
-                };
-            }
-        },
-    )
-    .map_err(|e| error(Role::Target, e))?;
+    reader(migration.target(), Role::Target)?
+        .read_topic(
+            &names::worker_topic(&migration.name, "offsets"),
+            |_, key, value| {
+                if let Some((partition, offset)) = key.and_then(|k| source_offset(&alias, k, value))
+                {
+                    match offset {
+                        Some(offset) => replicated.insert(partition, offset),
+                        None => replicated.remove(&partition),
+                    };
+                }
+            },
+        )
+        .map_err(|e| error(Role::Target, e.to_string()))?;
     // Partitions MirrorMaker 2 committed an offset for, with where a committed record would
     // follow; those already at the source's last stable offset need no look.
     let mut settled = BTreeSet::new();
@@ -151,15 +154,8 @@ fn settled_partitions(
         }
     }
     if !to_probe.is_empty() {
-        let source = reader(migration.source(), Role::Source)?;
-        settled.extend(
-            to_probe
-                .into_iter()
-                .filter(|(key, from)| {
-                    !replicate::read::has_committed_records(&source, &key.0, key.1, *from)
-                })
-                .map(|(key, _)| key),
-        );
+        let mut source = reader(migration.source(), Role::Source)?;
+        settled.extend(source.without_committed_records(&to_probe));
     }
     Ok(settled)
 }

@@ -20,27 +20,6 @@ use serde::{Deserialize, Serialize};
 /// Source offsets between two index records of a partition (at most).
 pub const INDEX_INTERVAL: i64 = 10_000;
 
-/// The progress topic of a migration.
-pub fn progress_topic(migration: &str) -> String {
-    let safe: String = migration
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("kafka-migrate.{safe}.progress")
-}
-
-/// The transactional id of a task of the built-in engine: stable per migration and task, so
-/// that a restarted or second run fences the one before.
-pub fn transactional_id(migration: &str, task: usize) -> String {
-    format!("kafka-migrate-{migration}-task-{task}")
-}
-
 /// A point where source and target line up: every source record below `next_source` was
 /// written to the target below `next_target`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -221,11 +200,43 @@ impl PartitionProgress {
     /// Whether an index record is due for `next`: none yet, or [`INDEX_INTERVAL`] source offsets
     /// since the last one.
     pub fn index_due(&self, next: &Position) -> bool {
-        match self.index.last() {
-            None => true,
-            Some(last) => next.next_source - last.next_source >= INDEX_INTERVAL,
-        }
+        index_due_after(self.index.last().map(|p| p.next_source), next.next_source)
     }
+}
+
+/// Whether an index record is due at source offset `next_source` when the last one was at
+/// `last` (none yet: due).
+pub fn index_due_after(last: Option<i64>, next_source: i64) -> bool {
+    last.is_none_or(|last| next_source - last >= INDEX_INTERVAL)
+}
+
+/// The progress records of a partition's new position (`value`), with an index record of
+/// `indexed` (the alignment its batch started from) when one is due: key and value bytes.
+pub fn position_records(
+    topic: &str,
+    partition: i32,
+    value: ProgressValue,
+    indexed: Option<Position>,
+) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let position = ProgressKey::Position {
+        topic: topic.to_string(),
+        partition,
+    };
+    let mut records = vec![(position.encode(), value.encode())];
+    if let Some(start) = indexed {
+        let index = ProgressKey::Index {
+            topic: topic.to_string(),
+            partition,
+            next_source: start.next_source,
+        };
+        let entry = ProgressValue {
+            position: start,
+            records: 0,
+            bytes: 0,
+        };
+        records.push((index.encode(), entry.encode()));
+    }
+    records
 }
 
 /// Progress of every partition, as folded from the progress topic.
@@ -420,15 +431,6 @@ mod tests {
         p.index.push(pos(100, 100));
         assert!(!p.index_due(&pos(100 + INDEX_INTERVAL - 1, 0)));
         assert!(p.index_due(&pos(100 + INDEX_INTERVAL, 0)));
-    }
-
-    #[test]
-    fn progress_topic_names_are_valid_kafka_names() {
-        assert_eq!(
-            progress_topic("orders-to-msk"),
-            "kafka-migrate.orders-to-msk.progress"
-        );
-        assert_eq!(progress_topic("a b/c"), "kafka-migrate.a_b_c.progress");
     }
 
     #[test]

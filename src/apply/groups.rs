@@ -8,85 +8,12 @@
 //! which also keeps the translations it found.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
-
-use rdkafka::consumer::ConsumerContext;
 
 use futures_util::{StreamExt, TryStreamExt};
 
 use crate::cluster::{ClusterClient, ClusterError, Inventory, CONCURRENT_GROUP_REQUESTS};
-use crate::plan::{GroupOffsets, OffsetTarget};
-use crate::replicate::{group_synced_record, Progress, Synced, SyncedOffset};
-
-use super::state::{group_states, GroupState};
-use super::{TranslateError, Translation, Translator, Wanted};
-
-/// Translations found earlier, by topic, partition and source offset. Only offsets of
-/// records already on the target are kept: those never change, so later rounds need not walk
-/// the logs for groups that did not move.
-pub type Known = Arc<Mutex<BTreeMap<(String, i32, i64), i64>>>;
-
-/// Fills in the target offset of every group partition that can be translated now, from
-/// `known` where it holds the offset, and adds what it translates to `known`.
-pub fn translate_groups<C: ConsumerContext + 'static>(
-    groups: &mut [GroupOffsets],
-    progress: &Progress,
-    translator: &mut Translator<C>,
-    known: &Known,
-) -> Result<(), TranslateError> {
-    let mut known = known.lock().unwrap_or_else(|e| e.into_inner());
-    // One walk per partition for all the offsets groups committed in it.
-    let mut wanted: BTreeMap<(&str, i32), Vec<i64>> = BTreeMap::new();
-    for g in groups.iter() {
-        for p in &g.partitions {
-            if !known.contains_key(&(p.topic.clone(), p.partition, p.source_offset)) {
-                wanted
-                    .entry((p.topic.as_str(), p.partition))
-                    .or_default()
-                    .push(p.source_offset);
-            }
-        }
-    }
-    let wanted: Vec<Wanted<'_>> = wanted
-        .into_iter()
-        .filter_map(|((topic, partition), offsets)| {
-            Some(Wanted {
-                topic,
-                partition,
-                progress: progress.get(topic, partition)?,
-                offsets,
-            })
-        })
-        .collect();
-    let mut translated = translator.translate(&wanted)?;
-    // Offsets of records already on the target never change: keep them for later rounds.
-    translated.retain(|(topic, partition, s), t| match t {
-        Translation::Exact(t)
-            if progress
-                .get(topic, *partition)
-                .and_then(|p| p.position)
-                .is_some_and(|head| *t < head.next_target) =>
-        {
-            known.insert((topic.clone(), *partition, *s), *t);
-            false
-        }
-        _ => true,
-    });
-    for g in groups.iter_mut() {
-        for p in &mut g.partitions {
-            let key = (p.topic.clone(), p.partition, p.source_offset);
-            let t = known
-                .get(&key)
-                .copied()
-                .map(Translation::Exact)
-                .or_else(|| translated.get(&key).copied());
-            if let Some(Translation::Exact(offset)) = t {
-                p.target = OffsetTarget::Translated { offset };
-            }
-        }
-    }
-    Ok(())
-}
+use crate::plan::{group_states, GroupOffsets, GroupState, Known, OffsetTarget};
+use crate::state::{cut_over_record, group_synced_record, Progress, Store, Synced, SyncedOffset};
 
 /// What a sync did for one group.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,8 +35,8 @@ pub struct GroupSync {
     /// What this apply's rounds committed, per group (recorded in the progress too; kept here
     /// while the progress read by the next round may not show it yet).
     synced: Synced,
-    /// Where to record groups that cut over: the engine settings of the migration.
-    record: Option<std::sync::Arc<crate::replicate::Settings>>,
+    /// Where to record groups that cut over: the migration's progress topic.
+    record: Option<Store>,
 }
 
 impl GroupSync {
@@ -117,9 +44,7 @@ impl GroupSync {
     /// built-in engine keeps one), where every later `apply` and `status` find it.
     pub fn recording(migration: &crate::config::Migration) -> GroupSync {
         GroupSync {
-            record: Some(std::sync::Arc::new(
-                crate::replicate::Settings::from_migration(migration, false),
-            )),
+            record: Some(Store::of(migration)),
             ..GroupSync::default()
         }
     }
@@ -138,7 +63,7 @@ impl GroupSync {
         groups: &[GroupOffsets],
         source_inventory: &Inventory,
         target_inventory: &Inventory,
-        progress: Option<&crate::replicate::Progress>,
+        progress: Option<&Progress>,
     ) -> Result<Vec<GroupSynced>, ClusterError> {
         let none = BTreeMap::new();
         let recorded = progress.map_or(&none, |p| &p.cut_over);
@@ -151,7 +76,7 @@ impl GroupSync {
                 && !recorded.contains_key(&s.group)
             {
                 tracing::info!(group = %s.group, detail = %s.detail, "Group has cut over; its offsets are no longer synced.");
-                newly.push(crate::replicate::cut_over_record(&s.group, &s.detail));
+                newly.push(cut_over_record(&s.group, &s.detail));
             }
             if self.cut_over.contains(&s.group) {
                 report.push(GroupSynced {
@@ -191,10 +116,10 @@ impl GroupSync {
         operation: &str,
         records: Vec<(Vec<u8>, Vec<u8>)>,
     ) -> Result<(), ClusterError> {
-        let Some(settings) = self.record.clone().filter(|_| !records.is_empty()) else {
+        let Some(store) = self.record.clone().filter(|_| !records.is_empty()) else {
             return Ok(());
         };
-        tokio::task::spawn_blocking(move || crate::replicate::write_progress(&settings, &records))
+        tokio::task::spawn_blocking(move || store.write(&records))
             .await
             .map_err(|e| target.error(operation, e.to_string()))?
             .map_err(|e| target.error(operation, e.to_string()))?;

@@ -1,32 +1,29 @@
-//! Surveying both clusters for a migration: connect, read both inventories (and the
-//! migration's progress on the target, or MirrorMaker 2's when the Connect engine replicated),
-//! compute the plan, and ask the target whether it would
-//! accept the plan's topic and config changes. `plan` shows the result; `apply` compares it
-//! with a saved plan and carries it out.
-
-use std::sync::Arc;
+//! Both clusters as they are for a migration: connect, read both inventories and the
+//! recorded state of whichever engine replicated (the built-in engine's progress topic, or
+//! MirrorMaker 2's offsets), and account for what a crashed run left on the target. `plan`
+//! turns a snapshot into a plan; `status`, `verify` and the group sync read it.
 
 use crate::cluster::{ClusterClient, ClusterError, Inventory, Role, Scope};
-use crate::config::Migration;
-use crate::plan::{self, Plan};
-use crate::replicate::{self, Settings};
+use crate::config::{names, Migration};
 
-/// Both clusters, what they hold, and the plan computed from them.
-pub struct Survey {
+use super::progress::Progress;
+use super::store::Store;
+
+/// Both clusters, what they hold, and what the migration recorded.
+pub struct Snapshot {
     pub source: ClusterClient,
     pub target: ClusterClient,
     pub source_inventory: Inventory,
     pub target_inventory: Inventory,
     /// The migration's progress on the target, when it has started.
-    pub progress: Option<replicate::Progress>,
+    pub progress: Option<Progress>,
     /// Which engine wrote that progress.
     pub replicated_by: ReplicatedBy,
-    pub plan: Plan,
 }
 
-impl Survey {
+impl Snapshot {
     /// The built-in engine's progress, when it replicated the migration.
-    pub fn engine_progress(&self) -> Option<&replicate::Progress> {
+    pub fn engine_progress(&self) -> Option<&Progress> {
         self.progress
             .as_ref()
             .filter(|_| self.replicated_by == ReplicatedBy::Engine)
@@ -43,21 +40,14 @@ pub enum ReplicatedBy {
     MirrorMaker2,
 }
 
-/// Reads both clusters and plans the migration.
-pub async fn survey(migration: &Migration) -> Result<Survey, ClusterError> {
-    survey_with(migration, &crate::offsets::Known::default()).await
-}
-
-/// [`survey`], taking group offset translations from `known` and adding those it finds.
-pub async fn survey_with(
-    migration: &Migration,
-    known: &crate::offsets::Known,
-) -> Result<Survey, ClusterError> {
+/// Reads both clusters and what the migration recorded on the target.
+pub async fn take(migration: &Migration) -> Result<Snapshot, ClusterError> {
     let source = ClusterClient::of(migration, Role::Source).await?;
     let target = ClusterClient::of(migration, Role::Target).await?;
-    let progress_topic = replicate::progress_topic(&migration.name);
+    let store = Store::of(migration);
+    let progress_topic = store.topic.clone();
     let selects_topic = |t: &str| migration.topics.selects(t);
-    let mirror_marker = crate::connect::offset_syncs_topic(&migration.name);
+    let mirror_marker = names::offset_syncs_topic(&migration.name);
     let selects_topic_or_progress =
         |t: &str| t == progress_topic || t == mirror_marker || migration.topics.selects(t);
     let selects_group = |g: &str| migration.consumer_groups.selects(g);
@@ -76,8 +66,7 @@ pub async fn survey_with(
     let mut progress = None;
     let mut replicated_by = ReplicatedBy::Nothing;
     if target_inventory.topics.contains_key(&progress_topic) {
-        let settings = Arc::new(Settings::from_migration(migration, false));
-        let read = tokio::task::spawn_blocking(move || replicate::read_progress(&settings))
+        let read = tokio::task::spawn_blocking(move || store.read())
             .await
             .map_err(|e| target.error("reading the migration's progress", e.to_string()))?
             .map_err(|e| target.error("reading the migration's progress", e.to_string()))?;
@@ -93,7 +82,7 @@ pub async fn survey_with(
     } else if target_inventory.topics.remove(&mirror_marker).is_some() {
         // MirrorMaker 2 (the Connect engine) replicated: its state is in the offsets.
         let mirrored =
-            crate::connect::mirror_progress(migration, &source_inventory, &target_inventory)
+            super::mirrored::mirror_progress(migration, &source_inventory, &target_inventory)
                 .await?;
         target_inventory.replicated = mirrored.replicated();
         progress = Some(mirrored);
@@ -101,72 +90,14 @@ pub async fn survey_with(
     }
     target_inventory.topics.remove(&mirror_marker);
     account_for_leftovers(migration, &mut target_inventory, &target).await?;
-    let mut plan = plan::diff(migration, &source_inventory, &target_inventory);
-    if let Some(progress) = progress.as_ref().filter(|_| !plan.group_offsets.is_empty()) {
-        plan.group_offsets = translate(
-            migration,
-            std::mem::take(&mut plan.group_offsets),
-            progress,
-            &target,
-            known.clone(),
-        )
-        .await?;
-    }
-    let engine = progress
-        .as_ref()
-        .filter(|_| replicated_by == ReplicatedBy::Engine);
-    let (none, nothing) = (Default::default(), Default::default());
-    crate::offsets::mark_cut_over(
-        &mut plan.group_offsets,
-        engine.map_or(&none, |p| &p.cut_over),
-        engine.map_or(&nothing, |p| &p.synced),
-    );
-    plan::warn_group_states(&mut plan);
-    super::validate_on_target(migration, &target, &mut plan).await?;
-    Ok(Survey {
+    Ok(Snapshot {
         source,
         target,
         source_inventory,
         target_inventory,
         progress,
         replicated_by,
-        plan,
     })
-}
-
-/// Exact target offsets for the plan's group offsets, from the engine's progress.
-async fn translate(
-    migration: &Migration,
-    mut groups: Vec<plan::GroupOffsets>,
-    progress: &replicate::Progress,
-    target: &ClusterClient,
-    known: crate::offsets::Known,
-) -> Result<Vec<plan::GroupOffsets>, ClusterError> {
-    let reader = |cluster: &crate::config::ClusterConfig| {
-        crate::auth::token_supply::create::<_, rdkafka::consumer::BaseConsumer<_>>(
-            &crate::offsets::translator_config(
-                &crate::auth::client_properties(cluster),
-                &migration.name,
-            ),
-            replicate::SourceContext,
-        )
-    };
-    let fail = |e: String| target.error("translating group offsets", e);
-    let source = reader(migration.source()).map_err(|e| fail(e.to_string()))?;
-    let target_reader = reader(migration.target()).map_err(|e| fail(e.to_string()))?;
-    let progress = progress.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut translator = crate::offsets::Translator::new(
-            source,
-            target_reader,
-            std::time::Duration::from_secs(60),
-        );
-        crate::offsets::translate_groups(&mut groups, &progress, &mut translator, &known)
-            .map(|()| groups)
-    })
-    .await
-    .map_err(|e| fail(e.to_string()))?
-    .map_err(|e| fail(e.to_string()))
 }
 
 /// Target partitions holding more than this migration's position (plus its last commit
@@ -204,33 +135,34 @@ async fn account_for_leftovers(
     if suspects.is_empty() {
         return Ok(());
     }
-    let consumer: rdkafka::consumer::BaseConsumer<replicate::SourceContext> =
+    let consumer: rdkafka::consumer::BaseConsumer<super::ReaderContext> =
         crate::auth::token_supply::create(
-            &replicate::reader_config(
+            &super::reader_config(
                 &crate::auth::client_properties(migration.target()),
                 &migration.name,
                 "inspector",
             ),
-            replicate::SourceContext,
+            super::ReaderContext,
         )
         .map_err(|e| target.error("inspecting target partitions", e.to_string()))?;
+    let probes: Vec<((String, i32), i64)> = suspects
+        .iter()
+        .map(|(topic, partition, from, _)| ((topic.clone(), *partition), *from))
+        .collect();
     let clean = tokio::task::spawn_blocking(move || {
-        suspects
-            .into_iter()
-            .filter(|(topic, partition, from, _)| {
-                !replicate::read::has_committed_records(&consumer, topic, *partition, *from)
-            })
-            .map(|(topic, partition, _, end)| (topic, partition, end))
-            .collect::<Vec<_>>()
+        super::RangeReader::new("target", consumer, std::time::Duration::from_secs(30))
+            .without_committed_records(&probes)
     })
     .await
     .map_err(|e| target.error("inspecting target partitions", e.to_string()))?;
-    for (topic, partition, end) in clean {
-        inventory
-            .replicated
-            .entry(topic)
-            .or_default()
-            .insert(partition, end);
+    for (topic, partition, _, end) in suspects {
+        if clean.contains(&(topic.clone(), partition)) {
+            inventory
+                .replicated
+                .entry(topic)
+                .or_default()
+                .insert(partition, end);
+        }
     }
     Ok(())
 }

@@ -1,0 +1,29 @@
+//! The migration's state: what kafka-migrate records on the target and how it is read.
+//!
+//! - [`progress`]: the progress topic's records (positions, index, cut-over, group-synced
+//!   and writers records) and how they fold into a [`Progress`];
+//! - [`store`]: reading and writing the progress topic;
+//! - [`read`]: the one read_committed range reader every read of records goes through;
+//! - [`clients`]: the configs and contexts of the clients pointed at either cluster;
+//! - [`snapshot`]: both clusters as they are — inventories, the recorded state of whichever
+//!   engine replicated — which `plan` turns into a plan.
+//!
+//! The names of what a migration creates are [`crate::config::names`]'. This layer knows no
+//! plan and runs no engine: it reads and records, and others decide.
+
+pub mod clients;
+mod mirrored;
+pub mod progress;
+pub mod read;
+pub mod snapshot;
+pub mod store;
+
+pub use clients::{client_config, reader_config, DeliveryContext, ReaderContext};
+pub use mirrored::mirror_progress;
+pub use progress::{
+    cut_over_record, group_synced_record, writers_record, PartitionProgress, Position, Progress,
+    Synced, SyncedOffset,
+};
+pub use read::{Range, RangeReader, ReadError};
+pub use snapshot::{take as snapshot, ReplicatedBy, Snapshot};
+pub use store::{Isolation, Store, StoreError};

@@ -1,0 +1,178 @@
+//! The migration's progress topic on the target, as a store: reading it whole (committed, or
+//! everything written so far), writing records outside the engine's transactions, and waiting
+//! until no transaction on it is open. What the records mean is [`super::progress`]'s.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+
+use super::clients::{client_config, reader_config, DeliveryContext, ReaderContext};
+use super::progress::Progress;
+use super::read::{partitions_of, RangeReader, ReadError};
+
+/// How long a request to the target, or a read that gets nothing, may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Why the progress topic could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("creating a client of the target: {0}")]
+    Client(#[source] KafkaError),
+    #[error(transparent)]
+    Read(Box<ReadError>),
+    #[error("{operation} {topic}: {source}")]
+    Request {
+        operation: &'static str,
+        topic: String,
+        #[source]
+        source: KafkaError,
+    },
+    #[error("a transaction on {topic} stayed open for {} s after every writer of the migration was fenced (last stable offset {stable}, end {end})", waited.as_secs())]
+    StillOpen {
+        topic: String,
+        waited: Duration,
+        stable: i64,
+        end: i64,
+    },
+}
+
+impl From<ReadError> for StoreError {
+    fn from(e: ReadError) -> StoreError {
+        StoreError::Read(Box::new(e))
+    }
+}
+
+/// Which records a read of the progress topic sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isolation {
+    /// What committed transactions and plain writes left: the progress.
+    Committed,
+    /// Everything written so far, open and aborted transactions included, to the end.
+    Uncommitted,
+}
+
+/// A migration's progress topic on the target.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub migration: String,
+    pub topic: String,
+    /// librdkafka properties (security included) of the target.
+    pub target: BTreeMap<String, String>,
+    pub timeout: Duration,
+}
+
+impl Store {
+    /// The progress topic of `migration` (its name), on the target `target` connects to.
+    pub fn new(migration: &str, target: BTreeMap<String, String>) -> Store {
+        Store {
+            migration: migration.to_string(),
+            topic: crate::config::names::progress_topic(migration),
+            target,
+            timeout: REQUEST_TIMEOUT,
+        }
+    }
+
+    /// The progress topic of the migration file's migration.
+    pub fn of(migration: &crate::config::Migration) -> Store {
+        Store::new(
+            &migration.name,
+            crate::auth::client_properties(migration.target()),
+        )
+    }
+
+    fn consumer(&self, isolation: Isolation) -> Result<BaseConsumer<ReaderContext>, StoreError> {
+        let mut config = reader_config(&self.target, &self.migration, "progress-reader");
+        if isolation == Isolation::Uncommitted {
+            config.set("isolation.level", "read_uncommitted");
+        }
+        crate::auth::token_supply::create(&config, ReaderContext).map_err(StoreError::Client)
+    }
+
+    /// Reads the whole progress topic, committed records only: the migration's state.
+    pub fn read(&self) -> Result<Progress, StoreError> {
+        self.read_as(Isolation::Committed)
+    }
+
+    /// Reads the whole progress topic with the given isolation.
+    pub fn read_as(&self, isolation: Isolation) -> Result<Progress, StoreError> {
+        let mut reader = RangeReader::new("target", self.consumer(isolation)?, self.timeout);
+        let mut progress = Progress::default();
+        reader.read_topic(&self.topic, |offset, key, value| {
+            progress.fold(offset, key, value)
+        })?;
+        Ok(progress)
+    }
+
+    /// Writes `records` (key, value) outside any transaction of the engine (for records no
+    /// task owns, such as cut-over groups and writers): the offset of the last one.
+    pub fn write(&self, records: &[(Vec<u8>, Vec<u8>)]) -> Result<Option<i64>, StoreError> {
+        let err = |source| StoreError::Request {
+            operation: "writing to",
+            topic: self.topic.clone(),
+            source,
+        };
+        let mut config = client_config(&self.target);
+        config.set("enable.idempotence", "true").set(
+            "client.id",
+            crate::config::names::client_id(&self.migration, "progress-writer"),
+        );
+        let producer: BaseProducer<DeliveryContext> =
+            crate::auth::token_supply::create(&config, DeliveryContext::default())
+                .map_err(StoreError::Client)?;
+        for (key, value) in records {
+            producer
+                .send(
+                    BaseRecord::<[u8], [u8]>::to(&self.topic)
+                        .key(&key[..])
+                        .payload(&value[..]),
+                )
+                .map_err(|(e, _)| err(e))?;
+        }
+        producer.flush(self.timeout).map_err(err)?;
+        match producer.context().take_error() {
+            Some((_, e)) => Err(err(e)),
+            None => Ok(producer.context().take_delivered().into_values().max()),
+        }
+    }
+
+    /// Waits (at most `within`) until the topic's last stable offset reaches its end as it is
+    /// now: every transaction on it is complete (after fencing, what was left open gets
+    /// aborted).
+    pub fn await_no_open_transaction(&self, within: Duration) -> Result<(), StoreError> {
+        let err = |source| StoreError::Request {
+            operation: "reading the offsets of",
+            topic: self.topic.clone(),
+            source,
+        };
+        let uncommitted = self.consumer(Isolation::Uncommitted)?;
+        let committed = self.consumer(Isolation::Committed)?;
+        let topic = &self.topic;
+        let deadline = Instant::now() + within;
+        for partition in partitions_of(&uncommitted, topic, self.timeout).map_err(err)? {
+            let (_, end) = uncommitted
+                .fetch_watermarks(topic, partition, self.timeout)
+                .map_err(err)?;
+            loop {
+                let (_, stable) = committed
+                    .fetch_watermarks(topic, partition, self.timeout)
+                    .map_err(err)?;
+                if stable >= end {
+                    break;
+                }
+                if Instant::now() >= deadline {
+                    return Err(StoreError::StillOpen {
+                        topic: topic.clone(),
+                        waited: within,
+                        stable,
+                        end,
+                    });
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        Ok(())
+    }
+}
