@@ -30,4 +30,4 @@ pub fn plan_schema() -> String {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

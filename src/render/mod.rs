@@ -8,3 +8,6 @@ mod verify;
 pub use paint::Paint;
 pub use plan::{plan_json, plan_text};
 pub use verify::{verify_json, verify_text};
+
+#[cfg(test)]
+mod tests;

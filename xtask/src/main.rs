@@ -8,6 +8,7 @@
 //! cargo run --release -p xtask -- bench verify [--mib N]     # data_check = "full" vs a plain read
 //! cargo run --release -p xtask -- bench connect [--mib N]    # the Connect engine (MirrorMaker 2)
 //! cargo run --release -p xtask -- bench translate [--groups N] # group offsets: 1,000 × 60
+//! cargo run -p xtask -- modules                             # module dependency table, checked
 //! ```
 
 mod bench_config;
@@ -17,6 +18,7 @@ mod bench_replicate;
 mod bench_translate;
 mod bench_verify;
 mod demo;
+mod modules;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -40,9 +42,10 @@ fn main() {
         Some("bench") if args.get(1).map(String::as_str) == Some("translate") => {
             bench_translate::run(&args[2..])
         }
+        Some("modules") => modules::run(&args[1..]),
         Some("engine") => bench_replicate::engine_child(&args[1..]),
         _ => {
-            eprintln!("usage: cargo run -p xtask -- demo [--keep] | bench replicate [--mib N] [--tasks N] | bench config [--topics N] | bench plan [--topics N] [--partitions N] | bench verify [--mib N] | bench connect [--mib N] [--tasks N] [--delivery exactly-once|at-least-once] | bench translate [--groups N] [--records N]");
+            eprintln!("usage: cargo run -p xtask -- demo [--keep] | modules | bench replicate [--mib N] [--tasks N] | bench config [--topics N] | bench plan [--topics N] [--partitions N] | bench verify [--mib N] | bench connect [--mib N] [--tasks N] [--delivery exactly-once|at-least-once] | bench translate [--groups N] [--records N]");
             std::process::exit(2);
         }
     };

@@ -1,0 +1,188 @@
+//! `modules`: the library's module dependency table, read from the `crate::` paths in
+//! `src/`, checked against the layering in `src/lib.rs`: each module may use only modules
+//! below it, so the graph has no cycle and no upward edge.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use anyhow::{bail, Result};
+
+/// The layers, top to bottom. A module may use the ones after it.
+pub const LAYERS: [&str; 13] = [
+    "cli",
+    "render",
+    "verify",
+    "apply",
+    "connect",
+    "replicate",
+    "plan",
+    "offsets",
+    "state",
+    "testing",
+    "cluster",
+    "auth",
+    "config",
+];
+
+/// Module → the modules its files name with `crate::`, with how many references.
+pub fn edges(src: &Path) -> Result<BTreeMap<String, BTreeMap<String, usize>>> {
+    let mut edges: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    let mut files = vec![src.to_path_buf()];
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            for entry in std::fs::read_dir(&path)? {
+                files.push(entry?.path());
+            }
+            continue;
+        }
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let relative = path.strip_prefix(src)?;
+        let first = relative
+            .components()
+            .next()
+            .map(|c| {
+                c.as_os_str()
+                    .to_string_lossy()
+                    .trim_end_matches(".rs")
+                    .to_string()
+            })
+            .unwrap_or_default();
+        if first == "lib" || first == "main" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path)?;
+        let from = edges.entry(first.clone()).or_default();
+        for line in text.lines() {
+            let code = line.split("//").next().unwrap_or("");
+            for used in used_modules(code) {
+                if used != first {
+                    *from.entry(used).or_default() += 1;
+                }
+            }
+        }
+    }
+    Ok(edges)
+}
+
+/// The top-level modules a line of code names: `crate::x` paths, and the `x` of
+/// `use crate::{x, y::z}` groups.
+fn used_modules(code: &str) -> BTreeSet<String> {
+    let mut used = BTreeSet::new();
+    let ident = |s: &str| {
+        s.chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect::<String>()
+    };
+    for (i, _) in code.match_indices("crate::") {
+        let rest = &code[i + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            // Only the first segment of each item of the group is a module of the crate.
+            let mut depth = 0;
+            let mut start = true;
+            for (j, c) in group.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => break,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => start = true,
+                    c if start && (c.is_ascii_alphanumeric() || c == '_') => {
+                        used.insert(ident(&group[j..]));
+                        start = false;
+                    }
+                    c if !c.is_whitespace() => start = false,
+                    _ => {}
+                }
+            }
+        } else {
+            let name = ident(rest);
+            if !name.is_empty() {
+                used.insert(name);
+            }
+        }
+    }
+    used
+}
+
+/// Edges that go up (or sideways) in [`LAYERS`], and modules missing from it.
+pub fn violations(edges: &BTreeMap<String, BTreeMap<String, usize>>) -> Vec<String> {
+    let rank = |m: &str| LAYERS.iter().position(|l| *l == m);
+    let mut found = Vec::new();
+    for (from, to) in edges {
+        let Some(r) = rank(from) else {
+            found.push(format!("module {from} is not in the layering"));
+            continue;
+        };
+        for used in to.keys() {
+            match rank(used) {
+                Some(u) if u > r => {}
+                Some(_) => found.push(format!("{from} → {used} goes up")),
+                None => found.push(format!("{from} → {used}: {used} is not in the layering")),
+            }
+        }
+    }
+    found
+}
+
+/// Prints the table (one row per module, top layer first) and fails on a violation.
+pub fn run(_args: &[String]) -> Result<i32> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../src");
+    let edges = edges(&src)?;
+    println!("| module | uses (references) |");
+    println!("|---|---|");
+    for module in LAYERS {
+        let uses = edges.get(module).map_or(String::new(), |to| {
+            let mut by_layer: Vec<(&String, &usize)> = to.iter().collect();
+            by_layer.sort_by_key(|(m, _)| LAYERS.iter().position(|l| l == m));
+            by_layer
+                .iter()
+                .map(|(m, n)| format!("{m} ({n})"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        });
+        println!("| {module} | {uses} |");
+    }
+    let found = violations(&edges);
+    if !found.is_empty() {
+        bail!("the module layering is broken:\n  {}", found.join("\n  "));
+    }
+    println!("\nNo cycle, no upward edge: {}.", LAYERS.join(" → "));
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_imports_name_only_their_first_segments() {
+        let used = used_modules("use crate::{config::{names, Migration}, state::Store};");
+        assert_eq!(used, ["config", "state"].map(String::from).into());
+        let used = used_modules("let x = crate::plan::make(crate::state::snapshot());");
+        assert_eq!(used, ["plan", "state"].map(String::from).into());
+    }
+
+    #[test]
+    fn an_upward_edge_is_a_violation() {
+        let edges = BTreeMap::from([
+            (
+                "plan".to_string(),
+                BTreeMap::from([("render".to_string(), 1)]),
+            ),
+            (
+                "state".to_string(),
+                BTreeMap::from([("config".to_string(), 1)]),
+            ),
+        ]);
+        assert_eq!(violations(&edges), vec!["plan → render goes up"]);
+    }
+
+    /// The library as it is: every edge goes down.
+    #[test]
+    fn the_library_has_no_upward_edge() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../src");
+        let found = violations(&edges(&src).unwrap());
+        assert!(found.is_empty(), "{}", found.join("\n"));
+    }
+}
