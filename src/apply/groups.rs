@@ -109,6 +109,25 @@ impl GroupSync {
         Ok(report)
     }
 
+    /// One round from scratch: plans the migration again (both clusters as they are now) and
+    /// commits the exact translations of the groups that have not cut over.
+    pub async fn survey_round(
+        &mut self,
+        migration: &crate::config::Migration,
+    ) -> Result<Vec<GroupSynced>, ClusterError> {
+        let survey =
+            crate::plan::survey(migration, crate::plan::Engine::Native, self.known()).await?;
+        let snapshot = &survey.snapshot;
+        self.round(
+            &snapshot.target,
+            &survey.plan.group_offsets,
+            &snapshot.source_inventory,
+            &snapshot.target_inventory,
+            snapshot.engine_progress(),
+        )
+        .await
+    }
+
     /// Writes `records` to the migration's progress topic, when these rounds record.
     async fn record(
         &self,

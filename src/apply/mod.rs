@@ -1,13 +1,20 @@
 //! Carrying out a plan: its metadata actions on the target, in order and idempotently, after
-//! refusing a stale plan. Never re-plans on its own: what it does is what the plan says.
+//! refusing a stale plan; its group offsets; and the supervisor that replicates, follows the
+//! source, syncs groups and keeps metrics while `apply` runs. Draws nothing: the supervisor
+//! tells an [`Observer`].
 
 mod groups;
+mod live;
 mod metadata;
+pub mod metrics;
 mod stale;
+mod supervisor;
 
 pub use groups::{sync_groups, GroupSync, GroupSynced};
+pub use live::{Live, PartitionLive, Totals};
 pub use metadata::{execute, Outcome};
 pub use stale::{check as check_stale, Staleness};
+pub use supervisor::{supervise, Finished, Note, Observer, SupervisorError};
 
 use crate::cluster::{ClusterClient, ClusterError};
 use crate::plan::{Action, Plan};

@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use miette::{miette, IntoDiagnostic};
 
+use crate::apply;
 use crate::apply::GroupSync;
-use crate::apply::{self, Outcome};
 use crate::config::Migration;
-use crate::plan::{self, Action};
+use crate::plan;
 use crate::render::{self, Paint};
 use crate::replicate;
 
@@ -139,11 +139,11 @@ pub fn apply(
         &survey.snapshot.target,
         fresh,
         |action, outcome| {
-            let verb = match outcome {
-                Outcome::Done => "done",
-                Outcome::AlreadyDone => "already there",
-            };
-            println!("{} {}", paint.create("✓"), describe(action, verb));
+            println!(
+                "{} {}",
+                paint.create("✓"),
+                render::describe(action, outcome)
+            )
         },
     ))?;
     println!(
@@ -175,7 +175,7 @@ pub fn apply(
         &survey.snapshot.source_inventory,
         &survey.snapshot.target_inventory,
     );
-    let status = super::replicating::run(
+    let status = replicate(
         &rt,
         migration,
         partitions,
@@ -190,6 +190,66 @@ pub fn apply(
     Ok(status)
 }
 
+/// Replicates with the apply supervisor until stopped or, with `until_synced`, until the
+/// target has caught up, drawing its progress.
+fn replicate(
+    rt: &tokio::runtime::Runtime,
+    migration: &Migration,
+    partitions: Vec<(String, i32)>,
+    limits: &plan::RecordLimits,
+    until_synced: bool,
+    metrics_addr: Option<std::net::SocketAddr>,
+    groups: Arc<tokio::sync::Mutex<GroupSync>>,
+) -> miette::Result<ExitStatus> {
+    println!(
+        "Replicating {} partition(s) with {} task(s){}…",
+        partitions.len(),
+        migration.replication.tasks,
+        if until_synced {
+            " until the target has caught up"
+        } else {
+            "; press Ctrl-C to stop"
+        }
+    );
+    let finished = rt.block_on(async {
+        if let Some(addr) = metrics_addr {
+            apply::metrics::serve(addr)?;
+            println!("Serving metrics at http://{addr}/metrics");
+        }
+        let mut display = render::Display::new(std::io::stdout().is_terminal());
+        apply::supervise(
+            migration,
+            partitions,
+            limits,
+            until_synced,
+            groups,
+            &mut display,
+        )
+        .await
+        .map_err(|e| match e {
+            apply::SupervisorError::Failed(_) => miette!(
+                help = "replicated records are committed; run apply again to go on",
+                "{e}"
+            ),
+            apply::SupervisorError::Engine(e) => miette::Report::new(e),
+        })
+    })?;
+    println!(
+        "Replication {}: {} records ({:.1} MiB) in {:.1}s over {} partition(s) and {} task(s).",
+        if finished.caught_up {
+            "caught up"
+        } else {
+            "stopped"
+        },
+        finished.records,
+        finished.bytes as f64 / 1_048_576.0,
+        finished.elapsed.as_secs_f64(),
+        finished.summary.partitions,
+        finished.summary.tasks
+    );
+    Ok(ExitStatus::Success)
+}
+
 /// Once caught up, every group's committed offset translates exactly: commit it on the target
 /// for every group that has not cut over.
 pub(super) fn sync_groups(
@@ -198,7 +258,7 @@ pub(super) fn sync_groups(
     sync: &tokio::sync::Mutex<GroupSync>,
 ) -> miette::Result<()> {
     let paint = Paint::for_stdout();
-    let rounds = rt.block_on(async { sync_round(migration, &mut *sync.lock().await).await })?;
+    let rounds = rt.block_on(async { sync.lock().await.survey_round(migration).await })?;
     for g in rounds {
         match &g.cut_over {
             Some(why) => println!("- group \"{}\": cut over ({why}); not synced", g.group),
@@ -218,24 +278,6 @@ pub(super) fn sync_groups(
     Ok(())
 }
 
-/// One group offset sync round: survey both clusters, commit the exact translations of the
-/// groups that have not cut over.
-pub(super) async fn sync_round(
-    migration: &Migration,
-    sync: &mut GroupSync,
-) -> Result<Vec<crate::apply::GroupSynced>, crate::cluster::ClusterError> {
-    let survey = plan::survey(migration, plan::Engine::Native, sync.known()).await?;
-    let snapshot = &survey.snapshot;
-    sync.round(
-        &snapshot.target,
-        &survey.plan.group_offsets,
-        &snapshot.source_inventory,
-        &snapshot.target_inventory,
-        snapshot.engine_progress(),
-    )
-    .await
-}
-
 fn confirm() -> miette::Result<bool> {
     if !std::io::stdin().is_terminal() {
         return Err(miette!(
@@ -251,22 +293,6 @@ fn confirm() -> miette::Result<bool> {
         .read_line(&mut answer)
         .into_diagnostic()?;
     Ok(answer.trim() == "yes")
-}
-
-pub(super) fn describe(action: &Action, outcome: &str) -> String {
-    match action {
-        Action::CreateTopic {
-            topic, partitions, ..
-        } => format!("create topic \"{topic}\" ({partitions} partitions): {outcome}"),
-        Action::CreatePartitions { topic, after, .. } => {
-            format!("grow topic \"{topic}\" to {after} partitions: {outcome}")
-        }
-        Action::UpdateTopicConfig { topic, changes } => format!(
-            "update {} config(s) of topic \"{topic}\": {outcome}",
-            changes.len()
-        ),
-        Action::CreateAcl { binding, .. } => format!("create acl {binding}: {outcome}"),
-    }
 }
 
 /// How often `status --watch` shows the status again.

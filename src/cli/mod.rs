@@ -7,9 +7,6 @@ mod commands;
 mod connect;
 mod exit;
 mod export;
-mod live;
-mod metrics;
-mod replicating;
 mod verify;
 
 use std::process::ExitCode;

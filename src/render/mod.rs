@@ -1,10 +1,12 @@
 //! Turning values into output: terraform-style text and JSON, rendered from the same structure
 //! so the two cannot disagree. Never computes what changes; only shows it.
 
+mod live;
 mod paint;
 mod plan;
 mod verify;
 
+pub use live::{describe, note_line, summary, Display};
 pub use paint::Paint;
 pub use plan::{plan_json, plan_text};
 pub use verify::{verify_json, verify_text};

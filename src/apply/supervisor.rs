@@ -1,160 +1,188 @@
-//! The replication phase of `apply`: runs the engine over the selected partitions and, while
-//! it runs, follows topics and partitions created on the source (re-planning and applying
-//! every `replication.refresh_interval`), syncs group offsets, reads the source's end offsets
-//! for the lag, shows progress and serves metrics. The first Ctrl-C drains and commits, the
-//! second exits at once.
+//! The apply supervisor: runs the engine over the selected partitions and, while it runs,
+//! follows topics and partitions created on the source (re-planning and applying every
+//! `replication.refresh_interval`), syncs group offsets, reads the source's end offsets for
+//! the lag and keeps the metrics; it tells an [`Observer`] what happens and draws nothing
+//! itself. The first Ctrl-C (or SIGTERM) drains and commits, the second exits at once.
 
-use std::io::IsTerminal;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use miette::IntoDiagnostic;
 use tokio::sync::{mpsc, watch};
 
-use crate::apply::GroupSync;
-use crate::apply::{self, Outcome};
+use super::{metrics, GroupSync, Live, Outcome};
 use crate::cluster::native::IsolationLevel;
-use crate::cluster::{ClusterClient, Role};
+use crate::cluster::{ClusterClient, ClusterError, Role};
 use crate::config::Migration;
 use crate::plan::Action;
-use crate::replicate::{self, Event, Settings};
-
-use super::live::{Display, Live};
-use super::{metrics, ExitStatus};
+use crate::replicate::{self, Event, ReplicateError, RunSummary, Settings};
 
 /// How often the source's end offsets are read for the lag.
 const ENDS_INTERVAL: Duration = Duration::from_secs(2);
 
 type Partitions = Vec<(String, i32)>;
 
-/// Replicates until stopped or, with `until_synced`, until the target has caught up.
-pub fn run(
-    rt: &tokio::runtime::Runtime,
+/// What a running apply tells whoever shows it.
+pub trait Observer {
+    /// How often [`Observer::show`] is worth calling.
+    fn interval(&self) -> Duration;
+    /// The state now.
+    fn show(&mut self, live: &Live);
+    /// Something happened that deserves a line.
+    fn note(&mut self, note: Note);
+    /// Replication ended: stop drawing.
+    fn finish(&mut self);
+}
+
+/// Something a running apply did or met.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Note {
+    /// A refresh applied an action of the new plan.
+    Applied { action: Action, outcome: Outcome },
+    /// A refresh found new partitions: the engine replicates `now` (was `was`).
+    Replicating { now: usize, was: usize },
+    /// Topics or partitions were created on the source, but the new plan has blockers.
+    Blocked { blockers: usize },
+    /// The engine failed and starts again from committed progress after `wait`.
+    Retrying {
+        error: String,
+        attempt: u32,
+        wait: Duration,
+    },
+    /// A part of apply failed: replication stops (drains and commits).
+    Stopping { failure: String },
+}
+
+/// How replication ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finished {
+    pub records: u64,
+    pub bytes: u64,
+    pub elapsed: Duration,
+    /// Ended because the target caught up (with `until_synced`), not on a signal.
+    pub caught_up: bool,
+    pub summary: RunSummary,
+}
+
+/// Why a running apply stopped short.
+#[derive(Debug, thiserror::Error)]
+pub enum SupervisorError {
+    #[error(transparent)]
+    Engine(#[from] ReplicateError),
+    #[error("apply stopped: {0}")]
+    Failed(String),
+}
+
+/// Replicates `initial` until stopped or, with `until_synced`, until the target has caught
+/// up — and meanwhile follows topics and partitions created on the source, syncs group
+/// offsets (sharing `groups` with the caller's final sync), reads the source's ends for the
+/// lag and keeps the metrics. Tells `observer` as it goes.
+pub async fn supervise(
     migration: &Migration,
     initial: Partitions,
     limits: &crate::plan::RecordLimits,
     until_synced: bool,
-    metrics_addr: Option<SocketAddr>,
     groups: Arc<tokio::sync::Mutex<GroupSync>>,
-) -> miette::Result<ExitStatus> {
+    observer: &mut dyn Observer,
+) -> Result<Finished, SupervisorError> {
     let settings =
         Arc::new(Settings::from_migration(migration, until_synced).with_record_limits(limits));
     let stop = Arc::new(AtomicBool::new(false));
-    println!(
-        "Replicating {} partition(s) with {} task(s){}…",
-        initial.len(),
-        settings.tasks,
-        if until_synced {
-            " until the target has caught up"
-        } else {
-            "; press Ctrl-C to stop"
-        }
+    let (events_tx, mut events) = mpsc::unbounded_channel();
+    let (notes_tx, mut notes) = mpsc::unbounded_channel();
+    let (ends_tx, mut ends) = mpsc::unbounded_channel();
+    let (parts_tx, parts) = watch::channel(initial);
+    let mut background = Background::default();
+    background.spawn("signal handling", stop_on_signal(stop.clone()));
+    background.spawn(
+        "reading the source's end offsets",
+        read_ends(migration.clone(), parts.clone(), ends_tx),
     );
-    rt.block_on(async {
-        if let Some(addr) = metrics_addr {
-            metrics::serve(addr)?;
-            println!("Serving metrics at http://{addr}/metrics");
-        }
-        let (events_tx, mut events) = mpsc::unbounded_channel();
-        let (notes_tx, mut notes) = mpsc::unbounded_channel();
-        let (ends_tx, mut ends) = mpsc::unbounded_channel();
-        let (parts_tx, parts) = watch::channel(initial);
-        let mut background = Background::default();
-        background.spawn("signal handling", stop_on_signal(stop.clone()));
+    background.spawn(
+        "looking for new topics and partitions",
+        refresh_periodically(migration.clone(), parts_tx, stop.clone(), notes_tx),
+    );
+    if migration.consumer_groups.sync {
         background.spawn(
-            "reading the source's end offsets",
-            read_ends(migration.clone(), parts.clone(), ends_tx),
+            "syncing group offsets",
+            sync_groups_periodically(migration.clone(), stop.clone(), groups),
         );
-        background.spawn(
-            "looking for new topics and partitions",
-            refresh_periodically(migration.clone(), parts_tx, stop.clone(), notes_tx),
-        );
-        if migration.consumer_groups.sync {
-            background.spawn(
-                "syncing group offsets",
-                sync_groups_periodically(migration.clone(), stop.clone(), groups),
-            );
+    }
+    let mut failed: Option<String> = None;
+    let engine = tokio::spawn(replicate::replicate_watching(
+        settings.clone(),
+        parts,
+        stop.clone(),
+        events_tx,
+    ));
+    let mut live = match replicate::status(migration).await {
+        Ok(status) => Live::from_status(&status),
+        Err(e) => {
+            tracing::warn!(error = %e, "Could not read the starting lag.");
+            Live::default()
         }
-        let mut failed: Option<String> = None;
-        let engine = tokio::spawn(replicate::replicate_watching(
-            settings.clone(),
-            parts,
-            stop.clone(),
-            events_tx,
-        ));
-        let mut live = match replicate::status(migration).await {
-            Ok(status) => Live::from_status(&status),
-            Err(e) => {
-                tracing::warn!(error = %e, "Could not read the starting lag.");
-                Live::default()
+    };
+    let mut ticks = tokio::time::interval(observer.interval());
+    let started = Instant::now();
+    let (mut records, mut bytes) = (0u64, 0u64);
+    loop {
+        tokio::select! {
+            event = events.recv() => {
+                let Some(event) = event else { break };
+                match &event {
+                    Event::Replicated { records: r, bytes: b, commit, .. } => {
+                        records += r;
+                        bytes += b;
+                        metrics::commit(*commit);
+                    }
+                    Event::Retrying { error, attempt, wait } => {
+                        metrics::error(true);
+                        observer.note(Note::Retrying {
+                            error: error.clone(),
+                            attempt: *attempt,
+                            wait: *wait,
+                        });
+                    }
+                    _ => {}
+                }
+                if let Some((topic, r, b)) = live.observe(&event) {
+                    metrics::replicated(&topic, r, b);
+                }
             }
-        };
-        let mut display = Display::new(std::io::stdout().is_terminal());
-        let mut ticks = tokio::time::interval(display.interval());
-        let started = Instant::now();
-        let (mut records, mut bytes) = (0u64, 0u64);
-        loop {
-            tokio::select! {
-                event = events.recv() => {
-                    let Some(event) = event else { break };
-                    match &event {
-                        Event::Replicated { records: r, bytes: b, commit, .. } => {
-                            records += r;
-                            bytes += b;
-                            metrics::commit(*commit);
-                        }
-                        Event::Retrying { error, attempt, wait } => {
-                            metrics::error(true);
-                            display.println(&format!(
-                                "  ! {error}; starting again from committed progress in {}s (attempt {attempt})",
-                                wait.as_secs()
-                            ));
-                        }
-                        _ => {}
-                    }
-                    if let Some((topic, r, b)) = live.observe(&event) {
-                        metrics::replicated(&topic, r, b);
+            Some(read) = ends.recv() => {
+                live.set_ends(read);
+                for ((topic, partition), p) in live.partitions() {
+                    if let Some(lag) = p.lag() {
+                        metrics::lag(topic, *partition, lag);
                     }
                 }
-                Some(read) = ends.recv() => {
-                    live.set_ends(read);
-                    for ((topic, partition), p) in live.partitions() {
-                        if let Some(lag) = p.lag() {
-                            metrics::lag(topic, *partition, lag);
-                        }
-                    }
-                }
-                Some(note) = notes.recv() => display.println(&note),
-                failure = background.next_failure() => {
-                    // A part of apply died: stop replicating (drain and commit) and say why.
-                    display.println(&format!("  ! {failure}: stopping"));
-                    stop.store(true, Ordering::Relaxed);
-                    failed.get_or_insert(failure);
-                }
-                _ = ticks.tick() => display.render(&live),
             }
+            Some(note) = notes.recv() => observer.note(note),
+            failure = background.next_failure() => {
+                // A part of apply died: stop replicating (drain and commit) and say why.
+                observer.note(Note::Stopping { failure: failure.clone() });
+                stop.store(true, Ordering::Relaxed);
+                failed.get_or_insert(failure);
+            }
+            _ = ticks.tick() => observer.show(&live),
         }
-        background.tasks.abort_all();
-        display.finish();
-        let summary = engine.await.into_diagnostic()?.inspect_err(|_| metrics::error(false))?;
-        if let Some(failure) = failed {
-            metrics::error(false);
-            return Err(miette::miette!(
-                help = "replicated records are committed; run apply again to go on",
-                "apply stopped: {failure}"
-            ));
-        }
-        println!(
-            "Replication {}: {records} records ({:.1} MiB) in {:.1}s over {} partition(s) and {} task(s).",
-            if until_synced && !stop.load(Ordering::Relaxed) { "caught up" } else { "stopped" },
-            bytes as f64 / 1_048_576.0,
-            started.elapsed().as_secs_f64(),
-            summary.partitions,
-            summary.tasks
-        );
-        Ok(ExitStatus::Success)
+    }
+    background.tasks.abort_all();
+    observer.finish();
+    let summary = engine
+        .await
+        .map_err(|e| SupervisorError::Failed(format!("the engine failed: {e}")))?
+        .inspect_err(|_| metrics::error(false))?;
+    if let Some(failure) = failed {
+        metrics::error(false);
+        return Err(SupervisorError::Failed(failure));
+    }
+    Ok(Finished {
+        records,
+        bytes,
+        elapsed: started.elapsed(),
+        caught_up: until_synced && !stop.load(Ordering::Relaxed),
+        summary,
     })
 }
 
@@ -293,7 +321,7 @@ async fn refresh_periodically(
     migration: Migration,
     parts: watch::Sender<Partitions>,
     stop: Arc<AtomicBool>,
-    notes: mpsc::UnboundedSender<String>,
+    notes: mpsc::UnboundedSender<Note>,
 ) -> Result<(), String> {
     let mut ticks = tokio::time::interval(migration.replication.refresh_interval.0);
     ticks.tick().await;
@@ -310,8 +338,8 @@ async fn refresh_periodically(
 async fn refresh(
     migration: &Migration,
     parts: &watch::Sender<Partitions>,
-    notes: &mpsc::UnboundedSender<String>,
-) -> miette::Result<()> {
+    notes: &mpsc::UnboundedSender<Note>,
+) -> Result<(), ClusterError> {
     let survey =
         crate::plan::survey(migration, crate::plan::Engine::Native, &Default::default()).await?;
     let plan = &survey.plan;
@@ -325,29 +353,26 @@ async fn refresh(
         return Ok(());
     }
     if !plan.blockers.is_empty() {
-        let _ = notes.send(format!(
-            "  ! new topics or partitions on the source, but the plan has {} blocker(s): run `kafka-migrate plan`",
-            plan.blockers.len()
-        ));
+        let _ = notes.send(Note::Blocked {
+            blockers: plan.blockers.len(),
+        });
         return Ok(());
     }
-    apply::apply_metadata(&survey.snapshot.target, plan, |action, outcome| {
-        let verb = match outcome {
-            Outcome::Done => "done",
-            Outcome::AlreadyDone => "already there",
-        };
-        let _ = notes.send(format!("✓ {}", super::commands::describe(action, verb)));
+    super::apply_metadata(&survey.snapshot.target, plan, |action, outcome| {
+        let _ = notes.send(Note::Applied {
+            action: action.clone(),
+            outcome: outcome.clone(),
+        });
     })
     .await?;
     let now = survey.snapshot.source_inventory.partitions();
     parts.send_if_modified(|current| {
         let changed = *current != now;
         if changed {
-            let _ = notes.send(format!(
-                "  now replicating {} partition(s) (was {})",
-                now.len(),
-                current.len()
-            ));
+            let _ = notes.send(Note::Replicating {
+                now: now.len(),
+                was: current.len(),
+            });
             *current = now;
         }
         changed
@@ -369,7 +394,7 @@ async fn sync_groups_periodically(
         ticks.tick().await;
         injected_panic("group-sync");
         let mut sync = groups.lock().await;
-        match super::commands::sync_round(&migration, &mut sync).await {
+        match sync.survey_round(&migration).await {
             Ok(synced) => {
                 let committed: usize = synced.iter().map(|g| g.committed).sum();
                 tracing::info!(groups = synced.len(), committed, "Group offsets synced.");

@@ -1,18 +1,11 @@
-//! What a running `apply` shows: per topic the records and bytes replicated, the lag and the
-//! rate — indicatif bars on a terminal, periodic log lines otherwise. Fed by the engine's
-//! events (committed positions) and by the source's end offsets, read now and then.
+//! Where a running `apply` stands, partition by partition: records and bytes replicated, the
+//! source's end and the lag. Fed by the engine's events (committed positions) and by the
+//! source's end offsets, read now and then; the supervisor keeps it, metrics and the display
+//! read it.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
-
-use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use crate::replicate::{Event, Status};
-
-/// How often log lines are written when standard output is not a terminal.
-const LINE_INTERVAL: Duration = Duration::from_secs(10);
-/// Topics shown as bars; the rest are summed in the total bar.
-const MAX_BARS: usize = 30;
 
 /// One partition as the running apply knows it.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -136,140 +129,6 @@ impl Live {
     }
 }
 
-/// Records per second of each topic between two renderings.
-#[derive(Default)]
-struct Rates {
-    last: BTreeMap<String, (u64, Instant)>,
-}
-
-impl Rates {
-    fn rate(&mut self, topic: &str, records: u64, now: Instant) -> f64 {
-        let rate = match self.last.get(topic) {
-            Some((before, at)) if now > *at => {
-                records.saturating_sub(*before) as f64 / (now - *at).as_secs_f64()
-            }
-            _ => 0.0,
-        };
-        self.last.insert(topic.to_string(), (records, now));
-        rate
-    }
-}
-
-/// Where progress goes: bars on a terminal, log lines otherwise.
-pub struct Display {
-    bars: Option<Bars>,
-    rates: Rates,
-}
-
-struct Bars {
-    multi: MultiProgress,
-    topics: BTreeMap<String, ProgressBar>,
-    total: ProgressBar,
-}
-
-impl Display {
-    pub fn new(terminal: bool) -> Display {
-        let bars = terminal.then(|| {
-            let multi = MultiProgress::new();
-            let total = multi.add(ProgressBar::new(0).with_style(style()));
-            total.set_prefix("all topics");
-            Bars {
-                multi,
-                topics: BTreeMap::new(),
-                total,
-            }
-        });
-        Display {
-            bars,
-            rates: Rates::default(),
-        }
-    }
-
-    /// How often [`Display::render`] is worth calling.
-    pub fn interval(&self) -> Duration {
-        if self.bars.is_some() {
-            Duration::from_millis(500)
-        } else {
-            LINE_INTERVAL
-        }
-    }
-
-    /// Shows the current state.
-    pub fn render(&mut self, live: &Live) {
-        let now = Instant::now();
-        let all = live.totals();
-        let rate = self.rates.rate("", all.records, now);
-        let Some(bars) = &mut self.bars else {
-            tracing::info!(
-                records = all.records,
-                bytes = all.bytes,
-                lag = all.lag,
-                records_per_second = rate as u64,
-                "Replicating."
-            );
-            println!("  {}", summary(&all, rate));
-            return;
-        };
-        for (topic, t) in live.topics().into_iter().take(MAX_BARS) {
-            let bar = bars.topics.entry(topic.to_string()).or_insert_with(|| {
-                let bar = bars.multi.add(ProgressBar::new(0).with_style(style()));
-                bar.set_prefix(topic.to_string());
-                bar
-            });
-            show(bar, &t, self.rates.rate(topic, t.records, now));
-        }
-        show(&bars.total, &all, rate);
-    }
-
-    /// Prints a line without disturbing the bars.
-    pub fn println(&self, line: &str) {
-        match &self.bars {
-            Some(bars) => {
-                let _ = bars.multi.println(line);
-            }
-            None => println!("{line}"),
-        }
-    }
-
-    /// Leaves the bars as they are and stops drawing them.
-    pub fn finish(&self) {
-        if let Some(bars) = &self.bars {
-            for bar in bars.topics.values() {
-                bar.abandon();
-            }
-            bars.total.abandon();
-        }
-    }
-}
-
-fn style() -> ProgressStyle {
-    ProgressStyle::with_template("{prefix:30.bold} [{bar:30.cyan/blue}] {pos}/{len} {msg}")
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ")
-}
-
-fn show(bar: &ProgressBar, t: &Totals, rate: f64) {
-    bar.set_length(t.records + t.lag.unwrap_or(0).max(0) as u64);
-    bar.set_position(t.records);
-    bar.set_message(format!(
-        "{:.1} MiB, lag {}, {:.0} records/s",
-        t.bytes as f64 / 1_048_576.0,
-        t.lag.map_or("…".to_string(), |l| l.to_string()),
-        rate
-    ));
-}
-
-/// One line about `t`: records, MiB, lag, rate.
-pub fn summary(t: &Totals, rate: f64) -> String {
-    format!(
-        "{} records ({:.1} MiB) replicated, lag {}, {:.0} records/s",
-        t.records,
-        t.bytes as f64 / 1_048_576.0,
-        t.lag.map_or("unknown".to_string(), |l| l.to_string()),
-        rate
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,19 +180,5 @@ mod tests {
         assert_eq!(live.totals().lag, None);
         live.observe(&committed("b", 0, 5, 5));
         assert_eq!(live.totals().lag, Some(0));
-    }
-
-    #[test]
-    fn the_summary_line_names_records_size_lag_and_rate() {
-        let t = Totals {
-            partitions: 3,
-            records: 2048,
-            bytes: 3 * 1_048_576,
-            lag: Some(7),
-        };
-        assert_eq!(
-            summary(&t, 512.4),
-            "2048 records (3.0 MiB) replicated, lag 7, 512 records/s"
-        );
     }
 }
