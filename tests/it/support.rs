@@ -7,10 +7,13 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
-use assert_cmd::Command;
 use kafka_harness::data::{self, Record};
 use kafka_harness::{Cluster, ADMIN};
 use kafka_migrate::replicate::{self, progress_topic, Delivery, Event, ReplicateError, Settings};
+
+mod command;
+
+pub use command::{kafka_migrate, kafka_migrate_bare};
 
 pub fn props(cluster: &Cluster) -> BTreeMap<String, String> {
     cluster.client_properties(ADMIN).into_iter().collect()
@@ -204,12 +207,6 @@ consumer_groups {{
     path
 }
 
-pub fn kafka_migrate(config: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("kafka-migrate").unwrap();
-    cmd.arg("-c").arg(config).env("NO_COLOR", "1");
-    cmd
-}
-
 /// Runs `kafka-migrate -c config ARGS`, asserts that it succeeds and returns what it printed.
 pub fn succeeds(config: &Path, args: &[&str]) -> String {
     let out = kafka_migrate(config).args(args).assert().success();
@@ -306,8 +303,8 @@ impl Running {
         env: impl FnOnce(&mut std::process::Command),
     ) -> Running {
         let (out, err) = (dir.join("kafka-migrate.out"), dir.join("kafka-migrate.err"));
-        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("kafka-migrate"));
-        cmd.arg("-c").arg(config).args(args).env("NO_COLOR", "1");
+        let mut cmd = command::process(Some(config));
+        cmd.args(args);
         env(&mut cmd);
         let child = cmd
             .stdout(std::fs::File::create(&out).unwrap())
