@@ -924,8 +924,8 @@ async fn msk_iam_tokens_are_renewed_while_apply_runs() {
             output(&apply)
         );
     }
-    crate::support::interrupt(&apply.child);
-    let status = crate::support::wait_exit(&mut apply.child, Duration::from_secs(60));
+    apply.interrupt();
+    let status = apply.wait_exit(Duration::from_secs(60));
     assert!(status.success(), "{}", output(&apply));
     assert_identical(source, &target, &topic);
     let log = std::fs::read_to_string(target.msk_iam_log()).unwrap_or_default();

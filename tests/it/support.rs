@@ -1,5 +1,6 @@
 //! Shared helpers of the integration tests: engine settings for harness clusters, topic
-//! preparation, running the engine, comparing clusters record by record.
+//! preparation, running the engine, comparing clusters record by record, waiting for a
+//! condition; starting `kafka-migrate` ([`command`]) and background processes ([`process`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -12,8 +13,10 @@ use kafka_harness::{Cluster, ADMIN};
 use kafka_migrate::replicate::{self, progress_topic, Delivery, Event, ReplicateError, Settings};
 
 mod command;
+mod process;
 
 pub use command::{kafka_migrate, kafka_migrate_bare};
+pub use process::Running;
 
 pub fn props(cluster: &Cluster) -> BTreeMap<String, String> {
     cluster.client_properties(ADMIN).into_iter().collect()
@@ -273,82 +276,25 @@ pub fn pairs(items: &serde_json::Value, first: &str, second: &str) -> Vec<(Strin
 pub fn wait_for<W: std::fmt::Display>(
     timeout: Duration,
     what: impl Fn() -> W,
-    mut done: impl FnMut() -> bool,
+    done: impl FnMut() -> bool,
 ) {
+    assert!(
+        poll_until(timeout, done),
+        "timed out waiting for {}",
+        what()
+    );
+}
+
+/// Polls `done` every 200 ms until it holds or `timeout` has passed; whether it held.
+fn poll_until(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
     let deadline = std::time::Instant::now() + timeout;
     while !done() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out waiting for {}",
-            what()
-        );
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
         std::thread::sleep(Duration::from_millis(200));
     }
-}
-
-/// A `kafka-migrate` process started in the background, its output going to files.
-pub struct Running {
-    pub child: std::process::Child,
-    out: PathBuf,
-    err: PathBuf,
-}
-
-impl Running {
-    /// Starts `kafka-migrate -c config args…` with `env` applied to the command; stdout and
-    /// stderr go to files in `dir`.
-    pub fn start(
-        config: &Path,
-        args: &[&str],
-        dir: &Path,
-        env: impl FnOnce(&mut std::process::Command),
-    ) -> Running {
-        let (out, err) = (dir.join("kafka-migrate.out"), dir.join("kafka-migrate.err"));
-        let mut cmd = command::process(Some(config));
-        cmd.args(args);
-        env(&mut cmd);
-        let child = cmd
-            .stdout(std::fs::File::create(&out).unwrap())
-            .stderr(std::fs::File::create(&err).unwrap())
-            .spawn()
-            .unwrap();
-        Running { child, out, err }
-    }
-
-    pub fn stdout(&self) -> String {
-        std::fs::read_to_string(&self.out).unwrap_or_default()
-    }
-
-    pub fn stderr(&self) -> String {
-        std::fs::read_to_string(&self.err).unwrap_or_default()
-    }
-
-    /// Both outputs, for a failure message.
-    pub fn output(&self) -> String {
-        format!("output:\n{}\n{}", self.stdout(), self.stderr())
-    }
-}
-
-/// Sends SIGINT (Ctrl-C) to `child`.
-pub fn interrupt(child: &std::process::Child) {
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success(), "kill -INT {}", child.id());
-}
-
-/// Waits for `child` to exit; fails the test after `timeout`.
-pub fn wait_exit(child: &mut std::process::Child, timeout: Duration) -> std::process::ExitStatus {
-    let mut status = None;
-    wait_for(
-        timeout,
-        || "the process to exit",
-        || {
-            status = child.try_wait().unwrap();
-            status.is_some()
-        },
-    );
-    status.unwrap()
+    true
 }
 
 /// The offset `group` committed for `topic`/`partition` on `cluster`, if any.
