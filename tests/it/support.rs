@@ -1,6 +1,7 @@
 //! Shared helpers of the integration tests: engine settings for harness clusters, topic
 //! preparation, running the engine, comparing clusters record by record, waiting for a
-//! condition; starting `kafka-migrate` ([`command`]) and background processes ([`process`]).
+//! condition; starting `kafka-migrate` ([`command`]) and background processes ([`process`]),
+//! and HTTP stand-ins for the services it calls ([`http`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,10 +14,11 @@ use kafka_harness::{Cluster, ADMIN};
 use kafka_migrate::replicate::{self, progress_topic, Delivery, Event, ReplicateError, Settings};
 
 mod command;
+pub mod http;
 mod process;
 
-pub use command::{kafka_migrate, kafka_migrate_bare};
-pub use process::Running;
+pub use command::{kafka_migrate, kafka_migrate_bare, kafka_migrate_process};
+pub use process::{in_own_process, run_in_own_process, Running};
 
 pub fn props(cluster: &Cluster) -> BTreeMap<String, String> {
     cluster.client_properties(ADMIN).into_iter().collect()

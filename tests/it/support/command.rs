@@ -6,7 +6,7 @@
 use std::path::Path;
 
 /// `kafka-migrate`, with `-c config` when given, as a process to spawn.
-pub fn process(config: Option<&Path>) -> std::process::Command {
+pub fn kafka_migrate_process(config: Option<&Path>) -> std::process::Command {
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("kafka-migrate"));
     cmd.env("NO_COLOR", "1")
         .env_remove("KAFKA_MIGRATE_CONFIG")
@@ -19,10 +19,10 @@ pub fn process(config: Option<&Path>) -> std::process::Command {
 
 /// `kafka-migrate -c config`, to run to completion and assert on.
 pub fn kafka_migrate(config: &Path) -> assert_cmd::Command {
-    assert_cmd::Command::from_std(process(Some(config)))
+    assert_cmd::Command::from_std(kafka_migrate_process(Some(config)))
 }
 
 /// `kafka-migrate` without `-c`: the test gives the file where it wants it, or none.
 pub fn kafka_migrate_bare() -> assert_cmd::Command {
-    assert_cmd::Command::from_std(process(None))
+    assert_cmd::Command::from_std(kafka_migrate_process(None))
 }

@@ -25,7 +25,7 @@ impl Running {
         dir: &Path,
         setup: impl FnOnce(&mut Command),
     ) -> Running {
-        let mut cmd = command::process(Some(config));
+        let mut cmd = command::kafka_migrate_process(Some(config));
         cmd.args(args);
         Running::spawn(cmd, dir, setup)
     }
@@ -115,4 +115,34 @@ impl Drop for Running {
             let _ = self.child.wait();
         }
     }
+}
+
+/// Set in the process [`run_in_own_process`] starts, to the name of the test it runs.
+const OWN_PROCESS: &str = "KAFKA_MIGRATE_TEST_OWN_PROCESS";
+
+/// Whether this process is the one [`run_in_own_process`] started for `test`.
+pub fn in_own_process(test: &str) -> bool {
+    std::env::var(OWN_PROCESS).is_ok_and(|name| name == test)
+}
+
+/// Runs the test `test` (its full name, `module::name`) of this test binary again, alone in a
+/// process of its own with `setup` applied to its command, and fails if it fails there. For a
+/// test of code that reads the process's environment: the environment is given to that
+/// process when it starts, instead of being changed under the tests running beside this one.
+pub fn run_in_own_process(test: &str, setup: impl FnOnce(&mut Command)) {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([test, "--exact", "--test-threads=1", "--nocapture"])
+        .env(OWN_PROCESS, test);
+    setup(&mut cmd);
+    let out = cmd.output().unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{test} in its own process: {said}");
+    assert!(
+        said.contains("test result: ok. 1 passed"),
+        "{test} did not run in its own process: {said}"
+    );
 }
