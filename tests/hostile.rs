@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
-use assert_cmd::Command;
+#[allow(dead_code)] // The integration binary uses the rest.
+#[path = "it/support/command.rs"]
+mod command;
 
 const MARKER: &str = "SECRET-MARKER";
 
@@ -95,11 +97,8 @@ fn corpus() -> (tempfile::TempDir, Vec<Case>) {
 
 /// Runs kafka-migrate with `args` and `-c` the case's file, in the corpus folder.
 fn run(case: &Case, args: &[&str]) -> Output {
-    let output = Command::cargo_bin("kafka-migrate")
-        .expect("the binary is built")
+    let output = command::kafka_migrate_bare()
         .current_dir(case.path.parent().expect("a folder"))
-        .env_remove("KAFKA_MIGRATE_CONFIG")
-        .env("NO_COLOR", "1")
         .env("HOSTILE_SECRET", "SECRET-MARKER-env")
         .env("HOSTILE_INJECT", "u\ninjected.key=1")
         .env("HOSTILE_REGEX", "SECRET-MARKER-re(")

@@ -22,7 +22,10 @@ use kafka_harness::{shared, Cluster};
 use kafka_migrate::auth::iam_token::{sign_token, TOKEN_LIFETIME};
 use serde_json::Value;
 
-use crate::support::{assert_identical, kafka_migrate, wait_for, Running};
+use crate::support::http::{Reply, StandIn};
+use crate::support::{
+    assert_identical, in_own_process, kafka_migrate_process, run_in_own_process, wait_for, Running,
+};
 
 const PASSWORD_VAR: &str = "KAFKA_MIGRATE_TEST_SCRAM_PASSWORD";
 
@@ -122,12 +125,11 @@ cutover {{
     path
 }
 
-/// The environment of a tool run whose AWS credentials come from `credentials` only (no
-/// profile files, no instance metadata): each name is set to its value or removed.
-pub(crate) fn aws_environment(
-    credentials: &[(&'static str, &str)],
-) -> Vec<(&'static str, Option<String>)> {
-    let mut env: Vec<(&'static str, Option<String>)> = [
+/// Gives `cmd` an environment whose AWS credentials come from `credentials` only (no profile
+/// files, no instance metadata): every other AWS variable is removed or set to nothing that
+/// answers.
+pub(crate) fn aws_environment(cmd: &mut Process, credentials: &[(&str, &str)]) {
+    for name in [
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
         "AWS_SESSION_TOKEN",
@@ -138,41 +140,34 @@ pub(crate) fn aws_environment(
         "AWS_ROLE_SESSION_NAME",
         "AWS_ENDPOINT_URL",
         "AWS_ENDPOINT_URL_STS",
-    ]
-    .into_iter()
-    .map(|name| (name, None))
-    .collect();
-    env.extend([
-        (
-            "AWS_CONFIG_FILE",
-            Some("/nonexistent/aws-config".to_string()),
-        ),
-        (
+    ] {
+        cmd.env_remove(name);
+    }
+    cmd.env("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+        .env(
             "AWS_SHARED_CREDENTIALS_FILE",
-            Some("/nonexistent/aws-credentials".to_string()),
-        ),
-        ("AWS_EC2_METADATA_DISABLED", Some("true".to_string())),
-    ]);
-    env.extend(credentials.iter().map(|(k, v)| (*k, Some(v.to_string()))));
-    env
+            "/nonexistent/aws-credentials",
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    for (name, value) in credentials {
+        cmd.env(name, value);
+    }
 }
 
 fn run(config: &Path, args: &[&str], password: &str) -> std::process::Output {
-    let mut cmd = kafka_migrate(config);
+    let mut cmd = kafka_migrate_process(Some(config));
     cmd.args(args).env(PASSWORD_VAR, password);
     // AWS credentials from the environment only, for MSK IAM.
-    for (name, value) in aws_environment(&[
-        ("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID),
-        (
-            "AWS_SECRET_ACCESS_KEY",
-            "kafka-migrate-test-secret-access-key",
-        ),
-    ]) {
-        match value {
-            Some(value) => cmd.env(name, value),
-            None => cmd.env_remove(name),
-        };
-    }
+    aws_environment(
+        &mut cmd,
+        &[
+            ("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                "kafka-migrate-test-secret-access-key",
+            ),
+        ],
+    );
     cmd.output().unwrap()
 }
 
@@ -700,20 +695,12 @@ fn export_iam_policy_needs_an_iam_target_with_its_arn() {
 }
 
 /// The token the clients' refresh hook makes for `region` (and `profile`) from the AWS
-/// credential chain, with no keys in the environment. Only the tests calling this read AWS
-/// settings; each uses its own region, so each gets its own provider.
+/// credential chain of this process's environment. The tests calling this run in a process
+/// of their own ([`run_in_own_process`]) that starts with the AWS environment they need.
 fn token_from_chain(region: &str, profile: Option<&str>) -> rdkafka::client::OAuthToken {
     use kafka_migrate::auth::iam_token::{generate, oauthbearer_config};
     use kafka_migrate::config::AwsIam;
 
-    for var in [
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-    ] {
-        std::env::remove_var(var);
-    }
-    std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
     let iam = AwsIam {
         region: region.into(),
         profile: profile.map(String::from),
@@ -725,17 +712,27 @@ fn token_from_chain(region: &str, profile: Option<&str>) -> rdkafka::client::OAu
 
 #[test]
 fn the_refresh_hook_takes_credentials_from_a_shared_profile() {
-    let dir = tempfile::tempdir().unwrap();
-    let credentials = dir.path().join("credentials");
-    std::fs::write(
-        &credentials,
-        "[migrator]\naws_access_key_id = AKIDFROMPROFILE\naws_secret_access_key = profile-secret\n",
-    )
-    .unwrap();
-    let config = dir.path().join("config");
-    std::fs::write(&config, "[profile migrator]\nregion = eu-west-1\n").unwrap();
-    std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", &credentials);
-    std::env::set_var("AWS_CONFIG_FILE", &config);
+    const TEST: &str = "auth::the_refresh_hook_takes_credentials_from_a_shared_profile";
+    if !in_own_process(TEST) {
+        let dir = tempfile::tempdir().unwrap();
+        let credentials = dir.path().join("credentials");
+        std::fs::write(
+            &credentials,
+            "[migrator]\naws_access_key_id = AKIDFROMPROFILE\naws_secret_access_key = profile-secret\n",
+        )
+        .unwrap();
+        let config = dir.path().join("config");
+        std::fs::write(&config, "[profile migrator]\nregion = eu-west-1\n").unwrap();
+        return run_in_own_process(TEST, |cmd| {
+            aws_environment(
+                cmd,
+                &[
+                    ("AWS_SHARED_CREDENTIALS_FILE", credentials.to_str().unwrap()),
+                    ("AWS_CONFIG_FILE", config.to_str().unwrap()),
+                ],
+            )
+        });
+    }
     let token = token_from_chain("eu-west-1", Some("migrator"));
     let (base, params) = decode(&token.token);
     assert_eq!(base, "https://kafka.eu-west-1.amazonaws.com/");
@@ -751,32 +748,19 @@ fn the_refresh_hook_takes_credentials_from_a_shared_profile() {
     assert!(token.lifetime_ms <= now_ms + TOKEN_LIFETIME.as_millis() as i64);
 }
 
-/// Serves `body` as the container credentials endpoint (ECS/EKS) on loopback, `count` times.
-fn container_endpoint(body: String, count: usize) -> String {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().take(count) {
-            let Ok(mut stream) = stream else { continue };
-            let mut request = [0u8; 4096];
-            let _ = stream.read(&mut request);
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    format!("http://{address}/credentials")
-}
-
 #[test]
 fn the_refresh_hook_takes_credentials_from_the_container_endpoint() {
-    let body = r#"{"AccessKeyId":"AKIDFROMCONTAINER","SecretAccessKey":"container-secret","Token":"container-session","Expiration":"2099-01-01T00:00:00Z"}"#;
-    let uri = container_endpoint(body.to_string(), 4);
-    // Nothing earlier in the chain answers: the default profile exists in no file.
-    std::env::set_var("AWS_CONTAINER_CREDENTIALS_FULL_URI", &uri);
+    const TEST: &str = "auth::the_refresh_hook_takes_credentials_from_the_container_endpoint";
+    if !in_own_process(TEST) {
+        let body = r#"{"AccessKeyId":"AKIDFROMCONTAINER","SecretAccessKey":"container-secret","Token":"container-session","Expiration":"2099-01-01T00:00:00Z"}"#;
+        // The container credentials endpoint (ECS/EKS) on loopback.
+        let endpoint = StandIn::serve(move |_| Reply::json(body.to_string()));
+        let uri = format!("{}/credentials", endpoint.url());
+        // Nothing earlier in the chain answers: the default profile exists in no file.
+        return run_in_own_process(TEST, |cmd| {
+            aws_environment(cmd, &[("AWS_CONTAINER_CREDENTIALS_FULL_URI", &uri)])
+        });
+    }
     let token = token_from_chain("eu-north-1", None);
     let (base, params) = decode(&token.token);
     assert_eq!(base, "https://kafka.eu-north-1.amazonaws.com/");
@@ -812,28 +796,15 @@ fn msk_iam_token_for_another_region_fails_naming_the_cluster_and_the_authenticat
 /// Serves temporary credentials as the container endpoint (ECS/EKS) on loopback, each
 /// expiring `lifetime` after it was served, for as long as the test process runs.
 fn expiring_credentials_endpoint(access_key_id: &'static str, lifetime: Duration) -> String {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut request = [0u8; 4096];
-            let _ = stream.read(&mut request);
-            let expiration = (time::OffsetDateTime::now_utc() + lifetime)
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap();
-            let body = format!(
-                r#"{{"AccessKeyId":"{access_key_id}","SecretAccessKey":"renewed-secret","Token":"renewed-session","Expiration":"{expiration}"}}"#
-            );
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
+    let endpoint = StandIn::serve(move |_| {
+        let expiration = (time::OffsetDateTime::now_utc() + lifetime)
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap();
+        Reply::json(format!(
+            r#"{{"AccessKeyId":"{access_key_id}","SecretAccessKey":"renewed-secret","Token":"renewed-session","Expiration":"{expiration}"}}"#
+        ))
     });
-    format!("http://{address}/credentials")
+    format!("{}/credentials", endpoint.url())
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -868,14 +839,7 @@ async fn msk_iam_tokens_are_renewed_while_apply_runs() {
     );
     let credentials = expiring_credentials_endpoint(RENEWED_KEY, Duration::from_secs(30));
     let mut apply = Running::start(&config, &["apply", "--auto-approve"], dir.path(), |cmd| {
-        for (name, value) in
-            aws_environment(&[("AWS_CONTAINER_CREDENTIALS_FULL_URI", &credentials)])
-        {
-            match value {
-                Some(value) => cmd.env(name, value),
-                None => cmd.env_remove(name),
-            };
-        }
+        aws_environment(cmd, &[("AWS_CONTAINER_CREDENTIALS_FULL_URI", &credentials)])
     });
     let output = |apply: &Running| {
         format!(
@@ -924,8 +888,8 @@ async fn msk_iam_tokens_are_renewed_while_apply_runs() {
             output(&apply)
         );
     }
-    crate::support::interrupt(&apply.child);
-    let status = crate::support::wait_exit(&mut apply.child, Duration::from_secs(60));
+    apply.interrupt();
+    let status = apply.wait_exit(Duration::from_secs(60));
     assert!(status.success(), "{}", output(&apply));
     assert_identical(source, &target, &topic);
     let log = std::fs::read_to_string(target.msk_iam_log()).unwrap_or_default();

@@ -1,15 +1,12 @@
 //! The command line as a user meets it: help, completions, exit codes.
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 
-fn kafka_migrate() -> Command {
-    Command::cargo_bin("kafka-migrate").expect("the binary is built")
-}
+use crate::support::{kafka_migrate, kafka_migrate_bare};
 
 #[test]
 fn help_lists_every_subcommand() {
-    let output = kafka_migrate().arg("--help").assert().success();
+    let output = kafka_migrate_bare().arg("--help").assert().success();
     let help = String::from_utf8_lossy(&output.get_output().stdout).into_owned();
     for command in [
         "validate",
@@ -38,7 +35,7 @@ fn each_command_help_shows_an_example() {
         "export",
         "completions",
     ] {
-        kafka_migrate()
+        kafka_migrate_bare()
             .args([command, "--help"])
             .assert()
             .success()
@@ -48,7 +45,7 @@ fn each_command_help_shows_an_example() {
 
 #[test]
 fn completions_are_generated_for_bash() {
-    kafka_migrate()
+    kafka_migrate_bare()
         .args(["completions", "bash"])
         .assert()
         .success()
@@ -59,10 +56,9 @@ fn completions_are_generated_for_bash() {
 fn a_missing_migration_file_is_named_with_a_hint_and_exits_1() {
     let dir = tempfile::tempdir().unwrap();
     for command in ["plan", "apply", "status", "verify"] {
-        kafka_migrate()
+        kafka_migrate_bare()
             .current_dir(dir.path())
             .arg(command)
-            .env("NO_COLOR", "1")
             .assert()
             .code(1)
             .stderr(predicate::str::contains(
@@ -119,12 +115,9 @@ fn a_bad_plan_file_is_refused_before_any_cluster_is_contacted() {
     ];
     for (path, says) in cases {
         let started = std::time::Instant::now();
-        let out = kafka_migrate()
-            .arg("-c")
-            .arg(&config)
+        let out = kafka_migrate(&config)
             .arg("apply")
             .arg(&path)
-            .env("NO_COLOR", "1")
             .assert()
             .code(1)
             .get_output()
@@ -151,11 +144,8 @@ fn a_bad_plan_file_is_refused_before_any_cluster_is_contacted() {
 fn an_unreachable_cluster_is_one_clear_error_within_seconds() {
     let (_dir, config) = unreachable_migration();
     let started = std::time::Instant::now();
-    let out = kafka_migrate()
-        .arg("-c")
-        .arg(&config)
+    let out = kafka_migrate(&config)
         .arg("plan")
-        .env("NO_COLOR", "1")
         .env_remove("KAFKA_MIGRATE_LOG")
         .assert()
         .code(1)
@@ -185,12 +175,9 @@ fn an_unreachable_cluster_is_one_clear_error_within_seconds() {
 fn log_lines_are_json_objects_when_asked() {
     let (_dir, config) = unreachable_migration();
     for json in [&["--log-format", "json"][..], &[]] {
-        let out = kafka_migrate()
-            .arg("-c")
-            .arg(&config)
+        let out = kafka_migrate(&config)
             .args(["-vv", "plan"])
             .args(json)
-            .env("NO_COLOR", "1")
             .env("KAFKA_MIGRATE_LOG_FORMAT", "json")
             .env_remove("KAFKA_MIGRATE_LOG")
             .assert()

@@ -2,14 +2,11 @@
 //! started again each time; afterwards the target holds every source record exactly once, in
 //! order, with the same key, value, headers and timestamp.
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use kafka_harness::{data, shared};
 
-use crate::support::{
-    apply_until_synced, assert_identical, migration_file, wait_exit, wait_for, Running,
-};
+use crate::support::{apply_until_synced, assert_identical, migration_file, wait_for, Running};
 
 /// How many runs must die by SIGKILL (a run that finished before its moment does not count).
 const KILLS: usize = 10;
@@ -37,7 +34,6 @@ async fn apply_killed_ten_times_leaves_every_record_exactly_once() {
         ),
     )
     .unwrap();
-    let binary = assert_cmd::cargo::cargo_bin("kafka-migrate");
     // Random moments over start-up, metadata and replication; the seed is printed so that a
     // failing sequence can be replayed with KILL_SEED.
     let seed = std::env::var("KILL_SEED")
@@ -60,27 +56,19 @@ async fn apply_killed_ten_times_leaves_every_record_exactly_once() {
                 .await
                 .unwrap();
         }
-        let mut child = Command::new(&binary)
-            .arg("-c")
-            .arg(&config)
-            .args(["apply", "--auto-approve", "--until-synced"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut run = Running::start(
+            &config,
+            &["apply", "--auto-approve", "--until-synced"],
+            dir.path(),
+            |_| {},
+        );
         tokio::time::sleep(Duration::from_millis(delay)).await;
-        if child.try_wait().unwrap().is_none() {
-            child.kill().unwrap(); // SIGKILL
+        if !run.exited() {
+            run.kill(); // SIGKILL
             killed += 1;
         }
-        child.wait().unwrap();
     }
-    assert_cmd::Command::new(&binary)
-        .arg("-c")
-        .arg(&config)
-        .args(["apply", "--auto-approve", "--until-synced"])
-        .assert()
-        .success();
+    apply_until_synced(&config);
     for t in &topics {
         assert_eq!(assert_identical(source, target, t), runs * PER_RUN);
     }
@@ -112,16 +100,7 @@ async fn a_second_apply_fences_the_first_and_data_stays_exactly_once() {
         target,
         "replication {\n  tasks = 2\n  commit_interval = \"200ms\"\n}\n",
     );
-    let binary = assert_cmd::cargo::cargo_bin("kafka-migrate");
-    let first_err = dir.path().join("first.err");
-    let mut first = Command::new(&binary)
-        .arg("-c")
-        .arg(&config)
-        .args(["apply", "--auto-approve"])
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&first_err).unwrap())
-        .spawn()
-        .unwrap();
+    let mut first = Running::start(&config, &["apply", "--auto-approve"], dir.path(), |_| {});
     // The first process is replicating: the target has the records produced so far.
     wait_for(
         Duration::from_secs(60),
@@ -138,14 +117,9 @@ async fn a_second_apply_fences_the_first_and_data_stays_exactly_once() {
     )
     .await
     .unwrap();
-    assert_cmd::Command::new(&binary)
-        .arg("-c")
-        .arg(&config)
-        .args(["apply", "--auto-approve", "--until-synced"])
-        .assert()
-        .success();
-    let status = wait_exit(&mut first, Duration::from_secs(60));
-    let stderr = std::fs::read_to_string(&first_err).unwrap();
+    apply_until_synced(&config);
+    let status = first.wait_exit(Duration::from_secs(60));
+    let stderr = first.stderr();
     assert!(!status.success(), "the fenced apply exited with {status}");
     assert!(
         stderr.contains("was fenced: another kafka-migrate process is running this migration"),
@@ -252,8 +226,7 @@ impl Busy {
 #[tokio::test]
 async fn fewer_tasks_right_after_a_killed_apply_copy_nothing_twice() {
     let mut busy = six_tasks_replicating("shrink").await;
-    busy.first.child.kill().unwrap(); // SIGKILL, transactions open
-    busy.first.child.wait().unwrap();
+    busy.first.kill(); // SIGKILL, transactions open
     let one = with_tasks(busy.dir.path(), &busy.p, 1);
     apply_until_synced(&one);
     busy.finish_exactly_once(&one).await;
@@ -267,7 +240,7 @@ async fn a_running_apply_with_more_tasks_is_fenced_by_one_with_fewer() {
     let one = with_tasks(busy.dir.path(), &busy.p, 1);
     apply_until_synced(&one);
     let first = &mut busy.first;
-    let status = wait_exit(&mut first.child, Duration::from_secs(60));
+    let status = first.wait_exit(Duration::from_secs(60));
     assert!(!status.success(), "the fenced apply exited with {status}");
     // Fenced at its next write, or — when that failure looked retriable and it started over
     // — superseded by the later run before writing anything.

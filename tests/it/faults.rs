@@ -26,8 +26,7 @@ use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, Prod
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
 use crate::support::{
-    apply_until_synced, assert_identical, assert_ready, interrupt, migration_file_rf, wait_exit,
-    wait_for, Running,
+    apply_until_synced, assert_identical, assert_ready, migration_file_rf, wait_for, Running,
 };
 
 const PARTITIONS: i32 = 6;
@@ -111,25 +110,15 @@ async fn apply_rides_through_broker_faults_and_a_rerun_finishes_after_one_it_can
             }
             let frozen = Instant::now();
             // verify while the target is cut off: NOT READY or an error, never READY.
-            let mut verify =
-                std::process::Command::new(assert_cmd::cargo::cargo_bin("kafka-migrate"))
-                    .arg("-c")
-                    .arg(&config)
-                    .arg("verify")
-                    .stdout(std::process::Stdio::null())
-                    .stderr(std::process::Stdio::null())
-                    .spawn()
-                    .unwrap();
-            let verdict = loop {
-                if let Some(status) = verify.try_wait().unwrap() {
-                    break status.code();
+            let mut verify = Running::start(&config, &["verify"], dir.path(), |_| {});
+            let verdict = match verify.exit_within(
+                (UNREACHABLE - Duration::from_secs(5)).saturating_sub(frozen.elapsed()),
+            ) {
+                Some(status) => status.code(),
+                None => {
+                    verify.kill();
+                    None
                 }
-                if frozen.elapsed() >= UNREACHABLE - Duration::from_secs(5) {
-                    let _ = verify.kill();
-                    let _ = verify.wait();
-                    break None;
-                }
-                std::thread::sleep(Duration::from_millis(200));
             };
             assert_ne!(
                 verdict,
@@ -150,8 +139,8 @@ async fn apply_rides_through_broker_faults_and_a_rerun_finishes_after_one_it_can
         },
         false,
     );
-    interrupt(&apply.child);
-    let status = wait_exit(&mut apply.child, Duration::from_secs(120));
+    apply.interrupt();
+    let status = apply.wait_exit(Duration::from_secs(120));
     assert!(
         status.success(),
         "apply exited with {status}; {}",
@@ -177,7 +166,7 @@ async fn apply_rides_through_broker_faults_and_a_rerun_finishes_after_one_it_can
         target.kill_node(i);
     }
     let down = Instant::now();
-    let status = wait_exit(&mut apply.child, Duration::from_secs(600));
+    let status = apply.wait_exit(Duration::from_secs(600));
     let gave_up = down.elapsed();
     let sent = writer.stop();
     let stderr = apply.stderr();

@@ -175,7 +175,7 @@ async fn a_group_that_cut_over_while_apply_ran_is_not_synced_when_it_ends() {
     // Its source offset moves on; then the source transaction completes and apply ends.
     data::commit_offsets(&source.admin_config(), &group, &[(&topic, 0, 6)]).unwrap();
     open.commit_transaction(Duration::from_secs(30)).unwrap();
-    let status = wait_exit(&mut apply.child, Duration::from_secs(120));
+    let status = apply.wait_exit(Duration::from_secs(120));
     assert!(status.success(), "{}", apply.output());
     assert!(
         apply

@@ -4,68 +4,21 @@
 //! the role credentials; the test broker accepts only tokens for its region and logs the
 //! access key each one was signed with, so the tokens are seen to come from the role.
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 
 use kafka_harness::{data, shared};
 
 use crate::auth::{aws_environment, cluster_block, migration, text, Scheme};
-use crate::support::kafka_migrate;
-
-/// One request STS received: its form parameters and its `Authorization` header.
-#[derive(Debug, Clone)]
-struct StsRequest {
-    form: Vec<(String, String)>,
-    authorization: Option<String>,
-}
-
-impl StsRequest {
-    fn get(&self, name: &str) -> Option<&str> {
-        self.form
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
+use crate::support::http::{Reply, Request, StandIn};
+use crate::support::kafka_migrate_process;
 
 /// Serves AssumeRole and AssumeRoleWithWebIdentity on loopback, answering with credentials
-/// whose access key id is `access_key_id`; returns its URL and the requests it received.
-fn sts(access_key_id: &'static str) -> (String, Arc<Mutex<Vec<StsRequest>>>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { continue };
-            let mut reader = BufReader::new(stream);
-            let (mut length, mut authorization) = (0, None);
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                let (name, value) = line.split_once(':').unwrap_or((&line, ""));
-                match name.to_ascii_lowercase().as_str() {
-                    "content-length" => length = value.trim().parse().unwrap_or(0),
-                    "authorization" => authorization = Some(value.trim().to_string()),
-                    _ => {}
-                }
-            }
-            let mut body = vec![0; length];
-            let _ = reader.read_exact(&mut body);
-            let form: Vec<(String, String)> = form_urlencoded::parse(&body)
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
-            let request = StsRequest {
-                form,
-                authorization,
-            };
-            let action = request.get("Action").unwrap_or_default().to_string();
-            log.lock().unwrap().push(request);
-            let body = format!(
-                r#"<{action}Response xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+/// whose access key id is `access_key_id`; it records the requests it receives.
+fn sts(access_key_id: &'static str) -> StandIn {
+    StandIn::serve(move |request| {
+        let action = request.form("Action").unwrap_or_default();
+        Reply::xml(format!(
+            r#"<{action}Response xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
   <{action}Result>
     <AssumedRoleUser>
       <Arn>arn:aws:sts::123456789012:assumed-role/migrator/kafka-migrate</Arn>
@@ -80,20 +33,13 @@ fn sts(access_key_id: &'static str) -> (String, Arc<Mutex<Vec<StsRequest>>>) {
   </{action}Result>
   <ResponseMetadata><RequestId>kafka-migrate-test</RequestId></ResponseMetadata>
 </{action}Response>"#
-            );
-            let _ = write!(
-                reader.get_mut(),
-                "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    (format!("http://{address}"), seen)
+        ))
+    })
 }
 
 /// `kafka-migrate plan` from the plain source to the shared MSK IAM target, with the target's
 /// `aws_iam` block getting `extra` and the AWS environment `env` only; it must succeed.
-fn plan_over_iam(dir: &Path, extra: &str, env: &[(&'static str, &str)]) {
+fn plan_over_iam(dir: &Path, extra: &str, env: &[(&str, &str)]) {
     let prefix = data::unique_name("roles").replace('-', "_");
     let region = shared::TLS_TARGET_MSK_IAM_REGION;
     let target = cluster_block(shared::tls_target(), Scheme::MskIam).replace(
@@ -105,24 +51,19 @@ fn plan_over_iam(dir: &Path, extra: &str, env: &[(&'static str, &str)]) {
         shared::plain_source().bootstrap()
     );
     let config = migration(dir, &prefix, &prefix, &source, &target);
-    let mut cmd = kafka_migrate(&config);
+    let mut cmd = kafka_migrate_process(Some(&config));
     cmd.arg("plan");
-    for (name, value) in aws_environment(env) {
-        match value {
-            Some(value) => cmd.env(name, value),
-            None => cmd.env_remove(name),
-        };
-    }
+    aws_environment(&mut cmd, env);
     let out = cmd.output().unwrap();
     assert!(out.status.success(), "{}", text(&out));
 }
 
 /// The first `action` request STS received.
-fn request(requests: &Mutex<Vec<StsRequest>>, action: &str) -> StsRequest {
-    let requests = requests.lock().unwrap();
+fn request(sts: &StandIn, action: &str) -> Request {
+    let requests = sts.requests();
     requests
         .iter()
-        .find(|r| r.get("Action") == Some(action))
+        .find(|r| r.form("Action").as_deref() == Some(action))
         .cloned()
         .unwrap_or_else(|| panic!("no {action} request: {requests:?}"))
 }
@@ -140,7 +81,7 @@ fn role_arn_signs_tokens_with_the_assumed_roles_credentials() {
     const BASE_KEY: &str = "AKIABASEFORROLETEST";
     const ROLE_KEY: &str = "ASIAASSUMEDROLETEST";
     const ROLE: &str = "arn:aws:iam::123456789012:role/kafka-migrate-test";
-    let (endpoint, requests) = sts(ROLE_KEY);
+    let sts = sts(ROLE_KEY);
     let dir = tempfile::tempdir().unwrap();
     plan_over_iam(
         dir.path(),
@@ -148,18 +89,22 @@ fn role_arn_signs_tokens_with_the_assumed_roles_credentials() {
         &[
             ("AWS_ACCESS_KEY_ID", BASE_KEY),
             ("AWS_SECRET_ACCESS_KEY", "base-secret"),
-            ("AWS_ENDPOINT_URL_STS", &endpoint),
+            ("AWS_ENDPOINT_URL_STS", sts.url()),
         ],
     );
-    let assumed = request(&requests, "AssumeRole");
-    assert_eq!(assumed.get("RoleArn"), Some(ROLE), "{assumed:?}");
+    let assumed = request(&sts, "AssumeRole");
     assert_eq!(
-        assumed.get("RoleSessionName"),
+        assumed.form("RoleArn").as_deref(),
+        Some(ROLE),
+        "{assumed:?}"
+    );
+    assert_eq!(
+        assumed.form("RoleSessionName").as_deref(),
         Some("kafka-migrate"),
         "{assumed:?}"
     );
     // Signed with the chain's credentials, in the cluster's region.
-    let authorization = assumed.authorization.clone().unwrap_or_default();
+    let authorization = assumed.header("authorization").unwrap_or_default();
     assert!(
         authorization.contains(&format!("Credential={BASE_KEY}/"))
             && authorization.contains(&format!("/{}/sts/", shared::TLS_TARGET_MSK_IAM_REGION)),
@@ -180,7 +125,7 @@ fn a_web_identity_signs_tokens_with_the_roles_credentials() {
     const ROLE_KEY: &str = "ASIAWEBIDENTITYTEST";
     const ROLE: &str = "arn:aws:iam::123456789012:role/kafka-migrate-web";
     const IDENTITY: &str = "eyJhbGciOiJSUzI1NiJ9.service-account-token.signature";
-    let (endpoint, requests) = sts(ROLE_KEY);
+    let sts = sts(ROLE_KEY);
     let dir = tempfile::tempdir().unwrap();
     let token_file = dir.path().join("token");
     std::fs::write(&token_file, IDENTITY).unwrap();
@@ -191,13 +136,17 @@ fn a_web_identity_signs_tokens_with_the_roles_credentials() {
         &[
             ("AWS_WEB_IDENTITY_TOKEN_FILE", &token_file),
             ("AWS_ROLE_ARN", ROLE),
-            ("AWS_ENDPOINT_URL_STS", &endpoint),
+            ("AWS_ENDPOINT_URL_STS", sts.url()),
         ],
     );
-    let exchanged = request(&requests, "AssumeRoleWithWebIdentity");
-    assert_eq!(exchanged.get("RoleArn"), Some(ROLE), "{exchanged:?}");
+    let exchanged = request(&sts, "AssumeRoleWithWebIdentity");
     assert_eq!(
-        exchanged.get("WebIdentityToken"),
+        exchanged.form("RoleArn").as_deref(),
+        Some(ROLE),
+        "{exchanged:?}"
+    );
+    assert_eq!(
+        exchanged.form("WebIdentityToken").as_deref(),
         Some(IDENTITY),
         "{exchanged:?}"
     );

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use kafka_harness::{data, shared};
 
-use crate::support::{assert_identical, flat, migration_file, wait_exit, wait_for};
+use crate::support::{assert_identical, flat, migration_file, wait_for, Running};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -112,20 +112,14 @@ async fn the_image_validates_migrates_verifies_and_drains_on_sigterm() {
 
     // SIGTERM while apply replicates: it drains, commits and exits 0.
     let name = format!("{p}-apply");
-    let err = dir.path().join("apply.err");
-    let mut apply = run_in(tag, dir.path(), Some(&name), &["apply", "--auto-approve"])
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&err).unwrap())
-        .spawn()
-        .unwrap();
+    let mut apply = Running::spawn(
+        run_in(tag, dir.path(), Some(&name), &["apply", "--auto-approve"]),
+        dir.path(),
+        |_| {},
+    );
     wait_for(
         Duration::from_secs(120),
-        || {
-            format!(
-                "the containerised apply to replicate: {}",
-                std::fs::read_to_string(&err).unwrap_or_default()
-            )
-        },
+        || format!("the containerised apply to replicate: {}", apply.stderr()),
         || {
             data::read_all(&target.admin_config(), &topic)
                 .is_ok_and(|r| r.values().map(Vec::len).sum::<usize>() > 0)
@@ -137,8 +131,8 @@ async fn the_image_validates_migrates_verifies_and_drains_on_sigterm() {
         .status()
         .unwrap();
     assert!(killed.success());
-    let status = wait_exit(&mut apply, Duration::from_secs(60));
-    let said = flat(&std::fs::read_to_string(&err).unwrap());
+    let status = apply.wait_exit(Duration::from_secs(60));
+    let said = flat(&apply.stderr());
     assert!(
         status.success(),
         "apply after SIGTERM exited {status}: {said}"

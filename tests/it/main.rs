@@ -1,6 +1,7 @@
-//! The integration tests of kafka-migrate, in one binary: the CLI as a user runs it, and every
-//! behaviour that touches a cluster, against real Apache Kafka brokers started by
-//! `kafka-harness`. Each test isolates itself with unique topic and group names.
+//! The integration tests of kafka-migrate, in one binary: the CLI as a user runs it (`validate`
+//! and the other offline commands too), and every behaviour that touches a cluster, against
+//! real Apache Kafka brokers started by `kafka-harness`. Each test isolates itself with unique
+//! topic and group names.
 
 mod auth;
 mod cli;
@@ -20,4 +21,5 @@ mod replicate;
 mod running;
 mod scale;
 mod support;
+mod validate;
 mod verify;

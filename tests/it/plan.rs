@@ -10,7 +10,8 @@ use kafka_harness::tools::Tool;
 use serde_json::Value;
 
 use crate::support::{
-    apply_until_synced, kafka_migrate, migration_file, pairs, topic_with_records,
+    apply_until_synced, committed_offset, kafka_migrate, migration_file, pairs, topic_with_records,
+    wait_for, Running,
 };
 
 fn plan_json(config: &Path) -> Value {
@@ -444,23 +445,22 @@ async fn an_apply_killed_midway_converges_when_run_again() {
     }
     let dir = tempfile::tempdir().unwrap();
     let config = migration_file(dir.path(), &p, &p, source, target, "acls { sync = false }");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("kafka-migrate"))
-        .arg("-c")
-        .arg(&config)
-        .args(["apply", "--auto-approve", "--until-synced"])
-        .env("NO_COLOR", "1")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut apply = Running::start(
+        &config,
+        &["apply", "--auto-approve", "--until-synced"],
+        dir.path(),
+        |cmd| {
+            cmd.stdout(std::process::Stdio::piped());
+        },
+    );
     // Kill it (SIGKILL) as soon as the first change is reported.
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut lines = BufReader::new(apply.take_stdout()).lines();
     while let Some(Ok(line)) = lines.next() {
         if line.starts_with('✓') {
             break;
         }
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    apply.kill();
     let interrupted = plan_json(&config);
     assert!(
         !actions(&interrupted).is_empty(),
@@ -541,7 +541,6 @@ async fn group_sync_moves_idle_groups_forward_only_and_leaves_active_ones_alone(
 
 #[tokio::test]
 async fn group_offsets_are_synced_while_apply_runs() {
-    use rdkafka::consumer::{BaseConsumer, Consumer};
     let (source, target) = (shared::plain_source(), shared::target());
     let p = data::unique_name("live").replace('-', "_");
     let topic = format!("{p}.events");
@@ -556,39 +555,16 @@ async fn group_offsets_are_synced_while_apply_runs() {
     );
     std::fs::write(&config, text).unwrap();
     // apply without --until-synced keeps running; the group moves on the source meanwhile.
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("kafka-migrate"))
-        .arg("-c")
-        .arg(&config)
-        .args(["apply", "--auto-approve"])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let committed = || -> i64 {
-        let c: BaseConsumer = target
-            .admin_config()
-            .set("group.id", &group)
-            .create()
-            .unwrap();
-        let mut tpl = rdkafka::TopicPartitionList::new();
-        tpl.add_partition(&topic, 0);
-        c.committed_offsets(tpl, std::time::Duration::from_secs(10))
-            .ok()
-            .and_then(|t| t.elements()[0].offset().to_raw())
-            .unwrap_or(-1)
+    let mut apply = Running::start(&config, &["apply", "--auto-approve"], dir.path(), |_| {});
+    let reached = |wanted: i64| {
+        wait_for(
+            std::time::Duration::from_secs(90),
+            || format!("the target group to reach {wanted}; {}", apply.output()),
+            || committed_offset(target, &group, &topic, 0) == Some(wanted),
+        )
     };
-    let wait_for = |wanted: i64| {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
-        while committed() != wanted {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the target group never reached {wanted}"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(250));
-        }
-    };
-    wait_for(4);
+    reached(4);
     data::commit_offsets(&source.admin_config(), &group, &[(&topic, 0, 9)]).unwrap();
-    wait_for(9);
-    child.kill().unwrap();
-    child.wait().unwrap();
+    reached(9);
+    apply.kill();
 }

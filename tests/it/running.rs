@@ -4,14 +4,13 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::Command;
 use std::time::Duration;
 
 use kafka_harness::{data, shared};
 use rdkafka::admin::{AdminClient, AdminOptions, NewPartitions};
 use rdkafka::client::DefaultClientContext;
 
-use crate::support::{assert_identical, interrupt, migration_file, wait_exit, wait_for};
+use crate::support::{assert_identical, migration_file, wait_for, Running};
 
 /// The body of `GET /metrics`, or None while nothing answers.
 fn scrape(port: u16) -> Option<String> {
@@ -66,17 +65,13 @@ async fn a_running_apply_picks_up_new_topics_and_partitions_serves_metrics_and_d
         "replication {\n  tasks = 2\n  commit_interval = \"200ms\"\n  refresh_interval = \"1s\"\n}\n",
     );
     let port = free_port();
-    let out = dir.path().join("apply.out");
-    let err = dir.path().join("apply.err");
-    let mut apply = Command::new(assert_cmd::cargo::cargo_bin("kafka-migrate"))
-        .arg("-c")
-        .arg(&config)
-        .args(["apply", "--auto-approve", "--metrics-addr"])
-        .arg(format!("127.0.0.1:{port}"))
-        .stdout(std::fs::File::create(&out).unwrap())
-        .stderr(std::fs::File::create(&err).unwrap())
-        .spawn()
-        .unwrap();
+    let metrics_addr = format!("127.0.0.1:{port}");
+    let mut apply = Running::start(
+        &config,
+        &["apply", "--auto-approve", "--metrics-addr", &metrics_addr],
+        dir.path(),
+        |_| {},
+    );
     let records = |body: &str, topic: &str| {
         sample(
             body,
@@ -87,10 +82,9 @@ async fn a_running_apply_picks_up_new_topics_and_partitions_serves_metrics_and_d
     let mut body = String::new();
     let explain = || {
         format!(
-            "metrics:\n{}\napply's output:\n{}\n{}",
+            "metrics:\n{}\napply's {}",
             scrape(port).unwrap_or_default(),
-            std::fs::read_to_string(&out).unwrap_or_default(),
-            std::fs::read_to_string(&err).unwrap_or_default()
+            apply.output()
         )
     };
     wait_for(
@@ -148,9 +142,9 @@ async fn a_running_apply_picks_up_new_topics_and_partitions_serves_metrics_and_d
         "commit latency is served:\n{body}"
     );
 
-    interrupt(&apply);
-    let status = wait_exit(&mut apply, Duration::from_secs(60));
-    let stdout = std::fs::read_to_string(&out).unwrap();
+    apply.interrupt();
+    let status = apply.wait_exit(Duration::from_secs(60));
+    let stdout = apply.stdout();
     assert!(status.success(), "apply exited with {status}:\n{stdout}");
     assert!(
         stdout.contains(&format!("create topic \"{b}\" (3 partitions): done")),
@@ -192,15 +186,10 @@ async fn a_panic_in_a_background_task_stops_apply_with_an_error_naming_it() {
         ("group-sync", "syncing group offsets failed"),
         ("ends", "reading the source's end offsets failed"),
     ] {
-        let mut apply = crate::support::Running::start(
-            &config,
-            &["apply", "--auto-approve"],
-            dir.path(),
-            |cmd| {
-                cmd.env("KAFKA_MIGRATE_INJECT_PANIC", task);
-            },
-        );
-        let status = wait_exit(&mut apply.child, Duration::from_secs(60));
+        let mut apply = Running::start(&config, &["apply", "--auto-approve"], dir.path(), |cmd| {
+            cmd.env("KAFKA_MIGRATE_INJECT_PANIC", task);
+        });
+        let status = apply.wait_exit(Duration::from_secs(60));
         assert_eq!(status.code(), Some(1), "{task}: {}", apply.output());
         let stderr = crate::support::flat(&apply.stderr());
         assert!(
@@ -224,15 +213,14 @@ async fn status_watch_redraws_until_ctrl_c() {
     crate::support::topic_with_records(source, &format!("{p}.a"), 10).await;
     let dir = tempfile::tempdir().unwrap();
     let config = migration_file(dir.path(), &p, &p, source, target, "");
-    let mut watch =
-        crate::support::Running::start(&config, &["status", "--watch"], dir.path(), |_| {});
+    let mut watch = Running::start(&config, &["status", "--watch"], dir.path(), |_| {});
     wait_for(
         Duration::from_secs(60),
         || format!("two status tables; {}", watch.output()),
         || watch.stdout().matches("records replicated").count() >= 2,
     );
-    interrupt(&watch.child);
-    let status = wait_exit(&mut watch.child, Duration::from_secs(30));
+    watch.interrupt();
+    let status = watch.wait_exit(Duration::from_secs(30));
     assert!(status.success(), "{status}: {}", watch.output());
     assert!(
         watch.stdout().contains(&format!("Migration \"{p}\"")),

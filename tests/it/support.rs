@@ -1,5 +1,7 @@
 //! Shared helpers of the integration tests: engine settings for harness clusters, topic
-//! preparation, running the engine, comparing clusters record by record.
+//! preparation, running the engine, comparing clusters record by record, waiting for a
+//! condition; starting `kafka-migrate` ([`command`]) and background processes ([`process`]),
+//! and HTTP stand-ins for the services it calls ([`http`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -7,12 +9,18 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
-use assert_cmd::Command;
 use kafka_harness::data::{self, Record};
 use kafka_harness::{Cluster, ADMIN};
 use kafka_migrate::config::names::progress_topic;
 use kafka_migrate::replicate::{self, Delivery, Event, ReplicateError, Settings};
 use kafka_migrate::state::Store;
+
+mod command;
+pub mod http;
+mod process;
+
+pub use command::{kafka_migrate, kafka_migrate_bare, kafka_migrate_process};
+pub use process::{in_own_process, run_in_own_process, Running};
 
 pub fn props(cluster: &Cluster) -> BTreeMap<String, String> {
     cluster.client_properties(ADMIN).into_iter().collect()
@@ -206,12 +214,6 @@ consumer_groups {{
     path
 }
 
-pub fn kafka_migrate(config: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("kafka-migrate").unwrap();
-    cmd.arg("-c").arg(config).env("NO_COLOR", "1");
-    cmd
-}
-
 /// Runs `kafka-migrate -c config ARGS`, asserts that it succeeds and returns what it printed.
 pub fn succeeds(config: &Path, args: &[&str]) -> String {
     let out = kafka_migrate(config).args(args).assert().success();
@@ -278,82 +280,25 @@ pub fn pairs(items: &serde_json::Value, first: &str, second: &str) -> Vec<(Strin
 pub fn wait_for<W: std::fmt::Display>(
     timeout: Duration,
     what: impl Fn() -> W,
-    mut done: impl FnMut() -> bool,
+    done: impl FnMut() -> bool,
 ) {
+    assert!(
+        poll_until(timeout, done),
+        "timed out waiting for {}",
+        what()
+    );
+}
+
+/// Polls `done` every 200 ms until it holds or `timeout` has passed; whether it held.
+fn poll_until(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
     let deadline = std::time::Instant::now() + timeout;
     while !done() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out waiting for {}",
-            what()
-        );
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
         std::thread::sleep(Duration::from_millis(200));
     }
-}
-
-/// A `kafka-migrate` process started in the background, its output going to files.
-pub struct Running {
-    pub child: std::process::Child,
-    out: PathBuf,
-    err: PathBuf,
-}
-
-impl Running {
-    /// Starts `kafka-migrate -c config args…` with `env` applied to the command; stdout and
-    /// stderr go to files in `dir`.
-    pub fn start(
-        config: &Path,
-        args: &[&str],
-        dir: &Path,
-        env: impl FnOnce(&mut std::process::Command),
-    ) -> Running {
-        let (out, err) = (dir.join("kafka-migrate.out"), dir.join("kafka-migrate.err"));
-        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("kafka-migrate"));
-        cmd.arg("-c").arg(config).args(args).env("NO_COLOR", "1");
-        env(&mut cmd);
-        let child = cmd
-            .stdout(std::fs::File::create(&out).unwrap())
-            .stderr(std::fs::File::create(&err).unwrap())
-            .spawn()
-            .unwrap();
-        Running { child, out, err }
-    }
-
-    pub fn stdout(&self) -> String {
-        std::fs::read_to_string(&self.out).unwrap_or_default()
-    }
-
-    pub fn stderr(&self) -> String {
-        std::fs::read_to_string(&self.err).unwrap_or_default()
-    }
-
-    /// Both outputs, for a failure message.
-    pub fn output(&self) -> String {
-        format!("output:\n{}\n{}", self.stdout(), self.stderr())
-    }
-}
-
-/// Sends SIGINT (Ctrl-C) to `child`.
-pub fn interrupt(child: &std::process::Child) {
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success(), "kill -INT {}", child.id());
-}
-
-/// Waits for `child` to exit; fails the test after `timeout`.
-pub fn wait_exit(child: &mut std::process::Child, timeout: Duration) -> std::process::ExitStatus {
-    let mut status = None;
-    wait_for(
-        timeout,
-        || "the process to exit",
-        || {
-            status = child.try_wait().unwrap();
-            status.is_some()
-        },
-    );
-    status.unwrap()
+    true
 }
 
 /// The offset `group` committed for `topic`/`partition` on `cluster`, if any.

@@ -3,16 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 
-fn kafka_migrate() -> Command {
-    let mut cmd = Command::cargo_bin("kafka-migrate").expect("the binary is built");
-    cmd.env_remove("KAFKA_MIGRATE_CONFIG")
-        .env_remove("SOURCE_PASSWORD")
-        .env("NO_COLOR", "1");
-    cmd
-}
+use crate::support::kafka_migrate_bare;
 
 fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
@@ -30,7 +23,7 @@ const VALID: &str = "name = \"m\"\ncluster \"source\" { bootstrap_servers = [\"a
 
 /// Runs `validate -c path`, expects exit 1, and returns standard error.
 fn refused(path: &Path) -> String {
-    let output = kafka_migrate()
+    let output = kafka_migrate_bare()
         .args(["validate", "-c"])
         .arg(path)
         .assert()
@@ -80,7 +73,7 @@ fn every_example_is_valid() {
             continue;
         }
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        kafka_migrate()
+        kafka_migrate_bare()
             .args(["validate", "-c"])
             .arg(&path)
             .env("SOURCE_USER", "migrator")
@@ -98,7 +91,7 @@ fn every_example_is_valid() {
 
 #[test]
 fn the_summary_is_one_line_about_both_clusters() {
-    kafka_migrate()
+    kafka_migrate_bare()
         .args(["validate", "-c"])
         .arg(examples().join("local.hcl"))
         .env("SOURCE_PASSWORD", "admin-secret")
@@ -114,7 +107,7 @@ fn the_summary_is_one_line_about_both_clusters() {
 #[test]
 fn an_unset_environment_variable_fails_with_its_position() {
     // Commands that connect need the value: a located error.
-    let output = kafka_migrate()
+    let output = kafka_migrate_bare()
         .args(["plan", "-c"])
         .arg(examples().join("local.hcl"))
         .assert()
@@ -139,7 +132,7 @@ fn an_unset_environment_variable_fails_with_its_position() {
 #[test]
 fn offline_commands_warn_about_an_unset_environment_variable() {
     let warning = "local.hcl:12:23: environment variable SOURCE_PASSWORD is not set";
-    kafka_migrate()
+    kafka_migrate_bare()
         .args(["validate", "-c"])
         .arg(examples().join("local.hcl"))
         .assert()
@@ -149,7 +142,7 @@ fn offline_commands_warn_about_an_unset_environment_variable() {
             examples().join(warning).display()
         )));
     let dir = tempfile::tempdir().expect("a temporary folder");
-    kafka_migrate()
+    kafka_migrate_bare()
         .args(["export", "connect", "-c"])
         .arg(examples().join("local.hcl"))
         .arg("--dir")
@@ -208,7 +201,7 @@ fn a_regex_error_is_pointed_into_the_pattern() {
 
 #[test]
 fn json_output_is_the_model_with_secrets_redacted() {
-    let output = kafka_migrate()
+    let output = kafka_migrate_bare()
         .args(["validate", "--json", "-c"])
         .arg(examples().join("local.hcl"))
         .env("SOURCE_PASSWORD", "very-secret-password")
@@ -233,13 +226,13 @@ fn json_output_is_the_model_with_secrets_redacted() {
 fn variables_come_from_the_command_line() {
     let text = VALID.replace("\"m\"", "\"m-${var.env}\"");
     let (_dir, path) = file(&format!("variable \"env\" {{ default = \"dev\" }}\n{text}"));
-    kafka_migrate()
+    kafka_migrate_bare()
         .args(["validate", "--var", "env=prod", "-c"])
         .arg(&path)
         .assert()
         .success()
         .stdout(predicate::str::contains("\"m-prod\""));
-    kafka_migrate()
+    kafka_migrate_bare()
         .args(["validate", "--var", "env", "-c"])
         .arg(&path)
         .assert()
@@ -248,7 +241,7 @@ fn variables_come_from_the_command_line() {
             predicate::str::contains("--var argument is not NAME=VALUE")
                 .and(predicate::str::contains("--var env").not()),
         );
-    kafka_migrate()
+    kafka_migrate_bare()
         .args(["validate", "--var", "nope=1", "-c"])
         .arg(&path)
         .assert()
@@ -272,7 +265,7 @@ fn file_reads_next_to_the_migration_file() {
     std::fs::create_dir(dir.path().join("secrets")).unwrap();
     std::fs::write(dir.path().join("secrets/pw"), "pw-from-file\n").unwrap();
     // Run from elsewhere: the path is relative to the migration file, not the working folder.
-    kafka_migrate()
+    kafka_migrate_bare()
         .current_dir(std::env::temp_dir())
         .args(["validate", "--json", "-c"])
         .arg(&path)
@@ -284,14 +277,14 @@ fn file_reads_next_to_the_migration_file() {
 #[test]
 fn the_default_file_is_migration_hcl_in_the_working_folder() {
     let (dir, _path) = file(VALID);
-    kafka_migrate()
+    kafka_migrate_bare()
         .current_dir(dir.path())
         .arg("validate")
         .assert()
         .success()
         .stdout(predicate::str::starts_with("migration.hcl is valid: \"m\""));
     let empty = tempfile::tempdir().unwrap();
-    kafka_migrate()
+    kafka_migrate_bare()
         .current_dir(empty.path())
         .arg("validate")
         .assert()
@@ -383,7 +376,7 @@ fn zero_and_out_of_range_tuning_values_are_refused_with_their_range() {
     let (_dir, path) = file(&format!(
         "{VALID}replication {{\n  transaction_timeout = \"2m\"\n  commit_interval = \"20s\"\n}}\n"
     ));
-    kafka_migrate()
+    kafka_migrate_bare()
         .args(["validate", "-c"])
         .arg(&path)
         .assert()
