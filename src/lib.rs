@@ -13,6 +13,7 @@ pub mod cli;
 pub mod cluster;
 pub mod config;
 pub mod connect;
+pub mod init;
 pub mod offsets;
 pub mod plan;
 pub mod render;

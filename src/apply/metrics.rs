@@ -14,6 +14,69 @@ pub const BYTES: &str = "kafka_migrate_bytes_replicated_total";
 pub const LAG: &str = "kafka_migrate_lag_records";
 pub const COMMIT: &str = "kafka_migrate_commit_seconds";
 pub const ERRORS: &str = "kafka_migrate_errors_total";
+pub const GROUP_SYNCS: &str = "kafka_migrate_group_sync_rounds_total";
+pub const GROUPS_SYNCED: &str = "kafka_migrate_groups_synced";
+
+const TOPIC: &str = "topic";
+const PARTITION: &str = "partition";
+const KIND: &str = "kind";
+const RESULT: &str = "result";
+
+/// What sort of metric.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Counter,
+    Gauge,
+    /// Served as `_bucket` (with `le`), `_sum` and `_count`.
+    Histogram,
+}
+
+/// Every metric served: name, labels, kind and help. `describe` registers them from here, and
+/// the test of `dashboards/kafka-migrate.json` checks its queries against it.
+pub const SERVED: [(&str, &[&str], Kind, &str); 7] = [
+    (
+        RECORDS,
+        &[TOPIC],
+        Kind::Counter,
+        "Records replicated to the target, by topic.",
+    ),
+    (
+        BYTES,
+        &[TOPIC],
+        Kind::Counter,
+        "Key and value bytes replicated, by topic.",
+    ),
+    (
+        LAG,
+        &[TOPIC, PARTITION],
+        Kind::Gauge,
+        "Records on the source not yet committed on the target, by topic and partition.",
+    ),
+    (
+        COMMIT,
+        &[],
+        Kind::Histogram,
+        "Time to deliver and commit one task's batch.",
+    ),
+    (
+        ERRORS,
+        &[KIND],
+        Kind::Counter,
+        "Replication errors: retriable ones restart the tasks, a fatal one ends the run.",
+    ),
+    (
+        GROUP_SYNCS,
+        &[RESULT],
+        Kind::Counter,
+        "Rounds of consumer group offset sync, by result (ok or failed).",
+    ),
+    (
+        GROUPS_SYNCED,
+        &[],
+        Kind::Gauge,
+        "Consumer groups whose offsets the last successful sync round translated.",
+    ),
+];
 
 /// Commit latency buckets (seconds).
 const COMMIT_BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
@@ -35,26 +98,22 @@ pub fn serve(addr: SocketAddr) -> miette::Result<()> {
 }
 
 fn describe() {
-    metrics::describe_counter!(RECORDS, "Records replicated to the target, by topic.");
-    metrics::describe_counter!(BYTES, "Key and value bytes replicated, by topic.");
-    metrics::describe_gauge!(
-        LAG,
-        "Records on the source not yet committed on the target, by topic and partition."
-    );
-    metrics::describe_histogram!(COMMIT, "Time to deliver and commit one task's batch.");
-    metrics::describe_counter!(
-        ERRORS,
-        "Replication errors: retriable ones restart the tasks, a fatal one ends the run."
-    );
+    for (name, _, kind, help) in SERVED {
+        match kind {
+            Kind::Counter => metrics::describe_counter!(name, help),
+            Kind::Gauge => metrics::describe_gauge!(name, help),
+            Kind::Histogram => metrics::describe_histogram!(name, help),
+        }
+    }
 }
 
 pub fn replicated(topic: &str, records: u64, bytes: u64) {
-    counter!(RECORDS, "topic" => topic.to_string()).increment(records);
-    counter!(BYTES, "topic" => topic.to_string()).increment(bytes);
+    counter!(RECORDS, TOPIC => topic.to_string()).increment(records);
+    counter!(BYTES, TOPIC => topic.to_string()).increment(bytes);
 }
 
 pub fn lag(topic: &str, partition: i32, lag: i64) {
-    gauge!(LAG, "topic" => topic.to_string(), "partition" => partition.to_string()).set(lag as f64);
+    gauge!(LAG, TOPIC => topic.to_string(), PARTITION => partition.to_string()).set(lag as f64);
 }
 
 pub fn commit(took: Duration) {
@@ -63,5 +122,17 @@ pub fn commit(took: Duration) {
 
 pub fn error(retriable: bool) {
     let kind = if retriable { "retriable" } else { "fatal" };
-    counter!(ERRORS, "kind" => kind).increment(1);
+    counter!(ERRORS, KIND => kind).increment(1);
 }
+
+/// A round of group offset sync: the groups it synced, or None when it failed.
+pub fn group_sync(synced: Option<usize>) {
+    let result = if synced.is_some() { "ok" } else { "failed" };
+    counter!(GROUP_SYNCS, RESULT => result).increment(1);
+    if let Some(groups) = synced {
+        gauge!(GROUPS_SYNCED).set(groups as f64);
+    }
+}
+
+#[cfg(test)]
+mod dashboard;

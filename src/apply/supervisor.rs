@@ -398,8 +398,10 @@ async fn sync_groups_periodically(
             Ok(synced) => {
                 let committed: usize = synced.iter().map(|g| g.committed).sum();
                 tracing::info!(groups = synced.len(), committed, "Group offsets synced.");
+                metrics::group_sync(Some(synced.len()));
             }
             Err(e) => {
+                metrics::group_sync(None);
                 tracing::warn!(error = %e, "Group offset sync failed; trying again at the next interval.")
             }
         }

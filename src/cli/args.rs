@@ -52,8 +52,30 @@ pub enum LogFormat {
     Json,
 }
 
+// `init`'s flags for two clusters make its variant the largest; the enum is built once.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Write a commented migration file from what the source cluster holds (or a template).
+    #[command(
+        after_help = "Examples:\n  kafka-migrate init --source kafka-1:9092 --target b-1.msk:9098 --target-aws-iam-region us-east-1\n  SOURCE_PASSWORD=… kafka-migrate init --source kafka-1:9093 --source-sasl-mechanism scram-sha-512 --source-sasl-username admin --source-ca-file ca.pem\n  kafka-migrate init --out template.hcl"
+    )]
+    Init {
+        /// The migration's name.
+        #[arg(long, default_value = "migration")]
+        name: String,
+        #[command(flatten)]
+        source: InitSource,
+        #[command(flatten)]
+        target: InitTarget,
+        /// The file to write; by default the --config path (migration.hcl).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Overwrite the file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+
     /// Check the migration file offline: syntax, types, references, regexes, secrets.
     #[command(after_help = "Example:\n  kafka-migrate validate -c migration.hcl")]
     Validate {
@@ -200,6 +222,110 @@ pub enum PolicyFormat {
     Json,
 }
 
+/// The flags of `init` for one cluster, prefixed `--source` or `--target`. Secrets are never
+/// given as values: the file refers to the named environment variable.
+macro_rules! init_cluster_flags {
+    ($name:ident, $side:literal, $password:literal) => {
+        #[derive(Debug, Clone, clap::Args)]
+        pub struct $name {
+            #[arg(
+                long = $side,
+                id = concat!($side, "_bootstrap"),
+                value_name = "HOST:PORT",
+                value_delimiter = ',',
+                help = concat!("The ", $side, " cluster's brokers (comma-separated).")
+            )]
+            pub bootstrap: Vec<String>,
+            #[arg(
+                long = concat!($side, "-protocol"),
+                id = concat!($side, "_protocol"),
+                value_parser = clap::builder::PossibleValuesParser::new(["plaintext", "ssl", "sasl_plaintext", "sasl_ssl"]),
+                ignore_case = true,
+                help = "Security protocol; by default what the other flags need (SASL_SSL with SASL and a CA, …)."
+            )]
+            pub protocol: Option<String>,
+            #[arg(
+                long = concat!($side, "-sasl-mechanism"),
+                id = concat!($side, "_sasl_mechanism"),
+                value_parser = clap::builder::PossibleValuesParser::new(["plain", "scram-sha-256", "scram-sha-512"]),
+                ignore_case = true,
+                help = "SASL mechanism."
+            )]
+            pub sasl_mechanism: Option<String>,
+            #[arg(
+                long = concat!($side, "-sasl-username"),
+                id = concat!($side, "_sasl_username"),
+                value_name = "USER",
+                help = "SASL user name."
+            )]
+            pub sasl_username: Option<String>,
+            #[arg(
+                long = concat!($side, "-sasl-password-env"),
+                id = concat!($side, "_sasl_password_env"),
+                value_name = "VAR",
+                default_value = $password,
+                help = "Environment variable holding the SASL password (written as env(\"VAR\"))."
+            )]
+            pub sasl_password_env: String,
+            #[arg(
+                long = concat!($side, "-ca-file"),
+                id = concat!($side, "_ca_file"),
+                value_name = "PEM",
+                help = "CA certificate(s) to trust."
+            )]
+            pub ca_file: Option<PathBuf>,
+            #[arg(
+                long = concat!($side, "-cert-file"),
+                id = concat!($side, "_cert_file"),
+                value_name = "PEM",
+                help = "Client certificate for mTLS."
+            )]
+            pub cert_file: Option<PathBuf>,
+            #[arg(
+                long = concat!($side, "-key-file"),
+                id = concat!($side, "_key_file"),
+                value_name = "PEM",
+                help = "Client private key for mTLS."
+            )]
+            pub key_file: Option<PathBuf>,
+            #[arg(
+                long = concat!($side, "-key-password-env"),
+                id = concat!($side, "_key_password_env"),
+                value_name = "VAR",
+                help = "Environment variable holding the client key's passphrase."
+            )]
+            pub key_password_env: Option<String>,
+            #[arg(
+                long = concat!($side, "-aws-iam-region"),
+                id = concat!($side, "_aws_iam_region"),
+                value_name = "REGION",
+                help = "Amazon MSK IAM authentication in this AWS region."
+            )]
+            pub aws_iam_region: Option<String>,
+        }
+
+        impl $name {
+            pub fn side(&self) -> crate::init::Side {
+                crate::init::Side {
+                    bootstrap: self.bootstrap.clone(),
+                    protocol: self.protocol.clone(),
+                    sasl_mechanism: self.sasl_mechanism.clone(),
+                    sasl_username: self.sasl_username.clone(),
+                    sasl_password_env: self.sasl_password_env.clone(),
+                    ca_file: self.ca_file.clone(),
+                    cert_file: self.cert_file.clone(),
+                    key_file: self.key_file.clone(),
+                    key_password_env: self.key_password_env.clone(),
+                    aws_iam_region: self.aws_iam_region.clone(),
+                }
+            }
+        }
+    };
+}
+
+init_cluster_flags!(InitSource, "source", "SOURCE_PASSWORD");
+init_cluster_flags!(InitTarget, "target", "TARGET_PASSWORD");
+
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     crate::config::HumanDuration::parse(text).map(|d| d.0)
 }
@@ -208,6 +334,7 @@ impl Command {
     /// The subcommand as the user typed it, for messages.
     pub fn name(&self) -> &'static str {
         match self {
+            Command::Init { .. } => "init",
             Command::Validate { .. } => "validate",
             Command::Plan { .. } => "plan",
             Command::Apply { .. } => "apply",

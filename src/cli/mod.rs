@@ -42,6 +42,23 @@ fn run(cli: Cli) -> miette::Result<ExitStatus> {
             );
             Ok(ExitStatus::Success)
         }
+        Command::Init {
+            name,
+            source,
+            target,
+            out,
+            force,
+        } => {
+            let request = crate::init::Request {
+                name,
+                source: source.side(),
+                target: target.side(),
+                out: out.unwrap_or(cli.config),
+                force,
+            };
+            println!("{}", crate::init::init(&request)?);
+            Ok(ExitStatus::Success)
+        }
         Command::Validate { json } => {
             let migration = match load_migration_offline(&cli.config, &cli.vars) {
                 Ok(migration) => migration,

@@ -13,6 +13,7 @@ mod group_cases;
 mod group_state;
 mod iam_roles;
 mod image;
+mod init;
 mod large_records;
 mod native;
 mod offsets;

@@ -1,0 +1,97 @@
+//! Reading what `init` writes about the source: its inventory (topics, configs, groups, ACLs)
+//! through [`ClusterClient`], and the names of the internal topics the inventory leaves out.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use rdkafka::consumer::Consumer;
+
+use crate::cluster::inventory::Acls;
+use crate::cluster::{ClusterClient, ClusterError, Role, Scope};
+
+/// What the source holds, as far as `init` tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Discovered {
+    /// Brokers that answered metadata.
+    pub brokers: usize,
+    /// Every topic the cluster lists, internal ones included, sorted.
+    pub topics: Vec<String>,
+    /// Topics listed but not describable with the credentials.
+    pub denied: Vec<String>,
+    /// Partitions of the topics to migrate.
+    pub partitions: usize,
+    /// Replication factors of the topics to migrate.
+    pub replication_factors: BTreeSet<i32>,
+    /// Configs set on topics to migrate: name and how many topics set it.
+    pub configs: BTreeMap<String, usize>,
+    /// Consumer group ids, sorted.
+    pub groups: Vec<String>,
+    /// Number of ACL bindings, or why they could not be listed.
+    pub acls: Result<usize, String>,
+}
+
+impl Discovered {
+    /// One line: what was found.
+    pub fn summary(&self) -> String {
+        let acls = match &self.acls {
+            Ok(n) => format!("{n} ACL binding(s)"),
+            Err(_) => "ACLs not readable".to_string(),
+        };
+        format!(
+            "{} broker(s), {} topic(s), {} consumer group(s), {acls}",
+            self.brokers,
+            self.topics.len(),
+            self.groups.len()
+        )
+    }
+}
+
+/// Reads the source cluster of `migration`.
+pub async fn discover(migration: &crate::config::Migration) -> Result<Discovered, ClusterError> {
+    let client = ClusterClient::of(migration, Role::Source).await?;
+    let everything = |_: &str| true;
+    let inventory = client
+        .inventory(&Scope {
+            topic: &everything,
+            group: &everything,
+        })
+        .await?;
+    // The inventory leaves Kafka's internal topics out; the file lists them in a comment.
+    let consumer = client.consumer();
+    let metadata =
+        tokio::task::spawn_blocking(move || consumer.fetch_metadata(None, Duration::from_secs(30)))
+            .await
+            .map_err(|e| client.error("reading metadata", e.to_string()))?
+            .map_err(|e| client.kafka_error("reading metadata", e))?;
+    let mut topics: Vec<String> = metadata
+        .topics()
+        .iter()
+        .map(|t| t.name().to_string())
+        .collect();
+    topics.sort();
+    let migrated = || {
+        inventory
+            .topics
+            .values()
+            .filter(|t| super::internal_reason(&t.name).is_none())
+    };
+    let mut configs = BTreeMap::new();
+    for topic in migrated() {
+        for (name, _) in topic.dynamic_configs() {
+            *configs.entry(name.clone()).or_insert(0) += 1;
+        }
+    }
+    Ok(Discovered {
+        brokers: inventory.brokers,
+        topics,
+        denied: inventory.denied_topics.keys().cloned().collect(),
+        partitions: migrated().map(|t| t.partitions.len()).sum(),
+        replication_factors: migrated().map(|t| t.replication_factor).collect(),
+        configs,
+        groups: inventory.groups.keys().cloned().collect(),
+        acls: match inventory.acls {
+            Acls::Listed { bindings } => Ok(bindings.len()),
+            Acls::Unavailable { reason } => Err(reason),
+        },
+    })
+}

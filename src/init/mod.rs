@@ -1,0 +1,176 @@
+//! `kafka-migrate init`: a commented migration file to start from, written from what the
+//! source cluster holds, or a template when the source cannot be read.
+//!
+//! - `patterns`: which topics and groups are selected and the fewest patterns that say so;
+//! - `render`: the file's text, with each block's defaults as comments (from the schema);
+//! - `discover`: reading the source through [`crate::cluster::ClusterClient`].
+
+mod discover;
+mod patterns;
+mod render;
+
+use std::path::{Path, PathBuf};
+
+use miette::{miette, IntoDiagnostic};
+
+pub use discover::Discovered;
+pub use patterns::{group_patterns, internal_reason, topic_plan, Pattern, TopicPlan};
+
+/// How `init` reaches one cluster, as given by its flags. Secrets are never values: each is
+/// the name of an environment variable, written into the file as `env("NAME")`.
+#[derive(Debug, Clone, Default)]
+pub struct Side {
+    /// Brokers, as `host:port`; none for a placeholder.
+    pub bootstrap: Vec<String>,
+    /// PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL; inferred from the other settings when None.
+    pub protocol: Option<String>,
+    /// PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
+    pub sasl_mechanism: Option<String>,
+    pub sasl_username: Option<String>,
+    /// The environment variable holding the SASL password.
+    pub sasl_password_env: String,
+    pub ca_file: Option<PathBuf>,
+    pub cert_file: Option<PathBuf>,
+    pub key_file: Option<PathBuf>,
+    /// The environment variable holding the client key's passphrase.
+    pub key_password_env: Option<String>,
+    /// The AWS region of an MSK cluster with IAM authentication.
+    pub aws_iam_region: Option<String>,
+}
+
+impl Side {
+    /// The security protocol: the one given, or what the other settings need.
+    pub fn protocol(&self) -> String {
+        if let Some(p) = &self.protocol {
+            return p.to_ascii_uppercase();
+        }
+        let tls = self.ca_file.is_some() || self.cert_file.is_some();
+        match (
+            self.sasl_mechanism.is_some(),
+            self.aws_iam_region.is_some(),
+            tls,
+        ) {
+            (_, true, _) | (true, _, true) => "SASL_SSL",
+            (true, _, false) => "SASL_PLAINTEXT",
+            (false, false, true) => "SSL",
+            (false, false, false) => "PLAINTEXT",
+        }
+        .to_string()
+    }
+
+    /// The environment variables that hold this side's secrets.
+    fn secret_vars(&self) -> Vec<&String> {
+        self.sasl_mechanism
+            .as_ref()
+            .map(|_| &self.sasl_password_env)
+            .into_iter()
+            .chain(self.key_password_env.as_ref())
+            .collect()
+    }
+
+    /// Checks that each environment variable this side names is one, and that SASL has a user.
+    fn check_env_names(&self, side: &str) -> miette::Result<()> {
+        for name in self.secret_vars() {
+            let valid = name
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !valid {
+                return Err(miette!(
+                    help = "pass the NAME of the environment variable that holds the secret, such as SOURCE_PASSWORD; the file refers to it as env(\"NAME\")",
+                    "{side}: \"{name}\" is not an environment variable name"
+                ));
+            }
+        }
+        if self.sasl_mechanism.is_some() && self.sasl_username.is_none() {
+            return Err(miette!(
+                help = format!("add --{side}-sasl-username USER"),
+                "{side}: a SASL mechanism needs a user name"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What `init` was asked for.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The migration's name.
+    pub name: String,
+    pub source: Side,
+    pub target: Side,
+    /// Where the file goes.
+    pub out: PathBuf,
+    /// Overwrite an existing file.
+    pub force: bool,
+}
+
+/// The `template` read as a migration, to connect to its source. The target is not
+/// connected to, so its secrets need not be set: an unset variable the source does not use
+/// reads as a placeholder.
+fn source_migration(request: &Request, template: &str) -> miette::Result<crate::config::Migration> {
+    let base = request
+        .out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let source_vars = request.source.secret_vars();
+    let env = |key: &str| {
+        std::env::var(key)
+            .ok()
+            .or_else(|| (!source_vars.iter().any(|v| *v == key)).then(|| "unset".to_string()))
+    };
+    let name = request.out.display().to_string();
+    Ok(crate::config::parse_with_env(
+        &name,
+        template,
+        base,
+        &[],
+        &env,
+    )?)
+}
+
+/// Writes the migration file `request.out`: from the source when it has brokers and answers,
+/// a template otherwise. Returns what was done, for the terminal.
+pub fn init(request: &Request) -> miette::Result<String> {
+    request.source.check_env_names("source")?;
+    request.target.check_env_names("target")?;
+    if request.out.exists() && !request.force {
+        return Err(miette!(
+            help = "pass --force to overwrite it, or --out FILE to write elsewhere",
+            "{} exists; init does not overwrite it",
+            request.out.display()
+        ));
+    }
+    let template = render::render(request, None);
+    let (text, said) = if request.source.bootstrap.is_empty() {
+        (
+            template,
+            "no --source given: a template to fill in".to_string(),
+        )
+    } else {
+        let migration = source_migration(request, &template)?;
+        let runtime = tokio::runtime::Runtime::new().into_diagnostic()?;
+        match runtime.block_on(discover::discover(&migration)) {
+            Ok(found) => {
+                let said = format!("from the source: {}", found.summary());
+                (render::render(request, Some(&found)), said)
+            }
+            Err(e) => {
+                let said = format!(
+                    "a template to fill in: the source could not be read: {}",
+                    migration.secrets.scrub(&e.to_string())
+                );
+                (template, said)
+            }
+        }
+    };
+    std::fs::write(&request.out, &text)
+        .map_err(|e| miette!("cannot write {}: {e}", request.out.display()))?;
+    Ok(format!(
+        "Wrote {} ({said}). Next: kafka-migrate -c {} validate",
+        request.out.display(),
+        request.out.display()
+    ))
+}

@@ -1,0 +1,134 @@
+# A migration from the source cluster at SOURCE:PORT, written by `kafka-migrate init`.
+# The source: 1 broker(s), 304 topic(s) (300 to migrate, 4 internal), 40 consumer group(s), 3 ACL binding(s).
+# Next: `kafka-migrate validate`, then `kafka-migrate plan`. Commented attributes show the defaults;
+# README.md's HCL reference explains every attribute.
+name = "init-test"
+
+cluster "source" {
+  bootstrap_servers = ["SOURCE:PORT"]
+  security {
+    protocol = "SASL_PLAINTEXT"
+    sasl {
+      mechanism = "SCRAM-SHA-512"
+      username  = "admin"
+      password  = env("SOURCE_PASSWORD")
+    }
+  }
+  # Extra librdkafka client properties, passed through as they are.
+  # properties = {}
+}
+
+cluster "target" {
+  bootstrap_servers = ["TARGET:PORT"]
+  security {
+    protocol = "PLAINTEXT"
+  }
+  # Extra librdkafka client properties, passed through as they are.
+  # properties = {}
+}
+
+topics {
+  # 300 topic(s) with 300 partition(s) to migrate; replication factor 1 on the source.
+  include = [
+    "^analytics\\.",   # 40 topic(s)
+    "^app-",           # 2 topic(s)
+    "^audit$",         # 1 topic(s)
+    "^billing$",       # 1 topic(s)
+    "^customers$",     # 1 topic(s)
+    "^inventory_",     # 60 topic(s)
+    "^ledger$",        # 1 topic(s)
+    "^notifications$", # 1 topic(s)
+    "^orders\\.",      # 100 topic(s)
+    "^payments-",      # 80 topic(s)
+    "^profiles$",      # 1 topic(s)
+    "^reviews$",       # 1 topic(s)
+    "^search$",        # 1 topic(s)
+    "^sessions$",      # 1 topic(s)
+    "^shipments$",     # 1 topic(s)
+    "^stock$",         # 1 topic(s)
+    "^tax$",           # 1 topic(s)
+    "^tickets$",       # 1 topic(s)
+    "^users$",         # 1 topic(s)
+    "^vendors$",       # 1 topic(s)
+    "^web$",           # 1 topic(s)
+    "^wishlists$",     # 1 topic(s)
+    "^zones$",         # 1 topic(s)
+  ]
+  # Left out, internal:
+  #   __consumer_offsets (Kafka internal)
+  #   _schemas (schema registry or Confluent internal)
+  #   app-agg-repartition (Kafka Streams internal)
+  #   app-store-changelog (Kafka Streams internal)
+  exclude = ["-changelog$", "-repartition$"]
+  # Configs set on these topics (and on how many), copied to the target: cleanup.policy (60), retention.ms (100).
+  # Which topic configs are copied.
+  # config {
+  #   Config names never copied nor changed on the target.
+  #   exclude = []
+  #   Config values every migrated topic gets on the target.
+  #   override = {}
+  # }
+  # Topics to migrate by exact name; each must exist on the source.
+  # names = []
+}
+
+acls {
+  # The source holds 3 ACL binding(s): those of the migrated topics and groups are copied.
+  # Principals renamed on the way, such as `{ "User:alice" = "User:alice-msk" }`.
+  # principal_map = {}
+  # Copy the ACLs of the migrated topics and groups (and cluster and transactional-id ACLs) to the target.
+  # sync = true
+}
+
+consumer_groups {
+  # 40 consumer group(s) on the source; their committed offsets are translated and synced.
+  include = [
+    "^billing-",        # 20 group(s)
+    "^etl$",            # 1 group(s)
+    "^fraud-check$",    # 1 group(s)
+    "^mailer$",         # 1 group(s)
+    "^reporting\\.",    # 15 group(s)
+    "^search-indexer$", # 1 group(s)
+    "^warehouse$",      # 1 group(s)
+  ]
+  # Patterns of groups to leave alone.
+  # exclude = []
+  # Translate and commit group offsets on the target while replicating.
+  # sync = true
+  # How often group offsets are synced while `apply` replicates.
+  # sync_interval = "10s"
+}
+
+replication {
+  # Producer `batch.size`.
+  # batch_size = "1MiB"
+  # How often each task commits (a transaction with exactly-once): at most a quarter of `transaction_timeout`.
+  # commit_interval = "1s"
+  # Compression of records written to the target: none, gzip, snappy, lz4 or zstd.
+  # compression = "none"
+  # "exactly-once" (records and progress in one target transaction) or "at-least-once".
+  # delivery = "exactly-once"
+  # Consumer `fetch.max.bytes`.
+  # fetch_max_bytes = "50MiB"
+  # Producer `linger.ms`.
+  # linger = "5ms"
+  # Retriable failures in a row (broker unavailable, timeouts) after which apply gives up; each restarts the tasks from committed progress after 1, 2, 4 … 32 s.
+  # max_retries = 6
+  # How often a running apply looks for topics and partitions created on the source since it started, creates them on the target and replicates them too.
+  # refresh_interval = "30s"
+  # Parallel replication tasks; each owns a disjoint set of partitions.
+  # tasks = 4
+  # Most key and value bytes a task holds in one commit; bounds memory.
+  # transaction_bytes = "48MiB"
+  # How long the target lets a transaction stay open before it aborts it (the producer's `transaction.timeout.ms`, at most the brokers' `transaction.max.timeout.ms`).
+  # transaction_timeout = "1m"
+}
+
+cutover {
+  # Data parity check: "none", "sample" (bounded random ranges) or "full".
+  # data_check = "sample"
+  # Largest replication lag (records, per partition) that still counts as caught up.
+  # max_lag = 0
+  # How long the source's end offsets must stand still (producers stopped) before cutover.
+  # quiet_period = "30s"
+}

@@ -1,0 +1,258 @@
+//! `kafka-migrate init` on a live source: a dedicated SASL/SCRAM cluster with ACLs holding 300
+//! topics of mixed prefixes, Kafka Streams and schema-registry internal topics, 40 consumer
+//! groups and ACLs. The file it writes is accepted by `validate`, its `plan` creates exactly
+//! the non-internal topics, and its text is pinned by `tests/golden/init-source.hcl`. (A
+//! cluster of its own: the golden text names every topic and group the source holds.)
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use kafka_harness::{data, shared, Cluster, ClusterSpec, Flavour, ADMIN};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+
+use crate::support::{kafka_migrate, wait_for};
+
+/// The topics to migrate: four prefix families, a small one, and names of their own.
+fn migrated_topics() -> Vec<String> {
+    let mut topics = Vec::new();
+    topics.extend((0..100).map(|i| format!("orders.{i:03}")));
+    topics.extend((0..80).map(|i| format!("payments-{i:02}")));
+    topics.extend((0..60).map(|i| format!("inventory_{i:02}")));
+    topics.extend((0..40).map(|i| format!("analytics.eu.{i:02}")));
+    topics.extend(["app-clicks", "app-views"].map(String::from));
+    topics.extend(
+        [
+            "audit",
+            "billing",
+            "customers",
+            "ledger",
+            "notifications",
+            "profiles",
+            "reviews",
+            "search",
+            "sessions",
+            "shipments",
+            "stock",
+            "tax",
+            "tickets",
+            "users",
+            "vendors",
+            "web",
+            "wishlists",
+            "zones",
+        ]
+        .map(String::from),
+    );
+    topics
+}
+
+/// Topics the file must leave out.
+const INTERNAL: [&str; 3] = ["_schemas", "app-store-changelog", "app-agg-repartition"];
+
+async fn fill(source: &Cluster) {
+    let admin: AdminClient<DefaultClientContext> = source.admin_config().create().unwrap();
+    let names: Vec<String> = migrated_topics()
+        .into_iter()
+        .chain(INTERNAL.map(String::from))
+        .collect();
+    let new_topics: Vec<NewTopic<'_>> = names
+        .iter()
+        .map(|name| {
+            let topic = NewTopic::new(name, 1, TopicReplication::Fixed(1));
+            match name {
+                n if n.starts_with("inventory_") || n.ends_with("-changelog") => {
+                    topic.set("cleanup.policy", "compact")
+                }
+                n if n.starts_with("orders.") => topic.set("retention.ms", "604800000"),
+                _ => topic,
+            }
+        })
+        .collect();
+    // One request for all of them.
+    let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(60)));
+    for result in admin.create_topics(&new_topics, &opts).await.unwrap() {
+        result.unwrap();
+    }
+    let consumer: BaseConsumer = source.admin_config().create().unwrap();
+    wait_for(
+        Duration::from_secs(60),
+        || "every topic with a leader",
+        || {
+            consumer
+                .fetch_metadata(None, Duration::from_secs(5))
+                .is_ok_and(|md| {
+                    let led = md
+                        .topics()
+                        .iter()
+                        .filter(|t| t.partitions().iter().all(|p| p.leader() >= 0))
+                        .count();
+                    led >= names.len()
+                })
+        },
+    );
+    // 40 consumer groups: two families and names of their own.
+    let groups: Vec<String> = (0..20)
+        .map(|i| format!("billing-{i:02}"))
+        .chain((0..15).map(|i| format!("reporting.{i:02}")))
+        .chain(
+            [
+                "etl",
+                "fraud-check",
+                "mailer",
+                "search-indexer",
+                "warehouse",
+            ]
+            .map(String::from),
+        )
+        .collect();
+    let commits: Vec<_> = groups
+        .into_iter()
+        .enumerate()
+        .map(|(i, group)| {
+            let config = source.admin_config();
+            let topic = migrated_topics()[i].clone();
+            tokio::task::spawn_blocking(move || {
+                data::commit_offsets(&config, &group, &[(&topic, 0, 0)]).unwrap()
+            })
+        })
+        .collect();
+    for commit in commits {
+        commit.await.unwrap();
+    }
+    let acls = {
+        use kafka_migrate::cluster::native::*;
+        let binding = |resource_type, name: &str, pattern_type, operation| AclBinding {
+            resource_type,
+            name: name.to_string(),
+            pattern_type,
+            principal: "User:alice".into(),
+            host: "*".into(),
+            operation,
+            permission: AclPermission::Allow,
+        };
+        vec![
+            binding(
+                ResourceType::Topic,
+                "orders.",
+                PatternType::Prefixed,
+                AclOperation::Read,
+            ),
+            binding(
+                ResourceType::Group,
+                "billing-",
+                PatternType::Prefixed,
+                AclOperation::Read,
+            ),
+            binding(
+                ResourceType::Topic,
+                "audit",
+                PatternType::Literal,
+                AclOperation::Write,
+            ),
+        ]
+    };
+    kafka_migrate::cluster::native::AdminExt::new(Arc::new(admin))
+        .create_acls(acls)
+        .await
+        .unwrap();
+}
+
+fn run(dir: &Path, config: &Path, args: &[&str]) -> std::process::Output {
+    kafka_migrate(config)
+        .current_dir(dir)
+        .env("SOURCE_PASSWORD", ADMIN.password)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[tokio::test]
+async fn init_writes_a_file_from_a_live_source_that_validates_and_plans_exactly_its_topics() {
+    let source = Cluster::start(ClusterSpec::new("init-source", Flavour::Secure)).unwrap();
+    let target = shared::target();
+    fill(&source).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("migration.hcl");
+    let out = run(
+        dir.path(),
+        &config,
+        &[
+            "init",
+            "--name",
+            "init-test",
+            "--source",
+            &source.bootstrap(),
+            "--source-sasl-mechanism",
+            "scram-sha-512",
+            "--source-sasl-username",
+            ADMIN.name,
+            "--target",
+            &target.bootstrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("from the source: 1 broker(s)"),
+        "{}",
+        text(&out)
+    );
+    let written = std::fs::read_to_string(&config).unwrap();
+    assert!(!written.contains(ADMIN.password), "{written}");
+
+    // The text, with the brokers' ports masked.
+    let masked = written
+        .replace(&source.bootstrap(), "SOURCE:PORT")
+        .replace(&target.bootstrap(), "TARGET:PORT");
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/init-source.hcl");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&golden, &masked).unwrap();
+    }
+    assert_eq!(
+        masked,
+        std::fs::read_to_string(&golden).unwrap(),
+        "tests/golden/init-source.hcl (UPDATE_GOLDEN=1 rewrites it)"
+    );
+
+    // validate needs no secret value.
+    let out = kafka_migrate(&config).arg("validate").output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+
+    // plan creates exactly the topics to migrate.
+    let out = run(dir.path(), &config, &["plan", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let created: BTreeSet<String> = plan["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["type"] == "create_topic")
+        .map(|a| a["topic"].as_str().unwrap().to_string())
+        // The migration's own progress topic.
+        .filter(|t| t != "kafka-migrate.init-test.progress")
+        .collect();
+    let wanted: BTreeSet<String> = migrated_topics().into_iter().collect();
+    assert_eq!(wanted.len(), 300);
+    assert_eq!(created, wanted, "{}", text(&out));
+
+    // An existing file is left alone without --force.
+    let again = run(
+        dir.path(),
+        &config,
+        &["init", "--source", &source.bootstrap()],
+    );
+    assert!(!again.status.success());
+    assert!(text(&again).contains("--force"), "{}", text(&again));
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), written);
+}
