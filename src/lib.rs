@@ -4,8 +4,8 @@
 //!
 //! The binary is a thin layer (`cli`) over this library. Each module depends only on those
 //! below it (`cargo run -p xtask -- modules` checks it):
-//! `cli` → `render` → `verify` / `apply` → `connect` → `replicate` → `plan` → `offsets` →
-//! `state` → `cluster` → `auth` → `config`.
+//! `cli` → `render` → `verify` / `apply` → `connect` → `replicate` → `plan` → `init` →
+//! `offsets` → `state` → `cluster` → `auth` → `config`.
 
 pub mod apply;
 pub mod auth;
