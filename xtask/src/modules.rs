@@ -8,20 +8,10 @@ use std::path::Path;
 use anyhow::{bail, Result};
 
 /// The layers, top to bottom. A module may use the ones after it.
-pub const LAYERS: [&str; 13] = [
-    "cli",
-    "render",
-    "verify",
-    "apply",
-    "connect",
-    "replicate",
-    "plan",
-    "offsets",
-    "state",
-    "testing",
-    "cluster",
-    "auth",
-    "config",
+#[rustfmt::skip]
+pub const LAYERS: [&str; 14] = [
+    "cli", "render", "verify", "apply", "connect", "replicate", "plan", "init", "offsets",
+    "state", "testing", "cluster", "auth", "config",
 ];
 
 /// Module → the modules its files name with `crate::`, with how many references.
