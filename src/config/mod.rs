@@ -9,6 +9,7 @@
 //! - `values`: durations, sizes and regular expressions; `tuning`: the ranges tuning values
 //!   may take; `secret`: secret values and redaction; `mask`: secrets masked in the text
 //!   snippets show; `librdkafka`: the pass-through properties librdkafka takes;
+//! - `msk`: the target's `msk` block (which kind of Amazon MSK cluster it is);
 //! - `error`: the diagnostic type; `schema`: JSON Schema and README reference.
 
 mod cluster;
@@ -18,6 +19,7 @@ mod librdkafka;
 mod load;
 mod mask;
 mod model;
+pub mod msk;
 pub mod schema;
 mod secret;
 mod section;
@@ -28,6 +30,7 @@ use std::path::Path;
 
 pub use error::ConfigError;
 pub use model::*;
+pub use msk::{Msk, MskType};
 pub use secret::{
     is_secret_property, shown_properties, shown_url, Secret, SecretOrigin, SecretValues,
 };

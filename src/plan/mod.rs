@@ -7,6 +7,7 @@ mod diff;
 mod file;
 mod limits;
 mod model;
+pub mod msk;
 
 pub use configs::left_out;
 pub use configs::DEFAULT_EXCLUDED;

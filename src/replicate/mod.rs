@@ -109,7 +109,11 @@ impl Settings {
                 ("max.partition.fetch.bytes", "1048576".to_string()),
                 ("queued.max.messages.kbytes", "65536".to_string()),
             ]),
-            throttle: r.max_bytes_per_second.map(|b| Throttle::new(b.0)),
+            throttle: r
+                .max_bytes_per_second
+                .map(|b| b.0)
+                .or_else(|| crate::plan::msk::default_throttle(migration))
+                .map(Throttle::new),
             max_retries: r.max_retries,
             record_limits: BTreeMap::new(),
         }
@@ -149,6 +153,11 @@ pub struct Throttle {
 }
 
 impl Throttle {
+    /// The bound, in bytes per second.
+    pub fn bytes_per_second(&self) -> u64 {
+        self.bytes_per_second
+    }
+
     pub fn new(bytes_per_second: u64) -> Throttle {
         Throttle {
             bytes_per_second: bytes_per_second.max(1),

@@ -13,6 +13,7 @@ mod group_state;
 mod iam_roles;
 mod image;
 mod large_records;
+mod msk;
 mod native;
 mod offsets;
 mod plan;

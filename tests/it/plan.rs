@@ -13,7 +13,7 @@ use crate::support::{
     apply_until_synced, kafka_migrate, migration_file, pairs, topic_with_records,
 };
 
-fn plan_json(config: &Path) -> Value {
+pub fn plan_json(config: &Path) -> Value {
     let out = kafka_migrate(config)
         .args(["plan", "--json"])
         .output()
