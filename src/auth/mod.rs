@@ -3,6 +3,7 @@
 
 pub mod iam_policy;
 pub mod iam_token;
+pub mod scram_secrets;
 pub mod token_supply;
 
 use std::collections::BTreeMap;

@@ -278,3 +278,89 @@ async fn msk_serverless_blocks_records_above_8_mib_and_takes_only_its_configs() 
         &["topic \"segments\" segment.bytes"],
     );
 }
+
+/// The SCRAM users of a SCRAM source, read with DescribeUserScramCredentials, and
+/// `export scram-secrets` writing them as Terraform (HCL) with no password.
+#[tokio::test]
+async fn export_scram_secrets_lists_the_source_users_as_msk_secrets() {
+    use kafka_migrate::cluster::native::AdminExt;
+    use rdkafka::admin::AdminClient;
+    use rdkafka::client::DefaultClientContext;
+
+    let source = kafka_harness::shared::secure_source();
+    let admin: AdminClient<DefaultClientContext> = source.admin_config().create().unwrap();
+    let users = AdminExt::new(std::sync::Arc::new(admin))
+        .describe_user_scram_credentials()
+        .await
+        .unwrap();
+    let listed: Vec<String> = users
+        .iter()
+        .map(|u| {
+            format!(
+                "{} {:?}",
+                u.name,
+                u.mechanisms
+                    .iter()
+                    .map(|m| (m.mechanism.as_str(), m.iterations))
+                    .collect::<Vec<_>>()
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            "admin [(\"SCRAM-SHA-512\", 4096)]",
+            "alice [(\"SCRAM-SHA-512\", 4096)]",
+            "bob [(\"SCRAM-SHA-512\", 4096)]"
+        ]
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("migration.hcl");
+    std::fs::write(
+        &config,
+        format!(
+            r#"name = "scram"
+cluster "source" {{
+  bootstrap_servers = ["{}"]
+  security {{
+    protocol = "SASL_PLAINTEXT"
+    sasl {{
+      mechanism = "SCRAM-SHA-512"
+      username  = "admin"
+      password  = env("MSK_TEST_SOURCE_PASSWORD")
+    }}
+  }}
+}}
+cluster "target" {{
+  bootstrap_servers = ["b-1.orders.kafka.eu-west-1.amazonaws.com:9096"]
+}}
+"#,
+            source.bootstrap()
+        ),
+    )
+    .unwrap();
+    let out = kafka_migrate(&config)
+        .args(["export", "scram-secrets"])
+        .env("MSK_TEST_SOURCE_PASSWORD", "admin-secret")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        text,
+        kafka_migrate::auth::scram_secrets::terraform(&users),
+        "the file is the pinned renderer's output for the users listed"
+    );
+    let body: hcl::Body = hcl::from_str(&text).expect("HCL");
+    assert_eq!(
+        body.blocks()
+            .filter(|b| b.labels().first().map(|l| l.as_str()) == Some("aws_secretsmanager_secret"))
+            .count(),
+        3
+    );
+    assert!(!text.contains("admin-secret") && !text.contains("alice-secret"));
+}
