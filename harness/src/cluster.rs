@@ -96,6 +96,9 @@ pub struct ClusterSpec {
     pub msk_iam_max_token_age: Option<Duration>,
     /// The Apache Kafka release the nodes run (older releases: `Plain` flavour only).
     pub release: Release,
+    /// Brokers refuse the topic creations and config changes an MSK cluster of the type set
+    /// by [`Cluster::imitate_msk`] refuses (`kafkamigrate.harness.MskTopicPolicy`).
+    pub msk_topic_policy: bool,
 }
 
 impl ClusterSpec {
@@ -110,7 +113,14 @@ impl ClusterSpec {
             msk_iam_region: None,
             msk_iam_max_token_age: None,
             release: Release::Current,
+            msk_topic_policy: false,
         }
+    }
+
+    /// See [`ClusterSpec::msk_topic_policy`].
+    pub fn msk_topic_policy(mut self) -> Self {
+        self.msk_topic_policy = true;
+        self
     }
 
     pub fn release(mut self, release: Release) -> Self {
@@ -223,9 +233,16 @@ impl Cluster {
             )?),
             _ => None,
         };
-        let classes = match (&spec.msk_iam_region, spec.flavour) {
-            (Some(_), Flavour::Tls) => Some(runtime.msk_iam_validator()?),
-            _ => None,
+        let mut sources = Vec::new();
+        if spec.msk_iam_region.is_some() && spec.flavour == Flavour::Tls {
+            sources.push(crate::runtime::MSK_IAM_VALIDATOR);
+        }
+        if spec.msk_topic_policy {
+            sources.push(crate::runtime::MSK_TOPIC_POLICY);
+        }
+        let classes = match sources.is_empty() {
+            true => None,
+            false => Some(runtime.compiled(&sources)?),
         };
         let mut nodes = Vec::new();
         for i in 0..spec.nodes {
@@ -275,7 +292,8 @@ impl Cluster {
         let cluster_id = cluster_id();
         let mut formats = Vec::new();
         for node in &self.nodes {
-            let mut cmd = self.runtime.java_command(256);
+            // The brokers' own classes too: the configuration names them.
+            let mut cmd = self.runtime.java_command_with(256, self.classes.as_deref());
             cmd.arg("kafka.tools.StorageTool")
                 .arg("format")
                 .arg("--ignore-formatted")
@@ -397,6 +415,21 @@ impl Cluster {
             seconds: READY_TIMEOUT.as_secs(),
             reason,
             logs: self.dir.display().to_string(),
+        }
+    }
+
+    /// With [`ClusterSpec::msk_topic_policy`]: the brokers refuse from now on what an MSK
+    /// cluster of `kind` ("standard", "express" or "serverless") refuses; `None`: nothing.
+    pub fn imitate_msk(&self, kind: Option<&str>) -> Result<()> {
+        let file = self.dir.join(MSK_TYPE_FILE);
+        match kind {
+            Some(kind) => fs::write(&file, kind).map_err(io_err("writing the MSK type")),
+            None => match fs::remove_file(&file) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    Err(io_err("removing the MSK type")(e))
+                }
+                _ => Ok(()),
+            },
         }
     }
 
@@ -548,6 +581,8 @@ impl Drop for Cluster {
 
 /// The file [`Cluster::msk_iam_log`] names, in the cluster's folder.
 const MSK_IAM_LOG: &str = "msk-iam-tokens.log";
+/// The MSK type [`Cluster::imitate_msk`] sets, read by the brokers' topic policy.
+const MSK_TYPE_FILE: &str = "msk-type";
 
 fn jaas(user: User) -> String {
     format!(
@@ -707,6 +742,13 @@ fn server_properties(
         );
         set("super.users", "User:admin;User:ANONYMOUS");
         set("allow.everyone.if.no.acl.found", "true");
+    }
+    if spec.msk_topic_policy {
+        let policy = "kafkamigrate.harness.MskTopicPolicy";
+        set("create.topic.policy.class.name", policy);
+        set("alter.config.policy.class.name", policy);
+        let file = msk_iam_log.with_file_name(MSK_TYPE_FILE);
+        set("kafkamigrate.msk.type.file", &file.display().to_string());
     }
     for (k, v) in &spec.broker_config {
         set(k, v);

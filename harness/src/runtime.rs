@@ -18,7 +18,15 @@ const LOG4J: &str = include_str!("../maven/log4j.properties");
 const LOG4J2: &str = include_str!("../maven/log4j2.properties");
 const LOG4J2_TOOLS: &str = include_str!("../maven/log4j2-tools.properties");
 const COMPLETE: &str = ".complete";
-const MSK_IAM_VALIDATOR: &str = include_str!("../java/MskIamTokenValidator.java");
+/// Broker-side classes: the MSK IAM token validator and the MSK topic policy, by file name.
+pub const MSK_IAM_VALIDATOR: (&str, &str) = (
+    "MskIamTokenValidator.java",
+    include_str!("../java/MskIamTokenValidator.java"),
+);
+pub const MSK_TOPIC_POLICY: (&str, &str) = (
+    "MskTopicPolicy.java",
+    include_str!("../java/MskTopicPolicy.java"),
+);
 
 /// An Apache Kafka release the harness runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -172,23 +180,27 @@ impl Runtime {
         cmd
     }
 
-    /// The folder of the compiled broker-side validator of MSK IAM tokens
-    /// (`kafkamigrate.harness.MskIamTokenValidator`), compiled with `javac` once per source.
-    pub fn msk_iam_validator(&self) -> Result<PathBuf> {
+    /// The folder of broker-side classes compiled from `sources` (file name, Java text) with
+    /// `javac`, once per set of sources.
+    pub fn compiled(&self, sources: &[(&str, &str)]) -> Result<PathBuf> {
         use std::hash::{Hash, Hasher};
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        MSK_IAM_VALIDATOR.hash(&mut hasher);
+        sources.hash(&mut hasher);
         let home = self
             .libs
-            .with_file_name(format!("msk-iam-validator-{:016x}", hasher.finish()));
+            .with_file_name(format!("broker-classes-{:016x}", hasher.finish()));
         let classes = home.join("classes");
         fs::create_dir_all(&home).map_err(io_err(format!("creating {}", home.display())))?;
         let _lock = FileLock::acquire(&home.join(".lock"))?;
         if classes.join(COMPLETE).exists() {
             return Ok(classes);
         }
-        let source = home.join("MskIamTokenValidator.java");
-        fs::write(&source, MSK_IAM_VALIDATOR).map_err(io_err("writing the validator source"))?;
+        let mut files = Vec::new();
+        for (name, text) in sources {
+            let source = home.join(name);
+            fs::write(&source, text).map_err(io_err(format!("writing {name}")))?;
+            files.push(source);
+        }
         let _ = fs::remove_dir_all(&classes);
         // The JDK's compiler beside its `java` (the bare name when `java` came from PATH).
         let javac = self.java.with_file_name("javac");
@@ -197,17 +209,18 @@ impl Runtime {
             .arg(self.classpath())
             .arg("-d")
             .arg(&classes)
-            .arg(&source)
+            .args(&files)
             .output()
             .map_err(io_err(format!("running {}", javac.display())))?;
         if !output.status.success() {
+            let names: Vec<&str> = sources.iter().map(|(n, _)| *n).collect();
             return Err(HarnessError::Tool {
-                tool: "javac MskIamTokenValidator.java".into(),
+                tool: format!("javac {}", names.join(" ")),
                 status: output.status.to_string(),
                 output: String::from_utf8_lossy(&output.stderr).into_owned(),
             });
         }
-        fs::write(classes.join(COMPLETE), "").map_err(io_err("marking the compiled validator"))?;
+        fs::write(classes.join(COMPLETE), "").map_err(io_err("marking the compiled classes"))?;
         Ok(classes)
     }
 }

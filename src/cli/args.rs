@@ -154,7 +154,7 @@ pub enum Command {
 
     /// Export the migration for another engine or system.
     #[command(
-        after_help = "Examples:\n  kafka-migrate export connect --dir connect/\n  kafka-migrate export iam-policy"
+        after_help = "Examples:\n  kafka-migrate export connect --dir connect/\n  kafka-migrate export iam-policy\n  kafka-migrate export scram-secrets > msk-scram.tf"
     )]
     Export {
         #[command(subcommand)]
@@ -215,6 +215,9 @@ pub enum ExportTarget {
         #[arg(long, value_enum, default_value_t = PolicyFormat::Json)]
         format: PolicyFormat,
     },
+    /// The source's SCRAM users as Terraform for MSK: an `AmazonMSK_` Secrets Manager secret
+    /// per user (password left as a variable) and the secrets' association with the cluster.
+    ScramSecrets,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -346,6 +349,9 @@ impl Command {
             Command::Export {
                 target: ExportTarget::IamPolicy { .. },
             } => "export iam-policy",
+            Command::Export {
+                target: ExportTarget::ScramSecrets,
+            } => "export scram-secrets",
             Command::Completions { .. } => "completions",
         }
     }

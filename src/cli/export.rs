@@ -1,5 +1,6 @@
 //! `export iam-policy`: the source's ACLs for what the migration moves, as IAM policies for
-//! an MSK target with IAM access control.
+//! an MSK target with IAM access control; `export scram-secrets`: the source's SCRAM users as
+//! Terraform for MSK SCRAM secrets.
 
 use miette::{miette, IntoDiagnostic};
 
@@ -34,6 +35,28 @@ pub fn iam_policy(migration: &Migration) -> miette::Result<ExitStatus> {
     })?;
     let policies = iam_policy::translate(&cluster, &bindings);
     println!("{}", iam_policy::export_json(&cluster, &policies));
+    Ok(ExitStatus::Success)
+}
+
+/// Lists the source's SCRAM users and prints them as Terraform for MSK SCRAM secrets; what
+/// MSK cannot take as it is goes to standard error.
+pub fn scram_secrets(migration: &Migration) -> miette::Result<ExitStatus> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .into_diagnostic()?;
+    let users = runtime.block_on(async {
+        let source = ClusterClient::of(migration, Role::Source).await?;
+        source
+            .ext()
+            .describe_user_scram_credentials()
+            .await
+            .map_err(|e| source.ext_error("listing SCRAM users", e))
+    })?;
+    for note in crate::plan::scram_secrets::notes(&users) {
+        eprintln!("warning: {note}");
+    }
+    print!("{}", crate::plan::scram_secrets::terraform(&users));
     Ok(ExitStatus::Success)
 }
 

@@ -136,6 +136,12 @@ fn run(cli: Cli) -> miette::Result<ExitStatus> {
             let migration = load_migration(&cli.config, &cli.vars)?;
             export::iam_policy(&migration)
         }
+        Command::Export {
+            target: ExportTarget::ScramSecrets,
+        } => {
+            let migration = load_migration(&cli.config, &cli.vars)?;
+            export::scram_secrets(&migration)
+        }
     }
 }
 

@@ -1031,6 +1031,9 @@ fn topic_partition_list<'a>(
     }
 }
 
+mod scram;
+pub use scram::{ScramMechanism, ScramUser};
+
 #[cfg(test)]
 mod tests {
     use super::*;

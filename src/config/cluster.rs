@@ -27,7 +27,7 @@ pub fn cluster(
         block,
         what.clone(),
         &["bootstrap_servers", "properties"],
-        &["security"],
+        &["security", "msk"],
     )?;
     let servers = s
         .string_list("bootstrap_servers")?
@@ -92,6 +92,10 @@ pub fn cluster(
         bootstrap_servers: servers.into_iter().map(|(v, _)| v).collect(),
         security,
         properties,
+        msk: s
+            .block("msk")?
+            .map(|b| super::msk::msk(&s, b, label, &what))
+            .transpose()?,
     })
 }
 

@@ -9,6 +9,7 @@
 //! - `values`: durations, sizes and regular expressions; `tuning`: the ranges tuning values
 //!   may take; `secret`: secret values and redaction; `mask`: secrets masked in the text
 //!   snippets show; `librdkafka`: the pass-through properties librdkafka takes;
+//! - `msk`: the target's `msk` block (which kind of Amazon MSK cluster it is);
 //! - `error`: the diagnostic type; `schema`: JSON Schema and README reference.
 
 mod arn;
@@ -19,6 +20,7 @@ mod librdkafka;
 mod load;
 mod mask;
 mod model;
+pub mod msk;
 pub mod names;
 pub mod schema;
 mod secret;
@@ -31,6 +33,7 @@ use std::path::Path;
 pub use arn::MskCluster;
 pub use error::ConfigError;
 pub use model::*;
+pub use msk::{Msk, MskType};
 pub use secret::{
     is_secret_property, shown_properties, shown_url, Secret, SecretOrigin, SecretValues,
 };

@@ -75,6 +75,9 @@ pub struct ClusterConfig {
     #[serde(default, serialize_with = "super::secret::serialize_properties")]
     #[schemars(with = "BTreeMap<String, String>")]
     pub properties: BTreeMap<String, String>,
+    /// Target only: which kind of Amazon MSK cluster it is, so that `plan` applies its rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msk: Option<super::msk::Msk>,
 }
 
 impl std::fmt::Debug for ClusterConfig {
@@ -86,6 +89,7 @@ impl std::fmt::Debug for ClusterConfig {
                 "properties",
                 &super::secret::shown_properties(&self.properties),
             )
+            .field("msk", &self.msk)
             .finish()
     }
 }

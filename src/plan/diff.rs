@@ -7,7 +7,7 @@ use crate::cluster::native::{AclBinding, PatternType, ResourceType};
 use crate::config::Migration;
 
 use super::model::*;
-use super::{configs, limits};
+use super::{configs, limits, msk};
 
 /// Computes what the migration will change on the target, for the engine that replicates.
 /// No I/O: the same inputs always give the same plan.
@@ -44,6 +44,7 @@ pub fn diff(migration: &Migration, source: &Inventory, target: &Inventory, engin
     if migration.consumer_groups.sync {
         diff_groups(migration, source, target, &selected, &mut plan);
     }
+    msk::check(migration, target, &mut plan);
     plan
 }
 
@@ -87,6 +88,7 @@ fn diff_topic(migration: &Migration, source: &Topic, target: &Inventory, plan: &
         let left_out = configs::drop_unknown(migration, name, &mut wanted, known);
         plan.warnings.extend(left_out);
     }
+    msk::restrict(migration, source, &mut wanted, plan);
     plan.blockers
         .extend(limits::check(migration, &wanted, source, target));
     if source.is_compacted() || source.partitions.values().any(|p| p.log_start > 0) {
@@ -101,10 +103,8 @@ fn diff_topic(migration: &Migration, source: &Topic, target: &Inventory, plan: &
         });
     }
     let Some(existing) = target.topics.get(name) else {
-        let replication_factor = migration
-            .topics
-            .replication_factor
-            .map(|rf| rf as i32)
+        let replication_factor = msk::replication_factor(migration)
+            .or(migration.topics.replication_factor.map(i32::from))
             .unwrap_or(source.replication_factor);
         if replication_factor as usize > target.brokers {
             plan.blockers.push(Blocker {
@@ -172,7 +172,8 @@ fn diff_topic(migration: &Migration, source: &Topic, target: &Inventory, plan: &
             after,
         });
     }
-    let changes = configs::changes(migration, &wanted, existing, &["cleanup.policy"]);
+    let mut changes = configs::changes(migration, &wanted, existing, &["cleanup.policy"]);
+    msk::retain_settable(migration, &mut changes);
     if !changes.is_empty() {
         plan.actions.push(Action::UpdateTopicConfig {
             topic: name.clone(),
@@ -206,6 +207,14 @@ fn diff_acls(
     }
     if let Some(iam) = &migration.target().security.aws_iam {
         iam_instead_of_acls(iam, &wanted, plan);
+        return;
+    }
+    if msk::iam_only(migration) {
+        plan.warnings.push(Warning {
+            kind: WarningKind::AclNotExpressible,
+            subject: "target ACLs".into(),
+            message: format!("{} ACL binding(s) are not created: MSK Serverless takes no Kafka ACLs (IAM access control only); add security {{ aws_iam {{ cluster_arn }} }} to the target to see them as IAM policies (`export iam-policy`)", wanted.len()),
+        });
         return;
     }
     let existing: BTreeSet<&AclBinding> = match &target.acls {

@@ -12,6 +12,8 @@ pub mod iam_policy;
 mod limits;
 mod make;
 mod model;
+pub mod msk;
+pub mod scram_secrets;
 mod validate;
 
 pub use configs::left_out;

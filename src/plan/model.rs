@@ -165,6 +165,8 @@ pub enum BlockerKind {
     ConfigRejected,
     /// The target topic, as planned, would refuse records the source topic accepts.
     RecordLimitTooLow,
+    /// An MSK target would hold more partitions than its brokers (or Serverless) allow.
+    PartitionBudgetExceeded,
 }
 
 /// Something the operator should know; apply proceeds.
@@ -195,6 +197,12 @@ pub enum WarningKind {
     AclNotExpressible,
     /// A source topic config the target does not know or its version refuses: left out.
     ConfigLeftOut,
+    /// An MSK target would hold more partitions per broker than AWS recommends (or Serverless
+    /// would have to pace partition creation).
+    PartitionBudget,
+    /// How the target's MSK type shapes the plan (replication factor, throttle, where the type
+    /// was learnt).
+    MskTarget,
 }
 
 /// Counts for the summary line.

@@ -106,7 +106,11 @@ impl Settings {
                 ("max.partition.fetch.bytes", "1048576".to_string()),
                 ("queued.max.messages.kbytes", "65536".to_string()),
             ]),
-            throttle: r.max_bytes_per_second.map(|b| Throttle::new(b.0)),
+            throttle: r
+                .max_bytes_per_second
+                .map(|b| b.0)
+                .or_else(|| crate::plan::msk::default_throttle(migration))
+                .map(Throttle::new),
             max_retries: r.max_retries,
             record_limits: BTreeMap::new(),
         }
@@ -146,6 +150,11 @@ pub struct Throttle {
 }
 
 impl Throttle {
+    /// The bound, in bytes per second.
+    pub fn bytes_per_second(&self) -> u64 {
+        self.bytes_per_second
+    }
+
     pub fn new(bytes_per_second: u64) -> Throttle {
         Throttle {
             bytes_per_second: bytes_per_second.max(1),
@@ -332,6 +341,17 @@ fn retriability(retriable: bool) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_serverless_target_gets_its_ingress_limit_as_the_default_throttle() {
+        let m = crate::plan::msk::tests::migration("type = \"serverless\"", "");
+        assert_eq!(
+            Settings::from_migration(&m, false)
+                .throttle
+                .map(|t| t.bytes_per_second()),
+            Some(200 << 20)
+        );
+    }
 
     #[test]
     fn the_throttle_lets_a_second_of_bytes_through_at_once_then_paces() {

@@ -87,9 +87,13 @@ pub fn topics(migration: &Migration, source: &Inventory, target: &Inventory, pla
                 topic.partition_count()
             ));
         }
-        let (wanted, why) = match migration.topics.replication_factor {
-            Some(rf) => (i32::from(rf), "topics.replication_factor"),
-            None => (topic.replication_factor, "the source's"),
+        let (wanted, why) = match (
+            crate::plan::msk::replication_factor(migration),
+            migration.topics.replication_factor,
+        ) {
+            (Some(rf), _) => (rf, "the MSK type's"),
+            (None, Some(rf)) => (i32::from(rf), "topics.replication_factor"),
+            (None, None) => (topic.replication_factor, "the source's"),
         };
         if there.replication_factor != wanted {
             f.failures.push(format!(

@@ -15,6 +15,7 @@ mod iam_roles;
 mod image;
 mod init;
 mod large_records;
+mod msk;
 mod native;
 mod offsets;
 mod plan;

@@ -14,7 +14,7 @@ use crate::support::{
     wait_for, Running,
 };
 
-fn plan_json(config: &Path) -> Value {
+pub fn plan_json(config: &Path) -> Value {
     let out = kafka_migrate(config)
         .args(["plan", "--json"])
         .output()
