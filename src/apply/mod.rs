@@ -8,12 +8,14 @@ mod live;
 mod metadata;
 pub mod metrics;
 mod stale;
+mod status;
 mod supervisor;
 
 pub use groups::{sync_groups, GroupSync, GroupSynced};
 pub use live::{Live, PartitionLive, Totals};
 pub use metadata::{execute, Outcome};
 pub use stale::{check as check_stale, Staleness};
+pub use status::status;
 pub use supervisor::{supervise, Finished, Note, Observer, SupervisorError};
 
 use crate::cluster::{ClusterClient, ClusterError};

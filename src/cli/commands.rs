@@ -12,7 +12,6 @@ use crate::apply::GroupSync;
 use crate::config::Migration;
 use crate::plan;
 use crate::render::{self, Paint};
-use crate::replicate;
 
 use super::{EngineArgs, ExitStatus};
 
@@ -337,115 +336,11 @@ fn show_status(
     migration: &Migration,
     json: bool,
 ) -> miette::Result<()> {
-    let (status, groups) = if migration.consumer_groups.sync {
-        // One survey of both clusters gives the lag (from either engine's progress) and the
-        // groups' translated offsets.
-        let survey = rt.block_on(plan::survey(
-            migration,
-            plan::Engine::Native,
-            &Default::default(),
-        ))?;
-        let snapshot = &survey.snapshot;
-        let status = replicate::Status::from_inventory(
-            &migration.name,
-            &snapshot.source_inventory,
-            snapshot
-                .progress
-                .as_ref()
-                .unwrap_or(&crate::state::Progress::default()),
-        );
-        let groups = plan::group_states(
-            &survey.plan.group_offsets,
-            &snapshot.source_inventory,
-            &snapshot.target_inventory,
-        );
-        (status, groups)
-    } else {
-        let mut status = rt.block_on(replicate::status(migration))?;
-        if status.partitions.iter().all(|p| p.replicated_to.is_none()) {
-            // Not the built-in engine's: perhaps MirrorMaker 2 replicates (the Connect engine).
-            if let Some(mirrored) = rt.block_on(crate::connect::mirrored_status(migration))? {
-                status = mirrored;
-            }
-        }
-        (status, Vec::new())
-    };
+    let (status, groups) = rt.block_on(apply::status(migration))?;
     if json {
-        #[derive(serde::Serialize)]
-        struct View<'a> {
-            #[serde(flatten)]
-            status: &'a replicate::Status,
-            groups: &'a [plan::GroupStatus],
-        }
-        let view = View {
-            status: &status,
-            groups: &groups,
-        };
-        println!("{}", serde_json::to_string_pretty(&view).into_diagnostic()?);
-        return Ok(());
-    }
-    let mut table = comfy_table::Table::new();
-    table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-    table.set_header(["topic", "partitions", "records replicated", "lag"]);
-    for (topic, (partitions, lag, records)) in status.by_topic() {
-        table.add_row([
-            topic.to_string(),
-            partitions.to_string(),
-            records.to_string(),
-            lag.to_string(),
-        ]);
-    }
-    println!("{table}");
-    let behind: Vec<String> = status
-        .partitions
-        .iter()
-        .filter(|p| p.lag > 0)
-        .map(|p| {
-            format!(
-                "{} partition {}: {} behind (source end {}, replicated to {})",
-                p.topic,
-                p.partition,
-                p.lag,
-                p.source_end,
-                p.replicated_to
-                    .map_or("nothing".to_string(), |o| o.to_string())
-            )
-        })
-        .collect();
-    for line in &behind {
-        println!("  {line}");
-    }
-    println!(
-        "Migration \"{}\": {} partition(s), total lag {}.",
-        status.migration,
-        status.partitions.len(),
-        status.total_lag()
-    );
-    if !groups.is_empty() {
-        print_groups(&groups);
+        println!("{}", render::status_json(&status, &groups));
+    } else {
+        print!("{}", render::status_text(&status, &groups));
     }
     Ok(())
-}
-
-/// Consumer groups: a table of each group's state, then the count per state.
-fn print_groups(groups: &[plan::GroupStatus]) {
-    let mut table = comfy_table::Table::new();
-    table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-    table.set_header(["group", "state", "partitions", "detail"]);
-    let mut counts = std::collections::BTreeMap::new();
-    for g in groups {
-        *counts.entry(g.state).or_insert(0) += 1;
-        table.add_row([
-            g.group.clone(),
-            g.state.label().to_string(),
-            g.partitions.to_string(),
-            g.detail.clone(),
-        ]);
-    }
-    println!("\n{table}");
-    let counts: Vec<String> = counts
-        .iter()
-        .map(|(state, n)| format!("{n} {}", state.label()))
-        .collect();
-    println!("Consumer groups: {}.", counts.join(", "));
 }

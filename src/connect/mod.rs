@@ -10,10 +10,11 @@
 //! - `limits`: the source connector's client sizes for the topics' record size limits;
 //! - `rest`: the Connect REST API client;
 //! - `deploy`: submit, wait for RUNNING, wait for lag 0, diff against the deployed configs;
-//! - `mirrored`: MirrorMaker 2's replication state, read from both clusters' offsets.
+//! - `engine`: the connectors `plan`/`apply` want, and the apply sequence step by step;
 
 mod client;
 mod deploy;
+mod engine;
 mod export;
 mod filters;
 mod limits;
@@ -23,6 +24,7 @@ pub use deploy::{
     config_diff, deploy, deployed_diffs, mirror_lag, mirrored_status, wait_running, wait_synced,
     ConnectorDiff, DeployError,
 };
+pub use engine::{for_engine, run, EngineError, Step};
 pub use export::{connectors, worker_properties, write_files, Connector, ExportError};
 pub use filters::FilterError;
 pub use limits::with_record_limits;

@@ -1,14 +1,18 @@
 //! Turning values into output: terraform-style text and JSON, rendered from the same structure
 //! so the two cannot disagree. Never computes what changes; only shows it.
 
+mod connect;
 mod live;
 mod paint;
 mod plan;
+mod status;
 mod verify;
 
+pub use connect::{connect_step, connector_diffs};
 pub use live::{describe, note_line, summary, Display};
 pub use paint::Paint;
 pub use plan::{plan_json, plan_text};
+pub use status::{status_json, status_text};
 pub use verify::{verify_json, verify_text};
 
 #[cfg(test)]
