@@ -175,193 +175,165 @@ fn replication_factor(migration: &Migration) -> i32 {
 
 /// The MirrorSourceConnector, MirrorCheckpointConnector and MirrorHeartbeatConnector configs.
 pub fn connectors(migration: &Migration) -> Result<Vec<Connector>, FilterError> {
-    let name = &migration.name;
-    let alias = super::source_alias(name);
-    let rf = replication_factor(migration).to_string();
-    let tasks = migration.replication.tasks.max(1).to_string();
-    let mut common = BTreeMap::new();
-    let set = |map: &mut BTreeMap<String, String>, k: &str, v: String| {
-        map.insert(k.to_string(), v);
+    let common = common_config(migration);
+    let with = |extra: Vec<(&str, String)>| {
+        let mut config = common.clone();
+        config.extend(extra.into_iter().map(|(k, v)| (k.to_string(), v)));
+        config
     };
-    set(&mut common, "source.cluster.alias", alias);
-    set(&mut common, "target.cluster.alias", "target".into());
-    set(
-        &mut common,
-        "replication.policy.class",
-        "org.apache.kafka.connect.mirror.IdentityReplicationPolicy".into(),
-    );
-    set(&mut common, "key.converter", BYTES.into());
-    set(&mut common, "value.converter", BYTES.into());
-    set(&mut common, "header.converter", BYTES.into());
+    let configs = [
+        ("mirror-source", with(source_config(migration)?)),
+        ("mirror-checkpoint", with(checkpoint_config(migration)?)),
+        ("mirror-heartbeat", with(heartbeat_config(migration))),
+    ];
+    Ok(configs
+        .into_iter()
+        .map(|(kind, mut config)| {
+            let connector = format!("{}.{kind}", migration.name);
+            config.insert("name".into(), connector.clone());
+            Connector {
+                name: connector,
+                config,
+            }
+        })
+        .collect())
+}
+
+/// What every connector of the migration says: the clusters (security as config-provider
+/// references), identity topic names, bytes in and out.
+fn common_config(migration: &Migration) -> BTreeMap<String, String> {
+    let mut config: BTreeMap<String, String> = [
+        ("source.cluster.alias", super::source_alias(&migration.name)),
+        ("target.cluster.alias", "target".into()),
+        (
+            "replication.policy.class",
+            "org.apache.kafka.connect.mirror.IdentityReplicationPolicy".into(),
+        ),
+        ("key.converter", BYTES.into()),
+        ("value.converter", BYTES.into()),
+        ("header.converter", BYTES.into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
     for (prefix, cluster, side) in [
         ("source.cluster.", migration.source(), "SOURCE"),
         ("target.cluster.", migration.target(), "TARGET"),
     ] {
         for (k, v) in connection(cluster, side) {
-            set(&mut common, &format!("{prefix}{k}"), v);
+            config.insert(format!("{prefix}{k}"), v);
         }
     }
-    let (topics, topics_exclude) = filters::topics(&migration.topics)?;
-    let (groups, groups_exclude) = filters::groups(&migration.consumer_groups)?;
-    let groups_sync = migration.consumer_groups.sync.to_string();
-    let group_interval = migration
-        .consumer_groups
-        .sync_interval
-        .0
-        .as_secs()
-        .max(1)
-        .to_string();
+    config
+}
 
-    let mut source = common.clone();
-    set(
-        &mut source,
-        "connector.class",
-        "org.apache.kafka.connect.mirror.MirrorSourceConnector".into(),
-    );
-    set(&mut source, "tasks.max", tasks.clone());
-    set(&mut source, "topics", topics.clone());
-    set(&mut source, "topics.exclude", topics_exclude);
-    set(&mut source, "replication.factor", rf.clone());
-    set(&mut source, "offset-syncs.topic.location", "target".into());
-    set(
-        &mut source,
-        "offset-syncs.topic.replication.factor",
-        rf.clone(),
-    );
-    set(&mut source, "sync.topic.configs.enabled", "true".into());
+/// The source connector's own settings: which topics, their configs and ACLs, and how
+/// records are read and written (delivery, batching, compression).
+fn source_config(migration: &Migration) -> Result<Vec<(&'static str, String)>, FilterError> {
+    let (topics, topics_exclude) = filters::topics(&migration.topics)?;
+    let rf = replication_factor(migration).to_string();
+    let r = &migration.replication;
     let mut excluded: Vec<String> = MM2_CONFIG_EXCLUDES.iter().map(|s| s.to_string()).collect();
     excluded.extend(migration.topics.config.exclude.iter().cloned());
     excluded.extend(migration.topics.config.overrides().map(|(k, _)| k.clone()));
-    set(
-        &mut source,
-        "config.properties.exclude",
-        filters::join_unique(excluded),
-    );
-    set(
-        &mut source,
-        "sync.topic.acls.enabled",
-        migration.acls.sync.to_string(),
-    );
-    set(
-        &mut source,
-        "refresh.topics.interval.seconds",
-        migration
-            .replication
-            .refresh_interval
-            .0
-            .as_secs()
-            .max(1)
-            .to_string(),
-    );
-    let r = &migration.replication;
-    // The source consumer reads `source.consumer.*`; records reach the target through the
-    // worker's producer, tuned per connector with `producer.override.*`.
-    set(
-        &mut source,
-        "source.consumer.isolation.level",
-        "read_committed".into(),
-    );
-    set(
-        &mut source,
-        "source.consumer.fetch.max.bytes",
-        r.fetch_max_bytes.0.to_string(),
-    );
-    set(
-        &mut source,
-        "producer.override.batch.size",
-        r.batch_size.0.to_string(),
-    );
-    set(
-        &mut source,
-        "producer.override.linger.ms",
-        r.linger.0.as_millis().to_string(),
-    );
-    set(
-        &mut source,
-        "producer.override.compression.type",
-        serde_json::to_value(r.compression)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_else(|| "none".into()),
-    );
+    let compression = serde_json::to_value(r.compression)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| "none".into());
+    let mut config = vec![
+        (
+            "connector.class",
+            "org.apache.kafka.connect.mirror.MirrorSourceConnector".into(),
+        ),
+        ("tasks.max", tasks(migration)),
+        ("topics", topics),
+        ("topics.exclude", topics_exclude),
+        ("replication.factor", rf.clone()),
+        ("offset-syncs.topic.location", "target".into()),
+        ("offset-syncs.topic.replication.factor", rf),
+        ("sync.topic.configs.enabled", "true".into()),
+        ("config.properties.exclude", filters::join_unique(excluded)),
+        ("sync.topic.acls.enabled", migration.acls.sync.to_string()),
+        (
+            "refresh.topics.interval.seconds",
+            seconds(r.refresh_interval.0),
+        ),
+        // The source consumer reads `source.consumer.*`; records reach the target through
+        // the worker's producer, tuned per connector with `producer.override.*`.
+        ("source.consumer.isolation.level", "read_committed".into()),
+        (
+            "source.consumer.fetch.max.bytes",
+            r.fetch_max_bytes.0.to_string(),
+        ),
+        ("producer.override.batch.size", r.batch_size.0.to_string()),
+        (
+            "producer.override.linger.ms",
+            r.linger.0.as_millis().to_string(),
+        ),
+        ("producer.override.compression.type", compression),
+    ];
     if r.delivery == DeliveryMode::ExactlyOnce {
-        set(&mut source, "exactly.once.support", "required".into());
-        set(&mut source, "transaction.boundary", "poll".into());
+        config.push(("exactly.once.support", "required".into()));
+        config.push(("transaction.boundary", "poll".into()));
     } else {
-        set(
-            &mut source,
-            "producer.override.enable.idempotence",
-            "true".into(),
-        );
-        set(&mut source, "producer.override.acks", "all".into());
+        config.push(("producer.override.enable.idempotence", "true".into()));
+        config.push(("producer.override.acks", "all".into()));
     }
+    Ok(config)
+}
 
-    let mut checkpoint = common.clone();
-    set(
-        &mut checkpoint,
-        "connector.class",
-        "org.apache.kafka.connect.mirror.MirrorCheckpointConnector".into(),
-    );
-    set(&mut checkpoint, "tasks.max", tasks);
-    set(&mut checkpoint, "topics", topics);
-    set(&mut checkpoint, "groups", groups);
-    set(&mut checkpoint, "groups.exclude", groups_exclude);
-    set(
-        &mut checkpoint,
-        "offset-syncs.topic.location",
-        "target".into(),
-    );
-    set(
-        &mut checkpoint,
-        "checkpoints.topic.replication.factor",
-        rf.clone(),
-    );
-    set(
-        &mut checkpoint,
-        "emit.checkpoints.enabled",
-        groups_sync.clone(),
-    );
-    set(
-        &mut checkpoint,
-        "emit.checkpoints.interval.seconds",
-        group_interval.clone(),
-    );
-    set(&mut checkpoint, "sync.group.offsets.enabled", groups_sync);
-    set(
-        &mut checkpoint,
-        "sync.group.offsets.interval.seconds",
-        group_interval.clone(),
-    );
-    set(
-        &mut checkpoint,
-        "refresh.groups.interval.seconds",
-        group_interval,
-    );
+/// The checkpoint connector's own settings: which groups, and how often their offsets are
+/// translated and synced.
+fn checkpoint_config(migration: &Migration) -> Result<Vec<(&'static str, String)>, FilterError> {
+    let (topics, _) = filters::topics(&migration.topics)?;
+    let (groups, groups_exclude) = filters::groups(&migration.consumer_groups)?;
+    let sync = migration.consumer_groups.sync.to_string();
+    let interval = seconds(migration.consumer_groups.sync_interval.0);
+    Ok(vec![
+        (
+            "connector.class",
+            "org.apache.kafka.connect.mirror.MirrorCheckpointConnector".into(),
+        ),
+        ("tasks.max", tasks(migration)),
+        ("topics", topics),
+        ("groups", groups),
+        ("groups.exclude", groups_exclude),
+        ("offset-syncs.topic.location", "target".into()),
+        (
+            "checkpoints.topic.replication.factor",
+            replication_factor(migration).to_string(),
+        ),
+        ("emit.checkpoints.enabled", sync.clone()),
+        ("emit.checkpoints.interval.seconds", interval.clone()),
+        ("sync.group.offsets.enabled", sync),
+        ("sync.group.offsets.interval.seconds", interval.clone()),
+        ("refresh.groups.interval.seconds", interval),
+    ])
+}
 
-    let mut heartbeat = common;
-    set(
-        &mut heartbeat,
-        "connector.class",
-        "org.apache.kafka.connect.mirror.MirrorHeartbeatConnector".into(),
-    );
-    set(&mut heartbeat, "tasks.max", "1".into());
-    set(&mut heartbeat, "heartbeats.topic.replication.factor", rf);
-
-    Ok([
-        ("mirror-source", source),
-        ("mirror-checkpoint", checkpoint),
-        ("mirror-heartbeat", heartbeat),
+/// The heartbeat connector's own settings.
+fn heartbeat_config(migration: &Migration) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "connector.class",
+            "org.apache.kafka.connect.mirror.MirrorHeartbeatConnector".into(),
+        ),
+        ("tasks.max", "1".into()),
+        (
+            "heartbeats.topic.replication.factor",
+            replication_factor(migration).to_string(),
+        ),
     ]
-    .into_iter()
-    .map(|(kind, mut config)| {
-        let connector = format!("{name}.{kind}");
-        config.insert("name".into(), connector.clone());
-        Connector {
-            name: connector,
-            config,
-        }
-    })
-    .collect())
+}
+
+/// `tasks.max` of the source and checkpoint connectors.
+fn tasks(migration: &Migration) -> String {
+    migration.replication.tasks.max(1).to_string()
+}
+
+/// Whole seconds, at least one.
+fn seconds(d: std::time::Duration) -> String {
+    d.as_secs().max(1).to_string()
 }
 
 /// Writes the worker file and the connector files into `dir`; returns the paths written.
