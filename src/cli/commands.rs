@@ -22,6 +22,22 @@ pub(super) fn runtime() -> miette::Result<tokio::runtime::Runtime> {
         .into_diagnostic()
 }
 
+/// Both clusters and the plan for the chosen engine, with the connectors it wants when that is
+/// the Connect engine.
+fn survey(
+    rt: &tokio::runtime::Runtime,
+    migration: &Migration,
+    engine: &EngineArgs,
+) -> miette::Result<(plan::Survey, Option<Vec<crate::connect::Connector>>)> {
+    let survey = rt.block_on(plan::survey(
+        migration,
+        engine.plan_engine(),
+        &Default::default(),
+    ))?;
+    let connectors = super::connect::for_engine(migration, engine, &survey)?;
+    Ok((survey, connectors))
+}
+
 /// `plan`: survey both clusters, show the plan, optionally save it.
 pub fn plan(
     migration: &Migration,
@@ -31,12 +47,7 @@ pub fn plan(
     engine: &EngineArgs,
 ) -> miette::Result<ExitStatus> {
     let rt = runtime()?;
-    let survey = rt.block_on(plan::survey(
-        migration,
-        engine.plan_engine(),
-        &Default::default(),
-    ))?;
-    let connectors = super::connect::for_engine(migration, engine, &survey)?;
+    let (survey, connectors) = survey(&rt, migration, engine)?;
     let plan = &survey.plan;
     if json {
         println!("{}", render::plan_json(plan));
@@ -98,12 +109,7 @@ pub fn apply(
         }
     }
     let rt = runtime()?;
-    let survey = rt.block_on(plan::survey(
-        migration,
-        engine.plan_engine(),
-        &Default::default(),
-    ))?;
-    let connectors = super::connect::for_engine(migration, engine, &survey)?;
+    let (survey, connectors) = survey(&rt, migration, engine)?;
     let fresh = &survey.plan;
     match saved {
         Some((path, saved)) => {
