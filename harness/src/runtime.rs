@@ -64,6 +64,16 @@ impl Release {
         self != Release::Current
     }
 
+    /// Roughly how many megabytes of jars the release's closure is, as last measured (the
+    /// cache folder's size); said before downloading it.
+    pub fn download_megabytes(self) -> u32 {
+        match self {
+            Release::Kafka28 => 36,
+            Release::Kafka39 => 46,
+            Release::Current => 55,
+        }
+    }
+
     fn pom(self) -> String {
         match self {
             Release::Current => POM.to_string(),
@@ -111,6 +121,14 @@ impl Runtime {
         let downloaded = if libs.join(COMPLETE).exists() {
             false
         } else {
+            // Maven runs quietly: say what it fetches, once, so that the wait is understood.
+            eprintln!(
+                "Downloading Apache Kafka {} from Maven Central with Maven (about {} MB of jars, \
+                 once; cached in {})…",
+                release.version(),
+                release.download_megabytes(),
+                libs.display()
+            );
             download(release, &home, &libs, mvn)?;
             true
         };

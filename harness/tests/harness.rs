@@ -153,6 +153,53 @@ fn a_second_resolution_downloads_nothing() {
     assert_eq!(again.libs, first.libs);
 }
 
+#[test]
+fn a_download_is_announced_with_what_it_fetches_and_roughly_how_big_it_is() {
+    // The size said is the cached closure's, give or take a fifth.
+    let cached = Runtime::resolve().unwrap();
+    let bytes: u64 = std::fs::read_dir(&cached.libs)
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
+    let said = u64::from(kafka_harness::Release::Current.download_megabytes());
+    let measured = bytes / 1_000_000;
+    assert!(
+        measured * 5 >= said * 4 && measured * 5 <= said * 6,
+        "{measured} MB cached, {said} MB said"
+    );
+    // An empty cache and a Maven that fails at once: the line comes before Maven runs.
+    let dir = std::env::temp_dir().join(data::unique_name("empty-cache"));
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let mvn = bin.join("mvn");
+    std::fs::write(&mvn, "#!/bin/sh\necho 'no network here'\nexit 1\n").unwrap();
+    let mut permissions = std::fs::metadata(&mvn).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    std::fs::set_permissions(&mvn, permissions).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_kafka-up"))
+        .env("KAFKA_MIGRATE_CACHE", dir.join("cache"))
+        .env("PATH", path)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    let announced = format!(
+        "Downloading Apache Kafka {} from Maven Central with Maven (about {said} MB of jars",
+        kafka_harness::KAFKA_VERSION
+    );
+    let at = stderr
+        .find(&announced)
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(stderr[at..].contains("no network here"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A client context that keeps the error events librdkafka reports (such as SASL failures).
 #[derive(Default)]
 struct ErrorRecorder {

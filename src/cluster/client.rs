@@ -243,9 +243,13 @@ impl ClusterClient {
         } else {
             ErrorKind::Other
         };
-        let cause = match events.last() {
-            Some(last) => format!("{error} ({last})"),
-            None => error.to_string(),
+        let cause = match (kind, events.last()) {
+            // The event names the broker and the cause; the client's error adds nothing.
+            (ErrorKind::Unreachable, Some(last)) => {
+                format!("no broker answered: {}", plain_event(last))
+            }
+            (_, Some(last)) => format!("{error} ({last})"),
+            (_, None) => error.to_string(),
         };
         let help = match kind {
             ErrorKind::Authentication => Some(format!(
@@ -307,6 +311,16 @@ impl ClusterClient {
     }
 }
 
+/// A librdkafka connection event without its bookkeeping: the address family marker
+/// (`ipv4#`) and the trailing `(after 0ms in state CONNECT, …)`.
+fn plain_event(event: &str) -> String {
+    let event = match event.rfind(" (after ") {
+        Some(at) if event.ends_with(')') => &event[..at],
+        _ => event,
+    };
+    event.replace("ipv4#", "").replace("ipv6#", "")
+}
+
 /// What an authentication failure's error text says about its cause, for the help line.
 fn authentication_hint(text: &str) -> &'static str {
     if text.contains("certificate verify failed") {
@@ -325,5 +339,26 @@ fn authentication_hint(text: &str) -> &'static str {
          kafka-cluster:Connect"
     } else {
         ""
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_event;
+
+    #[test]
+    fn connection_events_lose_librdkafka_bookkeeping() {
+        assert_eq!(
+            plain_event(
+                "127.0.0.1:1/bootstrap: Connect to ipv4#127.0.0.1:1 failed: Connection refused \
+                 (after 0ms in state CONNECT, 1 identical error(s) suppressed)"
+            ),
+            "127.0.0.1:1/bootstrap: Connect to 127.0.0.1:1 failed: Connection refused"
+        );
+        assert_eq!(
+            plain_event("nohost:9092/bootstrap: Failed to resolve 'nohost:9092': Name or service not known (after 2ms in state CONNECT)"),
+            "nohost:9092/bootstrap: Failed to resolve 'nohost:9092': Name or service not known"
+        );
+        assert_eq!(plain_event("all brokers down"), "all brokers down");
     }
 }

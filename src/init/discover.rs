@@ -1,5 +1,6 @@
 //! Reading what `init` writes about the source: its inventory (topics, configs, groups, ACLs)
-//! through [`ClusterClient`], and the names of the internal topics the inventory leaves out.
+//! through [`ClusterClient`], the names of the internal topics the inventory leaves out, its
+//! SCRAM users (names and mechanisms) and the release its brokers are at least.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -7,6 +8,7 @@ use std::time::Duration;
 use rdkafka::consumer::Consumer;
 
 use crate::cluster::inventory::Acls;
+use crate::cluster::native::ScramUser;
 use crate::cluster::{ClusterClient, ClusterError, Role, Scope};
 
 /// What the source holds, as far as `init` tells it.
@@ -28,6 +30,11 @@ pub struct Discovered {
     pub groups: Vec<String>,
     /// Number of ACL bindings, or why they could not be listed.
     pub acls: Result<usize, String>,
+    /// SCRAM users with their mechanisms (never credentials), or why they could not be listed.
+    pub scram_users: Result<Vec<ScramUser>, String>,
+    /// The release the brokers are at least, such as "Apache Kafka ≥ 3.9", or why it could
+    /// not be told.
+    pub release: Result<String, String>,
 }
 
 impl Discovered {
@@ -75,6 +82,20 @@ pub async fn discover(migration: &crate::config::Migration) -> Result<Discovered
             .values()
             .filter(|t| super::internal_reason(&t.name).is_none())
     };
+    let scram_users = client
+        .ext()
+        .describe_user_scram_credentials()
+        .await
+        .map_err(|e| e.message);
+    let release = crate::cluster::release::broker_apis(
+        Role::Source,
+        &crate::auth::client_properties(migration.source()),
+    )
+    .await
+    .map_err(|e| e.cause)
+    .and_then(|apis| {
+        crate::cluster::release::describe(&apis).ok_or_else(|| "no broker answered".to_string())
+    });
     let mut configs = BTreeMap::new();
     for topic in migrated() {
         for (name, _) in topic.dynamic_configs() {
@@ -93,5 +114,7 @@ pub async fn discover(migration: &crate::config::Migration) -> Result<Discovered
             Acls::Listed { bindings } => Ok(bindings.len()),
             Acls::Unavailable { reason } => Err(reason),
         },
+        scram_users,
+        release,
     })
 }

@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::discover::Discovered;
 use super::patterns::{group_patterns, topic_plan, Pattern};
 use super::{Request, Side};
+use crate::cluster::native::ScramUser;
 
 /// Brokers written for a side whose brokers were not given.
 const SOURCE_PLACEHOLDER: &str = "source-kafka-1.example.internal:9092";
@@ -73,6 +74,15 @@ fn header(out: &mut String, request: &Request, found: Option<&Discovered>) {
                 plan.internal.len(),
                 found.groups.len(),
             );
+            match &found.release {
+                Ok(release) => {
+                    let _ = writeln!(out, "# Its brokers report the API versions of {release}.");
+                }
+                Err(reason) => {
+                    let _ = writeln!(out, "# Its brokers' release could not be told: {reason}.");
+                }
+            }
+            scram_users(out, &found.scram_users);
         }
         None => {
             out.push_str(
@@ -85,6 +95,50 @@ fn header(out: &mut String, request: &Request, found: Option<&Discovered>) {
     out.push_str(
         "# Next: `kafka-migrate validate`, then `kafka-migrate plan`. Commented attributes \
          show the defaults;\n# README.md's HCL reference explains every attribute.\n",
+    );
+}
+
+/// SCRAM users listed in the header at most; `export scram-secrets` lists them all.
+const SCRAM_USERS_SHOWN: usize = 50;
+
+/// The source's SCRAM users and their mechanisms, with where their MSK secrets come from.
+fn scram_users(out: &mut String, users: &Result<Vec<ScramUser>, String>) {
+    let users = match users {
+        Ok(users) if users.is_empty() => {
+            out.push_str(
+                "# The source has no SCRAM users.
+",
+            );
+            return;
+        }
+        Ok(users) => users,
+        Err(reason) => {
+            let _ = writeln!(
+                out,
+                "# The source's SCRAM users could not be listed: {reason}."
+            );
+            return;
+        }
+    };
+    let _ = writeln!(
+        out,
+        "# SCRAM users on the source ({}), whose passwords are not readable and not migrated:",
+        users.len()
+    );
+    for user in users.iter().take(SCRAM_USERS_SHOWN) {
+        let mechanisms: Vec<&str> = user
+            .mechanisms
+            .iter()
+            .map(|m| m.mechanism.as_str())
+            .collect();
+        let _ = writeln!(out, "#   {} ({})", user.name, mechanisms.join(", "));
+    }
+    if users.len() > SCRAM_USERS_SHOWN {
+        let _ = writeln!(out, "#   … and {} more.", users.len() - SCRAM_USERS_SHOWN);
+    }
+    out.push_str(
+        "# For an MSK target, `kafka-migrate export scram-secrets` writes Terraform for their MSK \
+         SCRAM\n# secrets (passwords are yours to give).\n",
     );
 }
 

@@ -1,5 +1,12 @@
 # A migration from the source cluster at SOURCE:PORT, written by `kafka-migrate init`.
 # The source: 1 broker(s), 304 topic(s) (300 to migrate, 4 internal), 40 consumer group(s), 3 ACL binding(s).
+# Its brokers report the API versions of Apache Kafka ≥ 4.0.
+# SCRAM users on the source (3), whose passwords are not readable and not migrated:
+#   admin (SCRAM-SHA-512)
+#   alice (SCRAM-SHA-512)
+#   bob (SCRAM-SHA-512)
+# For an MSK target, `kafka-migrate export scram-secrets` writes Terraform for their MSK SCRAM
+# secrets (passwords are yours to give).
 # Next: `kafka-migrate validate`, then `kafka-migrate plan`. Commented attributes show the defaults;
 # README.md's HCL reference explains every attribute.
 name = "init-test"

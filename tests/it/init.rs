@@ -1,15 +1,16 @@
 //! `kafka-migrate init` on a live source: a dedicated SASL/SCRAM cluster with ACLs holding 300
 //! topics of mixed prefixes, Kafka Streams and schema-registry internal topics, 40 consumer
-//! groups and ACLs. The file it writes is accepted by `validate`, its `plan` creates exactly
-//! the non-internal topics, and its text is pinned by `tests/golden/init-source.hcl`. (A
-//! cluster of its own: the golden text names every topic and group the source holds.)
+//! groups and ACLs. The file it writes names the source's SCRAM users (never a password) and
+//! the release its brokers are at least; it is accepted by `validate`, its `plan` creates
+//! exactly the non-internal topics, and its text is pinned by `tests/golden/init-source.hcl`.
+//! (A cluster of its own: the golden text names every topic and group the source holds.)
 
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use kafka_harness::{data, shared, Cluster, ClusterSpec, Flavour, ADMIN};
+use kafka_harness::{data, shared, Cluster, ClusterSpec, Flavour, ADMIN, ALICE, BOB};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -209,7 +210,11 @@ async fn init_writes_a_file_from_a_live_source_that_validates_and_plans_exactly_
         text(&out)
     );
     let written = std::fs::read_to_string(&config).unwrap();
-    assert!(!written.contains(ADMIN.password), "{written}");
+    // The SCRAM users are named (with the golden text below), their passwords never.
+    for user in [ADMIN, ALICE, BOB] {
+        assert!(written.contains(&format!("#   {} (SCRAM-SHA-512)", user.name)));
+        assert!(!written.contains(user.password), "{written}");
+    }
 
     // The text, with the brokers' ports masked.
     let masked = written

@@ -158,6 +158,70 @@ fn offline_commands_warn_about_an_unset_environment_variable() {
     );
 }
 
+/// With no environment at all, `validate` and `export connect` accept every example: exit 0,
+/// one warning for each `env()` variable the file names, and the exported connector files
+/// refer to each as `${env:NAME}`.
+#[test]
+fn every_example_validates_and_exports_with_no_environment_set() {
+    let env_call = regex::Regex::new(r#"env\("([A-Za-z_][A-Za-z0-9_]*)"\)"#).unwrap();
+    let mut checked = 0;
+    for entry in std::fs::read_dir(examples()).expect("examples/") {
+        let path = entry.expect("an entry").path();
+        if path.extension().is_none_or(|e| e != "hcl") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("the example");
+        let names: std::collections::BTreeSet<&str> = env_call
+            .captures_iter(&text)
+            .map(|c| c.get(1).unwrap().as_str())
+            .collect();
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let runs: [&[&str]; 2] = [
+            &["validate"],
+            &["export", "connect", "--dir", dir.path().to_str().unwrap()],
+        ];
+        for args in runs {
+            let out = kafka_migrate_bare()
+                .env_clear()
+                .env("NO_COLOR", "1")
+                .arg("-c")
+                .arg(&path)
+                .args(args)
+                .assert()
+                .success()
+                .get_output()
+                .clone();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            for name in &names {
+                assert!(
+                    stderr.contains(&format!("environment variable {name} is not set")),
+                    "{} {args:?}: {stderr}",
+                    path.display()
+                );
+            }
+            assert_eq!(
+                stderr.lines().filter(|l| l.starts_with("Warning:")).count(),
+                names.len(),
+                "{} {args:?}: {stderr}",
+                path.display()
+            );
+        }
+        let exported: String = std::fs::read_dir(dir.path())
+            .expect("the exported files")
+            .map(|e| std::fs::read_to_string(e.expect("a file").path()).expect("text"))
+            .collect();
+        for name in &names {
+            assert!(
+                exported.contains(&format!("${{env:{name}}}")),
+                "{}: {name} not referred to",
+                path.display()
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 5, "{checked} examples");
+}
+
 #[test]
 fn a_mistake_is_pointed_at_with_a_caret_and_help() {
     let (_dir, path) = file(&format!("{VALID}replication {{\n  taks = 2\n}}\n"));
