@@ -1,5 +1,6 @@
 //! `kafka-migrate init`: a commented migration file to start from, written from what the
-//! source cluster holds, or a template when the source cannot be read.
+//! source cluster holds, or a template when the source cannot be read. Reads the source only;
+//! never contacts the target, and writes no file it was not told to overwrite.
 //!
 //! - `patterns`: which topics and groups are selected and the fewest patterns that say so;
 //! - `render`: the file's text, with each block's defaults as comments (from the schema);
