@@ -145,7 +145,14 @@ pub fn run(args: &[String]) -> Result<i32> {
     };
     let mut at_least_once = Vec::new();
     for heap in heaps {
-        at_least_once.push(mm2(heap, Mm2Delivery::AtLeastOnce)?);
+        // A heap too small is a result too: MirrorMaker 2 runs out of memory and exits.
+        match mm2(heap, Mm2Delivery::AtLeastOnce) {
+            Ok(m) => at_least_once.push(m),
+            Err(e) => println!("  MirrorMaker 2 with a {heap} MiB heap failed: {e:#}"),
+        }
+    }
+    if at_least_once.is_empty() {
+        bail!("MirrorMaker 2 failed with every heap");
     }
     let best = at_least_once
         .iter()
