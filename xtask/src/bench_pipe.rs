@@ -108,9 +108,15 @@ pub fn pipe_limit(source: &Cluster, target: &Cluster, records: usize) -> Result<
 /// data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec,
 /// fetch.nMsg.sec`.
 fn consumer_seconds(output: &str) -> Option<f64> {
-    let line = output.lines().rev().find(|l| l.matches(',').count() >= 9)?;
-    let fields: Vec<&str> = line.split(',').map(str::trim).collect();
-    let fetch_ms: f64 = fields.get(7)?.parse().ok()?;
+    // The summary is the line of ten fields whose fifth is the record count (the tool's log
+    // lines on the same output have commas too).
+    let fetch_ms = output.lines().rev().find_map(|l| {
+        let fields: Vec<&str> = l.split(',').map(str::trim).collect();
+        if fields.len() != 10 || fields[4].parse::<u64>().is_err() {
+            return None;
+        }
+        fields[7].parse::<f64>().ok()
+    })?;
     (fetch_ms > 0.0).then_some(fetch_ms / 1000.0)
 }
 
@@ -135,8 +141,10 @@ mod tests {
 
     #[test]
     fn the_tools_own_times_are_read_from_their_summaries() {
-        let consumer = "start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec\n\
-            2026-12-01 18:00:00:000, 2026-12-01 18:00:12:500, 1024.0000, 81.9200, 1048576, 83886.0800, 2500, 10000, 102.4000, 104857.6000\n";
+        let consumer = "[2026-12-01 18:00:00,100] INFO ConsumerConfig values: a, b, c, d, e, f, g, h, i, j, k\n\
+            start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec\n\
+            2026-12-01 18:00:00:000, 2026-12-01 18:00:12:500, 1024.0000, 81.9200, 1048576, 83886.0800, 2500, 10000, 102.4000, 104857.6000\n\
+            [2026-12-01 18:00:12,600] INFO Metrics reporters closed, a, b, c, d, e, f, g, h, i\n";
         assert_eq!(consumer_seconds(consumer), Some(10.0));
         let producer = "500000 records sent, 99990.0 records/sec (97.65 MB/sec), 80.0 ms avg latency, 400.0 ms max latency.\n\
             1048576 records sent, 104857.6 records/sec (102.40 MB/sec), 60.11 ms avg latency, 412.00 ms max latency, 50 ms 50th, 200 ms 95th, 300 ms 99th, 400 ms 99.9th.\n";
