@@ -510,11 +510,16 @@ impl Task {
         if ranges.is_empty() {
             return;
         }
-        let config = reader_config(
+        let mut config = reader_config(
             &settings.target,
             &settings.migration,
             &format!("task-{}-readable", self.id),
         );
+        // One record per partition is read: the task's own prefetch bounds, not librdkafka's
+        // defaults (64 MiB queued, 1 MiB per partition per fetch).
+        for (k, v) in &settings.consumer_tuning {
+            config.set(k, v);
+        }
         let walked = crate::auth::token_supply::create(&config, SourceContext)
             .map_err(|e| e.to_string())
             .and_then(|consumer| {
