@@ -204,16 +204,17 @@ async fn account_for_leftovers(
     if suspects.is_empty() {
         return Ok(());
     }
+    // Each suspect is read up to its end: the broker must answer a fetch at the end at once,
+    // not after fetch.wait.max.ms (500 ms by default, half a second per partition).
+    let mut config = replicate::reader_config(
+        &crate::auth::client_properties(migration.target()),
+        &migration.name,
+        "inspector",
+    );
+    config.set("fetch.wait.max.ms", "10");
     let consumer: rdkafka::consumer::BaseConsumer<replicate::SourceContext> =
-        crate::auth::token_supply::create(
-            &replicate::reader_config(
-                &crate::auth::client_properties(migration.target()),
-                &migration.name,
-                "inspector",
-            ),
-            replicate::SourceContext,
-        )
-        .map_err(|e| target.error("inspecting target partitions", e.to_string()))?;
+        crate::auth::token_supply::create(&config, replicate::SourceContext)
+            .map_err(|e| target.error("inspecting target partitions", e.to_string()))?;
     let clean = tokio::task::spawn_blocking(move || {
         suspects
             .into_iter()
