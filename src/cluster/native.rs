@@ -26,6 +26,14 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 /// answering PolicyViolation for everything in the request; half that leaves room.
 pub const MAX_RECORDS_PER_REQUEST: usize = 5_000;
 
+/// Partitions one OffsetCommit (AlterConsumerGroupOffsets) request carries at most: the group
+/// coordinator appends a whole commit as one record batch to `__consumer_offsets`, which must
+/// fit its `max.message.bytes` (1 MiB by default; an offset record takes 100 to 400 bytes).
+pub const MAX_OFFSETS_PER_COMMIT: usize = 1_000;
+
+/// Partitions one ListOffsets call asks for at most (librdkafka sends one request per leader).
+pub const MAX_PARTITIONS_PER_LISTING: usize = 5_000;
+
 /// Splits `items` into consecutive batches whose `weight` adds up to at most `max` (an item
 /// heavier than `max` alone is a batch of its own).
 pub fn batches<T>(items: Vec<T>, weight: impl Fn(&T) -> usize, max: usize) -> Vec<Vec<T>> {
@@ -341,8 +349,17 @@ impl<C: ClientContext + 'static> AdminExt<C> {
         .await
     }
 
-    /// Creates ACL bindings; an existing identical binding is not an error.
+    /// Creates ACL bindings; an existing identical binding is not an error. Many bindings go
+    /// in several requests of a size controllers take (one record each, see
+    /// [`MAX_RECORDS_PER_REQUEST`]).
     pub async fn create_acls(&self, bindings: Vec<AclBinding>) -> Result<(), AdminExtError> {
+        for batch in batches(bindings, |_| 1, MAX_RECORDS_PER_REQUEST) {
+            self.create_acls_once(batch).await?;
+        }
+        Ok(())
+    }
+
+    async fn create_acls_once(&self, bindings: Vec<AclBinding>) -> Result<(), AdminExtError> {
         self.blocking("creating ACLs", move |rk| {
             let mut owned = Vec::new();
             for b in &bindings {
@@ -467,8 +484,21 @@ impl<C: ClientContext + 'static> AdminExt<C> {
         .await
     }
 
-    /// Commits `offsets` for `group` (refused by the broker while the group has members).
+    /// Commits `offsets` for `group` (refused by the broker while the group has members), in
+    /// requests of at most [`MAX_OFFSETS_PER_COMMIT`] partitions.
     pub async fn alter_consumer_group_offsets(
+        &self,
+        group: String,
+        offsets: Vec<(String, i32, i64)>,
+    ) -> Result<(), AdminExtError> {
+        for batch in batches(offsets, |_| 1, MAX_OFFSETS_PER_COMMIT) {
+            self.alter_consumer_group_offsets_once(group.clone(), batch)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn alter_consumer_group_offsets_once(
         &self,
         group: String,
         offsets: Vec<(String, i32, i64)>,
@@ -540,8 +570,20 @@ impl<C: ClientContext + 'static> AdminExt<C> {
     }
 
     /// The earliest or latest offset of each partition; with `ReadCommitted`, latest is the
-    /// last stable offset.
+    /// last stable offset. Asked [`MAX_PARTITIONS_PER_LISTING`] partitions at a time.
     pub async fn list_offsets(
+        &self,
+        request_list: Vec<(String, i32, OffsetSpec)>,
+        isolation: IsolationLevel,
+    ) -> Result<BTreeMap<(String, i32), ListedOffset>, AdminExtError> {
+        let mut out = BTreeMap::new();
+        for batch in batches(request_list, |_| 1, MAX_PARTITIONS_PER_LISTING) {
+            out.extend(self.list_offsets_once(batch, isolation).await?);
+        }
+        Ok(out)
+    }
+
+    async fn list_offsets_once(
         &self,
         request_list: Vec<(String, i32, OffsetSpec)>,
         isolation: IsolationLevel,

@@ -381,7 +381,9 @@ pub struct Replication {
     /// `transaction.timeout.ms`, at most the brokers' `transaction.max.timeout.ms`).
     #[serde(default = "default_transaction_timeout")]
     pub transaction_timeout: HumanDuration,
-    /// Most key and value bytes a task holds in one commit; bounds memory.
+    /// Most key and value bytes a task puts in one commit (a transaction with exactly-once); a
+    /// task holds at most this much, or half its share of `fetch_max_bytes` if less, not yet
+    /// acknowledged by the target.
     #[serde(default = "default_transaction_bytes")]
     pub transaction_bytes: ByteSize,
     /// Producer `batch.size`.
@@ -393,7 +395,8 @@ pub struct Replication {
     /// Compression of records written to the target: none, gzip, snappy, lz4 or zstd.
     #[serde(default)]
     pub compression: Compression,
-    /// Consumer `fetch.max.bytes`.
+    /// Source bytes prefetched over all tasks: each task fetches half its share at a time
+    /// (`fetch.max.bytes`) and queues at most as much (`queued.max.messages.kbytes`).
     #[serde(default = "default_fetch_max_bytes")]
     pub fetch_max_bytes: ByteSize,
     /// How often a running apply looks for topics and partitions created on the source since

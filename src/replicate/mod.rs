@@ -5,6 +5,7 @@
 mod assign;
 mod fence;
 mod limits;
+pub mod memory;
 mod run;
 mod status;
 mod task;
@@ -66,7 +67,7 @@ impl Settings {
     pub fn from_migration(migration: &crate::config::Migration, until_synced: bool) -> Settings {
         use crate::config::{Compression, DeliveryMode};
         let r = &migration.replication;
-        let pairs = |items: &[(&str, String)]| {
+        let pairs = |items: &[(&str, String)]| -> BTreeMap<String, String> {
             items
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.clone()))
@@ -79,6 +80,7 @@ impl Settings {
             Compression::Lz4 => "lz4",
             Compression::Zstd => "zstd",
         };
+        let (queue, prefetch) = memory::tuning(r.tasks, r.fetch_max_bytes.0, r.transaction_bytes.0);
         Settings {
             migration: migration.name.clone(),
             store: Store::of(migration),
@@ -99,13 +101,11 @@ impl Settings {
                 ("batch.size", r.batch_size.0.to_string()),
                 ("linger.ms", r.linger.0.as_millis().to_string()),
                 ("compression.type", compression.to_string()),
-                ("queue.buffering.max.messages", "1000000".to_string()),
-            ]),
-            consumer_tuning: pairs(&[
-                ("fetch.max.bytes", r.fetch_max_bytes.0.to_string()),
-                ("max.partition.fetch.bytes", "1048576".to_string()),
-                ("queued.max.messages.kbytes", "65536".to_string()),
-            ]),
+            ])
+            .into_iter()
+            .chain(queue)
+            .collect(),
+            consumer_tuning: prefetch,
             throttle: r
                 .max_bytes_per_second
                 .map(|b| b.0)
@@ -123,6 +123,7 @@ impl Settings {
             limits::tuning(limits, &self.producer_tuning, &self.consumer_tuning);
         self.producer_tuning.extend(producer);
         self.consumer_tuning.extend(consumer);
+        memory::fit_largest_record(&mut self.producer_tuning);
         let uncompressed = self
             .producer_tuning
             .get("compression.type")

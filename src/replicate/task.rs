@@ -24,7 +24,7 @@ use rdkafka::{Offset, Timestamp, TopicPartitionList};
 
 use super::{Delivery, Event, ReplicateError, Settings};
 use crate::config::names::transactional_id;
-use crate::state::progress::{index_due_after, position_records, ProgressValue};
+use crate::state::progress::{index_due_after, index_key, position_records, ProgressValue};
 use crate::state::{
     client_config, reader_config, DeliveryContext, Position, Progress, ReaderContext,
 };
@@ -45,6 +45,9 @@ struct PartitionState {
     pending_records: u64,
     pending_bytes: u64,
     last_index_source: Option<i64>,
+    /// Index records no translation needs any more (below the source's log start), to be
+    /// tombstoned in the next transaction.
+    obsolete_index: Vec<i64>,
 }
 
 /// A task's target producer, prepared by [`Task::prepare`].
@@ -286,19 +289,25 @@ impl Task {
         heartbeat: bool,
     ) -> Result<Vec<(PartitionKey, Position, Option<i64>)>, ReplicateError> {
         let positions = consumer.position().map_err(|e| self.consumer_error(e))?;
-        let mut moved = Vec::new();
+        let consumed = offsets_by_partition(&positions);
+        let due = due_positions(states, |key| consumed.get(key).copied(), heartbeat);
         for (key, s) in states.iter_mut() {
-            let consumed = match positions.find_partition(&key.0, key.1).map(|e| e.offset()) {
-                Some(Offset::Offset(o)) => o,
-                _ => s.committed.next_source,
-            };
-            let next_source = consumed.max(s.pending_next_source.unwrap_or(0));
-            if next_source <= s.committed.next_source && !heartbeat {
-                continue;
+            for next_source in std::mem::take(&mut s.obsolete_index) {
+                let k = index_key(&key.0, key.1, next_source);
+                let tombstone: BaseRecord<'_, [u8], [u8]> =
+                    BaseRecord::to(&settings.store.topic).key(&k[..]);
+                send_with_backoff(producer, tombstone)
+                    .map_err(|e| self.producer_error(settings, "writing progress", e, None))?;
             }
+        }
+        let mut moved = Vec::new();
+        for (key, next_source) in due {
+            let Some(s) = states.get_mut(&key) else {
+                continue;
+            };
             let next_source = next_source.max(s.committed.next_source);
             let next_target = delivered
-                .get(key)
+                .get(&key)
                 .map_or(s.committed.next_target, |o| o + 1);
             let position = Position {
                 next_source,
@@ -403,11 +412,16 @@ impl Task {
         if ranges.is_empty() {
             return;
         }
-        let config = reader_config(
+        let mut config = reader_config(
             &settings.target,
             &settings.migration,
             &format!("task-{}-readable", self.id),
         );
+        // One record per partition is read: the task's own prefetch bounds, not librdkafka's
+        // defaults (64 MiB queued, 1 MiB per partition per fetch).
+        for (k, v) in &settings.consumer_tuning {
+            config.set(k, v);
+        }
         let walked = crate::auth::token_supply::create(&config, ReaderContext)
             .map_err(|e| e.to_string())
             .and_then(|consumer| {
@@ -428,12 +442,11 @@ impl Task {
         progress: &Progress,
         consumer: &BaseConsumer<ReaderContext>,
     ) -> Result<BTreeMap<PartitionKey, PartitionState>, ReplicateError> {
+        let lows = offsets_by_partition(&self.log_starts(settings, consumer)?);
         let mut tpl = TopicPartitionList::new();
         let mut states = BTreeMap::new();
         for (topic, partition) in &self.partitions {
-            let (low, _high) = consumer
-                .fetch_watermarks(topic, *partition, settings.request_timeout)
-                .map_err(|e| self.consumer_error(e))?;
+            let low = lows.get(&(topic.clone(), *partition)).copied().unwrap_or(0);
             let known = progress.get(topic, *partition);
             // A partition never replicated starts at the source's log start: records removed
             // before the migration began were never there to copy (plan warns about them).
@@ -461,11 +474,34 @@ impl Task {
                     pending_records: 0,
                     pending_bytes: 0,
                     last_index_source: known.and_then(|p| p.index.last()).map(|p| p.next_source),
+                    obsolete_index: known.map_or_else(Vec::new, |p| p.obsolete_index(low)),
                 },
             );
         }
         consumer.assign(&tpl).map_err(|e| self.consumer_error(e))?;
         Ok(states)
+    }
+
+    /// The log start offset of each of the task's partitions, in one request per leader
+    /// (not two per partition, as watermarks would take).
+    fn log_starts(
+        &self,
+        settings: &Settings,
+        consumer: &BaseConsumer<ReaderContext>,
+    ) -> Result<TopicPartitionList, ReplicateError> {
+        let mut earliest = TopicPartitionList::new();
+        for (topic, partition) in &self.partitions {
+            earliest
+                .add_partition_offset(topic, *partition, Offset::Beginning)
+                .map_err(|e| self.consumer_error(e))?;
+        }
+        let lows = consumer
+            .offsets_for_times(earliest, settings.request_timeout)
+            .map_err(|e| self.consumer_error(e))?;
+        if let Some(e) = lows.elements().iter().find_map(|e| e.error().err()) {
+            return Err(self.consumer_error(e));
+        }
+        Ok(lows)
     }
 
     fn send(
@@ -602,6 +638,49 @@ impl Task {
     }
 }
 
+/// The concrete offsets of `list` by partition (a list's own lookup scans it: once per
+/// partition, that grows with the square of the partitions).
+fn offsets_by_partition(list: &TopicPartitionList) -> HashMap<PartitionKey, i64> {
+    list.elements()
+        .iter()
+        .filter_map(|e| match e.offset() {
+            Offset::Offset(o) => Some(((e.topic().to_string(), e.partition()), o)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The partitions whose progress to write after a batch, with their next source offset: those
+/// whose source position moved (past records sent, or past control records and aborted
+/// transactions the consumer skipped, as `consumed` says), and those never written yet (so that
+/// every partition has a position once). An idle task's heartbeat writes one partition's
+/// position again, enough to be fenced by a newer process; never all of them.
+fn due_positions(
+    states: &BTreeMap<PartitionKey, PartitionState>,
+    consumed: impl Fn(&PartitionKey) -> Option<i64>,
+    heartbeat: bool,
+) -> Vec<(PartitionKey, i64)> {
+    let mut due: Vec<(PartitionKey, i64)> = states
+        .iter()
+        .filter_map(|(key, s)| {
+            let next = consumed(key)
+                .unwrap_or(s.committed.next_source)
+                .max(s.pending_next_source.unwrap_or(0));
+            let unwritten = s.last_index_source.is_none();
+            (next > s.committed.next_source || unwritten).then(|| (key.clone(), next))
+        })
+        .collect();
+    if due.is_empty() && heartbeat {
+        due.extend(
+            states
+                .iter()
+                .next()
+                .map(|(key, s)| (key.clone(), s.committed.next_source)),
+        );
+    }
+    due
+}
+
 /// How a batch ended.
 struct Batch {
     /// The source had nothing more to read right now.
@@ -717,6 +796,52 @@ pub fn is_retriable(e: &KafkaError) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn state(next_source: i64, written: bool) -> PartitionState {
+        PartitionState {
+            committed: Position {
+                next_source,
+                next_target: next_source,
+            },
+            pending_next_source: None,
+            records: 0,
+            bytes: 0,
+            pending_records: 0,
+            pending_bytes: 0,
+            last_index_source: written.then_some(0),
+            obsolete_index: Vec::new(),
+        }
+    }
+
+    /// Of 1,000 partitions, a commit writes the ones that moved; an idle heartbeat one.
+    #[test]
+    fn progress_is_written_for_partitions_that_moved_and_a_heartbeat_writes_one() {
+        let key = |p: i32| ("orders".to_string(), p);
+        let mut states: BTreeMap<PartitionKey, PartitionState> =
+            (0..1_000).map(|p| (key(p), state(10, true))).collect();
+        // Partition 3 sent records; partition 7's consumer skipped a control record.
+        if let Some(s) = states.get_mut(&key(3)) {
+            s.pending_next_source = Some(15);
+        }
+        let consumed = |k: &PartitionKey| (k.1 == 7).then_some(11);
+        let due = due_positions(&states, consumed, true);
+        assert_eq!(due, vec![(key(3), 15), (key(7), 11)]);
+        if let Some(s) = states.get_mut(&key(3)) {
+            s.pending_next_source = None;
+        }
+        // Nothing moved: no write, or one with the heartbeat.
+        assert!(due_positions(&states, |_| None, false).is_empty());
+        assert_eq!(
+            due_positions(&states, |_| Some(10), true),
+            vec![(key(0), 10)]
+        );
+        // A partition never written is written once, even without records.
+        states.insert(key(1_000), state(0, false));
+        assert_eq!(
+            due_positions(&states, |_| None, false),
+            vec![(key(1_000), 0)]
+        );
+    }
 
     /// An error in a transaction open for the whole transaction timeout is the target
     /// aborting it for its age — retriable — even when it reads like fencing; within the

@@ -197,6 +197,17 @@ impl PartitionProgress {
             .copied()
     }
 
+    /// The source offsets of index records no translation needs once the source's log starts at
+    /// `log_start`: every one below the last at or below it (which stays, the anchor of offsets
+    /// from the log start on). Their records can be tombstoned.
+    pub fn obsolete_index(&self, log_start: i64) -> Vec<i64> {
+        let kept = self.index.partition_point(|i| i.next_source <= log_start);
+        self.index[..kept.saturating_sub(1)]
+            .iter()
+            .map(|i| i.next_source)
+            .collect()
+    }
+
     /// Whether an index record is due for `next`: none yet, or [`INDEX_INTERVAL`] source offsets
     /// since the last one.
     pub fn index_due(&self, next: &Position) -> bool {
@@ -224,19 +235,28 @@ pub fn position_records(
     };
     let mut records = vec![(position.encode(), value.encode())];
     if let Some(start) = indexed {
-        let index = ProgressKey::Index {
-            topic: topic.to_string(),
-            partition,
-            next_source: start.next_source,
-        };
         let entry = ProgressValue {
             position: start,
             records: 0,
             bytes: 0,
         };
-        records.push((index.encode(), entry.encode()));
+        records.push((
+            index_key(topic, partition, start.next_source),
+            entry.encode(),
+        ));
     }
     records
+}
+
+/// The key of a partition's index record at `next_source` (a tombstone under it deletes the
+/// record).
+pub fn index_key(topic: &str, partition: i32, next_source: i64) -> Vec<u8> {
+    ProgressKey::Index {
+        topic: topic.to_string(),
+        partition,
+        next_source,
+    }
+    .encode()
 }
 
 /// Progress of every partition, as folded from the progress topic.
@@ -290,6 +310,18 @@ impl Progress {
             };
         } else if let Some(value) = value.and_then(ProgressValue::decode) {
             self.apply(&key, &value);
+        } else if let (
+            ProgressKey::Index {
+                topic,
+                partition,
+                next_source,
+            },
+            None,
+        ) = (&key, value)
+        {
+            if let Some(p) = self.partitions.get_mut(&(topic.clone(), *partition)) {
+                p.index.retain(|i| i.next_source != *next_source);
+            }
         }
     }
 
@@ -422,6 +454,31 @@ mod tests {
         assert_eq!(p.anchor(24_000), Some(pos(20_000, 20_010)));
         assert_eq!(p.anchor(30_000), Some(pos(25_000, 25_012)));
         assert_eq!(progress.replicated()["t"][&0], 25_012);
+    }
+
+    #[test]
+    fn index_entries_below_the_source_log_start_are_obsolete_but_the_last_one() {
+        let mut p = PartitionProgress::default();
+        assert!(p.obsolete_index(50_000).is_empty());
+        p.index = vec![pos(0, 0), pos(10_000, 10_003), pos(20_000, 20_007)];
+        assert!(p.obsolete_index(0).is_empty());
+        assert!(p.obsolete_index(9_999).is_empty());
+        assert_eq!(p.obsolete_index(10_000), vec![0]);
+        assert_eq!(p.obsolete_index(25_000), vec![0, 10_000]);
+        // A tombstone removes the entry; what stays still anchors the log start on.
+        let mut progress = Progress::default();
+        progress.partitions.insert(("t".into(), 0), p);
+        for next_source in progress.get("t", 0).unwrap().obsolete_index(25_000) {
+            let key = ProgressKey::Index {
+                topic: "t".into(),
+                partition: 0,
+                next_source,
+            };
+            progress.fold(0, Some(&key.encode()), None);
+        }
+        let p = progress.get("t", 0).unwrap();
+        assert_eq!(p.index, vec![pos(20_000, 20_007)]);
+        assert_eq!(p.anchor(25_000), Some(pos(20_000, 20_007)));
     }
 
     #[test]

@@ -135,16 +135,17 @@ async fn account_for_leftovers(
     if suspects.is_empty() {
         return Ok(());
     }
+    // The suspects are read together up to their ends: the broker must answer a fetch at the
+    // end at once, not after fetch.wait.max.ms (500 ms by default).
+    let mut config = super::reader_config(
+        &crate::auth::client_properties(migration.target()),
+        &migration.name,
+        "inspector",
+    );
+    config.set("fetch.wait.max.ms", "10");
     let consumer: rdkafka::consumer::BaseConsumer<super::ReaderContext> =
-        crate::auth::token_supply::create(
-            &super::reader_config(
-                &crate::auth::client_properties(migration.target()),
-                &migration.name,
-                "inspector",
-            ),
-            super::ReaderContext,
-        )
-        .map_err(|e| target.error("inspecting target partitions", e.to_string()))?;
+        crate::auth::token_supply::create(&config, super::ReaderContext)
+            .map_err(|e| target.error("inspecting target partitions", e.to_string()))?;
     let probes: Vec<((String, i32), i64)> = suspects
         .iter()
         .map(|(topic, partition, from, _)| ((topic.clone(), *partition), *from))

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! cargo run -p xtask -- demo [--keep]                       # the quick-start demo
-//! cargo run --release -p xtask -- bench replicate [--mib N]  # engine vs MirrorMaker 2
+//! cargo run --release -p xtask -- bench replicate [--mib N]  # pipe limit, engine, MirrorMaker 2
+//! cargo run --release -p xtask -- bench scale [--partitions 1000,5000,10000] # apply on many partitions
 //! cargo run --release -p xtask -- bench config [--topics N]  # parse + validate a large file
 //! cargo run --release -p xtask -- bench plan [--topics N]    # survey + plan 2,000 topics
 //! cargo run --release -p xtask -- bench verify [--mib N]     # data_check = "full" vs a plain read
@@ -13,8 +14,10 @@
 
 mod bench_config;
 mod bench_connect;
+mod bench_pipe;
 mod bench_plan;
 mod bench_replicate;
+mod bench_scale;
 mod bench_translate;
 mod bench_verify;
 mod demo;
@@ -26,6 +29,9 @@ fn main() {
         Some("demo") => demo::run(&args[1..]),
         Some("bench") if args.get(1).map(String::as_str) == Some("replicate") => {
             bench_replicate::run(&args[2..])
+        }
+        Some("bench") if args.get(1).map(String::as_str) == Some("scale") => {
+            bench_scale::run(&args[2..])
         }
         Some("bench") if args.get(1).map(String::as_str) == Some("config") => {
             bench_config::run(&args[2..])
@@ -45,7 +51,7 @@ fn main() {
         Some("modules") => modules::run(&args[1..]),
         Some("engine") => bench_replicate::engine_child(&args[1..]),
         _ => {
-            eprintln!("usage: cargo run -p xtask -- demo [--keep] | modules | bench replicate [--mib N] [--tasks N] | bench config [--topics N] | bench plan [--topics N] [--partitions N] | bench verify [--mib N] | bench connect [--mib N] [--tasks N] [--delivery exactly-once|at-least-once] | bench translate [--groups N] [--records N]");
+            eprintln!("usage: cargo run -p xtask -- demo [--keep] | modules | bench replicate [--mib N] [--tasks N] [--heaps 2048,1024,512,256] | bench scale [--partitions 1000,5000,10000] | bench config [--topics N] | bench plan [--topics N] [--partitions N] | bench verify [--mib N] | bench connect [--mib N] [--tasks N] [--delivery exactly-once|at-least-once] | bench translate [--groups N] [--records N]");
             std::process::exit(2);
         }
     };
