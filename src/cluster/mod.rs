@@ -1,11 +1,14 @@
 //! Talking to one cluster: connection with diagnosable errors (`client`), the admin calls
-//! rust-rdkafka lacks (`native`), and reading an [`Inventory`] (`read`, `inventory`). Decides
+//! rust-rdkafka lacks (`native`), those librdkafka lacks too over the tool's own protocol
+//! connection (`wire`, `quotas`), and reading an [`Inventory`] (`read`, `inventory`). Decides
 //! nothing about what changes.
 
 mod client;
 pub mod inventory;
 pub mod native;
+pub mod quotas;
 mod read;
+mod wire;
 
 pub use client::{ClusterClient, ClusterContext, ClusterError, ErrorKind};
 pub use inventory::{Inventory, Role};

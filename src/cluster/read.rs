@@ -94,6 +94,7 @@ impl ClusterClient {
             groups,
             replicated: BTreeMap::new(),
             defaults,
+            quotas: None,
         })
     }
 

@@ -41,6 +41,7 @@ pub fn diff(migration: &Migration, source: &Inventory, target: &Inventory, engin
     if migration.acls.sync {
         diff_acls(migration, source, target, &selected, &mut plan);
     }
+    super::quotas::diff(migration, source, target, &mut plan);
     if migration.consumer_groups.sync {
         diff_groups(migration, source, target, &selected, &mut plan);
     }

@@ -205,7 +205,9 @@ fn planned_topics(plan: &Plan, target: &Inventory) -> BTreeMap<String, (u64, u64
                     t.0 = *after as u64;
                 }
             }
-            Action::UpdateTopicConfig { .. } | Action::CreateAcl { .. } => {}
+            Action::UpdateTopicConfig { .. }
+            | Action::CreateAcl { .. }
+            | Action::SetClientQuotas { .. } => {}
         }
     }
     topics

@@ -226,6 +226,7 @@ mod tests {
             groups: BTreeMap::new(),
             replicated: BTreeMap::new(),
             defaults: Default::default(),
+            quotas: None,
         }
     }
 

@@ -1,4 +1,5 @@
-//! Both clusters as they are for a migration: connect, read both inventories and the
+//! Both clusters as they are for a migration: connect, read both inventories (with client
+//! quotas when the migration syncs them) and the
 //! recorded state of whichever engine replicated (the built-in engine's progress topic, or
 //! MirrorMaker 2's offsets), and account for what a crashed run left on the target. `plan`
 //! turns a snapshot into a plan; `status`, `verify` and the group sync read it.
@@ -51,7 +52,7 @@ pub async fn take(migration: &Migration) -> Result<Snapshot, ClusterError> {
     let selects_topic_or_progress =
         |t: &str| t == progress_topic || t == mirror_marker || migration.topics.selects(t);
     let selects_group = |g: &str| migration.consumer_groups.selects(g);
-    let source_inventory = source
+    let mut source_inventory = source
         .inventory(&Scope {
             topic: &selects_topic,
             group: &selects_group,
@@ -63,6 +64,18 @@ pub async fn take(migration: &Migration) -> Result<Snapshot, ClusterError> {
             group: &selects_group,
         })
         .await?;
+    if migration.quotas.sync {
+        source_inventory.quotas = Some(source.client_quotas().await?);
+        // MSK Serverless has no client quotas to read: the plan leaves the source's out.
+        let serverless = migration
+            .target()
+            .msk
+            .as_ref()
+            .is_some_and(|m| m.kind == crate::config::MskType::Serverless);
+        if !serverless {
+            target_inventory.quotas = Some(target.client_quotas().await?);
+        }
+    }
     let mut progress = None;
     let mut replicated_by = ReplicatedBy::Nothing;
     if target_inventory.topics.contains_key(&progress_topic) {
