@@ -80,6 +80,7 @@ pub fn inventory(
             topic_configs: None,
         },
         quotas: None,
+        scram_users: None,
     }
 }
 

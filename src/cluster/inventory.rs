@@ -56,6 +56,9 @@ pub struct Inventory {
     /// Client quotas by entity, when they were read (`quotas { sync = true }`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quotas: Option<Vec<super::quotas::ClientQuota>>,
+    /// SCRAM users and their mechanisms (never credentials), when they could be listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scram_users: Option<Vec<super::native::ScramUser>>,
 }
 
 /// What a cluster's brokers decide for every topic: the record size limit of topics without

@@ -95,6 +95,7 @@ impl ClusterClient {
             replicated: BTreeMap::new(),
             defaults,
             quotas: None,
+            scram_users: None,
         })
     }
 

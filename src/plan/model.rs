@@ -230,6 +230,8 @@ pub enum WarningKind {
     MskTarget,
     /// Client quotas that are not copied (the target has none, or they are per IP address).
     QuotaLeftOut,
+    /// The source's SCRAM users (names and mechanisms) and what the target needs for them.
+    ScramUsers,
 }
 
 /// Counts for the summary line.

@@ -227,6 +227,7 @@ mod tests {
             replicated: BTreeMap::new(),
             defaults: Default::default(),
             quotas: None,
+            scram_users: None,
         }
     }
 

@@ -64,6 +64,11 @@ pub async fn take(migration: &Migration) -> Result<Snapshot, ClusterError> {
             group: &selects_group,
         })
         .await?;
+    // Names and mechanisms only; a source without SCRAM (or that refuses) simply has none.
+    match source.ext().describe_user_scram_credentials().await {
+        Ok(users) => source_inventory.scram_users = Some(users),
+        Err(e) => tracing::debug!(error = %e, "The source's SCRAM users could not be listed."),
+    }
     if migration.quotas.sync {
         source_inventory.quotas = Some(source.client_quotas().await?);
         // MSK Serverless has no client quotas to read: the plan leaves the source's out.

@@ -364,3 +364,100 @@ cluster "target" {{
     );
     assert!(!text.contains("admin-secret") && !text.contains("alice-secret"));
 }
+
+/// `plan` lists the source's SCRAM users with their mechanisms (never a credential) and what
+/// the target needs: on MSK with SCRAM, `AmazonMSK_` secrets with SCRAM-SHA-512 through
+/// `export scram-secrets`; on Serverless (IAM only), IAM instead, pointing at
+/// `export iam-policy`.
+#[tokio::test]
+async fn plan_lists_the_source_scram_users_and_what_the_target_needs() {
+    let (source, target) = (
+        kafka_harness::shared::secure_source(),
+        kafka_harness::shared::target(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let p = data::unique_name("scram_plan").replace('-', "_");
+    let config = dir.path().join("migration.hcl");
+    let write = |msk: &str| {
+        std::fs::write(
+            &config,
+            format!(
+                r#"name = "{p}"
+cluster "source" {{
+  bootstrap_servers = ["{}"]
+  security {{
+    protocol = "SASL_PLAINTEXT"
+    sasl {{
+      mechanism = "SCRAM-SHA-512"
+      username  = "admin"
+      password  = env("MSK_TEST_SOURCE_PASSWORD")
+    }}
+  }}
+}}
+cluster "target" {{
+  bootstrap_servers = ["{}"]
+  msk {{ type = "{msk}" }}
+}}
+topics {{
+  include = ["^{p}\\..*"]
+}}
+"#,
+                source.bootstrap(),
+                target.bootstrap()
+            ),
+        )
+        .unwrap();
+    };
+    let plan = |msk: &str| -> (Value, String) {
+        write(msk);
+        let json = kafka_migrate(&config)
+            .args(["plan", "--json"])
+            .env("MSK_TEST_SOURCE_PASSWORD", "admin-secret")
+            .output()
+            .unwrap();
+        let human = kafka_migrate(&config)
+            .args(["plan"])
+            .env("MSK_TEST_SOURCE_PASSWORD", "admin-secret")
+            .output()
+            .unwrap();
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&human.stdout),
+            String::from_utf8_lossy(&human.stderr)
+        );
+        let json: Value = serde_json::from_slice(&json.stdout)
+            .unwrap_or_else(|e| panic!("plan --json ({e}): {said}"));
+        (json, said)
+    };
+    let scram_notes = |plan: &Value| -> Vec<String> {
+        plan["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|w| w["kind"] == "scram_users")
+            .map(|w| w["message"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (standard, said) = plan("standard");
+    let notes = scram_notes(&standard);
+    assert_eq!(notes.len(), 1, "{standard:#}");
+    assert!(
+        notes[0].starts_with(
+            "3 user(s): admin (SCRAM-SHA-512), alice (SCRAM-SHA-512), bob (SCRAM-SHA-512); \
+             MSK takes SCRAM users as Secrets Manager secrets named AmazonMSK_<user>, \
+             SCRAM-SHA-512 only, at most 1000 per cluster: `kafka-migrate export scram-secrets`"
+        ),
+        "{}",
+        notes[0]
+    );
+    assert!(said.contains("source SCRAM users: 3 user(s)"), "{said}");
+    assert!(!said.contains("admin-secret") && !said.contains("alice-secret"));
+    let (serverless, _) = plan("serverless");
+    let notes = scram_notes(&serverless);
+    assert_eq!(notes.len(), 1, "{serverless:#}");
+    assert!(
+        notes[0].contains("IAM access control") && notes[0].contains("export iam-policy"),
+        "{}",
+        notes[0]
+    );
+}
