@@ -81,6 +81,7 @@ pub fn inventory(
         },
         quotas: None,
         scram_users: None,
+        msk: None,
     }
 }
 

@@ -59,6 +59,10 @@ pub struct Inventory {
     /// SCRAM users and their mechanisms (never credentials), when they could be listed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scram_users: Option<Vec<super::native::ScramUser>>,
+    /// For a target with an `msk` block: what MSK's API (DescribeClusterV2) said it is, or
+    /// why it was not asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msk: Option<super::msk_api::MskLookup>,
 }
 
 /// What a cluster's brokers decide for every topic: the record size limit of topics without

@@ -1,10 +1,11 @@
 //! Talking to one cluster: connection with diagnosable errors (`client`), the admin calls
 //! rust-rdkafka lacks (`native`), those librdkafka lacks too over the tool's own protocol
-//! connection (`wire`, `quotas`), and reading an [`Inventory`] (`read`, `inventory`). Decides
+//! connection (`wire`, `quotas`), what MSK's API says the cluster is (`msk_api`), and reading an [`Inventory`] (`read`, `inventory`). Decides
 //! nothing about what changes.
 
 mod client;
 pub mod inventory;
+pub mod msk_api;
 pub mod native;
 pub mod quotas;
 mod read;

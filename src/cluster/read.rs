@@ -96,6 +96,7 @@ impl ClusterClient {
             defaults,
             quotas: None,
             scram_users: None,
+            msk: None,
         })
     }
 

@@ -192,6 +192,8 @@ pub enum BlockerKind {
     RecordLimitTooLow,
     /// An MSK target would hold more partitions than its brokers (or Serverless) allow.
     PartitionBudgetExceeded,
+    /// The target's `msk` block disagrees with what MSK's API says the cluster is.
+    MskMismatch,
 }
 
 /// Something the operator should know; apply proceeds.

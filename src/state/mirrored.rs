@@ -228,6 +228,7 @@ mod tests {
             defaults: Default::default(),
             quotas: None,
             scram_users: None,
+            msk: None,
         }
     }
 

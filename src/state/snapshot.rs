@@ -64,6 +64,15 @@ pub async fn take(migration: &Migration) -> Result<Snapshot, ClusterError> {
             group: &selects_group,
         })
         .await?;
+    // The declared MSK type is checked against MSK's own description of the cluster.
+    if migration.target().msk.is_some() {
+        target_inventory.msk = Some(match &migration.target().security.aws_iam {
+            Some(iam) => crate::cluster::msk_api::describe(iam).await,
+            None => crate::cluster::msk_api::MskLookup::Unanswered {
+                reason: "the target has no aws_iam block with cluster_arn to ask it with".into(),
+            },
+        });
+    }
     // Names and mechanisms only; a source without SCRAM (or that refuses) simply has none.
     match source.ext().describe_user_scram_credentials().await {
         Ok(users) => source_inventory.scram_users = Some(users),
