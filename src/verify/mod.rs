@@ -140,11 +140,12 @@ impl Report {
     }
 }
 
-const CHECK_NAMES: [&str; 8] = [
+const CHECK_NAMES: [&str; 9] = [
     checks::CONNECTIVITY,
     checks::TOPICS,
     checks::CONFIGS,
     checks::ACLS,
+    checks::QUOTAS,
     checks::LAG,
     quiet::NAME,
     parity::NAME,
@@ -190,6 +191,7 @@ pub async fn verify(migration: &Migration, quiet: &mut QuietWatch) -> Report {
         ),
         checks::configs(&survey.plan),
         checks::acls(migration, &survey.snapshot.source_inventory, &survey.plan),
+        checks::quotas(migration, &survey.plan),
         checks::lag(migration, &status, survey.snapshot.progress.is_some()),
     ];
     let parity = data_parity(migration, &survey).await;

@@ -1,8 +1,8 @@
 //! Client quotas (`quotas { sync = true }`) on real brokers: quotas set on the source with
 //! Kafka's own kafka-configs (a user, a client id, a user with a client id, the default client
 //! id) are planned, created on the target (and one the target had changed, a key only the
-//! target had removed), read back on the target with kafka-configs, and the next plan changes
-//! nothing. The source is read over SASL_SSL with SCRAM-SHA-512 and the target written over
+//! target had removed), read back on the target with kafka-configs, `verify`'s quotas check
+//! passes and the next plan changes nothing. The source is read over SASL_SSL with SCRAM-SHA-512 and the target written over
 //! SASL_SSL with MSK IAM tokens, so the tool's own protocol connection is exercised with TLS,
 //! SCRAM and OAUTHBEARER.
 
@@ -11,6 +11,7 @@ use kafka_harness::{data, shared};
 use serde_json::Value;
 
 use crate::auth::{cluster_block, migration, run, text, Scheme};
+use crate::support::check;
 
 /// Each `set_client_quotas` action of `plan` whose entity names `p` (or is a default), as
 /// `entity: key before->after, …`.
@@ -185,6 +186,12 @@ async fn client_quotas_round_trip_from_source_to_target() {
         default.contains("controller_mutation_rate=1000000.0"),
         "{default}"
     );
+
+    // verify's quotas check finds every quota on the target.
+    let verified = run(&config, &["verify", "--json"], "admin-secret");
+    let report: Value = serde_json::from_slice(&verified.stdout)
+        .unwrap_or_else(|e| panic!("verify --json ({e}): {}", text(&verified)));
+    assert_eq!(check(&report, "quotas")["status"], "PASS", "{report:#}");
 
     let again = run(&config, &["plan", "--json"], "admin-secret");
     let again: Value = serde_json::from_slice(&again.stdout)
