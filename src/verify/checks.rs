@@ -164,13 +164,7 @@ pub fn acls(migration: &Migration, source: &Inventory, plan: &Plan) -> Check {
                 .push(format!("ACL missing on the target: {binding}"));
         }
     }
-    for w in plan
-        .warnings
-        .iter()
-        .filter(|w| w.kind == WarningKind::AclNotExpressible)
-    {
-        f.warnings.push(format!("{}: {}", w.subject, w.message));
-    }
+    f.warn_of(plan, WarningKind::AclNotExpressible);
     f.check(
         ACLS,
         "every planned ACL binding is on the target".into(),
@@ -197,13 +191,7 @@ pub fn quotas(migration: &Migration, plan: &Plan) -> Check {
             }
         }
     }
-    for w in plan
-        .warnings
-        .iter()
-        .filter(|w| w.kind == WarningKind::QuotaLeftOut)
-    {
-        f.warnings.push(format!("{}: {}", w.subject, w.message));
-    }
+    f.warn_of(plan, WarningKind::QuotaLeftOut);
     f.check(
         QUOTAS,
         "the source's client quotas are on the target".into(),

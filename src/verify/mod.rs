@@ -65,6 +65,13 @@ struct Findings {
 }
 
 impl Findings {
+    /// The plan's warnings of `kind`, as warnings of this check.
+    fn warn_of(&mut self, plan: &plan::Plan, kind: plan::WarningKind) {
+        for w in plan.warnings.iter().filter(|w| w.kind == kind) {
+            self.warnings.push(format!("{}: {}", w.subject, w.message));
+        }
+    }
+
     /// A finished check: FAIL with `failed` when anything failed, WARN when something
     /// deserves a look, PASS with `passed` otherwise.
     fn check(
