@@ -79,6 +79,9 @@ pub fn inventory(
             socket_request_max_bytes: Some(104_857_600),
             topic_configs: None,
         },
+        quotas: None,
+        scram_users: None,
+        msk: None,
     }
 }
 

@@ -1,10 +1,14 @@
 //! Carrying out a plan's metadata actions on the target, idempotently: an action already done
-//! (topic exists with those settings, partitions already there, ACL present) counts as done.
+//! (topic exists with those settings, partitions already there, ACL present, quotas set)
+//! counts as done.
+
+use std::time::{Duration, Instant};
 
 use rdkafka::admin::{AdminOptions, NewPartitions};
 use rdkafka::types::RDKafkaErrorCode;
 
 use crate::cluster::native::{AlterConfigOp, ConfigResourceKind};
+use crate::cluster::quotas::{ClientQuota, QuotaAlteration};
 use crate::cluster::{ClusterClient, ClusterError};
 use crate::plan::{Action, ConfigChange, ADMIN_TIMEOUT as TIMEOUT};
 
@@ -78,5 +82,86 @@ pub async fn execute(target: &ClusterClient, action: &Action) -> Result<Outcome,
                 .map_err(|e| target.ext_error(&format!("creating acl {binding}"), e))?;
             Ok(Outcome::Done)
         }
+        Action::SetClientQuotas { .. } => Ok(execute_quotas(target, &[action])
+            .await?
+            .pop()
+            .unwrap_or(Outcome::Done)),
+    }
+}
+
+/// How long apply waits for the target to show quotas it has set.
+const QUOTAS_VISIBLE: Duration = Duration::from_secs(30);
+
+/// The quotas `actions` (all [`Action::SetClientQuotas`]) leave their entities with.
+fn wanted(actions: &[&Action]) -> Vec<QuotaAlteration> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::SetClientQuotas { entity, changes } => Some(QuotaAlteration {
+                entity: entity.clone(),
+                ops: changes.iter().map(|c| (c.key.clone(), c.after)).collect(),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Whether `quotas` already hold what `alteration` sets and removes.
+fn holds(quotas: &[ClientQuota], alteration: &QuotaAlteration) -> bool {
+    let values = quotas
+        .iter()
+        .find(|q| q.entity == alteration.entity)
+        .map(|q| &q.values);
+    alteration
+        .ops
+        .iter()
+        .all(|(key, value)| values.and_then(|v| v.get(key)).copied() == *value)
+}
+
+/// Carries out client quota actions together (one connection, batched requests), then waits
+/// until the target describes them as set: a broker answers DescribeClientQuotas from its copy
+/// of the cluster metadata, which follows the controller's. Outcomes in the actions' order.
+pub async fn execute_quotas(
+    target: &ClusterClient,
+    actions: &[&Action],
+) -> Result<Vec<Outcome>, ClusterError> {
+    let wanted = wanted(actions);
+    let current = target.client_quotas().await?;
+    let outcomes: Vec<Outcome> = wanted
+        .iter()
+        .map(|a| {
+            if holds(&current, a) {
+                Outcome::AlreadyDone
+            } else {
+                Outcome::Done
+            }
+        })
+        .collect();
+    let alterations: Vec<QuotaAlteration> = wanted
+        .iter()
+        .zip(&outcomes)
+        .filter(|(_, o)| **o == Outcome::Done)
+        .map(|(a, _)| a.clone())
+        .collect();
+    if alterations.is_empty() {
+        return Ok(outcomes);
+    }
+    target.alter_client_quotas(alterations).await?;
+    let started = Instant::now();
+    loop {
+        let now = target.client_quotas().await?;
+        if wanted.iter().all(|a| holds(&now, a)) {
+            return Ok(outcomes);
+        }
+        if started.elapsed() > QUOTAS_VISIBLE {
+            return Err(target.error(
+                "setting client quotas",
+                format!(
+                    "the target accepted them but did not show them within {}s",
+                    QUOTAS_VISIBLE.as_secs()
+                ),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }

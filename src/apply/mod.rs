@@ -36,12 +36,26 @@ pub async fn apply_metadata(
     mut progress: impl FnMut(&Action, &Outcome),
 ) -> Result<ApplyReport, ClusterError> {
     let mut report = ApplyReport::default();
-    for action in &plan.actions {
-        let outcome = execute(target, action).await?;
+    let mut record = |action: &Action, outcome: Outcome| {
         progress(action, &outcome);
         match outcome {
             Outcome::Done => report.done.push(action.clone()),
             Outcome::AlreadyDone => report.already_done.push(action.clone()),
+        }
+    };
+    // Client quotas go together, over one connection, after the rest.
+    let (quotas, others): (Vec<&Action>, Vec<&Action>) = plan
+        .actions
+        .iter()
+        .partition(|a| matches!(a, Action::SetClientQuotas { .. }));
+    for action in others {
+        let outcome = execute(target, action).await?;
+        record(action, outcome);
+    }
+    if !quotas.is_empty() {
+        let outcomes = metadata::execute_quotas(target, &quotas).await?;
+        for (action, outcome) in quotas.into_iter().zip(outcomes) {
+            record(action, outcome);
         }
     }
     Ok(report)

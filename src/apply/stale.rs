@@ -13,7 +13,7 @@ pub struct Staleness {
 }
 
 /// One indivisible change, for comparing plans: a topic creation, a partition count, one
-/// config key's new value, one ACL.
+/// config key's new value, one ACL, one client quota.
 fn atoms(plan: &Plan) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for action in &plan.actions {
@@ -39,6 +39,14 @@ fn atoms(plan: &Plan) -> BTreeSet<String> {
             }
             Action::CreateAcl { binding, .. } => {
                 out.insert(format!("create acl {binding}"));
+            }
+            Action::SetClientQuotas { entity, changes } => {
+                for c in changes {
+                    out.insert(match c.after {
+                        Some(v) => format!("set quota {} = {v} of {entity}", c.key),
+                        None => format!("remove quota {} of {entity}", c.key),
+                    });
+                }
             }
         }
     }

@@ -151,6 +151,12 @@ pub fn generate(config: Option<&str>) -> Result<rdkafka::client::OAuthToken, Iam
     })
 }
 
+/// AWS credentials for `iam`'s settings, from the provider its tokens are signed with (for
+/// MSK's own API). Blocks: call it off the async runtime.
+pub fn credentials(iam: &AwsIam) -> Result<Credentials, IamTokenError> {
+    provider_for(&oauthbearer_config(iam))?.credentials()
+}
+
 /// One provider per distinct configuration, shared by every client of the process.
 fn provider_for(config: &str) -> Result<Arc<TokenProvider>, IamTokenError> {
     static PROVIDERS: OnceLock<Mutex<HashMap<String, Arc<TokenProvider>>>> = OnceLock::new();
@@ -238,14 +244,18 @@ impl TokenProvider {
 
     /// Fresh credentials from the chain, then a token signed at `at`.
     pub fn token(&self, at: SystemTime) -> Result<IamToken, IamTokenError> {
+        sign_token(&self.credentials()?, &self.region, at)
+    }
+
+    /// Fresh credentials from the chain (or the assumed role).
+    pub fn credentials(&self) -> Result<Credentials, IamTokenError> {
         let provider = self.credentials.clone();
-        let credentials = run_on(&self.runtime, async move {
+        run_on(&self.runtime, async move {
             provider
                 .provide_credentials()
                 .await
                 .map_err(|e| IamTokenError::Credentials(error_chain(&e)))
-        })?;
-        sign_token(&credentials, &self.region, at)
+        })
     }
 }
 

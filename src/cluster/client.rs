@@ -100,6 +100,8 @@ pub struct ClusterClient {
     admin: Arc<AdminClient<ClusterContext>>,
     consumer: Arc<BaseConsumer<ClusterContext>>,
     context: ClusterContext,
+    /// The cluster's settings, for the requests made without librdkafka (client quotas).
+    cluster: Option<Arc<crate::config::ClusterConfig>>,
 }
 
 impl ClusterClient {
@@ -112,7 +114,9 @@ impl ClusterClient {
             Role::Source => migration.source(),
             Role::Target => migration.target(),
         };
-        Self::connect(role, &crate::auth::client_properties(cluster)).await
+        let mut client = Self::connect(role, &crate::auth::client_properties(cluster)).await?;
+        client.cluster = Some(Arc::new(cluster.clone()));
+        Ok(client)
     }
 
     /// Connects with librdkafka `properties` and checks that a broker answers, turning a
@@ -156,6 +160,7 @@ impl ClusterClient {
             admin,
             consumer,
             context,
+            cluster: None,
         };
         let (consumer, context) = (client.consumer(), client.context.clone());
         let probe = tokio::task::spawn_blocking(move || {
@@ -190,6 +195,11 @@ impl ClusterClient {
 
     pub fn role(&self) -> Role {
         self.role
+    }
+
+    /// The cluster's settings, when the client was made from the migration file.
+    pub(crate) fn cluster_config(&self) -> Option<&crate::config::ClusterConfig> {
+        self.cluster.as_deref()
     }
 
     pub fn admin(&self) -> &AdminClient<ClusterContext> {

@@ -53,6 +53,16 @@ pub struct Inventory {
     /// The brokers' defaults that bear on topics.
     #[serde(default)]
     pub defaults: ClusterDefaults,
+    /// Client quotas by entity, when they were read (`quotas { sync = true }`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quotas: Option<Vec<super::quotas::ClientQuota>>,
+    /// SCRAM users and their mechanisms (never credentials), when they could be listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scram_users: Option<Vec<super::native::ScramUser>>,
+    /// For a target with an `msk` block: what MSK's API (DescribeClusterV2) said it is, or
+    /// why it was not asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msk: Option<super::msk_api::MskLookup>,
 }
 
 /// What a cluster's brokers decide for every topic: the record size limit of topics without
@@ -172,7 +182,8 @@ impl Inventory {
     }
 
     /// A digest of what a plan's metadata actions depend on: topics, partition counts,
-    /// replication factors, topic-level configs, ACLs and the records this migration wrote.
+    /// replication factors, topic-level configs, ACLs, client quotas (when read) and the
+    /// records this migration wrote.
     /// Offsets and group positions move all the time and are left out.
     pub fn fingerprint(&self) -> String {
         /// Partition count, replication factor and topic-level configs of a topic.
@@ -183,6 +194,8 @@ impl Inventory {
             topics: BTreeMap<&'a str, TopicShape<'a>>,
             denied: Vec<&'a str>,
             acls: &'a Acls,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            quotas: Option<&'a Vec<super::quotas::ClientQuota>>,
         }
         let shape = Shape {
             brokers: self.brokers,
@@ -202,6 +215,7 @@ impl Inventory {
                 .collect(),
             denied: self.denied_topics.keys().map(String::as_str).collect(),
             acls: &self.acls,
+            quotas: self.quotas.as_ref(),
         };
         let bytes = serde_json::to_vec(&shape).unwrap_or_default();
         let digest = Sha256::digest(&bytes);

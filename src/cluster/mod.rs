@@ -1,12 +1,17 @@
 //! Talking to one cluster: connection with diagnosable errors (`client`), the admin calls
-//! rust-rdkafka lacks (`native`), reading an [`Inventory`] (`read`, `inventory`), and which
-//! Kafka release the brokers are at least (`release`). Decides nothing about what changes.
+//! rust-rdkafka lacks (`native`), those librdkafka lacks too over the tool's own protocol
+//! connection (`wire`, `quotas`), what MSK's API says the cluster is (`msk_api`), which Kafka
+//! release the brokers are at least (`release`), and reading an [`Inventory`] (`read`,
+//! `inventory`). Decides nothing about what changes.
 
 mod client;
 pub mod inventory;
+pub mod msk_api;
 pub mod native;
+pub mod quotas;
 mod read;
 pub mod release;
+mod wire;
 
 pub use client::{ClusterClient, ClusterContext, ClusterError, ErrorKind};
 pub use inventory::{Inventory, Role};

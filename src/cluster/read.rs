@@ -94,6 +94,9 @@ impl ClusterClient {
             groups,
             replicated: BTreeMap::new(),
             defaults,
+            quotas: None,
+            scram_users: None,
+            msk: None,
         })
     }
 

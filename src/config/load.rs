@@ -19,6 +19,7 @@ const TOP_BLOCKS: &[&str] = &[
     "cluster",
     "topics",
     "acls",
+    "quotas",
     "consumer_groups",
     "replication",
     "cutover",
@@ -141,6 +142,7 @@ pub fn parse(
         clusters,
         topics: optional(&top, "topics", topics)?,
         acls: optional(&top, "acls", acls)?,
+        quotas: optional(&top, "quotas", quotas)?,
         consumer_groups: optional(&top, "consumer_groups", groups)?,
         replication: optional(&top, "replication", replication)?,
         cutover: optional(&top, "cutover", cutover)?,
@@ -364,6 +366,13 @@ fn acls(top: &Section<'_>, block: &Block) -> Result<AclSync, ConfigError> {
             .into_iter()
             .map(|(k, _, v)| (k, v))
             .collect(),
+    })
+}
+
+fn quotas(top: &Section<'_>, block: &Block) -> Result<QuotaSync, ConfigError> {
+    let s = top.nested(block, "the quotas block".into(), &["sync"], &[])?;
+    Ok(QuotaSync {
+        sync: s.bool("sync")?.unwrap_or(false),
     })
 }
 

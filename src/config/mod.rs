@@ -33,7 +33,7 @@ use std::path::Path;
 pub use arn::MskCluster;
 pub use error::ConfigError;
 pub use model::*;
-pub use msk::{Msk, MskType};
+pub use msk::{BrokerSize, Msk, MskType, BROKER_SIZES};
 pub use secret::{
     is_secret_property, shown_properties, shown_url, Secret, SecretOrigin, SecretValues,
 };

@@ -27,6 +27,9 @@ pub struct Migration {
     /// Whether ACLs are copied to the target.
     #[serde(default)]
     pub acls: AclSync,
+    /// Whether client quotas are copied to the target.
+    #[serde(default)]
+    pub quotas: QuotaSync,
     /// Which consumer groups get their offsets translated and synced.
     #[serde(default)]
     pub consumer_groups: GroupSelection,
@@ -323,6 +326,19 @@ impl Default for AclSync {
             principal_map: BTreeMap::new(),
         }
     }
+}
+
+/// Client quotas (of users, client ids, both, and their defaults): those of the source are
+/// created or changed on the target to match, as topic configs are. Quotas only the target
+/// has are left alone; MSK Serverless has no client quotas.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaSync {
+    /// Copy the source's client quotas to the target (read with DescribeClientQuotas, written
+    /// with AlterClientQuotas: the credentials need DescribeConfigs on the source cluster and
+    /// AlterConfigs on the target cluster).
+    #[serde(default)]
+    pub sync: bool,
 }
 
 /// Consumer groups whose committed offsets are translated to the target: a group is synced

@@ -4,7 +4,7 @@
 
 use hcl::edit::structure::Block;
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::error::{did_you_mean, ConfigError};
 use super::section::Section;
@@ -26,7 +26,7 @@ pub struct Msk {
 }
 
 /// A kind of MSK cluster.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum MskType {
     Standard,

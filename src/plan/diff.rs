@@ -41,6 +41,11 @@ pub fn diff(migration: &Migration, source: &Inventory, target: &Inventory, engin
     if migration.acls.sync {
         diff_acls(migration, source, target, &selected, &mut plan);
     }
+    super::quotas::diff(migration, source, target, &mut plan);
+    if let Some(users) = &source.scram_users {
+        plan.warnings
+            .extend(super::scram_secrets::plan_warnings(migration, users));
+    }
     if migration.consumer_groups.sync {
         diff_groups(migration, source, target, &selected, &mut plan);
     }
@@ -257,7 +262,8 @@ fn iam_instead_of_acls(
             subject: "target ACLs".into(),
             message: format!(
                 "{} ACL binding(s) are not created: the target uses IAM access control; set \
-                 cluster_arn in its aws_iam block to see them as IAM policies",
+                 cluster_arn in its aws_iam block to see them as IAM policies (`export \
+                 iam-policy` writes them)",
                 wanted.len()
             ),
         });

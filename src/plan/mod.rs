@@ -13,6 +13,7 @@ mod limits;
 mod make;
 mod model;
 pub mod msk;
+mod quotas;
 pub mod scram_secrets;
 mod validate;
 

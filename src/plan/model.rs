@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::cluster::native::AclBinding;
+use crate::cluster::quotas::QuotaEntity;
 
 /// Version of the JSON plan format. Bump the major part on incompatible changes.
-pub const FORMAT_VERSION: &str = "1.1";
+pub const FORMAT_VERSION: &str = "1.2";
 
 /// Everything a migration will do to the target, and what stands in its way.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -68,6 +69,12 @@ pub enum Action {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         source_principal: Option<String>,
     },
+    /// Set or remove client quotas of one entity (user, client id, both, or a default) so
+    /// that they match the source's (`quotas { sync = true }`). Since format 1.2.
+    SetClientQuotas {
+        entity: QuotaEntity,
+        changes: Vec<QuotaChange>,
+    },
 }
 
 impl Action {
@@ -77,6 +84,14 @@ impl Action {
             Action::CreateTopic { .. } | Action::CreateAcl { .. } => ActionKind::Create,
             Action::CreatePartitions { .. } | Action::UpdateTopicConfig { .. } => {
                 ActionKind::Update
+            }
+            // An entity without quotas on the target gets them; one with quotas changes.
+            Action::SetClientQuotas { changes, .. } => {
+                if changes.iter().all(|c| c.before.is_none()) {
+                    ActionKind::Create
+                } else {
+                    ActionKind::Update
+                }
             }
         }
     }
@@ -95,6 +110,16 @@ pub struct ConfigChange {
     pub key: String,
     pub before: Option<String>,
     pub after: Option<String>,
+}
+
+/// One client quota of an entity: absent `before` means it is set anew; absent `after` means
+/// it is removed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct QuotaChange {
+    /// Such as `producer_byte_rate`, `consumer_byte_rate`, `request_percentage`.
+    pub key: String,
+    pub before: Option<f64>,
+    pub after: Option<f64>,
 }
 
 /// A consumer group's offsets, source → target, per partition.
@@ -167,6 +192,8 @@ pub enum BlockerKind {
     RecordLimitTooLow,
     /// An MSK target would hold more partitions than its brokers (or Serverless) allow.
     PartitionBudgetExceeded,
+    /// The target's `msk` block disagrees with what MSK's API says the cluster is.
+    MskMismatch,
 }
 
 /// Something the operator should know; apply proceeds.
@@ -203,6 +230,10 @@ pub enum WarningKind {
     /// How the target's MSK type shapes the plan (replication factor, throttle, where the type
     /// was learnt).
     MskTarget,
+    /// Client quotas that are not copied (the target has none, or they are per IP address).
+    QuotaLeftOut,
+    /// The source's SCRAM users (names and mechanisms) and what the target needs for them.
+    ScramUsers,
 }
 
 /// Counts for the summary line.

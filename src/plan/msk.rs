@@ -2,12 +2,14 @@
 //! the AWS page each comes from, and the pure functions `diff` applies with them: which topic
 //! configs the target takes (the rest left out with a warning), the replication factor its
 //! topics get, the partition budget (recommended → warning, maximum → blocker), the largest
-//! record it accepts, and what stands in for ACLs and a throttle on Serverless. No I/O.
+//! record it accepts, and what stands in for ACLs and a throttle on Serverless; and the
+//! declared type against what MSK's API said (fetched with the snapshot). No I/O.
 
 use std::collections::BTreeMap;
 
 use crate::cluster::inventory::{Inventory, Topic};
-use crate::config::{Migration, Msk, MskType};
+use crate::cluster::msk_api::MskLookup;
+use crate::config::{BrokerSize, Migration, Msk, MskType, BROKER_SIZES};
 
 use super::configs;
 use super::model::{Action, Blocker, BlockerKind, Plan, Warning, WarningKind};
@@ -205,7 +207,9 @@ fn planned_topics(plan: &Plan, target: &Inventory) -> BTreeMap<String, (u64, u64
                     t.0 = *after as u64;
                 }
             }
-            Action::UpdateTopicConfig { .. } | Action::CreateAcl { .. } => {}
+            Action::UpdateTopicConfig { .. }
+            | Action::CreateAcl { .. }
+            | Action::SetClientQuotas { .. } => {}
         }
     }
     topics
@@ -223,21 +227,124 @@ fn partitions_created(plan: &Plan) -> u64 {
         .sum()
 }
 
-/// The checks of the whole plan against an MSK target: its partition budget, the replication
-/// factor asked for, and where the target's kind was learnt.
+/// The checks of the whole plan against an MSK target: what MSK's API says the cluster is
+/// (against what the migration file declares), its partition budget, the replication factor
+/// asked for.
 pub fn check(migration: &Migration, target: &Inventory, plan: &mut Plan) {
     let Some(msk) = self::target(migration) else {
         return;
     };
-    plan.warnings.push(Warning {
-        kind: WarningKind::MskTarget,
-        subject: format!("target ({})", msk.kind.title()),
-        message: "planned with the rules of the MSK type declared in the migration file \
-                  (cluster \"target\" { msk { … } })"
-            .into(),
-    });
+    check_declared(msk, target.msk.as_ref(), plan);
     check_budget(migration, target, plan);
     check_replication_factor(migration, plan);
+}
+
+/// The declared `msk` block against MSK's description of the cluster: each value that
+/// disagrees is a blocker naming the attribute and both values; else a note of where the
+/// type was learnt.
+fn check_declared(msk: &Msk, lookup: Option<&MskLookup>, plan: &mut Plan) {
+    let subject = format!("target ({})", msk.kind.title());
+    let cluster = match lookup {
+        Some(MskLookup::Described { cluster }) => cluster,
+        Some(MskLookup::Unanswered { reason }) => {
+            plan.warnings.push(Warning {
+                kind: WarningKind::MskTarget,
+                subject,
+                message: format!(
+                    "planned with the values declared in cluster \"target\" {{ msk {{ … }} }}: \
+                     MSK's API (DescribeClusterV2) was not asked or did not answer ({reason})"
+                ),
+            });
+            return;
+        }
+        None => {
+            plan.warnings.push(Warning {
+                kind: WarningKind::MskTarget,
+                subject,
+                message: "planned with the rules of the MSK type declared in the migration \
+                          file (cluster \"target\" { msk { … } })"
+                    .into(),
+            });
+            return;
+        }
+    };
+    let mut disagree = |attribute: &str, declared: String, described: String| {
+        plan.blockers.push(Blocker {
+            kind: BlockerKind::MskMismatch,
+            subject: format!("cluster \"target\" msk.{attribute}"),
+            reason: format!(
+                "declared {declared}, but MSK's API (DescribeClusterV2) describes the cluster \
+                 with {described}: correct the msk block"
+            ),
+        });
+    };
+    if cluster.kind != msk.kind {
+        disagree(
+            "type",
+            format!("\"{}\"", msk.kind),
+            format!("type \"{}\"", cluster.kind),
+        );
+    }
+    if let (Some(declared), Some(described)) = (&msk.broker_type, &cluster.instance_type) {
+        if declared != described {
+            disagree(
+                "broker_type",
+                format!("\"{declared}\""),
+                format!("instance type \"{described}\""),
+            );
+        }
+    }
+    if let (Some(declared), Some(described)) = (msk.brokers, cluster.brokers) {
+        if declared != described {
+            disagree(
+                "brokers",
+                declared.to_string(),
+                format!("{described} brokers"),
+            );
+        }
+    }
+    let mut facts = vec![cluster.kind.title().to_string()];
+    if let Some(v) = &cluster.kafka_version {
+        facts.push(format!("Kafka {v}"));
+    }
+    match (cluster.brokers, &cluster.instance_type) {
+        (Some(n), Some(t)) => facts.push(format!("{n} {t} broker(s)")),
+        (Some(n), None) => facts.push(format!("{n} broker(s)")),
+        (None, Some(t)) => facts.push(format!("{t} brokers")),
+        (None, None) => {}
+    }
+    if let Some(mode) = &cluster.storage_mode {
+        facts.push(format!("{} storage", mode.to_lowercase()));
+    }
+    plan.warnings.push(Warning {
+        kind: WarningKind::MskTarget,
+        subject,
+        message: format!(
+            "MSK's API (DescribeClusterV2) describes the target as {}",
+            facts.join(", ")
+        ),
+    });
+}
+
+/// The broker size and count the partition budget is reckoned with: as declared, else as MSK's
+/// API describes them, else (count) the brokers that answer metadata.
+fn sizing(msk: &Msk, target: &Inventory) -> (Option<&'static BrokerSize>, u64) {
+    let described = match &target.msk {
+        Some(MskLookup::Described { cluster }) => Some(cluster),
+        _ => None,
+    };
+    let size = msk.broker_size().or_else(|| {
+        let name = described?.instance_type.as_deref()?;
+        BROKER_SIZES
+            .iter()
+            .find(|b| b.kind == msk.kind && b.name == name)
+    });
+    let brokers = msk
+        .brokers
+        .or_else(|| described?.brokers)
+        .map_or(target.brokers, |b| b as usize)
+        .max(1) as u64;
+    (size, brokers)
 }
 
 /// The partition budget of the MSK target once `plan` is applied: per broker (replicas
@@ -251,10 +358,9 @@ fn check_budget(migration: &Migration, target: &Inventory, plan: &mut Plan) {
     let subject = format!("target ({})", msk.kind.title());
     match msk.kind {
         MskType::Standard | MskType::Express => {
-            let Some(size) = msk.broker_size() else {
+            let (Some(size), brokers) = sizing(msk, target) else {
                 return;
             };
-            let brokers = msk.brokers.map_or(target.brokers, |b| b as usize).max(1) as u64;
             let replicas: u64 = topics.values().map(|(p, rf, _)| p * rf).sum();
             let per_broker = replicas.div_ceil(brokers);
             let numbers = format!(

@@ -1,11 +1,18 @@
 //! `export scram-secrets`: the source's SCRAM users as a Terraform file for an MSK target —
 //! per user an `aws_secretsmanager_secret` named `AmazonMSK_…` (the prefix MSK requires) with
 //! its username and a password left as a variable, and one `aws_msk_scram_secret_association`
-//! for the cluster. Pure text; never a credential (brokers return none).
+//! for the cluster. Pure text; never a credential (brokers return none). Also what `plan`
+//! says about those users: who they are, with which mechanisms, and what the target needs.
 
 use std::fmt::Write as _;
 
 use crate::cluster::native::ScramUser;
+use crate::config::{Migration, MskType};
+
+use super::model::{Warning, WarningKind};
+
+/// Users named one by one in the plan's note; the rest are counted.
+const NAMED_IN_PLAN: usize = 10;
 
 /// MSK takes at most this many SCRAM secrets per cluster.
 pub const MSK_MAX_SCRAM_USERS: usize = 1_000;
@@ -116,6 +123,59 @@ pub fn notes(users: &[ScramUser]) -> Vec<String> {
     notes
 }
 
+/// `plan`'s notes on the source's SCRAM users (names and mechanisms, never a credential) and
+/// what the target needs for them: on an MSK target with SCRAM, an `AmazonMSK_` secret per
+/// user with SCRAM-SHA-512 (`export scram-secrets`), within 1,000 users; on an IAM-only
+/// target, nothing (clients authenticate with IAM); elsewhere, the users created anew.
+pub fn plan_warnings(migration: &Migration, users: &[ScramUser]) -> Vec<Warning> {
+    if users.is_empty() {
+        return Vec::new();
+    }
+    let mut listed: Vec<String> = users
+        .iter()
+        .take(NAMED_IN_PLAN)
+        .map(|u| {
+            let mechanisms: Vec<&str> = u.mechanisms.iter().map(|m| m.mechanism.as_str()).collect();
+            format!("{} ({})", u.name.escape_debug(), mechanisms.join(", "))
+        })
+        .collect();
+    if users.len() > NAMED_IN_PLAN {
+        listed.push(format!("and {} more", users.len() - NAMED_IN_PLAN));
+    }
+    let target = migration.target();
+    let msk = target.msk.as_ref().map(|m| m.kind);
+    let iam_only = target.security.aws_iam.is_some() || msk == Some(MskType::Serverless);
+    let needs = if iam_only {
+        "the target uses IAM access control: its clients authenticate with IAM, not with these \
+         users (their ACLs become IAM policies: `export iam-policy`)"
+            .to_string()
+    } else if msk.is_some() {
+        format!(
+            "MSK takes SCRAM users as Secrets Manager secrets named AmazonMSK_<user>, \
+             SCRAM-SHA-512 only, at most {MSK_MAX_SCRAM_USERS} per cluster: `kafka-migrate \
+             export scram-secrets` writes them as Terraform (passwords are not readable from \
+             the source: you give them)"
+        )
+    } else {
+        "passwords are not readable from the source: create the users on the target \
+         (`export scram-secrets` writes them as AmazonMSK_ secrets for an MSK target)"
+            .to_string()
+    };
+    let mut warnings = vec![Warning {
+        kind: WarningKind::ScramUsers,
+        subject: "source SCRAM users".into(),
+        message: format!("{} user(s): {}; {needs}", users.len(), listed.join(", ")),
+    }];
+    if msk.is_some() && !iam_only {
+        warnings.extend(notes(users).into_iter().map(|message| Warning {
+            kind: WarningKind::ScramUsers,
+            subject: "source SCRAM users".into(),
+            message,
+        }));
+    }
+    warnings
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,6 +248,36 @@ mod tests {
             .unwrap();
         assert_eq!(list.expr().to_string().matches(".arn").count(), 3);
         assert!(!text.contains("password = \""), "no password value: {text}");
+    }
+
+    #[test]
+    fn plan_lists_users_and_what_the_target_needs() {
+        let msk = crate::plan::msk::tests::migration("type = \"standard\"", "");
+        let warnings = plan_warnings(&msk, &users());
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        let first = &warnings[0].message;
+        assert!(
+            first.starts_with(
+                "3 user(s): alice (SCRAM-SHA-512), billing.svc (SCRAM-SHA-256, SCRAM-SHA-512), 9lives\\\"${x} (SCRAM-SHA-256); MSK takes"
+            ) && first.contains("export scram-secrets"),
+            "{first}"
+        );
+        assert!(warnings[1].message.contains("no SCRAM-SHA-512"));
+        let serverless = crate::plan::msk::tests::migration("type = \"serverless\"", "");
+        let warnings = plan_warnings(&serverless, &users());
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].message.contains("export iam-policy"));
+        let plain = crate::testing::migration("");
+        assert!(plan_warnings(&plain, &users())[0]
+            .message
+            .contains("create the users on the target"));
+        assert!(plan_warnings(&plain, &[]).is_empty());
+        let many: Vec<ScramUser> = (0..12)
+            .map(|i| user(&format!("u{i}"), &["SCRAM-SHA-512"]))
+            .collect();
+        assert!(plan_warnings(&msk, &many)[0]
+            .message
+            .contains("u9 (SCRAM-SHA-512), and 2 more;"));
     }
 
     #[test]

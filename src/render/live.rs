@@ -92,6 +92,10 @@ pub fn describe(action: &Action, outcome: &Outcome) -> String {
             changes.len()
         ),
         Action::CreateAcl { binding, .. } => format!("create acl {binding}: {outcome}"),
+        Action::SetClientQuotas { entity, changes } => format!(
+            "set {} client quota(s) of {entity}: {outcome}",
+            changes.len()
+        ),
     }
 }
 

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 use similar::{ChangeTag, TextDiff};
 
-use crate::plan::{Action, ConfigChange, OffsetTarget, Plan};
+use crate::plan::{Action, ActionKind, ConfigChange, OffsetTarget, Plan};
 
 use super::Paint;
 
@@ -155,6 +155,25 @@ fn action_text(out: &mut String, action: &Action, paint: Paint) {
                 let _ = write!(out, " {}", paint.dim(&format!("(mapped from {from})")));
             }
             out.push('\n');
+        }
+        Action::SetClientQuotas { entity, changes } => {
+            let sign = match action.kind() {
+                ActionKind::Create => paint.create("+"),
+                ActionKind::Update => paint.update("~"),
+            };
+            let _ = writeln!(out, "  {sign} client quotas of {entity}");
+            let side = |v: Option<f64>| v.map(|v| v.to_string());
+            let (before, after): (BTreeMap<_, _>, BTreeMap<_, _>) = (
+                changes
+                    .iter()
+                    .filter_map(|c| Some((c.key.clone(), side(c.before)?)))
+                    .collect(),
+                changes
+                    .iter()
+                    .filter_map(|c| Some((c.key.clone(), side(c.after)?)))
+                    .collect(),
+            );
+            config_diff(out, &before, &after, paint);
         }
     }
 }

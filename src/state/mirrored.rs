@@ -226,6 +226,9 @@ mod tests {
             groups: BTreeMap::new(),
             replicated: BTreeMap::new(),
             defaults: Default::default(),
+            quotas: None,
+            scram_users: None,
+            msk: None,
         }
     }
 

@@ -1,4 +1,5 @@
-//! Both clusters as they are for a migration: connect, read both inventories and the
+//! Both clusters as they are for a migration: connect, read both inventories (with client
+//! quotas when the migration syncs them) and the
 //! recorded state of whichever engine replicated (the built-in engine's progress topic, or
 //! MirrorMaker 2's offsets), and account for what a crashed run left on the target. `plan`
 //! turns a snapshot into a plan; `status`, `verify` and the group sync read it.
@@ -51,7 +52,7 @@ pub async fn take(migration: &Migration) -> Result<Snapshot, ClusterError> {
     let selects_topic_or_progress =
         |t: &str| t == progress_topic || t == mirror_marker || migration.topics.selects(t);
     let selects_group = |g: &str| migration.consumer_groups.selects(g);
-    let source_inventory = source
+    let mut source_inventory = source
         .inventory(&Scope {
             topic: &selects_topic,
             group: &selects_group,
@@ -63,6 +64,32 @@ pub async fn take(migration: &Migration) -> Result<Snapshot, ClusterError> {
             group: &selects_group,
         })
         .await?;
+    // The declared MSK type is checked against MSK's own description of the cluster.
+    if migration.target().msk.is_some() {
+        target_inventory.msk = Some(match &migration.target().security.aws_iam {
+            Some(iam) => crate::cluster::msk_api::describe(iam).await,
+            None => crate::cluster::msk_api::MskLookup::Unanswered {
+                reason: "the target has no aws_iam block with cluster_arn to ask it with".into(),
+            },
+        });
+    }
+    // Names and mechanisms only; a source without SCRAM (or that refuses) simply has none.
+    match source.ext().describe_user_scram_credentials().await {
+        Ok(users) => source_inventory.scram_users = Some(users),
+        Err(e) => tracing::debug!(error = %e, "The source's SCRAM users could not be listed."),
+    }
+    if migration.quotas.sync {
+        source_inventory.quotas = Some(source.client_quotas().await?);
+        // MSK Serverless has no client quotas to read: the plan leaves the source's out.
+        let serverless = migration
+            .target()
+            .msk
+            .as_ref()
+            .is_some_and(|m| m.kind == crate::config::MskType::Serverless);
+        if !serverless {
+            target_inventory.quotas = Some(target.client_quotas().await?);
+        }
+    }
     let mut progress = None;
     let mut replicated_by = ReplicatedBy::Nothing;
     if target_inventory.topics.contains_key(&progress_topic) {

@@ -13,6 +13,7 @@ pub const CONNECTIVITY: &str = "connectivity";
 pub const TOPICS: &str = "topics";
 pub const CONFIGS: &str = "configs";
 pub const ACLS: &str = "acls";
+pub const QUOTAS: &str = "quotas";
 pub const LAG: &str = "lag";
 pub const GROUPS: &str = "consumer groups";
 
@@ -163,17 +164,38 @@ pub fn acls(migration: &Migration, source: &Inventory, plan: &Plan) -> Check {
                 .push(format!("ACL missing on the target: {binding}"));
         }
     }
-    for w in plan
-        .warnings
-        .iter()
-        .filter(|w| w.kind == WarningKind::AclNotExpressible)
-    {
-        f.warnings.push(format!("{}: {}", w.subject, w.message));
-    }
+    f.warn_of(plan, WarningKind::AclNotExpressible);
     f.check(
         ACLS,
         "every planned ACL binding is on the target".into(),
         |n| format!("{n} ACL binding(s) missing"),
+    )
+}
+
+/// Every client quota the plan would set is on the target (`quotas { sync = true }`).
+pub fn quotas(migration: &Migration, plan: &Plan) -> Check {
+    if !migration.quotas.sync {
+        return Check::skip(QUOTAS, "quotas.sync = false");
+    }
+    let mut f = Findings::default();
+    for action in &plan.actions {
+        if let Action::SetClientQuotas { entity, changes } = action {
+            for c in changes {
+                let show = |v: Option<f64>| v.map_or("unset".to_string(), |v| v.to_string());
+                f.failures.push(format!(
+                    "client quotas of {entity}: {} is {} on the target, {} wanted",
+                    c.key,
+                    show(c.before),
+                    show(c.after)
+                ));
+            }
+        }
+    }
+    f.warn_of(plan, WarningKind::QuotaLeftOut);
+    f.check(
+        QUOTAS,
+        "the source's client quotas are on the target".into(),
+        |n| format!("{n} client quota difference(s)"),
     )
 }
 

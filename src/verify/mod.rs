@@ -65,6 +65,13 @@ struct Findings {
 }
 
 impl Findings {
+    /// The plan's warnings of `kind`, as warnings of this check.
+    fn warn_of(&mut self, plan: &plan::Plan, kind: plan::WarningKind) {
+        for w in plan.warnings.iter().filter(|w| w.kind == kind) {
+            self.warnings.push(format!("{}: {}", w.subject, w.message));
+        }
+    }
+
     /// A finished check: FAIL with `failed` when anything failed, WARN when something
     /// deserves a look, PASS with `passed` otherwise.
     fn check(
@@ -140,11 +147,12 @@ impl Report {
     }
 }
 
-const CHECK_NAMES: [&str; 8] = [
+const CHECK_NAMES: [&str; 9] = [
     checks::CONNECTIVITY,
     checks::TOPICS,
     checks::CONFIGS,
     checks::ACLS,
+    checks::QUOTAS,
     checks::LAG,
     quiet::NAME,
     parity::NAME,
@@ -190,6 +198,7 @@ pub async fn verify(migration: &Migration, quiet: &mut QuietWatch) -> Report {
         ),
         checks::configs(&survey.plan),
         checks::acls(migration, &survey.snapshot.source_inventory, &survey.plan),
+        checks::quotas(migration, &survey.plan),
         checks::lag(migration, &status, survey.snapshot.progress.is_some()),
     ];
     let parity = data_parity(migration, &survey).await;

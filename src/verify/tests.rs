@@ -255,3 +255,33 @@ fn quiet_watch_fails_while_end_offsets_move_and_passes_after_the_period() {
         CheckStatus::Pass
     );
 }
+
+#[test]
+fn quotas_fail_naming_each_quota_the_target_lacks() {
+    use crate::cluster::quotas::{ClientQuota, QuotaEntity, QuotaName};
+    let sync = migration("quotas {\n  sync = true\n}\n");
+    let mut s = inventory(Role::Source, vec![], vec![], vec![]);
+    s.quotas = Some(vec![ClientQuota {
+        entity: QuotaEntity {
+            user: Some(QuotaName::Named("alice".into())),
+            ..Default::default()
+        },
+        values: [("producer_byte_rate".to_string(), 1024.0)].into(),
+    }]);
+    let mut t = inventory(Role::Target, vec![], vec![], vec![]);
+    t.quotas = Some(vec![]);
+    let plan = plan::diff(&sync, &s, &t, plan::Engine::Connect);
+    let check = checks::quotas(&sync, &plan);
+    assert_eq!(check.status, CheckStatus::Fail);
+    assert_eq!(
+        check.evidence,
+        ["client quotas of user \"alice\": producer_byte_rate is unset on the target, 1024 wanted"]
+    );
+    t.quotas = s.quotas.clone();
+    let plan = plan::diff(&sync, &s, &t, plan::Engine::Connect);
+    assert_eq!(checks::quotas(&sync, &plan).status, CheckStatus::Pass);
+    assert_eq!(
+        checks::quotas(&migration(""), &plan).status,
+        CheckStatus::Skip
+    );
+}

@@ -154,7 +154,7 @@ pub(crate) fn aws_environment(cmd: &mut Process, credentials: &[(&str, &str)]) {
     }
 }
 
-fn run(config: &Path, args: &[&str], password: &str) -> std::process::Output {
+pub(crate) fn run(config: &Path, args: &[&str], password: &str) -> std::process::Output {
     let mut cmd = kafka_migrate_process(Some(config));
     cmd.args(args).env(PASSWORD_VAR, password);
     // AWS credentials from the environment only, for MSK IAM.

@@ -19,6 +19,7 @@ mod msk;
 mod native;
 mod offsets;
 mod plan;
+mod quotas;
 mod release;
 mod replicate;
 mod running;

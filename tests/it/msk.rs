@@ -364,3 +364,225 @@ cluster "target" {{
     );
     assert!(!text.contains("admin-secret") && !text.contains("alice-secret"));
 }
+
+/// `plan` lists the source's SCRAM users with their mechanisms (never a credential) and what
+/// the target needs: on MSK with SCRAM, `AmazonMSK_` secrets with SCRAM-SHA-512 through
+/// `export scram-secrets`; on Serverless (IAM only), IAM instead, pointing at
+/// `export iam-policy`.
+#[tokio::test]
+async fn plan_lists_the_source_scram_users_and_what_the_target_needs() {
+    let (source, target) = (
+        kafka_harness::shared::secure_source(),
+        kafka_harness::shared::target(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let p = data::unique_name("scram_plan").replace('-', "_");
+    let config = dir.path().join("migration.hcl");
+    let write = |msk: &str| {
+        std::fs::write(
+            &config,
+            format!(
+                r#"name = "{p}"
+cluster "source" {{
+  bootstrap_servers = ["{}"]
+  security {{
+    protocol = "SASL_PLAINTEXT"
+    sasl {{
+      mechanism = "SCRAM-SHA-512"
+      username  = "admin"
+      password  = env("MSK_TEST_SOURCE_PASSWORD")
+    }}
+  }}
+}}
+cluster "target" {{
+  bootstrap_servers = ["{}"]
+  msk {{ type = "{msk}" }}
+}}
+topics {{
+  include = ["^{p}\\..*"]
+}}
+"#,
+                source.bootstrap(),
+                target.bootstrap()
+            ),
+        )
+        .unwrap();
+    };
+    let plan = |msk: &str| -> (Value, String) {
+        write(msk);
+        let json = kafka_migrate(&config)
+            .args(["plan", "--json"])
+            .env("MSK_TEST_SOURCE_PASSWORD", "admin-secret")
+            .output()
+            .unwrap();
+        let human = kafka_migrate(&config)
+            .args(["plan"])
+            .env("MSK_TEST_SOURCE_PASSWORD", "admin-secret")
+            .output()
+            .unwrap();
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&human.stdout),
+            String::from_utf8_lossy(&human.stderr)
+        );
+        let json: Value = serde_json::from_slice(&json.stdout)
+            .unwrap_or_else(|e| panic!("plan --json ({e}): {said}"));
+        (json, said)
+    };
+    let scram_notes = |plan: &Value| -> Vec<String> {
+        plan["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|w| w["kind"] == "scram_users")
+            .map(|w| w["message"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (standard, said) = plan("standard");
+    let notes = scram_notes(&standard);
+    assert_eq!(notes.len(), 1, "{standard:#}");
+    assert!(
+        notes[0].starts_with(
+            "3 user(s): admin (SCRAM-SHA-512), alice (SCRAM-SHA-512), bob (SCRAM-SHA-512); \
+             MSK takes SCRAM users as Secrets Manager secrets named AmazonMSK_<user>, \
+             SCRAM-SHA-512 only, at most 1000 per cluster: `kafka-migrate export scram-secrets`"
+        ),
+        "{}",
+        notes[0]
+    );
+    assert!(said.contains("source SCRAM users: 3 user(s)"), "{said}");
+    assert!(!said.contains("admin-secret") && !said.contains("alice-secret"));
+    let (serverless, _) = plan("serverless");
+    let notes = scram_notes(&serverless);
+    assert_eq!(notes.len(), 1, "{serverless:#}");
+    assert!(
+        notes[0].contains("IAM access control") && notes[0].contains("export iam-policy"),
+        "{}",
+        notes[0]
+    );
+}
+
+/// With `aws_iam.cluster_arn` and AWS credentials, `plan` asks MSK's API (DescribeClusterV2,
+/// SigV4-signed, here a local stand-in at `KAFKA_MIGRATE_MSK_ENDPOINT` answering as AWS
+/// documents) what the target is: a declared type it confirms is noted with what it said,
+/// one it contradicts is a blocker naming the attribute; no answer leaves the declared values,
+/// and `plan` says so.
+#[tokio::test]
+async fn plan_checks_the_declared_type_against_msks_api() {
+    use crate::auth::{aws_environment, cluster_block, Scheme};
+    use crate::support::http::{Reply, StandIn};
+    use crate::support::kafka_migrate_process;
+
+    const ARN: &str = "arn:aws:kafka:eu-west-1:123456789012:cluster/orders/abcd-1234-5";
+    let stand_in = StandIn::serve(|_| {
+        Reply::json(
+            r#"{"clusterInfo":{"clusterArn":"arn:aws:kafka:eu-west-1:123456789012:cluster/orders/abcd-1234-5",
+            "clusterName":"orders","clusterType":"PROVISIONED","state":"ACTIVE","currentVersion":"K1",
+            "provisioned":{"brokerNodeGroupInfo":{"instanceType":"kafka.m5.large","clientSubnets":["subnet-1"]},
+            "currentBrokerSoftwareInfo":{"kafkaVersion":"3.6.0"},"numberOfBrokerNodes":3,"storageMode":"LOCAL"}}}"#
+                .to_string(),
+        )
+    });
+    let (source, target) = (
+        kafka_harness::shared::plain_source(),
+        kafka_harness::shared::tls_target(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let p = data::unique_name("msk_api").replace('-', "_");
+    let config = dir.path().join("migration.hcl");
+    let block = cluster_block(target, Scheme::MskIam);
+    let with_arn = block.replace(
+        "aws_iam { region = \"eu-west-1\" }",
+        &format!(
+            "aws_iam {{\n      region      = \"eu-west-1\"\n      cluster_arn = \"{ARN}\"\n    }}"
+        ),
+    );
+    assert_ne!(block, with_arn, "{block}");
+    let plan = |msk: &str, endpoint: &str| -> Value {
+        std::fs::write(
+            &config,
+            format!(
+                "name = \"{p}\"\ncluster \"source\" {{\n  bootstrap_servers = [\"{}\"]\n}}\ncluster \"target\" {{\n{with_arn}\n  msk {{ type = \"{msk}\" }}\n}}\ntopics {{\n  include = [\"^{p}\\\\..*\"]\n}}\n",
+                source.bootstrap()
+            ),
+        )
+        .unwrap();
+        let mut cmd = kafka_migrate_process(Some(&config));
+        cmd.args(["plan", "--json"]);
+        aws_environment(
+            &mut cmd,
+            &[
+                ("AWS_ACCESS_KEY_ID", "AKIAKAFKAMIGRATETEST"),
+                (
+                    "AWS_SECRET_ACCESS_KEY",
+                    "kafka-migrate-test-secret-access-key",
+                ),
+            ],
+        );
+        cmd.env("KAFKA_MIGRATE_MSK_ENDPOINT", endpoint);
+        let out = cmd.output().unwrap();
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "plan --json ({e}): {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+    };
+    let msk_notes = |plan: &Value| -> Vec<String> {
+        plan["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|w| w["kind"] == "msk_target")
+            .map(|w| w["message"].as_str().unwrap().to_string())
+            .collect()
+    };
+
+    let confirmed = plan("standard", stand_in.url());
+    assert_eq!(confirmed["blockers"], Value::Array(vec![]), "{confirmed:#}");
+    assert!(
+        msk_notes(&confirmed).contains(
+            &"MSK's API (DescribeClusterV2) describes the target as MSK Standard, Kafka 3.6.0, \
+              3 kafka.m5.large broker(s), local storage"
+                .to_string()
+        ),
+        "{confirmed:#}"
+    );
+    let request = stand_in.requests().pop().expect("a request to MSK's API");
+    assert_eq!(
+        request.path,
+        "/api/v2/clusters/arn%3Aaws%3Akafka%3Aeu-west-1%3A123456789012%3Acluster%2Forders%2Fabcd-1234-5"
+    );
+    let authorization = request.header("authorization").unwrap();
+    assert!(
+        authorization.starts_with("AWS4-HMAC-SHA256 Credential=AKIAKAFKAMIGRATETEST/")
+            && authorization.contains("/eu-west-1/kafka/aws4_request"),
+        "{authorization}"
+    );
+
+    let contradicted = plan("express", stand_in.url());
+    assert_eq!(
+        pairs(&contradicted["blockers"], "kind", "subject"),
+        [(
+            "msk_mismatch".to_string(),
+            "cluster \"target\" msk.type".to_string()
+        )],
+        "{contradicted:#}"
+    );
+
+    // Nobody answers at the endpoint: the declared values stand, and plan says why.
+    let unanswered = plan("express", "http://127.0.0.1:9");
+    assert_eq!(
+        unanswered["blockers"],
+        Value::Array(vec![]),
+        "{unanswered:#}"
+    );
+    assert!(
+        msk_notes(&unanswered)
+            .iter()
+            .any(|m| m.starts_with("planned with the values declared")
+                && m.contains("did not answer")),
+        "{unanswered:#}"
+    );
+}

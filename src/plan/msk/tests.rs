@@ -341,3 +341,69 @@ fn serverless_turns_acls_into_a_warning_without_iam() {
         .iter()
         .any(|w| w.message.contains("MSK Serverless takes no Kafka ACLs")));
 }
+
+/// The declared type against MSK's API: agreement is noted with what it described (and its
+/// broker size feeds the budget), each disagreement is a blocker naming the attribute,
+/// no answer is noted with why.
+#[test]
+fn the_declared_type_is_checked_against_msks_description() {
+    use crate::cluster::msk_api::{MskDescription, MskLookup};
+    let described = |kind: crate::config::MskType, instance: &str, brokers: u32| {
+        let mut t = target();
+        t.msk = Some(MskLookup::Described {
+            cluster: MskDescription {
+                kind,
+                kafka_version: Some("3.6.0".into()),
+                brokers: Some(brokers),
+                instance_type: Some(instance.into()),
+                storage_mode: Some("LOCAL".into()),
+            },
+        });
+        t
+    };
+    let m = migration("type = \"standard\"", "");
+    let plan = diff(
+        &m,
+        &source(),
+        &described(crate::config::MskType::Standard, "kafka.t3.small", 1),
+        Engine::Connect,
+    );
+    assert!(plan.blockers.is_empty(), "{:?}", plan.blockers);
+    assert!(plan.warnings.iter().any(|w| w.message
+        == "MSK's API (DescribeClusterV2) describes the target as MSK Standard, Kafka 3.6.0, 1 kafka.t3.small broker(s), local storage"));
+    let m = migration(
+        "type = \"express\"\n    broker_type = \"express.m7g.large\"\n    brokers = 3",
+        "",
+    );
+    let plan = diff(
+        &m,
+        &source(),
+        &described(crate::config::MskType::Standard, "kafka.m5.large", 6),
+        Engine::Connect,
+    );
+    let mismatches: Vec<(&str, &str)> = plan
+        .blockers
+        .iter()
+        .filter(|b| b.kind == BlockerKind::MskMismatch)
+        .map(|b| (b.subject.as_str(), b.reason.as_str()))
+        .collect();
+    assert_eq!(mismatches.len(), 3, "{mismatches:?}");
+    assert_eq!(mismatches[0].0, "cluster \"target\" msk.type");
+    assert!(mismatches[0].1.starts_with("declared \"express\", but MSK's API (DescribeClusterV2) describes the cluster with type \"standard\""));
+    assert_eq!(mismatches[2].0, "cluster \"target\" msk.brokers");
+    let mut unanswered = target();
+    unanswered.msk = Some(MskLookup::Unanswered {
+        reason: "no AWS credentials".into(),
+    });
+    let plan = diff(
+        &migration("type = \"standard\"", ""),
+        &source(),
+        &unanswered,
+        Engine::Connect,
+    );
+    assert!(plan
+        .warnings
+        .iter()
+        .any(|w| w.message.contains("planned with the values declared")
+            && w.message.contains("(no AWS credentials)")));
+}

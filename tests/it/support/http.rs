@@ -11,6 +11,8 @@ use std::sync::{Arc, Mutex};
 /// A request the stand-in received.
 #[derive(Debug, Clone)]
 pub struct Request {
+    /// The request line's path (with its query).
+    pub path: String,
     /// Header names in lower case, with their values.
     pub headers: Vec<(String, String)>,
     pub body: String,
@@ -101,8 +103,7 @@ impl StandIn {
     }
 }
 
-/// The headers and body (as long as its `Content-Length`) of one request, after its request
-/// line.
+/// The path, headers and body (as long as its `Content-Length`) of one request.
 fn read_request(reader: &mut impl BufRead) -> Option<Request> {
     let mut line = String::new();
     if reader.read_line(&mut line).ok()? == 0 {
@@ -124,7 +125,9 @@ fn read_request(reader: &mut impl BufRead) -> Option<Request> {
         .unwrap_or(0);
     let mut body = vec![0; length];
     let _ = reader.read_exact(&mut body);
+    let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
     Some(Request {
+        path,
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
     })
