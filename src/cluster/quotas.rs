@@ -5,14 +5,21 @@
 
 use std::collections::BTreeMap;
 
+use kafka_protocol::messages::alter_client_quotas_request::{EntityData, EntryData, OpData};
+use kafka_protocol::messages::{
+    AlterClientQuotasRequest, DescribeClientQuotasRequest, DescribeClientQuotasResponse,
+};
+use kafka_protocol::protocol::StrBytes;
 use serde::{Deserialize, Serialize};
 
 use super::client::{ClusterClient, ClusterError, ErrorKind};
 use super::native::{batches, MAX_RECORDS_PER_REQUEST};
-use super::wire::{Connection, Reader, WireError, Writer};
+use super::wire::{Connection, WireError};
 
-const DESCRIBE_CLIENT_QUOTAS: i16 = 48;
-const ALTER_CLIENT_QUOTAS: i16 = 49;
+/// The request versions sent: version 0 of both is taken by every broker from Kafka 2.6 on,
+/// 4.x included (version 1 only adds the flexible encoding).
+const DESCRIBE_CLIENT_QUOTAS_VERSION: i16 = 0;
+const ALTER_CLIENT_QUOTAS_VERSION: i16 = 0;
 /// Kafka's CLUSTER_AUTHORIZATION_FAILED.
 const CLUSTER_AUTHORIZATION_FAILED: i16 = 31;
 
@@ -73,10 +80,27 @@ impl QuotaEntity {
         .collect()
     }
 
-    fn from_parts(parts: Vec<(String, Option<String>)>) -> Result<QuotaEntity, WireError> {
+    /// The entity as the protocol's (type, name) pairs of an AlterClientQuotas entry.
+    fn to_protocol(&self) -> Vec<EntityData> {
+        self.parts()
+            .into_iter()
+            .map(|(kind, name)| {
+                EntityData::default()
+                    .with_entity_type(StrBytes::from_static_str(kind))
+                    .with_entity_name(name.map(|n| StrBytes::from_string(n.to_string())))
+            })
+            .collect()
+    }
+
+    /// The entity of a response's (type, name or null for the default) pairs.
+    fn from_parts<'a>(
+        parts: impl IntoIterator<Item = (&'a StrBytes, &'a Option<StrBytes>)>,
+    ) -> Result<QuotaEntity, WireError> {
         let mut entity = QuotaEntity::default();
         for (kind, name) in parts {
-            let name = name.map_or(QuotaName::Default, QuotaName::Named);
+            let name = name
+                .as_ref()
+                .map_or(QuotaName::Default, |n| QuotaName::Named(n.to_string()));
             match kind.as_str() {
                 "user" => entity.user = Some(name),
                 "client-id" => entity.client_id = Some(name),
@@ -120,20 +144,6 @@ pub struct QuotaAlteration {
     pub ops: Vec<(String, Option<f64>)>,
 }
 
-fn entity_parts(r: &mut Reader<'_>) -> Result<QuotaEntity, WireError> {
-    let parts = r.array(|r| {
-        let kind = r.string()?.unwrap_or_default();
-        Ok((kind, r.string()?))
-    })?;
-    QuotaEntity::from_parts(parts)
-}
-
-fn write_entity(w: &mut Writer, entity: &QuotaEntity) {
-    w.array(&entity.parts(), |w, (kind, name)| {
-        w.string(Some(kind)).string(*name);
-    });
-}
-
 impl ClusterClient {
     /// A protocol connection to this cluster, for the requests librdkafka lacks.
     async fn wire(&self, operation: &str) -> Result<Connection, ClusterError> {
@@ -175,8 +185,8 @@ impl ClusterClient {
         }
     }
 
-    fn quota_refused(&self, operation: &str, code: i16, message: Option<String>) -> ClusterError {
-        let cause = message.unwrap_or_else(|| format!("error {code}"));
+    fn quota_refused(&self, operation: &str, code: i16, message: Option<StrBytes>) -> ClusterError {
+        let cause = message.map_or_else(|| format!("error {code}"), |m| m.to_string());
         if code == CLUSTER_AUTHORIZATION_FAILED {
             ClusterError {
                 role: self.role(),
@@ -203,32 +213,41 @@ impl ClusterClient {
         const OPERATION: &str = "listing client quotas";
         let mut connection = self.wire(OPERATION).await?;
         // No components and not strict: every entity.
-        let mut body = Writer::default();
-        body.i32(0).bool(false);
         let response = connection
-            .request(DESCRIBE_CLIENT_QUOTAS, 0, &body.0)
+            .request(
+                &DescribeClientQuotasRequest::default(),
+                DESCRIBE_CLIENT_QUOTAS_VERSION,
+            )
             .await
             .map_err(|e| self.wire_error(OPERATION, e))?;
-        let parse = |response: &[u8]| -> Result<_, WireError> {
-            let mut r = Reader::new(response);
-            let _throttle = r.i32()?;
-            let code = r.i16()?;
-            let message = r.string()?;
-            let entries = r.array(|r| {
-                let entity = entity_parts(r)?;
-                let values = r.array(|r| Ok((r.string()?.unwrap_or_default(), r.f64()?)))?;
-                Ok(ClientQuota {
-                    entity,
-                    values: values.into_iter().collect(),
-                })
-            })?;
-            Ok((code, message, entries))
-        };
-        let (code, message, mut entries) =
-            parse(&response).map_err(|e| self.wire_error(OPERATION, e))?;
-        if code != 0 {
-            return Err(self.quota_refused(OPERATION, code, message));
+        let DescribeClientQuotasResponse {
+            error_code,
+            error_message,
+            entries,
+            ..
+        } = response;
+        if error_code != 0 {
+            return Err(self.quota_refused(OPERATION, error_code, error_message));
         }
+        let mut entries = entries
+            .unwrap_or_default()
+            .into_iter()
+            .map(|entry| {
+                let entity = entry
+                    .entity
+                    .iter()
+                    .map(|e| (&e.entity_type, &e.entity_name));
+                Ok(ClientQuota {
+                    entity: QuotaEntity::from_parts(entity)?,
+                    values: entry
+                        .values
+                        .into_iter()
+                        .map(|v| (v.key.to_string(), v.value))
+                        .collect(),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.wire_error(OPERATION, e))?;
         entries.sort_by(|a, b| a.entity.cmp(&b.entity));
         Ok(entries)
     }
@@ -246,32 +265,38 @@ impl ClusterClient {
         let mut connection = self.wire(OPERATION).await?;
         // Each quota set or removed is one record the controller writes.
         for batch in batches(alterations, |a| a.ops.len(), MAX_RECORDS_PER_REQUEST) {
-            let mut body = Writer::default();
-            body.array(&batch, |w, a| {
-                write_entity(w, &a.entity);
-                w.array(&a.ops, |w, (key, value)| {
-                    w.string(Some(key))
-                        .f64(value.unwrap_or(0.0))
-                        .bool(value.is_none());
-                });
-            })
-            .bool(false);
+            let entries = batch
+                .iter()
+                .map(|a| {
+                    let ops = a.ops.iter().map(|(key, value)| {
+                        OpData::default()
+                            .with_key(StrBytes::from_string(key.clone()))
+                            .with_value(value.unwrap_or(0.0))
+                            .with_remove(value.is_none())
+                    });
+                    EntryData::default()
+                        .with_entity(a.entity.to_protocol())
+                        .with_ops(ops.collect())
+                })
+                .collect();
+            let request = AlterClientQuotasRequest::default().with_entries(entries);
             let response = connection
-                .request(ALTER_CLIENT_QUOTAS, 0, &body.0)
+                .request(&request, ALTER_CLIENT_QUOTAS_VERSION)
                 .await
                 .map_err(|e| self.wire_error(OPERATION, e))?;
-            let parse = |response: &[u8]| -> Result<_, WireError> {
-                let mut r = Reader::new(response);
-                let _throttle = r.i32()?;
-                r.array(|r| {
-                    let code = r.i16()?;
-                    let message = r.string()?;
-                    Ok((code, message, entity_parts(r)?))
-                })
-            };
-            let results = parse(&response).map_err(|e| self.wire_error(OPERATION, e))?;
-            if let Some((code, message, entity)) = results.into_iter().find(|r| r.0 != 0) {
-                return Err(self.quota_refused(&format!("{OPERATION} of {entity}"), code, message));
+            if let Some(refused) = response.entries.into_iter().find(|r| r.error_code != 0) {
+                let entity = QuotaEntity::from_parts(
+                    refused
+                        .entity
+                        .iter()
+                        .map(|e| (&e.entity_type, &e.entity_name)),
+                )
+                .map_err(|e| self.wire_error(OPERATION, e))?;
+                return Err(self.quota_refused(
+                    &format!("{OPERATION} of {entity}"),
+                    refused.error_code,
+                    refused.error_message,
+                ));
             }
         }
         Ok(())
@@ -289,13 +314,14 @@ mod tests {
             client_id: Some(QuotaName::Default),
             ip: None,
         };
-        let mut w = Writer::default();
-        write_entity(&mut w, &entity);
-        assert_eq!(entity_parts(&mut Reader::new(&w.0)).unwrap(), entity);
+        let parts = entity.to_protocol();
+        let read = QuotaEntity::from_parts(parts.iter().map(|e| (&e.entity_type, &e.entity_name)));
+        assert_eq!(read.unwrap(), entity);
         assert_eq!(entity.to_string(), "user \"alice\", default client-id");
         let json = serde_json::to_string(&entity).unwrap();
         assert_eq!(json, r#"{"user":{"named":"alice"},"client_id":"default"}"#);
         assert_eq!(serde_json::from_str::<QuotaEntity>(&json).unwrap(), entity);
-        assert!(QuotaEntity::from_parts(vec![("group".into(), None)]).is_err());
+        let group = (StrBytes::from_static_str("group"), None);
+        assert!(QuotaEntity::from_parts([(&group.0, &group.1)]).is_err());
     }
 }
