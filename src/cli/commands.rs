@@ -72,12 +72,18 @@ pub fn plan(
     })
 }
 
+/// The yes/no flags of `apply`.
+pub struct ApplyFlags {
+    pub auto_approve: bool,
+    pub until_synced: bool,
+    pub abandon_cutover: bool,
+}
+
 /// `apply`: carry out a saved or fresh plan, then replicate.
 pub fn apply(
     migration: &Migration,
     saved: Option<&Path>,
-    auto_approve: bool,
-    until_synced: bool,
+    flags: ApplyFlags,
     metrics_addr: Option<std::net::SocketAddr>,
     engine: &EngineArgs,
 ) -> miette::Result<ExitStatus> {
@@ -104,6 +110,22 @@ pub fn apply(
         engine.plan_engine(),
         &Default::default(),
     ))?;
+    let ApplyFlags {
+        auto_approve,
+        until_synced,
+        abandon_cutover,
+    } = flags;
+    let progress = survey.snapshot.engine_progress();
+    if abandon_cutover {
+        if let Some(point) = rt.block_on(crate::cutover::abandon(migration, progress))? {
+            println!(
+                "Cutover of {} abandoned: the source is the system of record again.",
+                crate::state::cutover::utc(point.at_ms)
+            );
+        }
+    } else {
+        crate::cutover::refuse_forward(migration, progress)?;
+    }
     let connectors = super::connect::for_engine(migration, engine, &survey)?;
     let fresh = &survey.plan;
     match saved {
@@ -337,7 +359,7 @@ fn show_status(
     migration: &Migration,
     json: bool,
 ) -> miette::Result<()> {
-    let (status, groups) = if migration.consumer_groups.sync {
+    let (status, groups, cut_over_at_ms) = if migration.consumer_groups.sync {
         // One survey of both clusters gives the lag (from either engine's progress) and the
         // groups' translated offsets.
         let survey = rt.block_on(plan::survey(
@@ -359,7 +381,10 @@ fn show_status(
             &snapshot.source_inventory,
             &snapshot.target_inventory,
         );
-        (status, groups)
+        let cut_over = crate::cutover::cut_over(snapshot.engine_progress())
+            .and_then(|c| c.point.as_ref())
+            .map(|p| p.at_ms);
+        (status, groups, cut_over)
     } else {
         let mut status = rt.block_on(replicate::status(migration))?;
         if status.partitions.iter().all(|p| p.replicated_to.is_none()) {
@@ -368,7 +393,7 @@ fn show_status(
                 status = mirrored;
             }
         }
-        (status, Vec::new())
+        (status, Vec::new(), None)
     };
     if json {
         #[derive(serde::Serialize)]
@@ -376,10 +401,13 @@ fn show_status(
             #[serde(flatten)]
             status: &'a replicate::Status,
             groups: &'a [plan::GroupStatus],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            cut_over_at_ms: Option<i64>,
         }
         let view = View {
             status: &status,
             groups: &groups,
+            cut_over_at_ms,
         };
         println!("{}", serde_json::to_string_pretty(&view).into_diagnostic()?);
         return Ok(());
@@ -421,6 +449,12 @@ fn show_status(
         status.partitions.len(),
         status.total_lag()
     );
+    if let Some(at) = cut_over_at_ms {
+        println!(
+            "Cut over at {}: the target is the system of record.",
+            crate::state::cutover::utc(at)
+        );
+    }
     if !groups.is_empty() {
         print_groups(&groups);
     }

@@ -1031,7 +1031,9 @@ fn topic_partition_list<'a>(
     }
 }
 
+mod producers;
 mod scram;
+pub use producers::{describe_producers, ActiveProducer, ProducersError};
 pub use scram::{ScramMechanism, ScramUser};
 
 #[cfg(test)]

@@ -203,6 +203,8 @@ pub enum WarningKind {
     /// How the target's MSK type shapes the plan (replication factor, throttle, where the type
     /// was learnt).
     MskTarget,
+    /// Failback is enabled: after the cutover, apply writes to the source.
+    FailbackWritesSource,
 }
 
 /// Counts for the summary line.

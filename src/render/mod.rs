@@ -1,11 +1,13 @@
 //! Turning values into output: terraform-style text and JSON, rendered from the same structure
 //! so the two cannot disagree. Never computes what changes; only shows it.
 
+mod cutover;
 mod live;
 mod paint;
 mod plan;
 mod verify;
 
+pub use cutover::{cutover_json, cutover_text, step_line, CutoverDisplay};
 pub use live::{describe, note_line, summary, Display};
 pub use paint::Paint;
 pub use plan::{plan_json, plan_text};

@@ -11,11 +11,14 @@
 //! target offset that moved since is known to be the group's consumers', not the tool's. A
 //! *writers* record per task count a run used says
 //! which transactional ids may hold a transaction of the migration, so that every later run
-//! fences them all before it reads progress (see `fence`).
+//! fences them all before it reads progress (see `fence`). One *cutover* record keeps where
+//! `cutover` got to and, once recorded, the cutover point ([`super::cutover`]).
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+
+use super::cutover::CutoverRecord;
 
 /// Source offsets between two index records of a partition (at most).
 pub const INDEX_INTERVAL: i64 = 10_000;
@@ -52,6 +55,8 @@ pub enum ProgressKey {
     Writers {
         tasks: usize,
     },
+    /// Where `cutover` got to, and the cutover point once recorded (see [`super::cutover`]).
+    Cutover,
 }
 
 /// One partition of a group-synced record: what the sync committed there last, and what the
@@ -252,6 +257,9 @@ pub struct Progress {
     /// What the group sync committed on the target, per group.
     #[serde(default)]
     pub synced: Synced,
+    /// The cutover's steps and point, once `cutover` started.
+    #[serde(default)]
+    pub cutover: Option<CutoverRecord>,
 }
 
 impl Progress {
@@ -283,6 +291,8 @@ impl Progress {
                 ),
                 None => self.writers.remove(tasks),
             };
+        } else if key == ProgressKey::Cutover {
+            self.cutover = value.and_then(|v| serde_json::from_slice(v).ok());
         } else if let ProgressKey::CutOver { group } = &key {
             match value.and_then(|v| serde_json::from_slice::<CutOverValue>(v).ok()) {
                 Some(v) => self.cut_over.insert(group.clone(), v.detail),
@@ -319,7 +329,8 @@ impl Progress {
             }
             ProgressKey::CutOver { .. }
             | ProgressKey::GroupSynced { .. }
-            | ProgressKey::Writers { .. } => {}
+            | ProgressKey::Writers { .. }
+            | ProgressKey::Cutover => {}
         }
     }
 
