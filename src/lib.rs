@@ -1,6 +1,6 @@
 //! kafka-migrate: migrate a self-managed Apache Kafka cluster to Amazon MSK (or any Kafka
 //! cluster) the way Terraform moves infrastructure — `validate`, `plan`, `apply`, `status`,
-//! `verify`, `cutover` and `export`, all driven by one HCL migration file.
+//! `verify`, `cutover`, `rollback` and `export`, all driven by one HCL migration file.
 //!
 //! The binary is a thin layer (`cli`) over this library. Each module depends only on those
 //! below it (`cargo run -p xtask -- modules` checks it):

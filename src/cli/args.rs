@@ -171,6 +171,21 @@ pub enum Command {
         timeout: std::time::Duration,
     },
 
+    /// Go back to the source after a cutover with failback: the cutover's gates in reverse
+    /// (target quiet, drain to the source, verify in reverse), then record the rollback
+    /// point; exit 0 when rolled back, 2 when a gate did not pass, 1 on error.
+    #[command(
+        after_help = "Examples:\n  kafka-migrate rollback\n  kafka-migrate rollback --timeout 1h --json"
+    )]
+    Rollback {
+        /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
+        /// How long to wait for the target to go quiet, such as "30m" or "2h".
+        #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
+        timeout: std::time::Duration,
+    },
+
     /// Export the migration for another engine or system.
     #[command(
         after_help = "Examples:\n  kafka-migrate export connect --dir connect/\n  kafka-migrate export iam-policy\n  kafka-migrate export scram-secrets > msk-scram.tf"
@@ -363,6 +378,7 @@ impl Command {
             Command::Status { .. } => "status",
             Command::Verify { .. } => "verify",
             Command::Cutover { .. } => "cutover",
+            Command::Rollback { .. } => "rollback",
             Command::Export {
                 target: ExportTarget::Connect { .. },
             } => "export connect",

@@ -123,6 +123,11 @@ pub fn apply(
                 crate::state::cutover::utc(point.at_ms)
             );
         }
+    } else if let Some(point) = crate::cutover::cut_over(progress)
+        .and_then(|c| c.point.clone())
+        .filter(|_| migration.failback.enabled)
+    {
+        return super::cutover::failback(&rt, migration, &survey.snapshot, &point, until_synced);
     } else {
         crate::cutover::refuse_forward(migration, progress)?;
     }

@@ -119,7 +119,11 @@ fn run(cli: Cli) -> miette::Result<ExitStatus> {
         }
         Command::Cutover { json, timeout } => {
             let migration = load_migration(&cli.config, &cli.vars)?;
-            cutover::cutover(&migration, json, timeout)
+            cutover::cutover(&migration, json, timeout, false)
+        }
+        Command::Rollback { json, timeout } => {
+            let migration = load_migration(&cli.config, &cli.vars)?;
+            cutover::cutover(&migration, json, timeout, true)
         }
         Command::Status { json, watch } => {
             let migration = load_migration(&cli.config, &cli.vars)?;

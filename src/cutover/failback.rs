@@ -21,7 +21,7 @@ use crate::cluster::ClusterClient;
 use crate::config::{names, Migration};
 use crate::plan::{Action, GroupOffsets, GroupPartitionOffset, OffsetTarget};
 use crate::replicate::{self, Settings};
-use crate::state::progress::{position_records, ProgressValue};
+use crate::state::progress::alignment_records;
 use crate::state::{writers_record, CutoverPoint, Position, Progress, Snapshot, Store};
 
 use super::CutoverError;
@@ -121,12 +121,7 @@ pub async fn prepare(
             next_source: p.target_end,
             next_target: p.source_end,
         };
-        let value = ProgressValue {
-            position: at,
-            records: 0,
-            bytes: 0,
-        };
-        records.extend(position_records(&p.topic, p.partition, value, Some(at)));
+        records.extend(alignment_records(&p.topic, p.partition, at));
     }
     tokio::task::spawn_blocking(move || store.write(&records))
         .await
@@ -162,8 +157,46 @@ pub async fn replicate_back(
     Ok((records, bytes))
 }
 
+/// What a failback `apply` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedBack {
+    pub partitions: usize,
+    pub records: u64,
+    pub bytes: u64,
+    /// A line per group translated back.
+    pub groups: Vec<String>,
+}
+
+/// `apply` after the cutover with failback: prepares the source, replicates back until Ctrl-C
+/// (or, with `until_synced`, until the source caught up), then translates the groups back.
+pub async fn run(
+    migration: &Migration,
+    snapshot: &Snapshot,
+    point: &CutoverPoint,
+    until_synced: bool,
+) -> Result<FailedBack, CutoverError> {
+    let partitions = prepare(migration, snapshot, point).await?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let signals = tokio::spawn(stop_on_signal(stop.clone()));
+    let count = partitions.len();
+    let replicated = replicate_back(migration, partitions, until_synced, stop).await;
+    signals.abort();
+    let (records, bytes) = replicated?;
+    let groups = if migration.consumer_groups.sync {
+        sync_groups_back(migration, point).await?
+    } else {
+        Vec::new()
+    };
+    Ok(FailedBack {
+        partitions: count,
+        records,
+        bytes,
+        groups,
+    })
+}
+
 /// Stops `stop` at the first Ctrl-C or SIGTERM.
-pub async fn stop_on_signal(stop: Arc<AtomicBool>) {
+async fn stop_on_signal(stop: Arc<AtomicBool>) {
     let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
     else {
         return;
@@ -182,6 +215,18 @@ pub async fn sync_groups_back(
     point: &CutoverPoint,
 ) -> Result<Vec<String>, CutoverError> {
     let snapshot = crate::state::snapshot(migration).await?;
+    let (translated, mut lines) = translate_back(migration, &snapshot, point).await?;
+    commit(&snapshot.source, translated, &mut lines).await?;
+    Ok(lines)
+}
+
+/// The exact source offsets of what every selected group without members on the source
+/// committed on the target (groups with members there are named in the lines).
+pub async fn translate_back(
+    migration: &Migration,
+    snapshot: &Snapshot,
+    point: &CutoverPoint,
+) -> Result<(Vec<GroupOffsets>, Vec<String>), CutoverError> {
     let forward = snapshot.engine_progress().cloned().unwrap_or_default();
     let reverse = progress(migration).await?;
     let mut lines = Vec::new();
@@ -248,24 +293,29 @@ pub async fn sync_groups_back(
             .await?,
         );
     }
-    commit(&snapshot.source, translated, &mut lines).await?;
-    Ok(lines)
+    Ok((merged(translated), lines))
+}
+
+/// One entry per group (its partitions may have come from two translations).
+fn merged(translated: Vec<GroupOffsets>) -> Vec<GroupOffsets> {
+    let mut by_group: BTreeMap<String, GroupOffsets> = BTreeMap::new();
+    for g in translated {
+        match by_group.get_mut(&g.group) {
+            Some(all) => all.partitions.extend(g.partitions),
+            None => {
+                by_group.insert(g.group.clone(), g);
+            }
+        }
+    }
+    by_group.into_values().collect()
 }
 
 /// Commits the translated offsets, one commit per group, and says what it did.
 async fn commit(
     source: &ClusterClient,
-    translated: Vec<GroupOffsets>,
+    groups: Vec<GroupOffsets>,
     lines: &mut Vec<String>,
 ) -> Result<(), CutoverError> {
-    let mut by_group: BTreeMap<String, GroupOffsets> = BTreeMap::new();
-    for g in translated {
-        by_group
-            .entry(g.group.clone())
-            .and_modify(|all| all.partitions.extend(g.partitions.clone()))
-            .or_insert(g);
-    }
-    let groups: Vec<GroupOffsets> = by_group.into_values().collect();
     for g in crate::apply::sync_groups(source, &groups).await? {
         lines.push(format!(
             "group \"{}\": {} offset(s) committed on the source{}",

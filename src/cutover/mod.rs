@@ -11,10 +11,13 @@
 //! Each step is recorded in the migration's progress topic as it is done, with the source's
 //! ends then, so that a rerun resumes after the last step whose source has not moved since.
 //! Once cut over, a forward `apply` is refused unless the operator abandons the cutover
-//! ([`refuse_forward`], [`abandon`]). Draws nothing: it tells an [`Observer`].
+//! ([`refuse_forward`], [`abandon`]); with failback enabled it replicates back instead
+//! ([`failback`]), and [`rollback`] runs the gates in reverse. The quiet gate is [`quiet`]'s.
+//! Draws nothing: it tells an [`Observer`].
 
 pub mod failback;
 pub mod quiet;
+pub mod rollback;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
@@ -25,10 +28,11 @@ use serde::Serialize;
 
 use crate::apply::GroupSync;
 use crate::cluster::native::IsolationLevel;
-use crate::cluster::ClusterError;
+use crate::cluster::{ClusterError, Role};
 use crate::config::Migration;
 use crate::replicate::{self, Settings};
 use crate::state::cutover::now_ms;
+use crate::state::progress::ProgressKey;
 use crate::state::{
     CutoverPoint, CutoverRecord, CutoverStep, PartitionEnd, PointPartition, Progress, Snapshot,
     Store,
@@ -76,10 +80,38 @@ pub enum StepResult {
     NotPassed,
 }
 
+/// Which way a gated sequence switches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// `cutover`: from the source to the target.
+    Cutover,
+    /// `rollback`: back from the target to the source.
+    Rollback,
+}
+
+impl Direction {
+    pub fn label(self, step: CutoverStep) -> &'static str {
+        match self {
+            Direction::Cutover => step.label(),
+            Direction::Rollback => step.rollback_label(),
+        }
+    }
+
+    fn key(self) -> ProgressKey {
+        match self {
+            Direction::Cutover => ProgressKey::Cutover,
+            Direction::Rollback => ProgressKey::Rollback,
+        }
+    }
+}
+
 /// One step's outcome, with the evidence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StepReport {
     pub step: CutoverStep,
+    /// The step's name in this direction.
+    pub label: &'static str,
     pub result: StepResult,
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -98,8 +130,9 @@ pub struct Switch {
 #[derive(Debug, Clone, Serialize)]
 pub struct Outcome {
     pub migration: String,
-    /// Whether the migration is cut over now.
-    pub cut_over: bool,
+    pub direction: Direction,
+    /// Whether the switch is complete: cut over (or rolled back) now.
+    pub complete: bool,
     pub steps: Vec<StepReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub point: Option<CutoverPoint>,
@@ -113,6 +146,21 @@ pub struct Outcome {
     pub report: Option<Report>,
 }
 
+impl Outcome {
+    fn new(migration: &Migration, direction: Direction) -> Outcome {
+        Outcome {
+            migration: migration.name.clone(),
+            direction,
+            complete: false,
+            steps: Vec::new(),
+            point: None,
+            switch: None,
+            activity: None,
+            report: None,
+        }
+    }
+}
+
 /// What a running cutover tells whoever shows it.
 pub trait Observer {
     /// A step ended.
@@ -120,7 +168,7 @@ pub trait Observer {
     /// The source is still in use (the quiet gate waits).
     fn waiting(&mut self, activity: &Activity);
     /// A step starts that may take a while.
-    fn starting(&mut self, step: CutoverStep);
+    fn starting(&mut self, direction: Direction, step: CutoverStep);
 }
 
 /// Runs the cutover of `migration`, giving the quiet gate until `timeout` from now.
@@ -142,18 +190,11 @@ pub async fn cutover(
             ..CutoverRecord::default()
         },
     };
-    let outcome = Outcome {
-        migration: migration.name.clone(),
-        cut_over: false,
-        steps: Vec::new(),
-        point: None,
-        switch: None,
-        activity: None,
-        report: None,
-    };
+    let outcome = Outcome::new(migration, Direction::Cutover);
     if let Some(point) = record.point.clone() {
         // Cut over by an earlier run: say so again, with what to switch.
         let mut gates = Gates {
+            direction: Direction::Cutover,
             store,
             record,
             outcome,
@@ -163,13 +204,14 @@ pub async fn cutover(
             gates.already(step, &[]);
         }
         let mut outcome = gates.outcome;
-        outcome.switch = Some(switch(migration).await?);
+        outcome.switch = Some(switch(migration, Role::Target).await?);
         outcome.point = Some(point);
-        outcome.cut_over = true;
+        outcome.complete = true;
         return Ok(outcome);
     }
     let partitions = snapshot.source_inventory.partitions();
     let mut gates = Gates {
+        direction: Direction::Cutover,
         store,
         record,
         outcome,
@@ -190,43 +232,20 @@ pub async fn cutover(
     }
 
     // 2. The source goes quiet.
-    let now = quiet::source_ends(&snapshot.source, &partitions).await?;
-    if !gates.already(CutoverStep::Quiet, &now) {
-        gates.observer.starting(CutoverStep::Quiet);
-        let observer = &mut *gates.observer;
-        let waited = quiet::wait(
-            migration,
-            &snapshot.source,
-            &partitions,
-            deadline,
-            &mut |a| observer.waiting(a),
-        )
-        .await?;
-        match waited {
-            Ok(stood) => {
-                let detail = format!(
-                    "no end offset of {} partition(s) moved for {} and no selected group consumes on the source",
-                    stood.len(),
-                    migration.cutover.quiet_period
-                );
-                gates
-                    .passed(CutoverStep::Quiet, &stood, detail, Vec::new())
-                    .await?;
-            }
-            Err(activity) => {
-                let lines = activity_lines(&activity);
-                let mut outcome =
-                    gates.stopped(CutoverStep::Quiet, "the source is still in use", lines);
-                outcome.activity = Some(activity);
-                return Ok(outcome);
-            }
-        }
+    let source = (Role::Source, &snapshot.source);
+    if !gates
+        .quiet(migration, source, &partitions, deadline)
+        .await?
+    {
+        return Ok(gates.outcome);
     }
 
     // 3. Drain: replicate to the end, then the final exact group sync.
     let now = quiet::source_ends(&snapshot.source, &partitions).await?;
     if !gates.already(CutoverStep::Drained, &now) {
-        gates.observer.starting(CutoverStep::Drained);
+        gates
+            .observer
+            .starting(Direction::Cutover, CutoverStep::Drained);
         let synced = drain(migration, &snapshot, partitions.clone()).await?;
         let after = quiet::source_ends(&snapshot.source, &partitions).await?;
         let detail = "replicated to the source's end; group offsets committed on the target";
@@ -238,7 +257,9 @@ pub async fn cutover(
     // 4. Verify READY.
     let now = quiet::source_ends(&snapshot.source, &partitions).await?;
     if !gates.already(CutoverStep::Verified, &now) {
-        gates.observer.starting(CutoverStep::Verified);
+        gates
+            .observer
+            .starting(Direction::Cutover, CutoverStep::Verified);
         let report = verify::verify(migration, &mut QuietWatch::new()).await;
         if !report.ready {
             return Ok(gates.stopped_by(CutoverStep::Verified, report));
@@ -256,17 +277,18 @@ pub async fn cutover(
     // 5. The cutover point.
     let point = point(&snapshot, &partitions).await?;
     gates.record.point = Some(point.clone());
-    save(&gates.store, &gates.record).await?;
+    save(&gates.store, Direction::Cutover, &gates.record).await?;
     let mut outcome = gates.outcome;
-    outcome.switch = Some(switch(migration).await?);
+    outcome.switch = Some(switch(migration, Role::Target).await?);
     outcome.point = Some(point);
-    outcome.cut_over = true;
+    outcome.complete = true;
     Ok(outcome)
 }
 
 /// The steps of a gated sequence as they go: each recorded once done, each told to the
 /// observer and kept for the outcome.
 struct Gates<'a> {
+    direction: Direction,
     store: Store,
     record: CutoverRecord,
     outcome: Outcome,
@@ -283,6 +305,7 @@ impl Gates<'_> {
     ) {
         let report = StepReport {
             step,
+            label: self.direction.label(step),
             result,
             detail,
             evidence,
@@ -311,9 +334,50 @@ impl Gates<'_> {
         evidence: Vec<String>,
     ) -> Result<(), CutoverError> {
         self.record = self.record.with_step(step, ends);
-        save(&self.store, &self.record).await?;
+        save(&self.store, self.direction, &self.record).await?;
         self.tell(step, StepResult::Done, detail, evidence);
         Ok(())
+    }
+
+    /// The quiet gate on the cluster of `role` (`client`): done earlier, or waited for until
+    /// `deadline`. Whether it passed (when not, the outcome says what was still active).
+    async fn quiet(
+        &mut self,
+        migration: &Migration,
+        (role, client): (Role, &crate::cluster::ClusterClient),
+        partitions: &[(String, i32)],
+        deadline: Instant,
+    ) -> Result<bool, CutoverError> {
+        let step = CutoverStep::Quiet;
+        let now = quiet::source_ends(client, partitions).await?;
+        if self.already(step, &now) {
+            return Ok(true);
+        }
+        self.observer.starting(self.direction, step);
+        let observer = &mut *self.observer;
+        let waited = quiet::wait(migration, role, client, partitions, deadline, &mut |a| {
+            observer.waiting(a)
+        })
+        .await?;
+        match waited {
+            Ok(stood) => {
+                let detail = format!(
+                    "no end offset of {} partition(s) moved for {} and no selected group consumes on the {}",
+                    stood.len(),
+                    migration.cutover.quiet_period,
+                    role.name()
+                );
+                self.passed(step, &stood, detail, Vec::new()).await?;
+                Ok(true)
+            }
+            Err(activity) => {
+                let detail = format!("the {} is still in use", role.name());
+                let lines = activity_lines(&activity);
+                self.tell(step, StepResult::NotPassed, detail, lines);
+                self.outcome.activity = Some(activity);
+                Ok(false)
+            }
+        }
     }
 
     /// `step`'s gate did not pass: the outcome so far.
@@ -377,17 +441,22 @@ pub fn activity_lines(activity: &Activity) -> Vec<String> {
             .map(|m| format!("client id \"{}\" on {}", m.client_id, m.host))
             .collect();
         lines.push(format!(
-            "consumed: group \"{}\" has {} member(s) on the source: {}",
+            "consumed: group \"{}\" has {} member(s) on the {}: {}",
             c.group,
             c.members.len(),
+            activity.cluster,
             members.join(", ")
         ));
     }
     lines
 }
 
-async fn save(store: &Store, record: &CutoverRecord) -> Result<(), CutoverError> {
-    let (store, records) = (store.clone(), vec![record.encode()]);
+async fn save(
+    store: &Store,
+    direction: Direction,
+    record: &CutoverRecord,
+) -> Result<(), CutoverError> {
+    let (store, records) = (store.clone(), vec![record.encode_as(&direction.key())]);
     let topic = store.topic.clone();
     tokio::task::spawn_blocking(move || store.write(&records))
         .await
@@ -438,7 +507,7 @@ async fn drain(
         .collect())
 }
 
-/// Both clusters' ends of every selected partition, now.
+/// Both clusters' ends of every selected partition, now: the cutover (or rollback) point.
 async fn point(
     snapshot: &Snapshot,
     partitions: &[(String, i32)],
@@ -470,13 +539,17 @@ async fn point(
     })
 }
 
-/// What to switch: the target's brokers and every selected group's offsets there.
-async fn switch(migration: &Migration) -> Result<Switch, CutoverError> {
+/// What to switch to: the brokers of the cluster of `role` and every selected group's offsets
+/// there.
+async fn switch(migration: &Migration, role: Role) -> Result<Switch, CutoverError> {
     let snapshot = crate::state::snapshot(migration).await?;
+    let (cluster, inventory) = match role {
+        Role::Source => (migration.source(), snapshot.source_inventory),
+        Role::Target => (migration.target(), snapshot.target_inventory),
+    };
     Ok(Switch {
-        bootstrap_servers: migration.target().bootstrap_servers.clone(),
-        groups: snapshot
-            .target_inventory
+        bootstrap_servers: cluster.bootstrap_servers.clone(),
+        groups: inventory
             .groups
             .into_iter()
             .filter(|(_, g)| !g.offsets.is_empty())
@@ -517,6 +590,6 @@ pub async fn abandon(
     };
     let mut record = record.clone();
     record.abandoned_at_ms = Some(now_ms());
-    save(&Store::of(migration), &record).await?;
+    save(&Store::of(migration), Direction::Cutover, &record).await?;
     Ok(record.point)
 }

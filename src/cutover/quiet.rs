@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::cluster::native::{ActiveProducer, IsolationLevel};
-use crate::cluster::{ClusterClient, ClusterError, Member};
+use crate::cluster::{ClusterClient, ClusterError, Member, Role};
 use crate::config::Migration;
 use crate::state::PartitionEnd;
 
@@ -36,8 +36,10 @@ pub struct Consuming {
 }
 
 /// What keeps the source from being quiet.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Activity {
+    /// The cluster watched: "source" (cutover) or "target" (rollback).
+    pub cluster: &'static str,
     /// How long no end offset moved, in milliseconds.
     pub quiet_for_ms: u64,
     pub writing: Vec<Writing>,
@@ -89,17 +91,23 @@ pub async fn source_ends(
         .collect())
 }
 
-/// Waits until the source is quiet (the ends it stood still at) or `deadline` passes (what
-/// was still active then), telling `waiting` what is active at each look that finds any.
+/// Waits until the cluster of `role` (`source`: its client) is quiet — the ends it stood
+/// still at — or `deadline` passes — what was still active then —, telling `waiting` what is
+/// active at each look that finds any.
 pub async fn wait(
     migration: &Migration,
+    role: Role,
     source: &ClusterClient,
     partitions: &[(String, i32)],
     deadline: Instant,
     waiting: &mut dyn FnMut(&Activity),
 ) -> Result<Result<Vec<PartitionEnd>, Activity>, ClusterError> {
     let period = migration.cutover.quiet_period.0;
-    let protocol = crate::auth::client_properties(migration.source())
+    let watched = match role {
+        Role::Source => migration.source(),
+        Role::Target => migration.target(),
+    };
+    let protocol = crate::auth::client_properties(watched)
         .get("security.protocol")
         .cloned()
         .unwrap_or_else(|| "plaintext".into());
@@ -122,6 +130,9 @@ pub async fn wait(
         moved.retain(|_, (at, _)| now.duration_since(*at) < period);
         let quiet_since = moved.values().map(|(at, _)| *at).max().unwrap_or(started);
         let mut activity = Activity {
+            cluster: role.name(),
+            writing: Vec::new(),
+            producers_unknown: None,
             quiet_for_ms: now.duration_since(quiet_since).as_millis() as u64,
             consuming: source
                 .group_members(|g| migration.consumer_groups.selects(g))
@@ -129,7 +140,6 @@ pub async fn wait(
                 .into_iter()
                 .map(|(group, members)| Consuming { group, members })
                 .collect(),
-            ..Activity::default()
         };
         if !moved.is_empty() {
             let keys: Vec<(String, i32)> = moved.keys().cloned().collect();

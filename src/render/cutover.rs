@@ -5,7 +5,9 @@
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use crate::cutover::{activity_lines, Activity, Observer, Outcome, StepReport, StepResult};
+use crate::cutover::{
+    activity_lines, Activity, Direction, Observer, Outcome, StepReport, StepResult,
+};
 use crate::state::cutover::utc;
 use crate::state::CutoverStep;
 
@@ -58,7 +60,7 @@ pub fn step_line(report: &StepReport, paint: Paint) -> String {
     let mut out = format!(
         "[{}/5] {}: {result} — {}",
         number(report.step),
-        report.step.label(),
+        report.label,
         report.detail
     );
     for e in &report.evidence {
@@ -72,16 +74,23 @@ impl Observer for CutoverDisplay {
         self.line(&step_line(report, self.paint));
     }
 
-    fn starting(&mut self, step: CutoverStep) {
-        let what = match step {
-            CutoverStep::Quiet => "waiting until nothing writes to or consumes from the source…",
-            CutoverStep::Drained => "replicating to the source's end, then syncing group offsets…",
-            CutoverStep::Verified => {
-                "verifying (the source must stay quiet for cutover.quiet_period)…"
-            }
-            CutoverStep::Preflight => "checking…",
+    fn starting(&mut self, direction: Direction, step: CutoverStep) {
+        let (from, to) = match direction {
+            Direction::Cutover => ("source", "target"),
+            Direction::Rollback => ("target", "source"),
         };
-        self.line(&format!("[{}/5] {}: {what}", number(step), step.label()));
+        let what = match step {
+            CutoverStep::Quiet => {
+                format!("waiting until nothing writes to or consumes from the {from}…")
+            }
+            CutoverStep::Drained => {
+                format!("replicating to the {from}'s end, then syncing group offsets on the {to}…")
+            }
+            CutoverStep::Verified => "verifying…".to_string(),
+            CutoverStep::Preflight => "checking…".to_string(),
+        };
+        let (n, label) = (number(step), direction.label(step));
+        self.line(&format!("[{n}/5] {label}: {what}"));
     }
 
     fn waiting(&mut self, activity: &Activity) {
@@ -114,15 +123,18 @@ pub fn cutover_text(outcome: &Outcome, paint: Paint) -> String {
             out,
             "{}",
             paint.blocker(&format!(
-                "NOT CUT OVER: migration \"{}\" stopped at a gate; run cutover again once it can pass (done steps are kept)",
-                outcome.migration
+                "NOT {}: migration \"{}\" stopped at a gate; run {} again once it can pass (done steps are kept)",
+                done_word(outcome.direction),
+                outcome.migration,
+                command(outcome.direction)
             ))
         );
         return out;
     };
     let _ = writeln!(
         out,
-        "[5/5] cutover point: {} — {} partition(s) recorded",
+        "[5/5] {} point: {} — {} partition(s) recorded",
+        command(outcome.direction),
         utc(point.at_ms),
         point.partitions.len()
     );
@@ -137,8 +149,13 @@ pub fn cutover_text(outcome: &Outcome, paint: Paint) -> String {
         out,
         "{}",
         paint.create(&format!(
-            "CUT OVER: migration \"{}\"; the target is now the system of record.",
-            outcome.migration
+            "{}: migration \"{}\"; the {} is now the system of record.",
+            done_word(outcome.direction),
+            outcome.migration,
+            match outcome.direction {
+                Direction::Cutover => "target",
+                Direction::Rollback => "source",
+            }
         ))
     );
     let _ = writeln!(
@@ -153,11 +170,29 @@ pub fn cutover_text(outcome: &Outcome, paint: Paint) -> String {
             .collect();
         let _ = writeln!(
             out,
-            "  group \"{group}\" resumes on the target at {}",
+            "  group \"{group}\" resumes on the {} at {}",
+            match outcome.direction {
+                Direction::Cutover => "target",
+                Direction::Rollback => "source",
+            },
             offsets.join(" ")
         );
     }
     out
+}
+
+fn done_word(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Cutover => "CUT OVER",
+        Direction::Rollback => "ROLLED BACK",
+    }
+}
+
+fn command(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Cutover => "cutover",
+        Direction::Rollback => "rollback",
+    }
 }
 
 /// The outcome as pretty JSON.

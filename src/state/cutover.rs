@@ -30,12 +30,23 @@ impl CutoverStep {
         CutoverStep::Verified,
     ];
 
+    /// The step's name in `cutover`.
     pub fn label(self) -> &'static str {
         match self {
             CutoverStep::Preflight => "preflight",
             CutoverStep::Quiet => "source quiet",
             CutoverStep::Drained => "drain",
             CutoverStep::Verified => "verify",
+        }
+    }
+
+    /// The step's name in `rollback`, which runs the gates in reverse.
+    pub fn rollback_label(self) -> &'static str {
+        match self {
+            CutoverStep::Preflight => "preflight",
+            CutoverStep::Quiet => "target quiet",
+            CutoverStep::Drained => "drain to the source",
+            CutoverStep::Verified => "verify in reverse",
         }
     }
 }
@@ -90,7 +101,7 @@ pub struct CutoverRecord {
     pub source_ends: Vec<PartitionEnd>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub point: Option<CutoverPoint>,
-    /// Set when the operator abandoned the cutover (`apply --abandon-cutover`): why and when.
+    /// Set when the cutover was abandoned (`apply --abandon-cutover`) or rolled back: when.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub abandoned_at_ms: Option<i64>,
 }
@@ -117,12 +128,14 @@ impl CutoverRecord {
         next
     }
 
-    /// Key and value bytes of the record.
+    /// Key and value bytes of the record as the cutover's.
     pub fn encode(&self) -> (Vec<u8>, Vec<u8>) {
-        (
-            ProgressKey::Cutover.encode(),
-            serde_json::to_vec(self).unwrap_or_default(),
-        )
+        self.encode_as(&ProgressKey::Cutover)
+    }
+
+    /// Key and value bytes of the record under `key` (the cutover's or the rollback's).
+    pub fn encode_as(&self, key: &ProgressKey) -> (Vec<u8>, Vec<u8>) {
+        (key.encode(), serde_json::to_vec(self).unwrap_or_default())
     }
 }
 

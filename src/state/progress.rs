@@ -57,6 +57,8 @@ pub enum ProgressKey {
     },
     /// Where `cutover` got to, and the cutover point once recorded (see [`super::cutover`]).
     Cutover,
+    /// Where `rollback` got to, and the rollback point once recorded.
+    Rollback,
 }
 
 /// One partition of a group-synced record: what the sync committed there last, and what the
@@ -244,6 +246,17 @@ pub fn position_records(
     records
 }
 
+/// The progress records saying that both logs of a partition line up at `at`, where no
+/// record was replicated yet (a starting point): a position and an index entry.
+pub fn alignment_records(topic: &str, partition: i32, at: Position) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let value = ProgressValue {
+        position: at,
+        records: 0,
+        bytes: 0,
+    };
+    position_records(topic, partition, value, Some(at))
+}
+
 /// Progress of every partition, as folded from the progress topic.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Progress {
@@ -260,6 +273,9 @@ pub struct Progress {
     /// The cutover's steps and point, once `cutover` started.
     #[serde(default)]
     pub cutover: Option<CutoverRecord>,
+    /// The rollback's steps and point, once `rollback` started.
+    #[serde(default)]
+    pub rollback: Option<CutoverRecord>,
 }
 
 impl Progress {
@@ -293,6 +309,8 @@ impl Progress {
             };
         } else if key == ProgressKey::Cutover {
             self.cutover = value.and_then(|v| serde_json::from_slice(v).ok());
+        } else if key == ProgressKey::Rollback {
+            self.rollback = value.and_then(|v| serde_json::from_slice(v).ok());
         } else if let ProgressKey::CutOver { group } = &key {
             match value.and_then(|v| serde_json::from_slice::<CutOverValue>(v).ok()) {
                 Some(v) => self.cut_over.insert(group.clone(), v.detail),
@@ -330,7 +348,8 @@ impl Progress {
             ProgressKey::CutOver { .. }
             | ProgressKey::GroupSynced { .. }
             | ProgressKey::Writers { .. }
-            | ProgressKey::Cutover => {}
+            | ProgressKey::Cutover
+            | ProgressKey::Rollback => {}
         }
     }
 

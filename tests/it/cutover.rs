@@ -201,7 +201,8 @@ async fn cutover_waits_for_a_writing_producer_and_a_reading_consumer_then_record
         .unwrap();
     assert_eq!(again.status.code(), Some(0));
     let again: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
-    assert_eq!(again["cut_over"], true);
+    assert_eq!(again["direction"], "cutover");
+    assert_eq!(again["complete"], true);
     assert_eq!(again["point"]["at_ms"], point.at_ms);
 }
 
@@ -226,4 +227,84 @@ async fn a_cutover_killed_midway_finishes_when_run_again() {
         .read()
         .unwrap();
     assert!(progress.cutover.unwrap().is_cut_over());
+}
+
+/// The records of `topic`/`partition` on `cluster` from offset `from` on (read_committed).
+fn records_from(cluster: &Cluster, topic: &str, partition: i32, from: i64) -> Vec<data::Record> {
+    data::read_all(&cluster.admin_config(), topic).unwrap()[&partition]
+        .iter()
+        .filter(|s| s.offset >= from)
+        .map(|s| s.record.clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn failback_then_rollback_returns_to_the_source_exactly() {
+    let (source, target) = (shared::plain_source(), shared::target());
+    let m = migrated("failback", "2s").await;
+    let mut file = std::fs::read_to_string(&m.config).unwrap();
+    file.push_str("\nfailback {\n  enabled = true\n}\n");
+    std::fs::write(&m.config, file).unwrap();
+    let plan = crate::support::succeeds(&m.config, &["plan"]);
+    assert!(plan.contains("WRITES TO THE SOURCE"), "{plan}");
+    crate::support::succeeds(&m.config, &["cutover"]);
+    let point = Store::new(&m.prefix, props(target))
+        .read()
+        .unwrap()
+        .cutover
+        .unwrap()
+        .point
+        .unwrap();
+
+    // Producers and a consumer switched to the target: records written there, the group
+    // consumed part of them (5 on partition 0, none yet on partition 1).
+    data::produce(
+        &target.admin_config(),
+        &m.orders,
+        &data::sample_records(30, 2),
+    )
+    .await
+    .unwrap();
+    let group = format!("{}-app", m.prefix);
+    let p0_end = point.get(&m.orders, 0).unwrap().target_end;
+    data::commit_offsets(
+        &target.admin_config(),
+        &group,
+        &[
+            (m.orders.as_str(), 0, p0_end + 5),
+            (m.orders.as_str(), 1, 7),
+        ],
+    )
+    .unwrap();
+
+    // apply replicates back; rollback runs the gates in reverse.
+    let out = crate::support::apply_until_synced(&m.config);
+    assert!(out.contains("30 record(s)"), "{out}");
+    let out = crate::support::succeeds(&m.config, &["rollback"]);
+    assert!(out.contains("ROLLED BACK"), "{out}");
+    assert!(out.contains("[4/5] verify in reverse: done"), "{out}");
+
+    for partition in 0..2 {
+        let at = point.get(&m.orders, partition).unwrap();
+        // The source holds every record the target received after the cutover, in order,
+        // once, right after what it held at the cutover.
+        let on_target = records_from(target, &m.orders, partition, at.target_end);
+        let on_source = records_from(source, &m.orders, partition, at.source_end);
+        assert_eq!(on_source, on_target, "partition {partition}");
+        assert_eq!(on_target.len(), 15);
+        // The group resumed on the source reads exactly what it had not read on the target.
+        let there = crate::support::committed_offset(target, &group, &m.orders, partition).unwrap();
+        let here = crate::support::committed_offset(source, &group, &m.orders, partition).unwrap();
+        assert_eq!(
+            records_from(source, &m.orders, partition, here),
+            records_from(target, &m.orders, partition, there),
+            "group {group} partition {partition}: source offset {here}, target offset {there}"
+        );
+    }
+    // The migration is back on the source: the cutover is rolled back, and a forward apply
+    // copies nothing twice.
+    let progress = Store::new(&m.prefix, props(target)).read().unwrap();
+    assert!(!progress.cutover.unwrap().is_cut_over());
+    crate::support::apply_until_synced(&m.config);
+    assert_identical(source, target, &m.orders);
 }
