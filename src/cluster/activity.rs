@@ -54,15 +54,15 @@ impl ClusterClient {
     }
 
     /// The producers still active on each of `partitions`, asked of their leaders over a
-    /// connection of its own (`protocol`: the cluster's `security.protocol`). An error says
-    /// why they are unknown.
+    /// connection of its own (`props`: the cluster's librdkafka properties, for its security).
+    /// An error says why they are unknown.
     pub async fn active_producers(
         &self,
-        protocol: &str,
+        props: &BTreeMap<String, String>,
         partitions: Vec<(String, i32)>,
     ) -> Result<BTreeMap<(String, i32), Vec<ActiveProducer>>, String> {
         let consumer = self.consumer();
-        let protocol = protocol.to_string();
+        let props = props.clone();
         tokio::task::spawn_blocking(move || {
             let metadata = consumer
                 .fetch_metadata(None, TIMEOUT)
@@ -83,7 +83,7 @@ impl ClusterClient {
                     }
                 }
             }
-            describe_producers(&protocol, &leaders).map_err(|e| e.to_string())
+            describe_producers(&props, &leaders).map_err(|e| e.to_string())
         })
         .await
         .map_err(|e| e.to_string())?

@@ -1032,6 +1032,7 @@ fn topic_partition_list<'a>(
 }
 
 mod producers;
+mod sasl;
 mod scram;
 pub use producers::{describe_producers, ActiveProducer, ProducersError};
 pub use scram::{ScramMechanism, ScramUser};

@@ -107,10 +107,7 @@ pub async fn wait(
         Role::Source => migration.source(),
         Role::Target => migration.target(),
     };
-    let protocol = crate::auth::client_properties(watched)
-        .get("security.protocol")
-        .cloned()
-        .unwrap_or_else(|| "plaintext".into());
+    let props = crate::auth::client_properties(watched);
     let started = Instant::now();
     let mut last: BTreeMap<(String, i32), i64> = BTreeMap::new();
     // Per partition: when its end last moved, and its end when first seen moving.
@@ -143,7 +140,7 @@ pub async fn wait(
         };
         if !moved.is_empty() {
             let keys: Vec<(String, i32)> = moved.keys().cloned().collect();
-            let producers = source.active_producers(&protocol, keys).await;
+            let producers = source.active_producers(&props, keys).await;
             if let Err(why) = &producers {
                 activity.producers_unknown = Some(why.clone());
             }

@@ -1,8 +1,9 @@
 //! DescribeProducers (Kafka API 61, KIP-664): the producers still active on a partition, with
 //! their last write time, asked of the partition's leader. librdkafka has no call for it, so
-//! this module speaks the request itself over a connection of its own — PLAINTEXT only (a
-//! cluster behind TLS or SASL answers "unsupported", and the caller says the producer ids are
-//! unknown). Version 0, flexible encoding (compact strings and arrays, tagged fields).
+//! this module speaks the request itself over a connection of its own: PLAINTEXT, or
+//! SASL_PLAINTEXT with PLAIN or SCRAM-SHA-256/512 ([`super::sasl`]); a cluster behind TLS (or
+//! another mechanism) is "unsupported", and the caller says the producer ids are unknown.
+//! Version 0, flexible encoding (compact strings and arrays, tagged fields).
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -29,28 +30,47 @@ pub struct ActiveProducer {
 /// Why the producers could not be described.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ProducersError {
-    #[error("DescribeProducers is asked over PLAINTEXT only; this cluster uses {0}")]
+    #[error(
+        "DescribeProducers is asked over PLAINTEXT and SASL_PLAINTEXT only; this cluster uses {0}"
+    )]
     Unsupported(String),
+    #[error("SASL mechanism {0} is not one DescribeProducers logs in with (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)")]
+    Mechanism(String),
     #[error("DescribeProducers to {broker}: {message}")]
     Request { broker: String, message: String },
 }
 
 /// Per partition, the producers active on it, asking each leader (`broker` address → its
-/// partitions) once. `protocol`: the cluster's `security.protocol`.
+/// partitions) once. `props`: the cluster's librdkafka properties (protocol, SASL).
 pub fn describe_producers(
-    protocol: &str,
+    props: &BTreeMap<String, String>,
     leaders: &BTreeMap<String, Vec<(String, i32)>>,
 ) -> Result<BTreeMap<(String, i32), Vec<ActiveProducer>>, ProducersError> {
-    if !protocol.eq_ignore_ascii_case("plaintext") {
-        return Err(ProducersError::Unsupported(protocol.to_string()));
-    }
+    let get = |k: &str| props.get(k).map(String::as_str).unwrap_or_default();
+    let protocol = props
+        .get("security.protocol")
+        .map_or("plaintext".to_string(), |p| p.to_ascii_lowercase());
+    let login = match protocol.as_str() {
+        "plaintext" => None,
+        "sasl_plaintext" => Some(super::sasl::Login::new(
+            get("sasl.mechanism"),
+            get("sasl.username"),
+            get("sasl.password"),
+        )?),
+        _ => return Err(ProducersError::Unsupported(protocol.to_uppercase())),
+    };
     let mut out = BTreeMap::new();
     for (broker, partitions) in leaders {
         let fail = |message: String| ProducersError::Request {
             broker: broker.clone(),
             message,
         };
-        let response = exchange(broker, &request(partitions)).map_err(|e| fail(e.to_string()))?;
+        let mut stream = connect(broker).map_err(|e| fail(e.to_string()))?;
+        if let Some(login) = &login {
+            login.authenticate(&mut stream).map_err(fail)?;
+        }
+        let response =
+            exchange(&mut stream, &request(partitions)).map_err(|e| fail(e.to_string()))?;
         for (key, found) in parse(&response).map_err(fail)? {
             out.insert(key, found);
         }
@@ -58,15 +78,20 @@ pub fn describe_producers(
     Ok(out)
 }
 
-fn exchange(broker: &str, request: &[u8]) -> std::io::Result<Vec<u8>> {
+fn connect(broker: &str) -> std::io::Result<TcpStream> {
     use std::net::ToSocketAddrs;
     let address = broker
         .to_socket_addrs()?
         .next()
         .ok_or_else(|| std::io::Error::other("no address"))?;
-    let mut stream = TcpStream::connect_timeout(&address, TIMEOUT)?;
+    let stream = TcpStream::connect_timeout(&address, TIMEOUT)?;
     stream.set_read_timeout(Some(TIMEOUT))?;
     stream.set_write_timeout(Some(TIMEOUT))?;
+    Ok(stream)
+}
+
+/// Sends one request (without its size) and reads the response (without its size).
+pub(super) fn exchange(stream: &mut TcpStream, request: &[u8]) -> std::io::Result<Vec<u8>> {
     stream.write_all(&(request.len() as i32).to_be_bytes())?;
     stream.write_all(request)?;
     let mut size = [0u8; 4];
@@ -76,19 +101,26 @@ fn exchange(broker: &str, request: &[u8]) -> std::io::Result<Vec<u8>> {
     Ok(response)
 }
 
+/// The start of a request header (v1; v2 adds tagged fields): API key, version, correlation id
+/// and client id.
+pub(super) fn request_header(api_key: i16, version: i16) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend(api_key.to_be_bytes());
+    out.extend(version.to_be_bytes());
+    out.extend(1i32.to_be_bytes());
+    let client = b"kafka-migrate";
+    out.extend((client.len() as i16).to_be_bytes());
+    out.extend(client);
+    out
+}
+
 /// The request (without its size): header v2, body v0.
 fn request(partitions: &[(String, i32)]) -> Vec<u8> {
     let mut by_topic: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
     for (topic, partition) in partitions {
         by_topic.entry(topic).or_default().push(*partition);
     }
-    let mut out = Vec::new();
-    out.extend(API_KEY.to_be_bytes());
-    out.extend(0i16.to_be_bytes());
-    out.extend(1i32.to_be_bytes());
-    let client = b"kafka-migrate";
-    out.extend((client.len() as i16).to_be_bytes());
-    out.extend(client);
+    let mut out = request_header(API_KEY, 0);
     out.push(0); // header tagged fields
     uvarint(&mut out, by_topic.len() as u64 + 1);
     for (topic, partitions) in by_topic {
@@ -113,10 +145,10 @@ fn uvarint(out: &mut Vec<u8>, mut v: u64) {
 }
 
 /// A reader of a response's bytes.
-struct Bytes<'a>(&'a [u8]);
+pub(super) struct Bytes<'a>(pub &'a [u8]);
 
 impl Bytes<'_> {
-    fn take(&mut self, n: usize) -> Result<&[u8], String> {
+    pub fn take(&mut self, n: usize) -> Result<&[u8], String> {
         if self.0.len() < n {
             return Err("the response ended early".into());
         }
@@ -127,10 +159,10 @@ impl Bytes<'_> {
     fn int<const N: usize>(&mut self) -> Result<[u8; N], String> {
         Ok(self.take(N)?.try_into().unwrap_or([0; N]))
     }
-    fn i16(&mut self) -> Result<i16, String> {
+    pub fn i16(&mut self) -> Result<i16, String> {
         Ok(i16::from_be_bytes(self.int()?))
     }
-    fn i32(&mut self) -> Result<i32, String> {
+    pub fn i32(&mut self) -> Result<i32, String> {
         Ok(i32::from_be_bytes(self.int()?))
     }
     fn i64(&mut self) -> Result<i64, String> {
