@@ -168,7 +168,8 @@ pub struct FailedBack {
 }
 
 /// `apply` after the cutover with failback: prepares the source, replicates back until Ctrl-C
-/// (or, with `until_synced`, until the source caught up), then translates the groups back.
+/// (or, with `until_synced`, until the source caught up) translating the groups back every
+/// `consumer_groups.sync_interval`, then translates them back once more.
 pub async fn run(
     migration: &Migration,
     snapshot: &Snapshot,
@@ -179,8 +180,25 @@ pub async fn run(
     let stop = Arc::new(AtomicBool::new(false));
     let signals = tokio::spawn(stop_on_signal(stop.clone()));
     let count = partitions.len();
+    // While it runs, groups are translated back every sync interval (and once at the end).
+    let periodic = migration.consumer_groups.sync.then(|| {
+        let (migration, point, stop) = (migration.clone(), point.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(migration.consumer_groups.sync_interval.0);
+            ticks.tick().await;
+            while !stop.load(Ordering::Relaxed) {
+                ticks.tick().await;
+                if let Err(e) = sync_groups_back(&migration, &point).await {
+                    tracing::warn!(error = %e, "Translating groups back failed; trying again at the next interval.");
+                }
+            }
+        })
+    });
     let replicated = replicate_back(migration, partitions, until_synced, stop).await;
     signals.abort();
+    if let Some(task) = periodic {
+        task.abort();
+    }
     let (records, bytes) = replicated?;
     let groups = if migration.consumer_groups.sync {
         sync_groups_back(migration, point).await?

@@ -593,3 +593,46 @@ pub async fn abandon(
     save(&Store::of(migration), Direction::Cutover, &record).await?;
     Ok(record.point)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::native::ActiveProducer;
+    use crate::cluster::Member;
+
+    #[test]
+    fn activity_names_partitions_producers_and_consumers() {
+        let activity = Activity {
+            cluster: "source",
+            quiet_for_ms: 0,
+            writing: vec![Writing {
+                topic: "orders".into(),
+                partition: 1,
+                from: 5,
+                to: 9,
+                producers: vec![ActiveProducer {
+                    producer_id: 7,
+                    producer_epoch: 0,
+                    last_timestamp_ms: 1_700_000_000_000,
+                    open_transaction_from: Some(8),
+                }],
+            }],
+            producers_unknown: None,
+            consuming: vec![Consuming {
+                group: "billing".into(),
+                members: vec![Member {
+                    client_id: "billing-7".into(),
+                    host: "/10.0.3.17".into(),
+                }],
+            }],
+        };
+        assert_eq!(
+            activity_lines(&activity),
+            [
+                "written: orders partition 1: end offset 5 → 9; producer id 7 (epoch 0) last wrote at 2023-11-14 22:13:20Z, transaction open from offset 8",
+                "consumed: group \"billing\" has 1 member(s) on the source: client id \"billing-7\" on /10.0.3.17",
+            ]
+        );
+        assert!(!activity.is_quiet());
+    }
+}

@@ -5,14 +5,16 @@
 //!    `cutover.quiet_period`, naming what still does;
 //! 3. drain to the source: replicate back to the target's end, then translate every group's
 //!    target offsets exactly back onto the source;
-//! 4. verify in reverse: every partition replicated back to the target's end, every group's
-//!    source offsets the exact translation of its target offsets;
+//! 4. verify in reverse: every partition replicated back to the target's end, the same records
+//!    after the cutover point on both (count and digest), every group's source offsets the
+//!    exact translation of its target offsets;
 //! 5. the rollback point recorded (per partition the target's end, the source's end, the
 //!    time); the forward progress is aligned at it and the cutover marked rolled back, so a
 //!    later forward `apply` goes on from there without copying a record twice.
 //!
 //! Each step is recorded (a rollback record in the progress topic) and a rerun resumes.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,11 +22,13 @@ use std::time::{Duration, Instant};
 use super::failback::{self, translate_back};
 use super::quiet;
 use super::{save, CutoverError, Direction, Gates, Observer, Outcome};
+
 use crate::cluster::native::IsolationLevel;
 use crate::cluster::Role;
 use crate::config::Migration;
 use crate::state::progress::alignment_records;
 use crate::state::{CutoverPoint, CutoverRecord, CutoverStep, Position, Store};
+use crate::verify::{digest_partitions, DigestRange};
 
 /// Runs the rollback of `migration`, giving the quiet gate until `timeout` from now.
 pub async fn rollback(
@@ -125,7 +129,7 @@ pub async fn rollback(
         if !problems.is_empty() {
             return Ok(gates.stopped(CutoverStep::Verified, "NOT READY", problems));
         }
-        let detail = "every partition replicated back; every group's source offsets exact";
+        let detail = "every partition replicated back with the same records; every group's source offsets exact";
         gates
             .passed(CutoverStep::Verified, &now, detail.into(), Vec::new())
             .await?;
@@ -158,9 +162,13 @@ async fn verify_back(
         .collect();
     let stable = snapshot
         .target
+        .end_offsets(partitions.clone(), IsolationLevel::ReadCommitted)
+        .await?;
+    let source_stable = snapshot
+        .source
         .end_offsets(partitions, IsolationLevel::ReadCommitted)
         .await?;
-    let mut problems = Vec::new();
+    let mut problems = same_records_since(migration, cutover, &source_stable, &stable).await?;
     for ((topic, partition), end) in stable {
         let back = reverse
             .get(&topic, partition)
@@ -185,6 +193,66 @@ async fn verify_back(
         }
     }
     Ok(problems)
+}
+
+/// Per partition, whether the source holds after its cutover end exactly the records the
+/// target holds after its own (count and order-sensitive digest of keys, values, headers and
+/// timestamps, read_committed up to each side's last stable offset): a line per difference.
+async fn same_records_since(
+    migration: &Migration,
+    cutover: &CutoverPoint,
+    source_stable: &BTreeMap<(String, i32), i64>,
+    target_stable: &BTreeMap<(String, i32), i64>,
+) -> Result<Vec<String>, CutoverError> {
+    let range =
+        |p: &crate::state::PointPartition, from: i64, ends: &BTreeMap<_, i64>| DigestRange {
+            topic: p.topic.clone(),
+            partition: p.partition,
+            from,
+            to: ends
+                .get(&(p.topic.clone(), p.partition))
+                .copied()
+                .unwrap_or(from),
+            limit: None,
+            timestamps: true,
+        };
+    let source: Vec<DigestRange> = cutover
+        .partitions
+        .iter()
+        .map(|p| range(p, p.source_end, source_stable))
+        .collect();
+    let target: Vec<DigestRange> = cutover
+        .partitions
+        .iter()
+        .map(|p| range(p, p.target_end, target_stable))
+        .collect();
+    let props = crate::auth::client_properties;
+    let (from, to) = (props(migration.source()), props(migration.target()));
+    let name = migration.name.clone();
+    let (on_source, on_target) = tokio::task::spawn_blocking(move || {
+        let on_source = digest_partitions(&from, &name, "source", &source)?;
+        let on_target = digest_partitions(&to, &name, "target", &target)?;
+        Ok::<_, crate::verify::ParityError>((on_source, on_target))
+    })
+    .await
+    .map_err(|e| CutoverError::Failback(e.to_string()))?
+    .map_err(|e| CutoverError::Failback(e.to_string()))?;
+    Ok(cutover
+        .partitions
+        .iter()
+        .zip(on_source.iter().zip(&on_target))
+        .filter(|(_, (s, t))| s.records != t.records || s.digest != t.digest)
+        .map(|(p, (s, t))| {
+            format!(
+                "{} partition {}: the source holds {} record(s) after the cutover point, the target {}{}",
+                p.topic,
+                p.partition,
+                s.records,
+                t.records,
+                if s.records == t.records { " (their contents differ)" } else { "" }
+            )
+        })
+        .collect())
 }
 
 /// Aligns the forward progress at the rollback point (both logs hold the same records up to

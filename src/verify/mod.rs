@@ -21,7 +21,7 @@ use crate::plan;
 use crate::replicate::Status;
 use crate::state::Progress;
 
-pub use parity::{digest_partitions, DigestRange, PartitionDigest};
+pub use parity::{digest_partitions, DigestRange, ParityError, PartitionDigest};
 pub use quiet::QuietWatch;
 
 /// The outcome of one check.
