@@ -57,7 +57,7 @@ pub async fn progress(migration: &Migration) -> Result<Progress, CutoverError> {
 }
 
 /// Makes the source ready for failback: its progress topic, and for each partition not yet
-/// failed back, a position at the cutover point — refused when the source was written after
+/// failed back since this cutover, a position at the cutover point — refused when the source was written after
 /// the cutover (those records would sit between the two logs' alignment). The partitions.
 pub async fn prepare(
     migration: &Migration,
@@ -84,10 +84,13 @@ pub async fn prepare(
     let fresh: Vec<_> = point
         .partitions
         .iter()
+        // Not failed back yet since this cutover: no position, or one short of its point
+        // (left by a failback before an earlier rollback).
         .filter(|p| {
             reverse
                 .get(&p.topic, p.partition)
-                .is_none_or(|r| r.position.is_none())
+                .and_then(|r| r.position)
+                .is_none_or(|at| at.next_source < p.target_end)
         })
         .collect();
     if fresh.is_empty() {
