@@ -15,7 +15,7 @@ pub use groups::{sync_groups, GroupSync, GroupSynced};
 pub use live::{Live, PartitionLive, Totals};
 pub use metadata::{execute, Outcome};
 pub use stale::{check as check_stale, Staleness};
-pub use status::status;
+pub use status::{status, MigrationStatus};
 pub use supervisor::{supervise, Finished, Note, Observer, SupervisorError};
 
 use crate::cluster::{ClusterClient, ClusterError};

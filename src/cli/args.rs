@@ -118,6 +118,10 @@ pub enum Command {
         /// Serve Prometheus metrics at http://HOST:PORT/metrics while replicating.
         #[arg(long, value_name = "HOST:PORT")]
         metrics_addr: Option<std::net::SocketAddr>,
+        /// Abandon a recorded cutover (the source is the system of record again) and
+        /// replicate forward; without it, apply refuses to run after `cutover`.
+        #[arg(long)]
+        abandon_cutover: bool,
         #[command(flatten)]
         engine: EngineArgs,
     },
@@ -148,6 +152,36 @@ pub enum Command {
         #[arg(long)]
         watch: bool,
         /// How long --watch waits for READY, such as "30m" or "2h".
+        #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
+        timeout: std::time::Duration,
+    },
+
+    /// Switch to the target through gates: preflight checks, the source quiet (naming what
+    /// still writes or consumes), drain, verify READY, then record the cutover point and show
+    /// what to switch; exit 0 when cut over, 2 when a gate did not pass, 1 on error.
+    #[command(
+        after_help = "Examples:\n  kafka-migrate cutover\n  kafka-migrate cutover --timeout 1h --json"
+    )]
+    Cutover {
+        /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
+        /// How long to wait for the source to go quiet, such as "30m" or "2h".
+        #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
+        timeout: std::time::Duration,
+    },
+
+    /// Go back to the source after a cutover with failback: the cutover's gates in reverse
+    /// (target quiet, drain to the source, verify in reverse), then record the rollback
+    /// point; exit 0 when rolled back, 2 when a gate did not pass, 1 on error.
+    #[command(
+        after_help = "Examples:\n  kafka-migrate rollback\n  kafka-migrate rollback --timeout 1h --json"
+    )]
+    Rollback {
+        /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
+        /// How long to wait for the target to go quiet, such as "30m" or "2h".
         #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
         timeout: std::time::Duration,
     },
@@ -343,6 +377,8 @@ impl Command {
             Command::Apply { .. } => "apply",
             Command::Status { .. } => "status",
             Command::Verify { .. } => "verify",
+            Command::Cutover { .. } => "cutover",
+            Command::Rollback { .. } => "rollback",
             Command::Export {
                 target: ExportTarget::Connect { .. },
             } => "export connect",

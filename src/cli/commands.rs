@@ -82,12 +82,18 @@ pub fn plan(
     })
 }
 
+/// The yes/no flags of `apply`.
+pub struct ApplyFlags {
+    pub auto_approve: bool,
+    pub until_synced: bool,
+    pub abandon_cutover: bool,
+}
+
 /// `apply`: carry out a saved or fresh plan, then replicate.
 pub fn apply(
     migration: &Migration,
     saved: Option<&Path>,
-    auto_approve: bool,
-    until_synced: bool,
+    flags: ApplyFlags,
     metrics_addr: Option<std::net::SocketAddr>,
     engine: &EngineArgs,
 ) -> miette::Result<ExitStatus> {
@@ -110,6 +116,27 @@ pub fn apply(
     }
     let rt = runtime()?;
     let (survey, connectors) = survey(&rt, migration, engine)?;
+    let ApplyFlags {
+        auto_approve,
+        until_synced,
+        abandon_cutover,
+    } = flags;
+    let progress = survey.snapshot.engine_progress();
+    if abandon_cutover {
+        if let Some(point) = rt.block_on(crate::cutover::abandon(migration, progress))? {
+            println!(
+                "Cutover of {} abandoned: the source is the system of record again.",
+                crate::state::cutover::utc(point.at_ms)
+            );
+        }
+    } else if let Some(point) = crate::cutover::cut_over(progress)
+        .and_then(|c| c.point.clone())
+        .filter(|_| migration.failback.enabled)
+    {
+        return super::cutover::failback(&rt, migration, &survey.snapshot, &point, until_synced);
+    } else {
+        crate::cutover::refuse_forward(migration, progress)?;
+    }
     let fresh = &survey.plan;
     match saved {
         Some((path, saved)) => {
@@ -342,11 +369,11 @@ fn show_status(
     migration: &Migration,
     json: bool,
 ) -> miette::Result<()> {
-    let (status, groups) = rt.block_on(apply::status(migration))?;
+    let status = rt.block_on(apply::status(migration))?;
     if json {
-        println!("{}", render::status_json(&status, &groups));
+        println!("{}", render::status_json(&status));
     } else {
-        print!("{}", render::status_text(&status, &groups));
+        print!("{}", render::status_text(&status));
     }
     Ok(())
 }

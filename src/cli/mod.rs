@@ -5,6 +5,7 @@
 mod args;
 mod commands;
 mod connect;
+mod cutover;
 mod exit;
 mod export;
 mod verify;
@@ -100,17 +101,29 @@ fn run(cli: Cli) -> miette::Result<ExitStatus> {
             auto_approve,
             until_synced,
             metrics_addr,
+            abandon_cutover,
             engine,
         } => {
             let migration = load_migration(&cli.config, &cli.vars)?;
             commands::apply(
                 &migration,
                 plan.as_deref(),
-                auto_approve,
-                until_synced,
+                commands::ApplyFlags {
+                    auto_approve,
+                    until_synced,
+                    abandon_cutover,
+                },
                 metrics_addr,
                 &engine,
             )
+        }
+        Command::Cutover { json, timeout } => {
+            let migration = load_migration(&cli.config, &cli.vars)?;
+            cutover::cutover(&migration, json, timeout, false)
+        }
+        Command::Rollback { json, timeout } => {
+            let migration = load_migration(&cli.config, &cli.vars)?;
+            cutover::cutover(&migration, json, timeout, true)
         }
         Command::Status { json, watch } => {
             let migration = load_migration(&cli.config, &cli.vars)?;

@@ -1,9 +1,10 @@
 //! Talking to one cluster: connection with diagnosable errors (`client`), the admin calls
 //! rust-rdkafka lacks (`native`), those librdkafka lacks too over the tool's own protocol
 //! connection (`wire`, `quotas`), what MSK's API says the cluster is (`msk_api`), which Kafka
-//! release the brokers are at least (`release`), and reading an [`Inventory`] (`read`,
-//! `inventory`). Decides nothing about what changes.
+//! release the brokers are at least (`release`), who still writes or consumes (`activity`),
+//! and reading an [`Inventory`] (`read`, `inventory`). Decides nothing about what changes.
 
+mod activity;
 mod client;
 pub mod inventory;
 pub mod msk_api;
@@ -13,6 +14,7 @@ mod read;
 pub mod release;
 mod wire;
 
+pub use activity::Member;
 pub use client::{ClusterClient, ClusterContext, ClusterError, ErrorKind};
 pub use inventory::{Inventory, Role};
 pub use read::{Scope, CONCURRENT_GROUP_REQUESTS};

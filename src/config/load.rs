@@ -23,6 +23,7 @@ const TOP_BLOCKS: &[&str] = &[
     "consumer_groups",
     "replication",
     "cutover",
+    "failback",
 ];
 
 /// Parses and validates migration-file `text` named `name`; `file()` paths are relative to
@@ -146,6 +147,7 @@ pub fn parse(
         consumer_groups: optional(&top, "consumer_groups", groups)?,
         replication: optional(&top, "replication", replication)?,
         cutover: optional(&top, "cutover", cutover)?,
+        failback: optional(&top, "failback", failback)?,
         secrets: file.secrets(),
         unset_env: Vec::new(),
     })
@@ -467,6 +469,13 @@ fn replication(top: &Section<'_>, block: &Block) -> Result<Replication, ConfigEr
         max_retries: s
             .integer("max_retries", 0..=1_000)?
             .map_or(d.max_retries, |n| n as u32),
+    })
+}
+
+fn failback(top: &Section<'_>, block: &Block) -> Result<Failback, ConfigError> {
+    let s = top.nested(block, "the failback block".into(), &["enabled"], &[])?;
+    Ok(Failback {
+        enabled: s.bool("enabled")?.unwrap_or(false),
     })
 }
 

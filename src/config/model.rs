@@ -39,6 +39,10 @@ pub struct Migration {
     /// When `verify` says the migration is ready for cutover.
     #[serde(default)]
     pub cutover: Cutover,
+    /// Whether, after `cutover`, apply replicates back from the target to the source (so
+    /// that `rollback` can return to the source exactly).
+    #[serde(default)]
+    pub failback: Failback,
     /// Every secret value the file gave (passwords, secret properties, `env()`, `file()` and
     /// `sensitive` variables): output checks its text against them.
     #[serde(skip)]
@@ -489,6 +493,16 @@ impl Default for Cutover {
             max_lag: 0,
         }
     }
+}
+
+/// Replication back to the source after the cutover.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Failback {
+    /// After `cutover`, `apply` appends what producers write to the target to the same
+    /// source partitions (exactly once) and translates groups back: the source is written.
+    #[serde(default)]
+    pub enabled: bool,
 }
 
 /// How much replicated data `verify` compares with the source.

@@ -17,6 +17,18 @@ pub fn progress_topic(migration: &str) -> String {
     format!("kafka-migrate.{safe}.progress")
 }
 
+/// The name the built-in engine runs under when it replicates back from the target to the
+/// source after the cutover (failback): its transactional ids and client ids carry it.
+pub fn failback(migration: &str) -> String {
+    format!("{migration}.failback")
+}
+
+/// The failback's progress topic, on the source: where replication back from the target got
+/// to, written in the same transactions as the records it appends to the source.
+pub fn failback_progress_topic(migration: &str) -> String {
+    progress_topic(&failback(migration))
+}
+
 /// The transactional id of a task of the built-in engine: stable per migration and task, so
 /// that a restarted or second run fences the one before.
 pub fn transactional_id(migration: &str, task: usize) -> String {
@@ -48,7 +60,11 @@ pub fn offset_syncs_topic(migration: &str) -> String {
 
 /// Every topic name the migration may create, for checking that its name makes valid ones.
 pub fn internal_topics(migration: &str) -> Vec<String> {
-    let mut topics = vec![progress_topic(migration), offset_syncs_topic(migration)];
+    let mut topics = vec![
+        progress_topic(migration),
+        failback_progress_topic(migration),
+        offset_syncs_topic(migration),
+    ];
     topics.extend(["configs", "offsets", "status"].map(|k| worker_topic(migration, k)));
     topics
 }
@@ -64,6 +80,10 @@ mod tests {
             "kafka-migrate.orders-to-msk.progress"
         );
         assert_eq!(progress_topic("a b/c"), "kafka-migrate.a_b_c.progress");
+        assert_eq!(
+            failback_progress_topic("orders-to-msk"),
+            "kafka-migrate.orders-to-msk_failback.progress"
+        );
     }
 
     #[test]

@@ -50,6 +50,16 @@ pub fn diff(migration: &Migration, source: &Inventory, target: &Inventory, engin
         diff_groups(migration, source, target, &selected, &mut plan);
     }
     msk::check(migration, target, &mut plan);
+    if migration.failback.enabled {
+        plan.warnings.push(Warning {
+            kind: WarningKind::FailbackWritesSource,
+            subject: "failback".into(),
+            message: format!(
+                "failback is enabled: after `cutover`, apply WRITES TO THE SOURCE — it appends the records produced on the target to the same source partitions, creates {} there and commits consumer group offsets there, so that `rollback` can return to the source",
+                crate::config::names::failback_progress_topic(&migration.name)
+            ),
+        });
+    }
     plan
 }
 

@@ -3,6 +3,8 @@
 //! cut over, and the target's word on every creation and config change. The only place a plan
 //! is built; nothing edits one after it is made.
 
+use std::collections::BTreeMap;
+
 use crate::cluster::{ClusterClient, ClusterError};
 use crate::config::Migration;
 use crate::offsets::Translator;
@@ -74,26 +76,39 @@ pub async fn make(
 /// Exact target offsets for the plan's group offsets, from the engine's progress.
 async fn translate(
     migration: &Migration,
-    mut groups: Vec<GroupOffsets>,
+    groups: Vec<GroupOffsets>,
     progress: &Progress,
     target: &ClusterClient,
     known: Known,
 ) -> Result<Vec<GroupOffsets>, ClusterError> {
-    let reader = |cluster: &crate::config::ClusterConfig| {
+    let props = crate::auth::client_properties;
+    let clusters = (props(migration.source()), props(migration.target()));
+    translate_between(&migration.name, &clusters, groups, progress, target, known).await
+}
+
+/// Exact offsets of `groups` from one cluster's log to the other's (`clusters`: the
+/// librdkafka properties of the one the offsets are from, then of the one they go to), from
+/// `progress` aligning the two; `client` names the cluster in errors.
+pub async fn translate_between(
+    name: &str,
+    clusters: &(BTreeMap<String, String>, BTreeMap<String, String>),
+    mut groups: Vec<GroupOffsets>,
+    progress: &Progress,
+    client: &ClusterClient,
+    known: Known,
+) -> Result<Vec<GroupOffsets>, ClusterError> {
+    let reader = |props: &BTreeMap<String, String>| {
         crate::auth::token_supply::create::<_, rdkafka::consumer::BaseConsumer<_>>(
-            &crate::offsets::translator_config(
-                &crate::auth::client_properties(cluster),
-                &migration.name,
-            ),
+            &crate::offsets::translator_config(props, name),
             ReaderContext,
         )
     };
-    let fail = |e: String| target.error("translating group offsets", e);
-    let source = reader(migration.source()).map_err(|e| fail(e.to_string()))?;
-    let target_reader = reader(migration.target()).map_err(|e| fail(e.to_string()))?;
+    let fail = |e: String| client.error("translating group offsets", e);
+    let from = reader(&clusters.0).map_err(|e| fail(e.to_string()))?;
+    let to = reader(&clusters.1).map_err(|e| fail(e.to_string()))?;
     let progress = progress.clone();
     tokio::task::spawn_blocking(move || {
-        let mut translator = Translator::new(source, target_reader, TRANSLATE_STALL);
+        let mut translator = Translator::new(from, to, TRANSLATE_STALL);
         translate_groups(&mut groups, &progress, &mut translator, &known).map(|()| groups)
     })
     .await

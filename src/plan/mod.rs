@@ -23,7 +23,7 @@ pub use diff::{diff, migrated_acls, warn_group_states};
 pub use file::{read_plan_file, write_plan_file, PlanFileError};
 pub use groups::{group_states, mark_cut_over, translate_groups, GroupState, GroupStatus, Known};
 pub use limits::{record_limits, RecordLimits};
-pub use make::{make, survey, Survey};
+pub use make::{make, survey, translate_between, Survey};
 pub use model::*;
 pub use validate::{validate_on_target, ADMIN_TIMEOUT};
 

@@ -234,6 +234,8 @@ pub enum WarningKind {
     QuotaLeftOut,
     /// The source's SCRAM users (names and mechanisms) and what the target needs for them.
     ScramUsers,
+    /// Failback is enabled: after the cutover, apply writes to the source.
+    FailbackWritesSource,
 }
 
 /// Counts for the summary line.

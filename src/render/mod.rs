@@ -2,6 +2,7 @@
 //! so the two cannot disagree. Never computes what changes; only shows it.
 
 mod connect;
+mod cutover;
 mod live;
 mod paint;
 mod plan;
@@ -9,6 +10,7 @@ mod status;
 mod verify;
 
 pub use connect::{connect_step, connector_diffs};
+pub use cutover::{cutover_json, cutover_text, step_line, CutoverDisplay};
 pub use live::{describe, note_line, summary, Display};
 pub use paint::Paint;
 pub use plan::{plan_json, plan_text};

@@ -3,22 +3,18 @@
 
 use std::fmt::Write;
 
+use crate::apply::MigrationStatus;
 use crate::plan::GroupStatus;
-use crate::replicate::Status;
 
-/// The status as JSON: the replication status, with the groups beside it.
-pub fn status_json(status: &Status, groups: &[GroupStatus]) -> String {
-    #[derive(serde::Serialize)]
-    struct View<'a> {
-        #[serde(flatten)]
-        status: &'a Status,
-        groups: &'a [GroupStatus],
-    }
-    serde_json::to_string_pretty(&View { status, groups }).unwrap_or_default()
+/// The status as JSON: the replication status, with the groups and the cutover beside it.
+pub fn status_json(view: &MigrationStatus) -> String {
+    serde_json::to_string_pretty(view).unwrap_or_default()
 }
 
-/// The status as tables: per topic, the partitions behind, a total, then the groups.
-pub fn status_text(status: &Status, groups: &[GroupStatus]) -> String {
+/// The status as tables: per topic, the partitions behind, a total, the cutover, then the
+/// groups.
+pub fn status_text(view: &MigrationStatus) -> String {
+    let (status, groups) = (&view.status, &view.groups);
     let mut table = comfy_table::Table::new();
     table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
     table.set_header(["topic", "partitions", "records replicated", "lag"]);
@@ -50,6 +46,13 @@ pub fn status_text(status: &Status, groups: &[GroupStatus]) -> String {
         status.partitions.len(),
         status.total_lag()
     );
+    if let Some(at) = view.cut_over_at_ms {
+        let _ = writeln!(
+            out,
+            "Cut over at {}: the target is the system of record.",
+            crate::state::cutover::utc(at)
+        );
+    }
     if !groups.is_empty() {
         out.push_str(&groups_text(groups));
     }

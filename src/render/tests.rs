@@ -58,3 +58,64 @@ fn an_iam_target_gets_policies_instead_of_acls() {
         .any(|a| matches!(a, Action::CreateAcl { .. })));
     insta::assert_snapshot!(plan_text(&plan, Paint::plain()));
 }
+
+#[test]
+fn a_cutover_shows_its_steps_the_point_and_what_to_switch() {
+    use crate::cutover::{Direction, Outcome, StepReport, StepResult, Switch};
+    use crate::state::{CutoverPoint, CutoverStep, PointPartition};
+    let step = StepReport {
+        step: CutoverStep::Quiet,
+        label: "source quiet",
+        result: StepResult::NotPassed,
+        detail: "the source is still in use".into(),
+        evidence: vec!["written: orders partition 0".into()],
+    };
+    assert_eq!(
+        super::step_line(&step, Paint::plain()),
+        "[2/5] source quiet: NOT PASSED — the source is still in use\n      • written: orders partition 0"
+    );
+    let mut outcome = Outcome {
+        migration: "orders".into(),
+        direction: Direction::Cutover,
+        complete: false,
+        steps: vec![step],
+        point: None,
+        switch: None,
+        activity: None,
+        report: None,
+    };
+    let text = super::cutover_text(&outcome, Paint::plain());
+    assert!(
+        text.contains("NOT CUT OVER: migration \"orders\" stopped at a gate; run cutover again"),
+        "{text}"
+    );
+    outcome.complete = true;
+    outcome.point = Some(CutoverPoint {
+        at_ms: 0,
+        partitions: vec![PointPartition {
+            topic: "orders".into(),
+            partition: 0,
+            source_end: 10,
+            target_end: 12,
+            at_ms: 0,
+        }],
+    });
+    outcome.switch = Some(Switch {
+        bootstrap_servers: vec!["b-1:9098".into(), "b-2:9098".into()],
+        groups: [(
+            "billing".to_string(),
+            [("orders".to_string(), [(0, 12)].into())].into(),
+        )]
+        .into(),
+    });
+    let text = super::cutover_text(&outcome, Paint::plain());
+    for line in [
+        "[5/5] cutover point: 1970-01-01 00:00:00Z — 1 partition(s) recorded",
+        "orders partition 0: source end 10, target end 12",
+        "CUT OVER: migration \"orders\"; the target is now the system of record.",
+        "Switch producers and consumers to bootstrap.servers=b-1:9098,b-2:9098",
+        "group \"billing\" resumes on the target at orders/0=12",
+    ] {
+        assert!(text.contains(line), "{line} missing:\n{text}");
+    }
+}

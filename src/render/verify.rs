@@ -69,5 +69,12 @@ pub fn verify_text(report: &Report, paint: Paint) -> String {
             ))
         );
     }
+    if let Some(at) = report.cut_over_at_ms {
+        let _ = writeln!(
+            out,
+            "Cut over at {}: the target is the system of record (`kafka-migrate rollback` goes back).",
+            crate::state::cutover::utc(at)
+        );
+    }
     out
 }

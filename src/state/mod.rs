@@ -1,7 +1,8 @@
 //! The migration's state: what kafka-migrate records on the target and how it is read.
 //!
 //! - [`progress`]: the progress topic's records (positions, index, cut-over, group-synced
-//!   and writers records) and how they fold into a [`Progress`];
+//!   writers and cutover records) and how they fold into a [`Progress`];
+//! - [`cutover`]: the cutover record: the steps `cutover` did and the cutover point;
 //! - [`store`]: reading and writing the progress topic;
 //! - [`read`]: the one read_committed range reader every read of records goes through;
 //! - [`clients`]: the configs and contexts of the clients pointed at either cluster;
@@ -12,6 +13,7 @@
 //! plan and runs no engine: it reads and records, and others decide.
 
 pub mod clients;
+pub mod cutover;
 mod mirrored;
 pub mod progress;
 pub mod read;
@@ -19,6 +21,7 @@ pub mod snapshot;
 pub mod store;
 
 pub use clients::{client_config, reader_config, DeliveryContext, ReaderContext};
+pub use cutover::{CutoverPoint, CutoverRecord, CutoverStep, PartitionEnd, PointPartition};
 pub use mirrored::mirror_progress;
 pub use progress::{
     cut_over_record, group_synced_record, writers_record, PartitionProgress, Position, Progress,

@@ -11,11 +11,14 @@
 //! target offset that moved since is known to be the group's consumers', not the tool's. A
 //! *writers* record per task count a run used says
 //! which transactional ids may hold a transaction of the migration, so that every later run
-//! fences them all before it reads progress (see `fence`).
+//! fences them all before it reads progress (see `fence`). One *cutover* record keeps where
+//! `cutover` got to and, once recorded, the cutover point ([`super::cutover`]).
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+
+use super::cutover::CutoverRecord;
 
 /// Source offsets between two index records of a partition (at most).
 pub const INDEX_INTERVAL: i64 = 10_000;
@@ -52,6 +55,10 @@ pub enum ProgressKey {
     Writers {
         tasks: usize,
     },
+    /// Where `cutover` got to, and the cutover point once recorded (see [`super::cutover`]).
+    Cutover,
+    /// Where `rollback` got to, and the rollback point once recorded.
+    Rollback,
 }
 
 /// One partition of a group-synced record: what the sync committed there last, and what the
@@ -259,6 +266,17 @@ pub fn index_key(topic: &str, partition: i32, next_source: i64) -> Vec<u8> {
     .encode()
 }
 
+/// The progress records saying that both logs of a partition line up at `at`, where no
+/// record was replicated yet (a starting point): a position and an index entry.
+pub fn alignment_records(topic: &str, partition: i32, at: Position) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let value = ProgressValue {
+        position: at,
+        records: 0,
+        bytes: 0,
+    };
+    position_records(topic, partition, value, Some(at))
+}
+
 /// Progress of every partition, as folded from the progress topic.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Progress {
@@ -272,9 +290,20 @@ pub struct Progress {
     /// What the group sync committed on the target, per group.
     #[serde(default)]
     pub synced: Synced,
+    /// The cutover's steps and point, once `cutover` started.
+    #[serde(default)]
+    pub cutover: Option<CutoverRecord>,
+    /// The rollback's steps and point, once `rollback` started.
+    #[serde(default)]
+    pub rollback: Option<CutoverRecord>,
 }
 
 impl Progress {
+    /// The cutover record, once the migration was cut over (not rolled back or abandoned).
+    pub fn cut_over(&self) -> Option<&CutoverRecord> {
+        self.cutover.as_ref().filter(|c| c.is_cut_over())
+    }
+
     /// Folds one record of the progress topic in, as read at `offset` (unknown records are
     /// skipped).
     pub fn fold(&mut self, offset: i64, key: Option<&[u8]>, value: Option<&[u8]>) {
@@ -303,6 +332,10 @@ impl Progress {
                 ),
                 None => self.writers.remove(tasks),
             };
+        } else if key == ProgressKey::Cutover {
+            self.cutover = value.and_then(|v| serde_json::from_slice(v).ok());
+        } else if key == ProgressKey::Rollback {
+            self.rollback = value.and_then(|v| serde_json::from_slice(v).ok());
         } else if let ProgressKey::CutOver { group } = &key {
             match value.and_then(|v| serde_json::from_slice::<CutOverValue>(v).ok()) {
                 Some(v) => self.cut_over.insert(group.clone(), v.detail),
@@ -351,7 +384,9 @@ impl Progress {
             }
             ProgressKey::CutOver { .. }
             | ProgressKey::GroupSynced { .. }
-            | ProgressKey::Writers { .. } => {}
+            | ProgressKey::Writers { .. }
+            | ProgressKey::Cutover
+            | ProgressKey::Rollback => {}
         }
     }
 

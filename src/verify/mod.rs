@@ -21,7 +21,7 @@ use crate::plan;
 use crate::replicate::Status;
 use crate::state::Progress;
 
-pub use parity::{digest_partitions, DigestRange, PartitionDigest};
+pub use parity::{digest_partitions, DigestRange, ParityError, PartitionDigest};
 pub use quiet::QuietWatch;
 
 /// The outcome of one check.
@@ -120,9 +120,23 @@ pub struct Report {
     /// "READY FOR CUTOVER" or "NOT READY".
     pub verdict: &'static str,
     pub checks: Vec<Check>,
+    /// When the migration was cut over (`cutover` recorded its point): the target is the
+    /// system of record since, in milliseconds since the Unix epoch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cut_over_at_ms: Option<i64>,
 }
 
 impl Report {
+    /// The report, saying when the migration was cut over if `progress` records it.
+    fn cut_over(mut self, progress: Option<&Progress>) -> Report {
+        self.cut_over_at_ms = progress
+            .and_then(|p| p.cutover.as_ref())
+            .filter(|c| c.is_cut_over())
+            .and_then(|c| c.point.as_ref())
+            .map(|p| p.at_ms);
+        self
+    }
+
     fn new(migration: &str, checks: Vec<Check>) -> Report {
         let ready = checks.iter().all(|c| c.status != CheckStatus::Fail);
         Report {
@@ -134,6 +148,7 @@ impl Report {
                 "NOT READY"
             },
             checks,
+            cut_over_at_ms: None,
         }
     }
 
@@ -184,23 +199,12 @@ pub async fn verify(migration: &Migration, quiet: &mut QuietWatch) -> Report {
         &survey.snapshot.source_inventory,
         &progress,
     );
-    let mut all = vec![
-        checks::connectivity(
-            &survey.snapshot.source_inventory,
-            &survey.snapshot.target_inventory,
-            &survey.plan,
-        ),
-        checks::topics(
-            migration,
-            &survey.snapshot.source_inventory,
-            &survey.snapshot.target_inventory,
-            &survey.plan,
-        ),
-        checks::configs(&survey.plan),
-        checks::acls(migration, &survey.snapshot.source_inventory, &survey.plan),
-        checks::quotas(migration, &survey.plan),
-        checks::lag(migration, &status, survey.snapshot.progress.is_some()),
-    ];
+    let mut all = standing_checks(migration, &survey);
+    all.push(checks::lag(
+        migration,
+        &status,
+        survey.snapshot.progress.is_some(),
+    ));
     let parity = data_parity(migration, &survey).await;
     // The source must have stood still for the whole quiet period.
     let quiet_check = loop {
@@ -242,7 +246,30 @@ pub async fn verify(migration: &Migration, quiet: &mut QuietWatch) -> Report {
         &survey.snapshot.target_inventory,
         &survey.plan,
     ));
-    Report::new(&migration.name, all)
+    Report::new(&migration.name, all).cut_over(survey.snapshot.progress.as_ref())
+}
+
+/// The checks that do not need the source quiet — connectivity, topics, configs, ACLs: the
+/// preflight of `cutover`.
+pub async fn preflight(migration: &Migration) -> Report {
+    match plan::survey(migration, plan::Engine::Native, &Default::default()).await {
+        Ok(survey) => Report::new(&migration.name, standing_checks(migration, &survey)),
+        Err(e) => Report::new(&migration.name, vec![checks::unreachable(&e)]),
+    }
+}
+
+fn standing_checks(migration: &Migration, survey: &plan::Survey) -> Vec<Check> {
+    let (source, target) = (
+        &survey.snapshot.source_inventory,
+        &survey.snapshot.target_inventory,
+    );
+    vec![
+        checks::connectivity(source, target, &survey.plan),
+        checks::topics(migration, source, target, &survey.plan),
+        checks::configs(&survey.plan),
+        checks::acls(migration, source, &survey.plan),
+        checks::quotas(migration, &survey.plan),
+    ]
 }
 
 /// The data parity check alone (`cutover.data_check` decides how much is read).

@@ -14,6 +14,8 @@ fn help_lists_every_subcommand() {
         "apply",
         "status",
         "verify",
+        "cutover",
+        "rollback",
         "export",
         "completions",
     ] {
@@ -32,6 +34,8 @@ fn each_command_help_shows_an_example() {
         "apply",
         "status",
         "verify",
+        "cutover",
+        "rollback",
         "export",
         "completions",
     ] {
@@ -55,7 +59,7 @@ fn completions_are_generated_for_bash() {
 #[test]
 fn a_missing_migration_file_is_named_with_a_hint_and_exits_1() {
     let dir = tempfile::tempdir().unwrap();
-    for command in ["plan", "apply", "status", "verify"] {
+    for command in ["plan", "apply", "status", "verify", "cutover", "rollback"] {
         kafka_migrate_bare()
             .current_dir(dir.path())
             .arg(command)

@@ -8,6 +8,7 @@ mod cli;
 mod compat;
 mod connect;
 mod crash;
+mod cutover;
 mod faults;
 mod group_cases;
 mod group_state;

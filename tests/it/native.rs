@@ -234,3 +234,32 @@ async fn incremental_configs_set_delete_and_validate_only() {
         .unwrap_err();
     assert_eq!(err.subject.as_deref(), Some(topic.as_str()), "{err}");
 }
+
+/// DescribeProducers, spoken natively, names the idempotent producer that wrote to a
+/// partition — over PLAINTEXT and over SASL/SCRAM.
+#[tokio::test]
+async fn describe_producers_names_the_producer_that_wrote_over_plaintext_and_scram() {
+    use kafka_migrate::cluster::{ClusterClient, Role};
+    for cluster in [shared::plain_source(), shared::secure_source()] {
+        let topic = data::unique_name("producers");
+        data::create_topic(&cluster.admin_config(), &topic, 2, 1, &[])
+            .await
+            .unwrap();
+        data::produce(&cluster.admin_config(), &topic, &data::sample_records(4, 1))
+            .await
+            .unwrap();
+        let props = crate::support::props(cluster);
+        let client = ClusterClient::connect(Role::Source, &props).await.unwrap();
+        let found = client
+            .active_producers(&props, vec![(topic.clone(), 0), (topic.clone(), 1)])
+            .await
+            .unwrap();
+        let on_0 = &found[&(topic.clone(), 0)];
+        assert_eq!(on_0.len(), 1, "{found:?}");
+        assert!(
+            on_0[0].producer_id >= 0 && on_0[0].last_timestamp_ms > 0,
+            "{on_0:?}"
+        );
+        assert!(found[&(topic.clone(), 1)].is_empty(), "{found:?}");
+    }
+}

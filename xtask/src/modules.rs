@@ -9,8 +9,8 @@ use anyhow::{bail, Result};
 
 /// The layers, top to bottom. A module may use the ones after it.
 #[rustfmt::skip]
-pub const LAYERS: [&str; 14] = [
-    "cli", "render", "verify", "apply", "connect", "replicate", "plan", "init", "offsets",
+pub const LAYERS: [&str; 15] = [
+    "cli", "render", "cutover", "verify", "apply", "connect", "replicate", "plan", "init", "offsets",
     "state", "testing", "cluster", "auth", "config",
 ];
 

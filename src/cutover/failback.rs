@@ -1,0 +1,399 @@
+//! Failback: after the cutover point, the migrated topics replicated back from the target to
+//! the source (`failback { enabled = true }`), so that `rollback` can return to the source
+//! exactly. The built-in engine runs with the clusters swapped, under its own name
+//! (`config::names::failback`): the records producers wrote to the target after the cutover
+//! point are appended to the same source partitions, exactly once, with the progress in the
+//! same transactions in its own progress topic on the source and its own transactional ids
+//! there (fenced like the forward engine's). The reverse progress starts at the cutover point:
+//! per partition, target end ↔ source end.
+//!
+//! Groups consuming on the target are translated back exactly: an offset at or past the
+//! cutover point through the reverse progress, one before it through the forward progress
+//! read the other way (both logs hold the same records in the same order). The source group
+//! is committed only while it has no members there.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use crate::cluster::native::IsolationLevel;
+use crate::cluster::ClusterClient;
+use crate::config::{names, Migration};
+use crate::plan::{Action, GroupOffsets, GroupPartitionOffset, OffsetTarget};
+use crate::replicate::{self, Settings};
+use crate::state::progress::alignment_records;
+use crate::state::{writers_record, CutoverPoint, Position, Progress, Snapshot, Store};
+
+use super::CutoverError;
+
+fn failed(e: impl std::fmt::Display) -> CutoverError {
+    CutoverError::Failback(e.to_string())
+}
+
+/// The failback's progress topic on the source.
+pub fn store(migration: &Migration) -> Store {
+    Store::new(
+        &names::failback(&migration.name),
+        crate::auth::client_properties(migration.source()),
+    )
+}
+
+/// Engine settings with the clusters swapped: read the target, write the source.
+pub fn settings(migration: &Migration, until_synced: bool) -> Settings {
+    let mut settings = Settings::from_migration(migration, until_synced);
+    std::mem::swap(&mut settings.source, &mut settings.target);
+    settings.store = store(migration);
+    settings.migration = settings.store.migration.clone();
+    settings
+}
+
+/// Reads the failback's progress (empty before the first failback).
+pub async fn progress(migration: &Migration) -> Result<Progress, CutoverError> {
+    let store = store(migration);
+    tokio::task::spawn_blocking(move || store.read())
+        .await
+        .map_err(failed)?
+        .map_err(failed)
+}
+
+/// Makes the source ready for failback: its progress topic, and for each partition not yet
+/// failed back since this cutover, a position at the cutover point — refused when the source was written after
+/// the cutover (those records would sit between the two logs' alignment). The partitions.
+pub async fn prepare(
+    migration: &Migration,
+    snapshot: &Snapshot,
+    point: &CutoverPoint,
+) -> Result<Vec<(String, i32)>, CutoverError> {
+    let store = store(migration);
+    crate::apply::execute(
+        &snapshot.source,
+        &Action::CreateTopic {
+            topic: store.topic.clone(),
+            partitions: 1,
+            replication_factor: snapshot.source_inventory.brokers.clamp(1, 3) as i32,
+            configs: [("cleanup.policy".to_string(), "compact".to_string())].into(),
+        },
+    )
+    .await?;
+    let reverse = progress(migration).await?;
+    let partitions: Vec<(String, i32)> = point
+        .partitions
+        .iter()
+        .map(|p| (p.topic.clone(), p.partition))
+        .collect();
+    let fresh: Vec<_> = point
+        .partitions
+        .iter()
+        // Not failed back yet since this cutover: no position, or one short of its point
+        // (left by a failback before an earlier rollback).
+        .filter(|p| {
+            reverse
+                .get(&p.topic, p.partition)
+                .and_then(|r| r.position)
+                .is_none_or(|at| at.next_source < p.target_end)
+        })
+        .collect();
+    if fresh.is_empty() {
+        return Ok(partitions);
+    }
+    let ends = snapshot
+        .source
+        .end_offsets(
+            fresh.iter().map(|p| (p.topic.clone(), p.partition)),
+            IsolationLevel::ReadUncommitted,
+        )
+        .await?;
+    let mut records = vec![writers_record(
+        &store.migration,
+        migration.replication.tasks,
+    )];
+    for p in fresh {
+        let now = ends
+            .get(&(p.topic.clone(), p.partition))
+            .copied()
+            .unwrap_or(0);
+        if now != p.source_end {
+            return Err(CutoverError::WrittenAfterCutover {
+                topic: p.topic.clone(),
+                partition: p.partition,
+                at_cutover: p.source_end,
+                now,
+            });
+        }
+        let at = Position {
+            next_source: p.target_end,
+            next_target: p.source_end,
+        };
+        records.extend(alignment_records(&p.topic, p.partition, at));
+    }
+    tokio::task::spawn_blocking(move || store.write(&records))
+        .await
+        .map_err(failed)?
+        .map_err(failed)?;
+    Ok(partitions)
+}
+
+/// Replicates `partitions` back from the target to the source until `stop` (or, with
+/// `until_synced`, until the source has caught up): records and bytes copied.
+pub async fn replicate_back(
+    migration: &Migration,
+    partitions: Vec<(String, i32)>,
+    until_synced: bool,
+    stop: Arc<AtomicBool>,
+) -> Result<(u64, u64), CutoverError> {
+    let settings = Arc::new(settings(migration, until_synced));
+    let (events, mut seen) = tokio::sync::mpsc::unbounded_channel();
+    let engine = tokio::spawn(replicate::replicate(settings, partitions, stop, events));
+    let (mut records, mut bytes) = (0, 0);
+    while let Some(event) = seen.recv().await {
+        if let replicate::Event::Replicated {
+            records: r,
+            bytes: b,
+            ..
+        } = event
+        {
+            records += r;
+            bytes += b;
+        }
+    }
+    engine.await.map_err(failed)?.map_err(failed)?;
+    Ok((records, bytes))
+}
+
+/// What a failback `apply` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedBack {
+    pub partitions: usize,
+    pub records: u64,
+    pub bytes: u64,
+    /// A line per group translated back.
+    pub groups: Vec<String>,
+}
+
+/// `apply` after the cutover with failback: prepares the source, replicates back until Ctrl-C
+/// (or, with `until_synced`, until the source caught up) translating the groups back every
+/// `consumer_groups.sync_interval`, then translates them back once more.
+pub async fn run(
+    migration: &Migration,
+    snapshot: &Snapshot,
+    point: &CutoverPoint,
+    until_synced: bool,
+) -> Result<FailedBack, CutoverError> {
+    let partitions = prepare(migration, snapshot, point).await?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let signals = tokio::spawn(stop_on_signal(stop.clone()));
+    let count = partitions.len();
+    // While it runs, groups are translated back every sync interval (and once at the end).
+    let periodic = migration.consumer_groups.sync.then(|| {
+        let (migration, point, stop) = (migration.clone(), point.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(migration.consumer_groups.sync_interval.0);
+            ticks.tick().await;
+            while !stop.load(Ordering::Relaxed) {
+                ticks.tick().await;
+                if let Err(e) = sync_groups_back(&migration, &point).await {
+                    tracing::warn!(error = %e, "Translating groups back failed; trying again at the next interval.");
+                }
+            }
+        })
+    });
+    let replicated = replicate_back(migration, partitions, until_synced, stop).await;
+    signals.abort();
+    if let Some(task) = periodic {
+        task.abort();
+    }
+    let (records, bytes) = replicated?;
+    let groups = if migration.consumer_groups.sync {
+        sync_groups_back(migration, point).await?
+    } else {
+        Vec::new()
+    };
+    Ok(FailedBack {
+        partitions: count,
+        records,
+        bytes,
+        groups,
+    })
+}
+
+/// Stops `stop` at the first Ctrl-C or SIGTERM.
+async fn stop_on_signal(stop: Arc<AtomicBool>) {
+    let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    else {
+        return;
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    stop.store(true, Ordering::Relaxed);
+}
+
+/// Commits on the source, for every selected group without members there, the exact
+/// translation of the offsets it committed on the target: a line per group.
+pub async fn sync_groups_back(
+    migration: &Migration,
+    point: &CutoverPoint,
+) -> Result<Vec<String>, CutoverError> {
+    let snapshot = crate::state::snapshot(migration).await?;
+    let (translated, mut lines) = translate_back(migration, &snapshot, point).await?;
+    commit(&snapshot.source, translated, &mut lines).await?;
+    Ok(lines)
+}
+
+/// The exact source offsets of what every selected group without members on the source
+/// committed on the target (groups with members there are named in the lines).
+pub async fn translate_back(
+    migration: &Migration,
+    snapshot: &Snapshot,
+    point: &CutoverPoint,
+) -> Result<(Vec<GroupOffsets>, Vec<String>), CutoverError> {
+    let forward = snapshot.engine_progress().cloned().unwrap_or_default();
+    let reverse = progress(migration).await?;
+    let mut lines = Vec::new();
+    let (mut before, mut after) = (Vec::new(), Vec::new());
+    for (id, on_target) in &snapshot.target_inventory.groups {
+        let on_source = snapshot.source_inventory.groups.get(id);
+        if on_source.is_some_and(|g| g.is_active()) {
+            lines.push(format!(
+                "group \"{id}\": members on the source; its offsets there are left alone"
+            ));
+            continue;
+        }
+        let current = |topic: &str, partition: i32| {
+            on_source.and_then(|g| g.offsets.get(topic)?.get(&partition).copied())
+        };
+        let (mut early, mut late) = (Vec::new(), Vec::new());
+        for (topic, offsets) in &on_target.offsets {
+            for (partition, offset) in offsets {
+                let Some(at) = point.get(topic, *partition) else {
+                    continue;
+                };
+                let wanted = GroupPartitionOffset {
+                    topic: topic.clone(),
+                    partition: *partition,
+                    source_offset: *offset,
+                    target_current: current(topic, *partition),
+                    target: OffsetTarget::PendingReplication,
+                };
+                if *offset >= at.target_end {
+                    late.push(wanted);
+                } else {
+                    early.push(wanted);
+                }
+            }
+        }
+        for (parts, into) in [(early, &mut before), (late, &mut after)] {
+            if !parts.is_empty() {
+                into.push(GroupOffsets {
+                    group: id.clone(),
+                    partitions: parts,
+                    cut_over: None,
+                });
+            }
+        }
+    }
+    let props = crate::auth::client_properties;
+    let clusters = (props(migration.target()), props(migration.source()));
+    let name = names::failback(&migration.name);
+    let mut translated = Vec::new();
+    for (groups, progress) in [(before, inverted(&forward)), (after, reverse)] {
+        if groups.is_empty() {
+            continue;
+        }
+        let known = Default::default();
+        translated.extend(
+            crate::plan::translate_between(
+                &name,
+                &clusters,
+                groups,
+                &progress,
+                &snapshot.source,
+                known,
+            )
+            .await?,
+        );
+    }
+    Ok((merged(translated), lines))
+}
+
+/// One entry per group (its partitions may have come from two translations).
+fn merged(translated: Vec<GroupOffsets>) -> Vec<GroupOffsets> {
+    let mut by_group: BTreeMap<String, GroupOffsets> = BTreeMap::new();
+    for g in translated {
+        match by_group.get_mut(&g.group) {
+            Some(all) => all.partitions.extend(g.partitions),
+            None => {
+                by_group.insert(g.group.clone(), g);
+            }
+        }
+    }
+    by_group.into_values().collect()
+}
+
+/// Commits the translated offsets, one commit per group, and says what it did.
+async fn commit(
+    source: &ClusterClient,
+    groups: Vec<GroupOffsets>,
+    lines: &mut Vec<String>,
+) -> Result<(), CutoverError> {
+    for g in crate::apply::sync_groups(source, &groups).await? {
+        lines.push(format!(
+            "group \"{}\": {} offset(s) committed on the source{}",
+            g.group,
+            g.committed,
+            if g.pending > 0 {
+                format!(", {} not replicated back yet", g.pending)
+            } else {
+                String::new()
+            }
+        ));
+    }
+    Ok(())
+}
+
+/// The forward progress read the other way: target offsets aligned to source offsets.
+fn inverted(forward: &Progress) -> Progress {
+    let swap = |p: &Position| Position {
+        next_source: p.next_target,
+        next_target: p.next_source,
+    };
+    let mut out = Progress::default();
+    for (key, p) in &forward.partitions {
+        let mut q = p.clone();
+        q.position = p.position.as_ref().map(swap);
+        q.index = p.index.iter().map(swap).collect();
+        q.index.sort();
+        out.partitions.insert(key.clone(), q);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_forward_progress_inverted_aligns_target_offsets_to_source_offsets() {
+        let mut forward = Progress::default();
+        let p = forward.partitions.entry(("orders".into(), 0)).or_default();
+        p.position = Some(Position {
+            next_source: 100,
+            next_target: 104,
+        });
+        p.index = vec![Position {
+            next_source: 0,
+            next_target: 0,
+        }];
+        let back = inverted(&forward);
+        let q = back.get("orders", 0).unwrap();
+        assert_eq!(
+            q.position,
+            Some(Position {
+                next_source: 104,
+                next_target: 100
+            })
+        );
+        assert_eq!(q.anchor(50).unwrap().next_source, 0);
+    }
+}

@@ -1,0 +1,636 @@
+//! Cutover: the gated switch from the source to the target. In order —
+//!
+//! 1. preflight: the verify checks that do not need the source quiet;
+//! 2. source quiet: no selected partition written and no selected group consumed on the source
+//!    for `cutover.quiet_period`, naming what still is ([`quiet`]);
+//! 3. drain: replicate to the source's end, then the final exact group sync;
+//! 4. verify: READY;
+//! 5. the cutover point recorded (per partition the source's end, the target's end, the time),
+//!    and what to switch: the target's bootstrap servers and each group's target offsets.
+//!
+//! Each step is recorded in the migration's progress topic as it is done, with the source's
+//! ends then, so that a rerun resumes after the last step whose source has not moved since.
+//! Once cut over, a forward `apply` is refused unless the operator abandons the cutover
+//! ([`refuse_forward`], [`abandon`]); with failback enabled it replicates back instead
+//! ([`failback`]), and [`rollback`] runs the gates in reverse. The quiet gate is [`quiet`]'s.
+//! Draws nothing: it tells an [`Observer`].
+
+pub mod failback;
+pub mod quiet;
+pub mod rollback;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::apply::GroupSync;
+use crate::cluster::native::IsolationLevel;
+use crate::cluster::{ClusterError, Role};
+use crate::config::Migration;
+use crate::replicate::{self, Settings};
+use crate::state::cutover::now_ms;
+use crate::state::progress::ProgressKey;
+use crate::state::{
+    CutoverPoint, CutoverRecord, CutoverStep, PartitionEnd, PointPartition, Progress, Snapshot,
+    Store,
+};
+use crate::verify::{self, QuietWatch, Report};
+
+pub use quiet::{Activity, Consuming, Writing};
+
+/// Why `cutover` could not go on (as opposed to a gate not passing).
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum CutoverError {
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+    #[error("migration \"{0}\" has not replicated with the built-in engine: there is nothing to cut over")]
+    #[diagnostic(help("run `kafka-migrate apply` first (cutover needs the built-in engine's progress on the target)"))]
+    NotStarted(String),
+    #[error("draining the source failed: {0}")]
+    #[diagnostic(help("what was replicated is committed; run cutover again to resume"))]
+    Drain(String),
+    #[error("recording the cutover in {topic}: {cause}")]
+    Record { topic: String, cause: String },
+    #[error("failback: {0}")]
+    Failback(String),
+    #[error("{topic} partition {partition} on the source was written after the cutover (its end was {at_cutover}, it is {now}): failback cannot append the target's records after them")]
+    #[diagnostic(help("failback appends what producers wrote to the target after the cutover point; stop whatever still writes to the source, and decide what to do with the records it wrote there"))]
+    WrittenAfterCutover {
+        topic: String,
+        partition: i32,
+        at_cutover: i64,
+        now: i64,
+    },
+    #[error("migration \"{migration}\" was cut over at {at}: the target is the system of record, and a forward apply would write the source's records over what producers now write to the target")]
+    #[diagnostic(help("to go back to the source, run `kafka-migrate rollback`; if the cutover is to be undone and the source is still the system of record, run `kafka-migrate apply --abandon-cutover`"))]
+    CutOver { migration: String, at: String },
+}
+
+/// How one step went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepResult {
+    Done,
+    /// Done by an earlier run, and the source has not moved since.
+    DoneEarlier,
+    /// The gate did not pass: the cutover stops here.
+    NotPassed,
+}
+
+/// Which way a gated sequence switches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// `cutover`: from the source to the target.
+    Cutover,
+    /// `rollback`: back from the target to the source.
+    Rollback,
+}
+
+impl Direction {
+    pub fn label(self, step: CutoverStep) -> &'static str {
+        match self {
+            Direction::Cutover => step.label(),
+            Direction::Rollback => step.rollback_label(),
+        }
+    }
+
+    fn key(self) -> ProgressKey {
+        match self {
+            Direction::Cutover => ProgressKey::Cutover,
+            Direction::Rollback => ProgressKey::Rollback,
+        }
+    }
+}
+
+/// One step's outcome, with the evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepReport {
+    pub step: CutoverStep,
+    /// The step's name in this direction.
+    pub label: &'static str,
+    pub result: StepResult,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<String>,
+}
+
+/// What clients switch to: the target's brokers and each group's offsets there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Switch {
+    pub bootstrap_servers: Vec<String>,
+    /// Group → topic → partition → committed offset on the target.
+    pub groups: BTreeMap<String, BTreeMap<String, BTreeMap<i32, i64>>>,
+}
+
+/// How a cutover ended.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub migration: String,
+    pub direction: Direction,
+    /// Whether the switch is complete: cut over (or rolled back) now.
+    pub complete: bool,
+    pub steps: Vec<StepReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub point: Option<CutoverPoint>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub switch: Option<Switch>,
+    /// What was still active when the quiet gate gave up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activity: Option<Activity>,
+    /// The verify report, when a verify gate did not pass.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<Report>,
+}
+
+impl Outcome {
+    fn new(migration: &Migration, direction: Direction) -> Outcome {
+        Outcome {
+            migration: migration.name.clone(),
+            direction,
+            complete: false,
+            steps: Vec::new(),
+            point: None,
+            switch: None,
+            activity: None,
+            report: None,
+        }
+    }
+}
+
+/// What a running cutover tells whoever shows it.
+pub trait Observer {
+    /// A step ended.
+    fn step(&mut self, report: &StepReport);
+    /// The source is still in use (the quiet gate waits).
+    fn waiting(&mut self, activity: &Activity);
+    /// A step starts that may take a while.
+    fn starting(&mut self, direction: Direction, step: CutoverStep);
+}
+
+/// Runs the cutover of `migration`, giving the quiet gate until `timeout` from now.
+pub async fn cutover(
+    migration: &Migration,
+    timeout: Duration,
+    observer: &mut dyn Observer,
+) -> Result<Outcome, CutoverError> {
+    let deadline = Instant::now() + timeout;
+    let snapshot = crate::state::snapshot(migration).await?;
+    let Some(progress) = snapshot.engine_progress() else {
+        return Err(CutoverError::NotStarted(migration.name.clone()));
+    };
+    let store = Store::of(migration);
+    let record = match progress.cutover.clone() {
+        Some(r) if r.abandoned_at_ms.is_none() => r,
+        _ => CutoverRecord {
+            migration: migration.name.clone(),
+            ..CutoverRecord::default()
+        },
+    };
+    let outcome = Outcome::new(migration, Direction::Cutover);
+    if let Some(point) = record.point.clone() {
+        // Cut over by an earlier run: say so again, with what to switch.
+        let mut gates = Gates {
+            direction: Direction::Cutover,
+            store,
+            record,
+            outcome,
+            observer,
+        };
+        for step in CutoverStep::ALL {
+            gates.already(step, &[]);
+        }
+        let mut outcome = gates.outcome;
+        outcome.switch = Some(switch(migration, Role::Target).await?);
+        outcome.point = Some(point);
+        outcome.complete = true;
+        return Ok(outcome);
+    }
+    let partitions = snapshot.source_inventory.partitions();
+    let mut gates = Gates {
+        direction: Direction::Cutover,
+        store,
+        record,
+        outcome,
+        observer,
+    };
+
+    // 1. Preflight.
+    if !gates.already(CutoverStep::Preflight, &[]) {
+        let report = verify::preflight(migration).await;
+        if !report.ready {
+            return Ok(gates.stopped_by(CutoverStep::Preflight, report));
+        }
+        let passed: Vec<&str> = report.checks.iter().map(|c| c.name).collect();
+        let detail = format!("passed: {}", passed.join(", "));
+        gates
+            .passed(CutoverStep::Preflight, &[], detail, Vec::new())
+            .await?;
+    }
+
+    // 2. The source goes quiet.
+    let source = (Role::Source, &snapshot.source);
+    if !gates
+        .quiet(migration, source, &partitions, deadline)
+        .await?
+    {
+        return Ok(gates.outcome);
+    }
+
+    // 3. Drain: replicate to the end, then the final exact group sync.
+    let now = quiet::source_ends(&snapshot.source, &partitions).await?;
+    if !gates.already(CutoverStep::Drained, &now) {
+        gates
+            .observer
+            .starting(Direction::Cutover, CutoverStep::Drained);
+        let synced = drain(migration, &snapshot, partitions.clone()).await?;
+        let after = quiet::source_ends(&snapshot.source, &partitions).await?;
+        let detail = "replicated to the source's end; group offsets committed on the target";
+        gates
+            .passed(CutoverStep::Drained, &after, detail.into(), synced)
+            .await?;
+    }
+
+    // 4. Verify READY.
+    let now = quiet::source_ends(&snapshot.source, &partitions).await?;
+    if !gates.already(CutoverStep::Verified, &now) {
+        gates
+            .observer
+            .starting(Direction::Cutover, CutoverStep::Verified);
+        let report = verify::verify(migration, &mut QuietWatch::new()).await;
+        if !report.ready {
+            return Ok(gates.stopped_by(CutoverStep::Verified, report));
+        }
+        gates
+            .passed(
+                CutoverStep::Verified,
+                &now,
+                report.verdict.into(),
+                Vec::new(),
+            )
+            .await?;
+    }
+
+    // 5. The cutover point.
+    let point = point(&snapshot, &partitions).await?;
+    gates.record.point = Some(point.clone());
+    save(&gates.store, Direction::Cutover, &gates.record).await?;
+    let mut outcome = gates.outcome;
+    outcome.switch = Some(switch(migration, Role::Target).await?);
+    outcome.point = Some(point);
+    outcome.complete = true;
+    Ok(outcome)
+}
+
+/// The steps of a gated sequence as they go: each recorded once done, each told to the
+/// observer and kept for the outcome.
+struct Gates<'a> {
+    direction: Direction,
+    store: Store,
+    record: CutoverRecord,
+    outcome: Outcome,
+    observer: &'a mut dyn Observer,
+}
+
+impl Gates<'_> {
+    fn tell(
+        &mut self,
+        step: CutoverStep,
+        result: StepResult,
+        detail: String,
+        evidence: Vec<String>,
+    ) {
+        let report = StepReport {
+            step,
+            label: self.direction.label(step),
+            result,
+            detail,
+            evidence,
+        };
+        self.observer.step(&report);
+        self.outcome.steps.push(report);
+    }
+
+    /// Whether `step` was done by an earlier run and the source stands where it did then
+    /// (`ends`): then it is told as done earlier.
+    fn already(&mut self, step: CutoverStep, ends: &[PartitionEnd]) -> bool {
+        let held = self.record.holds(step, ends);
+        if held {
+            let detail = "done by an earlier run; the source has not moved since".into();
+            self.tell(step, StepResult::DoneEarlier, detail, Vec::new());
+        }
+        held
+    }
+
+    /// `step` is done at `ends`: recorded, then told.
+    async fn passed(
+        &mut self,
+        step: CutoverStep,
+        ends: &[PartitionEnd],
+        detail: String,
+        evidence: Vec<String>,
+    ) -> Result<(), CutoverError> {
+        self.record = self.record.with_step(step, ends);
+        save(&self.store, self.direction, &self.record).await?;
+        self.tell(step, StepResult::Done, detail, evidence);
+        Ok(())
+    }
+
+    /// The quiet gate on the cluster of `role` (`client`): done earlier, or waited for until
+    /// `deadline`. Whether it passed (when not, the outcome says what was still active).
+    async fn quiet(
+        &mut self,
+        migration: &Migration,
+        (role, client): (Role, &crate::cluster::ClusterClient),
+        partitions: &[(String, i32)],
+        deadline: Instant,
+    ) -> Result<bool, CutoverError> {
+        let step = CutoverStep::Quiet;
+        let now = quiet::source_ends(client, partitions).await?;
+        if self.already(step, &now) {
+            return Ok(true);
+        }
+        self.observer.starting(self.direction, step);
+        let observer = &mut *self.observer;
+        let waited = quiet::wait(migration, role, client, partitions, deadline, &mut |a| {
+            observer.waiting(a)
+        })
+        .await?;
+        match waited {
+            Ok(stood) => {
+                let detail = format!(
+                    "no end offset of {} partition(s) moved for {} and no selected group consumes on the {}",
+                    stood.len(),
+                    migration.cutover.quiet_period,
+                    role.name()
+                );
+                self.passed(step, &stood, detail, Vec::new()).await?;
+                Ok(true)
+            }
+            Err(activity) => {
+                let detail = format!("the {} is still in use", role.name());
+                let lines = activity_lines(&activity);
+                self.tell(step, StepResult::NotPassed, detail, lines);
+                self.outcome.activity = Some(activity);
+                Ok(false)
+            }
+        }
+    }
+
+    /// `step`'s gate did not pass: the outcome so far.
+    fn stopped(mut self, step: CutoverStep, detail: &str, evidence: Vec<String>) -> Outcome {
+        self.tell(step, StepResult::NotPassed, detail.into(), evidence);
+        self.outcome
+    }
+
+    /// `step`'s verify checks did not pass: the outcome with the report.
+    fn stopped_by(self, step: CutoverStep, report: Report) -> Outcome {
+        let mut outcome = self.stopped(step, "a check failed (see the report)", Vec::new());
+        outcome.report = Some(report);
+        outcome
+    }
+}
+
+/// What keeps the source busy, one line each: partitions written (with their producers) and
+/// groups consuming (with their members).
+pub fn activity_lines(activity: &Activity) -> Vec<String> {
+    let mut lines = Vec::new();
+    for w in &activity.writing {
+        let producers: Vec<String> = w
+            .producers
+            .iter()
+            .map(|p| {
+                format!(
+                    "producer id {} (epoch {}) last wrote at {}{}",
+                    p.producer_id,
+                    p.producer_epoch,
+                    if p.last_timestamp_ms >= 0 {
+                        crate::state::cutover::utc(p.last_timestamp_ms)
+                    } else {
+                        "an unknown time".into()
+                    },
+                    p.open_transaction_from
+                        .map(|o| format!(", transaction open from offset {o}"))
+                        .unwrap_or_default()
+                )
+            })
+            .collect();
+        lines.push(format!(
+            "written: {} partition {}: end offset {} → {}{}",
+            w.topic,
+            w.partition,
+            w.from,
+            w.to,
+            if producers.is_empty() {
+                String::new()
+            } else {
+                format!("; {}", producers.join("; "))
+            }
+        ));
+    }
+    if let (Some(why), false) = (&activity.producers_unknown, activity.writing.is_empty()) {
+        lines.push(format!("producers not named: {why}"));
+    }
+    for c in &activity.consuming {
+        let members: Vec<String> = c
+            .members
+            .iter()
+            .map(|m| format!("client id \"{}\" on {}", m.client_id, m.host))
+            .collect();
+        lines.push(format!(
+            "consumed: group \"{}\" has {} member(s) on the {}: {}",
+            c.group,
+            c.members.len(),
+            activity.cluster,
+            members.join(", ")
+        ));
+    }
+    lines
+}
+
+async fn save(
+    store: &Store,
+    direction: Direction,
+    record: &CutoverRecord,
+) -> Result<(), CutoverError> {
+    let (store, records) = (store.clone(), vec![record.encode_as(&direction.key())]);
+    let topic = store.topic.clone();
+    tokio::task::spawn_blocking(move || store.write(&records))
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r.map_err(|e| e.to_string()))
+        .map(|_| ())
+        .map_err(|cause| CutoverError::Record { topic, cause })
+}
+
+/// Replicates every selected partition to the source's end, then commits the exact group
+/// offsets on the target for the groups without members on either cluster: a line per group.
+async fn drain(
+    migration: &Migration,
+    snapshot: &Snapshot,
+    partitions: Vec<(String, i32)>,
+) -> Result<Vec<String>, CutoverError> {
+    let limits = crate::plan::record_limits(
+        migration,
+        &snapshot.source_inventory,
+        &snapshot.target_inventory,
+    );
+    let settings = Arc::new(Settings::from_migration(migration, true).with_record_limits(&limits));
+    let (events, _ignored) = tokio::sync::mpsc::unbounded_channel();
+    replicate::replicate(
+        settings,
+        partitions,
+        Arc::new(AtomicBool::new(false)),
+        events,
+    )
+    .await
+    .map_err(|e| CutoverError::Drain(e.to_string()))?;
+    if !migration.consumer_groups.sync {
+        return Ok(Vec::new());
+    }
+    let rounds = GroupSync::recording(migration)
+        .survey_round(migration)
+        .await
+        .map_err(|e| CutoverError::Drain(e.to_string()))?;
+    Ok(rounds
+        .into_iter()
+        .map(|g| match g.cut_over {
+            Some(why) => format!("group \"{}\": cut over earlier ({why})", g.group),
+            None => format!(
+                "group \"{}\": {} offset(s) committed on the target",
+                g.group, g.committed
+            ),
+        })
+        .collect())
+}
+
+/// Both clusters' ends of every selected partition, now: the cutover (or rollback) point.
+async fn point(
+    snapshot: &Snapshot,
+    partitions: &[(String, i32)],
+) -> Result<CutoverPoint, CutoverError> {
+    let source = snapshot
+        .source
+        .end_offsets(partitions.to_vec(), IsolationLevel::ReadUncommitted)
+        .await?;
+    let target = snapshot
+        .target
+        .end_offsets(partitions.to_vec(), IsolationLevel::ReadUncommitted)
+        .await?;
+    let at_ms = now_ms();
+    Ok(CutoverPoint {
+        at_ms,
+        partitions: source
+            .into_iter()
+            .map(|((topic, partition), source_end)| PointPartition {
+                target_end: target
+                    .get(&(topic.clone(), partition))
+                    .copied()
+                    .unwrap_or(0),
+                topic,
+                partition,
+                source_end,
+                at_ms,
+            })
+            .collect(),
+    })
+}
+
+/// What to switch to: the brokers of the cluster of `role` and every selected group's offsets
+/// there.
+async fn switch(migration: &Migration, role: Role) -> Result<Switch, CutoverError> {
+    let snapshot = crate::state::snapshot(migration).await?;
+    let (cluster, inventory) = match role {
+        Role::Source => (migration.source(), snapshot.source_inventory),
+        Role::Target => (migration.target(), snapshot.target_inventory),
+    };
+    Ok(Switch {
+        bootstrap_servers: cluster.bootstrap_servers.clone(),
+        groups: inventory
+            .groups
+            .into_iter()
+            .filter(|(_, g)| !g.offsets.is_empty())
+            .map(|(id, g)| (id, g.offsets))
+            .collect(),
+    })
+}
+
+/// The cutover, when `progress` records the migration as cut over.
+pub fn cut_over(progress: Option<&Progress>) -> Option<&CutoverRecord> {
+    progress.and_then(Progress::cut_over)
+}
+
+/// Refuses a forward apply of a migration that was cut over.
+pub fn refuse_forward(
+    migration: &Migration,
+    progress: Option<&Progress>,
+) -> Result<(), CutoverError> {
+    match cut_over(progress).and_then(|c| c.point.as_ref()) {
+        Some(point) => Err(CutoverError::CutOver {
+            migration: migration.name.clone(),
+            at: crate::state::cutover::utc(point.at_ms),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Records that the cutover of `migration` is abandoned: the source is the system of record
+/// again and forward replication may go on. Returns the point abandoned, if there was one.
+pub async fn abandon(
+    migration: &Migration,
+    progress: Option<&Progress>,
+) -> Result<Option<CutoverPoint>, CutoverError> {
+    let Some(record) = cut_over(progress) else {
+        return Ok(None);
+    };
+    let mut record = record.clone();
+    record.abandoned_at_ms = Some(now_ms());
+    save(&Store::of(migration), Direction::Cutover, &record).await?;
+    Ok(record.point)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::native::ActiveProducer;
+    use crate::cluster::Member;
+
+    #[test]
+    fn activity_names_partitions_producers_and_consumers() {
+        let activity = Activity {
+            cluster: "source",
+            quiet_for_ms: 0,
+            writing: vec![Writing {
+                topic: "orders".into(),
+                partition: 1,
+                from: 5,
+                to: 9,
+                producers: vec![ActiveProducer {
+                    producer_id: 7,
+                    producer_epoch: 0,
+                    last_timestamp_ms: 1_700_000_000_000,
+                    open_transaction_from: Some(8),
+                }],
+            }],
+            producers_unknown: None,
+            consuming: vec![Consuming {
+                group: "billing".into(),
+                members: vec![Member {
+                    client_id: "billing-7".into(),
+                    host: "/10.0.3.17".into(),
+                }],
+            }],
+        };
+        assert_eq!(
+            activity_lines(&activity),
+            [
+                "written: orders partition 1: end offset 5 → 9; producer id 7 (epoch 0) last wrote at 2023-11-14 22:13:20Z, transaction open from offset 8",
+                "consumed: group \"billing\" has 1 member(s) on the source: client id \"billing-7\" on /10.0.3.17",
+            ]
+        );
+        assert!(!activity.is_quiet());
+    }
+}

@@ -1,0 +1,285 @@
+//! Rollback: the cutover's gates in reverse, back to the source after failback. In order —
+//!
+//! 1. preflight: the migration is cut over and failback is enabled;
+//! 2. target quiet: nothing writes to or consumes the migrated topics on the target for
+//!    `cutover.quiet_period`, naming what still does;
+//! 3. drain to the source: replicate back to the target's end, then translate every group's
+//!    target offsets exactly back onto the source;
+//! 4. verify in reverse: every partition replicated back to the target's end, the same records
+//!    after the cutover point on both (count and digest), every group's source offsets the
+//!    exact translation of its target offsets;
+//! 5. the rollback point recorded (per partition the target's end, the source's end, the
+//!    time); the forward progress is aligned at it and the cutover marked rolled back, so a
+//!    later forward `apply` goes on from there without copying a record twice.
+//!
+//! Each step is recorded (a rollback record in the progress topic) and a rerun resumes.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::failback::{self, translate_back};
+use super::quiet;
+use super::{save, CutoverError, Direction, Gates, Observer, Outcome};
+
+use crate::cluster::native::IsolationLevel;
+use crate::cluster::Role;
+use crate::config::Migration;
+use crate::state::progress::alignment_records;
+use crate::state::{CutoverPoint, CutoverRecord, CutoverStep, Position, Store};
+use crate::verify::{digest_partitions, DigestRange};
+
+/// Runs the rollback of `migration`, giving the quiet gate until `timeout` from now.
+pub async fn rollback(
+    migration: &Migration,
+    timeout: Duration,
+    observer: &mut dyn Observer,
+) -> Result<Outcome, CutoverError> {
+    let deadline = Instant::now() + timeout;
+    let snapshot = crate::state::snapshot(migration).await?;
+    let progress = snapshot.engine_progress().cloned().unwrap_or_default();
+    let store = Store::of(migration);
+    let fresh = CutoverRecord {
+        migration: migration.name.clone(),
+        ..CutoverRecord::default()
+    };
+    let cut_over = super::cut_over(Some(&progress)).is_some();
+    let record = match progress.rollback.clone() {
+        // Under way: resume it. Done, and not cut over again since: say so again.
+        Some(r) if r.point.is_none() || !cut_over => r,
+        _ => fresh,
+    };
+    let mut gates = Gates {
+        direction: Direction::Rollback,
+        store,
+        record,
+        outcome: Outcome::new(migration, Direction::Rollback),
+        observer,
+    };
+    if let Some(point) = gates.record.point.clone() {
+        for step in CutoverStep::ALL {
+            gates.already(step, &[]);
+        }
+        let mut outcome = gates.outcome;
+        outcome.switch = Some(super::switch(migration, Role::Source).await?);
+        outcome.point = Some(point);
+        outcome.complete = true;
+        return Ok(outcome);
+    }
+
+    // 1. Preflight: cut over, with failback.
+    let cutover = super::cut_over(Some(&progress)).and_then(|c| c.point.clone());
+    let Some(cutover) = cutover.filter(|_| migration.failback.enabled) else {
+        let why = if migration.failback.enabled {
+            "the migration is not cut over: there is nothing to roll back"
+        } else {
+            "failback is not enabled (`failback { enabled = true }`): the source does not hold what the target received since the cutover"
+        };
+        return Ok(gates.stopped(CutoverStep::Preflight, why, Vec::new()));
+    };
+    let partitions: Vec<(String, i32)> = cutover
+        .partitions
+        .iter()
+        .map(|p| (p.topic.clone(), p.partition))
+        .collect();
+    if !gates.already(CutoverStep::Preflight, &[]) {
+        let detail = format!(
+            "cut over at {}, failback enabled",
+            crate::state::cutover::utc(cutover.at_ms)
+        );
+        gates
+            .passed(CutoverStep::Preflight, &[], detail, Vec::new())
+            .await?;
+    }
+
+    // 2. The target goes quiet.
+    let target = (Role::Target, &snapshot.target);
+    if !gates
+        .quiet(migration, target, &partitions, deadline)
+        .await?
+    {
+        return Ok(gates.outcome);
+    }
+
+    // 3. Drain to the source: replicate back to the end, then the groups.
+    let now = quiet::source_ends(&snapshot.target, &partitions).await?;
+    if !gates.already(CutoverStep::Drained, &now) {
+        gates
+            .observer
+            .starting(Direction::Rollback, CutoverStep::Drained);
+        let parts = failback::prepare(migration, &snapshot, &cutover).await?;
+        let stop = Arc::new(AtomicBool::new(false));
+        failback::replicate_back(migration, parts, true, stop).await?;
+        let synced = failback::sync_groups_back(migration, &cutover).await?;
+        let after = quiet::source_ends(&snapshot.target, &partitions).await?;
+        let detail = "replicated back to the target's end; group offsets committed on the source";
+        gates
+            .passed(CutoverStep::Drained, &after, detail.into(), synced)
+            .await?;
+    }
+
+    // 4. Verify in reverse.
+    let now = quiet::source_ends(&snapshot.target, &partitions).await?;
+    if !gates.already(CutoverStep::Verified, &now) {
+        gates
+            .observer
+            .starting(Direction::Rollback, CutoverStep::Verified);
+        let problems = verify_back(migration, &cutover).await?;
+        if !problems.is_empty() {
+            return Ok(gates.stopped(CutoverStep::Verified, "NOT READY", problems));
+        }
+        let detail = "every partition replicated back with the same records; every group's source offsets exact";
+        gates
+            .passed(CutoverStep::Verified, &now, detail.into(), Vec::new())
+            .await?;
+    }
+
+    // 5. The rollback point; the forward progress aligned at it; the cutover rolled back.
+    let point = super::point(&snapshot, &partitions).await?;
+    gates.record.point = Some(point.clone());
+    realign(migration, &point, progress.cutover.clone()).await?;
+    save(&gates.store, Direction::Rollback, &gates.record).await?;
+    let mut outcome = gates.outcome;
+    outcome.switch = Some(super::switch(migration, Role::Source).await?);
+    outcome.point = Some(point);
+    outcome.complete = true;
+    Ok(outcome)
+}
+
+/// What keeps the rollback from being verified: partitions not replicated back to the
+/// target's end, groups whose source offsets are not the exact translation.
+async fn verify_back(
+    migration: &Migration,
+    cutover: &CutoverPoint,
+) -> Result<Vec<String>, CutoverError> {
+    let snapshot = crate::state::snapshot(migration).await?;
+    let reverse = failback::progress(migration).await?;
+    let partitions: Vec<(String, i32)> = cutover
+        .partitions
+        .iter()
+        .map(|p| (p.topic.clone(), p.partition))
+        .collect();
+    let stable = snapshot
+        .target
+        .end_offsets(partitions.clone(), IsolationLevel::ReadCommitted)
+        .await?;
+    let source_stable = snapshot
+        .source
+        .end_offsets(partitions, IsolationLevel::ReadCommitted)
+        .await?;
+    let mut problems = same_records_since(migration, cutover, &source_stable, &stable).await?;
+    for ((topic, partition), end) in stable {
+        let back = reverse
+            .get(&topic, partition)
+            .and_then(|p| p.position)
+            .map_or(0, |p| p.next_source);
+        if back < end {
+            problems.push(format!(
+                "{topic} partition {partition}: replicated back to target offset {back} of {end}"
+            ));
+        }
+    }
+    let (groups, _) = translate_back(migration, &snapshot, cutover).await?;
+    for g in groups {
+        for p in &g.partitions {
+            if p.to_commit().is_some() || p.target == crate::plan::OffsetTarget::PendingReplication
+            {
+                problems.push(format!(
+                    "group \"{}\" {} partition {}: target offset {} is not translated onto the source ({:?} there)",
+                    g.group, p.topic, p.partition, p.source_offset, p.target_current
+                ));
+            }
+        }
+    }
+    Ok(problems)
+}
+
+/// Per partition, whether the source holds after its cutover end exactly the records the
+/// target holds after its own (count and order-sensitive digest of keys, values, headers and
+/// timestamps, read_committed up to each side's last stable offset): a line per difference.
+async fn same_records_since(
+    migration: &Migration,
+    cutover: &CutoverPoint,
+    source_stable: &BTreeMap<(String, i32), i64>,
+    target_stable: &BTreeMap<(String, i32), i64>,
+) -> Result<Vec<String>, CutoverError> {
+    let range =
+        |p: &crate::state::PointPartition, from: i64, ends: &BTreeMap<_, i64>| DigestRange {
+            topic: p.topic.clone(),
+            partition: p.partition,
+            from,
+            to: ends
+                .get(&(p.topic.clone(), p.partition))
+                .copied()
+                .unwrap_or(from),
+            limit: None,
+            timestamps: true,
+        };
+    let source: Vec<DigestRange> = cutover
+        .partitions
+        .iter()
+        .map(|p| range(p, p.source_end, source_stable))
+        .collect();
+    let target: Vec<DigestRange> = cutover
+        .partitions
+        .iter()
+        .map(|p| range(p, p.target_end, target_stable))
+        .collect();
+    let props = crate::auth::client_properties;
+    let (from, to) = (props(migration.source()), props(migration.target()));
+    let name = migration.name.clone();
+    let (on_source, on_target) = tokio::task::spawn_blocking(move || {
+        let on_source = digest_partitions(&from, &name, "source", &source)?;
+        let on_target = digest_partitions(&to, &name, "target", &target)?;
+        Ok::<_, crate::verify::ParityError>((on_source, on_target))
+    })
+    .await
+    .map_err(|e| CutoverError::Failback(e.to_string()))?
+    .map_err(|e| CutoverError::Failback(e.to_string()))?;
+    Ok(cutover
+        .partitions
+        .iter()
+        .zip(on_source.iter().zip(&on_target))
+        .filter(|(_, (s, t))| s.records != t.records || s.digest != t.digest)
+        .map(|(p, (s, t))| {
+            format!(
+                "{} partition {}: the source holds {} record(s) after the cutover point, the target {}{}",
+                p.topic,
+                p.partition,
+                s.records,
+                t.records,
+                if s.records == t.records { " (their contents differ)" } else { "" }
+            )
+        })
+        .collect())
+}
+
+/// Aligns the forward progress at the rollback point (both logs hold the same records up to
+/// it) and marks the cutover rolled back: a later forward `apply` goes on from there.
+async fn realign(
+    migration: &Migration,
+    point: &CutoverPoint,
+    cutover: Option<CutoverRecord>,
+) -> Result<(), CutoverError> {
+    let mut records = Vec::new();
+    for p in &point.partitions {
+        let at = Position {
+            next_source: p.source_end,
+            next_target: p.target_end,
+        };
+        records.extend(alignment_records(&p.topic, p.partition, at));
+    }
+    if let Some(mut cutover) = cutover {
+        cutover.abandoned_at_ms = Some(point.at_ms);
+        records.push(cutover.encode());
+    }
+    let store = Store::of(migration);
+    let topic = store.topic.clone();
+    tokio::task::spawn_blocking(move || store.write(&records))
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r.map_err(|e| e.to_string()))
+        .map(|_| ())
+        .map_err(|cause| CutoverError::Record { topic, cause })
+}

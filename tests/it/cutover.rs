@@ -1,0 +1,310 @@
+//! `cutover` on real clusters: it waits while a producer writes and a consumer reads on the
+//! source (naming both), proceeds once they stop, drains, verifies and records the cutover
+//! point, with every group exact on the target; a forward `apply` is then refused; a cutover
+//! killed midway finishes when run again.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use kafka_harness::data;
+use kafka_harness::{shared, Cluster};
+use kafka_migrate::state::Store;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+
+use crate::support::{
+    apply_until_synced, assert_identical, check, full_check_file, kafka_migrate, props,
+    topic_with_records_over, verify, wait_for, Running,
+};
+
+/// A migrated prefix: `PREFIX.orders` (2 partitions) with group `PREFIX-app` committed on
+/// the source, applied until synced.
+struct Migrated {
+    dir: tempfile::TempDir,
+    config: PathBuf,
+    prefix: String,
+    orders: String,
+}
+
+async fn migrated(name: &str, quiet_period: &str) -> Migrated {
+    let (source, target) = (shared::plain_source(), shared::target());
+    let prefix = data::unique_name(name).replace('-', "_");
+    let orders = format!("{prefix}.orders");
+    topic_with_records_over(source, &orders, 2, 200).await;
+    data::commit_offsets(
+        &source.admin_config(),
+        &format!("{prefix}-app"),
+        &[(orders.as_str(), 0, 40), (orders.as_str(), 1, 7)],
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = full_check_file(dir.path(), &prefix, source, target, quiet_period);
+    apply_until_synced(&config);
+    Migrated {
+        dir,
+        config,
+        prefix,
+        orders,
+    }
+}
+
+/// Runs `work` on a thread of its own until the returned flag is set.
+fn until_stopped(
+    work: impl Fn() + Send + 'static,
+) -> (Arc<AtomicBool>, std::thread::JoinHandle<()>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let handle = std::thread::spawn(move || {
+        while !flag.load(Ordering::Relaxed) {
+            work();
+        }
+    });
+    (stop, handle)
+}
+
+/// The end offset of `topic`/`partition` on `cluster`.
+fn end_of(cluster: &Cluster, topic: &str, partition: i32) -> i64 {
+    let c: BaseConsumer = cluster.admin_config().create().unwrap();
+    c.fetch_watermarks(topic, partition, Duration::from_secs(10))
+        .unwrap()
+        .1
+}
+
+#[tokio::test]
+async fn cutover_waits_for_a_writing_producer_and_a_reading_consumer_then_records_the_point() {
+    let (source, target) = (shared::plain_source(), shared::target());
+    let m = migrated("cutover", "2s").await;
+    // A producer still writing to the source, and a consumer of a selected group still
+    // reading there.
+    let producer: BaseProducer = source
+        .admin_config()
+        .set("enable.idempotence", "true")
+        .set("linger.ms", "0")
+        .create()
+        .unwrap();
+    let producer = Arc::new(producer);
+    let (topic, writer) = (m.orders.clone(), producer.clone());
+    let (stop_writing, writing) = until_stopped(move || {
+        let _ = writer.send(
+            BaseRecord::<[u8], [u8]>::to(&topic)
+                .partition(1)
+                .payload(b"late"),
+        );
+        writer.poll(Duration::from_millis(100));
+    });
+    let consumer: BaseConsumer = source
+        .admin_config()
+        .set("group.id", format!("{}-live", m.prefix))
+        .set("client.id", "orders-reader")
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "true")
+        .set("auto.commit.interval.ms", "200")
+        .create()
+        .unwrap();
+    consumer.subscribe(&[m.orders.as_str()]).unwrap();
+    let consumer = Arc::new(consumer);
+    let reader = consumer.clone();
+    let (stop_reading, reading) = until_stopped(move || {
+        reader.poll(Duration::from_millis(100));
+    });
+
+    let mut cutover = Running::start(
+        &m.config,
+        &["cutover", "--timeout", "5m"],
+        m.dir.path(),
+        |_| {},
+    );
+    wait_for(
+        Duration::from_secs(90),
+        || {
+            format!(
+                "cutover to name the producer and the consumer; {}",
+                cutover.output()
+            )
+        },
+        || {
+            let out = cutover.stdout();
+            out.contains(&format!("written: {} partition 1", m.orders))
+                && out.contains("producer id")
+                && out.contains(&format!("consumed: group \"{}-live\"", m.prefix))
+                && out.contains("client id \"orders-reader\"")
+        },
+    );
+    assert!(
+        !cutover.exited(),
+        "cutover went on while the source was in use"
+    );
+    stop_writing.store(true, Ordering::Relaxed);
+    writing.join().unwrap();
+    producer.flush(Duration::from_secs(10)).unwrap();
+    stop_reading.store(true, Ordering::Relaxed);
+    reading.join().unwrap();
+    // Auto-commit has committed what it read, unless something is left (then this commits it).
+    let _ = consumer.commit_consumer_state(rdkafka::consumer::CommitMode::Sync);
+    drop(consumer);
+    let status = cutover.wait_exit(Duration::from_secs(180));
+    let out = cutover.stdout();
+    assert!(status.success(), "{}", cutover.output());
+    assert!(out.contains("CUT OVER"), "{out}");
+    assert!(
+        out.contains(&format!("bootstrap.servers={}", target.bootstrap())),
+        "{out}"
+    );
+
+    // Every record, the late ones included, is on the target once; the point is recorded
+    // at both clusters' ends.
+    assert_identical(source, target, &m.orders);
+    let progress = Store::new(&m.prefix, props(target)).read().unwrap();
+    let point = progress.cutover.unwrap().point.unwrap();
+    for partition in 0..2 {
+        let p = point.get(&m.orders, partition).unwrap();
+        assert_eq!(p.source_end, end_of(source, &m.orders, partition));
+        assert_eq!(p.target_end, end_of(target, &m.orders, partition));
+    }
+    // Groups exact: verify passes them, and says the migration is cut over.
+    let (code, report) = verify(&m.config);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(
+        check(&report, "consumer groups")["status"],
+        "PASS",
+        "{report:#}"
+    );
+    assert_eq!(report["cut_over_at_ms"], point.at_ms);
+    for group in ["app", "live"] {
+        let name = format!("{}-{group}", m.prefix);
+        assert!(
+            out.contains(&format!("group \"{name}\" resumes on the target at")),
+            "{out}"
+        );
+    }
+    let status = kafka_migrate(&m.config).arg("status").output().unwrap();
+    assert!(String::from_utf8_lossy(&status.stdout).contains("Cut over at"));
+
+    // A forward apply is refused, saying why and what to do.
+    let refused = kafka_migrate(&m.config)
+        .args(["apply", "--auto-approve", "--until-synced"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    let err = crate::support::flat(&String::from_utf8_lossy(&refused.stderr));
+    assert!(
+        err.contains("was cut over at") && err.contains("the target is the system of record"),
+        "{err}"
+    );
+    assert!(err.contains("--abandon-cutover"), "{err}");
+    // Run again, cutover says it is done and what to switch.
+    let again = kafka_migrate(&m.config)
+        .args(["cutover", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(0));
+    let again: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(again["direction"], "cutover");
+    assert_eq!(again["complete"], true);
+    assert_eq!(again["point"]["at_ms"], point.at_ms);
+}
+
+#[tokio::test]
+async fn a_cutover_killed_midway_finishes_when_run_again() {
+    let m = migrated("cutover_kill", "4s").await;
+    let mut first = Running::start(&m.config, &["cutover"], m.dir.path(), |_| {});
+    // Killed while verify watches the source, after the drain was recorded.
+    wait_for(
+        Duration::from_secs(120),
+        || format!("the drain to be recorded; {}", first.output()),
+        || first.stdout().contains("[3/5] drain: done"),
+    );
+    first.kill();
+    let out = crate::support::succeeds(&m.config, &["cutover"]);
+    for step in ["[1/5] preflight", "[2/5] source quiet", "[3/5] drain"] {
+        assert!(out.contains(&format!("{step}: done earlier")), "{out}");
+    }
+    assert!(out.contains("[4/5] verify: done"), "{out}");
+    assert!(out.contains("CUT OVER"), "{out}");
+    let progress = Store::new(&m.prefix, props(shared::target()))
+        .read()
+        .unwrap();
+    assert!(progress.cutover.unwrap().is_cut_over());
+}
+
+/// The records of `topic`/`partition` on `cluster` from offset `from` on (read_committed).
+fn records_from(cluster: &Cluster, topic: &str, partition: i32, from: i64) -> Vec<data::Record> {
+    data::read_all(&cluster.admin_config(), topic).unwrap()[&partition]
+        .iter()
+        .filter(|s| s.offset >= from)
+        .map(|s| s.record.clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn failback_then_rollback_returns_to_the_source_exactly() {
+    let (source, target) = (shared::plain_source(), shared::target());
+    let m = migrated("failback", "2s").await;
+    let mut file = std::fs::read_to_string(&m.config).unwrap();
+    file.push_str("\nfailback {\n  enabled = true\n}\n");
+    std::fs::write(&m.config, file).unwrap();
+    let plan = crate::support::succeeds(&m.config, &["plan"]);
+    assert!(plan.contains("WRITES TO THE SOURCE"), "{plan}");
+    crate::support::succeeds(&m.config, &["cutover"]);
+    let point = Store::new(&m.prefix, props(target))
+        .read()
+        .unwrap()
+        .cutover
+        .unwrap()
+        .point
+        .unwrap();
+
+    // Producers and a consumer switched to the target: records written there, the group
+    // consumed part of them (5 on partition 0, none yet on partition 1).
+    data::produce(
+        &target.admin_config(),
+        &m.orders,
+        &data::sample_records(30, 2),
+    )
+    .await
+    .unwrap();
+    let group = format!("{}-app", m.prefix);
+    let p0_end = point.get(&m.orders, 0).unwrap().target_end;
+    data::commit_offsets(
+        &target.admin_config(),
+        &group,
+        &[
+            (m.orders.as_str(), 0, p0_end + 5),
+            (m.orders.as_str(), 1, 7),
+        ],
+    )
+    .unwrap();
+
+    // apply replicates back; rollback runs the gates in reverse.
+    let out = crate::support::apply_until_synced(&m.config);
+    assert!(out.contains("30 record(s)"), "{out}");
+    let out = crate::support::succeeds(&m.config, &["rollback"]);
+    assert!(out.contains("ROLLED BACK"), "{out}");
+    assert!(out.contains("[4/5] verify in reverse: done"), "{out}");
+
+    for partition in 0..2 {
+        let at = point.get(&m.orders, partition).unwrap();
+        // The source holds every record the target received after the cutover, in order,
+        // once, right after what it held at the cutover.
+        let on_target = records_from(target, &m.orders, partition, at.target_end);
+        let on_source = records_from(source, &m.orders, partition, at.source_end);
+        assert_eq!(on_source, on_target, "partition {partition}");
+        assert_eq!(on_target.len(), 15);
+        // The group resumed on the source reads exactly what it had not read on the target.
+        let there = crate::support::committed_offset(target, &group, &m.orders, partition).unwrap();
+        let here = crate::support::committed_offset(source, &group, &m.orders, partition).unwrap();
+        assert_eq!(
+            records_from(source, &m.orders, partition, here),
+            records_from(target, &m.orders, partition, there),
+            "group {group} partition {partition}: source offset {here}, target offset {there}"
+        );
+    }
+    // The migration is back on the source: the cutover is rolled back, and a forward apply
+    // copies nothing twice.
+    let progress = Store::new(&m.prefix, props(target)).read().unwrap();
+    assert!(!progress.cutover.unwrap().is_cut_over());
+    crate::support::apply_until_synced(&m.config);
+    assert_identical(source, target, &m.orders);
+}
