@@ -251,13 +251,17 @@ pub fn check<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::V
         .unwrap_or_else(|| panic!("no check {name} in {report:#}"))
 }
 
-/// `verify --json` says READY FOR CUTOVER (exit 0) with every check passed.
+/// `verify --json` says READY FOR CUTOVER (exit 0) with every check passed — but the quotas
+/// check, skipped because client quotas are not synced unless asked for (`quotas.sync`).
 pub fn assert_ready(config: &Path) {
     let (code, report) = verify(config);
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["verdict"], "READY FOR CUTOVER");
     for c in report["checks"].as_array().unwrap() {
-        assert_eq!(c["status"], "PASS", "{report:#}");
+        let quotas_not_synced = c["name"] == "quotas"
+            && c["status"] == "SKIP"
+            && c["summary"] == "quotas.sync = false";
+        assert!(c["status"] == "PASS" || quotas_not_synced, "{report:#}");
     }
 }
 
