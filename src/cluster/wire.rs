@@ -1,10 +1,9 @@
 //! A minimal Kafka protocol connection for the requests librdkafka has no API for (client
 //! quotas, DescribeProducers): one TCP connection to a bootstrap broker (or to a given broker),
 //! TLS and SASL (PLAIN, SCRAM, OAUTHBEARER with MSK IAM tokens) set up from the cluster's
-//! security settings as librdkafka
-//! would, then one request at a time. Messages and headers are encoded and decoded by the
-//! `kafka-protocol` crate, the SASL mechanisms run by `rsasl`; this module owns the socket,
-//! the framing and the errors.
+//! security settings as librdkafka would, then one request at a time. Messages and headers are
+//! encoded and decoded by the `kafka-protocol` crate, the SASL mechanisms run by `rsasl`; this
+//! module owns the socket, the framing and the errors.
 //!
 //! Secrets (passwords, tokens) go to the broker only; no error quotes them.
 
