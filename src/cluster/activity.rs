@@ -53,17 +53,18 @@ impl ClusterClient {
             .collect())
     }
 
-    /// The producers still active on each of `partitions`, asked of their leaders over a
-    /// connection of its own (`props`: the cluster's librdkafka properties, for its security).
-    /// An error says why they are unknown.
+    /// The producers still active on each of `partitions`, asked of their leaders over
+    /// connections of their own with the cluster's security settings (the client must have
+    /// been made from the migration file). An error says why they are unknown.
     pub async fn active_producers(
         &self,
-        props: &BTreeMap<String, String>,
         partitions: Vec<(String, i32)>,
     ) -> Result<BTreeMap<(String, i32), Vec<ActiveProducer>>, String> {
+        let cluster = self
+            .cluster_config()
+            .ok_or("the client was made without the cluster's settings")?;
         let consumer = self.consumer();
-        let props = props.clone();
-        tokio::task::spawn_blocking(move || {
+        let leaders = tokio::task::spawn_blocking(move || {
             let metadata = consumer
                 .fetch_metadata(None, TIMEOUT)
                 .map_err(|e| format!("reading metadata: {e}"))?;
@@ -83,9 +84,12 @@ impl ClusterClient {
                     }
                 }
             }
-            describe_producers(&props, &leaders).map_err(|e| e.to_string())
+            Ok::<_, String>(leaders)
         })
         .await
-        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())??;
+        describe_producers(cluster, &leaders)
+            .await
+            .map_err(|e| e.to_string())
     }
 }

@@ -1074,7 +1074,6 @@ fn topic_partition_list<'a>(
 }
 
 mod producers;
-mod sasl;
 mod scram;
 pub use producers::{describe_producers, ActiveProducer, ProducersError};
 pub use scram::{ScramMechanism, ScramUser};

@@ -1,9 +1,9 @@
-//! A minimal Kafka protocol connection for the admin requests librdkafka has no API for
-//! (client quotas): one TCP connection to a bootstrap broker, TLS and SASL (PLAIN, SCRAM,
-//! OAUTHBEARER with MSK IAM tokens) set up from the cluster's security settings as librdkafka
-//! would, then one request at a time. Messages and headers are encoded and decoded by the
-//! `kafka-protocol` crate, the SASL mechanisms run by `rsasl`; this module owns the socket,
-//! the framing and the errors.
+//! A minimal Kafka protocol connection for the requests librdkafka has no API for (client
+//! quotas, DescribeProducers): one TCP connection to a bootstrap broker (or to a given broker),
+//! TLS and SASL (PLAIN, SCRAM, OAUTHBEARER with MSK IAM tokens) set up from the cluster's
+//! security settings as librdkafka would, then one request at a time. Messages and headers are
+//! encoded and decoded by the `kafka-protocol` crate, the SASL mechanisms run by `rsasl`; this
+//! module owns the socket, the framing and the errors.
 //!
 //! Secrets (passwords, tokens) go to the broker only; no error quotes them.
 
@@ -54,6 +54,15 @@ impl Connection {
     /// Connects to the first of `cluster`'s bootstrap servers that answers, with its TLS and
     /// SASL settings.
     pub async fn open(cluster: &ClusterConfig) -> Result<Connection, WireError> {
+        Self::open_at(cluster, &cluster.bootstrap_servers).await
+    }
+
+    /// Connects to the first of `servers` (brokers of `cluster`) that answers, with
+    /// `cluster`'s TLS and SASL settings.
+    pub async fn open_at(
+        cluster: &ClusterConfig,
+        servers: &[String],
+    ) -> Result<Connection, WireError> {
         let security = &cluster.security;
         if security
             .tls
@@ -62,12 +71,12 @@ impl Connection {
         {
             return Err(WireError::Unsupported(
                 "an encrypted client key (tls.key_password) is not supported for client \
-                 quotas: give an unencrypted PKCS#8 key"
+                 quotas and DescribeProducers: give an unencrypted PKCS#8 key"
                     .into(),
             ));
         }
-        let mut last = String::from("no bootstrap server");
-        for server in &cluster.bootstrap_servers {
+        let mut last = String::from("no broker address");
+        for server in servers {
             let tcp = match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(server)).await
             {
                 Ok(Ok(tcp)) => tcp,
@@ -95,7 +104,7 @@ impl Connection {
             return Ok(connection);
         }
         Err(WireError::Unreachable {
-            servers: cluster.bootstrap_servers.join(","),
+            servers: servers.join(","),
             cause: last,
         })
     }

@@ -103,11 +103,6 @@ pub async fn wait(
     waiting: &mut dyn FnMut(&Activity),
 ) -> Result<Result<Vec<PartitionEnd>, Activity>, ClusterError> {
     let period = migration.cutover.quiet_period.0;
-    let watched = match role {
-        Role::Source => migration.source(),
-        Role::Target => migration.target(),
-    };
-    let props = crate::auth::client_properties(watched);
     let started = Instant::now();
     let mut last: BTreeMap<(String, i32), i64> = BTreeMap::new();
     // Per partition: when its end last moved, and its end when first seen moving.
@@ -140,7 +135,7 @@ pub async fn wait(
         };
         if !moved.is_empty() {
             let keys: Vec<(String, i32)> = moved.keys().cloned().collect();
-            let producers = source.active_producers(&props, keys).await;
+            let producers = source.active_producers(keys).await;
             if let Err(why) = &producers {
                 activity.producers_unknown = Some(why.clone());
             }

@@ -27,7 +27,7 @@ use crate::support::{
     assert_identical, in_own_process, kafka_migrate_process, run_in_own_process, wait_for, Running,
 };
 
-const PASSWORD_VAR: &str = "KAFKA_MIGRATE_TEST_SCRAM_PASSWORD";
+pub(crate) const PASSWORD_VAR: &str = "KAFKA_MIGRATE_TEST_SCRAM_PASSWORD";
 
 /// How a migration file's cluster block connects.
 #[derive(Clone, Copy, Debug)]

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kafka_harness::tools::Tool;
-use kafka_harness::{data, shared, Cluster, ALICE};
+use kafka_harness::{data, shared, Cluster, ADMIN, ALICE};
 use kafka_migrate::cluster::native::*;
 use rdkafka::admin::AdminClient;
 use rdkafka::client::DefaultClientContext;
@@ -235,12 +235,22 @@ async fn incremental_configs_set_delete_and_validate_only() {
     assert_eq!(err.subject.as_deref(), Some(topic.as_str()), "{err}");
 }
 
-/// DescribeProducers, spoken natively, names the idempotent producer that wrote to a
-/// partition — over PLAINTEXT and over SASL/SCRAM.
+/// DescribeProducers, over the tool's own protocol connection, names the idempotent producer
+/// that wrote to a partition — over PLAINTEXT and over SASL_SSL with SCRAM-SHA-512.
 #[tokio::test]
-async fn describe_producers_names_the_producer_that_wrote_over_plaintext_and_scram() {
+async fn describe_producers_names_the_producer_that_wrote_over_plaintext_and_scram_tls() {
+    use crate::auth::{cluster_block, Scheme};
     use kafka_migrate::cluster::{ClusterClient, Role};
-    for cluster in [shared::plain_source(), shared::secure_source()] {
+    let plain = shared::plain_source();
+    let tls = shared::tls_source();
+    let blocks = [
+        (
+            plain,
+            format!("  bootstrap_servers = [\"{}\"]", plain.bootstrap()),
+        ),
+        (tls, cluster_block(tls, Scheme::ScramSsl)),
+    ];
+    for (cluster, block) in blocks {
         let topic = data::unique_name("producers");
         data::create_topic(&cluster.admin_config(), &topic, 2, 1, &[])
             .await
@@ -248,10 +258,22 @@ async fn describe_producers_names_the_producer_that_wrote_over_plaintext_and_scr
         data::produce(&cluster.admin_config(), &topic, &data::sample_records(4, 1))
             .await
             .unwrap();
-        let props = crate::support::props(cluster);
-        let client = ClusterClient::connect(Role::Source, &props).await.unwrap();
+        let text = format!(
+            "name = \"producers\"\ncluster \"source\" {{\n{block}\n}}\n\
+             cluster \"target\" {{\n  bootstrap_servers = [\"localhost:9\"]\n}}\n"
+        );
+        let env = |key: &str| (key == crate::auth::PASSWORD_VAR).then(|| ADMIN.password.into());
+        let migration = kafka_migrate::config::parse_with_env(
+            "producers.hcl",
+            &text,
+            std::path::Path::new("."),
+            &[],
+            &env,
+        )
+        .unwrap();
+        let client = ClusterClient::of(&migration, Role::Source).await.unwrap();
         let found = client
-            .active_producers(&props, vec![(topic.clone(), 0), (topic.clone(), 1)])
+            .active_producers(vec![(topic.clone(), 0), (topic.clone(), 1)])
             .await
             .unwrap();
         let on_0 = &found[&(topic.clone(), 0)];
