@@ -115,7 +115,7 @@ replication {
   # compression = "none"
   # "exactly-once" (records and progress in one target transaction) or "at-least-once".
   # delivery = "exactly-once"
-  # Consumer `fetch.max.bytes`.
+  # Source bytes prefetched over all tasks: each task fetches half its share at a time (`fetch.max.bytes`) and queues at most as much (`queued.max.messages.kbytes`).
   # fetch_max_bytes = "50MiB"
   # Producer `linger.ms`.
   # linger = "5ms"
@@ -125,7 +125,7 @@ replication {
   # refresh_interval = "30s"
   # Parallel replication tasks; each owns a disjoint set of partitions.
   # tasks = 4
-  # Most key and value bytes a task holds in one commit; bounds memory.
+  # Most key and value bytes a task puts in one commit (a transaction with exactly-once); a task holds at most this much, or half its share of `fetch_max_bytes` if less, not yet acknowledged by the target.
   # transaction_bytes = "48MiB"
   # How long the target lets a transaction stay open before it aborts it (the producer's `transaction.timeout.ms`, at most the brokers' `transaction.max.timeout.ms`).
   # transaction_timeout = "1m"
