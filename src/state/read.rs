@@ -70,6 +70,13 @@ pub enum ReadError {
         #[source]
         source: KafkaError,
     },
+    #[error("reading {side} {topic} failed: {source}")]
+    Topic {
+        side: &'static str,
+        topic: String,
+        #[source]
+        source: KafkaError,
+    },
     #[error(
         "reading {side} {topic} partition {partition} stalled: nothing read for {}s",
         stalled.as_secs()
@@ -267,10 +274,9 @@ impl<C: ConsumerContext + 'static> RangeReader<C> {
         topic: &str,
         mut on_record: impl FnMut(i64, Option<&[u8]>, Option<&[u8]>),
     ) -> Result<(), ReadError> {
-        let whole = |e: KafkaError| ReadError::Read {
+        let whole = |e: KafkaError| ReadError::Topic {
             side: self.side,
             topic: topic.to_string(),
-            partition: -1,
             source: e,
         };
         let mut ranges = Vec::new();

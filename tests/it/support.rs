@@ -258,9 +258,8 @@ pub fn assert_ready(config: &Path) {
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["verdict"], "READY FOR CUTOVER");
     for c in report["checks"].as_array().unwrap() {
-        let quotas_not_synced = c["name"] == "quotas"
-            && c["status"] == "SKIP"
-            && c["summary"] == "quotas.sync = false";
+        let quotas_not_synced =
+            c["name"] == "quotas" && c["status"] == "SKIP" && c["summary"] == "quotas.sync = false";
         assert!(c["status"] == "PASS" || quotas_not_synced, "{report:#}");
     }
 }
