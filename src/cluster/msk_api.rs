@@ -134,9 +134,36 @@ pub fn parse(body: &str) -> Result<MskDescription, String> {
 /// Asks MSK's API about the cluster of `iam.cluster_arn`. Every failure (no ARN, no
 /// credentials, refused, unreachable, unexpected answer) is an [`MskLookup::Unanswered`]
 /// saying why; never a credential in it.
+///
+/// A cluster's description does not change while the tool runs: an answer is kept for the
+/// process, so that the plans a running `apply` makes (every refresh and group sync round)
+/// ask MSK once, not every few seconds.
 pub async fn describe(iam: &AwsIam) -> MskLookup {
+    static ANSWERED: std::sync::Mutex<Vec<(String, MskDescription)>> =
+        std::sync::Mutex::new(Vec::new());
+    let key = format!(
+        "{}|{}|{}",
+        iam.region,
+        iam.cluster_arn.as_deref().unwrap_or_default(),
+        std::env::var(ENDPOINT_VAR).unwrap_or_default()
+    );
+    let known = ANSWERED
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, cluster)| cluster.clone());
+    if let Some(cluster) = known {
+        return MskLookup::Described { cluster };
+    }
     match ask(iam).await {
-        Ok(cluster) => MskLookup::Described { cluster },
+        Ok(cluster) => {
+            ANSWERED
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push((key, cluster.clone()));
+            MskLookup::Described { cluster }
+        }
         Err(reason) => MskLookup::Unanswered { reason },
     }
 }
@@ -189,10 +216,12 @@ async fn ask(iam: &AwsIam) -> Result<MskDescription, String> {
     for (name, value) in request.headers() {
         call = call.header(name.as_str(), value.as_bytes());
     }
-    let response = call
-        .send()
-        .await
-        .map_err(|e| format!("{endpoint} did not answer: {e}"))?;
+    let response = call.send().await.map_err(|e| {
+        format!(
+            "{} did not answer: {e}",
+            crate::config::shown_url(&endpoint)
+        )
+    })?;
     let status = response.status();
     let body = response.text().await.map_err(|e| e.to_string())?;
     if !status.is_success() {
