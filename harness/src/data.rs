@@ -96,6 +96,57 @@ pub async fn create_topic(
     wait_for_leaders(config, name, partitions)
 }
 
+/// Creates many topics of `partitions` partitions each, 500 to a request, and waits until the
+/// metadata shows every one with a leader for each partition.
+pub async fn create_topics(
+    config: &ClientConfig,
+    names: &[String],
+    partitions: i32,
+    replication: i32,
+) -> Result<()> {
+    let admin: AdminClient<DefaultClientContext> = config.create()?;
+    let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(120)));
+    for chunk in names.chunks(500) {
+        let new: Vec<NewTopic<'_>> = chunk
+            .iter()
+            .map(|n| NewTopic::new(n, partitions, TopicReplication::Fixed(replication)))
+            .collect();
+        for result in admin.create_topics(new.iter(), &opts).await? {
+            if let Err((topic, code)) = result {
+                return Err(HarnessError::Other(format!(
+                    "creating topic {topic}: {code}"
+                )));
+            }
+        }
+    }
+    let wanted: std::collections::HashSet<&str> = names.iter().map(String::as_str).collect();
+    let consumer: BaseConsumer = config.create()?;
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let md = consumer.fetch_metadata(None, Duration::from_secs(30))?;
+        let ready = md
+            .topics()
+            .iter()
+            .filter(|t| wanted.contains(t.name()))
+            .filter(|t| {
+                t.error().is_none()
+                    && t.partitions().len() == partitions as usize
+                    && t.partitions().iter().all(|p| p.leader() >= 0)
+            })
+            .count();
+        if ready == wanted.len() {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(HarnessError::Other(format!(
+                "only {ready} of {} topics have leaders after 10 minutes",
+                wanted.len()
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 fn wait_for_leaders(config: &ClientConfig, topic: &str, partitions: i32) -> Result<()> {
     let consumer: BaseConsumer = config.create()?;
     let deadline = Instant::now() + Duration::from_secs(60);

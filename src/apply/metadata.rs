@@ -2,6 +2,7 @@
 //! (topic exists with those settings, partitions already there, ACL present, quotas set)
 //! counts as done.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use rdkafka::admin::{AdminOptions, NewPartitions};
@@ -20,27 +21,22 @@ pub enum Outcome {
     AlreadyDone,
 }
 
+/// Topics apply creates together at most. Each group is one CreateTopics request (or a few,
+/// for topics with many partitions: see `MAX_RECORDS_PER_REQUEST`), instead of a round trip
+/// to the controller per topic; an interrupted apply leaves whole groups done, and progress
+/// is reported after each.
+pub const TOPICS_PER_CREATE: usize = 100;
+
 /// Carries out one action on the target.
 pub async fn execute(target: &ClusterClient, action: &Action) -> Result<Outcome, ClusterError> {
     let opts = AdminOptions::new()
         .operation_timeout(Some(TIMEOUT))
         .request_timeout(Some(TIMEOUT));
     match action {
-        Action::CreateTopic { topic, .. } => {
-            let operation = format!("creating topic \"{topic}\"");
-            let results = target
-                .ext()
-                .create_topics(action.new_topic().into_iter().collect(), false, TIMEOUT)
-                .await
-                .map_err(|e| target.ext_error(&operation, e))?;
-            match results.into_iter().next() {
-                Some((_, Err(e))) if e.code == RDKafkaErrorCode::TopicAlreadyExists => {
-                    Ok(Outcome::AlreadyDone)
-                }
-                Some((_, Err(e))) => Err(target.ext_error(&operation, e)),
-                _ => Ok(Outcome::Done),
-            }
-        }
+        Action::CreateTopic { .. } => Ok(execute_topics(target, &[action])
+            .await?
+            .pop()
+            .unwrap_or(Outcome::Done)),
         Action::CreatePartitions { topic, after, .. } => {
             let new = NewPartitions::new(topic, *after as usize);
             let results = target
@@ -87,6 +83,42 @@ pub async fn execute(target: &ClusterClient, action: &Action) -> Result<Outcome,
             .pop()
             .unwrap_or(Outcome::Done)),
     }
+}
+
+/// Creates the topics of `actions` (all [`Action::CreateTopic`]) together; outcomes in the
+/// actions' order. The first topic the target refuses fails the call, naming it; the others
+/// created with it stay created (a rerun counts them as already done).
+pub async fn execute_topics(
+    target: &ClusterClient,
+    actions: &[&Action],
+) -> Result<Vec<Outcome>, ClusterError> {
+    let topics: Vec<_> = actions.iter().filter_map(|a| a.new_topic()).collect();
+    let names: Vec<String> = topics.iter().map(|t| t.name.clone()).collect();
+    let operation = match topics.as_slice() {
+        [one] => format!("creating topic \"{}\"", one.name),
+        many => format!("creating {} topics", many.len()),
+    };
+    let results = target
+        .ext()
+        .create_topics(topics, false, TIMEOUT)
+        .await
+        .map_err(|e| target.ext_error(&operation, e))?;
+    let mut by_topic: HashMap<String, _> = results.into_iter().collect();
+    let mut outcomes = Vec::with_capacity(names.len());
+    for topic in names {
+        outcomes.push(match by_topic.remove(&topic) {
+            Some(Ok(())) => Outcome::Done,
+            Some(Err(e)) if e.code == RDKafkaErrorCode::TopicAlreadyExists => Outcome::AlreadyDone,
+            Some(Err(e)) => return Err(target.ext_error(&format!("creating topic \"{topic}\""), e)),
+            None => {
+                return Err(target.error(
+                    &format!("creating topic \"{topic}\""),
+                    "the target's answer left the topic out".to_string(),
+                ))
+            }
+        });
+    }
+    Ok(outcomes)
 }
 
 /// How long apply waits for the target to show quotas it has set.

@@ -48,9 +48,26 @@ pub async fn apply_metadata(
         .actions
         .iter()
         .partition(|a| matches!(a, Action::SetClientQuotas { .. }));
-    for action in others {
-        let outcome = execute(target, action).await?;
-        record(action, outcome);
+    // Consecutive topic creations go together, a group per request.
+    let mut rest = others.as_slice();
+    while let Some(&first) = rest.first() {
+        let creations = rest
+            .iter()
+            .take(metadata::TOPICS_PER_CREATE)
+            .take_while(|a| matches!(a, Action::CreateTopic { .. }))
+            .count();
+        if creations == 0 {
+            let outcome = execute(target, first).await?;
+            record(first, outcome);
+            rest = &rest[1..];
+            continue;
+        }
+        let (group, after) = rest.split_at(creations);
+        let outcomes = metadata::execute_topics(target, group).await?;
+        for (action, outcome) in group.iter().zip(outcomes) {
+            record(action, outcome);
+        }
+        rest = after;
     }
     if !quotas.is_empty() {
         let outcomes = metadata::execute_quotas(target, &quotas).await?;

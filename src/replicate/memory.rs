@@ -36,10 +36,18 @@ const MIN_SHARE: u64 = 2 * MIB;
 const COUNTED_RECORD: u64 = 256;
 /// Fewest records the count thresholds allow.
 const MIN_COUNT: u64 = 1_000;
-/// How long a partition whose task's queue was full waits before it is fetched again
-/// (librdkafka's `fetch.queue.backoff.ms`, 1000 by default: far too long once the queue is
-/// small, it would stall the task for most of a second each time).
+/// How long a partition whose task's queue was full waits before it is fetched again, at
+/// least (librdkafka's `fetch.queue.backoff.ms`, 1000 by default: far too long once the queue
+/// is small, it would stall the task for most of a second each time).
 const FETCH_QUEUE_BACKOFF_MS: u64 = 10;
+/// ... and at most.
+const MAX_FETCH_QUEUE_BACKOFF_MS: u64 = 500;
+/// Partitions of a task per millisecond of backoff: each time a backoff ends, librdkafka's
+/// fetcher decides again for every partition of the consumer (a lock and a few checks each,
+/// a fraction of a microsecond), so with a full queue a fixed backoff costs CPU in proportion
+/// to the partitions. One millisecond per 50 partitions keeps those passes near 1% of the
+/// fetcher's time, and the backoff well below the time a task takes to send a full queue.
+const PARTITIONS_PER_BACKOFF_MS: u64 = 50;
 /// librdkafka's default producer `message.max.bytes`.
 const PRODUCER_MESSAGE_MAX: u64 = 1_000_000;
 
@@ -60,6 +68,14 @@ pub fn tuning(
     ];
     let producer = producer_queue(transaction_bytes.min(fetch), PRODUCER_MESSAGE_MAX);
     (properties(&producer), properties(&consumer))
+}
+
+/// The consumer's `fetch.queue.backoff.ms` for a task reading `partitions` partitions: 10 ms
+/// up to 500 partitions, then growing with them (see [`PARTITIONS_PER_BACKOFF_MS`]) up to
+/// 500 ms.
+pub fn fetch_queue_backoff_ms(partitions: usize) -> u64 {
+    (partitions as u64 / PARTITIONS_PER_BACKOFF_MS)
+        .clamp(FETCH_QUEUE_BACKOFF_MS, MAX_FETCH_QUEUE_BACKOFF_MS)
 }
 
 /// The producer's queue bounds for `bytes` in flight, at least room for one record of
@@ -129,6 +145,14 @@ mod tests {
         // Twice the tasks: each gets half, the total stays.
         let (_, halved) = tuning(8, 50 * MIB, 48 * MIB);
         assert_eq!(get(&halved, "fetch.max.bytes"), share / 4);
+    }
+
+    #[test]
+    fn the_fetch_backoff_grows_with_a_tasks_partitions_within_bounds() {
+        assert_eq!(fetch_queue_backoff_ms(1), 10);
+        assert_eq!(fetch_queue_backoff_ms(500), 10);
+        assert_eq!(fetch_queue_backoff_ms(2_500), 50);
+        assert_eq!(fetch_queue_backoff_ms(100_000), 500);
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod limits;
 pub mod memory;
 mod run;
 mod status;
+mod sweep;
 mod task;
 
 use std::collections::BTreeMap;

@@ -22,6 +22,7 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer, ProducerContext};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, Timestamp, TopicPartitionList};
 
+use super::sweep::{self, Sweeps};
 use super::{Delivery, Event, ReplicateError, Settings};
 use crate::config::names::transactional_id;
 use crate::state::progress::{index_due_after, index_key, position_records, ProgressValue};
@@ -100,6 +101,7 @@ impl Task {
         );
         let mut last_write = Instant::now();
         let mut throttled = Duration::ZERO;
+        let mut sweeps = Sweeps::new();
         loop {
             pause(throttled, stop);
             let stopping = stop.load(Ordering::Relaxed);
@@ -122,13 +124,28 @@ impl Task {
             // An idle task still rewrites its positions now and then, so that a newer process
             // with the same transactional id fences it promptly instead of at the next record.
             let heartbeat = last_write.elapsed() >= HEARTBEAT_INTERVAL;
+            let sweep_started = Instant::now();
+            let sweep = sweeps.due(sweep_started, batch.idle);
+            let consumed = if sweep {
+                sweep::positions(&consumer, states.keys())
+            } else {
+                sweep::positions(
+                    &consumer,
+                    states
+                        .iter()
+                        .filter(|(_, s)| s.pending_next_source.is_some())
+                        .map(|(key, _)| key),
+                )
+            }
+            .map_err(|e| self.consumer_error(e))?;
+            let mut swept = sweep_started.elapsed();
             let moved = self
                 .write_progress(
                     settings,
                     &producer,
-                    &consumer,
                     &mut states,
                     &delivered,
+                    &consumed,
                     heartbeat,
                 )
                 .map_err(|e| self.in_transaction(settings, e, opened))?;
@@ -182,7 +199,17 @@ impl Task {
             if stopping {
                 return Ok(());
             }
-            if settings.until_synced && idle && self.synced(&consumer, &states) {
+            // Whether the task caught up is asked only with a sweep: it looks at every partition.
+            let synced = sweep && settings.until_synced && idle && {
+                let asked = Instant::now();
+                let synced = self.synced(&consumer, &states);
+                swept += asked.elapsed();
+                synced
+            };
+            if sweep {
+                sweeps.done(Instant::now(), swept);
+            }
+            if synced {
                 if settings.delivery == Delivery::ExactlyOnce {
                     self.await_readable(settings, &states);
                 }
@@ -278,18 +305,17 @@ impl Task {
 
     /// Produces a position record (and an index record when due) for every partition whose
     /// source position moved: past the records sent, or past control records and aborted
-    /// transactions the consumer skipped.
+    /// transactions the consumer skipped (`consumed`: the consumer's positions, of the
+    /// partitions asked about).
     fn write_progress(
         &self,
         settings: &Settings,
         producer: &BaseProducer<DeliveryContext>,
-        consumer: &BaseConsumer<ReaderContext>,
         states: &mut BTreeMap<PartitionKey, PartitionState>,
         delivered: &HashMap<PartitionKey, i64>,
+        consumed: &HashMap<PartitionKey, i64>,
         heartbeat: bool,
     ) -> Result<Vec<(PartitionKey, Position, Option<i64>)>, ReplicateError> {
-        let positions = consumer.position().map_err(|e| self.consumer_error(e))?;
-        let consumed = offsets_by_partition(&positions);
         let due = due_positions(states, |key| consumed.get(key).copied(), heartbeat);
         for (key, s) in states.iter_mut() {
             for next_source in std::mem::take(&mut s.obsolete_index) {
@@ -347,7 +373,7 @@ impl Task {
         states: &BTreeMap<PartitionKey, PartitionState>,
     ) -> bool {
         states.iter().all(|((topic, partition), s)| {
-            cached_end(consumer, topic, *partition)
+            sweep::cached_end(consumer, topic, *partition)
                 .is_some_and(|end| s.committed.next_source >= end)
         })
     }
@@ -382,6 +408,10 @@ impl Task {
         for (k, v) in &settings.consumer_tuning {
             config.set(k, v);
         }
+        config.set(
+            "fetch.queue.backoff.ms",
+            super::memory::fetch_queue_backoff_ms(self.partitions.len()).to_string(),
+        );
         crate::auth::token_supply::create(&config, ReaderContext).map_err(|e| {
             ReplicateError::Client {
                 side: "source",
@@ -442,7 +472,7 @@ impl Task {
         progress: &Progress,
         consumer: &BaseConsumer<ReaderContext>,
     ) -> Result<BTreeMap<PartitionKey, PartitionState>, ReplicateError> {
-        let lows = offsets_by_partition(&self.log_starts(settings, consumer)?);
+        let lows = sweep::offsets_by_partition(&self.log_starts(settings, consumer)?);
         let mut tpl = TopicPartitionList::new();
         let mut states = BTreeMap::new();
         for (topic, partition) in &self.partitions {
@@ -638,18 +668,6 @@ impl Task {
     }
 }
 
-/// The concrete offsets of `list` by partition (a list's own lookup scans it: once per
-/// partition, that grows with the square of the partitions).
-fn offsets_by_partition(list: &TopicPartitionList) -> HashMap<PartitionKey, i64> {
-    list.elements()
-        .iter()
-        .filter_map(|e| match e.offset() {
-            Offset::Offset(o) => Some(((e.topic().to_string(), e.partition()), o)),
-            _ => None,
-        })
-        .collect()
-}
-
 /// The partitions whose progress to write after a batch, with their next source offset: those
 /// whose source position moved (past records sent, or past control records and aborted
 /// transactions the consumer skipped, as `consumed` says), and those never written yet (so that
@@ -712,26 +730,6 @@ pub(super) fn transactional(config: &mut ClientConfig, settings: &Settings, task
             "transaction.timeout.ms",
             settings.transaction_timeout.as_millis().to_string(),
         );
-}
-
-/// The partition's end offset from the consumer's last fetch response, without a request
-/// (librdkafka's `rd_kafka_get_watermark_offsets`, which rust-rdkafka does not expose).
-fn cached_end(consumer: &BaseConsumer<ReaderContext>, topic: &str, partition: i32) -> Option<i64> {
-    let topic = std::ffi::CString::new(topic).ok()?;
-    let (mut low, mut high) = (-1i64, -1i64);
-    // SAFETY: the client pointer is valid while `consumer` lives; `topic` is a NUL-terminated
-    // string that outlives the call; librdkafka only writes the two out-parameters.
-    let err = unsafe {
-        rdkafka::bindings::rd_kafka_get_watermark_offsets(
-            consumer.client().native_ptr(),
-            topic.as_ptr(),
-            partition,
-            &mut low,
-            &mut high,
-        )
-    };
-    (err == rdkafka::bindings::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0)
-        .then_some(high)
 }
 
 /// Sends, waiting for room when librdkafka's queue is full.

@@ -432,17 +432,12 @@ async fn an_apply_killed_midway_converges_when_run_again() {
     use std::io::{BufRead, BufReader};
     let (source, target) = (shared::plain_source(), shared::target());
     let p = data::unique_name("killed").replace('-', "_");
-    for i in 0..40 {
-        data::create_topic(
-            &source.admin_config(),
-            &format!("{p}.t{i:02}"),
-            1 + (i % 3),
-            1,
-            &[("retention.ms", "86400000")],
-        )
+    // Apply creates topics a hundred to a request: four hundred leave several requests to
+    // interrupt.
+    let names: Vec<String> = (0..400).map(|i| format!("{p}.t{i:03}")).collect();
+    data::create_topics(&source.admin_config(), &names, 1, 1)
         .await
         .unwrap();
-    }
     let dir = tempfile::tempdir().unwrap();
     let config = migration_file(dir.path(), &p, &p, source, target, "acls { sync = false }");
     let mut apply = Running::start(

@@ -2,7 +2,9 @@
 //! own `kafka-consumer-perf-test` reads the benchmark's source topics while
 //! `kafka-producer-perf-test` writes an equal volume to a topic of as many partitions on the
 //! target, at the same time, with the engine's record size, acks, compression, batching and
-//! transactions (one a second, as the engine commits).
+//! transactions (one a second, as the engine commits). As the engine writes with one
+//! transactional producer per task, so does the pipe: one producer process per task, each
+//! writing its share.
 
 use std::fs;
 use std::time::Instant;
@@ -18,9 +20,14 @@ use crate::bench_replicate::{Measurement, PARTITIONS, RECORD_BYTES, TOPICS};
 const HEAP_MB: u32 = 512;
 
 /// Reads `records` records from the source's benchmark topics and writes as many to the
-/// target at once. The seconds are the slower tool's own measured time (JVM start-up left
-/// out); CPU and peak memory add both tools up.
-pub fn pipe_limit(source: &Cluster, target: &Cluster, records: usize) -> Result<Measurement> {
+/// target at once, with `producers` producers. The seconds are the slowest tool's own measured
+/// time (JVM start-up left out); CPU and peak memory add all the tools up.
+pub fn pipe_limit(
+    source: &Cluster,
+    target: &Cluster,
+    records: usize,
+    producers: usize,
+) -> Result<Measurement> {
     let runtime = Runtime::resolve()?;
     let rt = tokio::runtime::Runtime::new()?;
     let out_topic = data::unique_name("pipe.out");
@@ -52,54 +59,76 @@ pub fn pipe_limit(source: &Cluster, target: &Cluster, records: usize) -> Result<
         "fetch.max.bytes=52428800",
         "max.partition.fetch.bytes=1048576",
     ]);
-    let mut produce = runtime.java_command(HEAP_MB);
+    let producers = producers.max(1);
     let bootstrap = format!("bootstrap.servers={}", target.bootstrap());
-    produce.args([
-        "org.apache.kafka.tools.ProducerPerformance",
-        "--topic",
-        &out_topic,
-        "--num-records",
-        &count,
-        "--record-size",
-        &RECORD_BYTES.to_string(),
-        "--throughput",
-        "-1",
-        "--transactional-id",
-        &data::unique_name("pipe"),
-        "--transaction-duration-ms",
-        "1000",
-        "--producer-props",
-        &bootstrap,
-        "acks=all",
-        "enable.idempotence=true",
-        "compression.type=none",
-        "linger.ms=5",
-        "batch.size=1000000",
-    ]);
+    let share = |i: usize| records / producers + usize::from(i < records % producers);
+    let produce = |i: usize| {
+        let mut produce = runtime.java_command(HEAP_MB);
+        produce.args([
+            "org.apache.kafka.tools.ProducerPerformance",
+            "--topic",
+            &out_topic,
+            "--num-records",
+            &share(i).to_string(),
+            "--record-size",
+            &RECORD_BYTES.to_string(),
+            "--throughput",
+            "-1",
+            "--transactional-id",
+            &data::unique_name("pipe"),
+            "--transaction-duration-ms",
+            "1000",
+            "--producer-props",
+            &bootstrap,
+            "acks=all",
+            "enable.idempotence=true",
+            "compression.type=none",
+            "linger.ms=5",
+            "batch.size=1000000",
+        ]);
+        produce
+    };
     let started = Instant::now();
-    let (consumer_out, producer_out) = (dir.join("consumer.out"), dir.join("producer.out"));
+    let consumer_out = dir.join("consumer.out");
     let mut consumer = ChildProcess::spawn_split(consume, &consumer_out, &dir.join("consumer.err"))
         .context("starting kafka-consumer-perf-test")?;
-    let mut producer = ChildProcess::spawn_split(produce, &producer_out, &dir.join("producer.err"))
-        .context("starting kafka-producer-perf-test")?;
+    let mut running = Vec::new();
+    for i in 0..producers {
+        let out = dir.join(format!("producer-{i}.out"));
+        let child =
+            ChildProcess::spawn_split(produce(i), &out, &dir.join(format!("producer-{i}.err")))
+                .context("starting kafka-producer-perf-test")?;
+        running.push((i, out, child));
+    }
     let consumed = consumer.wait_measured()?;
-    let produced = producer.wait_measured()?;
+    let (mut cpu_seconds, mut peak_rss_mib) = (consumed.cpu_seconds, consumed.peak_rss_mib);
+    let mut producer_seconds: f64 = 0.0;
+    let mut failed = !consumed.success;
+    for (i, out, mut child) in running {
+        let produced = child.wait_measured()?;
+        failed |= !produced.success;
+        cpu_seconds += produced.cpu_seconds;
+        peak_rss_mib += produced.peak_rss_mib;
+        if produced.success {
+            let seconds = producer_seconds_of(&fs::read_to_string(&out)?, share(i))
+                .with_context(|| format!("reading {}", out.display()))?;
+            producer_seconds = producer_seconds.max(seconds);
+        }
+    }
     let wall = started.elapsed().as_secs_f64();
-    if !consumed.success || !produced.success {
+    if failed {
         bail!("a perf-test tool failed; see {}", dir.display());
     }
     let consumer_seconds = consumer_seconds(&fs::read_to_string(&consumer_out)?)
         .with_context(|| format!("reading {}", consumer_out.display()))?;
-    let producer_seconds = producer_seconds(&fs::read_to_string(&producer_out)?, records)
-        .with_context(|| format!("reading {}", producer_out.display()))?;
     println!(
-        "  pipe: consumer {consumer_seconds:.1} s, producer {producer_seconds:.1} s (wall {wall:.1} s with JVM start-up)"
+        "  pipe: consumer {consumer_seconds:.1} s, {producers} producer(s) {producer_seconds:.1} s (wall {wall:.1} s with JVM start-up)"
     );
     Ok(Measurement {
-        name: "pipe limit (perf-test tools)".into(),
+        name: format!("pipe limit (perf-test tools, {producers} producers)"),
         seconds: consumer_seconds.max(producer_seconds),
-        cpu_seconds: consumed.cpu_seconds + produced.cpu_seconds,
-        peak_rss_mib: consumed.peak_rss_mib + produced.peak_rss_mib,
+        cpu_seconds,
+        peak_rss_mib,
     })
 }
 
@@ -122,7 +151,7 @@ fn consumer_seconds(output: &str) -> Option<f64> {
 
 /// The producer's own time: records over the records/sec of its summary line
 /// (`N records sent, R records/sec (M MB/sec), …`).
-fn producer_seconds(output: &str, records: usize) -> Option<f64> {
+fn producer_seconds_of(output: &str, records: usize) -> Option<f64> {
     let line = output.lines().rev().find(|l| l.contains("records sent,"))?;
     let rate: f64 = line
         .split("records sent,")
@@ -148,7 +177,7 @@ mod tests {
         assert_eq!(consumer_seconds(consumer), Some(10.0));
         let producer = "500000 records sent, 99990.0 records/sec (97.65 MB/sec), 80.0 ms avg latency, 400.0 ms max latency.\n\
             1048576 records sent, 104857.6 records/sec (102.40 MB/sec), 60.11 ms avg latency, 412.00 ms max latency, 50 ms 50th, 200 ms 95th, 300 ms 99th, 400 ms 99.9th.\n";
-        assert_eq!(producer_seconds(producer, 1_048_576), Some(10.0));
+        assert_eq!(producer_seconds_of(producer, 1_048_576), Some(10.0));
         assert_eq!(consumer_seconds("no summary"), None);
     }
 }

@@ -125,7 +125,7 @@ pub fn run(args: &[String]) -> Result<i32> {
     println!(
         "Measuring the pipe limit (perf-test consumer on the source, producer on the target) …"
     );
-    let pipe = crate::bench_pipe::pipe_limit(&source, &target, records)?;
+    let pipe = crate::bench_pipe::pipe_limit(&source, &target, records, tasks)?;
 
     // kafka-migrate: topics exist on the target first (as apply creates them).
     rt.block_on(create_topics(&target, &topics, true))?;

@@ -8,8 +8,12 @@
 //!
 //! ```text
 //! cargo build --release --bin kafka-migrate
-//! cargo run --release -p xtask -- bench scale [--partitions 1000,5000,10000]
+//! cargo run --release -p xtask -- bench scale [--partitions 1000,5000,10000] [--hold]
 //! ```
+//!
+//! `--hold` stops before `apply` with the clusters loaded and running, prints the migration
+//! file to run `kafka-migrate` (or a profiler) against, and waits until the file `hold` beside
+//! it is removed.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -20,8 +24,6 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Result};
 use kafka_harness::process::ChildProcess;
 use kafka_harness::{data, Cluster, ClusterSpec, Flavour};
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 
@@ -53,9 +55,10 @@ struct Figures {
 pub fn run(args: &[String]) -> Result<i32> {
     let sizes: Vec<usize> = list_flag(args, "--partitions", "1000,5000,10000")?;
     let binary = kafka_migrate_binary()?;
+    let hold = args.iter().any(|a| a == "--hold");
     let mut all = Vec::new();
     for size in sizes {
-        all.push(one_size(&binary, size)?);
+        all.push(one_size(&binary, size, hold)?);
         table(&all);
     }
     Ok(0)
@@ -74,7 +77,7 @@ fn kafka_migrate_binary() -> Result<PathBuf> {
     Ok(binary)
 }
 
-fn one_size(binary: &Path, partitions: usize) -> Result<Figures> {
+fn one_size(binary: &Path, partitions: usize, hold: bool) -> Result<Figures> {
     let small_topics = partitions / SMALL_PARTITIONS as usize;
     let spec = |name: &str| {
         let mut spec = ClusterSpec::new(name, Flavour::Plain);
@@ -93,9 +96,9 @@ fn one_size(binary: &Path, partitions: usize) -> Result<Figures> {
     println!(
         "\n{partitions} partitions: creating {small_topics} topics × {SMALL_PARTITIONS} partitions and {BUSY_TOPICS} busy topics × {BUSY_PARTITIONS} …"
     );
-    rt.block_on(create(&source, &small, SMALL_PARTITIONS))?;
-    rt.block_on(create(&source, &busy, BUSY_PARTITIONS))?;
-    await_leaders(&source, small.len() + busy.len())?;
+    let admin = source.admin_config();
+    rt.block_on(data::create_topics(&admin, &small, SMALL_PARTITIONS, 1))?;
+    rt.block_on(data::create_topics(&admin, &busy, BUSY_PARTITIONS, 1))?;
     println!("Loading a little data into each small partition, {BUSY_MIB} MiB into the busy topics, committing {GROUPS} groups …");
     load_small(&source, &small)?;
     load(&source, &busy, BUSY_MIB * 1024 * 1024 / RECORD_BYTES)?;
@@ -134,6 +137,18 @@ cutover {{
         ),
     )?;
 
+    if hold {
+        let marker = dir.join("hold");
+        std::fs::write(&marker, "")?;
+        println!(
+            "Holding: the clusters are loaded; the migration is {}. Remove {} to go on.",
+            config.display(),
+            marker.display()
+        );
+        while marker.exists() {
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    }
     println!("apply --until-synced …");
     let watching = Arc::new(AtomicBool::new(true));
     let first: Arc<Mutex<Option<Instant>>> = Arc::default();
@@ -224,43 +239,6 @@ fn timed(mut cmd: Command) -> Result<(f64, i32)> {
         start.elapsed().as_secs_f64(),
         out.status.code().unwrap_or(-1),
     ))
-}
-
-async fn create(cluster: &Cluster, names: &[String], partitions: i32) -> Result<()> {
-    let admin: AdminClient<DefaultClientContext> = cluster.admin_config().create()?;
-    for chunk in names.chunks(500) {
-        let new: Vec<NewTopic<'_>> = chunk
-            .iter()
-            .map(|n| NewTopic::new(n, partitions, TopicReplication::Fixed(1)))
-            .collect();
-        let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(120)));
-        for result in admin.create_topics(new.iter(), &opts).await? {
-            result.map_err(|(t, e)| anyhow::anyhow!("creating {t}: {e}"))?;
-        }
-    }
-    Ok(())
-}
-
-/// Waits until `count` `scale.` topics have a leader for every partition.
-fn await_leaders(cluster: &Cluster, count: usize) -> Result<()> {
-    let consumer: BaseConsumer = cluster.admin_config().create()?;
-    let deadline = Instant::now() + Duration::from_secs(600);
-    loop {
-        let md = consumer.fetch_metadata(None, Duration::from_secs(30))?;
-        let ready = md
-            .topics()
-            .iter()
-            .filter(|t| t.name().starts_with("scale."))
-            .filter(|t| t.error().is_none() && t.partitions().iter().all(|p| p.leader() >= 0))
-            .count();
-        if ready >= count {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            bail!("only {ready} of {count} topics have leaders after 10 minutes");
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    }
 }
 
 fn load_small(cluster: &Cluster, topics: &[String]) -> Result<()> {
