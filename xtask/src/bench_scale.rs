@@ -8,8 +8,10 @@
 //!
 //! ```text
 //! cargo build --release --bin kafka-migrate
-//! cargo run --release -p xtask -- bench scale [--partitions 1000,5000,10000] [--hold]
+//! cargo run --release -p xtask -- bench scale [--partitions 1000,5000,10000] [--tasks N] [--hold]
 //! ```
+//!
+//! `--tasks` sets `replication.tasks` (the migration's default otherwise).
 //!
 //! `--hold` stops before `apply` with the clusters loaded and running, prints the migration
 //! file to run `kafka-migrate` (or a profiler) against, and waits until the file `hold` beside
@@ -56,9 +58,10 @@ pub fn run(args: &[String]) -> Result<i32> {
     let sizes: Vec<usize> = list_flag(args, "--partitions", "1000,5000,10000")?;
     let binary = kafka_migrate_binary()?;
     let hold = args.iter().any(|a| a == "--hold");
+    let tasks: Option<usize> = crate::bench_replicate::flag(args, "--tasks");
     let mut all = Vec::new();
     for size in sizes {
-        all.push(one_size(&binary, size, hold)?);
+        all.push(one_size(&binary, size, tasks, hold)?);
         table(&all);
     }
     Ok(0)
@@ -77,7 +80,7 @@ fn kafka_migrate_binary() -> Result<PathBuf> {
     Ok(binary)
 }
 
-fn one_size(binary: &Path, partitions: usize, hold: bool) -> Result<Figures> {
+fn one_size(binary: &Path, partitions: usize, tasks: Option<usize>, hold: bool) -> Result<Figures> {
     let small_topics = partitions / SMALL_PARTITIONS as usize;
     let spec = |name: &str| {
         let mut spec = ClusterSpec::new(name, Flavour::Plain);
@@ -131,9 +134,12 @@ acls {{
 cutover {{
   quiet_period = "1s"
 }}
-"#,
+{}"#,
             source.bootstrap(),
-            target.bootstrap()
+            target.bootstrap(),
+            tasks
+                .map(|n| format!("replication {{\n  tasks = {n}\n}}\n"))
+                .unwrap_or_default()
         ),
     )?;
 

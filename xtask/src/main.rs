@@ -3,7 +3,7 @@
 //! ```text
 //! cargo run -p xtask -- demo [--keep]                       # the quick-start demo
 //! cargo run --release -p xtask -- bench replicate [--mib N]  # pipe limit, engine, MirrorMaker 2
-//! cargo run --release -p xtask -- bench scale [--partitions 1000,5000,10000] # apply on many partitions
+//! cargo run --release -p xtask -- bench scale [--partitions 1000,5000,10000] [--tasks N] [--hold] # apply on many partitions
 //! cargo run --release -p xtask -- bench config [--topics N]  # parse + validate a large file
 //! cargo run --release -p xtask -- bench plan [--topics N]    # survey + plan 2,000 topics
 //! cargo run --release -p xtask -- bench verify [--mib N]     # data_check = "full" vs a plain read
@@ -51,7 +51,7 @@ fn main() {
         Some("modules") => modules::run(&args[1..]),
         Some("engine") => bench_replicate::engine_child(&args[1..]),
         _ => {
-            eprintln!("usage: cargo run -p xtask -- demo [--keep] | modules | bench replicate [--mib N] [--tasks N] [--heaps 2048,1024,512,256] | bench scale [--partitions 1000,5000,10000] | bench config [--topics N] | bench plan [--topics N] [--partitions N] | bench verify [--mib N] | bench connect [--mib N] [--tasks N] [--delivery exactly-once|at-least-once] | bench translate [--groups N] [--records N]");
+            eprintln!("usage: cargo run -p xtask -- demo [--keep] | modules | bench replicate [--mib N] [--tasks N] [--heaps 2048,1024,512,256] | bench scale [--partitions 1000,5000,10000] [--tasks N] [--hold] | bench config [--topics N] | bench plan [--topics N] [--partitions N] | bench verify [--mib N] | bench connect [--mib N] [--tasks N] [--delivery exactly-once|at-least-once] | bench translate [--groups N] [--records N]");
             std::process::exit(2);
         }
     };
