@@ -39,6 +39,8 @@ pub struct ChildProcess {
     log: PathBuf,
     /// Set once the process was reaped outside `std` (by `wait4`), so drop leaves it alone.
     reaped: bool,
+    /// Samples the process's peak RSS while it runs (see [`ChildProcess::measure`]).
+    sampler: Option<Sampler>,
 }
 
 /// User plus system CPU time in `usage`.
@@ -64,6 +66,50 @@ pub struct Usage {
     pub cpu_seconds: f64,
     /// Peak resident set size.
     pub peak_rss_mib: f64,
+}
+
+/// A thread reading a process's `VmHWM` every 20 ms until stopped.
+#[derive(Debug)]
+struct Sampler {
+    done: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<u64>,
+}
+
+impl Sampler {
+    fn start(pid: u32) -> Sampler {
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop = done.clone();
+        let thread = std::thread::spawn(move || {
+            let mut peak_kib = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Some(kib) = high_water_kib(pid) {
+                    peak_kib = peak_kib.max(kib);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            peak_kib
+        });
+        Sampler { done, thread }
+    }
+
+    /// The highest `VmHWM` read, in KiB.
+    fn stop(self) -> u64 {
+        self.done.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.join().unwrap_or(0)
+    }
+}
+
+/// A running process's peak resident set size so far (`VmHWM` in `/proc/PID/status`), in KiB.
+fn high_water_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
 }
 
 impl ChildProcess {
@@ -113,7 +159,17 @@ impl ChildProcess {
             child,
             log: log.to_path_buf(),
             reaped: false,
+            sampler: None,
         })
+    }
+
+    /// Starts sampling the process's peak RSS now, for [`ChildProcess::wait_measured`] (which
+    /// starts it itself when it was not): call it right after spawning a process that may
+    /// end before it is waited for.
+    pub fn measure(&mut self) {
+        if self.sampler.is_none() {
+            self.sampler = Some(Sampler::start(self.child.id()));
+        }
     }
 
     pub fn pid(&self) -> u32 {
@@ -145,21 +201,28 @@ impl ChildProcess {
     }
 
     /// Waits for the process to exit and says what it used.
+    ///
+    /// The peak RSS is the program's own: its `VmHWM`, sampled while it runs. The kernel's
+    /// `ru_maxrss` is not used: a child started by `posix_spawn` (vfork) execs from its
+    /// parent's memory, and Linux counts that memory's high-water mark into the child's
+    /// `ru_maxrss`, so a child of a large parent reads as at least as large as the parent.
     pub fn wait_measured(&mut self) -> std::io::Result<Usage> {
+        let pid = self.child.id();
+        self.measure();
         let mut status = 0;
         // SAFETY: an all-zero rusage is a valid value; wait4 fills it for our own child.
         let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
         // SAFETY: waiting for our own child's pid with valid pointers.
-        let pid =
-            unsafe { libc::wait4(self.child.id() as libc::pid_t, &mut status, 0, &mut usage) };
-        if pid < 0 {
+        let waited = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
+        let peak_kib = self.sampler.take().map_or(0, Sampler::stop);
+        if waited < 0 {
             return Err(std::io::Error::last_os_error());
         }
         self.reaped = true;
         Ok(Usage {
             success: libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
             cpu_seconds: cpu_seconds(&usage),
-            peak_rss_mib: usage.ru_maxrss as f64 / 1024.0,
+            peak_rss_mib: peak_kib as f64 / 1024.0,
         })
     }
 
@@ -174,6 +237,9 @@ impl ChildProcess {
 
     /// Kills the process at once and reaps it.
     pub fn kill(&mut self) {
+        if let Some(sampler) = self.sampler.take() {
+            sampler.stop();
+        }
         if self.reaped {
             return;
         }

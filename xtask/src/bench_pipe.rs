@@ -92,12 +92,14 @@ pub fn pipe_limit(
     let consumer_out = dir.join("consumer.out");
     let mut consumer = ChildProcess::spawn_split(consume, &consumer_out, &dir.join("consumer.err"))
         .context("starting kafka-consumer-perf-test")?;
+    consumer.measure();
     let mut running = Vec::new();
     for i in 0..producers {
         let out = dir.join(format!("producer-{i}.out"));
-        let child =
+        let mut child =
             ChildProcess::spawn_split(produce(i), &out, &dir.join(format!("producer-{i}.err")))
                 .context("starting kafka-producer-perf-test")?;
+        child.measure();
         running.push((i, out, child));
     }
     let consumed = consumer.wait_measured()?;
