@@ -277,3 +277,31 @@ pub fn is_alive(pid: u32) -> bool {
         Err(_) => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small child of a large parent is measured small: its own high-water mark, not the
+    /// parent's memory it was started from.
+    #[test]
+    fn a_childs_peak_rss_is_its_own_not_its_parents() {
+        let mut ballast = vec![0u8; 300 << 20];
+        for page in ballast.chunks_mut(4096) {
+            page[0] = 1;
+        }
+        let log = std::env::temp_dir().join(format!("harness-rss-{}.log", std::process::id()));
+        let mut cmd = Command::new("sleep");
+        cmd.arg("0.5");
+        let mut child = ChildProcess::spawn(cmd, &log).unwrap();
+        let usage = child.wait_measured().unwrap();
+        let _ = std::fs::remove_file(&log);
+        assert!(usage.success);
+        assert!(
+            usage.peak_rss_mib > 0.0 && usage.peak_rss_mib < 64.0,
+            "sleep measured at {} MiB beside a parent of {} MiB",
+            usage.peak_rss_mib,
+            ballast.len() >> 20
+        );
+    }
+}

@@ -51,11 +51,7 @@ pub async fn apply_metadata(
     // Consecutive topic creations go together, a group per request.
     let mut rest = others.as_slice();
     while let Some(&first) = rest.first() {
-        let creations = rest
-            .iter()
-            .take(metadata::TOPICS_PER_CREATE)
-            .take_while(|a| matches!(a, Action::CreateTopic { .. }))
-            .count();
+        let creations = leading_creations(rest);
         if creations == 0 {
             let outcome = execute(target, first).await?;
             record(first, outcome);
@@ -76,4 +72,49 @@ pub async fn apply_metadata(
         }
     }
     Ok(report)
+}
+
+/// How many of the actions `rest` starts with are topic creations to make together: the
+/// leading run of them, at most [`metadata::TOPICS_PER_CREATE`].
+fn leading_creations(rest: &[&Action]) -> usize {
+    rest.iter()
+        .take(metadata::TOPICS_PER_CREATE)
+        .take_while(|a| matches!(a, Action::CreateTopic { .. }))
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn create(i: usize) -> Action {
+        Action::CreateTopic {
+            topic: format!("t{i}"),
+            partitions: 1,
+            replication_factor: 1,
+            configs: Default::default(),
+        }
+    }
+
+    /// 250 creations go in requests of 100, 100 and 50; another action ends a group.
+    #[test]
+    fn topic_creations_go_a_hundred_to_a_request_in_plan_order() {
+        let mut actions: Vec<Action> = (0..250).map(create).collect();
+        actions.insert(
+            120,
+            Action::UpdateTopicConfig {
+                topic: "t0".into(),
+                changes: Vec::new(),
+            },
+        );
+        let refs: Vec<&Action> = actions.iter().collect();
+        let mut rest = refs.as_slice();
+        let mut groups = Vec::new();
+        while !rest.is_empty() {
+            let n = leading_creations(rest).max(1);
+            groups.push(leading_creations(rest));
+            rest = &rest[n..];
+        }
+        assert_eq!(groups, vec![100, 20, 0, 100, 30]);
+    }
 }

@@ -112,7 +112,13 @@ pub(crate) fn replicated(
     let (source, target, topics, rt) = loaded_records(records)?;
     rt.block_on(create_topics(&target, &topics, true))?;
     println!("Replicating them …");
-    measure("kafka-migrate", engine_command(&source, &target, 2))?;
+    let m = measure("kafka-migrate", engine_command(&source, &target, 2))?;
+    println!(
+        "  kafka-migrate: {:.0} records/s, {:.1} CPU s, {:.1} MiB peak RSS",
+        records as f64 / m.seconds,
+        m.cpu_seconds,
+        m.peak_rss_mib
+    );
     Ok((source, target, topics, rt))
 }
 
