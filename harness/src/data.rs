@@ -93,7 +93,12 @@ pub async fn create_topic(
             )));
         }
     }
-    wait_for_leaders(config, name, partitions)
+    wait_for_leaders(
+        config,
+        &[name.to_string()],
+        partitions,
+        Duration::from_secs(60),
+    )
 }
 
 /// Creates many topics of `partitions` partitions each, 500 to a request, and waits until the
@@ -119,54 +124,53 @@ pub async fn create_topics(
             }
         }
     }
-    let wanted: std::collections::HashSet<&str> = names.iter().map(String::as_str).collect();
-    let consumer: BaseConsumer = config.create()?;
-    let deadline = Instant::now() + Duration::from_secs(600);
-    loop {
-        let md = consumer.fetch_metadata(None, Duration::from_secs(30))?;
-        let ready = md
-            .topics()
-            .iter()
-            .filter(|t| wanted.contains(t.name()))
-            .filter(|t| {
-                t.error().is_none()
-                    && t.partitions().len() == partitions as usize
-                    && t.partitions().iter().all(|p| p.leader() >= 0)
-            })
-            .count();
-        if ready == wanted.len() {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            return Err(HarnessError::Other(format!(
-                "only {ready} of {} topics have leaders after 10 minutes",
-                wanted.len()
-            )));
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_for_leaders(config, names, partitions, Duration::from_secs(600))
 }
 
-fn wait_for_leaders(config: &ClientConfig, topic: &str, partitions: i32) -> Result<()> {
+/// Waits until the metadata shows each of `names` with `partitions` partitions, every one with
+/// a leader, for at most `within`. One topic is asked for by name, many with all topics.
+fn wait_for_leaders(
+    config: &ClientConfig,
+    names: &[String],
+    partitions: i32,
+    within: Duration,
+) -> Result<()> {
+    let wanted: std::collections::HashSet<&str> = names.iter().map(String::as_str).collect();
+    let asked = match names {
+        [one] => Some(one.as_str()),
+        _ => None,
+    };
     let consumer: BaseConsumer = config.create()?;
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + within;
+    let mut ready = 0;
     while Instant::now() < deadline {
-        if let Ok(md) = consumer.fetch_metadata(Some(topic), Duration::from_secs(5)) {
-            if let Some(t) = md.topics().first() {
-                let ready = t.error().is_none()
-                    && t.partitions().len() == partitions as usize
-                    && t.partitions()
-                        .iter()
-                        .all(|p| p.leader() >= 0 && p.error().is_none());
-                if ready {
-                    return Ok(());
-                }
+        if let Ok(md) = consumer.fetch_metadata(asked, Duration::from_secs(5)) {
+            ready = md
+                .topics()
+                .iter()
+                .filter(|t| wanted.contains(t.name()))
+                .filter(|t| {
+                    t.error().is_none()
+                        && t.partitions().len() == partitions as usize
+                        && t.partitions()
+                            .iter()
+                            .all(|p| p.leader() >= 0 && p.error().is_none())
+                })
+                .count();
+            if ready == wanted.len() {
+                return Ok(());
             }
         }
+        std::thread::sleep(Duration::from_millis(50));
     }
-    Err(HarnessError::Other(format!(
-        "topic {topic} has no leaders after 60s"
-    )))
+    Err(HarnessError::Other(match names {
+        [one] => format!("topic {one} has no leaders after {}s", within.as_secs()),
+        _ => format!(
+            "only {ready} of {} topics have leaders after {}s",
+            wanted.len(),
+            within.as_secs()
+        ),
+    }))
 }
 
 /// `$record` (a `BaseRecord` or `FutureRecord`, which share their builder methods but no

@@ -48,22 +48,14 @@ pub async fn apply_metadata(
         .actions
         .iter()
         .partition(|a| matches!(a, Action::SetClientQuotas { .. }));
-    // Consecutive topic creations go together, a group per request.
-    let mut rest = others.as_slice();
-    while let Some(&first) = rest.first() {
-        let creations = leading_creations(rest);
-        if creations == 0 {
-            let outcome = execute(target, first).await?;
-            record(first, outcome);
-            rest = &rest[1..];
-            continue;
-        }
-        let (group, after) = rest.split_at(creations);
-        let outcomes = metadata::execute_topics(target, group).await?;
-        for (action, outcome) in group.iter().zip(outcomes) {
+    for step in steps(&others) {
+        let outcomes = match step {
+            [one] if !is_creation(one) => vec![execute(target, one).await?],
+            creations => metadata::execute_topics(target, creations).await?,
+        };
+        for (action, outcome) in step.iter().zip(outcomes) {
             record(action, outcome);
         }
-        rest = after;
     }
     if !quotas.is_empty() {
         let outcomes = metadata::execute_quotas(target, &quotas).await?;
@@ -74,13 +66,27 @@ pub async fn apply_metadata(
     Ok(report)
 }
 
-/// How many of the actions `rest` starts with are topic creations to make together: the
-/// leading run of them, at most [`metadata::TOPICS_PER_CREATE`].
-fn leading_creations(rest: &[&Action]) -> usize {
-    rest.iter()
-        .take(metadata::TOPICS_PER_CREATE)
-        .take_while(|a| matches!(a, Action::CreateTopic { .. }))
-        .count()
+fn is_creation(action: &Action) -> bool {
+    matches!(action, Action::CreateTopic { .. })
+}
+
+/// `actions` in the steps apply carries them out in, in plan order: consecutive topic
+/// creations together, at most [`metadata::TOPICS_PER_CREATE`] to a step (one request), every
+/// other action a step of its own.
+fn steps<'a>(actions: &'a [&'a Action]) -> Vec<&'a [&'a Action]> {
+    let mut out = Vec::new();
+    let mut rest = actions;
+    while !rest.is_empty() {
+        let creations = rest
+            .iter()
+            .take(metadata::TOPICS_PER_CREATE)
+            .take_while(|a| is_creation(a))
+            .count();
+        let (step, after) = rest.split_at(creations.max(1));
+        out.push(step);
+        rest = after;
+    }
+    out
 }
 
 #[cfg(test)]
@@ -96,7 +102,8 @@ mod tests {
         }
     }
 
-    /// 250 creations go in requests of 100, 100 and 50; another action ends a group.
+    /// 250 creations with another action after the 120th: steps of 100 and 20 creations, the
+    /// other action alone, then 100 and 30 creations.
     #[test]
     fn topic_creations_go_a_hundred_to_a_request_in_plan_order() {
         let mut actions: Vec<Action> = (0..250).map(create).collect();
@@ -108,13 +115,11 @@ mod tests {
             },
         );
         let refs: Vec<&Action> = actions.iter().collect();
-        let mut rest = refs.as_slice();
-        let mut groups = Vec::new();
-        while !rest.is_empty() {
-            let n = leading_creations(rest).max(1);
-            groups.push(leading_creations(rest));
-            rest = &rest[n..];
-        }
-        assert_eq!(groups, vec![100, 20, 0, 100, 30]);
+        let steps = steps(&refs);
+        let sizes: Vec<usize> = steps.iter().map(|s| s.len()).collect();
+        assert_eq!(sizes, vec![100, 20, 1, 100, 30]);
+        assert!(!is_creation(steps[2][0]));
+        let order: Vec<&Action> = steps.concat();
+        assert!(order.iter().zip(&refs).all(|(a, b)| std::ptr::eq(*a, *b)));
     }
 }

@@ -190,16 +190,15 @@ pub async fn cutover(
             ..CutoverRecord::default()
         },
     };
-    let outcome = Outcome::new(migration, Direction::Cutover);
-    if let Some(point) = record.point.clone() {
+    let mut gates = Gates {
+        direction: Direction::Cutover,
+        store,
+        record,
+        outcome: Outcome::new(migration, Direction::Cutover),
+        observer,
+    };
+    if let Some(point) = gates.record.point.clone() {
         // Cut over by an earlier run: say so again, with what to switch.
-        let mut gates = Gates {
-            direction: Direction::Cutover,
-            store,
-            record,
-            outcome,
-            observer,
-        };
         for step in CutoverStep::ALL {
             gates.already(step, &[]);
         }
@@ -210,13 +209,6 @@ pub async fn cutover(
         return Ok(outcome);
     }
     let partitions = snapshot.source_inventory.partitions();
-    let mut gates = Gates {
-        direction: Direction::Cutover,
-        store,
-        record,
-        outcome,
-        observer,
-    };
 
     // 1. Preflight.
     if !gates.already(CutoverStep::Preflight, &[]) {
