@@ -2,10 +2,12 @@
 //! cluster) the way Terraform moves infrastructure — `validate`, `plan`, `apply`, `status`,
 //! `verify`, `cutover`, `rollback` and `export`, all driven by one HCL migration file.
 //!
-//! The binary is a thin layer (`cli`) over this library. Each module depends only on those
-//! below it (`cargo run -p xtask -- modules` checks it):
-//! `cli` → `render` → `cutover` → `verify` / `apply` → `connect` → `replicate` → `plan` → `init` →
-//! `offsets` → `state` → `cluster` → `auth` → `config`.
+//! The binary builds the one async runtime and runs a thin command line (`cli`) on it; each
+//! command is one operation (`ops`) of this library, whose report `render` draws. Each module
+//! depends only on those below it (`cargo run -p xtask -- modules` checks it, and that `cli`
+//! talks to no cluster and `plan` reads nothing):
+//! `cli` → `render` → `ops` → `cutover` → `verify` / `apply` → `connect` → `replicate` → `plan` →
+//! `init` → `offsets` → `state` → `cluster` → `auth` → `config`. See ARCHITECTURE.md.
 
 pub mod apply;
 pub mod auth;
@@ -16,6 +18,7 @@ pub mod connect;
 pub mod cutover;
 pub mod init;
 pub mod offsets;
+pub mod ops;
 pub mod plan;
 pub mod render;
 pub mod replicate;

@@ -3,6 +3,7 @@
 //! source, syncs groups and keeps metrics while `apply` runs. Draws nothing: the supervisor
 //! tells an [`Observer`].
 
+pub mod engine;
 mod groups;
 mod live;
 mod metadata;
@@ -11,11 +12,12 @@ mod stale;
 mod status;
 mod supervisor;
 
+pub use engine::{Engine, Ran, Start, Synced};
 pub use groups::{sync_groups, GroupSync, GroupSynced};
 pub use live::{Live, PartitionLive, Totals};
 pub use metadata::{execute, Outcome};
 pub use stale::{check as check_stale, Staleness};
-pub use status::{status, MigrationStatus};
+pub use status::MigrationStatus;
 pub use supervisor::{supervise, Finished, Note, Observer, SupervisorError};
 
 use crate::cluster::{ClusterClient, ClusterError};

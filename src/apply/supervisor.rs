@@ -2,13 +2,14 @@
 //! follows topics and partitions created on the source (re-planning and applying every
 //! `replication.refresh_interval`), syncs group offsets, reads the source's end offsets for
 //! the lag and keeps the metrics; it tells an [`Observer`] what happens and draws nothing
-//! itself. The first Ctrl-C (or SIGTERM) drains and commits, the second exits at once.
+//! itself. Cancelling it (the first Ctrl-C or SIGTERM) drains and commits.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
 
 use super::{metrics, GroupSync, Live, Outcome};
 use crate::cluster::native::IsolationLevel;
@@ -51,6 +52,13 @@ pub enum Note {
     },
     /// A part of apply failed: replication stops (drains and commits).
     Stopping { failure: String },
+    /// Metrics are served at `addr` while the engine runs.
+    ServingMetrics { addr: std::net::SocketAddr },
+    /// A step of MirrorMaker 2's deployment on the Connect cluster at `url`.
+    Connect {
+        step: crate::connect::Step,
+        url: String,
+    },
 }
 
 /// How replication ended.
@@ -83,6 +91,7 @@ pub async fn supervise(
     limits: &crate::plan::RecordLimits,
     until_synced: bool,
     groups: Arc<tokio::sync::Mutex<GroupSync>>,
+    cancel: CancellationToken,
     observer: &mut dyn Observer,
 ) -> Result<Finished, SupervisorError> {
     let settings =
@@ -93,7 +102,10 @@ pub async fn supervise(
     let (ends_tx, mut ends) = mpsc::unbounded_channel();
     let (parts_tx, parts) = watch::channel(initial);
     let mut background = Background::default();
-    background.spawn("signal handling", stop_on_signal(stop.clone()));
+    background.spawn(
+        "stopping when asked",
+        stop_when_cancelled(cancel, stop.clone()),
+    );
     background.spawn(
         "reading the source's end offsets",
         read_ends(migration.clone(), parts.clone(), ends_tx),
@@ -244,30 +256,14 @@ fn injected_panic(task: &str) {
     let _ = task;
 }
 
-/// The first Ctrl-C (SIGINT) or SIGTERM (an orchestrator stopping a container) drains and
-/// commits; a second exits at once.
-async fn stop_on_signal(stop: Arc<AtomicBool>) -> Result<(), String> {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|e| format!("cannot watch SIGTERM: {e}"))?;
-    let mut signalled = async || -> Option<i32> {
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r.ok().map(|()| 130),
-            r = term.recv() => r.map(|()| 143),
-        }
-    };
-    if signalled().await.is_some() {
-        eprintln!(
-            "Stopping: finishing the current batch and committing (Ctrl-C again to exit now)…"
-        );
-        tracing::info!("Stopping on a signal: draining and committing.");
-        stop.store(true, Ordering::Relaxed);
-        if let Some(code) = signalled().await {
-            eprintln!(
-                "Exiting now; the last uncommitted batch will be replicated again next time."
-            );
-            std::process::exit(code);
-        }
-    }
+/// Stops replication (drain and commit) when the caller cancels: the first Ctrl-C or SIGTERM.
+async fn stop_when_cancelled(
+    cancel: CancellationToken,
+    stop: Arc<AtomicBool>,
+) -> Result<(), String> {
+    cancel.cancelled().await;
+    tracing::info!("Stopping on a signal: draining and committing.");
+    stop.store(true, Ordering::Relaxed);
     Ok(())
 }
 

@@ -115,6 +115,10 @@ pub enum Command {
         /// Exit once every partition has caught up with the source.
         #[arg(long)]
         until_synced: bool,
+        /// Write what happens as JSON, one object per line (needs --auto-approve or a saved
+        /// plan); schemas/apply-events.schema.json describes the lines.
+        #[arg(long)]
+        json: bool,
         /// Serve Prometheus metrics at http://HOST:PORT/metrics while replicating.
         #[arg(long, value_name = "HOST:PORT")]
         metrics_addr: Option<std::net::SocketAddr>,
@@ -218,11 +222,14 @@ pub struct EngineArgs {
 }
 
 impl EngineArgs {
-    /// The engine as the plan knows it.
-    pub fn plan_engine(&self) -> crate::plan::Engine {
-        match self.engine {
-            Engine::Native => crate::plan::Engine::Native,
-            Engine::Connect => crate::plan::Engine::Connect,
+    /// The engine as the operations know it.
+    pub fn requested(&self) -> crate::ops::Requested {
+        crate::ops::Requested {
+            engine: match self.engine {
+                Engine::Native => crate::plan::Engine::Native,
+                Engine::Connect => crate::plan::Engine::Connect,
+            },
+            connect_url: self.connect_url.clone(),
         }
     }
 }

@@ -1,38 +1,66 @@
-//! The command line: argument parsing (clap), output mode, exit codes. It turns arguments into
-//! calls on the library and outcomes into exit codes; it never diffs, plans or talks to Kafka
-//! itself.
+//! The command line: argument parsing (clap), output mode, signals and exit codes. It turns
+//! arguments into one call of an operation (`crate::ops`), renders what the operation
+//! reports (`crate::render`) and maps it to an exit code; it never talks to a cluster.
 
 mod args;
-mod commands;
-mod connect;
-mod cutover;
 mod exit;
-mod export;
-mod verify;
+mod signals;
 
-use std::process::ExitCode;
+use std::io::{BufRead, IsTerminal, Write};
 
 use clap::{CommandFactory, Parser};
-use miette::IntoDiagnostic;
+use miette::{miette, IntoDiagnostic};
+use tokio_util::sync::CancellationToken;
+
+use crate::ops;
+use crate::render::{self, Paint};
 
 pub use args::{Cli, Command, Engine, EngineArgs, ExportTarget, LogFormat};
 pub use exit::ExitStatus;
+use signals::OnSignal;
 
-/// Entry point of the `kafka-migrate` binary.
-pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    init_tracing(cli.verbose, cli.log_format);
-    let status = match run(cli) {
-        Ok(status) => status,
-        Err(report) => {
-            eprintln!("{}", shown(&format!("{report:?}")));
-            ExitStatus::Error
-        }
-    };
-    status.into()
+/// How a command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// It ran to its end.
+    Done(ExitStatus),
+    /// A signal ends it now, with this exit code: nothing may wait for work in flight.
+    Now(u8),
 }
 
-fn run(cli: Cli) -> miette::Result<ExitStatus> {
+/// The command line, parsed, with logging set up as it asks.
+pub fn parse() -> Cli {
+    let cli = Cli::parse();
+    init_tracing(cli.verbose, cli.log_format);
+    cli
+}
+
+/// Runs the command of `cli` (inside the one async runtime, which the binary builds).
+pub async fn run(cli: Cli) -> Ended {
+    let cancel = CancellationToken::new();
+    let signals = signals::watch(on_signal(&cli.command), cancel.clone());
+    tokio::select! {
+        result = command(cli, cancel) => Ended::Done(result.unwrap_or_else(|report| {
+            eprintln!("{}", shown(&format!("{report:?}")));
+            ExitStatus::Error
+        })),
+        code = signals => Ended::Now(code),
+    }
+}
+
+/// How `command` takes a first Ctrl-C or SIGTERM.
+fn on_signal(command: &Command) -> OnSignal {
+    match command {
+        Command::Apply { .. } => signals::APPLY,
+        Command::Status { watch: true, .. } => OnSignal::Drain {
+            stopping: None,
+            exiting: None,
+        },
+        _ => OnSignal::Exit,
+    }
+}
+
+async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStatus> {
     match cli.command {
         Command::Completions { shell } => {
             clap_complete::generate(
@@ -57,7 +85,7 @@ fn run(cli: Cli) -> miette::Result<ExitStatus> {
                 out: out.unwrap_or(cli.config),
                 force,
             };
-            println!("{}", crate::init::init(&request)?);
+            println!("{}", ops::init(&request).await?);
             Ok(ExitStatus::Success)
         }
         Command::Validate { json } => {
@@ -94,40 +122,106 @@ fn run(cli: Cli) -> miette::Result<ExitStatus> {
             engine,
         } => {
             let migration = load_migration(&cli.config, &cli.vars)?;
-            commands::plan(&migration, out.as_deref(), json, detailed_exitcode, &engine)
+            let mut view = render::PlanView { json };
+            let planned =
+                ops::plan::plan(&migration, &engine.requested(), out.as_deref(), &mut view).await?;
+            if let Some((url, diffs)) = &planned.connectors {
+                print!(
+                    "{}",
+                    render::connector_diffs(url, diffs, Paint::for_stdout())
+                );
+            }
+            Ok(if detailed_exitcode && planned.has_changes() {
+                ExitStatus::Attention
+            } else {
+                ExitStatus::Success
+            })
         }
         Command::Apply {
             plan,
             auto_approve,
             until_synced,
+            json,
             metrics_addr,
             abandon_cutover,
             engine,
         } => {
             let migration = load_migration(&cli.config, &cli.vars)?;
-            commands::apply(
-                &migration,
-                plan.as_deref(),
-                commands::ApplyFlags {
-                    auto_approve,
-                    until_synced,
-                    abandon_cutover,
-                },
+            let options = ops::apply::Options {
+                saved: plan.as_deref(),
+                auto_approve,
+                until_synced,
+                abandon_cutover,
                 metrics_addr,
-                &engine,
-            )
+                engine: engine.requested(),
+            };
+            let applied = if json {
+                let mut events = render::ApplyEvents::new();
+                let applied = ops::apply::apply(&migration, &options, cancel, &mut events).await?;
+                events.ended(&applied);
+                applied
+            } else {
+                let mut view = render::ApplyView::new(Box::new(confirm));
+                let applied = ops::apply::apply(&migration, &options, cancel, &mut view).await?;
+                if let Some(line) = render::applied_line(&applied) {
+                    println!("{line}");
+                }
+                applied
+            };
+            Ok(match applied {
+                ops::apply::Applied::NotConfirmed => ExitStatus::Error,
+                _ => ExitStatus::Success,
+            })
         }
-        Command::Cutover { json, timeout } => {
+        Command::Cutover { json, timeout } | Command::Rollback { json, timeout } => {
+            let back = matches!(cli.command, Command::Rollback { .. });
             let migration = load_migration(&cli.config, &cli.vars)?;
-            cutover::cutover(&migration, json, timeout, false)
-        }
-        Command::Rollback { json, timeout } => {
-            let migration = load_migration(&cli.config, &cli.vars)?;
-            cutover::cutover(&migration, json, timeout, true)
+            let paint = if json {
+                Paint::plain()
+            } else {
+                Paint::for_stdout()
+            };
+            let mut display = render::CutoverDisplay::new(paint, json);
+            let outcome = if back {
+                ops::cutover::rollback(&migration, timeout, &mut display).await?
+            } else {
+                ops::cutover::cutover(&migration, timeout, &mut display).await?
+            };
+            if json {
+                println!("{}", render::cutover_json(&outcome));
+            } else {
+                print!("{}", render::cutover_text(&outcome, paint));
+            }
+            Ok(if outcome.complete {
+                ExitStatus::Success
+            } else {
+                ExitStatus::Attention
+            })
         }
         Command::Status { json, watch } => {
             let migration = load_migration(&cli.config, &cli.vars)?;
-            commands::status(&migration, json, watch)
+            if !watch {
+                let status = ops::status::status(&migration).await?;
+                show_status(&status, json);
+                return Ok(ExitStatus::Success);
+            }
+            let terminal = std::io::stdout().is_terminal();
+            ops::status::watch(&migration, cancel, &mut |status| {
+                if terminal && !json {
+                    // Clear the screen and draw from the top.
+                    print!("\x1b[2J\x1b[H");
+                }
+                match status {
+                    Ok(status) => show_status(&status, json),
+                    Err(e) => eprintln!("{e:?}"),
+                }
+                if !terminal {
+                    println!();
+                }
+                let _ = std::io::stdout().flush();
+            })
+            .await;
+            Ok(ExitStatus::Success)
         }
         Command::Verify {
             json,
@@ -135,27 +229,89 @@ fn run(cli: Cli) -> miette::Result<ExitStatus> {
             timeout,
         } => {
             let migration = load_migration(&cli.config, &cli.vars)?;
-            verify::verify(&migration, json, watch.then_some(timeout))
+            if !json {
+                eprintln!("{}", render::verify_start_line(&migration));
+            }
+            let report = ops::verify::verify(&migration, watch.then_some(timeout), &mut |report| {
+                if !json {
+                    eprintln!(
+                        "{}; checking again in {}s…",
+                        render::not_ready_line(report),
+                        ops::verify::WATCH_INTERVAL.as_secs()
+                    );
+                }
+            })
+            .await;
+            if json {
+                println!("{}", render::verify_json(&report));
+            } else {
+                print!("{}", render::verify_text(&report, Paint::for_stdout()));
+            }
+            Ok(if report.ready {
+                ExitStatus::Success
+            } else if report.complete() {
+                ExitStatus::Attention
+            } else {
+                ExitStatus::Error
+            })
         }
         Command::Export {
             target: ExportTarget::Connect { dir },
         } => {
             let migration = load_migration_offline(&cli.config, &cli.vars)?;
-            connect::export(&migration, &dir)
+            for path in ops::export::connect(&migration, &dir)? {
+                println!("Wrote {}", path.display());
+            }
+            println!(
+                "Start Kafka Connect workers with connect-distributed.properties, then: kafka-migrate apply --engine connect --connect-url URL"
+            );
+            Ok(ExitStatus::Success)
         }
         Command::Export {
             target: ExportTarget::IamPolicy { format: _ },
         } => {
             let migration = load_migration(&cli.config, &cli.vars)?;
-            export::iam_policy(&migration)
+            println!("{}", ops::export::iam_policy(&migration).await?);
+            Ok(ExitStatus::Success)
         }
         Command::Export {
             target: ExportTarget::ScramSecrets,
         } => {
             let migration = load_migration(&cli.config, &cli.vars)?;
-            export::scram_secrets(&migration)
+            let secrets = ops::export::scram_secrets(&migration).await?;
+            for note in &secrets.notes {
+                eprintln!("warning: {note}");
+            }
+            print!("{}", secrets.terraform);
+            Ok(ExitStatus::Success)
         }
     }
+}
+
+fn show_status(status: &crate::apply::MigrationStatus, json: bool) {
+    if json {
+        println!("{}", render::status_json(status));
+    } else {
+        print!("{}", render::status_text(status));
+    }
+}
+
+/// Asks on the terminal whether to apply the plan shown.
+fn confirm() -> miette::Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        return Err(miette!(
+            help = "review the plan and pass --auto-approve, or apply a saved plan file",
+            "apply needs confirmation, but standard input is not a terminal"
+        ));
+    }
+    print!("\nDo you want to perform these actions? Only 'yes' is accepted: ");
+    std::io::stdout().flush().into_diagnostic()?;
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .into_diagnostic()?;
+    Ok(answer.trim() == "yes")
 }
 
 /// Reads the migration file with `--var` values; warns about settings that weaken its

@@ -16,11 +16,14 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use tokio_util::sync::CancellationToken;
+
+use crate::apply::{Engine, Observer, Ran, Start, Synced};
 use crate::cluster::native::IsolationLevel;
 use crate::cluster::ClusterClient;
 use crate::config::{names, Migration};
 use crate::plan::{Action, GroupOffsets, GroupPartitionOffset, OffsetTarget};
-use crate::replicate::{self, Settings};
+use crate::replicate::{self, Settings, Status};
 use crate::state::progress::alignment_records;
 use crate::state::{writers_record, CutoverPoint, Position, Progress, Snapshot, Store};
 
@@ -160,73 +163,111 @@ pub async fn replicate_back(
     Ok((records, bytes))
 }
 
-/// What a failback `apply` did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FailedBack {
-    pub partitions: usize,
-    pub records: u64,
-    pub bytes: u64,
-    /// A line per group translated back.
-    pub groups: Vec<String>,
+/// Failback as an engine: `apply` after the cutover with failback enabled. Prepares the
+/// source, replicates back until cancelled (or, with `until_synced`, until the source caught
+/// up) translating the groups back every `consumer_groups.sync_interval`, then translates them
+/// back once more; `rollback` drains it.
+pub struct Failback {
+    migration: Migration,
+    snapshot: Snapshot,
+    point: CutoverPoint,
+    /// The partitions failed back, known once prepared.
+    partitions: Vec<(String, i32)>,
 }
 
-/// `apply` after the cutover with failback: prepares the source, replicates back until Ctrl-C
-/// (or, with `until_synced`, until the source caught up) translating the groups back every
-/// `consumer_groups.sync_interval`, then translates them back once more.
-pub async fn run(
-    migration: &Migration,
-    snapshot: &Snapshot,
-    point: &CutoverPoint,
-    until_synced: bool,
-) -> Result<FailedBack, CutoverError> {
-    let partitions = prepare(migration, snapshot, point).await?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let signals = tokio::spawn(stop_on_signal(stop.clone()));
-    let count = partitions.len();
-    // While it runs, groups are translated back every sync interval (and once at the end).
-    let periodic = migration.consumer_groups.sync.then(|| {
-        let (migration, point, stop) = (migration.clone(), point.clone(), stop.clone());
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(migration.consumer_groups.sync_interval.0);
-            ticks.tick().await;
-            while !stop.load(Ordering::Relaxed) {
-                ticks.tick().await;
-                if let Err(e) = sync_groups_back(&migration, &point).await {
-                    tracing::warn!(error = %e, "Translating groups back failed; trying again at the next interval.");
-                }
-            }
+impl Failback {
+    /// Failback of `migration`, cut over at `point`, over the clusters of `snapshot`.
+    pub fn new(migration: &Migration, snapshot: Snapshot, point: CutoverPoint) -> Failback {
+        let partitions = point
+            .partitions
+            .iter()
+            .map(|p| (p.topic.clone(), p.partition))
+            .collect();
+        Failback {
+            migration: migration.clone(),
+            snapshot,
+            point,
+            partitions,
+        }
+    }
+}
+
+#[async_trait::async_trait(?Send)]
+impl Engine for Failback {
+    fn start(&self, until_synced: bool) -> Option<Start> {
+        Some(Start::FailingBack {
+            migration: self.migration.name.clone(),
+            at_ms: self.point.at_ms,
+            until_synced,
         })
-    });
-    let replicated = replicate_back(migration, partitions, until_synced, stop).await;
-    signals.abort();
-    if let Some(task) = periodic {
-        task.abort();
     }
-    let (records, bytes) = replicated?;
-    let groups = if migration.consumer_groups.sync {
-        sync_groups_back(migration, point).await?
-    } else {
-        Vec::new()
-    };
-    Ok(FailedBack {
-        partitions: count,
-        records,
-        bytes,
-        groups,
-    })
-}
 
-/// Stops `stop` at the first Ctrl-C or SIGTERM.
-async fn stop_on_signal(stop: Arc<AtomicBool>) {
-    let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-    else {
-        return;
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
+    async fn prepare(&mut self) -> miette::Result<()> {
+        self.partitions = prepare(&self.migration, &self.snapshot, &self.point).await?;
+        Ok(())
     }
-    stop.store(true, Ordering::Relaxed);
+
+    async fn run(
+        &mut self,
+        until_synced: bool,
+        cancel: CancellationToken,
+        _observer: &mut dyn Observer,
+    ) -> miette::Result<Ran> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = {
+            let (cancel, stop) = (cancel.clone(), stop.clone());
+            tokio::spawn(async move {
+                cancel.cancelled().await;
+                stop.store(true, Ordering::Relaxed);
+            })
+        };
+        // While it runs, groups are translated back every sync interval (and once at the end).
+        let periodic = self.migration.consumer_groups.sync.then(|| {
+            let (migration, point, stop) =
+                (self.migration.clone(), self.point.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut ticks = tokio::time::interval(migration.consumer_groups.sync_interval.0);
+                ticks.tick().await;
+                while !stop.load(Ordering::Relaxed) {
+                    ticks.tick().await;
+                    if let Err(e) = sync_groups_back(&migration, &point).await {
+                        tracing::warn!(error = %e, "Translating groups back failed; trying again at the next interval.");
+                    }
+                }
+            })
+        });
+        let replicated =
+            replicate_back(&self.migration, self.partitions.clone(), until_synced, stop).await;
+        stopping.abort();
+        if let Some(task) = periodic {
+            task.abort();
+        }
+        let (records, bytes) = replicated?;
+        Ok(Ran::FailedBack {
+            partitions: self.partitions.len(),
+            records,
+            bytes,
+            caught_up: until_synced && !cancel.is_cancelled(),
+        })
+    }
+
+    async fn sync_groups(&mut self, _until_synced: bool) -> miette::Result<Option<Synced>> {
+        if !self.migration.consumer_groups.sync {
+            return Ok(None);
+        }
+        let lines = sync_groups_back(&self.migration, &self.point).await?;
+        Ok(Some(Synced::Back(lines)))
+    }
+
+    async fn status(&self) -> miette::Result<Option<Status>> {
+        Ok(None)
+    }
+
+    async fn drain(&mut self) -> miette::Result<()> {
+        let stop = Arc::new(AtomicBool::new(false));
+        replicate_back(&self.migration, self.partitions.clone(), true, stop).await?;
+        Ok(())
+    }
 }
 
 /// Commits on the source, for every selected group without members there, the exact

@@ -12,7 +12,7 @@ mod render;
 
 use std::path::{Path, PathBuf};
 
-use miette::{miette, IntoDiagnostic};
+use miette::miette;
 
 pub use discover::Discovered;
 pub use patterns::{group_patterns, internal_reason, topic_plan, Pattern, TopicPlan};
@@ -134,7 +134,7 @@ fn source_migration(request: &Request, template: &str) -> miette::Result<crate::
 
 /// Writes the migration file `request.out`: from the source when it has brokers and answers,
 /// a template otherwise. Returns what was done, for the terminal.
-pub fn init(request: &Request) -> miette::Result<String> {
+pub async fn init(request: &Request) -> miette::Result<String> {
     request.source.check_env_names("source")?;
     request.target.check_env_names("target")?;
     if request.out.exists() && !request.force {
@@ -152,8 +152,7 @@ pub fn init(request: &Request) -> miette::Result<String> {
         )
     } else {
         let migration = source_migration(request, &template)?;
-        let runtime = tokio::runtime::Runtime::new().into_diagnostic()?;
-        match runtime.block_on(discover::discover(&migration)) {
+        match discover::discover(&migration).await {
             Ok(found) => {
                 let said = format!("from the source: {}", found.summary());
                 (render::render(request, Some(&found)), said)

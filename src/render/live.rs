@@ -71,6 +71,8 @@ pub fn note_line(note: &Note) -> String {
             wait.as_secs()
         ),
         Note::Stopping { failure } => format!("  ! {failure}: stopping"),
+        Note::ServingMetrics { addr } => format!("Serving metrics at http://{addr}/metrics"),
+        Note::Connect { step, url } => super::connect_step(step, url, super::Paint::for_stdout()),
     }
 }
 

@@ -1,6 +1,8 @@
 //! Turning values into output: terraform-style text and JSON, rendered from the same structure
 //! so the two cannot disagree. Never computes what changes; only shows it.
 
+mod apply;
+mod apply_events;
 mod connect;
 mod cutover;
 mod live;
@@ -9,13 +11,15 @@ mod plan;
 mod status;
 mod verify;
 
+pub use apply::{applied_line, group_synced_line, ran_line, start_line, ApplyView};
+pub use apply_events::{apply_events_schema, ApplyEvent, ApplyEvents};
 pub use connect::{connect_step, connector_diffs};
 pub use cutover::{cutover_json, cutover_text, step_line, CutoverDisplay};
 pub use live::{describe, note_line, summary, Display};
 pub use paint::Paint;
-pub use plan::{plan_json, plan_text};
+pub use plan::{plan_json, plan_text, PlanView};
 pub use status::{status_json, status_text};
-pub use verify::{verify_json, verify_text};
+pub use verify::{not_ready_line, verify_json, verify_start_line, verify_text};
 
 #[cfg(test)]
 mod tests;

@@ -250,3 +250,28 @@ fn group_table(plan: &Plan) -> Table {
     }
     table
 }
+
+/// Shows a plan as `plan` makes it: as text or JSON on standard output.
+pub struct PlanView {
+    pub json: bool,
+}
+
+impl crate::ops::plan::Observer for PlanView {
+    fn planned(&mut self, plan: &Plan) {
+        if self.json {
+            println!("{}", plan_json(plan));
+        } else {
+            print!("{}", plan_text(plan, Paint::for_stdout()));
+        }
+    }
+
+    fn saved(&mut self, path: &std::path::Path) {
+        if !self.json {
+            println!(
+                "\nSaved the plan to {}. Apply it with: kafka-migrate apply {}",
+                path.display(),
+                path.display()
+            );
+        }
+    }
+}

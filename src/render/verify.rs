@@ -78,3 +78,22 @@ pub fn verify_text(report: &Report, paint: Paint) -> String {
     }
     out
 }
+
+/// What `verify` says before it checks.
+pub fn verify_start_line(migration: &crate::config::Migration) -> String {
+    format!(
+        "Checking both clusters; the source must stay quiet for {} (cutover.quiet_period)…",
+        migration.cutover.quiet_period
+    )
+}
+
+/// A report that is not ready, in a line: the checks that failed.
+pub fn not_ready_line(report: &Report) -> String {
+    let failed: Vec<&str> = report
+        .checks
+        .iter()
+        .filter(|c| c.status == CheckStatus::Fail)
+        .map(|c| c.name)
+        .collect();
+    format!("NOT READY ({})", failed.join(", "))
+}

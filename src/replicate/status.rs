@@ -34,6 +34,11 @@ pub struct Status {
 }
 
 impl Status {
+    /// Whether anything of the migration was replicated.
+    pub fn started(&self) -> bool {
+        self.partitions.iter().any(|p| p.replicated_to.is_some())
+    }
+
     pub fn total_lag(&self) -> i64 {
         self.partitions.iter().map(|p| p.lag).sum()
     }

@@ -9,9 +9,36 @@ use anyhow::{bail, Result};
 
 /// The layers, top to bottom. A module may use the ones after it.
 #[rustfmt::skip]
-pub const LAYERS: [&str; 15] = [
-    "cli", "render", "cutover", "verify", "apply", "connect", "replicate", "plan", "init", "offsets",
-    "state", "testing", "cluster", "auth", "config",
+pub const LAYERS: [&str; 16] = [
+    "cli", "render", "ops", "cutover", "verify", "apply", "connect", "replicate", "plan", "init",
+    "offsets", "state", "testing", "cluster", "auth", "config",
+];
+
+/// What a layer must never name: the command line talks to no cluster and builds no runtime
+/// (the binary's entry does), the plan reads nothing and awaits nothing; only the binary's
+/// entry ends the process.
+const FORBIDDEN: [(&str, &[&str]); 3] = [
+    (
+        "cli",
+        &[
+            "rdkafka",
+            "ClusterClient",
+            "tokio::runtime",
+            "process::exit",
+        ],
+    ),
+    (
+        "plan",
+        &[
+            "async fn",
+            ".await",
+            "ClusterClient",
+            "crate::state",
+            "rdkafka::consumer",
+            "process::exit",
+        ],
+    ),
+    ("", &["process::exit"]),
 ];
 
 /// Module → the modules its files name with `crate::`, with how many references.
@@ -115,6 +142,43 @@ pub fn violations(edges: &BTreeMap<String, BTreeMap<String, usize>>) -> Vec<Stri
     found
 }
 
+/// Where a file of `src/` names what its layer must not (see [`FORBIDDEN`]); `main.rs` may end
+/// the process.
+pub fn trespasses(src: &Path) -> Result<Vec<String>> {
+    let mut found = Vec::new();
+    let mut files = vec![src.to_path_buf()];
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            for entry in std::fs::read_dir(&path)? {
+                files.push(entry?.path());
+            }
+            continue;
+        }
+        let relative = path.strip_prefix(src)?.to_string_lossy().into_owned();
+        if path.extension().is_none_or(|e| e != "rs") || relative == "main.rs" {
+            continue;
+        }
+        let module = relative.split(['/', '.']).next().unwrap_or_default();
+        let text = std::fs::read_to_string(&path)?;
+        // Unit tests beside the code may do what the code may not.
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for (layer, names) in FORBIDDEN {
+            if !layer.is_empty() && layer != module {
+                continue;
+            }
+            for (n, line) in code.lines().enumerate() {
+                let line = line.split("//").next().unwrap_or_default();
+                for name in names.iter().filter(|name| line.contains(**name)) {
+                    found.push(format!("src/{relative}:{}: names {name}", n + 1));
+                }
+            }
+        }
+    }
+    found.sort();
+    found.dedup();
+    Ok(found)
+}
+
 /// Prints the table (one row per module, top layer first) and fails on a violation.
 pub fn run(_args: &[String]) -> Result<i32> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../src");
@@ -133,7 +197,8 @@ pub fn run(_args: &[String]) -> Result<i32> {
         });
         println!("| {module} | {uses} |");
     }
-    let found = violations(&edges);
+    let mut found = violations(&edges);
+    found.extend(trespasses(&src)?);
     if !found.is_empty() {
         bail!("the module layering is broken:\n  {}", found.join("\n  "));
     }
@@ -174,5 +239,29 @@ mod tests {
         let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../src");
         let found = violations(&edges(&src).unwrap());
         assert!(found.is_empty(), "{}", found.join("\n"));
+    }
+
+    /// The command line talks to no cluster, the plan reads nothing, and only the binary's
+    /// entry ends the process.
+    #[test]
+    fn no_layer_names_what_it_must_not() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../src");
+        let found = trespasses(&src).unwrap();
+        assert!(found.is_empty(), "{}", found.join("\n"));
+    }
+
+    #[test]
+    fn a_trespass_is_found_with_its_line() {
+        let dir = std::env::temp_dir().join(format!("trespass-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("cli")).unwrap();
+        std::fs::write(
+            dir.join("cli/mod.rs"),
+            "fn f() {\n    let rt = tokio::runtime::Runtime::new();\n}\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join("main.rs"), "fn main() { std::process::exit(0) }\n").unwrap();
+        let found = trespasses(&dir).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(found, ["src/cli/mod.rs:2: names tokio::runtime"]);
     }
 }

@@ -1,0 +1,222 @@
+//! What `apply` shows as it goes: the plan it applies, each action carried out, the engine's
+//! first line, its live progress (through [`Display`]), how it ended and the group sync.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use crate::apply::{ApplyReport, GroupSynced, Live, Note, Outcome, Ran, Start, Synced};
+use crate::ops::apply::{Applied, Observer};
+use crate::plan::{Action, Plan};
+use crate::state::cutover::utc;
+
+use super::{describe, note_line, plan_text, Display, Paint};
+
+/// Draws a running `apply` on standard output; asks `confirm` whether to apply a fresh plan.
+pub struct ApplyView {
+    paint: Paint,
+    /// The live progress of the built-in engine, from its start.
+    display: Option<Display>,
+    confirm: Box<dyn FnMut() -> miette::Result<bool>>,
+}
+
+impl ApplyView {
+    pub fn new(confirm: Box<dyn FnMut() -> miette::Result<bool>>) -> ApplyView {
+        ApplyView {
+            paint: Paint::for_stdout(),
+            display: None,
+            confirm,
+        }
+    }
+
+    fn println(&self, line: &str) {
+        match &self.display {
+            Some(display) => display.println(line),
+            None => println!("{line}"),
+        }
+    }
+}
+
+impl crate::apply::Observer for ApplyView {
+    fn interval(&self) -> Duration {
+        self.display
+            .as_ref()
+            .map_or(Duration::from_secs(10), Display::interval)
+    }
+
+    fn show(&mut self, live: &Live) {
+        if let Some(display) = &mut self.display {
+            display.render(live);
+        }
+    }
+
+    fn note(&mut self, note: Note) {
+        self.println(&note_line(&note));
+    }
+
+    fn finish(&mut self) {
+        if let Some(display) = &self.display {
+            display.finish();
+        }
+    }
+}
+
+impl Observer for ApplyView {
+    fn abandoned(&mut self, at_ms: i64) {
+        println!(
+            "Cutover of {} abandoned: the source is the system of record again.",
+            utc(at_ms)
+        );
+    }
+
+    fn stale(&mut self, reasons: &[String]) {
+        for reason in reasons {
+            eprintln!("  - {reason}");
+        }
+    }
+
+    fn planned(&mut self, plan: &Plan) {
+        print!("{}", plan_text(plan, self.paint));
+    }
+
+    fn confirm(&mut self, _plan: &Plan) -> miette::Result<bool> {
+        (self.confirm)()
+    }
+
+    fn applied(&mut self, action: &Action, outcome: &Outcome) {
+        println!("{} {}", self.paint.create("✓"), describe(action, outcome));
+    }
+
+    fn metadata(&mut self, report: &ApplyReport) {
+        println!(
+            "Metadata: {} change(s) made, {} already in place.",
+            report.done.len(),
+            report.already_done.len()
+        );
+    }
+
+    fn started(&mut self, start: &Start) {
+        println!("{}", start_line(start));
+        if matches!(start, Start::Replicating { .. }) {
+            self.display = Some(Display::new(std::io::stdout().is_terminal()));
+        }
+    }
+
+    fn ran(&mut self, ran: &Ran) {
+        if let Some(line) = ran_line(ran) {
+            println!("{line}");
+        }
+    }
+
+    fn synced(&mut self, synced: &Synced) {
+        match synced {
+            Synced::Forward(groups) => {
+                for g in groups {
+                    println!("{}", group_synced_line(g, self.paint));
+                }
+            }
+            Synced::Back(lines) => {
+                for line in lines {
+                    println!("  {line}");
+                }
+            }
+        }
+    }
+}
+
+/// The last line of an `apply` that did not run an engine.
+pub fn applied_line(applied: &Applied) -> Option<&'static str> {
+    match applied {
+        Applied::NotConfirmed => Some("Apply cancelled."),
+        Applied::NothingSelected => Some("No topics selected: nothing to replicate."),
+        Applied::Ran { .. } => None,
+    }
+}
+
+/// The first line of an engine's run.
+pub fn start_line(start: &Start) -> String {
+    match start {
+        Start::Replicating {
+            partitions,
+            tasks,
+            until_synced,
+        } => format!(
+            "Replicating {partitions} partition(s) with {tasks} task(s){}…",
+            if *until_synced {
+                " until the target has caught up"
+            } else {
+                "; press Ctrl-C to stop"
+            }
+        ),
+        Start::FailingBack {
+            migration,
+            at_ms,
+            until_synced,
+        } => format!(
+            "Migration \"{migration}\" was cut over at {}: failback replicates what producers write to the target back to the source{}…",
+            utc(*at_ms),
+            if *until_synced {
+                " until the source has caught up"
+            } else {
+                "; press Ctrl-C to stop"
+            }
+        ),
+    }
+}
+
+/// How an engine's run ended, in a line (none when MirrorMaker 2 caught up: the group sync
+/// says the rest).
+pub fn ran_line(ran: &Ran) -> Option<String> {
+    match ran {
+        Ran::Replicated(finished) => Some(format!(
+            "Replication {}: {} records ({:.1} MiB) in {:.1}s over {} partition(s) and {} task(s).",
+            if finished.caught_up {
+                "caught up"
+            } else {
+                "stopped"
+            },
+            finished.records,
+            mib(finished.bytes),
+            finished.elapsed.as_secs_f64(),
+            finished.summary.partitions,
+            finished.summary.tasks
+        )),
+        Ran::Deployed { until_synced: true } => None,
+        Ran::Deployed {
+            until_synced: false,
+        } => Some(
+            "MirrorMaker 2 replicates on the Connect cluster; follow it with `kafka-migrate verify`."
+                .to_string(),
+        ),
+        Ran::FailedBack {
+            partitions,
+            records,
+            bytes,
+            ..
+        } => Some(format!(
+            "Failback: {records} record(s) ({:.1} MiB) replicated back to the source over {partitions} partition(s).",
+            mib(*bytes)
+        )),
+    }
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / 1_048_576.0
+}
+
+/// A group's sync: what was committed on the target, or why it was left alone.
+pub fn group_synced_line(g: &GroupSynced, paint: Paint) -> String {
+    match &g.cut_over {
+        Some(why) => format!("- group \"{}\": cut over ({why}); not synced", g.group),
+        None => format!(
+            "{} group \"{}\": {} offset(s) committed on the target{}",
+            paint.create("✓"),
+            g.group,
+            g.committed,
+            if g.pending > 0 {
+                format!(", {} pending replication", g.pending)
+            } else {
+                String::new()
+            }
+        ),
+    }
+}
