@@ -137,9 +137,13 @@ fn shown(output: &std::process::Output, redact: &Redact) -> String {
     )
 }
 
-/// Runs `kafka-migrate -c config ARGS` and returns what [`shown`] makes of it.
+/// Runs `kafka-migrate -c FILE ARGS` in the folder of `config`, naming files relative to it
+/// (a message wrapped to the width of the terminal wraps the same wherever the temporary
+/// folder is), and returns what [`shown`] makes of it.
 fn run(config: &Path, args: &[&str], redact: &Redact) -> String {
-    let output = kafka_migrate(config)
+    let (folder, file) = (config.parent().unwrap(), config.file_name().unwrap());
+    let output = kafka_migrate(Path::new(file))
+        .current_dir(folder)
         .args(args)
         .timeout(std::time::Duration::from_secs(600))
         .output()
@@ -309,25 +313,16 @@ async fn a_stale_saved_plan_and_a_blocker_print_the_same() {
         target,
         "acls { sync = false }",
     );
-    let plan_file = dir.path().join("plan.json");
     insta::assert_snapshot!(
         "mistake_01_plan_out",
-        run(
-            &config,
-            &["plan", "--out", plan_file.to_str().unwrap()],
-            &redact
-        )
+        run(&config, &["plan", "--out", "plan.json"], &redact)
     );
     data::create_topic(&s, &format!("{prefix}.late"), 1, 1, &[])
         .await
         .unwrap();
     insta::assert_snapshot!(
         "mistake_02_apply_stale_plan",
-        run(
-            &config,
-            &["apply", plan_file.to_str().unwrap(), "--until-synced"],
-            &redact
-        )
+        run(&config, &["apply", "plan.json", "--until-synced"], &redact)
     );
 
     // More partitions on the target than on the source: a blocker.
