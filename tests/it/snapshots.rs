@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use kafka_harness::{data, shared, Cluster};
 use regex::Regex;
 
-use crate::support::{kafka_migrate, kafka_migrate_bare, migration_file};
+use crate::support::{apply_until_synced, kafka_migrate, kafka_migrate_bare, migration_file};
 
 /// A prefix for topic, group and migration names, unique to the test and of a fixed length
 /// (so that text wrapped to a width wraps the same on every run).
@@ -154,10 +154,32 @@ fn run(config: &Path, args: &[&str], redact: &Redact) -> String {
 /// A migration on the shared clusters: `PREFIX.orders` (3 partitions, 30 fixed records) and
 /// group `PREFIX-app` committed on the source.
 struct Lifecycle {
-    dir: tempfile::TempDir,
+    _dir: tempfile::TempDir,
     config: PathBuf,
     prefix: String,
     orders: String,
+    redact: Redact,
+}
+
+impl Lifecycle {
+    /// Pins what `kafka-migrate ARGS` prints for this migration as the snapshot `name`.
+    fn snap(&self, name: &str, args: &[&str]) {
+        insta::assert_snapshot!(name, run(&self.config, args, &self.redact));
+    }
+
+    /// Producers and a consumer switched to the target after the cutover: 30 records written
+    /// there (after each partition's 10 records and transaction marker), and the group
+    /// `PREFIX-app` committed `offset` on `partition` there.
+    async fn switch_to_target(&self, partition: i32, offset: i64) {
+        let target = shared::target();
+        produce_fixed(target, &self.orders, false).await;
+        data::commit_offsets(
+            &target.admin_config(),
+            &format!("{}-app", self.prefix),
+            &[(self.orders.as_str(), partition, offset)],
+        )
+        .unwrap();
+    }
 }
 
 async fn lifecycle(test: &str, extra: &str) -> Lifecycle {
@@ -178,7 +200,8 @@ async fn lifecycle(test: &str, extra: &str) -> Lifecycle {
     let dir = tempfile::tempdir().unwrap();
     let config = migration_file(dir.path(), &prefix, &prefix, source, target, extra);
     Lifecycle {
-        dir,
+        redact: Redact::clusters(&prefix, dir.path()),
+        _dir: dir,
         config,
         prefix,
         orders,
@@ -204,12 +227,8 @@ const CUTOVER: &str = "cutover {\n  quiet_period = \"1s\"\n  data_check   = \"fu
 
 #[tokio::test]
 async fn a_whole_migration_with_failback_prints_the_same() {
-    let (_source, target) = (shared::plain_source(), shared::target());
     let m = lifecycle("snaplife", CUTOVER).await;
-    let redact = Redact::clusters(&m.prefix, m.dir.path());
-    let snap = |name: &str, args: &[&str]| {
-        insta::assert_snapshot!(name, run(&m.config, args, &redact));
-    };
+    let snap = |name: &str, args: &[&str]| m.snap(name, args);
     snap("lifecycle_01_validate", &["validate"]);
     snap("lifecycle_02_plan", &["plan"]);
     snap("lifecycle_03_plan_json", &["plan", "--json"]);
@@ -239,16 +258,8 @@ async fn a_whole_migration_with_failback_prints_the_same() {
         &["verify", "--json"],
     );
 
-    // Producers and a consumer switched to the target: 30 records written there (after the
-    // 10 records and a transaction marker of each partition), the group consumed 4 of them on
-    // partition 0.
-    produce_fixed(target, &m.orders, false).await;
-    data::commit_offsets(
-        &target.admin_config(),
-        &format!("{}-app", m.prefix),
-        &[(m.orders.as_str(), 0, 15)],
-    )
-    .unwrap();
+    // The group consumed 4 of the records written to the target on partition 0.
+    m.switch_to_target(0, 15).await;
     snap(
         "lifecycle_16_apply_failback_until_synced",
         &["apply", "--auto-approve", "--until-synced"],
@@ -264,28 +275,16 @@ async fn a_whole_migration_with_failback_prints_the_same() {
 
 #[tokio::test]
 async fn cutover_and_rollback_print_the_same_as_json() {
-    let (_source, target) = (shared::plain_source(), shared::target());
     let m = lifecycle(
         "snapjson",
         &format!("{CUTOVER}failback {{\n  enabled = true\n}}\n"),
     )
     .await;
-    let redact = Redact::clusters(&m.prefix, m.dir.path());
-    let snap = |name: &str, args: &[&str]| {
-        insta::assert_snapshot!(name, run(&m.config, args, &redact));
-    };
-    kafka_migrate(&m.config)
-        .args(["apply", "--auto-approve", "--until-synced"])
-        .assert()
-        .success();
+    let snap = |name: &str, args: &[&str]| m.snap(name, args);
+    apply_until_synced(&m.config);
     snap("json_01_cutover_json", &["cutover", "--json"]);
-    produce_fixed(target, &m.orders, false).await;
-    data::commit_offsets(
-        &target.admin_config(),
-        &format!("{}-app", m.prefix),
-        &[(m.orders.as_str(), 1, 13)],
-    )
-    .unwrap();
+    // The group consumed 2 of the records written to the target on partition 1.
+    m.switch_to_target(1, 13).await;
     snap(
         "json_02_apply_failback_until_synced",
         &["apply", "--auto-approve", "--until-synced"],
