@@ -25,6 +25,7 @@ mod release;
 mod replicate;
 mod running;
 mod scale;
+mod snapshots;
 mod support;
 mod validate;
 mod verify;
