@@ -21,7 +21,7 @@ const FORBIDDEN: [(&str, &[&str]); 3] = [
     (
         "cli",
         &[
-            "rdkafka",
+            "rdkafka::",
             "ClusterClient",
             "tokio::runtime",
             "process::exit",
