@@ -69,21 +69,29 @@ impl Stopped {
 /// What a gate found.
 pub(super) type Verdict = Result<Passed, Stopped>;
 
+/// What every gate of a run is run on.
+pub(super) struct Scope<'a> {
+    pub migration: &'a Migration,
+    pub snapshot: &'a Snapshot,
+    /// The selected partitions, on both clusters.
+    pub partitions: &'a [(String, i32)],
+}
+
 /// What differs between `cutover` and `rollback`: the gates each direction runs its own way.
 /// The runner asks them in order, only when the record does not hold them already.
 pub(super) trait Gates {
     /// Whether the switch may begin.
-    async fn preflight(&mut self) -> Result<Verdict, CutoverError>;
+    async fn preflight(&mut self, on: &Scope<'_>) -> Result<Verdict, CutoverError>;
 
     /// Everything the cluster switched from holds, onto the other one, then the groups.
-    async fn drain(&mut self) -> Result<Passed, CutoverError>;
+    async fn drain(&mut self, on: &Scope<'_>) -> Result<Passed, CutoverError>;
 
     /// Whether both clusters agree, after the drain.
-    async fn verify(&mut self) -> Result<Verdict, CutoverError>;
+    async fn verify(&mut self, on: &Scope<'_>) -> Result<Verdict, CutoverError>;
 
     /// What is written with `point`, before it is recorded.
-    async fn at_point(&mut self, point: &CutoverPoint) -> Result<(), CutoverError> {
-        let _ = point;
+    async fn at_point(&mut self, on: &Scope<'_>, point: &CutoverPoint) -> Result<(), CutoverError> {
+        let _ = (on, point);
         Ok(())
     }
 }
@@ -178,13 +186,19 @@ impl<'a> Runner<'a> {
         partitions: &[(String, i32)],
         deadline: Instant,
     ) -> Result<Outcome, CutoverError> {
+        let on = Scope {
+            migration: self.migration,
+            snapshot,
+            partitions,
+        };
         let client = match self.direction.switched_from() {
             Role::Source => &snapshot.source,
             Role::Target => &snapshot.target,
         };
         for step in CutoverStep::ALL {
-            // The ends the step is checked against and recorded at: read before it runs (the
-            // quiet gate's: where the cluster stood still; the drain's: read after it).
+            // The ends of the cluster switched from, now: the step holds if it was recorded at
+            // them, and is recorded at them once it passes — but the quiet gate at the ends
+            // that stood still, and the drain at the ends after it.
             let mut at = if step == CutoverStep::Preflight {
                 Vec::new()
             } else {
@@ -197,7 +211,7 @@ impl<'a> Runner<'a> {
                 self.observer.starting(self.direction, step);
             }
             let verdict = match step {
-                CutoverStep::Preflight => gates.preflight().await?,
+                CutoverStep::Preflight => gates.preflight(&on).await?,
                 CutoverStep::Quiet => {
                     self.quiet(client, partitions, deadline)
                         .await?
@@ -207,11 +221,11 @@ impl<'a> Runner<'a> {
                         })
                 }
                 CutoverStep::Drained => {
-                    let passed = gates.drain().await?;
+                    let passed = gates.drain(&on).await?;
                     at = quiet::source_ends(client, partitions).await?;
                     Ok(passed)
                 }
-                CutoverStep::Verified => gates.verify().await?,
+                CutoverStep::Verified => gates.verify(&on).await?,
             };
             match verdict {
                 Ok(passed) => self.passed(step, &at, passed).await?,
@@ -219,7 +233,7 @@ impl<'a> Runner<'a> {
             }
         }
         let point = super::point(snapshot, partitions).await?;
-        gates.at_point(&point).await?;
+        gates.at_point(&on, &point).await?;
         self.record.point = Some(point.clone());
         save(&self.store, self.direction, &self.record).await?;
         self.complete(point).await

@@ -41,7 +41,7 @@ use crate::state::{
 };
 use crate::verify::{self, QuietWatch, Report};
 
-use gates::{Gates, Passed, Runner, Stopped, Verdict};
+use gates::{Gates, Passed, Runner, Scope, Stopped, Verdict};
 
 pub use quiet::{Activity, Consuming, Writing};
 
@@ -192,27 +192,18 @@ pub async fn cutover(
         return runner.switched_earlier(point).await;
     }
     let partitions = snapshot.source_inventory.partitions();
-    let mut gates = Forward {
-        migration,
-        snapshot: &snapshot,
-        partitions: &partitions,
-    };
     runner
-        .run(&mut gates, &snapshot, &partitions, deadline)
+        .run(&mut Forward, &snapshot, &partitions, deadline)
         .await
 }
 
 /// The cutover's own gates: the verify checks before and after, the built-in engine's drain.
-struct Forward<'a> {
-    migration: &'a Migration,
-    snapshot: &'a Snapshot,
-    partitions: &'a [(String, i32)],
-}
+struct Forward;
 
-impl Gates for Forward<'_> {
+impl Gates for Forward {
     /// The verify checks that do not need the source quiet.
-    async fn preflight(&mut self) -> Result<Verdict, CutoverError> {
-        let report = verify::preflight(self.migration).await;
+    async fn preflight(&mut self, on: &Scope<'_>) -> Result<Verdict, CutoverError> {
+        let report = verify::preflight(on.migration).await;
         if !report.ready {
             return Ok(Err(Stopped::by(report)));
         }
@@ -222,15 +213,15 @@ impl Gates for Forward<'_> {
     }
 
     /// Replicate to the end, then the final exact group sync.
-    async fn drain(&mut self) -> Result<Passed, CutoverError> {
-        let synced = drain(self.migration, self.snapshot, self.partitions.to_vec()).await?;
+    async fn drain(&mut self, on: &Scope<'_>) -> Result<Passed, CutoverError> {
+        let synced = drain(on.migration, on.snapshot, on.partitions.to_vec()).await?;
         let detail = "replicated to the source's end; group offsets committed on the target";
         Ok(Passed::with(detail, synced))
     }
 
     /// Verify READY.
-    async fn verify(&mut self) -> Result<Verdict, CutoverError> {
-        let report = verify::verify(self.migration, &mut QuietWatch::new()).await;
+    async fn verify(&mut self, on: &Scope<'_>) -> Result<Verdict, CutoverError> {
+        let report = verify::verify(on.migration, &mut QuietWatch::new()).await;
         if !report.ready {
             return Ok(Err(Stopped::by(report)));
         }

@@ -21,13 +21,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::failback::{self, translate_back};
-use super::gates::{self, Gates, Passed, Runner, Stopped, Verdict};
+use super::gates::{self, Gates, Passed, Runner, Scope, Stopped, Verdict};
 use super::{CutoverError, Direction, Observer, Outcome};
 
 use crate::cluster::native::IsolationLevel;
 use crate::config::Migration;
 use crate::state::progress::alignment_records;
-use crate::state::{CutoverPoint, CutoverRecord, CutoverStep, Position, Snapshot, Store};
+use crate::state::{CutoverPoint, CutoverRecord, CutoverStep, Position, Store};
 use crate::verify::{digest_partitions, DigestRange};
 
 /// Runs the rollback of `migration`, giving the quiet gate until `timeout` from now.
@@ -61,8 +61,6 @@ pub async fn rollback(
         .map(|p| (p.topic.clone(), p.partition))
         .collect();
     let mut gates = Back {
-        migration,
-        snapshot: &snapshot,
         cutover: &cutover,
         forward: progress.cutover.clone(),
     };
@@ -74,8 +72,6 @@ pub async fn rollback(
 /// The rollback's own gates: failback's replication and group translation back to the
 /// source, verified in reverse; the forward progress aligned at the rollback point.
 struct Back<'a> {
-    migration: &'a Migration,
-    snapshot: &'a Snapshot,
     /// The cutover point rolled back.
     cutover: &'a CutoverPoint,
     /// The cutover's record, marked rolled back at the point.
@@ -84,7 +80,7 @@ struct Back<'a> {
 
 impl Gates for Back<'_> {
     /// Cut over, with failback (checked before the runner starts).
-    async fn preflight(&mut self) -> Result<Verdict, CutoverError> {
+    async fn preflight(&mut self, _: &Scope<'_>) -> Result<Verdict, CutoverError> {
         let detail = format!(
             "cut over at {}, failback enabled",
             crate::state::cutover::utc(self.cutover.at_ms)
@@ -93,9 +89,9 @@ impl Gates for Back<'_> {
     }
 
     /// Replicate back to the target's end, then the groups.
-    async fn drain(&mut self) -> Result<Passed, CutoverError> {
-        let (migration, cutover) = (self.migration, self.cutover);
-        let parts = failback::prepare(migration, self.snapshot, cutover).await?;
+    async fn drain(&mut self, on: &Scope<'_>) -> Result<Passed, CutoverError> {
+        let (migration, cutover) = (on.migration, self.cutover);
+        let parts = failback::prepare(migration, on.snapshot, cutover).await?;
         let stop = Arc::new(AtomicBool::new(false));
         failback::replicate_back(migration, parts, true, stop).await?;
         let synced = failback::sync_groups_back(migration, cutover).await?;
@@ -104,8 +100,8 @@ impl Gates for Back<'_> {
     }
 
     /// Verify in reverse.
-    async fn verify(&mut self) -> Result<Verdict, CutoverError> {
-        let problems = verify_back(self.migration, self.cutover).await?;
+    async fn verify(&mut self, on: &Scope<'_>) -> Result<Verdict, CutoverError> {
+        let problems = verify_back(on.migration, self.cutover).await?;
         if !problems.is_empty() {
             return Ok(Err(Stopped::because("NOT READY", problems)));
         }
@@ -114,8 +110,8 @@ impl Gates for Back<'_> {
     }
 
     /// The forward progress aligned at the rollback point; the cutover rolled back.
-    async fn at_point(&mut self, point: &CutoverPoint) -> Result<(), CutoverError> {
-        realign(self.migration, point, self.forward.take()).await
+    async fn at_point(&mut self, on: &Scope<'_>, point: &CutoverPoint) -> Result<(), CutoverError> {
+        realign(on.migration, point, self.forward.take()).await
     }
 }
 
