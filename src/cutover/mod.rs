@@ -10,12 +10,15 @@
 //!
 //! Each step is recorded in the migration's progress topic as it is done, with the source's
 //! ends then, so that a rerun resumes after the last step whose source has not moved since.
+//! The gate runner (`gates`) does that for both directions; this module gives it the cutover's
+//! own gates.
 //! Once cut over, a forward `apply` is refused unless the operator abandons the cutover
 //! ([`refuse_forward`], [`abandon`]); with failback enabled it replicates back instead
 //! ([`failback`]), and [`rollback`] runs the gates in reverse. The quiet gate is [`quiet`]'s.
 //! Draws nothing: it tells an [`Observer`].
 
 pub mod failback;
+mod gates;
 pub mod quiet;
 pub mod rollback;
 
@@ -34,10 +37,11 @@ use crate::replicate::{self, Settings};
 use crate::state::cutover::now_ms;
 use crate::state::progress::ProgressKey;
 use crate::state::{
-    CutoverPoint, CutoverRecord, CutoverStep, PartitionEnd, PointPartition, Progress, Snapshot,
-    Store,
+    CutoverPoint, CutoverRecord, CutoverStep, PointPartition, Progress, Snapshot, Store,
 };
 use crate::verify::{self, QuietWatch, Report};
+
+use gates::{Gates, Passed, Runner, Scope, Stopped, Verdict};
 
 pub use quiet::{Activity, Consuming, Writing};
 
@@ -182,207 +186,46 @@ pub async fn cutover(
     let Some(progress) = snapshot.engine_progress() else {
         return Err(CutoverError::NotStarted(migration.name.clone()));
     };
-    let store = Store::of(migration);
-    let record = match progress.cutover.clone() {
-        Some(r) if r.abandoned_at_ms.is_none() => r,
-        _ => CutoverRecord {
-            migration: migration.name.clone(),
-            ..CutoverRecord::default()
-        },
-    };
-    let mut gates = Gates {
-        direction: Direction::Cutover,
-        store,
-        record,
-        outcome: Outcome::new(migration, Direction::Cutover),
-        observer,
-    };
-    if let Some(point) = gates.record.point.clone() {
-        // Cut over by an earlier run: say so again, with what to switch.
-        for step in CutoverStep::ALL {
-            gates.already(step, &[]);
-        }
-        let mut outcome = gates.outcome;
-        outcome.switch = Some(switch(migration, Role::Target).await?);
-        outcome.point = Some(point);
-        outcome.complete = true;
-        return Ok(outcome);
+    let record = gates::resumed(Direction::Cutover, progress, &migration.name);
+    let runner = Runner::new(migration, Direction::Cutover, record, observer);
+    if let Some(point) = runner.recorded_point() {
+        return runner.switched_earlier(point).await;
     }
     let partitions = snapshot.source_inventory.partitions();
+    runner
+        .run(&mut Forward, &snapshot, &partitions, deadline)
+        .await
+}
 
-    // 1. Preflight.
-    if !gates.already(CutoverStep::Preflight, &[]) {
-        let report = verify::preflight(migration).await;
+/// The cutover's own gates: the verify checks before and after, the built-in engine's drain.
+struct Forward;
+
+impl Gates for Forward {
+    /// The verify checks that do not need the source quiet.
+    async fn preflight(&mut self, on: &Scope<'_>) -> Result<Verdict, CutoverError> {
+        let report = verify::preflight(on.migration).await;
         if !report.ready {
-            return Ok(gates.stopped_by(CutoverStep::Preflight, report));
+            return Ok(Err(Stopped::by(report)));
         }
         let passed: Vec<&str> = report.checks.iter().map(|c| c.name).collect();
         let detail = format!("passed: {}", passed.join(", "));
-        gates
-            .passed(CutoverStep::Preflight, &[], detail, Vec::new())
-            .await?;
+        Ok(Ok(Passed::with(detail, Vec::new())))
     }
 
-    // 2. The source goes quiet.
-    let source = (Role::Source, &snapshot.source);
-    if !gates
-        .quiet(migration, source, &partitions, deadline)
-        .await?
-    {
-        return Ok(gates.outcome);
-    }
-
-    // 3. Drain: replicate to the end, then the final exact group sync.
-    let now = quiet::source_ends(&snapshot.source, &partitions).await?;
-    if !gates.already(CutoverStep::Drained, &now) {
-        gates
-            .observer
-            .starting(Direction::Cutover, CutoverStep::Drained);
-        let synced = drain(migration, &snapshot, partitions.clone()).await?;
-        let after = quiet::source_ends(&snapshot.source, &partitions).await?;
+    /// Replicate to the end, then the final exact group sync.
+    async fn drain(&mut self, on: &Scope<'_>) -> Result<Passed, CutoverError> {
+        let synced = drain(on.migration, on.snapshot, on.partitions.to_vec()).await?;
         let detail = "replicated to the source's end; group offsets committed on the target";
-        gates
-            .passed(CutoverStep::Drained, &after, detail.into(), synced)
-            .await?;
+        Ok(Passed::with(detail, synced))
     }
 
-    // 4. Verify READY.
-    let now = quiet::source_ends(&snapshot.source, &partitions).await?;
-    if !gates.already(CutoverStep::Verified, &now) {
-        gates
-            .observer
-            .starting(Direction::Cutover, CutoverStep::Verified);
-        let report = verify::verify(migration, &mut QuietWatch::new()).await;
+    /// Verify READY.
+    async fn verify(&mut self, on: &Scope<'_>) -> Result<Verdict, CutoverError> {
+        let report = verify::verify(on.migration, &mut QuietWatch::new()).await;
         if !report.ready {
-            return Ok(gates.stopped_by(CutoverStep::Verified, report));
+            return Ok(Err(Stopped::by(report)));
         }
-        gates
-            .passed(
-                CutoverStep::Verified,
-                &now,
-                report.verdict.into(),
-                Vec::new(),
-            )
-            .await?;
-    }
-
-    // 5. The cutover point.
-    let point = point(&snapshot, &partitions).await?;
-    gates.record.point = Some(point.clone());
-    save(&gates.store, Direction::Cutover, &gates.record).await?;
-    let mut outcome = gates.outcome;
-    outcome.switch = Some(switch(migration, Role::Target).await?);
-    outcome.point = Some(point);
-    outcome.complete = true;
-    Ok(outcome)
-}
-
-/// The steps of a gated sequence as they go: each recorded once done, each told to the
-/// observer and kept for the outcome.
-struct Gates<'a> {
-    direction: Direction,
-    store: Store,
-    record: CutoverRecord,
-    outcome: Outcome,
-    observer: &'a mut dyn Observer,
-}
-
-impl Gates<'_> {
-    fn tell(
-        &mut self,
-        step: CutoverStep,
-        result: StepResult,
-        detail: String,
-        evidence: Vec<String>,
-    ) {
-        let report = StepReport {
-            step,
-            label: self.direction.label(step),
-            result,
-            detail,
-            evidence,
-        };
-        self.observer.step(&report);
-        self.outcome.steps.push(report);
-    }
-
-    /// Whether `step` was done by an earlier run and the source stands where it did then
-    /// (`ends`): then it is told as done earlier.
-    fn already(&mut self, step: CutoverStep, ends: &[PartitionEnd]) -> bool {
-        let held = self.record.holds(step, ends);
-        if held {
-            let detail = "done by an earlier run; the source has not moved since".into();
-            self.tell(step, StepResult::DoneEarlier, detail, Vec::new());
-        }
-        held
-    }
-
-    /// `step` is done at `ends`: recorded, then told.
-    async fn passed(
-        &mut self,
-        step: CutoverStep,
-        ends: &[PartitionEnd],
-        detail: String,
-        evidence: Vec<String>,
-    ) -> Result<(), CutoverError> {
-        self.record = self.record.with_step(step, ends);
-        save(&self.store, self.direction, &self.record).await?;
-        self.tell(step, StepResult::Done, detail, evidence);
-        Ok(())
-    }
-
-    /// The quiet gate on the cluster of `role` (`client`): done earlier, or waited for until
-    /// `deadline`. Whether it passed (when not, the outcome says what was still active).
-    async fn quiet(
-        &mut self,
-        migration: &Migration,
-        (role, client): (Role, &crate::cluster::ClusterClient),
-        partitions: &[(String, i32)],
-        deadline: Instant,
-    ) -> Result<bool, CutoverError> {
-        let step = CutoverStep::Quiet;
-        let now = quiet::source_ends(client, partitions).await?;
-        if self.already(step, &now) {
-            return Ok(true);
-        }
-        self.observer.starting(self.direction, step);
-        let observer = &mut *self.observer;
-        let waited = quiet::wait(migration, role, client, partitions, deadline, &mut |a| {
-            observer.waiting(a)
-        })
-        .await?;
-        match waited {
-            Ok(stood) => {
-                let detail = format!(
-                    "no end offset of {} partition(s) moved for {} and no selected group consumes on the {}",
-                    stood.len(),
-                    migration.cutover.quiet_period,
-                    role.name()
-                );
-                self.passed(step, &stood, detail, Vec::new()).await?;
-                Ok(true)
-            }
-            Err(activity) => {
-                let detail = format!("the {} is still in use", role.name());
-                let lines = activity_lines(&activity);
-                self.tell(step, StepResult::NotPassed, detail, lines);
-                self.outcome.activity = Some(activity);
-                Ok(false)
-            }
-        }
-    }
-
-    /// `step`'s gate did not pass: the outcome so far.
-    fn stopped(mut self, step: CutoverStep, detail: &str, evidence: Vec<String>) -> Outcome {
-        self.tell(step, StepResult::NotPassed, detail.into(), evidence);
-        self.outcome
-    }
-
-    /// `step`'s verify checks did not pass: the outcome with the report.
-    fn stopped_by(self, step: CutoverStep, report: Report) -> Outcome {
-        let mut outcome = self.stopped(step, "a check failed (see the report)", Vec::new());
-        outcome.report = Some(report);
-        outcome
+        Ok(Ok(Passed::with(report.verdict, Vec::new())))
     }
 }
 
@@ -448,7 +291,12 @@ async fn save(
     direction: Direction,
     record: &CutoverRecord,
 ) -> Result<(), CutoverError> {
-    let (store, records) = (store.clone(), vec![record.encode_as(&direction.key())]);
+    write(store, vec![record.encode_as(&direction.key())]).await
+}
+
+/// Writes `records` (keys and values) to the progress topic of `store`.
+async fn write(store: &Store, records: Vec<(Vec<u8>, Vec<u8>)>) -> Result<(), CutoverError> {
+    let store = store.clone();
     let topic = store.topic.clone();
     tokio::task::spawn_blocking(move || store.write(&records))
         .await

@@ -2,8 +2,9 @@
 //! moved for `cutover.quiet_period` and no selected consumer group has members there, naming
 //! what still writes (partitions whose end moves, and the producers DescribeProducers reports
 //! on them with their last write time) and what still consumes (groups, client ids, hosts).
+//! The end offsets are watched by [`QuietWatch`], as `verify` watches them; this module adds
+//! who writes and who reads. It is the same gate for `rollback`, on the target.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -12,6 +13,7 @@ use crate::cluster::native::{ActiveProducer, IsolationLevel};
 use crate::cluster::{ClusterClient, ClusterError, Member, Role};
 use crate::config::Migration;
 use crate::state::PartitionEnd;
+use crate::verify::QuietWatch;
 
 /// How often the source is looked at.
 const POLL: Duration = Duration::from_secs(1);
@@ -93,7 +95,7 @@ pub async fn source_ends(
 
 /// Waits until the cluster of `role` (`source`: its client) is quiet — the ends it stood
 /// still at — or `deadline` passes — what was still active then —, telling `waiting` what is
-/// active at each look that finds any.
+/// active at each look that finds any. The end offsets are watched by a [`QuietWatch`].
 pub async fn wait(
     migration: &Migration,
     role: Role,
@@ -104,28 +106,29 @@ pub async fn wait(
 ) -> Result<Result<Vec<PartitionEnd>, Activity>, ClusterError> {
     let period = migration.cutover.quiet_period.0;
     let started = Instant::now();
-    let mut last: BTreeMap<(String, i32), i64> = BTreeMap::new();
-    // Per partition: when its end last moved, and its end when first seen moving.
-    let mut moved: BTreeMap<(String, i32), (Instant, i64)> = BTreeMap::new();
+    let mut watch = QuietWatch::new();
     loop {
         let now = Instant::now();
         let ends = source_ends(source, partitions).await?;
-        for e in &ends {
-            let key = (e.topic.clone(), e.partition);
-            if let Some(before) = last.insert(key.clone(), e.end) {
-                if before != e.end {
-                    let from = moved.get(&key).map_or(before, |(_, from)| *from);
-                    moved.insert(key, (now, from));
-                }
-            }
-        }
-        moved.retain(|_, (at, _)| now.duration_since(*at) < period);
-        let quiet_since = moved.values().map(|(at, _)| *at).max().unwrap_or(started);
+        watch.observe(
+            &ends
+                .iter()
+                .map(|e| ((e.topic.clone(), e.partition), e.end))
+                .collect(),
+            now,
+        );
+        let moving = watch.moving(period, now);
+        // Counted from the wait's start while no partition moved within the period.
+        let quiet_for = if moving.is_empty() {
+            now.duration_since(started)
+        } else {
+            watch.quiet_for(now)
+        };
         let mut activity = Activity {
             cluster: role.name(),
             writing: Vec::new(),
             producers_unknown: None,
-            quiet_for_ms: now.duration_since(quiet_since).as_millis() as u64,
+            quiet_for_ms: quiet_for.as_millis() as u64,
             consuming: source
                 .group_members(|g| migration.consumer_groups.selects(g))
                 .await?
@@ -133,27 +136,29 @@ pub async fn wait(
                 .map(|(group, members)| Consuming { group, members })
                 .collect(),
         };
-        if !moved.is_empty() {
-            let keys: Vec<(String, i32)> = moved.keys().cloned().collect();
+        if !moving.is_empty() {
+            let keys: Vec<(String, i32)> = moving
+                .iter()
+                .map(|m| (m.topic.clone(), m.partition))
+                .collect();
             let producers = source.active_producers(keys).await;
             if let Err(why) = &producers {
                 activity.producers_unknown = Some(why.clone());
             }
             let producers = producers.unwrap_or_default();
             let since_ms = crate::state::cutover::now_ms() - period.as_millis() as i64;
-            for ((topic, partition), (_, from)) in &moved {
-                let key = (topic.clone(), *partition);
+            for m in moving {
+                let key = (m.topic.clone(), m.partition);
                 activity.writing.push(Writing {
-                    topic: topic.clone(),
-                    partition: *partition,
-                    from: *from,
-                    to: last[&key],
                     producers: recent(producers.get(&key).cloned().unwrap_or_default(), since_ms),
+                    topic: m.topic,
+                    partition: m.partition,
+                    from: m.before,
+                    to: m.after,
                 });
             }
         }
-        let waited = now.duration_since(started) >= period;
-        if activity.is_quiet() && waited {
+        if activity.is_quiet() && watch.remaining(period, now).is_zero() {
             return Ok(Ok(ends));
         }
         if !activity.is_quiet() {

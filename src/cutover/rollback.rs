@@ -12,7 +12,8 @@
 //!    time); the forward progress is aligned at it and the cutover marked rolled back, so a
 //!    later forward `apply` goes on from there without copying a record twice.
 //!
-//! Each step is recorded (a rollback record in the progress topic) and a rerun resumes.
+//! Each step is recorded (a rollback record in the progress topic) and a rerun resumes: the
+//! gate runner is the cutover's (`gates`), given the rollback's own gates here.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
@@ -20,11 +21,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::failback::{self, translate_back};
-use super::quiet;
-use super::{save, CutoverError, Direction, Gates, Observer, Outcome};
+use super::gates::{self, Gates, Passed, Runner, Scope, Stopped, Verdict};
+use super::{CutoverError, Direction, Observer, Outcome};
 
 use crate::cluster::native::IsolationLevel;
-use crate::cluster::Role;
 use crate::config::Migration;
 use crate::state::progress::alignment_records;
 use crate::state::{CutoverPoint, CutoverRecord, CutoverStep, Position, Store};
@@ -39,36 +39,13 @@ pub async fn rollback(
     let deadline = Instant::now() + timeout;
     let snapshot = crate::state::snapshot(migration).await?;
     let progress = snapshot.engine_progress().cloned().unwrap_or_default();
-    let store = Store::of(migration);
-    let fresh = CutoverRecord {
-        migration: migration.name.clone(),
-        ..CutoverRecord::default()
-    };
-    let cut_over = super::cut_over(Some(&progress)).is_some();
-    let record = match progress.rollback.clone() {
-        // Under way: resume it. Done, and not cut over again since: say so again.
-        Some(r) if r.point.is_none() || !cut_over => r,
-        _ => fresh,
-    };
-    let mut gates = Gates {
-        direction: Direction::Rollback,
-        store,
-        record,
-        outcome: Outcome::new(migration, Direction::Rollback),
-        observer,
-    };
-    if let Some(point) = gates.record.point.clone() {
-        for step in CutoverStep::ALL {
-            gates.already(step, &[]);
-        }
-        let mut outcome = gates.outcome;
-        outcome.switch = Some(super::switch(migration, Role::Source).await?);
-        outcome.point = Some(point);
-        outcome.complete = true;
-        return Ok(outcome);
+    let record = gates::resumed(Direction::Rollback, &progress, &migration.name);
+    let runner = Runner::new(migration, Direction::Rollback, record, observer);
+    if let Some(point) = runner.recorded_point() {
+        return runner.switched_earlier(point).await;
     }
 
-    // 1. Preflight: cut over, with failback.
+    // Whatever an earlier run recorded, only a migration cut over with failback rolls back.
     let cutover = super::cut_over(Some(&progress)).and_then(|c| c.point.clone());
     let Some(cutover) = cutover.filter(|_| migration.failback.enabled) else {
         let why = if migration.failback.enabled {
@@ -76,75 +53,66 @@ pub async fn rollback(
         } else {
             "failback is not enabled (`failback { enabled = true }`): the source does not hold what the target received since the cutover"
         };
-        return Ok(gates.stopped(CutoverStep::Preflight, why, Vec::new()));
+        return Ok(runner.stopped(CutoverStep::Preflight, Stopped::because(why, Vec::new())));
     };
     let partitions: Vec<(String, i32)> = cutover
         .partitions
         .iter()
         .map(|p| (p.topic.clone(), p.partition))
         .collect();
-    if !gates.already(CutoverStep::Preflight, &[]) {
+    let mut gates = Back {
+        cutover: &cutover,
+        forward: progress.cutover.clone(),
+    };
+    runner
+        .run(&mut gates, &snapshot, &partitions, deadline)
+        .await
+}
+
+/// The rollback's own gates: failback's replication and group translation back to the
+/// source, verified in reverse; the forward progress aligned at the rollback point.
+struct Back<'a> {
+    /// The cutover point rolled back.
+    cutover: &'a CutoverPoint,
+    /// The cutover's record, marked rolled back at the point.
+    forward: Option<CutoverRecord>,
+}
+
+impl Gates for Back<'_> {
+    /// Cut over, with failback (checked before the runner starts).
+    async fn preflight(&mut self, _: &Scope<'_>) -> Result<Verdict, CutoverError> {
         let detail = format!(
             "cut over at {}, failback enabled",
-            crate::state::cutover::utc(cutover.at_ms)
+            crate::state::cutover::utc(self.cutover.at_ms)
         );
-        gates
-            .passed(CutoverStep::Preflight, &[], detail, Vec::new())
-            .await?;
+        Ok(Ok(Passed::with(detail, Vec::new())))
     }
 
-    // 2. The target goes quiet.
-    let target = (Role::Target, &snapshot.target);
-    if !gates
-        .quiet(migration, target, &partitions, deadline)
-        .await?
-    {
-        return Ok(gates.outcome);
-    }
-
-    // 3. Drain to the source: replicate back to the end, then the groups.
-    let now = quiet::source_ends(&snapshot.target, &partitions).await?;
-    if !gates.already(CutoverStep::Drained, &now) {
-        gates
-            .observer
-            .starting(Direction::Rollback, CutoverStep::Drained);
-        let parts = failback::prepare(migration, &snapshot, &cutover).await?;
+    /// Replicate back to the target's end, then the groups.
+    async fn drain(&mut self, on: &Scope<'_>) -> Result<Passed, CutoverError> {
+        let (migration, cutover) = (on.migration, self.cutover);
+        let parts = failback::prepare(migration, on.snapshot, cutover).await?;
         let stop = Arc::new(AtomicBool::new(false));
         failback::replicate_back(migration, parts, true, stop).await?;
-        let synced = failback::sync_groups_back(migration, &cutover).await?;
-        let after = quiet::source_ends(&snapshot.target, &partitions).await?;
+        let synced = failback::sync_groups_back(migration, cutover).await?;
         let detail = "replicated back to the target's end; group offsets committed on the source";
-        gates
-            .passed(CutoverStep::Drained, &after, detail.into(), synced)
-            .await?;
+        Ok(Passed::with(detail, synced))
     }
 
-    // 4. Verify in reverse.
-    let now = quiet::source_ends(&snapshot.target, &partitions).await?;
-    if !gates.already(CutoverStep::Verified, &now) {
-        gates
-            .observer
-            .starting(Direction::Rollback, CutoverStep::Verified);
-        let problems = verify_back(migration, &cutover).await?;
+    /// Verify in reverse.
+    async fn verify(&mut self, on: &Scope<'_>) -> Result<Verdict, CutoverError> {
+        let problems = verify_back(on.migration, self.cutover).await?;
         if !problems.is_empty() {
-            return Ok(gates.stopped(CutoverStep::Verified, "NOT READY", problems));
+            return Ok(Err(Stopped::because("NOT READY", problems)));
         }
         let detail = "every partition replicated back with the same records; every group's source offsets exact";
-        gates
-            .passed(CutoverStep::Verified, &now, detail.into(), Vec::new())
-            .await?;
+        Ok(Ok(Passed::with(detail, Vec::new())))
     }
 
-    // 5. The rollback point; the forward progress aligned at it; the cutover rolled back.
-    let point = super::point(&snapshot, &partitions).await?;
-    gates.record.point = Some(point.clone());
-    realign(migration, &point, progress.cutover.clone()).await?;
-    save(&gates.store, Direction::Rollback, &gates.record).await?;
-    let mut outcome = gates.outcome;
-    outcome.switch = Some(super::switch(migration, Role::Source).await?);
-    outcome.point = Some(point);
-    outcome.complete = true;
-    Ok(outcome)
+    /// The forward progress aligned at the rollback point; the cutover rolled back.
+    async fn at_point(&mut self, on: &Scope<'_>, point: &CutoverPoint) -> Result<(), CutoverError> {
+        realign(on.migration, point, self.forward.take()).await
+    }
 }
 
 /// What keeps the rollback from being verified: partitions not replicated back to the
@@ -274,12 +242,5 @@ async fn realign(
         cutover.abandoned_at_ms = Some(point.at_ms);
         records.push(cutover.encode());
     }
-    let store = Store::of(migration);
-    let topic = store.topic.clone();
-    tokio::task::spawn_blocking(move || store.write(&records))
-        .await
-        .map_err(|e| e.to_string())
-        .and_then(|r| r.map_err(|e| e.to_string()))
-        .map(|_| ())
-        .map_err(|cause| CutoverError::Record { topic, cause })
+    super::write(&Store::of(migration), records).await
 }

@@ -1,6 +1,8 @@
-//! Whether the source stood still: no partition's end offset (high watermark) moved during
+//! Whether a cluster stood still: no partition's end offset (high watermark) moved during
 //! `cutover.quiet_period` — producers are stopped. Observations carry over between runs of
-//! `verify --watch`, so the period is counted from the last movement seen.
+//! `verify --watch`, so the period is counted from the last movement seen. The quiet gate of
+//! `cutover` and `rollback` watches with the same [`QuietWatch`], asking it which partitions
+//! moved within the period. Reads no cluster: it is given the end offsets seen.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -14,7 +16,7 @@ pub const NAME: &str = "source quiet";
 /// End offsets by topic and partition.
 pub type Ends = BTreeMap<(String, i32), i64>;
 
-/// A partition whose end offset moved between two observations.
+/// A partition whose end offset moved, from `before` to `after`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Moved {
     pub topic: String,
@@ -34,6 +36,9 @@ pub struct QuietWatch {
     /// Length of the latest movement's observation window.
     window: Duration,
     last: Option<Instant>,
+    /// Per partition: when its end offset last moved, and its end before it began moving
+    /// (forgotten once it has stood still for a period, see [`QuietWatch::moving`]).
+    moving: BTreeMap<(String, i32), (Instant, i64)>,
 }
 
 impl QuietWatch {
@@ -55,6 +60,11 @@ impl QuietWatch {
                 })
             })
             .collect();
+        for m in &self.moved {
+            let key = (m.topic.clone(), m.partition);
+            let from = self.moving.get(&key).map_or(m.before, |(_, from)| *from);
+            self.moving.insert(key, (now, from));
+        }
         let appeared = self.since.is_some() && ends.keys().any(|k| !self.ends.contains_key(k));
         if self.since.is_none() || !self.moved.is_empty() || appeared {
             self.since = Some(now);
@@ -71,12 +81,36 @@ impl QuietWatch {
         !self.moved.is_empty()
     }
 
+    /// The partitions whose end offset moved within `period` before `now`, each from its end
+    /// before it began moving to its end now. Asked after each observation: a partition that
+    /// stood still for `period` is forgotten, and named from where it stood if it moves again.
+    pub fn moving(&mut self, period: Duration, now: Instant) -> Vec<Moved> {
+        self.moving
+            .retain(|_, (at, _)| now.saturating_duration_since(*at) < period);
+        self.moving
+            .iter()
+            .map(|((topic, partition), (_, from))| Moved {
+                topic: topic.clone(),
+                partition: *partition,
+                before: *from,
+                after: self
+                    .ends
+                    .get(&(topic.clone(), *partition))
+                    .copied()
+                    .unwrap_or(*from),
+            })
+            .collect()
+    }
+
+    /// How long no end offset has moved, as of `now`.
+    pub fn quiet_for(&self, now: Instant) -> Duration {
+        self.since
+            .map_or(Duration::ZERO, |s| now.saturating_duration_since(s))
+    }
+
     /// How much longer the source must stay still to have been quiet for `period`.
     pub fn remaining(&self, period: Duration, now: Instant) -> Duration {
-        match self.since {
-            Some(since) => period.saturating_sub(now.saturating_duration_since(since)),
-            None => period,
-        }
+        period.saturating_sub(self.quiet_for(now))
     }
 
     /// The check: FAIL naming the partitions that moved (or how long the source has been
@@ -108,9 +142,7 @@ impl QuietWatch {
                     .collect(),
             };
         }
-        let quiet_for = self
-            .since
-            .map_or(Duration::ZERO, |s| now.saturating_duration_since(s));
+        let quiet_for = self.quiet_for(now);
         if quiet_for < period {
             return Check {
                 name: NAME,

@@ -257,6 +257,45 @@ fn quiet_watch_fails_while_end_offsets_move_and_passes_after_the_period() {
 }
 
 #[test]
+fn quiet_watch_names_what_moved_within_the_period_from_where_it_stood() {
+    let period = Duration::from_secs(3);
+    let t0 = Instant::now();
+    let at = |s: u64| t0 + Duration::from_secs(s);
+    let ends = |a: i64, b: i64| {
+        [(("a".to_string(), 0), a), (("b".to_string(), 0), b)]
+            .into_iter()
+            .collect()
+    };
+    let moving = |w: &mut QuietWatch, s: u64| -> Vec<(String, i64, i64)> {
+        w.moving(period, at(s))
+            .into_iter()
+            .map(|m| (m.topic, m.before, m.after))
+            .collect()
+    };
+    let mut w = QuietWatch::new();
+    w.observe(&ends(10, 5), at(0));
+    assert!(moving(&mut w, 0).is_empty());
+    w.observe(&ends(12, 5), at(1));
+    w.observe(&ends(15, 6), at(2));
+    assert_eq!(
+        moving(&mut w, 2),
+        [("a".into(), 10, 15), ("b".into(), 5, 6)]
+    );
+    assert_eq!(w.quiet_for(at(2)), Duration::ZERO);
+    // Still within the period of the last movement.
+    w.observe(&ends(15, 6), at(4));
+    assert_eq!(moving(&mut w, 4).len(), 2);
+    assert_eq!(w.quiet_for(at(4)), Duration::from_secs(2));
+    // Stood still for the period: forgotten; a later movement is named from where it stood.
+    w.observe(&ends(15, 6), at(5));
+    assert!(moving(&mut w, 5).is_empty());
+    assert_eq!(w.remaining(period, at(5)), Duration::ZERO);
+    w.observe(&ends(20, 6), at(6));
+    assert_eq!(moving(&mut w, 6), [("a".into(), 15, 20)]);
+    assert_eq!(w.remaining(period, at(6)), period);
+}
+
+#[test]
 fn quotas_fail_naming_each_quota_the_target_lacks() {
     use crate::cluster::quotas::{ClientQuota, QuotaEntity, QuotaName};
     let sync = migration("quotas {\n  sync = true\n}\n");
