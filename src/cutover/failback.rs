@@ -169,15 +169,14 @@ pub async fn replicate_back(
 /// back once more; `rollback` drains it.
 pub struct Failback {
     migration: Migration,
-    snapshot: Snapshot,
     point: CutoverPoint,
     /// The partitions failed back, known once prepared.
     partitions: Vec<(String, i32)>,
 }
 
 impl Failback {
-    /// Failback of `migration`, cut over at `point`, over the clusters of `snapshot`.
-    pub fn new(migration: &Migration, snapshot: Snapshot, point: CutoverPoint) -> Failback {
+    /// Failback of `migration`, cut over at `point`.
+    pub fn new(migration: &Migration, point: CutoverPoint) -> Failback {
         let partitions = point
             .partitions
             .iter()
@@ -185,7 +184,6 @@ impl Failback {
             .collect();
         Failback {
             migration: migration.clone(),
-            snapshot,
             point,
             partitions,
         }
@@ -202,8 +200,8 @@ impl Engine for Failback {
         })
     }
 
-    async fn prepare(&mut self) -> miette::Result<()> {
-        self.partitions = prepare(&self.migration, &self.snapshot, &self.point).await?;
+    async fn prepare(&mut self, snapshot: &Snapshot) -> miette::Result<()> {
+        self.partitions = prepare(&self.migration, snapshot, &self.point).await?;
         Ok(())
     }
 

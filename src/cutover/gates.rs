@@ -73,8 +73,6 @@ pub(super) type Verdict = Result<Passed, Stopped>;
 pub(super) struct Scope<'a> {
     pub migration: &'a Migration,
     pub snapshot: &'a Snapshot,
-    /// The selected partitions, on both clusters.
-    pub partitions: &'a [(String, i32)],
 }
 
 /// What differs between `cutover` and `rollback`: the gates each direction runs its own way.
@@ -189,7 +187,6 @@ impl<'a> Runner<'a> {
         let on = Scope {
             migration: self.migration,
             snapshot,
-            partitions,
         };
         let client = match self.direction.switched_from() {
             Role::Source => &snapshot.source,

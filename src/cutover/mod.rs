@@ -23,17 +23,14 @@ pub mod quiet;
 pub mod rollback;
 
 use std::collections::BTreeMap;
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::apply::GroupSync;
+use crate::apply::{Engine, Synced};
 use crate::cluster::native::IsolationLevel;
 use crate::cluster::{ClusterError, Role};
 use crate::config::Migration;
-use crate::replicate::{self, Settings};
 use crate::state::cutover::now_ms;
 use crate::state::progress::ProgressKey;
 use crate::state::{
@@ -175,14 +172,16 @@ pub trait Observer {
     fn starting(&mut self, direction: Direction, step: CutoverStep);
 }
 
-/// Runs the cutover of `migration`, giving the quiet gate until `timeout` from now.
+/// Runs the cutover of `migration` over the clusters of `snapshot`, draining with `engine`,
+/// giving the quiet gate until `timeout` from now.
 pub async fn cutover(
     migration: &Migration,
+    snapshot: &Snapshot,
+    engine: &mut dyn Engine,
     timeout: Duration,
     observer: &mut dyn Observer,
 ) -> Result<Outcome, CutoverError> {
     let deadline = Instant::now() + timeout;
-    let snapshot = crate::state::snapshot(migration).await?;
     let Some(progress) = snapshot.engine_progress() else {
         return Err(CutoverError::NotStarted(migration.name.clone()));
     };
@@ -193,14 +192,16 @@ pub async fn cutover(
     }
     let partitions = snapshot.source_inventory.partitions();
     runner
-        .run(&mut Forward, &snapshot, &partitions, deadline)
+        .run(&mut Forward { engine }, snapshot, &partitions, deadline)
         .await
 }
 
-/// The cutover's own gates: the verify checks before and after, the built-in engine's drain.
-struct Forward;
+/// The cutover's own gates: the verify checks before and after, the engine's drain.
+struct Forward<'e> {
+    engine: &'e mut dyn Engine,
+}
 
-impl Gates for Forward {
+impl Gates for Forward<'_> {
     /// The verify checks that do not need the source quiet.
     async fn preflight(&mut self, on: &Scope<'_>) -> Result<Verdict, CutoverError> {
         let report = verify::preflight(on.migration).await;
@@ -212,11 +213,13 @@ impl Gates for Forward {
         Ok(Ok(Passed::with(detail, Vec::new())))
     }
 
-    /// Replicate to the end, then the final exact group sync.
-    async fn drain(&mut self, on: &Scope<'_>) -> Result<Passed, CutoverError> {
-        let synced = drain(on.migration, on.snapshot, on.partitions.to_vec()).await?;
+    /// Replicate to the end, then the final exact group sync: a line per group.
+    async fn drain(&mut self, _: &Scope<'_>) -> Result<Passed, CutoverError> {
+        let failed = |e: miette::Report| CutoverError::Drain(e.to_string());
+        self.engine.drain().await.map_err(failed)?;
+        let synced = self.engine.sync_groups(true).await.map_err(failed)?;
         let detail = "replicated to the source's end; group offsets committed on the target";
-        Ok(Passed::with(detail, synced))
+        Ok(Passed::with(detail, synced_lines(synced)))
     }
 
     /// Verify READY.
@@ -226,6 +229,24 @@ impl Gates for Forward {
             return Ok(Err(Stopped::by(report)));
         }
         Ok(Ok(Passed::with(report.verdict, Vec::new())))
+    }
+}
+
+/// A drain's group sync, a line per group.
+fn synced_lines(synced: Option<Synced>) -> Vec<String> {
+    match synced {
+        None => Vec::new(),
+        Some(Synced::Back(lines)) => lines,
+        Some(Synced::Forward(groups)) => groups
+            .into_iter()
+            .map(|g| match g.cut_over {
+                Some(why) => format!("group \"{}\": cut over earlier ({why})", g.group),
+                None => format!(
+                    "group \"{}\": {} offset(s) committed on the target",
+                    g.group, g.committed
+                ),
+            })
+            .collect(),
     }
 }
 
@@ -306,46 +327,6 @@ async fn write(store: &Store, records: Vec<(Vec<u8>, Vec<u8>)>) -> Result<(), Cu
         .map_err(|cause| CutoverError::Record { topic, cause })
 }
 
-/// Replicates every selected partition to the source's end, then commits the exact group
-/// offsets on the target for the groups without members on either cluster: a line per group.
-async fn drain(
-    migration: &Migration,
-    snapshot: &Snapshot,
-    partitions: Vec<(String, i32)>,
-) -> Result<Vec<String>, CutoverError> {
-    let limits = crate::plan::record_limits(
-        migration,
-        &snapshot.source_inventory,
-        &snapshot.target_inventory,
-    );
-    let settings = Arc::new(Settings::from_migration(migration, true).with_record_limits(&limits));
-    let (events, _ignored) = tokio::sync::mpsc::unbounded_channel();
-    replicate::replicate(
-        settings,
-        partitions,
-        Arc::new(AtomicBool::new(false)),
-        events,
-    )
-    .await
-    .map_err(|e| CutoverError::Drain(e.to_string()))?;
-    if !migration.consumer_groups.sync {
-        return Ok(Vec::new());
-    }
-    let rounds = GroupSync::recording(migration)
-        .survey_round(migration)
-        .await
-        .map_err(|e| CutoverError::Drain(e.to_string()))?;
-    Ok(rounds
-        .into_iter()
-        .map(|g| match g.cut_over {
-            Some(why) => format!("group \"{}\": cut over earlier ({why})", g.group),
-            None => format!(
-                "group \"{}\": {} offset(s) committed on the target",
-                g.group, g.committed
-            ),
-        })
-        .collect())
-}
 
 /// Both clusters' ends of every selected partition, now: the cutover (or rollback) point.
 async fn point(

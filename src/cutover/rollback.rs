@@ -16,28 +16,30 @@
 //! gate runner is the cutover's (`gates`), given the rollback's own gates here.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::failback::{self, translate_back};
 use super::gates::{self, Gates, Passed, Runner, Scope, Stopped, Verdict};
 use super::{CutoverError, Direction, Observer, Outcome};
 
+use crate::apply::Engine;
 use crate::cluster::native::IsolationLevel;
 use crate::config::Migration;
 use crate::state::progress::alignment_records;
-use crate::state::{CutoverPoint, CutoverRecord, CutoverStep, Position, Store};
+use crate::state::{CutoverPoint, CutoverRecord, CutoverStep, Position, Snapshot, Store};
 use crate::verify::{digest_partitions, DigestRange};
 
-/// Runs the rollback of `migration`, giving the quiet gate until `timeout` from now.
+/// Runs the rollback of `migration` over the clusters of `snapshot`, draining back with
+/// `engine` (failback, given when the migration is cut over), giving the quiet gate until
+/// `timeout` from now.
 pub async fn rollback(
     migration: &Migration,
+    snapshot: &Snapshot,
+    engine: Option<&mut dyn Engine>,
     timeout: Duration,
     observer: &mut dyn Observer,
 ) -> Result<Outcome, CutoverError> {
     let deadline = Instant::now() + timeout;
-    let snapshot = crate::state::snapshot(migration).await?;
     let progress = snapshot.engine_progress().cloned().unwrap_or_default();
     let record = gates::resumed(Direction::Rollback, &progress, &migration.name);
     let runner = Runner::new(migration, Direction::Rollback, record, observer);
@@ -47,7 +49,8 @@ pub async fn rollback(
 
     // Whatever an earlier run recorded, only a migration cut over with failback rolls back.
     let cutover = super::cut_over(Some(&progress)).and_then(|c| c.point.clone());
-    let Some(cutover) = cutover.filter(|_| migration.failback.enabled) else {
+    let (Some(cutover), Some(engine)) = (cutover.filter(|_| migration.failback.enabled), engine)
+    else {
         let why = if migration.failback.enabled {
             "the migration is not cut over: there is nothing to roll back"
         } else {
@@ -63,9 +66,10 @@ pub async fn rollback(
     let mut gates = Back {
         cutover: &cutover,
         forward: progress.cutover.clone(),
+        engine,
     };
     runner
-        .run(&mut gates, &snapshot, &partitions, deadline)
+        .run(&mut gates, snapshot, &partitions, deadline)
         .await
 }
 
@@ -76,6 +80,8 @@ struct Back<'a> {
     cutover: &'a CutoverPoint,
     /// The cutover's record, marked rolled back at the point.
     forward: Option<CutoverRecord>,
+    /// Failback, which drains back to the source.
+    engine: &'a mut dyn Engine,
 }
 
 impl Gates for Back<'_> {
@@ -90,11 +96,15 @@ impl Gates for Back<'_> {
 
     /// Replicate back to the target's end, then the groups.
     async fn drain(&mut self, on: &Scope<'_>) -> Result<Passed, CutoverError> {
-        let (migration, cutover) = (on.migration, self.cutover);
-        let parts = failback::prepare(migration, on.snapshot, cutover).await?;
-        let stop = Arc::new(AtomicBool::new(false));
-        failback::replicate_back(migration, parts, true, stop).await?;
-        let synced = failback::sync_groups_back(migration, cutover).await?;
+        // Failback's own errors come back as they were raised.
+        let failed = |e: miette::Report| {
+            e.downcast::<CutoverError>()
+                .unwrap_or_else(|e| CutoverError::Failback(e.to_string()))
+        };
+        self.engine.prepare(on.snapshot).await.map_err(failed)?;
+        self.engine.drain().await.map_err(failed)?;
+        // Every group is translated back, whether or not the migration syncs groups forward.
+        let synced = failback::sync_groups_back(on.migration, self.cutover).await?;
         let detail = "replicated back to the target's end; group offsets committed on the source";
         Ok(Passed::with(detail, synced))
     }

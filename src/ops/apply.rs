@@ -99,8 +99,9 @@ pub async fn apply(
         .and_then(|c| c.point.clone())
         .filter(|_| migration.failback.enabled)
     {
-        let engine = engines::failback(migration, survey.snapshot, point);
-        return run(Box::new(engine), options.until_synced, cancel, observer).await;
+        let engine = engines::failback(migration, point);
+        let snapshot = &survey.snapshot;
+        return run(Box::new(engine), snapshot, options.until_synced, cancel, observer).await;
     } else {
         crate::cutover::refuse_forward(migration, progress)?;
     }
@@ -152,12 +153,20 @@ pub async fn apply(
         connectors,
         options.metrics_addr,
     )?;
-    run(engine, options.until_synced, cancel, observer).await
+    run(
+        engine,
+        &survey.snapshot,
+        options.until_synced,
+        cancel,
+        observer,
+    )
+    .await
 }
 
 /// Prepares and runs `engine`, then the group sync after it.
 async fn run(
     mut engine: Box<dyn Engine>,
+    snapshot: &crate::state::Snapshot,
     until_synced: bool,
     cancel: CancellationToken,
     observer: &mut dyn Observer,
@@ -165,7 +174,7 @@ async fn run(
     if let Some(start) = engine.start(until_synced) {
         observer.started(&start);
     }
-    engine.prepare().await?;
+    engine.prepare(snapshot).await?;
     let ran = engine.run(until_synced, cancel, observer).await?;
     observer.ran(&ran);
     let synced = engine.sync_groups(until_synced).await?;

@@ -98,8 +98,8 @@ pub fn built_in(
 }
 
 /// Failback: the built-in engine from the target back to the source since `point`.
-pub fn failback(migration: &Migration, snapshot: Snapshot, point: CutoverPoint) -> Failback {
-    Failback::new(migration, snapshot, point)
+pub fn failback(migration: &Migration, point: CutoverPoint) -> Failback {
+    Failback::new(migration, point)
 }
 
 /// The engines that may have replicated `migration`, to ask where it stands: the built-in

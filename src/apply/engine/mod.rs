@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Finished, GroupSynced, Observer};
 use crate::replicate::Status;
+use crate::state::Snapshot;
 
 /// What an engine's run is about to do: the first line `apply` shows of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,8 +67,10 @@ pub trait Engine: Send {
     /// What a run is about to do, told before [`Engine::prepare`]; `None` says nothing.
     fn start(&self, until_synced: bool) -> Option<Start>;
 
-    /// What the engine creates before it runs (nothing for most).
-    async fn prepare(&mut self) -> miette::Result<()> {
+    /// What the engine creates before it runs, on the clusters of `snapshot` (nothing for
+    /// most).
+    async fn prepare(&mut self, snapshot: &Snapshot) -> miette::Result<()> {
+        let _ = snapshot;
         Ok(())
     }
 
