@@ -4,8 +4,13 @@
 //!
 //! The binary is a thin layer (`cli`) over this library. Each module depends only on those
 //! below it (`cargo run -p xtask -- modules` checks it):
-//! `cli` → `render` → `cutover` → `verify` / `apply` → `connect` → `replicate` → `plan` → `init` →
-//! `offsets` → `state` → `cluster` → `auth` → `config`.
+//! `cli` → `render` → `cutover` → `verify` / `apply` → `connect` → `replicate` → `survey` →
+//! `groups` → `plan` → `init` → `state` → `cluster` → `auth` → `config`.
+//!
+//! `survey` reads both clusters (inventories, recorded state, the groups' exact offsets, the
+//! target's validate-only answers) and `plan` makes the plan from what it read, purely;
+//! `groups` translates offsets both ways and syncs them; the survey sits above `plan` to ask
+//! it for the draft whose creations and groups it reads about.
 
 pub mod apply;
 pub mod auth;
@@ -14,12 +19,13 @@ pub mod cluster;
 pub mod config;
 pub mod connect;
 pub mod cutover;
+pub mod groups;
 pub mod init;
-pub mod offsets;
 pub mod plan;
 pub mod render;
 pub mod replicate;
 pub mod state;
+pub mod survey;
 #[cfg(test)]
 mod testing;
 pub mod verify;

@@ -3,7 +3,6 @@
 //! source, syncs groups and keeps metrics while `apply` runs. Draws nothing: the supervisor
 //! tells an [`Observer`].
 
-mod groups;
 mod live;
 mod metadata;
 pub mod metrics;
@@ -11,7 +10,6 @@ mod stale;
 mod status;
 mod supervisor;
 
-pub use groups::{sync_groups, GroupSync, GroupSynced};
 pub use live::{Live, PartitionLive, Totals};
 pub use metadata::{execute, Outcome};
 pub use stale::{check as check_stale, Staleness};

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use miette::{miette, IntoDiagnostic};
 
 use crate::apply;
-use crate::apply::GroupSync;
 use crate::config::Migration;
+use crate::groups::GroupSync;
 use crate::plan;
 use crate::render::{self, Paint};
 
@@ -28,8 +28,11 @@ fn survey(
     rt: &tokio::runtime::Runtime,
     migration: &Migration,
     engine: &EngineArgs,
-) -> miette::Result<(plan::Survey, Option<Vec<crate::connect::Connector>>)> {
-    let survey = rt.block_on(plan::survey(
+) -> miette::Result<(
+    crate::survey::Survey,
+    Option<Vec<crate::connect::Connector>>,
+)> {
+    let survey = rt.block_on(crate::survey::survey(
         migration,
         engine.plan_engine(),
         &Default::default(),

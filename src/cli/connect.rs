@@ -8,8 +8,8 @@ use miette::{miette, IntoDiagnostic};
 
 use crate::config::Migration;
 use crate::connect::{self, ConnectClient, Connector};
-use crate::plan::Survey;
 use crate::render::{self, Paint};
+use crate::survey::Survey;
 
 use super::{EngineArgs, ExitStatus};
 

@@ -46,7 +46,7 @@ pub fn cutover(
 pub fn failback(
     rt: &tokio::runtime::Runtime,
     migration: &Migration,
-    snapshot: &crate::state::Snapshot,
+    snapshot: &crate::survey::Snapshot,
     point: &crate::state::CutoverPoint,
     until_synced: bool,
 ) -> miette::Result<ExitStatus> {

@@ -26,17 +26,17 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::apply::GroupSync;
 use crate::cluster::native::IsolationLevel;
 use crate::cluster::{ClusterError, Role};
 use crate::config::Migration;
+use crate::groups::GroupSync;
 use crate::replicate::{self, Settings};
 use crate::state::cutover::now_ms;
 use crate::state::progress::ProgressKey;
 use crate::state::{
-    CutoverPoint, CutoverRecord, CutoverStep, PartitionEnd, PointPartition, Progress, Snapshot,
-    Store,
+    CutoverPoint, CutoverRecord, CutoverStep, PartitionEnd, PointPartition, Progress, Store,
 };
+use crate::survey::Snapshot;
 use crate::verify::{self, QuietWatch, Report};
 
 pub use quiet::{Activity, Consuming, Writing};
@@ -178,7 +178,7 @@ pub async fn cutover(
     observer: &mut dyn Observer,
 ) -> Result<Outcome, CutoverError> {
     let deadline = Instant::now() + timeout;
-    let snapshot = crate::state::snapshot(migration).await?;
+    let snapshot = crate::survey::snapshot(migration).await?;
     let Some(progress) = snapshot.engine_progress() else {
         return Err(CutoverError::NotStarted(migration.name.clone()));
     };
@@ -534,7 +534,7 @@ async fn point(
 /// What to switch to: the brokers of the cluster of `role` and every selected group's offsets
 /// there.
 async fn switch(migration: &Migration, role: Role) -> Result<Switch, CutoverError> {
-    let snapshot = crate::state::snapshot(migration).await?;
+    let snapshot = crate::survey::snapshot(migration).await?;
     let (cluster, inventory) = match role {
         Role::Source => (migration.source(), snapshot.source_inventory),
         Role::Target => (migration.target(), snapshot.target_inventory),

@@ -37,7 +37,7 @@ pub async fn rollback(
     observer: &mut dyn Observer,
 ) -> Result<Outcome, CutoverError> {
     let deadline = Instant::now() + timeout;
-    let snapshot = crate::state::snapshot(migration).await?;
+    let snapshot = crate::survey::snapshot(migration).await?;
     let progress = snapshot.engine_progress().cloned().unwrap_or_default();
     let store = Store::of(migration);
     let fresh = CutoverRecord {
@@ -153,7 +153,7 @@ async fn verify_back(
     migration: &Migration,
     cutover: &CutoverPoint,
 ) -> Result<Vec<String>, CutoverError> {
-    let snapshot = crate::state::snapshot(migration).await?;
+    let snapshot = crate::survey::snapshot(migration).await?;
     let reverse = failback::progress(migration).await?;
     let partitions: Vec<(String, i32)> = cutover
         .partitions

@@ -9,9 +9,9 @@ use anyhow::{bail, Result};
 
 /// The layers, top to bottom. A module may use the ones after it.
 #[rustfmt::skip]
-pub const LAYERS: [&str; 15] = [
-    "cli", "render", "cutover", "verify", "apply", "connect", "replicate", "plan", "init", "offsets",
-    "state", "testing", "cluster", "auth", "config",
+pub const LAYERS: [&str; 16] = [
+    "cli", "render", "cutover", "verify", "apply", "connect", "replicate", "survey", "groups",
+    "plan", "init", "state", "testing", "cluster", "auth", "config",
 ];
 
 /// Module → the modules its files name with `crate::`, with how many references.
