@@ -4,8 +4,9 @@
 use rdkafka::types::RDKafkaErrorCode;
 
 use crate::cluster::native::AdminExtError;
+use crate::cluster::Role;
 use crate::state::Progress;
-use crate::testing::migration;
+use crate::testing::{inventory, migration, topic};
 
 use super::super::tests::sample;
 use super::super::*;
@@ -91,30 +92,55 @@ fn a_refused_config_from_the_source_is_left_out_with_a_warning() {
 
 #[test]
 fn a_config_change_whose_every_config_is_refused_is_dropped() {
-    let (m, ..) = sample();
+    let m = migration("");
+    let source = inventory(
+        Role::Source,
+        vec![topic("events", 1, &[("retention.ms", "1000")], 0)],
+        vec![],
+        vec![],
+    );
+    let target = inventory(
+        Role::Target,
+        vec![
+            topic("events", 1, &[("retention.ms", "2000")], 0),
+            super::super::tests::progress_topic(),
+        ],
+        vec![],
+        vec![],
+    );
+    let changes = |plan: &Plan| {
+        plan.actions
+            .iter()
+            .filter(|a| matches!(a, Action::UpdateTopicConfig { .. }))
+            .count()
+    };
+    let nothing = TargetAnswers::default();
+    let surveyed = Surveyed {
+        source: &source,
+        target: &target,
+        engine_progress: None,
+        translated: &Translated::new(),
+        answers: &nothing,
+    };
+    assert_eq!(changes(&make(&m, &surveyed, Engine::Native)), 1);
     let mut answers = TargetAnswers::default();
     answers.config_changes.insert(
-        "orders".into(),
-        vec![
-            refusal("orders", "retention.ms: not allowed here"),
-            refusal("orders", "Invalid config segment.ms"),
-        ],
+        "events".into(),
+        vec![refusal("events", "retention.ms: not allowed here")],
     );
-    let plan = plan_with(&m, None, &Translated::new(), &answers);
+    let plan = make(
+        &m,
+        &Surveyed {
+            answers: &answers,
+            ..surveyed
+        },
+        Engine::Native,
+    );
     assert!(plan.blockers.is_empty(), "{:#?}", plan.blockers);
-    assert!(
-        !plan
-            .actions
-            .iter()
-            .any(|a| matches!(a, Action::UpdateTopicConfig { .. })),
-        "{:#?}",
-        plan.actions
-    );
-    let keys: Vec<bool> = left_out(&plan)
-        .iter()
-        .map(|w| w.message.contains("retention.ms") || w.message.contains("segment.ms"))
-        .collect();
-    assert_eq!(keys, [true, true]);
+    assert_eq!(changes(&plan), 0, "{:#?}", plan.actions);
+    let warnings = left_out(&plan);
+    assert_eq!(warnings.len(), 1, "{:#?}", plan.warnings);
+    assert!(warnings[0].message.contains("retention.ms=1000"));
 }
 
 #[test]
@@ -123,22 +149,23 @@ fn a_refusal_of_an_override_or_of_nothing_named_is_a_blocker() {
         "topics {\n  include = [\"^orders\"]\n  config {\n    override = { \"retention.ms\" = \"5\" }\n  }\n}\n",
     );
     let mut answers = TargetAnswers::default();
-    answers.config_changes.insert(
-        "orders".into(),
-        vec![
-            refusal("orders", "segment.ms is read-only"),
-            refusal("orders", "retention.ms must be at least 60000"),
-            // Never read: a blocker ends the questions about the action.
-            refusal("orders", "unreachable"),
-        ],
-    );
     answers.creations.insert(
         "orders.eu".into(),
-        vec![refusal("orders.eu", "Replication factor too large")],
+        vec![
+            refusal("orders.eu", "Unknown topic config name: cleanup.policy"),
+            refusal("orders.eu", "retention.ms must be at least 60000"),
+            // Never read: a blocker ends the questions about the action.
+            refusal("orders.eu", "unreachable"),
+        ],
     );
+    answers
+        .config_changes
+        .insert("orders".into(), vec![refusal("orders", "Policy violation")]);
     let plan = plan_with(&m, None, &Translated::new(), &answers);
-    // segment.ms (from the source) is left out; retention.ms, the override, blocks.
-    assert_eq!(left_out(&plan).len(), 1, "{:#?}", plan.warnings);
+    // cleanup.policy (from the source) is left out; retention.ms, the override, blocks.
+    let warnings = left_out(&plan);
+    assert_eq!(warnings.len(), 1, "{:#?}", plan.warnings);
+    assert!(warnings[0].message.contains("cleanup.policy=compact"));
     let blockers: Vec<(&str, &str)> = plan
         .blockers
         .iter()
@@ -146,30 +173,26 @@ fn a_refusal_of_an_override_or_of_nothing_named_is_a_blocker() {
         .map(|b| (b.subject.as_str(), b.reason.as_str()))
         .collect();
     assert_eq!(blockers.len(), 2, "{:#?}", plan.blockers);
+    // In the order of the plan's actions: the config change of orders, then the creation.
     assert_eq!(blockers[0].0, "topic \"orders\"");
-    assert!(
-        blockers[0]
-            .1
-            .contains("config retention.ms=5 from `topics.config.override`")
-            && blockers[0]
-                .1
-                .contains("retention.ms must be at least 60000"),
-        "{}",
-        blockers[0].1
+    assert_eq!(
+        blockers[0].1,
+        "the target refuses the config change: the broker says \"Policy violation\" \
+         (InvalidConfig); if one of its configs is the cause, \
+         `topics.config.exclude = [\"retention.ms\"]` (the ones concerned) leaves it out"
     );
     assert_eq!(blockers[1].0, "topic \"orders.eu\"");
-    assert!(
-        blockers[1].1.contains("Replication factor too large")
-            && blockers[1]
-                .1
-                .contains("`topics.config.exclude = [\"cleanup.policy\"]`"),
-        "{}",
-        blockers[1].1
+    assert_eq!(
+        blockers[1].1,
+        "the target refuses to create it as planned: config retention.ms=5 from \
+         `topics.config.override`: the broker says \"retention.ms must be at least 60000\" \
+         (InvalidConfig); change or remove it there"
     );
-    // The blocked config change keeps what it still changes.
+    // The blocked creation keeps what was not left out.
     assert!(plan.actions.iter().any(|a| matches!(
         a,
-        Action::UpdateTopicConfig { topic, changes } if topic == "orders" && changes.len() == 1
+        Action::CreateTopic { topic, configs, .. }
+            if topic == "orders.eu" && configs.keys().collect::<Vec<_>>() == ["retention.ms"]
     )));
 }
 
