@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use crate::cluster::{ClusterClient, ClusterError, Inventory};
 use crate::config::{names, Migration};
-use crate::plan::{GroupOffsets, GroupPartitionOffset, OffsetTarget};
+use crate::plan::{set_translated, GroupOffsets, GroupPartitionOffset, OffsetTarget};
 use crate::state::{CutoverPoint, Position, Progress};
 
 use super::{sync_groups, translate_between};
@@ -79,14 +79,15 @@ pub async fn translate_back(
     let clusters = (props(migration.target()), props(migration.source()));
     let name = names::failback(&migration.name);
     let mut translated = Vec::new();
-    for (groups, progress) in [(before, inverted(&forward)), (after, reverse)] {
+    for (mut groups, progress) in [(before, inverted(&forward)), (after, reverse)] {
         if groups.is_empty() {
             continue;
         }
         let known = Default::default();
-        translated.extend(
-            translate_between(&name, &clusters, groups, &progress, sides.source, known).await?,
-        );
+        let exact =
+            translate_between(&name, &clusters, &groups, &progress, sides.source, known).await?;
+        set_translated(&mut groups, &exact);
+        translated.extend(groups);
     }
     Ok((merged(translated), lines))
 }

@@ -110,45 +110,22 @@ pub async fn translate_forward(
 ) -> Result<Translated, ClusterError> {
     let props = crate::auth::client_properties;
     let clusters = (props(migration.source()), props(migration.target()));
-    let (_, exact) = walk(
-        &migration.name,
-        &clusters,
-        groups.to_vec(),
-        progress,
-        target,
-        known,
-    )
-    .await?;
-    Ok(exact)
+    translate_between(&migration.name, &clusters, groups, progress, target, known).await
 }
 
 /// Exact offsets of `groups` from one cluster's log to the other's (`clusters`: the
 /// librdkafka properties of the one the offsets are from, then of the one they go to), from
-/// `progress` aligning the two; `client` names the cluster in errors.
+/// `progress` aligning the two; `client` names the cluster in errors. Both logs are walked
+/// off the async runtime by read_committed consumers named after `name` (see
+/// [`translations`]).
 pub async fn translate_between(
     name: &str,
     clusters: &(BTreeMap<String, String>, BTreeMap<String, String>),
-    groups: Vec<GroupOffsets>,
+    groups: &[GroupOffsets],
     progress: &Progress,
     client: &ClusterClient,
     known: Known,
-) -> Result<Vec<GroupOffsets>, ClusterError> {
-    let (mut groups, exact) = walk(name, clusters, groups, progress, client, known).await?;
-    set_translated(&mut groups, &exact);
-    Ok(groups)
-}
-
-/// Walks both logs for [`translations`] of `groups` off the async runtime, with
-/// read_committed consumers of both clusters named after `name`: the groups back, and their
-/// exact translations.
-async fn walk(
-    name: &str,
-    clusters: &(BTreeMap<String, String>, BTreeMap<String, String>),
-    groups: Vec<GroupOffsets>,
-    progress: &Progress,
-    client: &ClusterClient,
-    known: Known,
-) -> Result<(Vec<GroupOffsets>, Translated), ClusterError> {
+) -> Result<Translated, ClusterError> {
     let reader = |props: &BTreeMap<String, String>| {
         crate::auth::token_supply::create::<_, rdkafka::consumer::BaseConsumer<_>>(
             &translator_config(props, name),
@@ -158,10 +135,10 @@ async fn walk(
     let fail = |e: String| client.error("translating group offsets", e);
     let from = reader(&clusters.0).map_err(|e| fail(e.to_string()))?;
     let to = reader(&clusters.1).map_err(|e| fail(e.to_string()))?;
-    let progress = progress.clone();
+    let (groups, progress) = (groups.to_vec(), progress.clone());
     tokio::task::spawn_blocking(move || {
         let mut translator = Translator::new(from, to, TRANSLATE_STALL);
-        translations(&groups, &progress, &mut translator, &known).map(|exact| (groups, exact))
+        translations(&groups, &progress, &mut translator, &known)
     })
     .await
     .map_err(|e| fail(e.to_string()))?
