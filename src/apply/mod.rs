@@ -1,7 +1,7 @@
 //! Carrying out a plan: its metadata actions on the target, in order and idempotently, after
-//! refusing a stale plan; its group offsets; and the supervisor that replicates, follows the
-//! source, syncs groups and keeps metrics while `apply` runs. Draws nothing: the supervisor
-//! tells an [`Observer`].
+//! refusing a stale plan; and the supervisor that replicates, follows the source, syncs groups
+//! (through [`crate::groups`]) and keeps metrics while `apply` runs. Draws nothing: the
+//! supervisor tells an [`Observer`].
 
 mod live;
 mod metadata;

@@ -10,7 +10,6 @@ mod snapshot;
 mod target;
 
 pub use snapshot::{take as snapshot, ReplicatedBy, Snapshot};
-pub use target::ask as ask_target;
 
 use crate::cluster::ClusterError;
 use crate::config::Migration;
