@@ -6,8 +6,13 @@
 //! command is one operation (`ops`) of this library, whose report `render` draws. Each module
 //! depends only on those below it (`cargo run -p xtask -- modules` checks it, and that `cli`
 //! talks to no cluster and `plan` reads nothing):
-//! `cli` → `render` → `ops` → `cutover` → `verify` / `apply` → `connect` → `replicate` → `plan` →
-//! `init` → `offsets` → `state` → `cluster` → `auth` → `config`. See ARCHITECTURE.md.
+//! `cli` → `render` → `ops` → `cutover` → `verify` / `apply` → `connect` → `replicate` →
+//! `survey` → `groups` → `plan` → `init` → `state` → `cluster` → `auth` → `config`.
+//!
+//! `survey` reads both clusters (inventories, recorded state, the groups' exact offsets, the
+//! target's validate-only answers) and `plan` makes the plan from what it read, purely;
+//! `groups` translates offsets both ways and syncs them; the survey sits above `plan` to ask
+//! it for the draft whose creations and groups it reads about. ARCHITECTURE.md draws it.
 
 pub mod apply;
 pub mod auth;
@@ -16,13 +21,14 @@ pub mod cluster;
 pub mod config;
 pub mod connect;
 pub mod cutover;
+pub mod groups;
 pub mod init;
-pub mod offsets;
 pub mod ops;
 pub mod plan;
 pub mod render;
 pub mod replicate;
 pub mod state;
+pub mod survey;
 #[cfg(test)]
 mod testing;
 pub mod verify;

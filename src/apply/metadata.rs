@@ -10,8 +10,9 @@ use rdkafka::types::RDKafkaErrorCode;
 
 use crate::cluster::native::{AlterConfigOp, ConfigResourceKind};
 use crate::cluster::quotas::{ClientQuota, QuotaAlteration};
+use crate::cluster::ADMIN_TIMEOUT as TIMEOUT;
 use crate::cluster::{ClusterClient, ClusterError};
-use crate::plan::{Action, ConfigChange, ADMIN_TIMEOUT as TIMEOUT};
+use crate::plan::{Action, ConfigChange};
 
 /// What happened to one action.
 #[derive(Debug, Clone, PartialEq, Eq)]

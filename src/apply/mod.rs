@@ -1,10 +1,9 @@
 //! Carrying out a plan: its metadata actions on the target, in order and idempotently, after
-//! refusing a stale plan; its group offsets; and the supervisor that replicates, follows the
-//! source, syncs groups and keeps metrics while `apply` runs. Draws nothing: the supervisor
-//! tells an [`Observer`].
+//! refusing a stale plan; and the supervisor that replicates, follows the source, syncs groups
+//! (through [`crate::groups`]) and keeps metrics while `apply` runs. Draws nothing: the
+//! supervisor tells an [`Observer`].
 
 pub mod engine;
-mod groups;
 mod live;
 mod metadata;
 pub mod metrics;
@@ -13,7 +12,6 @@ mod status;
 mod supervisor;
 
 pub use engine::{Engine, Ran, Start, Synced};
-pub use groups::{sync_groups, GroupSync, GroupSynced};
 pub use live::{Live, PartitionLive, Totals};
 pub use metadata::{execute, Outcome};
 pub use stale::{check as check_stale, Staleness};

@@ -11,10 +11,11 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
-use super::{metrics, GroupSync, Live, Outcome};
+use super::{metrics, Live, Outcome};
 use crate::cluster::native::IsolationLevel;
 use crate::cluster::{ClusterClient, ClusterError, Role};
 use crate::config::Migration;
+use crate::groups::GroupSync;
 use crate::plan::Action;
 use crate::replicate::{self, Event, ReplicateError, RunSummary, Settings};
 
@@ -337,7 +338,7 @@ async fn refresh(
     notes: &mpsc::UnboundedSender<Note>,
 ) -> Result<(), ClusterError> {
     let survey =
-        crate::plan::survey(migration, crate::plan::Engine::Native, &Default::default()).await?;
+        crate::survey::survey(migration, crate::plan::Engine::Native, &Default::default()).await?;
     let plan = &survey.plan;
     let grows = plan.actions.iter().any(|a| {
         matches!(

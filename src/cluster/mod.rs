@@ -18,3 +18,6 @@ pub use activity::Member;
 pub use client::{ClusterClient, ClusterContext, ClusterError, ErrorKind};
 pub use inventory::{Inventory, Role};
 pub use read::{Scope, CONCURRENT_GROUP_REQUESTS};
+
+/// How long an admin request that creates or changes topics (or asks whether it may) may take.
+pub const ADMIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);

@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::config::{names, Migration};
 use crate::plan::Engine;
 use crate::replicate::Status;
-use crate::state::{ReplicatedBy, Snapshot};
+use crate::survey::{ReplicatedBy, Snapshot};
 
 use super::{deploy, wait_running, wait_synced, ConnectClient, Connector, DeployError};
 

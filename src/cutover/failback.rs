@@ -7,12 +7,11 @@
 //! there (fenced like the forward engine's). The reverse progress starts at the cutover point:
 //! per partition, target end ↔ source end.
 //!
-//! Groups consuming on the target are translated back exactly: an offset at or past the
-//! cutover point through the reverse progress, one before it through the forward progress
-//! read the other way (both logs hold the same records in the same order). The source group
+//! Groups consuming on the target are translated back exactly by [`crate::groups`], from the
+//! reverse progress read here: an offset at or past the cutover point through the reverse
+//! progress, one before it through the forward progress read the other way. The source group
 //! is committed only while it has no members there.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -20,12 +19,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::apply::{Engine, Observer, Ran, Start, Synced};
 use crate::cluster::native::IsolationLevel;
-use crate::cluster::ClusterClient;
 use crate::config::{names, Migration};
-use crate::plan::{Action, GroupOffsets, GroupPartitionOffset, OffsetTarget};
+use crate::plan::{Action, GroupOffsets};
 use crate::replicate::{self, Settings, Status};
 use crate::state::progress::alignment_records;
-use crate::state::{writers_record, CutoverPoint, Position, Progress, Snapshot, Store};
+use crate::state::{writers_record, CutoverPoint, Position, Progress, Store};
+use crate::survey::Snapshot;
 
 use super::CutoverError;
 
@@ -269,170 +268,35 @@ impl Engine for Failback {
 }
 
 /// Commits on the source, for every selected group without members there, the exact
-/// translation of the offsets it committed on the target: a line per group.
+/// translation of the offsets it committed on the target: a line per group (see
+/// [`crate::groups::sync_back`]).
 pub async fn sync_groups_back(
     migration: &Migration,
     point: &CutoverPoint,
 ) -> Result<Vec<String>, CutoverError> {
-    let snapshot = crate::state::snapshot(migration).await?;
-    let (translated, mut lines) = translate_back(migration, &snapshot, point).await?;
-    commit(&snapshot.source, translated, &mut lines).await?;
-    Ok(lines)
+    let snapshot = crate::survey::snapshot(migration).await?;
+    let reverse = progress(migration).await?;
+    Ok(crate::groups::sync_back(migration, &sides(&snapshot), point, reverse).await?)
 }
 
 /// The exact source offsets of what every selected group without members on the source
-/// committed on the target (groups with members there are named in the lines).
+/// committed on the target (groups with members there are named in the lines; see
+/// [`crate::groups::translate_back`]).
 pub async fn translate_back(
     migration: &Migration,
     snapshot: &Snapshot,
     point: &CutoverPoint,
 ) -> Result<(Vec<GroupOffsets>, Vec<String>), CutoverError> {
-    let forward = snapshot.engine_progress().cloned().unwrap_or_default();
     let reverse = progress(migration).await?;
-    let mut lines = Vec::new();
-    let (mut before, mut after) = (Vec::new(), Vec::new());
-    for (id, on_target) in &snapshot.target_inventory.groups {
-        let on_source = snapshot.source_inventory.groups.get(id);
-        if on_source.is_some_and(|g| g.is_active()) {
-            lines.push(format!(
-                "group \"{id}\": members on the source; its offsets there are left alone"
-            ));
-            continue;
-        }
-        let current = |topic: &str, partition: i32| {
-            on_source.and_then(|g| g.offsets.get(topic)?.get(&partition).copied())
-        };
-        let (mut early, mut late) = (Vec::new(), Vec::new());
-        for (topic, offsets) in &on_target.offsets {
-            for (partition, offset) in offsets {
-                let Some(at) = point.get(topic, *partition) else {
-                    continue;
-                };
-                let wanted = GroupPartitionOffset {
-                    topic: topic.clone(),
-                    partition: *partition,
-                    source_offset: *offset,
-                    target_current: current(topic, *partition),
-                    target: OffsetTarget::PendingReplication,
-                };
-                if *offset >= at.target_end {
-                    late.push(wanted);
-                } else {
-                    early.push(wanted);
-                }
-            }
-        }
-        for (parts, into) in [(early, &mut before), (late, &mut after)] {
-            if !parts.is_empty() {
-                into.push(GroupOffsets {
-                    group: id.clone(),
-                    partitions: parts,
-                    cut_over: None,
-                });
-            }
-        }
-    }
-    let props = crate::auth::client_properties;
-    let clusters = (props(migration.target()), props(migration.source()));
-    let name = names::failback(&migration.name);
-    let mut translated = Vec::new();
-    for (groups, progress) in [(before, inverted(&forward)), (after, reverse)] {
-        if groups.is_empty() {
-            continue;
-        }
-        let known = Default::default();
-        translated.extend(
-            crate::plan::translate_between(
-                &name,
-                &clusters,
-                groups,
-                &progress,
-                &snapshot.source,
-                known,
-            )
-            .await?,
-        );
-    }
-    Ok((merged(translated), lines))
+    Ok(crate::groups::translate_back(migration, &sides(snapshot), point, reverse).await?)
 }
 
-/// One entry per group (its partitions may have come from two translations).
-fn merged(translated: Vec<GroupOffsets>) -> Vec<GroupOffsets> {
-    let mut by_group: BTreeMap<String, GroupOffsets> = BTreeMap::new();
-    for g in translated {
-        match by_group.get_mut(&g.group) {
-            Some(all) => all.partitions.extend(g.partitions),
-            None => {
-                by_group.insert(g.group.clone(), g);
-            }
-        }
-    }
-    by_group.into_values().collect()
-}
-
-/// Commits the translated offsets, one commit per group, and says what it did.
-async fn commit(
-    source: &ClusterClient,
-    groups: Vec<GroupOffsets>,
-    lines: &mut Vec<String>,
-) -> Result<(), CutoverError> {
-    for g in crate::apply::sync_groups(source, &groups).await? {
-        lines.push(format!(
-            "group \"{}\": {} offset(s) committed on the source{}",
-            g.group,
-            g.committed,
-            if g.pending > 0 {
-                format!(", {} not replicated back yet", g.pending)
-            } else {
-                String::new()
-            }
-        ));
-    }
-    Ok(())
-}
-
-/// The forward progress read the other way: target offsets aligned to source offsets.
-fn inverted(forward: &Progress) -> Progress {
-    let swap = |p: &Position| Position {
-        next_source: p.next_target,
-        next_target: p.next_source,
-    };
-    let mut out = Progress::default();
-    for (key, p) in &forward.partitions {
-        let mut q = p.clone();
-        q.position = p.position.as_ref().map(swap);
-        q.index = p.index.iter().map(swap).collect();
-        q.index.sort();
-        out.partitions.insert(key.clone(), q);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_forward_progress_inverted_aligns_target_offsets_to_source_offsets() {
-        let mut forward = Progress::default();
-        let p = forward.partitions.entry(("orders".into(), 0)).or_default();
-        p.position = Some(Position {
-            next_source: 100,
-            next_target: 104,
-        });
-        p.index = vec![Position {
-            next_source: 0,
-            next_target: 0,
-        }];
-        let back = inverted(&forward);
-        let q = back.get("orders", 0).unwrap();
-        assert_eq!(
-            q.position,
-            Some(Position {
-                next_source: 104,
-                next_target: 100
-            })
-        );
-        assert_eq!(q.anchor(50).unwrap().next_source, 0);
+/// The clusters of `snapshot` as the groups are translated back from them.
+fn sides(snapshot: &Snapshot) -> crate::groups::Sides<'_> {
+    crate::groups::Sides {
+        source: &snapshot.source,
+        source_inventory: &snapshot.source_inventory,
+        target_inventory: &snapshot.target_inventory,
+        forward: snapshot.engine_progress(),
     }
 }

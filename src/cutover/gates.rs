@@ -17,9 +17,8 @@ use super::{StepReport, StepResult};
 
 use crate::cluster::{ClusterClient, Role};
 use crate::config::Migration;
-use crate::state::{
-    CutoverPoint, CutoverRecord, CutoverStep, PartitionEnd, Progress, Snapshot, Store,
-};
+use crate::state::{CutoverPoint, CutoverRecord, CutoverStep, PartitionEnd, Progress, Store};
+use crate::survey::Snapshot;
 use crate::verify::Report;
 
 /// A gate that passed: what it found.

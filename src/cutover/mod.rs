@@ -33,9 +33,8 @@ use crate::cluster::{ClusterError, Role};
 use crate::config::Migration;
 use crate::state::cutover::now_ms;
 use crate::state::progress::ProgressKey;
-use crate::state::{
-    CutoverPoint, CutoverRecord, CutoverStep, PointPartition, Progress, Snapshot, Store,
-};
+use crate::state::{CutoverPoint, CutoverRecord, CutoverStep, PointPartition, Progress, Store};
+use crate::survey::Snapshot;
 use crate::verify::{self, QuietWatch, Report};
 
 use gates::{Gates, Passed, Runner, Scope, Stopped, Verdict};
@@ -327,7 +326,6 @@ async fn write(store: &Store, records: Vec<(Vec<u8>, Vec<u8>)>) -> Result<(), Cu
         .map_err(|cause| CutoverError::Record { topic, cause })
 }
 
-
 /// Both clusters' ends of every selected partition, now: the cutover (or rollback) point.
 async fn point(
     snapshot: &Snapshot,
@@ -363,7 +361,7 @@ async fn point(
 /// What to switch to: the brokers of the cluster of `role` and every selected group's offsets
 /// there.
 async fn switch(migration: &Migration, role: Role) -> Result<Switch, CutoverError> {
-    let snapshot = crate::state::snapshot(migration).await?;
+    let snapshot = crate::survey::snapshot(migration).await?;
     let (cluster, inventory) = match role {
         Role::Source => (migration.source(), snapshot.source_inventory),
         Role::Target => (migration.target(), snapshot.target_inventory),

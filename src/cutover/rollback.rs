@@ -26,7 +26,8 @@ use crate::apply::Engine;
 use crate::cluster::native::IsolationLevel;
 use crate::config::Migration;
 use crate::state::progress::alignment_records;
-use crate::state::{CutoverPoint, CutoverRecord, CutoverStep, Position, Snapshot, Store};
+use crate::state::{CutoverPoint, CutoverRecord, CutoverStep, Position, Store};
+use crate::survey::Snapshot;
 use crate::verify::{digest_partitions, DigestRange};
 
 /// Runs the rollback of `migration` over the clusters of `snapshot`, draining back with
@@ -131,7 +132,7 @@ async fn verify_back(
     migration: &Migration,
     cutover: &CutoverPoint,
 ) -> Result<Vec<String>, CutoverError> {
-    let snapshot = crate::state::snapshot(migration).await?;
+    let snapshot = crate::survey::snapshot(migration).await?;
     let reverse = failback::progress(migration).await?;
     let partitions: Vec<(String, i32)> = cutover
         .partitions

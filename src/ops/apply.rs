@@ -88,7 +88,7 @@ pub async fn apply(
         }
     }
     let requested = &options.engine;
-    let survey = plan::survey(migration, requested.engine, &Default::default()).await?;
+    let survey = crate::survey::survey(migration, requested.engine, &Default::default()).await?;
     let connectors = engines::connectors(migration, requested, &survey.snapshot)?;
     let progress = survey.snapshot.engine_progress();
     if options.abandon_cutover {
@@ -101,7 +101,14 @@ pub async fn apply(
     {
         let engine = engines::failback(migration, point);
         let snapshot = &survey.snapshot;
-        return run(Box::new(engine), snapshot, options.until_synced, cancel, observer).await;
+        return run(
+            Box::new(engine),
+            snapshot,
+            options.until_synced,
+            cancel,
+            observer,
+        )
+        .await;
     } else {
         crate::cutover::refuse_forward(migration, progress)?;
     }
@@ -166,7 +173,7 @@ pub async fn apply(
 /// Prepares and runs `engine`, then the group sync after it.
 async fn run(
     mut engine: Box<dyn Engine>,
-    snapshot: &crate::state::Snapshot,
+    snapshot: &crate::survey::Snapshot,
     until_synced: bool,
     cancel: CancellationToken,
     observer: &mut dyn Observer,

@@ -16,7 +16,7 @@ pub async fn cutover(
     timeout: Duration,
     observer: &mut dyn Observer,
 ) -> miette::Result<Outcome> {
-    let snapshot = crate::state::snapshot(migration).await?;
+    let snapshot = crate::survey::snapshot(migration).await?;
     let mut engine = engines::built_in(migration, &snapshot, None);
     Ok(cutover::cutover(migration, &snapshot, &mut engine, timeout, observer).await?)
 }
@@ -27,7 +27,7 @@ pub async fn rollback(
     timeout: Duration,
     observer: &mut dyn Observer,
 ) -> miette::Result<Outcome> {
-    let snapshot = crate::state::snapshot(migration).await?;
+    let snapshot = crate::survey::snapshot(migration).await?;
     let point = cutover::cut_over(snapshot.engine_progress()).and_then(|c| c.point.clone());
     let mut engine = point.map(|point| engines::failback(migration, point));
     let engine = engine.as_mut().map(|e| e as &mut dyn Engine);

@@ -13,7 +13,8 @@ use crate::config::Migration;
 use crate::connect::{ConnectClient, Connector};
 use crate::cutover::failback::Failback;
 use crate::plan;
-use crate::state::{CutoverPoint, Snapshot};
+use crate::state::CutoverPoint;
+use crate::survey::Snapshot;
 
 /// The engine the user asked for.
 #[derive(Debug, Clone, Default)]

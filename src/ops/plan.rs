@@ -46,7 +46,7 @@ pub async fn plan(
     out: Option<&Path>,
     observer: &mut dyn Observer,
 ) -> miette::Result<Planned> {
-    let survey = plan::survey(migration, requested.engine, &Default::default()).await?;
+    let survey = crate::survey::survey(migration, requested.engine, &Default::default()).await?;
     let connectors = engines::connectors(migration, requested, &survey.snapshot)?;
     let plan = survey.plan;
     observer.planned(&plan);

@@ -19,7 +19,8 @@ pub async fn status(migration: &Migration) -> miette::Result<MigrationStatus> {
     if migration.consumer_groups.sync {
         // One survey of both clusters gives the lag (from either engine's progress) and the
         // groups' translated offsets.
-        let survey = plan::survey(migration, plan::Engine::Native, &Default::default()).await?;
+        let survey =
+            crate::survey::survey(migration, plan::Engine::Native, &Default::default()).await?;
         let snapshot = &survey.snapshot;
         let status = Status::from_inventory(
             &migration.name,

@@ -1,20 +1,17 @@
 //! Where each selected consumer group stands on the target: in sync, behind, pending
-//! replication, or cut over. Pure: computed from the plan's translated group offsets (marked
-//! cut over by [`mark_cut_over`]) and both clusters' inventories; `plan`, `status` and
-//! `verify` show it and the sync skips groups that have cut over.
+//! replication, or cut over. Pure: computed from the plan's group offsets (translated by
+//! [`set_translated`] from what the survey found, marked cut over by [`mark_cut_over`]) and
+//! both clusters' inventories; `plan`, `status` and `verify` show it and the sync skips groups
+//! that have cut over.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use crate::cluster::Inventory;
-use std::sync::{Arc, Mutex};
-
-use rdkafka::consumer::ConsumerContext;
+use crate::state::{Synced, SyncedOffset};
 
 use super::{GroupOffsets, GroupPartitionOffset, OffsetTarget};
-use crate::offsets::{TranslateError, Translation, Translator, Wanted};
-use crate::state::{Progress, Synced, SyncedOffset};
 
 /// The state of one group's offsets on the target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -169,71 +166,19 @@ fn state_of(group: &GroupOffsets) -> GroupStatus {
     }
 }
 
-/// Translations found earlier, by topic, partition and source offset. Only offsets of
-/// records already on the target are kept: those never change, so later rounds need not walk
-/// the logs for groups that did not move.
-pub type Known = Arc<Mutex<BTreeMap<(String, i32, i64), i64>>>;
+/// Exact target offsets of group partitions, by topic, partition and source offset.
+pub type Translated = BTreeMap<(String, i32, i64), i64>;
 
-/// Fills in the target offset of every group partition that can be translated now, from
-/// `known` where it holds the offset, and adds what it translates to `known`.
-pub fn translate_groups<C: ConsumerContext + 'static>(
-    groups: &mut [GroupOffsets],
-    progress: &Progress,
-    translator: &mut Translator<C>,
-    known: &Known,
-) -> Result<(), TranslateError> {
-    let mut known = known.lock().unwrap_or_else(|e| e.into_inner());
-    // One walk per partition for all the offsets groups committed in it.
-    let mut wanted: BTreeMap<(&str, i32), Vec<i64>> = BTreeMap::new();
-    for g in groups.iter() {
-        for p in &g.partitions {
-            if !known.contains_key(&(p.topic.clone(), p.partition, p.source_offset)) {
-                wanted
-                    .entry((p.topic.as_str(), p.partition))
-                    .or_default()
-                    .push(p.source_offset);
-            }
-        }
-    }
-    let wanted: Vec<Wanted<'_>> = wanted
-        .into_iter()
-        .filter_map(|((topic, partition), offsets)| {
-            Some(Wanted {
-                topic,
-                partition,
-                progress: progress.get(topic, partition)?,
-                offsets,
-            })
-        })
-        .collect();
-    let mut translated = translator.translate(&wanted)?;
-    // Offsets of records already on the target never change: keep them for later rounds.
-    translated.retain(|(topic, partition, s), t| match t {
-        Translation::Exact(t)
-            if progress
-                .get(topic, *partition)
-                .and_then(|p| p.position)
-                .is_some_and(|head| *t < head.next_target) =>
-        {
-            known.insert((topic.clone(), *partition, *s), *t);
-            false
-        }
-        _ => true,
-    });
-    for g in groups.iter_mut() {
+/// Sets the target offset of every partition of `groups` that `translated` holds.
+pub fn set_translated(groups: &mut [GroupOffsets], translated: &Translated) {
+    for g in groups {
         for p in &mut g.partitions {
             let key = (p.topic.clone(), p.partition, p.source_offset);
-            let t = known
-                .get(&key)
-                .copied()
-                .map(Translation::Exact)
-                .or_else(|| translated.get(&key).copied());
-            if let Some(Translation::Exact(offset)) = t {
-                p.target = OffsetTarget::Translated { offset };
+            if let Some(offset) = translated.get(&key) {
+                p.target = OffsetTarget::Translated { offset: *offset };
             }
         }
     }
-    Ok(())
 }
 
 #[cfg(test)]

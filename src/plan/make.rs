@@ -1,117 +1,49 @@
-//! Making the plan from a [`Snapshot`]: the diff of both inventories for the engine, the
-//! exact target offsets of the selected groups (from the engine's progress), the groups that
-//! cut over, and the target's word on every creation and config change. The only place a plan
-//! is built; nothing edits one after it is made.
+//! Making the plan from what the survey found: the diff of both inventories for the engine,
+//! the exact target offsets of the selected groups, the groups that cut over, and the
+//! target's word on every creation and config change. Pure: the survey (`crate::survey`)
+//! reads the clusters; this is the only place a plan is built, and nothing edits one after.
 
-use std::collections::BTreeMap;
-
-use crate::cluster::{ClusterClient, ClusterError};
+use crate::cluster::Inventory;
 use crate::config::Migration;
-use crate::offsets::Translator;
-use crate::state::{Progress, ReaderContext, Snapshot};
+use crate::state::Progress;
 
-use super::groups::{mark_cut_over, translate_groups, Known};
-use super::{diff, validate, warn_group_states, Engine, GroupOffsets, Plan};
+use super::groups::{mark_cut_over, set_translated, Translated};
+use super::validate::{take_answers, TargetAnswers};
+use super::{diff, warn_group_states, Engine, Plan};
 
-/// How long a walk of either log may read nothing while translating group offsets.
-const TRANSLATE_STALL: std::time::Duration = std::time::Duration::from_secs(60);
-
-/// Both clusters as they are, and the plan made from them.
-pub struct Survey {
-    pub snapshot: Snapshot,
-    pub plan: Plan,
+/// Both clusters as the survey found them: what a plan is made from.
+#[derive(Debug, Clone, Copy)]
+pub struct Surveyed<'a> {
+    pub source: &'a Inventory,
+    pub target: &'a Inventory,
+    /// The built-in engine's progress, when it replicated the migration: the groups it
+    /// recorded cut over and the offsets the sync committed.
+    pub engine_progress: Option<&'a Progress>,
+    /// Exact target offsets of the groups' committed source offsets.
+    pub translated: &'a Translated,
+    /// The target's validate-only refusals of the diff's creations and config changes.
+    pub answers: &'a TargetAnswers,
 }
 
-/// Reads both clusters and plans the migration for `engine` (see [`make`]).
-pub async fn survey(
-    migration: &Migration,
-    engine: Engine,
-    known: &Known,
-) -> Result<Survey, ClusterError> {
-    let snapshot = crate::state::snapshot(migration).await?;
-    let plan = make(migration, &snapshot, engine, known).await?;
-    Ok(Survey { snapshot, plan })
+/// Plans the migration for `engine` from what the survey found.
+pub fn make(migration: &Migration, surveyed: &Surveyed<'_>, engine: Engine) -> Plan {
+    let draft = diff(migration, surveyed.source, surveyed.target, engine);
+    complete(migration, draft, surveyed)
 }
 
-/// Plans the migration from `snapshot` for `engine`, taking group offset translations from
-/// `known` and adding those it finds.
-pub async fn make(
-    migration: &Migration,
-    snapshot: &Snapshot,
-    engine: Engine,
-    known: &Known,
-) -> Result<Plan, ClusterError> {
-    let mut plan = diff(
-        migration,
-        &snapshot.source_inventory,
-        &snapshot.target_inventory,
-        engine,
-    );
-    if let Some(progress) = snapshot
-        .progress
-        .as_ref()
-        .filter(|_| !plan.group_offsets.is_empty())
-    {
-        plan.group_offsets = translate(
-            migration,
-            std::mem::take(&mut plan.group_offsets),
-            progress,
-            &snapshot.target,
-            known.clone(),
-        )
-        .await?;
-    }
-    let engine_progress = snapshot.engine_progress();
+/// Completes `draft`, the [`diff`] of `surveyed`'s inventories, into the plan (see [`make`]).
+pub fn complete(migration: &Migration, mut draft: Plan, surveyed: &Surveyed<'_>) -> Plan {
+    set_translated(&mut draft.group_offsets, surveyed.translated);
     let (none, nothing) = (Default::default(), Default::default());
     mark_cut_over(
-        &mut plan.group_offsets,
-        engine_progress.map_or(&none, |p| &p.cut_over),
-        engine_progress.map_or(&nothing, |p| &p.synced),
+        &mut draft.group_offsets,
+        surveyed.engine_progress.map_or(&none, |p| &p.cut_over),
+        surveyed.engine_progress.map_or(&nothing, |p| &p.synced),
     );
-    warn_group_states(&mut plan);
-    validate::validate_on_target(migration, &snapshot.target, &mut plan).await?;
-    Ok(plan)
+    warn_group_states(&mut draft);
+    take_answers(migration, &mut draft, surveyed.answers);
+    draft
 }
 
-/// Exact target offsets for the plan's group offsets, from the engine's progress.
-async fn translate(
-    migration: &Migration,
-    groups: Vec<GroupOffsets>,
-    progress: &Progress,
-    target: &ClusterClient,
-    known: Known,
-) -> Result<Vec<GroupOffsets>, ClusterError> {
-    let props = crate::auth::client_properties;
-    let clusters = (props(migration.source()), props(migration.target()));
-    translate_between(&migration.name, &clusters, groups, progress, target, known).await
-}
-
-/// Exact offsets of `groups` from one cluster's log to the other's (`clusters`: the
-/// librdkafka properties of the one the offsets are from, then of the one they go to), from
-/// `progress` aligning the two; `client` names the cluster in errors.
-pub async fn translate_between(
-    name: &str,
-    clusters: &(BTreeMap<String, String>, BTreeMap<String, String>),
-    mut groups: Vec<GroupOffsets>,
-    progress: &Progress,
-    client: &ClusterClient,
-    known: Known,
-) -> Result<Vec<GroupOffsets>, ClusterError> {
-    let reader = |props: &BTreeMap<String, String>| {
-        crate::auth::token_supply::create::<_, rdkafka::consumer::BaseConsumer<_>>(
-            &crate::offsets::translator_config(props, name),
-            ReaderContext,
-        )
-    };
-    let fail = |e: String| client.error("translating group offsets", e);
-    let from = reader(&clusters.0).map_err(|e| fail(e.to_string()))?;
-    let to = reader(&clusters.1).map_err(|e| fail(e.to_string()))?;
-    let progress = progress.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut translator = Translator::new(from, to, TRANSLATE_STALL);
-        translate_groups(&mut groups, &progress, &mut translator, &known).map(|()| groups)
-    })
-    .await
-    .map_err(|e| fail(e.to_string()))?
-    .map_err(|e| fail(e.to_string()))
-}
+#[cfg(test)]
+mod tests;

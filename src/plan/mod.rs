@@ -1,8 +1,9 @@
-//! The plan: [`make`] turns a migration and a [`crate::state::Snapshot`] of both clusters
-//! into a [`Plan`] of typed actions, blockers, warnings and exact group offsets — through the
-//! pure `diff` of the two inventories, the groups' translations and the target's validate-only
-//! answers; the plan file with its fingerprints; the IAM policies that stand for ACLs on MSK.
-//! Changes nothing on either cluster.
+//! The plan: [`make`] turns a migration and what the survey found of both clusters
+//! ([`Surveyed`]: inventories, recorded progress, the groups' exact translations, the target's
+//! validate-only answers) into a [`Plan`] of typed actions, blockers, warnings and exact group
+//! offsets, through the `diff` of the two inventories; the plan file with its fingerprints;
+//! the IAM policies that stand for ACLs on MSK. Pure: takes values and returns a value; never
+//! async, never reads a cluster or the recorded state (`crate::survey` does).
 
 mod configs;
 mod diff;
@@ -21,11 +22,13 @@ pub use configs::left_out;
 pub use configs::DEFAULT_EXCLUDED;
 pub use diff::{diff, migrated_acls, warn_group_states};
 pub use file::{read_plan_file, write_plan_file, PlanFileError};
-pub use groups::{group_states, mark_cut_over, translate_groups, GroupState, GroupStatus, Known};
+pub use groups::{
+    group_states, mark_cut_over, set_translated, GroupState, GroupStatus, Translated,
+};
 pub use limits::{record_limits, RecordLimits};
-pub use make::{make, survey, translate_between, Survey};
+pub use make::{complete, make, Surveyed};
 pub use model::*;
-pub use validate::{validate_on_target, ADMIN_TIMEOUT};
+pub use validate::{changes_something, take_refusal, Refused, TargetAnswers};
 
 /// The JSON Schema of the plan format (`plan --json`, plan files), pretty-printed.
 pub fn plan_schema() -> String {

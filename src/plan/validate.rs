@@ -1,50 +1,95 @@
-//! The target's word on a plan: each topic creation and config change asked in validate-only
-//! mode while the plan is made, so that what the target would refuse is left out with a
-//! warning or becomes a blocker before anything is applied.
+//! The target's word on a plan: the survey asks the target, in validate-only mode, about each
+//! topic creation and config change (`crate::survey`), and records its refusals in
+//! [`TargetAnswers`]; here, purely, each refusal either leaves a config copied from the source
+//! out with a warning or becomes a blocker — one step ([`take_refusal`]) that the survey's
+//! questions and the plan's replay of the answers share, so both see the same plan.
 
-use std::time::Duration;
+use std::collections::BTreeMap;
 
-use rdkafka::types::RDKafkaErrorCode;
-
-use crate::cluster::native::{
-    AdminExtError, AlterConfigOp, AlterOp, ConfigResourceKind, NewTopicSpec,
-};
-use crate::cluster::{ClusterClient, ClusterError};
+use crate::cluster::native::{AdminExtError, AlterConfigOp, AlterOp, NewTopicSpec};
 use crate::config::Migration;
 
-use super::{Action, Blocker, BlockerKind, ConfigChange, Plan};
+use super::{Action, Blocker, BlockerKind, ConfigChange, Plan, Warning};
 
-/// How long an admin request to the target may take.
-pub const ADMIN_TIMEOUT: Duration = Duration::from_secs(60);
-const TIMEOUT: Duration = ADMIN_TIMEOUT;
+/// The target's validate-only refusals of a plan's topic creations and config changes, per
+/// topic, in the order it was asked. A creation it accepted together with all the others, or
+/// a change it accepted at once, has no entry; after each refusal that leaves a config out it
+/// was asked again.
+#[derive(Debug, Clone, Default)]
+pub struct TargetAnswers {
+    pub creations: BTreeMap<String, Vec<AdminExtError>>,
+    pub config_changes: BTreeMap<String, Vec<AdminExtError>>,
+}
 
-/// Asks the target, in validate-only mode, whether it would accept each topic creation and
-/// config change of `plan`. A refusal that names a config copied from the source (one the
-/// target's version does not know or rejects) leaves that config out of the plan with a
-/// warning, and the rest is asked again; any other refusal becomes a blocker naming what was
-/// refused, the broker's message and the setting that gets past it.
-pub async fn validate_on_target(
-    migration: &Migration,
-    target: &ClusterClient,
-    plan: &mut Plan,
-) -> Result<(), ClusterError> {
-    let creates: Vec<NewTopicSpec> = plan.actions.iter().filter_map(Action::new_topic).collect();
-    let mut refused: Vec<String> = Vec::new();
-    if !creates.is_empty() {
-        let results = target
-            .ext()
-            .create_topics(creates, true, TIMEOUT)
-            .await
-            .map_err(|e| target.ext_error("validating topic creations", e))?;
-        refused = results
-            .into_iter()
-            .filter(|(_, r)| {
-                r.as_ref()
-                    .is_err_and(|e| e.code != RDKafkaErrorCode::TopicAlreadyExists)
-            })
-            .map(|(topic, _)| topic)
-            .collect();
+impl TargetAnswers {
+    /// The refusals of `action`, when it is a creation or config change the target refused.
+    pub fn of(&self, action: &Action) -> &[AdminExtError] {
+        let refusals = match action {
+            Action::CreateTopic { topic, .. } => self.creations.get(topic),
+            Action::UpdateTopicConfig { topic, .. } => self.config_changes.get(topic),
+            _ => None,
+        };
+        refusals.map_or(&[], Vec::as_slice)
     }
+
+    /// Records the `refusals` of `action` (nothing when there are none).
+    pub fn record(&mut self, action: &Action, refusals: Vec<AdminExtError>) {
+        let (by_topic, topic) = match action {
+            Action::CreateTopic { topic, .. } => (&mut self.creations, topic),
+            Action::UpdateTopicConfig { topic, .. } => (&mut self.config_changes, topic),
+            _ => return,
+        };
+        if !refusals.is_empty() {
+            by_topic.insert(topic.clone(), refusals);
+        }
+    }
+}
+
+/// What one refusal did to a creation or config change.
+#[derive(Debug, Clone)]
+pub enum Refused {
+    /// The config copied from the source that the refusal names was left out: ask again.
+    LeftOut(Warning),
+    /// Anything else: the action is blocked.
+    Blocked(Blocker),
+}
+
+/// Takes one validate-only `refusal` of `action` (a topic creation or config change). A
+/// refusal that names a config copied from the source (one the target's version does not know
+/// or rejects) leaves that config out of `action`, with a warning; any other refusal becomes a
+/// blocker naming what was refused, the broker's message and the setting that gets past it.
+pub fn take_refusal(
+    migration: &Migration,
+    action: &mut Action,
+    refusal: &AdminExtError,
+) -> Refused {
+    let (topic, configs) = planned_configs(action);
+    let named = named_config(&refusal.message, &configs);
+    let from_source = named
+        .clone()
+        .filter(|(key, _)| !migration.topics.config.overrides().any(|(k, _)| k == key));
+    if let Some((key, value)) = from_source {
+        let why = format!("the target refuses it ({})", refusal.message);
+        let warning = super::left_out(&topic, &key, &value, &why);
+        leave_out(action, &key);
+        return Refused::LeftOut(warning);
+    }
+    Refused::Blocked(Blocker {
+        kind: BlockerKind::ConfigRejected,
+        subject: format!("topic \"{topic}\""),
+        reason: refusal_reason(action, named, refusal),
+    })
+}
+
+/// Whether `action` still changes anything: a config change whose every config was left out
+/// does not (and the target is not asked about it again).
+pub fn changes_something(action: &Action) -> bool {
+    !matches!(action, Action::UpdateTopicConfig { changes, .. } if changes.is_empty())
+}
+
+/// Takes the target's `answers` into `plan`, in the order of its actions: configs left out
+/// with warnings, blockers, and config changes left with nothing to change dropped.
+pub fn take_answers(migration: &Migration, plan: &mut Plan, answers: &TargetAnswers) {
     let Plan {
         actions,
         blockers,
@@ -52,75 +97,20 @@ pub async fn validate_on_target(
         ..
     } = plan;
     for action in actions.iter_mut() {
-        let asked_again = match action {
-            Action::CreateTopic { topic, .. } => refused.contains(topic),
-            Action::UpdateTopicConfig { .. } => true,
-            _ => false,
-        };
-        if !asked_again {
-            continue;
-        }
-        // Each refusal names at most one config: leave it out and ask again.
-        while !matches!(action, Action::UpdateTopicConfig { changes, .. } if changes.is_empty()) {
-            let Some(refusal) = validate_one(target, action).await? else {
+        for refusal in answers.of(action) {
+            if !changes_something(action) {
                 break;
-            };
-            let (topic, configs) = planned_configs(action);
-            let named = named_config(&refusal.message, &configs);
-            let from_source = named
-                .clone()
-                .filter(|(key, _)| !migration.topics.config.overrides().any(|(k, _)| k == key));
-            if let Some((key, value)) = from_source {
-                let why = format!("the target refuses it ({})", refusal.message);
-                warnings.push(super::left_out(&topic, &key, &value, &why));
-                leave_out(action, &key);
-                continue;
             }
-            blockers.push(Blocker {
-                kind: BlockerKind::ConfigRejected,
-                subject: format!("topic \"{topic}\""),
-                reason: refusal_reason(action, named, &refusal),
-            });
-            break;
+            match take_refusal(migration, action, refusal) {
+                Refused::LeftOut(warning) => warnings.push(warning),
+                Refused::Blocked(blocker) => {
+                    blockers.push(blocker);
+                    break;
+                }
+            }
         }
     }
-    // A config change whose every config was left out changes nothing.
-    actions
-        .retain(|a| !matches!(a, Action::UpdateTopicConfig { changes, .. } if changes.is_empty()));
-    Ok(())
-}
-
-/// The target's validate-only answer to one topic creation or config change.
-async fn validate_one(
-    target: &ClusterClient,
-    action: &Action,
-) -> Result<Option<AdminExtError>, ClusterError> {
-    match action {
-        Action::CreateTopic { topic, .. } => {
-            let results = target
-                .ext()
-                .create_topics(action.new_topic().into_iter().collect(), true, TIMEOUT)
-                .await
-                .map_err(|e| target.ext_error(&format!("validating topic \"{topic}\""), e))?;
-            Ok(results.into_iter().find_map(|(_, r)| {
-                r.err()
-                    .filter(|e| e.code != RDKafkaErrorCode::TopicAlreadyExists)
-            }))
-        }
-        Action::UpdateTopicConfig { topic, changes } => Ok(target
-            .ext()
-            .incremental_alter_configs(
-                vec![(
-                    ConfigResourceKind::Topic,
-                    topic.clone(),
-                    changes.iter().map(ConfigChange::alter_op).collect(),
-                )],
-                true,
-            )
-            .await
-            .err()),
-        _ => Ok(None),
-    }
+    actions.retain(changes_something);
 }
 
 /// The topic of a creation or config change, and the configs it sets.

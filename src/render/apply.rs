@@ -4,7 +4,8 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use crate::apply::{ApplyReport, GroupSynced, Live, Note, Outcome, Ran, Start, Synced};
+use crate::apply::{ApplyReport, Live, Note, Outcome, Ran, Start, Synced};
+use crate::groups::GroupSynced;
 use crate::ops::apply::{Applied, Observer};
 use crate::plan::{Action, Plan};
 use crate::state::cutover::utc;

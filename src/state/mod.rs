@@ -6,8 +6,7 @@
 //! - [`store`]: reading and writing the progress topic;
 //! - [`read`]: the one read_committed range reader every read of records goes through;
 //! - [`clients`]: the configs and contexts of the clients pointed at either cluster;
-//! - [`snapshot`]: both clusters as they are — inventories, the recorded state of whichever
-//!   engine replicated — which `plan` turns into a plan.
+//! - [`mirror_progress`]: MirrorMaker 2's offsets read as a [`Progress`].
 //!
 //! The names of what a migration creates are [`crate::config::names`]'. This layer knows no
 //! plan and runs no engine: it reads and records, and others decide.
@@ -17,7 +16,6 @@ pub mod cutover;
 mod mirrored;
 pub mod progress;
 pub mod read;
-pub mod snapshot;
 pub mod store;
 
 pub use clients::{client_config, reader_config, DeliveryContext, ReaderContext};
@@ -28,5 +26,4 @@ pub use progress::{
     Synced, SyncedOffset,
 };
 pub use read::{Range, RangeReader, ReadError};
-pub use snapshot::{take as snapshot, ReplicatedBy, Snapshot};
 pub use store::{Isolation, Store, StoreError};

@@ -177,18 +177,19 @@ const CHECK_NAMES: [&str; 9] = [
 /// Runs every check once. `quiet` carries the source's end offsets across runs (`--watch`);
 /// a single run watches the source for `cutover.quiet_period` before it answers.
 pub async fn verify(migration: &Migration, quiet: &mut QuietWatch) -> Report {
-    let survey = match plan::survey(migration, plan::Engine::Native, &Default::default()).await {
-        Ok(survey) => survey,
-        Err(e) => {
-            let mut all = vec![checks::unreachable(&e)];
-            all.extend(
-                CHECK_NAMES[1..]
-                    .iter()
-                    .map(|name| Check::skip(name, "needs both clusters")),
-            );
-            return Report::new(&migration.name, all);
-        }
-    };
+    let survey =
+        match crate::survey::survey(migration, plan::Engine::Native, &Default::default()).await {
+            Ok(survey) => survey,
+            Err(e) => {
+                let mut all = vec![checks::unreachable(&e)];
+                all.extend(
+                    CHECK_NAMES[1..]
+                        .iter()
+                        .map(|name| Check::skip(name, "needs both clusters")),
+                );
+                return Report::new(&migration.name, all);
+            }
+        };
     quiet.observe(
         &quiet::ends(&survey.snapshot.source_inventory),
         Instant::now(),
@@ -252,13 +253,13 @@ pub async fn verify(migration: &Migration, quiet: &mut QuietWatch) -> Report {
 /// The checks that do not need the source quiet — connectivity, topics, configs, ACLs: the
 /// preflight of `cutover`.
 pub async fn preflight(migration: &Migration) -> Report {
-    match plan::survey(migration, plan::Engine::Native, &Default::default()).await {
+    match crate::survey::survey(migration, plan::Engine::Native, &Default::default()).await {
         Ok(survey) => Report::new(&migration.name, standing_checks(migration, &survey)),
         Err(e) => Report::new(&migration.name, vec![checks::unreachable(&e)]),
     }
 }
 
-fn standing_checks(migration: &Migration, survey: &plan::Survey) -> Vec<Check> {
+fn standing_checks(migration: &Migration, survey: &crate::survey::Survey) -> Vec<Check> {
     let (source, target) = (
         &survey.snapshot.source_inventory,
         &survey.snapshot.target_inventory,
@@ -273,7 +274,7 @@ fn standing_checks(migration: &Migration, survey: &plan::Survey) -> Vec<Check> {
 }
 
 /// The data parity check alone (`cutover.data_check` decides how much is read).
-pub async fn data_parity(migration: &Migration, survey: &plan::Survey) -> Check {
+pub async fn data_parity(migration: &Migration, survey: &crate::survey::Survey) -> Check {
     if migration.cutover.data_check == DataCheck::None {
         return Check::skip(parity::NAME, "cutover.data_check = \"none\"");
     }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use kafka_harness::data::{self, Record, Stored};
 use kafka_harness::{shared, Cluster};
 use kafka_migrate::config::names::progress_topic;
-use kafka_migrate::offsets::{TranslateError, Translation, Translator, Wanted};
+use kafka_migrate::groups::{TranslateError, Translation, Translator, Wanted};
 use kafka_migrate::replicate::{self, Delivery};
 use kafka_migrate::state::{PartitionProgress, Position, Store};
 use rdkafka::consumer::BaseConsumer;

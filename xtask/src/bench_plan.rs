@@ -75,7 +75,7 @@ pub fn run(args: &[String]) -> Result<i32> {
         kafka_migrate::config::parse("bench.hcl", &text, std::path::Path::new("."), &[])?;
     for run in 1..=3 {
         let start = Instant::now();
-        let survey = rt.block_on(kafka_migrate::plan::survey(
+        let survey = rt.block_on(kafka_migrate::survey::survey(
             &migration,
             kafka_migrate::plan::Engine::Native,
             &Default::default(),

@@ -56,11 +56,11 @@ pub fn run(args: &[String]) -> Result<i32> {
 
     // Rounds as `apply` runs them: the first translates everything, later ones reuse what
     // earlier rounds found.
-    let mut sync = kafka_migrate::apply::GroupSync::default();
+    let mut sync = kafka_migrate::groups::GroupSync::default();
     for run in 1..=3 {
         // Survey: both inventories with every group's offsets, and the plan with translations.
         let start = Instant::now();
-        let survey = rt.block_on(kafka_migrate::plan::survey(
+        let survey = rt.block_on(kafka_migrate::survey::survey(
             &migration,
             kafka_migrate::plan::Engine::Native,
             sync.known(),
@@ -78,17 +78,17 @@ pub fn run(args: &[String]) -> Result<i32> {
                     .client_properties(kafka_harness::ADMIN)
                     .into_iter()
                     .collect();
-                Ok(kafka_migrate::offsets::translator_config(&props, "bench")
+                Ok(kafka_migrate::groups::translator_config(&props, "bench")
                     .create_with_context(kafka_migrate::state::ReaderContext)?)
             };
-        let mut translator = kafka_migrate::offsets::Translator::new(
+        let mut translator = kafka_migrate::groups::Translator::new(
             reader(&source)?,
             reader(&target)?,
             std::time::Duration::from_secs(60),
         );
         let progress = survey.snapshot.progress.clone().unwrap_or_default();
         let start = Instant::now();
-        kafka_migrate::plan::translate_groups(
+        kafka_migrate::groups::translate_groups(
             &mut offsets,
             &progress,
             &mut translator,

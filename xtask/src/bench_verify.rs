@@ -32,7 +32,7 @@ pub fn run(args: &[String]) -> Result<i32> {
     );
     let migration =
         kafka_migrate::config::parse_with_env("bench.hcl", &text, Path::new("."), &[], &|_| None)?;
-    let survey = rt.block_on(kafka_migrate::plan::survey(
+    let survey = rt.block_on(kafka_migrate::survey::survey(
         &migration,
         kafka_migrate::plan::Engine::Native,
         &Default::default(),

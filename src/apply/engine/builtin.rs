@@ -10,8 +10,9 @@ use miette::miette;
 use tokio_util::sync::CancellationToken;
 
 use super::{Engine, Ran, Start, Synced};
-use crate::apply::{metrics, supervise, GroupSync, Note, Observer, SupervisorError};
+use crate::apply::{metrics, supervise, Note, Observer, SupervisorError};
 use crate::config::Migration;
+use crate::groups::GroupSync;
 use crate::plan::RecordLimits;
 use crate::replicate::{self, Settings, Status};
 

@@ -6,9 +6,10 @@ use miette::miette;
 use tokio_util::sync::CancellationToken;
 
 use super::{Engine, Ran, Start, Synced};
-use crate::apply::{GroupSync, Note, Observer};
+use crate::apply::{Note, Observer};
 use crate::config::Migration;
 use crate::connect::{self, ConnectClient, Connector};
+use crate::groups::GroupSync;
 use crate::replicate::Status;
 
 /// MirrorMaker 2 for a migration: deployed on a Connect cluster by `apply`, or only read

@@ -14,9 +14,10 @@ pub use connect::Connect;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{Finished, GroupSynced, Observer};
+use super::{Finished, Observer};
+use crate::groups::GroupSynced;
 use crate::replicate::Status;
-use crate::state::Snapshot;
+use crate::survey::Snapshot;
 
 /// What an engine's run is about to do: the first line `apply` shows of it.
 #[derive(Debug, Clone, PartialEq, Eq)]

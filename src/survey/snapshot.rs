@@ -1,14 +1,13 @@
 //! Both clusters as they are for a migration: connect, read both inventories (with client
-//! quotas when the migration syncs them) and the
-//! recorded state of whichever engine replicated (the built-in engine's progress topic, or
-//! MirrorMaker 2's offsets), and account for what a crashed run left on the target. `plan`
-//! turns a snapshot into a plan; `status`, `verify` and the group sync read it.
+//! quotas when the migration syncs them) and the recorded state of whichever engine
+//! replicated (the built-in engine's progress topic, or MirrorMaker 2's offsets), and account
+//! for what a crashed run left on the target. The rest of the survey and `plan` start from a
+//! snapshot; `status`, `verify`, `cutover`, `rollback` and the group sync read it.
 
 use crate::cluster::{ClusterClient, ClusterError, Inventory, Role, Scope};
 use crate::config::{names, Migration};
 
-use super::progress::Progress;
-use super::store::Store;
+use crate::state::{Progress, RangeReader, ReaderContext, Store};
 
 /// Both clusters, what they hold, and what the migration recorded.
 pub struct Snapshot {
@@ -109,8 +108,7 @@ pub async fn take(migration: &Migration) -> Result<Snapshot, ClusterError> {
     } else if target_inventory.topics.remove(&mirror_marker).is_some() {
         // MirrorMaker 2 (the Connect engine) replicated: its state is in the offsets.
         let mirrored =
-            super::mirrored::mirror_progress(migration, &source_inventory, &target_inventory)
-                .await?;
+            crate::state::mirror_progress(migration, &source_inventory, &target_inventory).await?;
         target_inventory.replicated = mirrored.replicated();
         progress = Some(mirrored);
         replicated_by = ReplicatedBy::MirrorMaker2;
@@ -164,21 +162,21 @@ async fn account_for_leftovers(
     }
     // The suspects are read together up to their ends: the broker must answer a fetch at the
     // end at once, not after fetch.wait.max.ms (500 ms by default).
-    let mut config = super::reader_config(
+    let mut config = crate::state::reader_config(
         &crate::auth::client_properties(migration.target()),
         &migration.name,
         "inspector",
     );
     config.set("fetch.wait.max.ms", "10");
-    let consumer: rdkafka::consumer::BaseConsumer<super::ReaderContext> =
-        crate::auth::token_supply::create(&config, super::ReaderContext)
+    let consumer: rdkafka::consumer::BaseConsumer<ReaderContext> =
+        crate::auth::token_supply::create(&config, ReaderContext)
             .map_err(|e| target.error("inspecting target partitions", e.to_string()))?;
     let probes: Vec<((String, i32), i64)> = suspects
         .iter()
         .map(|(topic, partition, from, _)| ((topic.clone(), *partition), *from))
         .collect();
     let clean = tokio::task::spawn_blocking(move || {
-        super::RangeReader::new("target", consumer, std::time::Duration::from_secs(30))
+        RangeReader::new("target", consumer, std::time::Duration::from_secs(30))
             .without_committed_records(&probes)
     })
     .await

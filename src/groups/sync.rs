@@ -5,15 +5,18 @@
 //! progress first, so that a target offset moved since is known to be the group's consumers'.
 //! A group that has cut over (members on the target, or its target offset moved forward
 //! since the sync committed it) is not synced again for as long as the [`GroupSync`] lives,
-//! which also keeps the translations it found.
+//! which also keeps the translations it found. A round from a fresh survey of both clusters
+//! (`GroupSync::survey_round`) is in [`crate::survey`], which reads them.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use futures_util::{StreamExt, TryStreamExt};
 
 use crate::cluster::{ClusterClient, ClusterError, Inventory, CONCURRENT_GROUP_REQUESTS};
-use crate::plan::{group_states, GroupOffsets, GroupState, Known, OffsetTarget};
+use crate::plan::{group_states, GroupOffsets, GroupState, OffsetTarget};
 use crate::state::{cut_over_record, group_synced_record, Progress, Store, Synced, SyncedOffset};
+
+use super::Known;
 
 /// What a sync did for one group.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,25 +110,6 @@ impl GroupSync {
         report.extend(sync_groups(target, &live).await?);
         report.sort_by(|a, b| a.group.cmp(&b.group));
         Ok(report)
-    }
-
-    /// One round from scratch: plans the migration again (both clusters as they are now) and
-    /// commits the exact translations of the groups that have not cut over.
-    pub async fn survey_round(
-        &mut self,
-        migration: &crate::config::Migration,
-    ) -> Result<Vec<GroupSynced>, ClusterError> {
-        let survey =
-            crate::plan::survey(migration, crate::plan::Engine::Native, self.known()).await?;
-        let snapshot = &survey.snapshot;
-        self.round(
-            &snapshot.target,
-            &survey.plan.group_offsets,
-            &snapshot.source_inventory,
-            &snapshot.target_inventory,
-            snapshot.engine_progress(),
-        )
-        .await
     }
 
     /// Writes `records` to the migration's progress topic, when these rounds record.

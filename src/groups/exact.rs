@@ -1,0 +1,146 @@
+//! Exact target offsets of group offsets: which offsets to translate, the walk of both logs
+//! off the async runtime, and the translations kept across rounds ([`Known`]). Forward (the
+//! plan's group offsets, from the engine's progress) and back (failback) alike: the
+//! direction is which cluster's properties come first and which progress aligns them.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use rdkafka::consumer::ConsumerContext;
+
+use crate::cluster::{ClusterClient, ClusterError};
+use crate::config::Migration;
+use crate::plan::{set_translated, GroupOffsets, Translated};
+use crate::state::{Progress, ReaderContext};
+
+use super::{translator_config, TranslateError, Translation, Translator, Wanted};
+
+/// How long a walk of either log may read nothing while translating group offsets.
+const TRANSLATE_STALL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Translations found earlier, by topic, partition and source offset. Only offsets of
+/// records already on the target are kept: those never change, so later rounds need not walk
+/// the logs for groups that did not move.
+pub type Known = Arc<Mutex<BTreeMap<(String, i32, i64), i64>>>;
+
+/// The exact target offset of every group partition that can be translated now, from
+/// `known` where it holds the offset; adds what it translates to `known`.
+pub fn translations<C: ConsumerContext + 'static>(
+    groups: &[GroupOffsets],
+    progress: &Progress,
+    translator: &mut Translator<C>,
+    known: &Known,
+) -> Result<Translated, TranslateError> {
+    let mut known = known.lock().unwrap_or_else(|e| e.into_inner());
+    // One walk per partition for all the offsets groups committed in it.
+    let mut wanted: BTreeMap<(&str, i32), Vec<i64>> = BTreeMap::new();
+    for g in groups {
+        for p in &g.partitions {
+            if !known.contains_key(&(p.topic.clone(), p.partition, p.source_offset)) {
+                wanted
+                    .entry((p.topic.as_str(), p.partition))
+                    .or_default()
+                    .push(p.source_offset);
+            }
+        }
+    }
+    let wanted: Vec<Wanted<'_>> = wanted
+        .into_iter()
+        .filter_map(|((topic, partition), offsets)| {
+            Some(Wanted {
+                topic,
+                partition,
+                progress: progress.get(topic, partition)?,
+                offsets,
+            })
+        })
+        .collect();
+    let mut translated = translator.translate(&wanted)?;
+    // Offsets of records already on the target never change: keep them for later rounds.
+    translated.retain(|(topic, partition, s), t| match t {
+        Translation::Exact(t)
+            if progress
+                .get(topic, *partition)
+                .and_then(|p| p.position)
+                .is_some_and(|head| *t < head.next_target) =>
+        {
+            known.insert((topic.clone(), *partition, *s), *t);
+            false
+        }
+        _ => true,
+    });
+    let mut exact = Translated::new();
+    for g in groups {
+        for p in &g.partitions {
+            let key = (p.topic.clone(), p.partition, p.source_offset);
+            let t = known
+                .get(&key)
+                .copied()
+                .map(Translation::Exact)
+                .or_else(|| translated.get(&key).copied());
+            if let Some(Translation::Exact(offset)) = t {
+                exact.insert(key, offset);
+            }
+        }
+    }
+    Ok(exact)
+}
+
+/// Fills in the target offset of every group partition that can be translated now (see
+/// [`translations`]).
+pub fn translate_groups<C: ConsumerContext + 'static>(
+    groups: &mut [GroupOffsets],
+    progress: &Progress,
+    translator: &mut Translator<C>,
+    known: &Known,
+) -> Result<(), TranslateError> {
+    let exact = translations(groups, progress, translator, known)?;
+    set_translated(groups, &exact);
+    Ok(())
+}
+
+/// Exact target offsets of the plan's group offsets `groups`, from the engine's `progress`
+/// (source → target); `target` names the cluster in errors.
+pub async fn translate_forward(
+    migration: &Migration,
+    groups: &[GroupOffsets],
+    progress: &Progress,
+    target: &ClusterClient,
+    known: Known,
+) -> Result<Translated, ClusterError> {
+    let props = crate::auth::client_properties;
+    let clusters = (props(migration.source()), props(migration.target()));
+    translate_between(&migration.name, &clusters, groups, progress, target, known).await
+}
+
+/// Exact offsets of `groups` from one cluster's log to the other's (`clusters`: the
+/// librdkafka properties of the one the offsets are from, then of the one they go to), from
+/// `progress` aligning the two; `client` names the cluster in errors. Both logs are walked
+/// off the async runtime by read_committed consumers named after `name` (see
+/// [`translations`]).
+pub async fn translate_between(
+    name: &str,
+    clusters: &(BTreeMap<String, String>, BTreeMap<String, String>),
+    groups: &[GroupOffsets],
+    progress: &Progress,
+    client: &ClusterClient,
+    known: Known,
+) -> Result<Translated, ClusterError> {
+    let reader = |props: &BTreeMap<String, String>| {
+        crate::auth::token_supply::create::<_, rdkafka::consumer::BaseConsumer<_>>(
+            &translator_config(props, name),
+            ReaderContext,
+        )
+    };
+    let fail = |e: String| client.error("translating group offsets", e);
+    let from = reader(&clusters.0).map_err(|e| fail(e.to_string()))?;
+    let to = reader(&clusters.1).map_err(|e| fail(e.to_string()))?;
+    let (groups, progress) = (groups.to_vec(), progress.clone());
+    tokio::task::spawn_blocking(move || {
+        let mut translator = Translator::new(from, to, TRANSLATE_STALL);
+        translations(&groups, &progress, &mut translator, &known)
+    })
+    .await
+    .map_err(|e| fail(e.to_string()))?
+    .map_err(|e| fail(e.to_string()))
+}
