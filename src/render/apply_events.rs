@@ -317,3 +317,64 @@ impl Observer for ApplyEvents {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The checked-in schema of `apply --json`'s lines is what the code generates
+    /// (`UPDATE_SCHEMAS=1` rewrites it).
+    #[test]
+    fn the_apply_events_schema_is_up_to_date() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("schemas/apply-events.schema.json");
+        let schema = apply_events_schema();
+        if std::env::var_os("UPDATE_SCHEMAS").is_some() {
+            std::fs::write(&path, &schema).unwrap();
+        }
+        let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            checked_in == schema,
+            "schemas/apply-events.schema.json is stale: run UPDATE_SCHEMAS=1 cargo test"
+        );
+    }
+
+    #[test]
+    fn an_event_is_one_line_with_its_version_and_kind() {
+        let line = event_line(Event::Metadata {
+            done: 2,
+            already_done: 1,
+        });
+        assert!(!line.contains('\n'));
+        let value: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(value["format_version"], FORMAT_VERSION);
+        assert_eq!(value["event"], "metadata");
+        assert_eq!(value["done"], 2);
+        assert_eq!(value["already_done"], 1);
+        assert!(value["at_ms"].as_i64().is_some_and(|ms| ms > 0));
+    }
+
+    #[test]
+    fn an_action_carried_out_names_its_type_and_says_it_in_words() {
+        let action = Action::CreateTopic {
+            topic: "orders".into(),
+            partitions: 3,
+            replication_factor: 1,
+            configs: Default::default(),
+        };
+        let Event::Applied {
+            action: kind,
+            description,
+            already_done,
+        } = applied(&action, &Outcome::AlreadyDone)
+        else {
+            panic!("not an applied event");
+        };
+        assert_eq!(kind, "create_topic");
+        assert_eq!(
+            description,
+            "create topic \"orders\" (3 partitions): already there"
+        );
+        assert!(already_done);
+    }
+}
