@@ -7,7 +7,7 @@ use crate::plan::{self, GroupStatus};
 use crate::replicate::{self, Status};
 
 /// Where a migration stands.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
 pub struct MigrationStatus {
     /// The lag per partition.
     #[serde(flatten)]

@@ -17,7 +17,7 @@ use crate::offsets::{TranslateError, Translation, Translator, Wanted};
 use crate::state::{Progress, Synced, SyncedOffset};
 
 /// The state of one group's offsets on the target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GroupState {
     /// Every partition's target offset is the exact translation of the source's.
@@ -47,7 +47,7 @@ impl GroupState {
 }
 
 /// One group's state, with the evidence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct GroupStatus {
     pub group: String,
     pub state: GroupState,

@@ -3,6 +3,7 @@
 
 mod connect;
 mod cutover;
+mod json;
 mod live;
 mod paint;
 mod plan;
@@ -11,11 +12,14 @@ mod verify;
 
 pub use connect::{connect_step, connector_diffs};
 pub use cutover::{cutover_json, cutover_text, step_line, CutoverDisplay};
+pub use json::{
+    report_schemas, CUTOVER_FORMAT_VERSION, STATUS_FORMAT_VERSION, VERIFY_FORMAT_VERSION,
+};
 pub use live::{describe, note_line, summary, Display};
 pub use paint::Paint;
 pub use plan::{plan_json, plan_text};
 pub use status::{status_json, status_text};
-pub use verify::{verify_json, verify_text};
+pub use verify::{evidence_lines, fact_line, verify_json, verify_text};
 
 #[cfg(test)]
 mod tests;

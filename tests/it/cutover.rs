@@ -201,6 +201,8 @@ async fn cutover_waits_for_a_writing_producer_and_a_reading_consumer_then_record
         .unwrap();
     assert_eq!(again.status.code(), Some(0));
     let again: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    crate::support::schema::assert_valid("cutover.schema.json", &again);
+    assert_eq!(again["format_version"], "1.0");
     assert_eq!(again["direction"], "cutover");
     assert_eq!(again["complete"], true);
     assert_eq!(again["point"]["at_ms"], point.at_ms);
@@ -301,6 +303,16 @@ async fn failback_then_rollback_returns_to_the_source_exactly() {
             "group {group} partition {partition}: source offset {here}, target offset {there}"
         );
     }
+    // Run again, rollback says it is done and what to switch, as JSON under its schema.
+    let again = kafka_migrate(&m.config)
+        .args(["rollback", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(0));
+    let again: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    crate::support::schema::assert_valid("rollback.schema.json", &again);
+    assert_eq!(again["direction"], "rollback");
+    assert_eq!(again["complete"], true);
     // The migration is back on the source: the cutover is rolled back, and a forward apply
     // copies nothing twice.
     let progress = Store::new(&m.prefix, props(target)).read().unwrap();
