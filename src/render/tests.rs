@@ -61,8 +61,8 @@ fn an_iam_target_gets_policies_instead_of_acls() {
 
 #[test]
 fn a_cutover_shows_its_steps_the_point_and_what_to_switch() {
-    use crate::cutover::{Direction, Outcome, StepReport, StepResult, Switch};
-    use crate::state::{CutoverPoint, CutoverStep, PointPartition};
+    use crate::cutover::{Direction, Outcome, StepReport, StepResult};
+    use crate::state::CutoverStep;
     let step = StepReport {
         step: CutoverStep::Quiet,
         label: "source quiet",
@@ -89,6 +89,24 @@ fn a_cutover_shows_its_steps_the_point_and_what_to_switch() {
         text.contains("NOT CUT OVER: migration \"orders\" stopped at a gate; run cutover again"),
         "{text}"
     );
+    completed(&mut outcome);
+    let text = super::cutover_text(&outcome, Paint::plain());
+    for line in [
+        "[5/5] cutover point: 1970-01-01 00:00:00Z — 1 partition(s) recorded",
+        "orders partition 0: source end 10, target end 12",
+        "CUT OVER: migration \"orders\"; the target is now the system of record.",
+        "Switch producers and consumers to bootstrap.servers=b-1:9098,b-2:9098",
+        "group \"billing\" resumes on the target at orders/0=12",
+    ] {
+        assert!(text.contains(line), "{line} missing:\n{text}");
+    }
+}
+
+/// `outcome` completed: its point at the epoch (orders/0: source end 10, target end 12) and
+/// what to switch (two brokers; group billing at orders/0=12).
+fn completed(outcome: &mut crate::cutover::Outcome) {
+    use crate::cutover::Switch;
+    use crate::state::{CutoverPoint, PointPartition};
     outcome.complete = true;
     outcome.point = Some(CutoverPoint {
         at_ms: 0,
@@ -108,16 +126,6 @@ fn a_cutover_shows_its_steps_the_point_and_what_to_switch() {
         )]
         .into(),
     });
-    let text = super::cutover_text(&outcome, Paint::plain());
-    for line in [
-        "[5/5] cutover point: 1970-01-01 00:00:00Z — 1 partition(s) recorded",
-        "orders partition 0: source end 10, target end 12",
-        "CUT OVER: migration \"orders\"; the target is now the system of record.",
-        "Switch producers and consumers to bootstrap.servers=b-1:9098,b-2:9098",
-        "group \"billing\" resumes on the target at orders/0=12",
-    ] {
-        assert!(text.contains(line), "{line} missing:\n{text}");
-    }
 }
 
 /// The words of each typed finding, as `verify` gave them when its evidence was text.
@@ -353,10 +361,10 @@ fn the_report_schemas_are_up_to_date() {
 #[test]
 fn the_json_views_are_valid_under_their_schemas() {
     use crate::apply::MigrationStatus;
-    use crate::cutover::{Direction, Outcome, StepReport, StepResult, Switch};
+    use crate::cutover::{Direction, Outcome, StepReport, StepResult};
     use crate::plan::{GroupState, GroupStatus};
     use crate::replicate::{PartitionStatus, Status};
-    use crate::state::{CutoverPoint, CutoverStep, PointPartition};
+    use crate::state::CutoverStep;
     let schemas: std::collections::BTreeMap<&str, serde_json::Value> = super::report_schemas()
         .into_iter()
         .map(|(file, s)| (file, serde_json::from_str(&s).unwrap()))
@@ -412,26 +420,8 @@ fn the_json_views_are_valid_under_their_schemas() {
     };
     valid("cutover.schema.json", &super::cutover_json(&outcome));
     outcome.direction = Direction::Rollback;
-    outcome.complete = true;
     outcome.report = None;
-    outcome.point = Some(CutoverPoint {
-        at_ms: 5,
-        partitions: vec![PointPartition {
-            topic: "orders".into(),
-            partition: 0,
-            source_end: 10,
-            target_end: 12,
-            at_ms: 5,
-        }],
-    });
-    outcome.switch = Some(Switch {
-        bootstrap_servers: vec!["a:9092".into()],
-        groups: [(
-            "billing".to_string(),
-            [("orders".to_string(), [(0, 12)].into())].into(),
-        )]
-        .into(),
-    });
+    completed(&mut outcome);
     let json = super::cutover_json(&outcome);
     valid("rollback.schema.json", &json);
     // The direction tells the two apart.

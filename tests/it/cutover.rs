@@ -14,6 +14,7 @@ use kafka_migrate::state::Store;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 
+use crate::support::schema::run_json;
 use crate::support::{
     apply_until_synced, assert_identical, check, full_check_file, kafka_migrate, props,
     topic_with_records_over, verify, wait_for, Running,
@@ -195,13 +196,8 @@ async fn cutover_waits_for_a_writing_producer_and_a_reading_consumer_then_record
     );
     assert!(err.contains("--abandon-cutover"), "{err}");
     // Run again, cutover says it is done and what to switch.
-    let again = kafka_migrate(&m.config)
-        .args(["cutover", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(again.status.code(), Some(0));
-    let again: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
-    crate::support::schema::assert_valid("cutover.schema.json", &again);
+    let (code, again) = run_json(&m.config, &["cutover", "--json"], "cutover.schema.json");
+    assert_eq!(code, Some(0));
     assert_eq!(again["format_version"], "1.0");
     assert_eq!(again["direction"], "cutover");
     assert_eq!(again["complete"], true);
@@ -304,13 +300,8 @@ async fn failback_then_rollback_returns_to_the_source_exactly() {
         );
     }
     // Run again, rollback says it is done and what to switch, as JSON under its schema.
-    let again = kafka_migrate(&m.config)
-        .args(["rollback", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(again.status.code(), Some(0));
-    let again: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
-    crate::support::schema::assert_valid("rollback.schema.json", &again);
+    let (code, again) = run_json(&m.config, &["rollback", "--json"], "rollback.schema.json");
+    assert_eq!(code, Some(0));
     assert_eq!(again["direction"], "rollback");
     assert_eq!(again["complete"], true);
     // The migration is back on the source: the cutover is rolled back, and a forward apply

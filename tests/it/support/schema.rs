@@ -22,3 +22,18 @@ pub fn assert_valid(file: &str, json: &serde_json::Value) {
         "output not valid under schemas/{file}: {errors:#?}\n{json:#}"
     );
 }
+
+/// Runs `kafka-migrate -c config ARGS` (a command with `--json`): its exit code and the JSON it
+/// printed, checked against `schemas/{file}`.
+pub fn run_json(config: &Path, args: &[&str], file: &str) -> (Option<i32>, serde_json::Value) {
+    let out = super::kafka_migrate(config).args(args).output().unwrap();
+    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{args:?} printed no JSON ({e}): {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert_valid(file, &json);
+    (out.status.code(), json)
+}
