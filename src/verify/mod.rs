@@ -57,9 +57,10 @@ pub struct Check {
     pub name: &'static str,
     pub status: CheckStatus,
     pub summary: String,
-    /// The evidence as lines of text: failures first, then warnings, then notes; each names
-    /// its topic, partition or group. In the JSON output, `findings` worded, then the lines
-    /// given as text only (checks whose evidence is not typed, and errors).
+    /// The evidence as lines of text, failures first, then warnings, then notes, each naming
+    /// its topic, partition or group. In the JSON output every line: `findings` worded, then
+    /// the lines given as text only (by checks whose evidence is not typed, and errors). In
+    /// the value a check returns, only the latter: `render` words the findings.
     pub evidence: Vec<String>,
     /// The evidence as data, in the same order: given by the lag, source quiet, data parity
     /// and consumer groups checks.
