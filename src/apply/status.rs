@@ -5,7 +5,7 @@ use crate::plan::GroupStatus;
 use crate::replicate::Status;
 
 /// Where a migration stands.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
 pub struct MigrationStatus {
     /// The lag per partition.
     #[serde(flatten)]

@@ -12,7 +12,7 @@ use super::{ClusterClient, ClusterError};
 const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A member of a consumer group.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 pub struct Member {
     pub client_id: String,
     pub host: String,

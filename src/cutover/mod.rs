@@ -70,7 +70,7 @@ pub enum CutoverError {
 }
 
 /// How one step went.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StepResult {
     Done,
@@ -81,7 +81,7 @@ pub enum StepResult {
 }
 
 /// Which way a gated sequence switches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// `cutover`: from the source to the target.
@@ -107,7 +107,7 @@ impl Direction {
 }
 
 /// One step's outcome, with the evidence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct StepReport {
     pub step: CutoverStep,
     /// The step's name in this direction.
@@ -119,7 +119,7 @@ pub struct StepReport {
 }
 
 /// What clients switch to: the target's brokers and each group's offsets there.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Switch {
     pub bootstrap_servers: Vec<String>,
     /// Group → topic → partition → committed offset on the target.
@@ -127,7 +127,7 @@ pub struct Switch {
 }
 
 /// How a cutover ended.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Outcome {
     pub migration: String,
     pub direction: Direction,

@@ -19,7 +19,7 @@ use crate::verify::QuietWatch;
 const POLL: Duration = Duration::from_secs(1);
 
 /// A partition still written to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Writing {
     pub topic: String,
     pub partition: i32,
@@ -31,14 +31,14 @@ pub struct Writing {
 }
 
 /// A selected group with members on the source.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Consuming {
     pub group: String,
     pub members: Vec<Member>,
 }
 
 /// What keeps the source from being quiet.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Activity {
     /// The cluster watched: "source" (cutover) or "target" (rollback).
     pub cluster: &'static str,

@@ -14,7 +14,7 @@ use crate::state::{Synced, SyncedOffset};
 use super::{GroupOffsets, GroupPartitionOffset, OffsetTarget};
 
 /// The state of one group's offsets on the target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GroupState {
     /// Every partition's target offset is the exact translation of the source's.
@@ -44,7 +44,7 @@ impl GroupState {
 }
 
 /// One group's state, with the evidence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct GroupStatus {
     pub group: String,
     pub state: GroupState,

@@ -322,23 +322,6 @@ impl Observer for ApplyEvents {
 mod tests {
     use super::*;
 
-    /// The checked-in schema of `apply --json`'s lines is what the code generates
-    /// (`UPDATE_SCHEMAS=1` rewrites it).
-    #[test]
-    fn the_apply_events_schema_is_up_to_date() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("schemas/apply-events.schema.json");
-        let schema = apply_events_schema();
-        if std::env::var_os("UPDATE_SCHEMAS").is_some() {
-            std::fs::write(&path, &schema).unwrap();
-        }
-        let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(
-            checked_in == schema,
-            "schemas/apply-events.schema.json is stale: run UPDATE_SCHEMAS=1 cargo test"
-        );
-    }
-
     #[test]
     fn an_event_is_one_line_with_its_version_and_kind() {
         let line = event_line(Event::Metadata {

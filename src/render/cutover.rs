@@ -195,7 +195,10 @@ fn command(direction: Direction) -> &'static str {
     }
 }
 
-/// The outcome as pretty JSON.
+/// The outcome as pretty JSON, with `format_version` (a verify report in it has every
+/// evidence line worded).
 pub fn cutover_json(outcome: &Outcome) -> String {
-    serde_json::to_string_pretty(outcome).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    let mut outcome = outcome.clone();
+    outcome.report = outcome.report.as_ref().map(super::verify::worded);
+    super::json::versioned(super::json::CUTOVER_FORMAT_VERSION, &outcome)
 }

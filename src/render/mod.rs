@@ -5,6 +5,7 @@ mod apply;
 mod apply_events;
 mod connect;
 mod cutover;
+mod json;
 mod live;
 mod paint;
 mod plan;
@@ -15,11 +16,16 @@ pub use apply::{applied_line, group_synced_line, ran_line, start_line, ApplyView
 pub use apply_events::{apply_events_schema, ApplyEvent, ApplyEvents};
 pub use connect::{connect_step, connector_diffs};
 pub use cutover::{cutover_json, cutover_text, step_line, CutoverDisplay};
+pub use json::{
+    report_schemas, CUTOVER_FORMAT_VERSION, STATUS_FORMAT_VERSION, VERIFY_FORMAT_VERSION,
+};
 pub use live::{describe, note_line, summary, Display};
 pub use paint::Paint;
 pub use plan::{plan_json, plan_text, PlanView};
 pub use status::{status_json, status_text};
-pub use verify::{not_ready_line, verify_json, verify_start_line, verify_text};
+pub use verify::{
+    evidence_lines, fact_line, not_ready_line, verify_json, verify_start_line, verify_text,
+};
 
 #[cfg(test)]
 mod tests;

@@ -6,9 +6,10 @@ use std::fmt::Write;
 use crate::apply::MigrationStatus;
 use crate::plan::GroupStatus;
 
-/// The status as JSON: the replication status, with the groups and the cutover beside it.
+/// The status as JSON (with `format_version`): the replication status, with the groups and
+/// the cutover beside it.
 pub fn status_json(view: &MigrationStatus) -> String {
-    serde_json::to_string_pretty(view).unwrap_or_default()
+    super::json::versioned(super::json::STATUS_FORMAT_VERSION, view)
 }
 
 /// The status as tables: per topic, the partitions behind, a total, the cutover, then the

@@ -1,19 +1,153 @@
-//! The verify report: a table of checks with their evidence, then the verdict line.
+//! The verify report: a table of checks with their evidence, then the verdict line; the typed
+//! findings worded as evidence lines.
 
 use std::fmt::Write as _;
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 
-use crate::verify::{CheckStatus, Report};
+use crate::verify::{Check, CheckStatus, Fact, Report};
 
 use super::Paint;
 
 /// Evidence lines shown per check in text; `--json` has them all.
 const EVIDENCE_SHOWN: usize = 10;
 
-/// The report as pretty JSON.
+/// The report as pretty JSON, with `format_version`.
 pub fn verify_json(report: &Report) -> String {
-    serde_json::to_string_pretty(report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    super::json::versioned(super::json::VERIFY_FORMAT_VERSION, &worded(report))
+}
+
+/// The report with each check's `evidence` holding every line: its findings worded, then the
+/// lines it gave as text.
+pub(super) fn worded(report: &Report) -> Report {
+    let mut report = report.clone();
+    for check in &mut report.checks {
+        check.evidence = evidence_lines(check);
+    }
+    report
+}
+
+/// A check's evidence as lines: its findings worded, then the lines it gave as text.
+pub fn evidence_lines(check: &Check) -> Vec<String> {
+    check
+        .findings
+        .iter()
+        .map(|f| fact_line(&f.fact))
+        .chain(check.evidence.iter().cloned())
+        .collect()
+}
+
+/// One finding as a line of evidence.
+pub fn fact_line(fact: &Fact) -> String {
+    match fact {
+        Fact::NotStarted { migration } => format!(
+            "replication has not started: no progress of migration \"{migration}\" on the target"
+        ),
+        Fact::Behind {
+            topic,
+            partition,
+            lag,
+            source_end,
+            replicated_to,
+        } => format!(
+            "{topic} partition {partition}: {lag} record offset(s) behind (source last stable offset {source_end}, replicated to {})",
+            replicated_to.map_or("nothing yet".to_string(), |o| o.to_string())
+        ),
+        Fact::EndMoved {
+            topic,
+            partition,
+            before,
+            after,
+        } => format!(
+            "{topic} partition {partition}: end offset {before} → {after} (+{})",
+            after - before
+        ),
+        Fact::GroupOffsetWrong {
+            group,
+            topic,
+            partition,
+            source_offset,
+            translated,
+            committed,
+        } => format!(
+            "group \"{group}\" {topic} partition {partition}: {}, {translated} is the exact translation of source offset {source_offset}",
+            committed.map_or("nothing committed on the target".to_string(), |c| format!(
+                "committed {c} on the target"
+            ))
+        ),
+        Fact::GroupOffsetPending {
+            group,
+            topic,
+            partition,
+            source_offset,
+        } => format!(
+            "group \"{group}\" {topic} partition {partition}: source offset {source_offset} is not replicated yet"
+        ),
+        Fact::GroupActiveOnSource { group, members } => format!(
+            "group \"{group}\" still has {members} member(s) on the source: its offsets move until they stop"
+        ),
+        Fact::GroupActiveOnBoth {
+            group,
+            members_on_source,
+            members_on_target,
+        } => format!(
+            "group \"{group}\" has members on both clusters ({members_on_source} on the source, {members_on_target} on the target)"
+        ),
+        Fact::GroupCutOver { group, why } => format!("group \"{group}\" has cut over: {why}"),
+        Fact::GroupOnTarget {
+            group,
+            members_on_target,
+        } => format!(
+            "group \"{group}\" has cut over: {members_on_target} member(s) on the target only"
+        ),
+        Fact::RecordDiffers {
+            topic,
+            partition,
+            record,
+            fields,
+            source_offset,
+            target_offset,
+        } => format!(
+            "{topic} partition {partition}: record #{record} of the range differs in {} (source offset {source_offset}, target offset {target_offset})",
+            fields.join(", ")
+        ),
+        Fact::CountDiffers {
+            topic,
+            partition,
+            source_records,
+            target_records,
+            source_from,
+            source_to,
+            target_from,
+            target_to,
+            source_unmatched,
+            target_unmatched,
+        } => {
+            let offset = |o: &Option<i64>| o.map_or("none".to_string(), |o| o.to_string());
+            format!(
+                "{topic} partition {partition}: {source_records} record(s) on the source, {target_records} on the target in the compared range (source offsets {source_from}..{source_to}, target offsets {target_from}..{target_to}); first unmatched: source offset {}, target offset {}",
+                offset(source_unmatched),
+                offset(target_unmatched)
+            )
+        }
+        Fact::DigestDiffers {
+            topic,
+            partition,
+            source_digest,
+            target_digest,
+            first,
+            last,
+        } => format!(
+            "{topic} partition {partition}: digests differ (source {source_digest}, target {target_digest}) in records {first}..{last} of the range"
+        ),
+        Fact::NotCompared {
+            topic,
+            partition,
+            below,
+        } => format!(
+            "{topic} partition {partition}: offsets below {below} are no longer on the source and were not compared"
+        ),
+    }
 }
 
 /// The report as a table and a verdict line.
@@ -22,15 +156,16 @@ pub fn verify_text(report: &Report, paint: Paint) -> String {
     table.load_style(UTF8_FULL_CONDENSED);
     table.set_header(["check", "result", "evidence"]);
     for check in &report.checks {
+        let lines = evidence_lines(check);
         let mut evidence = check.summary.clone();
-        for line in check.evidence.iter().take(EVIDENCE_SHOWN) {
+        for line in lines.iter().take(EVIDENCE_SHOWN) {
             let _ = write!(evidence, "\n• {line}");
         }
-        if check.evidence.len() > EVIDENCE_SHOWN {
+        if lines.len() > EVIDENCE_SHOWN {
             let _ = write!(
                 evidence,
                 "\n… and {} more (see --json)",
-                check.evidence.len() - EVIDENCE_SHOWN
+                lines.len() - EVIDENCE_SHOWN
             );
         }
         let result = match check.status {

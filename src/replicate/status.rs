@@ -12,7 +12,7 @@ use crate::config::Migration;
 use crate::state::{Progress, Store};
 
 /// Replication state of one partition.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PartitionStatus {
     pub topic: String,
     pub partition: i32,
@@ -27,7 +27,7 @@ pub struct PartitionStatus {
 }
 
 /// The whole migration's replication state.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Status {
     pub migration: String,
     pub partitions: Vec<PartitionStatus>,

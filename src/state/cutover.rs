@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use super::progress::ProgressKey;
 
 /// A step of `cutover`, in order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum CutoverStep {
     /// The verify checks that need no quiet source passed.
@@ -62,7 +64,7 @@ pub struct PartitionEnd {
 /// One partition at the cutover point: every record below `source_end` on the source is on
 /// the target below `target_end`; what the target holds from `target_end` on was produced
 /// there after the cutover.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PointPartition {
     pub topic: String,
     pub partition: i32,
@@ -73,7 +75,7 @@ pub struct PointPartition {
 }
 
 /// The cutover point: where the target became the system of record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CutoverPoint {
     /// Milliseconds since the Unix epoch.
     pub at_ms: i64,

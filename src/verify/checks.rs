@@ -7,7 +7,7 @@ use crate::config::Migration;
 use crate::plan::{Action, BlockerKind, OffsetTarget, Plan, WarningKind};
 use crate::replicate::Status;
 
-use super::{Check, CheckStatus, Findings};
+use super::{Check, CheckStatus, Fact, Findings};
 
 pub const CONNECTIVITY: &str = "connectivity";
 pub const TOPICS: &str = "topics";
@@ -23,12 +23,12 @@ pub fn unreachable(error: &ClusterError) -> Check {
     if let Some(help) = &error.help {
         evidence.push(format!("help: {help}"));
     }
-    Check {
-        name: CONNECTIVITY,
-        status: CheckStatus::Fail,
-        summary: format!("the {} cluster could not be read", error.role),
+    Check::of(
+        CONNECTIVITY,
+        CheckStatus::Fail,
+        format!("the {} cluster could not be read", error.role),
         evidence,
-    }
+    )
 }
 
 /// Both clusters answered; what the credentials could not read is named.
@@ -36,7 +36,7 @@ pub fn connectivity(source: &Inventory, target: &Inventory, plan: &Plan) -> Chec
     let mut f = Findings::default();
     for (topic, error) in &source.denied_topics {
         f.failures
-            .push(format!("source: topic \"{topic}\" cannot be read: {error}"));
+            .push(format!("source: topic \"{topic}\" cannot be read: {error}").into());
     }
     for b in plan
         .blockers
@@ -44,12 +44,12 @@ pub fn connectivity(source: &Inventory, target: &Inventory, plan: &Plan) -> Chec
         .filter(|b| b.kind == BlockerKind::SourceTopicUnreadable)
     {
         f.failures
-            .push(format!("source: {}: {}", b.subject, b.reason));
+            .push(format!("source: {}: {}", b.subject, b.reason).into());
     }
     for (inventory, side) in [(source, "source"), (target, "target")] {
         if let Acls::Unavailable { reason } = &inventory.acls {
             f.warnings
-                .push(format!("{side}: ACLs could not be listed: {reason}"));
+                .push(format!("{side}: ACLs could not be listed: {reason}").into());
         }
         // The target's inventory also holds the migration's progress topic: count only the
         // selected (source) topics.
@@ -58,11 +58,14 @@ pub fn connectivity(source: &Inventory, target: &Inventory, plan: &Plan) -> Chec
             .keys()
             .filter(|t| source.topics.contains_key(*t))
             .count();
-        f.notes.push(format!(
-            "{side}: {} broker(s), {selected} selected topic(s), {} group(s)",
-            inventory.brokers,
-            inventory.groups.len()
-        ));
+        f.notes.push(
+            format!(
+                "{side}: {} broker(s), {selected} selected topic(s), {} group(s)",
+                inventory.brokers,
+                inventory.groups.len()
+            )
+            .into(),
+        );
     }
     f.check(
         CONNECTIVITY,
@@ -78,15 +81,18 @@ pub fn topics(migration: &Migration, source: &Inventory, target: &Inventory, pla
     for (name, topic) in &source.topics {
         let Some(there) = target.topics.get(name) else {
             f.failures
-                .push(format!("topic \"{name}\" is missing on the target"));
+                .push(format!("topic \"{name}\" is missing on the target").into());
             continue;
         };
         if there.partition_count() != topic.partition_count() {
-            f.failures.push(format!(
-                "topic \"{name}\" has {} partition(s) on the target, {} on the source",
-                there.partition_count(),
-                topic.partition_count()
-            ));
+            f.failures.push(
+                format!(
+                    "topic \"{name}\" has {} partition(s) on the target, {} on the source",
+                    there.partition_count(),
+                    topic.partition_count()
+                )
+                .into(),
+            );
         }
         let (wanted, why) = match (
             crate::plan::msk::replication_factor(migration),
@@ -97,10 +103,13 @@ pub fn topics(migration: &Migration, source: &Inventory, target: &Inventory, pla
             (None, None) => (topic.replication_factor, "the source's"),
         };
         if there.replication_factor != wanted {
-            f.failures.push(format!(
+            f.failures.push(
+                format!(
                 "topic \"{name}\" has replication factor {} on the target, {wanted} wanted ({why})",
                 there.replication_factor
-            ));
+            )
+                .into(),
+            );
         }
     }
     for b in plan
@@ -108,7 +117,8 @@ pub fn topics(migration: &Migration, source: &Inventory, target: &Inventory, pla
         .iter()
         .filter(|b| b.kind == BlockerKind::TargetTopicHasForeignRecords)
     {
-        f.failures.push(format!("{}: {}", b.subject, b.reason));
+        f.failures
+            .push(format!("{}: {}", b.subject, b.reason).into());
     }
     f.check(
         TOPICS,
@@ -126,12 +136,15 @@ pub fn configs(plan: &Plan) -> Check {
     for action in &plan.actions {
         if let Action::UpdateTopicConfig { topic, changes } = action {
             for c in changes {
-                f.failures.push(format!(
-                    "topic \"{topic}\": {} is {} on the target, {} wanted",
-                    c.key,
-                    c.before.as_deref().unwrap_or("unset"),
-                    c.after.as_deref().unwrap_or("unset (the target's default)")
-                ));
+                f.failures.push(
+                    format!(
+                        "topic \"{topic}\": {} is {} on the target, {} wanted",
+                        c.key,
+                        c.before.as_deref().unwrap_or("unset"),
+                        c.after.as_deref().unwrap_or("unset (the target's default)")
+                    )
+                    .into(),
+                );
             }
         }
     }
@@ -141,7 +154,8 @@ pub fn configs(plan: &Plan) -> Check {
             BlockerKind::CleanupPolicyMismatch | BlockerKind::ConfigRejected
         )
     }) {
-        f.failures.push(format!("{}: {}", b.subject, b.reason));
+        f.failures
+            .push(format!("{}: {}", b.subject, b.reason).into());
     }
     f.check(CONFIGS, "topic configs equal after filtering".into(), |n| {
         format!("{n} config difference(s)")
@@ -156,12 +170,12 @@ pub fn acls(migration: &Migration, source: &Inventory, plan: &Plan) -> Check {
     let mut f = Findings::default();
     if let Acls::Unavailable { reason } = &source.acls {
         f.warnings
-            .push(format!("the source's ACLs could not be listed: {reason}"));
+            .push(format!("the source's ACLs could not be listed: {reason}").into());
     }
     for action in &plan.actions {
         if let Action::CreateAcl { binding, .. } = action {
             f.failures
-                .push(format!("ACL missing on the target: {binding}"));
+                .push(format!("ACL missing on the target: {binding}").into());
         }
     }
     f.warn_of(plan, WarningKind::AclNotExpressible);
@@ -182,12 +196,15 @@ pub fn quotas(migration: &Migration, plan: &Plan) -> Check {
         if let Action::SetClientQuotas { entity, changes } = action {
             for c in changes {
                 let show = |v: Option<f64>| v.map_or("unset".to_string(), |v| v.to_string());
-                f.failures.push(format!(
-                    "client quotas of {entity}: {} is {} on the target, {} wanted",
-                    c.key,
-                    show(c.before),
-                    show(c.after)
-                ));
+                f.failures.push(
+                    format!(
+                        "client quotas of {entity}: {} is {} on the target, {} wanted",
+                        c.key,
+                        show(c.before),
+                        show(c.after)
+                    )
+                    .into(),
+                );
             }
         }
     }
@@ -204,21 +221,24 @@ pub fn lag(migration: &Migration, status: &Status, started: bool) -> Check {
     let max = migration.cutover.max_lag as i64;
     let mut f = Findings::default();
     if !started && status.total_lag() > 0 {
-        f.failures.push(format!(
-            "replication has not started: no progress of migration \"{}\" on the target",
-            migration.name
-        ));
+        f.failures.push(
+            Fact::NotStarted {
+                migration: migration.name.clone(),
+            }
+            .into(),
+        );
     }
     for p in status.partitions.iter().filter(|p| p.lag > max) {
-        f.failures.push(format!(
-            "{} partition {}: {} record offset(s) behind (source last stable offset {}, replicated to {})",
-            p.topic,
-            p.partition,
-            p.lag,
-            p.source_end,
-            p.replicated_to
-                .map_or("nothing yet".to_string(), |o| o.to_string())
-        ));
+        f.failures.push(
+            Fact::Behind {
+                topic: p.topic.clone(),
+                partition: p.partition,
+                lag: p.lag,
+                source_end: p.source_end,
+                replicated_to: p.replicated_to,
+            }
+            .into(),
+        );
     }
     let total = status.partitions.len();
     f.check(
@@ -243,30 +263,45 @@ pub fn groups(migration: &Migration, source: &Inventory, target: &Inventory, pla
     for g in &plan.group_offsets {
         if let Some(why) = &g.cut_over {
             cut_over += 1;
-            f.notes
-                .push(format!("group \"{}\" has cut over: {why}", g.group));
+            f.notes.push(
+                Fact::GroupCutOver {
+                    group: g.group.clone(),
+                    why: why.clone(),
+                }
+                .into(),
+            );
             continue;
         }
         let before = f.failures.len();
         for p in &g.partitions {
-            let at = format!(
-                "group \"{}\" {} partition {}",
-                g.group, p.topic, p.partition
+            let (group, topic, partition, source_offset) = (
+                g.group.clone(),
+                p.topic.clone(),
+                p.partition,
+                p.source_offset,
             );
             match (p.target, p.target_current) {
                 (OffsetTarget::Translated { offset }, Some(current)) if current == offset => {}
-                (OffsetTarget::Translated { offset }, Some(current)) => f.failures.push(format!(
-                    "{at}: committed {current} on the target, {offset} is the exact translation of source offset {}",
-                    p.source_offset
-                )),
-                (OffsetTarget::Translated { offset }, None) => f.failures.push(format!(
-                    "{at}: nothing committed on the target, {offset} is the exact translation of source offset {}",
-                    p.source_offset
-                )),
-                (OffsetTarget::PendingReplication, _) => f.failures.push(format!(
-                    "{at}: source offset {} is not replicated yet",
-                    p.source_offset
-                )),
+                (OffsetTarget::Translated { offset }, committed) => f.failures.push(
+                    Fact::GroupOffsetWrong {
+                        group,
+                        topic,
+                        partition,
+                        source_offset,
+                        translated: offset,
+                        committed,
+                    }
+                    .into(),
+                ),
+                (OffsetTarget::PendingReplication, _) => f.failures.push(
+                    Fact::GroupOffsetPending {
+                        group,
+                        topic,
+                        partition,
+                        source_offset,
+                    }
+                    .into(),
+                ),
             }
         }
         if f.failures.len() == before {
@@ -278,28 +313,37 @@ pub fn groups(migration: &Migration, source: &Inventory, target: &Inventory, pla
             .map(|s| s.members)
             .filter(|m| *m > 0)
         {
-            f.warnings.push(format!(
-                "group \"{}\" still has {members} member(s) on the source: its offsets move until they stop",
-                g.group
-            ));
+            f.warnings.push(
+                Fact::GroupActiveOnSource {
+                    group: g.group.clone(),
+                    members,
+                }
+                .into(),
+            );
         }
     }
     for (id, there) in target.groups.iter().filter(|(id, g)| {
         g.is_active() && migration.consumer_groups.selects(id) && source.groups.contains_key(*id)
     }) {
-        match source.groups.get(id).map_or(0, |g| g.members) {
+        let fact = match source.groups.get(id).map_or(0, |g| g.members) {
             0 => {
                 cut_over += 1;
-                f.notes.push(format!(
-                    "group \"{id}\" has cut over: {} member(s) on the target only",
-                    there.members
-                ));
+                f.notes.push(
+                    Fact::GroupOnTarget {
+                        group: id.clone(),
+                        members_on_target: there.members,
+                    }
+                    .into(),
+                );
+                continue;
             }
-            members => f.failures.push(format!(
-                "group \"{id}\" has members on both clusters ({members} on the source, {} on the target)",
-                there.members
-            )),
-        }
+            members => Fact::GroupActiveOnBoth {
+                group: id.clone(),
+                members_on_source: members,
+                members_on_target: there.members,
+            },
+        };
+        f.failures.push(fact.into());
     }
     f.check(
         GROUPS,

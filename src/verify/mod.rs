@@ -5,9 +5,12 @@
 //! - `checks`: the checks computed from a survey (connectivity, topics, configs, ACLs, lag,
 //!   consumer groups), pure;
 //! - `quiet`: whether the source's end offsets stood still for `cutover.quiet_period`;
-//! - `parity`: record count and order-sensitive digest per partition over the replicated range.
+//! - `parity`: record count and order-sensitive digest per partition over the replicated range;
+//! - `findings`: the typed evidence (topic, partition, group, offsets, counts) the lag, quiet,
+//!   parity and group checks give; `render` words it.
 
 mod checks;
+mod findings;
 mod parity;
 mod quiet;
 
@@ -21,11 +24,12 @@ use crate::plan;
 use crate::replicate::Status;
 use crate::state::Progress;
 
+pub use findings::{Fact, Finding, Level};
 pub use parity::{digest_partitions, DigestRange, ParityError, PartitionDigest};
 pub use quiet::QuietWatch;
 
 /// The outcome of one check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum CheckStatus {
     Pass,
@@ -47,28 +51,55 @@ impl CheckStatus {
 }
 
 /// One check: what was checked, its outcome, a one-line summary and the evidence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Check {
+    /// The check's name, e.g. "lag" or "consumer groups".
     pub name: &'static str,
     pub status: CheckStatus,
     pub summary: String,
-    /// Failures first, then warnings, then notes; each names its topic, partition or group.
+    /// The evidence as lines of text, failures first, then warnings, then notes, each naming
+    /// its topic, partition or group. In the JSON output every line: `findings` worded, then
+    /// the lines given as text only (by checks whose evidence is not typed, and errors). In
+    /// the value a check returns, only the latter: `render` words the findings.
     pub evidence: Vec<String>,
+    /// The evidence as data, in the same order: given by the lag, source quiet, data parity
+    /// and consumer groups checks.
+    pub findings: Vec<Finding>,
+}
+
+/// One piece of evidence while a check is being made: typed, or text.
+#[derive(Debug)]
+enum Item {
+    Fact(Fact),
+    Text(String),
+}
+
+impl From<Fact> for Item {
+    fn from(fact: Fact) -> Item {
+        Item::Fact(fact)
+    }
+}
+
+impl From<String> for Item {
+    fn from(text: String) -> Item {
+        Item::Text(text)
+    }
 }
 
 /// Findings of one check while it is being made.
 #[derive(Debug, Default)]
 struct Findings {
-    failures: Vec<String>,
-    warnings: Vec<String>,
-    notes: Vec<String>,
+    failures: Vec<Item>,
+    warnings: Vec<Item>,
+    notes: Vec<Item>,
 }
 
 impl Findings {
     /// The plan's warnings of `kind`, as warnings of this check.
     fn warn_of(&mut self, plan: &plan::Plan, kind: plan::WarningKind) {
         for w in plan.warnings.iter().filter(|w| w.kind == kind) {
-            self.warnings.push(format!("{}: {}", w.subject, w.message));
+            self.warnings
+                .push(format!("{}: {}", w.subject, w.message).into());
         }
     }
 
@@ -87,33 +118,59 @@ impl Findings {
         } else {
             (CheckStatus::Pass, passed)
         };
+        let (mut evidence, mut findings) = (Vec::new(), Vec::new());
+        let levels = [
+            (Level::Failure, self.failures),
+            (Level::Warning, self.warnings),
+            (Level::Note, self.notes),
+        ];
+        for (level, items) in levels {
+            for item in items {
+                match item {
+                    Item::Fact(fact) => findings.push(Finding { level, fact }),
+                    Item::Text(text) => evidence.push(text),
+                }
+            }
+        }
         Check {
             name,
             status,
             summary,
-            evidence: self
-                .failures
-                .into_iter()
-                .chain(self.warnings)
-                .chain(self.notes)
-                .collect(),
+            evidence,
+            findings,
         }
     }
 }
 
 impl Check {
-    fn skip(name: &'static str, why: impl Into<String>) -> Check {
+    /// A check with its evidence as text only.
+    fn of(
+        name: &'static str,
+        status: CheckStatus,
+        summary: impl Into<String>,
+        evidence: Vec<String>,
+    ) -> Check {
         Check {
             name,
-            status: CheckStatus::Skip,
-            summary: why.into(),
-            evidence: Vec::new(),
+            status,
+            summary: summary.into(),
+            evidence,
+            findings: Vec::new(),
         }
+    }
+
+    fn skip(name: &'static str, why: impl Into<String>) -> Check {
+        Check::of(name, CheckStatus::Skip, why, Vec::new())
+    }
+
+    /// A check that could not be made: FAIL, saying why, with the error as evidence.
+    fn failed(name: &'static str, summary: impl Into<String>, error: String) -> Check {
+        Check::of(name, CheckStatus::Fail, summary, vec![error])
     }
 }
 
 /// Every check and the verdict.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Report {
     pub migration: String,
     pub ready: bool,
@@ -225,12 +282,11 @@ pub async fn verify(migration: &Migration, quiet: &mut QuietWatch) -> Report {
         {
             Ok(ends) => quiet.observe(&ends, Instant::now()),
             Err(e) => {
-                break Check {
-                    name: quiet::NAME,
-                    status: CheckStatus::Fail,
-                    summary: "could not list the source's end offsets".into(),
-                    evidence: vec![e.to_string()],
-                };
+                break Check::failed(
+                    quiet::NAME,
+                    "could not list the source's end offsets",
+                    e.to_string(),
+                );
             }
         }
         if quiet.moved()
@@ -303,18 +359,12 @@ pub async fn data_parity(migration: &Migration, survey: &crate::survey::Survey) 
     .await;
     match result {
         Ok(Ok(check)) => check,
-        Ok(Err(e)) => Check {
-            name: parity::NAME,
-            status: CheckStatus::Fail,
-            summary: "could not read the replicated records".into(),
-            evidence: vec![e.to_string()],
-        },
-        Err(e) => Check {
-            name: parity::NAME,
-            status: CheckStatus::Fail,
-            summary: "the data check stopped".into(),
-            evidence: vec![e.to_string()],
-        },
+        Ok(Err(e)) => Check::failed(
+            parity::NAME,
+            "could not read the replicated records",
+            e.to_string(),
+        ),
+        Err(e) => Check::failed(parity::NAME, "the data check stopped", e.to_string()),
     }
 }
 

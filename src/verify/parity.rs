@@ -24,7 +24,7 @@ use crate::state::{
     reader_config, Position, Progress, Range, RangeReader, ReadError, ReaderContext,
 };
 
-use super::{Check, Findings};
+use super::{Check, Fact, Findings};
 
 pub const NAME: &str = "data parity";
 
@@ -192,6 +192,7 @@ pub fn compare(
     seed: u64,
 ) -> Result<Check, ParityError> {
     let mut f = Findings::default();
+    let mut not_compared: Vec<(String, i32, i64)> = Vec::new();
     let (mut records, mut bytes, mut partitions) = (0u64, 0u64, std::collections::BTreeSet::new());
     for round in rounds {
         let source_ranges: Vec<DigestRange> = round.iter().map(|w| w.source.clone()).collect();
@@ -209,19 +210,30 @@ pub fn compare(
             if s.records == t.records && s.digest == t.digest {
                 continue;
             }
-            f.failures.push(locate(source, target, migration, w, s, t)?);
+            f.failures
+                .push(locate(source, target, migration, w, s, t)?.into());
         }
         for w in round.iter().filter(|w| w.truncated_below.is_some()) {
             if let Some(below) = w.truncated_below {
-                f.notes.push(format!(
-                    "{} partition {}: offsets below {below} are no longer on the source and were not compared",
-                    w.source.topic, w.source.partition
-                ));
+                not_compared.push((w.source.topic.clone(), w.source.partition, below));
             }
         }
     }
-    f.notes.sort();
-    f.notes.dedup();
+    // Ordered as their lines read ("{topic} partition {partition}: …"), once each.
+    not_compared
+        .sort_by_key(|(topic, partition, below)| (topic.clone(), format!("{partition}:"), *below));
+    not_compared.dedup();
+    f.notes = not_compared
+        .into_iter()
+        .map(|(topic, partition, below)| {
+            Fact::NotCompared {
+                topic,
+                partition,
+                below,
+            }
+            .into()
+        })
+        .collect();
     let how = match mode {
         DataCheck::Sample => format!(
             "sampled: the tail and up to {SAMPLE_WINDOWS} windows of {SAMPLE_RECORDS} records per partition, seed {seed}"
@@ -239,7 +251,7 @@ pub fn compare(
     ))
 }
 
-/// Describes where two digests of one window part: the first differing record and field.
+/// Where two digests of one window part: the first differing record and field.
 fn locate(
     source: &BTreeMap<String, String>,
     target: &BTreeMap<String, String>,
@@ -247,8 +259,8 @@ fn locate(
     w: &Window,
     s: &PartitionDigest,
     t: &PartitionDigest,
-) -> Result<String, ParityError> {
-    let at = format!("{} partition {}", w.source.topic, w.source.partition);
+) -> Result<Fact, ParityError> {
+    let (topic, partition) = (w.source.topic.clone(), w.source.partition);
     let chunk = s
         .chunks
         .iter()
@@ -269,41 +281,40 @@ fn locate(
     for (i, pair) in source_records.iter().zip(target_records.iter()).enumerate() {
         let fields = pair.0.differences(pair.1, w.source.timestamps);
         if !fields.is_empty() {
-            return Ok(format!(
-                "{at}: record #{} of the range differs in {} (source offset {}, target offset {})",
-                index + i as u64 + 1,
-                fields.join(", "),
-                pair.0.offset,
-                pair.1.offset
-            ));
+            return Ok(Fact::RecordDiffers {
+                topic,
+                partition,
+                record: index + i as u64 + 1,
+                fields,
+                source_offset: pair.0.offset,
+                target_offset: pair.1.offset,
+            });
         }
     }
     if s.records != t.records {
         let k = source_records.len().min(target_records.len());
-        let next = |records: &[Fields]| {
-            records
-                .get(k)
-                .map_or("none".to_string(), |r| r.offset.to_string())
-        };
-        return Ok(format!(
-            "{at}: {} record(s) on the source, {} on the target in the compared range (source offsets {}..{}, target offsets {}..{}); first unmatched: source offset {}, target offset {}",
-            s.records,
-            t.records,
-            w.source.from,
-            w.source.to,
-            w.target.from,
-            w.target.to,
-            next(&source_records),
-            next(&target_records)
-        ));
+        let next = |records: &[Fields]| records.get(k).map(|r| r.offset);
+        return Ok(Fact::CountDiffers {
+            topic,
+            partition,
+            source_records: s.records,
+            target_records: t.records,
+            source_from: w.source.from,
+            source_to: w.source.to,
+            target_from: w.target.from,
+            target_to: w.target.to,
+            source_unmatched: next(&source_records),
+            target_unmatched: next(&target_records),
+        });
     }
-    Ok(format!(
-        "{at}: digests differ (source {}, target {}) in records {}..{} of the range",
-        hex(&s.digest[..8]),
-        hex(&t.digest[..8]),
-        index + 1,
-        index + CHUNK
-    ))
+    Ok(Fact::DigestDiffers {
+        topic,
+        partition,
+        source_digest: hex(&s.digest[..8]),
+        target_digest: hex(&t.digest[..8]),
+        first: index + 1,
+        last: index + CHUNK,
+    })
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::cluster::inventory::Inventory;
 
-use super::{Check, CheckStatus};
+use super::{Check, CheckStatus, Fact, Finding, Level};
 
 pub const NAME: &str = "source quiet";
 
@@ -126,45 +126,45 @@ impl QuietWatch {
                     "the source is still being written: {records} record offset(s) appended in {:.1}s",
                     self.window.as_secs_f64()
                 ),
-                evidence: self
+                evidence: Vec::new(),
+                findings: self
                     .moved
                     .iter()
-                    .map(|m| {
-                        format!(
-                            "{} partition {}: end offset {} → {} (+{})",
-                            m.topic,
-                            m.partition,
-                            m.before,
-                            m.after,
-                            m.after - m.before
-                        )
+                    .map(|m| Finding {
+                        level: Level::Failure,
+                        fact: Fact::EndMoved {
+                            topic: m.topic.clone(),
+                            partition: m.partition,
+                            before: m.before,
+                            after: m.after,
+                        },
                     })
                     .collect(),
             };
         }
         let quiet_for = self.quiet_for(now);
         if quiet_for < period {
-            return Check {
-                name: NAME,
-                status: CheckStatus::Fail,
-                summary: format!(
+            return Check::of(
+                NAME,
+                CheckStatus::Fail,
+                format!(
                     "the source has been quiet for {} of the required {}",
                     seconds(quiet_for),
                     seconds(period)
                 ),
-                evidence: Vec::new(),
-            };
+                Vec::new(),
+            );
         }
-        Check {
-            name: NAME,
-            status: CheckStatus::Pass,
-            summary: format!(
+        Check::of(
+            NAME,
+            CheckStatus::Pass,
+            format!(
                 "no end offset of {partitions} partition(s) moved for {} (cutover.quiet_period {})",
                 seconds(quiet_for),
                 seconds(period)
             ),
-            evidence: Vec::new(),
-        }
+            Vec::new(),
+        )
     }
 }
 

@@ -10,7 +10,23 @@ use crate::testing::{inventory, migration, topic};
 
 use super::checks;
 use super::quiet::QuietWatch;
-use super::CheckStatus;
+use super::{Check, CheckStatus, Fact, Level};
+
+/// A check's typed findings (render words them: `render::tests` pins the words).
+fn facts(check: &Check) -> Vec<Fact> {
+    check.findings.iter().map(|f| f.fact.clone()).collect()
+}
+
+fn offset_wrong(translated: i64, committed: Option<i64>) -> Fact {
+    Fact::GroupOffsetWrong {
+        group: "app".into(),
+        topic: "a".into(),
+        partition: 0,
+        source_offset: 50,
+        translated,
+        committed,
+    }
+}
 
 fn plan_for(
     m: &crate::config::Migration,
@@ -125,7 +141,17 @@ fn lag_fails_per_partition_behind_and_respects_max_lag() {
     let status = Status::from_inventory("m", &s, &progress);
     let check = checks::lag(&migration(""), &status, true);
     assert_eq!(check.status, CheckStatus::Fail);
-    assert_eq!(check.evidence, vec!["a partition 1: 10 record offset(s) behind (source last stable offset 100, replicated to 90)"]);
+    assert_eq!(
+        facts(&check),
+        vec![Fact::Behind {
+            topic: "a".into(),
+            partition: 1,
+            lag: 10,
+            source_end: 100,
+            replicated_to: Some(90),
+        }]
+    );
+    assert_eq!(check.findings[0].level, Level::Failure);
     let lenient = migration("cutover { max_lag = 10 }\n");
     assert_eq!(
         checks::lag(&lenient, &status, true).status,
@@ -133,8 +159,11 @@ fn lag_fails_per_partition_behind_and_respects_max_lag() {
     );
     let none = Status::from_inventory("m", &s, &Progress::default());
     let check = checks::lag(&migration(""), &none, false);
-    assert!(
-        check.evidence[0].contains("replication has not started"),
+    assert_eq!(
+        facts(&check)[0],
+        Fact::NotStarted {
+            migration: "m".into()
+        },
         "{check:?}"
     );
 }
@@ -162,10 +191,17 @@ fn groups_fail_on_a_wrong_or_missing_offset_and_on_members_on_both_sides() {
         vec![part(Some(40), OffsetTarget::Translated { offset: 48 })];
     let check = checks::groups(&m, &s, &t, &plan);
     assert_eq!(check.status, CheckStatus::Fail);
-    assert_eq!(check.evidence, vec!["group \"app\" a partition 0: committed 40 on the target, 48 is the exact translation of source offset 50"]);
+    assert_eq!(facts(&check), vec![offset_wrong(48, Some(40))]);
     plan.group_offsets[0].partitions = vec![part(None, OffsetTarget::PendingReplication)];
-    assert!(checks::groups(&m, &s, &t, &plan).evidence[0]
-        .contains("source offset 50 is not replicated yet"));
+    assert_eq!(
+        facts(&checks::groups(&m, &s, &t, &plan)),
+        vec![Fact::GroupOffsetPending {
+            group: "app".into(),
+            topic: "a".into(),
+            partition: 0,
+            source_offset: 50,
+        }]
+    );
 
     // Past the translation where the sync never committed (rewound on the source): a
     // failure with the offsets as evidence.
@@ -178,7 +214,7 @@ fn groups_fail_on_a_wrong_or_missing_offset_and_on_members_on_both_sides() {
     );
     let check = checks::groups(&m, &s, &t, &plan);
     assert_eq!(check.status, CheckStatus::Fail, "{check:?}");
-    assert_eq!(check.evidence, vec!["group \"app\" a partition 0: committed 60 on the target, 48 is the exact translation of source offset 50"]);
+    assert_eq!(facts(&check), vec![offset_wrong(48, Some(60))]);
 
     // Consumed on the target since the sync committed 48 there (marked cut over): a note,
     // not a failure.
@@ -200,21 +236,35 @@ fn groups_fail_on_a_wrong_or_missing_offset_and_on_members_on_both_sides() {
     let check = checks::groups(&m, &s, &t, &plan);
     assert_eq!(check.status, CheckStatus::Pass, "{check:?}");
     assert!(
-        check.evidence[0].contains("group \"app\" has cut over: a partition 0: committed 60"),
+        matches!(&facts(&check)[0], Fact::GroupCutOver { group, why }
+            if group == "app" && why.starts_with("a partition 0: committed 60")),
         "{check:?}"
     );
+    assert_eq!(check.findings[0].level, Level::Note);
 
     // Cut over: members on the target only pass; on both clusters fail.
     plan.group_offsets.clear();
     let t = inventory(Role::Target, vec![], vec![], vec![("app", group(2, &[]))]);
     let check = checks::groups(&m, &s, &t, &plan);
     assert_eq!(check.status, CheckStatus::Pass);
-    assert!(check.evidence[0].contains("has cut over"), "{check:?}");
+    assert_eq!(
+        facts(&check),
+        vec![Fact::GroupOnTarget {
+            group: "app".into(),
+            members_on_target: 2
+        }],
+        "{check:?}"
+    );
     let s = inventory(Role::Source, vec![], vec![], vec![("app", group(1, &[]))]);
     let check = checks::groups(&m, &s, &t, &plan);
     assert_eq!(check.status, CheckStatus::Fail);
-    assert!(
-        check.evidence[0].contains("members on both clusters (1 on the source, 2 on the target)")
+    assert_eq!(
+        facts(&check),
+        vec![Fact::GroupActiveOnBoth {
+            group: "app".into(),
+            members_on_source: 1,
+            members_on_target: 2
+        }]
     );
     let off = migration("consumer_groups { sync = false }\n");
     assert_eq!(
@@ -238,8 +288,13 @@ fn quiet_watch_fails_while_end_offsets_move_and_passes_after_the_period() {
     let check = w.check(period, t0 + Duration::from_secs(30));
     assert_eq!(check.status, CheckStatus::Fail);
     assert_eq!(
-        check.evidence,
-        vec!["a partition 0: end offset 10 → 15 (+5)"]
+        facts(&check),
+        vec![Fact::EndMoved {
+            topic: "a".into(),
+            partition: 0,
+            before: 10,
+            after: 15
+        }]
     );
     // The period counts from the last movement.
     w.observe(&ends(15), t0 + Duration::from_secs(40));

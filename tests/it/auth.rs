@@ -250,6 +250,7 @@ async fn migrate_over(source_scheme: Scheme, target_scheme: Scheme) {
             text(&verify)
         )
     });
+    crate::support::schema::assert_valid("verify.schema.json", &report);
     assert_eq!(
         report["verdict"], "READY FOR CUTOVER",
         "verify over {schemes}: {report:#}"

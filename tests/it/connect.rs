@@ -179,6 +179,7 @@ async fn connect_engine_replicates_with_identical_names_and_follows_filter_chang
         .unwrap();
     let report: serde_json::Value = serde_json::from_slice(&verify.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&verify.stdout)));
+    crate::support::schema::assert_valid("verify.schema.json", &report);
     assert_eq!(
         report["verdict"],
         "READY FOR CUTOVER",
@@ -192,6 +193,7 @@ async fn connect_engine_replicates_with_identical_names_and_follows_filter_chang
         .output()
         .unwrap();
     let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    crate::support::schema::assert_valid("status.schema.json", &status);
     let partitions = status["partitions"].as_array().unwrap();
     assert_eq!(partitions.len(), 3, "{status}");
     assert!(partitions.iter().all(|p| p["lag"] == 0), "{status}");

@@ -14,6 +14,7 @@ use kafka_migrate::state::Store;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 
+use crate::support::schema::run_json;
 use crate::support::{
     apply_until_synced, assert_identical, check, full_check_file, kafka_migrate, props,
     topic_with_records_over, verify, wait_for, Running,
@@ -195,12 +196,9 @@ async fn cutover_waits_for_a_writing_producer_and_a_reading_consumer_then_record
     );
     assert!(err.contains("--abandon-cutover"), "{err}");
     // Run again, cutover says it is done and what to switch.
-    let again = kafka_migrate(&m.config)
-        .args(["cutover", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(again.status.code(), Some(0));
-    let again: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    let (code, again) = run_json(&m.config, &["cutover", "--json"], "cutover.schema.json");
+    assert_eq!(code, Some(0));
+    assert_eq!(again["format_version"], "1.0");
     assert_eq!(again["direction"], "cutover");
     assert_eq!(again["complete"], true);
     assert_eq!(again["point"]["at_ms"], point.at_ms);
@@ -301,6 +299,11 @@ async fn failback_then_rollback_returns_to_the_source_exactly() {
             "group {group} partition {partition}: source offset {here}, target offset {there}"
         );
     }
+    // Run again, rollback says it is done and what to switch, as JSON under its schema.
+    let (code, again) = run_json(&m.config, &["rollback", "--json"], "rollback.schema.json");
+    assert_eq!(code, Some(0));
+    assert_eq!(again["direction"], "rollback");
+    assert_eq!(again["complete"], true);
     // The migration is back on the source: the cutover is rolled back, and a forward apply
     // copies nothing twice.
     let progress = Store::new(&m.prefix, props(target)).read().unwrap();

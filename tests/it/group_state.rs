@@ -17,6 +17,7 @@ fn states(config: &std::path::Path) -> Vec<(String, String)> {
         .assert()
         .success();
     let status: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    schema::assert_valid("status.schema.json", &status);
     pairs(&status["groups"], "group", "state")
 }
 
@@ -220,6 +221,7 @@ fn groups_check(config: &std::path::Path) -> (String, Vec<String>) {
         .output()
         .unwrap();
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    schema::assert_valid("verify.schema.json", &report);
     let check = report["checks"]
         .as_array()
         .unwrap()
@@ -300,6 +302,7 @@ async fn a_group_rewound_on_the_source_is_synced_back_not_taken_for_cut_over() {
                 .assert()
                 .success();
             let status: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+            schema::assert_valid("status.schema.json", &status);
             status["groups"][0]["members_on_target"] == 0
         },
     );

@@ -243,6 +243,7 @@ async fn plan_lists_exactly_the_changes_and_apply_makes_them() {
         .output()
         .unwrap();
     let status: Value = serde_json::from_slice(&out.stdout).unwrap();
+    crate::support::schema::assert_valid("status.schema.json", &status);
     let partitions = status["partitions"].as_array().unwrap();
     assert_eq!(partitions.len(), 60, "one entry per source partition");
     assert!(partitions.iter().all(|e| e["lag"] == 0), "{partitions:?}");

@@ -191,6 +191,7 @@ async fn client_quotas_round_trip_from_source_to_target() {
     let verified = run(&config, &["verify", "--json"], "admin-secret");
     let report: Value = serde_json::from_slice(&verified.stdout)
         .unwrap_or_else(|e| panic!("verify --json ({e}): {}", text(&verified)));
+    crate::support::schema::assert_valid("verify.schema.json", &report);
     assert_eq!(check(&report, "quotas")["status"], "PASS", "{report:#}");
 
     let again = run(&config, &["plan", "--json"], "admin-secret");

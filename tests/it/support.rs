@@ -1,7 +1,8 @@
 //! Shared helpers of the integration tests: engine settings for harness clusters, topic
 //! preparation, running the engine, comparing clusters record by record, waiting for a
 //! condition; starting `kafka-migrate` ([`command`]) and background processes ([`process`]),
-//! and HTTP stand-ins for the services it calls ([`http`]).
+//! HTTP stand-ins for the services it calls ([`http`]), and checking printed JSON against
+//! its schema ([`schema`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -18,6 +19,7 @@ use kafka_migrate::state::Store;
 mod command;
 pub mod http;
 mod process;
+pub mod schema;
 
 pub use command::{kafka_migrate, kafka_migrate_bare, kafka_migrate_process};
 pub use process::{in_own_process, run_in_own_process, Running};
@@ -226,7 +228,7 @@ pub fn apply_until_synced(config: &Path) -> String {
     succeeds(config, &["apply", "--auto-approve", "--until-synced"])
 }
 
-/// Runs `verify --json`: exit code and report.
+/// Runs `verify --json`: exit code and report (checked against its schema).
 pub fn verify(config: &Path) -> (i32, serde_json::Value) {
     let out = kafka_migrate(config)
         .args(["verify", "--json"])
@@ -239,6 +241,7 @@ pub fn verify(config: &Path) -> (i32, serde_json::Value) {
             String::from_utf8_lossy(&out.stderr)
         )
     });
+    schema::assert_valid("verify.schema.json", &report);
     (out.status.code().unwrap_or(-1), report)
 }
 

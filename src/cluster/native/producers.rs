@@ -18,7 +18,7 @@ use crate::config::ClusterConfig;
 const VERSION: i16 = 0;
 
 /// A producer the partition's leader still knows as active.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ActiveProducer {
     pub producer_id: i64,
     pub producer_epoch: i32,
