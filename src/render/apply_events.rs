@@ -44,7 +44,8 @@ pub enum Event {
     },
     /// An action of the plan was carried out on the target.
     Applied {
-        /// The action's kind, as in the plan's JSON.
+        /// The action's type, as in the plan's JSON (`create_topic`, …).
+        #[serde(rename = "type")]
         action: String,
         /// The action in words.
         description: String,

@@ -3,6 +3,7 @@
 //! real Apache Kafka brokers started by `kafka-harness`. Each test isolates itself with unique
 //! topic and group names.
 
+mod apply_events;
 mod auth;
 mod cli;
 mod compat;
