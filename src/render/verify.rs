@@ -177,12 +177,7 @@ pub fn verify_text(report: &Report, paint: Paint) -> String {
         table.add_row([check.name.to_string(), result, evidence]);
     }
     let mut out = format!("{table}\n");
-    let failed: Vec<&str> = report
-        .checks
-        .iter()
-        .filter(|c| c.status == CheckStatus::Fail)
-        .map(|c| c.name)
-        .collect();
+    let failed = failed(report);
     if report.ready {
         let _ = writeln!(
             out,
@@ -224,11 +219,15 @@ pub fn verify_start_line(migration: &crate::config::Migration) -> String {
 
 /// A report that is not ready, in a line: the checks that failed.
 pub fn not_ready_line(report: &Report) -> String {
-    let failed: Vec<&str> = report
+    format!("NOT READY ({})", failed(report).join(", "))
+}
+
+/// The names of the checks that failed.
+fn failed(report: &Report) -> Vec<&'static str> {
+    report
         .checks
         .iter()
         .filter(|c| c.status == CheckStatus::Fail)
         .map(|c| c.name)
-        .collect();
-    format!("NOT READY ({})", failed.join(", "))
+        .collect()
 }
