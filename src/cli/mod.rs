@@ -161,7 +161,7 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
                 events.ended(&applied);
                 applied
             } else {
-                let mut view = render::ApplyView::new(Box::new(confirm));
+                let mut view = render::ApplyView::new(confirm);
                 let applied = ops::apply::apply(&migration, &options, cancel, &mut view).await?;
                 if let Some(line) = render::applied_line(&applied) {
                     println!("{line}");
@@ -169,7 +169,9 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
                 applied
             };
             Ok(match applied {
-                ops::apply::Applied::NotConfirmed => ExitStatus::Error,
+                ops::apply::Applied::NotConfirmed | ops::apply::Applied::Interrupted => {
+                    ExitStatus::Error
+                }
                 _ => ExitStatus::Success,
             })
         }

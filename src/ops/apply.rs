@@ -31,6 +31,7 @@ pub struct Options<'a> {
 }
 
 /// What `apply` tells as it goes; besides the running engine's state and notes.
+#[async_trait::async_trait(?Send)]
 pub trait Observer: apply::Observer {
     /// The cutover at `at_ms` was abandoned.
     fn abandoned(&mut self, at_ms: i64);
@@ -39,7 +40,7 @@ pub trait Observer: apply::Observer {
     /// The fresh plan about to be applied.
     fn planned(&mut self, plan: &Plan);
     /// Whether to apply `plan`, which has changes and no blockers.
-    fn confirm(&mut self, plan: &Plan) -> miette::Result<bool>;
+    async fn confirm(&mut self, plan: &Plan) -> miette::Result<bool>;
     /// An action of the plan was carried out.
     fn applied(&mut self, action: &Action, outcome: &Outcome);
     /// Every action of the plan was carried out.
@@ -55,8 +56,11 @@ pub trait Observer: apply::Observer {
 /// How `apply` ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Applied {
-    /// The plan was not confirmed: nothing was done.
+    /// The plan was not confirmed (or a signal came while asking): nothing was done.
     NotConfirmed,
+    /// A signal came while the plan's actions were carried out: they were, but the engine
+    /// did not start.
+    Interrupted,
     /// With `until_synced`, no topic is selected: nothing to replicate.
     NothingSelected,
     /// The engine ran, then synced the groups when it does.
@@ -88,7 +92,12 @@ pub async fn apply(
         }
     }
     let requested = &options.engine;
-    let survey = crate::survey::survey(migration, requested.engine, &Default::default()).await?;
+    // Nothing has changed yet: a signal stops it at once.
+    let known = Default::default();
+    let survey = tokio::select! {
+        survey = crate::survey::survey(migration, requested.engine, &known) => survey?,
+        () = cancel.cancelled() => return Err(miette!("apply stopped on a signal: nothing was changed")),
+    };
     let connectors = engines::connectors(migration, requested, &survey.snapshot)?;
     let progress = survey.snapshot.engine_progress();
     if options.abandon_cutover {
@@ -126,12 +135,14 @@ pub async fn apply(
         }
         None => {
             observer.planned(fresh);
-            if fresh.blockers.is_empty()
-                && fresh.has_changes()
-                && !options.auto_approve
-                && !observer.confirm(fresh)?
-            {
-                return Ok(Applied::NotConfirmed);
+            if fresh.blockers.is_empty() && fresh.has_changes() && !options.auto_approve {
+                let confirmed = tokio::select! {
+                    confirmed = observer.confirm(fresh) => confirmed?,
+                    () = cancel.cancelled() => false,
+                };
+                if !confirmed {
+                    return Ok(Applied::NotConfirmed);
+                }
             }
         }
     }
@@ -147,6 +158,9 @@ pub async fn apply(
     })
     .await?;
     observer.metadata(&report);
+    if cancel.is_cancelled() {
+        return Ok(Applied::Interrupted);
+    }
     if connectors.is_none()
         && options.until_synced
         && survey.snapshot.source_inventory.partitions().is_empty()

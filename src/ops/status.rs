@@ -71,7 +71,10 @@ pub async fn watch(
     show: &mut dyn FnMut(miette::Result<MigrationStatus>),
 ) {
     loop {
-        show(status(migration).await);
+        tokio::select! {
+            status = status(migration) => show(status),
+            () = cancel.cancelled() => return,
+        }
         tokio::select! {
             () = cancel.cancelled() => return,
             () = tokio::time::sleep(WATCH_INTERVAL) => {}

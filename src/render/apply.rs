@@ -17,11 +17,11 @@ pub struct ApplyView {
     paint: Paint,
     /// The live progress of the built-in engine, from its start.
     display: Option<Display>,
-    confirm: Box<dyn FnMut() -> miette::Result<bool>>,
+    confirm: fn() -> miette::Result<bool>,
 }
 
 impl ApplyView {
-    pub fn new(confirm: Box<dyn FnMut() -> miette::Result<bool>>) -> ApplyView {
+    pub fn new(confirm: fn() -> miette::Result<bool>) -> ApplyView {
         ApplyView {
             paint: Paint::for_stdout(),
             display: None,
@@ -61,6 +61,7 @@ impl crate::apply::Observer for ApplyView {
     }
 }
 
+#[async_trait::async_trait(?Send)]
 impl Observer for ApplyView {
     fn abandoned(&mut self, at_ms: i64) {
         println!(
@@ -79,8 +80,15 @@ impl Observer for ApplyView {
         print!("{}", plan_text(plan, self.paint));
     }
 
-    fn confirm(&mut self, _plan: &Plan) -> miette::Result<bool> {
-        (self.confirm)()
+    /// Asks on a thread of its own, so that a signal is heard while the terminal waits (and
+    /// nothing waits for the answer once the command has ended).
+    async fn confirm(&mut self, _plan: &Plan) -> miette::Result<bool> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let confirm = self.confirm;
+        std::thread::spawn(move || answer.send(confirm()));
+        answered
+            .await
+            .unwrap_or_else(|_| Err(miette::miette!("the answer could not be read")))
     }
 
     fn applied(&mut self, action: &Action, outcome: &Outcome) {
@@ -128,6 +136,9 @@ impl Observer for ApplyView {
 pub fn applied_line(applied: &Applied) -> Option<&'static str> {
     match applied {
         Applied::NotConfirmed => Some("Apply cancelled."),
+        Applied::Interrupted => {
+            Some("Stopped on a signal before replicating; run apply again to go on.")
+        }
         Applied::NothingSelected => Some("No topics selected: nothing to replicate."),
         Applied::Ran { .. } => None,
     }

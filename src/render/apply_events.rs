@@ -99,7 +99,8 @@ pub enum Event {
         /// The sync in words.
         message: String,
     },
-    /// Apply ended without running an engine: `not_confirmed` or `nothing_selected`.
+    /// Apply ended without running an engine: `not_confirmed`, `nothing_selected` or
+    /// `interrupted` (a signal came while the plan's actions were carried out).
     Ended { reason: String },
 }
 
@@ -124,6 +125,7 @@ impl ApplyEvents {
         let reason = match applied {
             Applied::NotConfirmed => "not_confirmed",
             Applied::NothingSelected => "nothing_selected",
+            Applied::Interrupted => "interrupted",
             Applied::Ran { .. } => return,
         };
         self.emit(Event::Ended {
@@ -200,6 +202,7 @@ fn applied(action: &Action, outcome: &Outcome) -> Event {
     }
 }
 
+#[async_trait::async_trait(?Send)]
 impl Observer for ApplyEvents {
     fn abandoned(&mut self, at_ms: i64) {
         self.emit(Event::CutoverAbandoned {
@@ -221,7 +224,7 @@ impl Observer for ApplyEvents {
         });
     }
 
-    fn confirm(&mut self, _plan: &Plan) -> miette::Result<bool> {
+    async fn confirm(&mut self, _plan: &Plan) -> miette::Result<bool> {
         Err(miette::miette!(
             help = "pass --auto-approve, or apply a saved plan file",
             "apply --json does not ask for confirmation"
