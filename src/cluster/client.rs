@@ -110,11 +110,8 @@ impl ClusterClient {
         migration: &crate::config::Migration,
         role: Role,
     ) -> Result<ClusterClient, ClusterError> {
-        let cluster = match role {
-            Role::Source => migration.source(),
-            Role::Target => migration.target(),
-        };
-        let mut client = Self::connect(role, &super::factory::cluster_properties(cluster)).await?;
+        let cluster = factory::cluster(migration, role);
+        let mut client = Self::connect(role, &factory::cluster_properties(cluster)).await?;
         client.cluster = Some(Arc::new(cluster.clone()));
         Ok(client)
     }

@@ -34,12 +34,17 @@ pub fn cluster_properties(cluster: &ClusterConfig) -> BTreeMap<String, String> {
     crate::auth::client_properties(cluster)
 }
 
-/// The librdkafka properties of the migration's `role` cluster (see [`cluster_properties`]).
-pub fn properties(migration: &Migration, role: Role) -> BTreeMap<String, String> {
-    cluster_properties(match role {
+/// The settings of the migration's `role` cluster.
+pub fn cluster(migration: &Migration, role: Role) -> &ClusterConfig {
+    match role {
         Role::Source => migration.source(),
         Role::Target => migration.target(),
-    })
+    }
+}
+
+/// The librdkafka properties of the migration's `role` cluster (see [`cluster_properties`]).
+pub fn properties(migration: &Migration, role: Role) -> BTreeMap<String, String> {
+    cluster_properties(cluster(migration, role))
 }
 
 /// A librdkafka config holding `props` (connection and security of one cluster) and nothing

@@ -14,7 +14,6 @@ use std::time::Duration;
 
 use super::progress::{PartitionProgress, Position, Progress};
 use super::read::RangeReader;
-
 use crate::cluster::{factory, ClusterError, Inventory, Role};
 use crate::config::names;
 use crate::config::Migration;
