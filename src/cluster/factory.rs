@@ -258,7 +258,15 @@ mod tests {
     /// Every client starts from its cluster's properties from the migration file.
     #[test]
     fn the_properties_are_the_clusters_security_settings() {
-        let migration = crate::testing::migration("");
+        // `testing`'s fixtures are a layer above: the same migration, read here.
+        let text = concat!(
+            "name = \"m\"\n",
+            "cluster \"source\" { bootstrap_servers = [\"a:1\"] }\n",
+            "cluster \"target\" { bootstrap_servers = [\"b:1\"] }\n",
+        );
+        let migration =
+            crate::config::parse_with_env("m.hcl", text, std::path::Path::new("."), &[], &|_| None)
+                .unwrap();
         assert_eq!(
             properties(&migration, Role::Source),
             crate::auth::client_properties(migration.source())
@@ -266,6 +274,10 @@ mod tests {
         assert_eq!(
             properties(&migration, Role::Target),
             crate::auth::client_properties(migration.target())
+        );
+        assert_eq!(
+            properties(&migration, Role::Source)["bootstrap.servers"],
+            "a:1"
         );
         assert_eq!(settings(&config(&props())), props());
     }
