@@ -277,7 +277,7 @@ async fn read_ends(
     mut parts: watch::Receiver<Partitions>,
     ends: mpsc::UnboundedSender<Vec<((String, i32), i64)>>,
 ) -> Result<(), String> {
-    let props = crate::auth::client_properties(migration.source());
+    let props = crate::cluster::factory::properties(&migration, Role::Source);
     let mut ticks = tokio::time::interval(ENDS_INTERVAL);
     let mut client = None;
     loop {

@@ -3,7 +3,7 @@
 //! that first fetches metadata, a transactional producer that first initialises its
 //! transactions, and an admin client (which polls only its own result queue) would each wait
 //! for a token that never comes. So every client gets its first token when it is created
-//! ([`create`]); clients that poll renew theirs through their context's refresh hook, and
+//! ([`create`], which only the client factory of the `cluster` layer calls); clients that poll renew theirs through their context's refresh hook, and
 //! long-lived clients that do not are kept supplied by a thread ([`keep_supplied`]).
 
 use std::ffi::CString;

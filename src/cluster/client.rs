@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use rdkafka::admin::AdminClient;
 use rdkafka::client::ClientContext;
-use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::error::KafkaError;
 use rdkafka::types::RDKafkaErrorCode;
 
+use super::factory;
 use super::inventory::Role;
 use super::native::{AdminExt, AdminExtError};
 
@@ -110,11 +110,8 @@ impl ClusterClient {
         migration: &crate::config::Migration,
         role: Role,
     ) -> Result<ClusterClient, ClusterError> {
-        let cluster = match role {
-            Role::Source => migration.source(),
-            Role::Target => migration.target(),
-        };
-        let mut client = Self::connect(role, &crate::auth::client_properties(cluster)).await?;
+        let cluster = factory::cluster(migration, role);
+        let mut client = Self::connect(role, &factory::cluster_properties(cluster)).await?;
         client.cluster = Some(Arc::new(cluster.clone()));
         Ok(client)
     }
@@ -125,11 +122,6 @@ impl ClusterClient {
         role: Role,
         properties: &BTreeMap<String, String>,
     ) -> Result<ClusterClient, ClusterError> {
-        let mut config = ClientConfig::new();
-        for (k, v) in properties {
-            config.set(k, v);
-        }
-        config.set("client.id", format!("kafka-migrate-{role}"));
         let context = ClusterContext::default();
         let create_error = |e: KafkaError| ClusterError {
             role,
@@ -138,23 +130,15 @@ impl ClusterClient {
             kind: ErrorKind::Other,
             help: Some("check the cluster's security settings in the migration file".into()),
         };
-        let admin = Arc::new(
-            config
-                .create_with_context(context.clone())
-                .map_err(create_error)?,
-        );
-        let mut consumer_config = config.clone();
-        consumer_config
-            .set("enable.auto.commit", "false")
-            .set("group.id", format!("kafka-migrate-{role}-inspector"));
-        let consumer = Arc::new(
-            consumer_config
-                .create_with_context(context.clone())
-                .map_err(create_error)?,
-        );
-        // Neither client is polled where librdkafka asks for tokens: the tool supplies them.
-        crate::auth::token_supply::keep_supplied(&admin, &config);
-        crate::auth::token_supply::keep_supplied(&consumer, &consumer_config);
+        // Neither client is polled where librdkafka asks for tokens: the factory supplies them.
+        let admin =
+            factory::kept_supplied(&factory::admin_config(role, properties), context.clone())
+                .map_err(create_error)?;
+        let consumer = factory::kept_supplied(
+            &factory::inspector_config(role, properties),
+            context.clone(),
+        )
+        .map_err(create_error)?;
         let client = ClusterClient {
             role,
             admin,

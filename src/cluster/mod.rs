@@ -1,4 +1,5 @@
-//! Talking to one cluster: connection with diagnosable errors (`client`), the admin calls
+//! Talking to one cluster: the one factory every client of the tool is made by (`factory`),
+//! connection with diagnosable errors (`client`), the admin calls
 //! rust-rdkafka lacks (`native`), those librdkafka lacks too over the tool's own protocol
 //! connection (`wire`, `quotas`), what MSK's API says the cluster is (`msk_api`), which Kafka
 //! release the brokers are at least (`release`), who still writes or consumes (`activity`),
@@ -6,6 +7,7 @@
 
 mod activity;
 mod client;
+pub mod factory;
 pub mod inventory;
 pub mod msk_api;
 pub mod native;
@@ -16,6 +18,7 @@ mod wire;
 
 pub use activity::Member;
 pub use client::{ClusterClient, ClusterContext, ClusterError, ErrorKind};
+pub use factory::{DeliveryContext, PartitionKey, ReaderContext};
 pub use inventory::{Inventory, Role};
 pub use read::{Scope, CONCURRENT_GROUP_REQUESTS};
 

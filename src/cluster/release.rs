@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rdkafka::client::ClientContext;
-use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
+use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::error::KafkaError;
 
@@ -189,21 +189,12 @@ pub async fn broker_apis(
     properties: &BTreeMap<String, String>,
 ) -> Result<BTreeMap<String, Vec<ApiRange>>, ClusterError> {
     const OPERATION: &str = "reading the brokers' API versions";
-    let mut config = ClientConfig::new();
-    for (k, v) in properties {
-        config.set(k, v);
-    }
-    config
-        .set("client.id", format!("kafka-migrate-{role}-versions"))
-        .set("debug", "feature")
-        .set_log_level(RDKafkaLogLevel::Debug);
     let context = ApiLog::default();
-    let consumer: Arc<BaseConsumer<ApiLog>> = Arc::new(
-        config
-            .create_with_context(context.clone())
-            .map_err(|e| ClusterError::other(role, OPERATION, crate::auth::client_error(&e)))?,
-    );
-    crate::auth::token_supply::keep_supplied(&consumer, &config);
+    let consumer: Arc<BaseConsumer<ApiLog>> = super::factory::kept_supplied(
+        &super::factory::versions_config(role, properties),
+        context.clone(),
+    )
+    .map_err(|e| ClusterError::other(role, OPERATION, crate::auth::client_error(&e)))?;
     tokio::task::spawn_blocking(move || {
         let started = Instant::now();
         consumer

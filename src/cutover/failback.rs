@@ -36,7 +36,7 @@ fn failed(e: impl std::fmt::Display) -> CutoverError {
 pub fn store(migration: &Migration) -> Store {
     Store::new(
         &names::failback(&migration.name),
-        crate::auth::client_properties(migration.source()),
+        crate::cluster::factory::properties(migration, crate::cluster::Role::Source),
     )
 }
 

@@ -24,6 +24,7 @@ use super::{CutoverError, Direction, Observer, Outcome};
 
 use crate::apply::Engine;
 use crate::cluster::native::IsolationLevel;
+use crate::cluster::{factory, Role};
 use crate::config::Migration;
 use crate::state::progress::alignment_records;
 use crate::state::{CutoverPoint, CutoverRecord, CutoverStep, Position, Store};
@@ -205,8 +206,8 @@ async fn same_records_since(
         .iter()
         .map(|p| range(p, p.target_end, target_stable))
         .collect();
-    let props = crate::auth::client_properties;
-    let (from, to) = (props(migration.source()), props(migration.target()));
+    let props = |role| factory::properties(migration, role);
+    let (from, to) = (props(Role::Source), props(Role::Target));
     let name = migration.name.clone();
     let (on_source, on_target) = tokio::task::spawn_blocking(move || {
         let on_source = digest_partitions(&from, &name, "source", &source)?;

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::cluster::{ClusterClient, ClusterError, Inventory};
+use crate::cluster::{factory, ClusterClient, ClusterError, Inventory, Role};
 use crate::config::{names, Migration};
 use crate::plan::{set_translated, GroupOffsets, GroupPartitionOffset, OffsetTarget};
 use crate::state::{CutoverPoint, Position, Progress};
@@ -75,8 +75,8 @@ pub async fn translate_back(
             }
         }
     }
-    let props = crate::auth::client_properties;
-    let clusters = (props(migration.target()), props(migration.source()));
+    let props = |role| factory::properties(migration, role);
+    let clusters = (props(Role::Target), props(Role::Source));
     let name = names::failback(&migration.name);
     let mut translated = Vec::new();
     for (mut groups, progress) in [(before, inverted(&forward)), (after, reverse)] {

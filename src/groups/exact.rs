@@ -8,10 +8,10 @@ use std::sync::{Arc, Mutex};
 
 use rdkafka::consumer::ConsumerContext;
 
-use crate::cluster::{ClusterClient, ClusterError};
+use crate::cluster::{factory, ClusterClient, ClusterError, Role};
 use crate::config::Migration;
 use crate::plan::{set_translated, GroupOffsets, Translated};
-use crate::state::{Progress, ReaderContext};
+use crate::state::Progress;
 
 use super::{translator_config, TranslateError, Translation, Translator, Wanted};
 
@@ -108,8 +108,8 @@ pub async fn translate_forward(
     target: &ClusterClient,
     known: Known,
 ) -> Result<Translated, ClusterError> {
-    let props = crate::auth::client_properties;
-    let clusters = (props(migration.source()), props(migration.target()));
+    let props = |role| factory::properties(migration, role);
+    let clusters = (props(Role::Source), props(Role::Target));
     translate_between(&migration.name, &clusters, groups, progress, target, known).await
 }
 
@@ -126,12 +126,8 @@ pub async fn translate_between(
     client: &ClusterClient,
     known: Known,
 ) -> Result<Translated, ClusterError> {
-    let reader = |props: &BTreeMap<String, String>| {
-        crate::auth::token_supply::create::<_, rdkafka::consumer::BaseConsumer<_>>(
-            &translator_config(props, name),
-            ReaderContext,
-        )
-    };
+    let reader =
+        |props: &BTreeMap<String, String>| factory::reader(&translator_config(props, name));
     let fail = |e: String| client.error("translating group offsets", e);
     let from = reader(&clusters.0).map_err(|e| fail(e.to_string()))?;
     let to = reader(&clusters.1).map_err(|e| fail(e.to_string()))?;

@@ -29,7 +29,7 @@ pub fn translator_config(
     props: &std::collections::BTreeMap<String, String>,
     migration: &str,
 ) -> rdkafka::ClientConfig {
-    let mut config = crate::state::reader_config(props, migration, "translator");
+    let mut config = crate::cluster::factory::reader_config(props, migration, "translator");
     // Walks end at a partition's end more often than not: do not let the broker hold each of
     // those fetches for the default half second.
     config.set("fetch.wait.max.ms", "10");

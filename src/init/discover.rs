@@ -89,7 +89,7 @@ pub async fn discover(migration: &crate::config::Migration) -> Result<Discovered
         .map_err(|e| e.message);
     let release = crate::cluster::release::broker_apis(
         Role::Source,
-        &crate::auth::client_properties(migration.source()),
+        &crate::cluster::factory::properties(migration, Role::Source),
     )
     .await
     .map_err(|e| e.cause)

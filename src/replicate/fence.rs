@@ -22,14 +22,14 @@
 //! A migration replicated before writers records existed has positions but no writers record:
 //! every id a migration file allows is fenced once.
 
-use rdkafka::producer::{BaseProducer, Producer};
+use rdkafka::producer::Producer;
+use rdkafka::ClientConfig;
 
 use super::task::{transactional, Task, TaskProducer};
 use super::{Delivery, ReplicateError, Settings};
+use crate::cluster::factory;
 use crate::config::names::transactional_id;
-use crate::state::{
-    client_config, writers_record, DeliveryContext, Isolation, Progress, StoreError,
-};
+use crate::state::{writers_record, Isolation, Progress, StoreError};
 
 fn progress_error(e: StoreError) -> ReplicateError {
     ReplicateError::Progress(e.to_string())
@@ -145,15 +145,10 @@ fn superseded(settings: &Settings, progress: &Progress, mine: i64) -> Result<(),
 /// Initialises transactions for task id `id` of the migration and lets go: whatever a process
 /// holding the id left open is aborted, and that process cannot write with it any more.
 fn fence(settings: &Settings, id: usize) -> Result<(), ReplicateError> {
-    let mut config = client_config(&settings.target);
-    config.set("client.id", transactional_id(&settings.migration, id));
-    transactional(&mut config, settings, id);
-    let producer: BaseProducer<DeliveryContext> =
-        crate::auth::token_supply::create(&config, DeliveryContext::default()).map_err(|e| {
-            ReplicateError::Client {
-                side: "target",
-                source: e,
-            }
+    let producer =
+        factory::producer(&fence_config(settings, id)).map_err(|e| ReplicateError::Client {
+            side: "target",
+            source: e,
         })?;
     producer
         .init_transactions(settings.transaction_timeout)
@@ -165,6 +160,14 @@ fn fence(settings: &Settings, id: usize) -> Result<(), ReplicateError> {
         })
 }
 
+/// The config of the producer that fences task id `id`: transactional under the task's id.
+fn fence_config(settings: &Settings, id: usize) -> ClientConfig {
+    let mut config =
+        factory::producer_config(&settings.target, &transactional_id(&settings.migration, id));
+    transactional(&mut config, settings, id);
+    config
+}
+
 /// Refuses progress written by a migration of another name that maps to the same topic.
 fn check_name(settings: &Settings, progress: &Progress) -> Result<(), ReplicateError> {
     match progress.foreign_writer(&settings.migration) {
@@ -174,5 +177,29 @@ fn check_name(settings: &Settings, progress: &Progress) -> Result<(), ReplicateE
             theirs: theirs.to_string(),
         }),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::factory::{settings as set, with};
+
+    /// The fencing producer is transactional under the task's id, and nothing more.
+    #[test]
+    fn the_fencing_producer_keeps_its_settings() {
+        let settings = Settings::from_migration(&crate::testing::migration(""), false);
+        let timeout = settings.transaction_timeout.as_millis().to_string();
+        assert_eq!(
+            set(&fence_config(&settings, 7)),
+            with(
+                &settings.target,
+                &[
+                    ("client.id", "kafka-migrate-m-task-7"),
+                    ("transactional.id", "kafka-migrate-m-task-7"),
+                    ("transaction.timeout.ms", timeout.as_str()),
+                ]
+            )
+        );
     }
 }

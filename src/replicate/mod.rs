@@ -20,6 +20,7 @@ pub use run::{replicate, replicate_watching, RunSummary};
 pub use status::{status, PartitionStatus, Status};
 pub use task::is_retriable;
 
+use crate::cluster::{factory, Role};
 use crate::state::{Position, Store};
 
 /// How records are delivered.
@@ -85,8 +86,8 @@ impl Settings {
         Settings {
             migration: migration.name.clone(),
             store: Store::of(migration),
-            source: crate::auth::client_properties(migration.source()),
-            target: crate::auth::client_properties(migration.target()),
+            source: factory::properties(migration, Role::Source),
+            target: factory::properties(migration, Role::Target),
             tasks: r.tasks,
             delivery: match r.delivery {
                 DeliveryMode::ExactlyOnce => Delivery::ExactlyOnce,

@@ -16,7 +16,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::error::KafkaError;
 use rdkafka::{Offset, TopicPartitionList};
 
-use crate::state::clients::PartitionKey;
+use crate::cluster::PartitionKey;
 
 /// A sweep waits at least this many times the duration of the previous one.
 pub const SWEEP_SHARE: u32 = 20;

@@ -24,13 +24,10 @@ use rdkafka::{Offset, Timestamp, TopicPartitionList};
 
 use super::sweep::{self, Sweeps};
 use super::{Delivery, Event, ReplicateError, Settings};
+use crate::cluster::factory::{self, DeliveryContext, PartitionKey, ReaderContext};
 use crate::config::names::transactional_id;
 use crate::state::progress::{index_due_after, index_key, position_records, ProgressValue};
-use crate::state::{
-    client_config, reader_config, DeliveryContext, Position, Progress, ReaderContext,
-};
-
-use crate::state::clients::PartitionKey;
+use crate::state::{Position, Progress};
 
 /// How long an idle task goes without writing to the target.
 const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(2);
@@ -378,19 +375,22 @@ impl Task {
         })
     }
 
-    fn producer(&self, settings: &Settings) -> Result<TaskProducer, ReplicateError> {
-        let mut config = client_config(&settings.target);
-        config
-            .set("enable.idempotence", "true")
-            .set("acks", "all")
-            .set("client.id", transactional_id(&settings.migration, self.id));
-        for (k, v) in &settings.producer_tuning {
-            config.set(k, v);
-        }
+    /// The config of the task's target producer: idempotent, transactional with exactly-once.
+    fn producer_config(&self, settings: &Settings) -> ClientConfig {
+        let mut config = factory::producer_config(
+            &settings.target,
+            &transactional_id(&settings.migration, self.id),
+        );
+        config.set("enable.idempotence", "true").set("acks", "all");
+        factory::tune(&mut config, &settings.producer_tuning);
         if settings.delivery == Delivery::ExactlyOnce {
             transactional(&mut config, settings, self.id);
         }
-        crate::auth::token_supply::create(&config, DeliveryContext::default())
+        config
+    }
+
+    fn producer(&self, settings: &Settings) -> Result<TaskProducer, ReplicateError> {
+        factory::producer(&self.producer_config(settings))
             .map(TaskProducer)
             .map_err(|e| ReplicateError::Client {
                 side: "target",
@@ -398,25 +398,26 @@ impl Task {
             })
     }
 
-    fn consumer(&self, settings: &Settings) -> Result<BaseConsumer<ReaderContext>, ReplicateError> {
-        let mut config = reader_config(
+    /// The config of the task's source consumer.
+    fn consumer_config(&self, settings: &Settings) -> ClientConfig {
+        let mut config = factory::reader_config(
             &settings.source,
             &settings.migration,
             &format!("task-{}", self.id),
         );
         config.set("auto.offset.reset", "error");
-        for (k, v) in &settings.consumer_tuning {
-            config.set(k, v);
-        }
+        factory::tune(&mut config, &settings.consumer_tuning);
         config.set(
             "fetch.queue.backoff.ms",
             super::memory::fetch_queue_backoff_ms(self.partitions.len()).to_string(),
         );
-        crate::auth::token_supply::create(&config, ReaderContext).map_err(|e| {
-            ReplicateError::Client {
-                side: "source",
-                source: e,
-            }
+        config
+    }
+
+    fn consumer(&self, settings: &Settings) -> Result<BaseConsumer<ReaderContext>, ReplicateError> {
+        factory::reader(&self.consumer_config(settings)).map_err(|e| ReplicateError::Client {
+            side: "source",
+            source: e,
         })
     }
 
@@ -442,17 +443,7 @@ impl Task {
         if ranges.is_empty() {
             return;
         }
-        let mut config = reader_config(
-            &settings.target,
-            &settings.migration,
-            &format!("task-{}-readable", self.id),
-        );
-        // One record per partition is read: the task's own prefetch bounds, not librdkafka's
-        // defaults (64 MiB queued, 1 MiB per partition per fetch).
-        for (k, v) in &settings.consumer_tuning {
-            config.set(k, v);
-        }
-        let walked = crate::auth::token_supply::create(&config, ReaderContext)
+        let walked = factory::reader(&self.readable_config(settings))
             .map_err(|e| e.to_string())
             .and_then(|consumer| {
                 RangeReader::new("target", consumer, settings.transaction_timeout)
@@ -462,6 +453,19 @@ impl Task {
         if let Err(e) = walked {
             tracing::warn!(task = self.id, error = %e, "Committed records are not readable on the target yet.");
         }
+    }
+
+    /// The config of the consumer [`Task::await_readable`] reads the target with.
+    fn readable_config(&self, settings: &Settings) -> ClientConfig {
+        let mut config = factory::reader_config(
+            &settings.target,
+            &settings.migration,
+            &format!("task-{}-readable", self.id),
+        );
+        // One record per partition is read: the task's own prefetch bounds, not librdkafka's
+        // defaults (64 MiB queued, 1 MiB per partition per fetch).
+        factory::tune(&mut config, &settings.consumer_tuning);
+        config
     }
 
     /// Assigns the task's partitions at their committed positions, reporting records that
@@ -883,5 +887,72 @@ mod tests {
         );
         assert!(matches!(e, ReplicateError::Fenced { task: 3, .. }), "{e:?}");
         assert!(!e.is_retriable());
+    }
+
+    /// The task's clients are set as they always were: the producer idempotent (and
+    /// transactional with exactly-once) and tuned, the consumers read_committed, tuned, never
+    /// committing.
+    #[test]
+    fn the_tasks_clients_keep_their_settings() {
+        use crate::cluster::factory::{settings as set, with};
+        let mut s = Settings::from_migration(&crate::testing::migration(""), false);
+        s.producer_tuning = with(&BTreeMap::new(), &[("message.max.bytes", "2000000")]);
+        s.consumer_tuning = with(&BTreeMap::new(), &[("fetch.max.bytes", "3000000")]);
+        let task = Task {
+            id: 3,
+            partitions: vec![("orders".into(), 0), ("orders".into(), 1)],
+        };
+        let producer = [
+            ("client.id", "kafka-migrate-m-task-3"),
+            ("enable.idempotence", "true"),
+            ("acks", "all"),
+            ("message.max.bytes", "2000000"),
+        ];
+        s.delivery = Delivery::AtLeastOnce;
+        assert_eq!(set(&task.producer_config(&s)), with(&s.target, &producer));
+        s.delivery = Delivery::ExactlyOnce;
+        let timeout = s.transaction_timeout.as_millis().to_string();
+        let transactional = [
+            ("transactional.id", "kafka-migrate-m-task-3"),
+            ("transaction.timeout.ms", timeout.as_str()),
+        ];
+        assert_eq!(
+            set(&task.producer_config(&s)),
+            with(&with(&s.target, &producer), &transactional)
+        );
+        let reader = |name: &str| {
+            let id = format!("kafka-migrate-m-{name}");
+            with(
+                &BTreeMap::new(),
+                &[
+                    ("group.id", id.as_str()),
+                    ("client.id", id.as_str()),
+                    ("enable.auto.commit", "false"),
+                    ("enable.auto.offset.store", "false"),
+                    ("enable.partition.eof", "true"),
+                    ("isolation.level", "read_committed"),
+                    ("fetch.max.bytes", "3000000"),
+                ],
+            )
+        };
+        let backoff = super::super::memory::fetch_queue_backoff_ms(2).to_string();
+        assert_eq!(
+            set(&task.consumer_config(&s)),
+            with(
+                &with(&s.source, &[("auto.offset.reset", "error")]),
+                &[("fetch.queue.backoff.ms", backoff.as_str())]
+            )
+            .into_iter()
+            .chain(reader("task-3"))
+            .collect()
+        );
+        assert_eq!(
+            set(&task.readable_config(&s)),
+            s.target
+                .clone()
+                .into_iter()
+                .chain(reader("task-3-readable"))
+                .collect()
+        );
     }
 }

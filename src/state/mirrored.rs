@@ -14,8 +14,7 @@ use std::time::Duration;
 
 use super::progress::{PartitionProgress, Position, Progress};
 use super::read::RangeReader;
-use super::{reader_config, ReaderContext};
-use crate::cluster::{ClusterError, Inventory, Role};
+use crate::cluster::{factory, ClusterError, Inventory, Role};
 use crate::config::names;
 use crate::config::Migration;
 
@@ -113,14 +112,11 @@ fn settled_partitions(
     behind: Vec<(Key, i64)>,
 ) -> Result<BTreeSet<Key>, ClusterError> {
     let reader = |cluster, role: Role| {
-        crate::auth::token_supply::create::<_, rdkafka::consumer::BaseConsumer<_>>(
-            &reader_config(
-                &crate::auth::client_properties(cluster),
-                &migration.name,
-                "mirror-inspector",
-            ),
-            ReaderContext,
-        )
+        factory::reader(&factory::reader_config(
+            &factory::cluster_properties(cluster),
+            &migration.name,
+            "mirror-inspector",
+        ))
         .map(|c| RangeReader::new(role.name(), c, Duration::from_secs(30)))
         .map_err(|e| error(role, e.to_string()))
     };

@@ -5,20 +5,17 @@
 //! - [`cutover`]: the cutover record: the steps `cutover` did and the cutover point;
 //! - [`store`]: reading and writing the progress topic;
 //! - [`read`]: the one read_committed range reader every read of records goes through;
-//! - [`clients`]: the configs and contexts of the clients pointed at either cluster;
 //! - [`mirror_progress`]: MirrorMaker 2's offsets read as a [`Progress`].
 //!
 //! The names of what a migration creates are [`crate::config::names`]'. This layer knows no
 //! plan and runs no engine: it reads and records, and others decide.
 
-pub mod clients;
 pub mod cutover;
 mod mirrored;
 pub mod progress;
 pub mod read;
 pub mod store;
 
-pub use clients::{client_config, reader_config, DeliveryContext, ReaderContext};
 pub use cutover::{CutoverPoint, CutoverRecord, CutoverStep, PartitionEnd, PointPartition};
 pub use mirrored::mirror_progress;
 pub use progress::{

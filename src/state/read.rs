@@ -100,7 +100,7 @@ pub struct RangeReader<C: ConsumerContext + 'static> {
 
 impl<C: ConsumerContext + 'static> RangeReader<C> {
     /// `consumer` must read read_committed with `enable.partition.eof=true` (as
-    /// [`super::reader_config`] makes it); the reader assigns its partitions itself.
+    /// [`crate::cluster::factory::reader_config`] makes it); the reader assigns its partitions itself.
     pub fn new(side: &'static str, consumer: BaseConsumer<C>, timeout: Duration) -> Self {
         RangeReader {
             side,

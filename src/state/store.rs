@@ -7,11 +7,13 @@ use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
-use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::producer::{BaseRecord, Producer};
+use rdkafka::ClientConfig;
 
-use super::clients::{client_config, reader_config, DeliveryContext, ReaderContext};
 use super::progress::Progress;
 use super::read::{partitions_of, RangeReader, ReadError};
+use crate::cluster::factory::{self, ReaderContext};
+use crate::cluster::Role;
 
 /// How long a request to the target, or a read that gets nothing, may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -79,16 +81,31 @@ impl Store {
     pub fn of(migration: &crate::config::Migration) -> Store {
         Store::new(
             &migration.name,
-            crate::auth::client_properties(migration.target()),
+            factory::properties(migration, Role::Target),
         )
     }
 
-    fn consumer(&self, isolation: Isolation) -> Result<BaseConsumer<ReaderContext>, StoreError> {
-        let mut config = reader_config(&self.target, &self.migration, "progress-reader");
+    /// The config of the progress topic's reader.
+    fn reader_config(&self, isolation: Isolation) -> ClientConfig {
+        let mut config = factory::reader_config(&self.target, &self.migration, "progress-reader");
         if isolation == Isolation::Uncommitted {
             config.set("isolation.level", "read_uncommitted");
         }
-        crate::auth::token_supply::create(&config, ReaderContext).map_err(StoreError::Client)
+        config
+    }
+
+    fn consumer(&self, isolation: Isolation) -> Result<BaseConsumer<ReaderContext>, StoreError> {
+        factory::reader(&self.reader_config(isolation)).map_err(StoreError::Client)
+    }
+
+    /// The config of the progress topic's writer: idempotent, outside any transaction.
+    fn writer_config(&self) -> ClientConfig {
+        let mut config = factory::producer_config(
+            &self.target,
+            &crate::config::names::client_id(&self.migration, "progress-writer"),
+        );
+        config.set("enable.idempotence", "true");
+        config
     }
 
     /// Reads the whole progress topic, committed records only: the migration's state.
@@ -114,14 +131,7 @@ impl Store {
             topic: self.topic.clone(),
             source,
         };
-        let mut config = client_config(&self.target);
-        config.set("enable.idempotence", "true").set(
-            "client.id",
-            crate::config::names::client_id(&self.migration, "progress-writer"),
-        );
-        let producer: BaseProducer<DeliveryContext> =
-            crate::auth::token_supply::create(&config, DeliveryContext::default())
-                .map_err(StoreError::Client)?;
+        let producer = factory::producer(&self.writer_config()).map_err(StoreError::Client)?;
         for (key, value) in records {
             producer
                 .send(
@@ -174,5 +184,45 @@ impl Store {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::factory::{settings, with};
+
+    /// The progress topic's reader reads committed records unless told otherwise, never
+    /// committing; its writer is idempotent.
+    #[test]
+    fn the_progress_clients_keep_their_settings() {
+        let props = with(&BTreeMap::new(), &[("bootstrap.servers", "b:1")]);
+        let store = Store::new("m", props.clone());
+        let reader = with(
+            &props,
+            &[
+                ("group.id", "kafka-migrate-m-progress-reader"),
+                ("client.id", "kafka-migrate-m-progress-reader"),
+                ("enable.auto.commit", "false"),
+                ("enable.auto.offset.store", "false"),
+                ("enable.partition.eof", "true"),
+                ("isolation.level", "read_committed"),
+            ],
+        );
+        assert_eq!(settings(&store.reader_config(Isolation::Committed)), reader);
+        assert_eq!(
+            settings(&store.reader_config(Isolation::Uncommitted)),
+            with(&reader, &[("isolation.level", "read_uncommitted")])
+        );
+        assert_eq!(
+            settings(&store.writer_config()),
+            with(
+                &props,
+                &[
+                    ("client.id", "kafka-migrate-m-progress-writer"),
+                    ("enable.idempotence", "true"),
+                ]
+            )
+        );
     }
 }

@@ -4,10 +4,10 @@
 //! for what a crashed run left on the target. The rest of the survey and `plan` start from a
 //! snapshot; `status`, `verify`, `cutover`, `rollback` and the group sync read it.
 
-use crate::cluster::{ClusterClient, ClusterError, Inventory, Role, Scope};
+use crate::cluster::{factory, ClusterClient, ClusterError, Inventory, Role, Scope};
 use crate::config::{names, Migration};
 
-use crate::state::{Progress, RangeReader, ReaderContext, Store};
+use crate::state::{Progress, RangeReader, Store};
 
 /// Both clusters, what they hold, and what the migration recorded.
 pub struct Snapshot {
@@ -162,15 +162,14 @@ async fn account_for_leftovers(
     }
     // The suspects are read together up to their ends: the broker must answer a fetch at the
     // end at once, not after fetch.wait.max.ms (500 ms by default).
-    let mut config = crate::state::reader_config(
-        &crate::auth::client_properties(migration.target()),
+    let mut config = factory::reader_config(
+        &factory::properties(migration, Role::Target),
         &migration.name,
         "inspector",
     );
     config.set("fetch.wait.max.ms", "10");
-    let consumer: rdkafka::consumer::BaseConsumer<ReaderContext> =
-        crate::auth::token_supply::create(&config, ReaderContext)
-            .map_err(|e| target.error("inspecting target partitions", e.to_string()))?;
+    let consumer = factory::reader(&config)
+        .map_err(|e| target.error("inspecting target partitions", e.to_string()))?;
     let probes: Vec<((String, i32), i64)> = suspects
         .iter()
         .map(|(topic, partition, from, _)| ((topic.clone(), *partition), *from))

@@ -349,8 +349,8 @@ pub async fn data_parity(migration: &Migration, survey: &crate::survey::Survey) 
     if ranges.is_empty() {
         return Check::skip(parity::NAME, "nothing replicated yet to compare");
     }
-    let source = crate::auth::client_properties(migration.source());
-    let target = crate::auth::client_properties(migration.target());
+    let source = crate::cluster::factory::properties(migration, crate::cluster::Role::Source);
+    let target = crate::cluster::factory::properties(migration, crate::cluster::Role::Target);
     let name = migration.name.clone();
     let mode = migration.cutover.data_check;
     let result = tokio::task::spawn_blocking(move || {

@@ -13,16 +13,14 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use rdkafka::consumer::BaseConsumer;
 use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Headers, Message};
 use xxhash_rust::xxh3::Xxh3;
 
+use crate::cluster::factory;
 use crate::cluster::inventory::Inventory;
 use crate::config::DataCheck;
-use crate::state::{
-    reader_config, Position, Progress, Range, RangeReader, ReadError, ReaderContext,
-};
+use crate::state::{Position, Progress, Range, RangeReader, ReadError};
 
 use super::{Check, Fact, Findings};
 
@@ -483,14 +481,13 @@ fn read_ranges(
     ranges: &[DigestRange],
     on_record: impl FnMut(usize, &BorrowedMessage<'_>),
 ) -> Result<(), ParityError> {
-    let mut config = reader_config(props, migration, "verify");
+    let mut config = factory::reader_config(props, migration, "verify");
     config
         .set("fetch.max.bytes", "52428800")
         .set("max.partition.fetch.bytes", "8388608")
         .set("queued.max.messages.kbytes", "65536");
-    let consumer: BaseConsumer<ReaderContext> =
-        crate::auth::token_supply::create(&config, ReaderContext)
-            .map_err(|source| ParityError::Client { side, source })?;
+    let consumer =
+        factory::reader(&config).map_err(|source| ParityError::Client { side, source })?;
     let ranges: Vec<Range> = ranges
         .iter()
         .map(|r| Range {

@@ -73,13 +73,14 @@ pub fn run(args: &[String]) -> Result<i32> {
             p.target = OffsetTarget::PendingReplication;
         }
         let reader =
-            |cluster: &Cluster| -> Result<BaseConsumer<kafka_migrate::state::ReaderContext>> {
+            |cluster: &Cluster| -> Result<BaseConsumer<kafka_migrate::cluster::ReaderContext>> {
                 let props = cluster
                     .client_properties(kafka_harness::ADMIN)
                     .into_iter()
                     .collect();
-                Ok(kafka_migrate::groups::translator_config(&props, "bench")
-                    .create_with_context(kafka_migrate::state::ReaderContext)?)
+                Ok(kafka_migrate::cluster::factory::reader(
+                    &kafka_migrate::groups::translator_config(&props, "bench"),
+                )?)
             };
         let mut translator = kafka_migrate::groups::Translator::new(
             reader(&source)?,

@@ -1,6 +1,7 @@
 //! `modules`: the library's module dependency table, read from the `crate::` paths in
 //! `src/`, checked against the layering in `src/lib.rs`: each module may use only modules
-//! below it, so the graph has no cycle and no upward edge.
+//! below it, so the graph has no cycle and no upward edge; and names a few things only some
+//! layers or files may.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -40,6 +41,18 @@ const FORBIDDEN: [(&str, &[&str]); 3] = [
         ],
     ),
     ("", &["process::exit"]),
+];
+
+/// What only the files listed beside it may name: every client of the tool is made by the
+/// client factory (`cluster/factory.rs`), with its cluster's security properties and its first
+/// OAUTHBEARER token; the token supply alone turns a config into a client for it.
+const CONFINED: [(&str, &[&str]); 6] = [
+    ("ClientConfig::new", &["cluster/factory.rs"]),
+    ("create_with_context", &["cluster/factory.rs"]),
+    ("token_supply::create", &["cluster/factory.rs"]),
+    ("token_supply::keep_supplied", &["cluster/factory.rs"]),
+    ("auth::client_properties", &["cluster/factory.rs"]),
+    ("from_config_and_context", &["auth/token_supply.rs"]),
 ];
 
 /// Module → the modules its files name with `crate::`, with how many references.
@@ -143,8 +156,8 @@ pub fn violations(edges: &BTreeMap<String, BTreeMap<String, usize>>) -> Vec<Stri
     found
 }
 
-/// Where a file of `src/` names what its layer must not (see [`FORBIDDEN`]); `main.rs` may end
-/// the process.
+/// Where a file of `src/` names what its layer must not (see [`FORBIDDEN`]) or what only other
+/// files may (see [`CONFINED`]); `main.rs` may end the process.
 pub fn trespasses(src: &Path) -> Result<Vec<String>> {
     let mut found = Vec::new();
     let mut files = vec![src.to_path_buf()];
@@ -171,6 +184,21 @@ pub fn trespasses(src: &Path) -> Result<Vec<String>> {
                 let line = line.split("//").next().unwrap_or_default();
                 for name in names.iter().filter(|name| line.contains(**name)) {
                     found.push(format!("src/{relative}:{}: names {name}", n + 1));
+                }
+            }
+        }
+        for (name, allowed) in CONFINED {
+            if allowed.contains(&relative.as_str()) {
+                continue;
+            }
+            for (n, line) in code.lines().enumerate() {
+                let line = line.split("//").next().unwrap_or_default();
+                if line.contains(name) {
+                    found.push(format!(
+                        "src/{relative}:{}: names {name} (only {} may)",
+                        n + 1,
+                        allowed.join(", ")
+                    ));
                 }
             }
         }
@@ -242,8 +270,8 @@ mod tests {
         assert!(found.is_empty(), "{}", found.join("\n"));
     }
 
-    /// The command line talks to no cluster, the plan reads nothing, and only the binary's
-    /// entry ends the process.
+    /// The command line talks to no cluster, the plan reads nothing, only the factory makes
+    /// clients, and only the binary's entry ends the process.
     #[test]
     fn no_layer_names_what_it_must_not() {
         let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../src");
@@ -264,5 +292,30 @@ mod tests {
         let found = trespasses(&dir).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(found, ["src/cli/mod.rs:2: names tokio::runtime"]);
+    }
+
+    #[test]
+    fn a_client_made_outside_the_factory_is_found() {
+        let dir = std::env::temp_dir().join(format!("confined-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("cluster")).unwrap();
+        std::fs::create_dir_all(dir.join("state")).unwrap();
+        let make = "fn f() {\n    let c = ClientConfig::new().create_with_context(X);\n}\n";
+        std::fs::write(dir.join("cluster/factory.rs"), make).unwrap();
+        std::fs::write(
+            dir.join("state/store.rs"),
+            format!(
+                "{make}#[cfg(test)]\nmod tests {{\n    fn g() {{ ClientConfig::new(); }}\n}}\n"
+            ),
+        )
+        .unwrap();
+        let found = trespasses(&dir).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(
+            found,
+            [
+                "src/state/store.rs:2: names ClientConfig::new (only cluster/factory.rs may)",
+                "src/state/store.rs:2: names create_with_context (only cluster/factory.rs may)",
+            ]
+        );
     }
 }
