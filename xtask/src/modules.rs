@@ -55,20 +55,25 @@ const CONFINED: [(&str, &[&str]); 6] = [
     ("from_config_and_context", &["auth/token_supply.rs"]),
 ];
 
+/// Every `.rs` file under `src`.
+fn rust_files(src: &Path) -> Result<Vec<std::path::PathBuf>> {
+    let (mut found, mut dirs) = (Vec::new(), vec![src.to_path_buf()]);
+    while let Some(path) = dirs.pop() {
+        if path.is_dir() {
+            for entry in std::fs::read_dir(&path)? {
+                dirs.push(entry?.path());
+            }
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            found.push(path);
+        }
+    }
+    Ok(found)
+}
+
 /// Module → the modules its files name with `crate::`, with how many references.
 pub fn edges(src: &Path) -> Result<BTreeMap<String, BTreeMap<String, usize>>> {
     let mut edges: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
-    let mut files = vec![src.to_path_buf()];
-    while let Some(path) = files.pop() {
-        if path.is_dir() {
-            for entry in std::fs::read_dir(&path)? {
-                files.push(entry?.path());
-            }
-            continue;
-        }
-        if path.extension().is_none_or(|e| e != "rs") {
-            continue;
-        }
+    for path in rust_files(src)? {
         let relative = path.strip_prefix(src)?;
         let first = relative
             .components()
@@ -160,16 +165,9 @@ pub fn violations(edges: &BTreeMap<String, BTreeMap<String, usize>>) -> Vec<Stri
 /// files may (see [`CONFINED`]); `main.rs` may end the process.
 pub fn trespasses(src: &Path) -> Result<Vec<String>> {
     let mut found = Vec::new();
-    let mut files = vec![src.to_path_buf()];
-    while let Some(path) = files.pop() {
-        if path.is_dir() {
-            for entry in std::fs::read_dir(&path)? {
-                files.push(entry?.path());
-            }
-            continue;
-        }
+    for path in rust_files(src)? {
         let relative = path.strip_prefix(src)?.to_string_lossy().into_owned();
-        if path.extension().is_none_or(|e| e != "rs") || relative == "main.rs" {
+        if relative == "main.rs" {
             continue;
         }
         let module = relative.split(['/', '.']).next().unwrap_or_default();
