@@ -47,17 +47,19 @@ pub async fn status(migration: &Migration) -> miette::Result<MigrationStatus> {
         });
     }
     // The first engine that has replicated the migration says where it stands; when none
-    // has, the first one's status (every partition still to replicate).
-    let mut first = None;
+    // has, the last that knows the migration at all (MirrorMaker 2 once its connectors have
+    // left their mark on the target), else the built-in engine (every partition still to
+    // replicate).
+    let mut found = None;
     for engine in engines::replicating(migration) {
         if let Some(status) = engine.status().await? {
             if status.started() {
                 return Ok(MigrationStatus::lag_only(status));
             }
-            first.get_or_insert(status);
+            found = Some(status);
         }
     }
-    Ok(MigrationStatus::lag_only(first.unwrap_or_else(|| Status {
+    Ok(MigrationStatus::lag_only(found.unwrap_or_else(|| Status {
         migration: migration.name.clone(),
         partitions: Vec::new(),
     })))
