@@ -71,9 +71,7 @@ impl Observer for ApplyView {
     }
 
     fn stale(&mut self, reasons: &[String]) {
-        for reason in reasons {
-            eprintln!("  - {reason}");
-        }
+        stale_reasons(reasons);
     }
 
     fn planned(&mut self, plan: &Plan) {
@@ -132,6 +130,13 @@ impl Observer for ApplyView {
     }
 }
 
+/// Why a saved plan is stale, a line each on standard error (an error follows).
+pub(super) fn stale_reasons(reasons: &[String]) {
+    for reason in reasons {
+        eprintln!("  - {reason}");
+    }
+}
+
 /// The last line of an `apply` that did not run an engine.
 pub fn applied_line(applied: &Applied) -> Option<&'static str> {
     match applied {
@@ -145,7 +150,7 @@ pub fn applied_line(applied: &Applied) -> Option<&'static str> {
 }
 
 /// The first line of an engine's run.
-pub fn start_line(start: &Start) -> String {
+fn start_line(start: &Start) -> String {
     match start {
         Start::Replicating {
             partitions,
@@ -177,7 +182,7 @@ pub fn start_line(start: &Start) -> String {
 
 /// How an engine's run ended, in a line (none when MirrorMaker 2 caught up: the group sync
 /// says the rest).
-pub fn ran_line(ran: &Ran) -> Option<String> {
+fn ran_line(ran: &Ran) -> Option<String> {
     match ran {
         Ran::Replicated(finished) => Some(format!(
             "Replication {}: {} records ({:.1} MiB) in {:.1}s over {} partition(s) and {} task(s).",

@@ -2,7 +2,7 @@
 //! output, for schedulers and scripts — the same observer calls the text view draws. Each
 //! line has `format_version` and `event`; `schemas/apply-events.schema.json` describes them.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -105,15 +105,12 @@ pub enum Event {
 }
 
 /// Writes each event of a running `apply` as a JSON line.
-pub struct ApplyEvents {
-    last_progress: Option<Instant>,
-}
+#[derive(Default)]
+pub struct ApplyEvents;
 
 impl ApplyEvents {
     pub fn new() -> ApplyEvents {
-        ApplyEvents {
-            last_progress: None,
-        }
+        ApplyEvents
     }
 
     fn emit(&self, event: Event) {
@@ -131,12 +128,6 @@ impl ApplyEvents {
         self.emit(Event::Ended {
             reason: reason.into(),
         });
-    }
-}
-
-impl Default for ApplyEvents {
-    fn default() -> Self {
-        ApplyEvents::new()
     }
 }
 
@@ -160,15 +151,8 @@ impl crate::apply::Observer for ApplyEvents {
         PROGRESS_INTERVAL
     }
 
+    /// Called every [`PROGRESS_INTERVAL`] while the built-in engine runs.
     fn show(&mut self, live: &Live) {
-        let now = Instant::now();
-        if self
-            .last_progress
-            .is_some_and(|at| now - at < PROGRESS_INTERVAL / 2)
-        {
-            return;
-        }
-        self.last_progress = Some(now);
         let totals = live.totals();
         self.emit(Event::Progress {
             partitions: totals.partitions,
@@ -211,9 +195,7 @@ impl Observer for ApplyEvents {
     }
 
     fn stale(&mut self, reasons: &[String]) {
-        for reason in reasons {
-            eprintln!("  - {reason}");
-        }
+        super::apply::stale_reasons(reasons);
     }
 
     fn planned(&mut self, plan: &Plan) {

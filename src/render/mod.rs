@@ -12,7 +12,7 @@ mod plan;
 mod status;
 mod verify;
 
-pub use apply::{applied_line, group_synced_line, ran_line, start_line, ApplyView};
+pub use apply::{applied_line, group_synced_line, ApplyView};
 pub use apply_events::{apply_events_schema, ApplyEvent, ApplyEvents};
 pub use connect::{connect_step, connector_diffs};
 pub use cutover::{cutover_json, cutover_text, step_line, CutoverDisplay};
