@@ -11,7 +11,9 @@
 //! end — which for a read_committed reader is the last stable offset: control records
 //! (commit markers) and aborted transactions deliver nothing, so a range whose last offset is
 //! a marker ends there, while a range whose last record is known to be committed waits for
-//! that record (see [`Range::last_is_committed`]).
+//! that record (see [`Range::last_is_committed`]) — or until the consumer's position (which
+//! markers move) reaches the range's end: markers and aborted transactions that other
+//! producers wrote at the end of a range never hold a read up.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -197,7 +199,10 @@ impl<C: ConsumerContext + 'static> RangeReader<C> {
                     match queue.poll(Duration::ZERO) {
                         None => break,
                         Some(Err(KafkaError::PartitionEOF(_))) => {
-                            if r.ended_by_eof(last[i]) || self.deleted_to_end(r)? {
+                            if r.ended_by_eof(last[i])
+                                || self.consumed_past_end(r)?
+                                || self.deleted_to_end(r)?
+                            {
                                 finished.push(i);
                             }
                             break;
@@ -246,6 +251,20 @@ impl<C: ConsumerContext + 'static> RangeReader<C> {
             }
         }
         Ok(())
+    }
+
+    /// Whether the consumer's position in the partition is at or past the range's end: what
+    /// lies between the last record read and the end is control records (transaction
+    /// markers, which move the position without being delivered) and records of aborted
+    /// transactions — whoever wrote them, wherever they fall in the range.
+    fn consumed_past_end(&self, range: &Range) -> Result<bool, ReadError> {
+        let positions = self
+            .consumer
+            .position()
+            .map_err(|e| self.read_error(range, e))?;
+        Ok(positions
+            .find_partition(&range.topic, range.partition)
+            .is_some_and(|p| matches!(p.offset(), Offset::Offset(o) if o >= range.end)))
     }
 
     /// Whether the records of `range` are gone: the partition's log start is at or past its

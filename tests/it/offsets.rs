@@ -345,6 +345,45 @@ async fn a_position_after_a_marker_is_the_end_of_the_walk() {
     assert_eq!(translated, Translation::Exact(11));
 }
 
+/// After a rollback the forward progress is aligned at the target's end, which may follow an
+/// aborted transaction an application wrote there (records and the abort marker): a walk to
+/// that end reads through them instead of waiting for a record that never comes.
+#[tokio::test]
+async fn an_aligned_end_after_an_aborted_transaction_ends_the_walk() {
+    let (source, target) = (shared::plain_source(), shared::target());
+    let topic = data::unique_name("xlate-aborted-end");
+    let records = data::sample_records(10, 1);
+    for cluster in [source, target] {
+        data::create_topic(&cluster.admin_config(), &topic, 1, 1, &[])
+            .await
+            .unwrap();
+        // Records at 0..10, the commit marker at 10.
+        data::produce_in_transactions(&cluster.admin_config(), &topic, &[(&records[..], true)])
+            .unwrap();
+    }
+    // On the target only: an application's aborted transaction, 11..16, its marker at 16.
+    let aborted = data::sample_records(5, 1);
+    data::produce_in_transactions(&target.admin_config(), &topic, &[(&aborted[..], false)])
+        .unwrap();
+    let progress = PartitionProgress {
+        position: Some(Position {
+            next_source: 11,
+            next_target: 17,
+        }),
+        index: vec![Position {
+            next_source: 0,
+            next_target: 0,
+        }],
+        position_follows_record: true,
+        ..Default::default()
+    };
+    // Every record below source offset 10 read: the consumer resumes at the target's end
+    // (a walk that waited for a record at 16 would give up with a timeout instead).
+    let stall = Duration::from_secs(20);
+    let translated = translate_one((source, target), &topic, &progress, 10, stall).unwrap();
+    assert_eq!(translated, Translation::Exact(17));
+}
+
 #[tokio::test]
 async fn many_partitions_of_several_topics_are_translated_exactly_in_one_pass() {
     let (source, target) = (shared::plain_source(), shared::target());
