@@ -212,13 +212,24 @@ impl Gates for Forward<'_> {
         Ok(Ok(Passed::with(detail, Vec::new())))
     }
 
-    /// Replicate to the end, then the final exact group sync: a line per group.
-    async fn drain(&mut self, _: &Scope<'_>) -> Result<Passed, CutoverError> {
+    /// Replicate to the end, then the final exact group sync: a line per group. The drain
+    /// takes the migration over: a run still replicating it stops.
+    async fn drain(&mut self, on: &Scope<'_>) -> Result<Passed, CutoverError> {
         let failed = |e: miette::Report| CutoverError::Drain(e.to_string());
+        let held_by = on
+            .snapshot
+            .engine_progress()
+            .and_then(|p| p.last_writer())
+            .map(|w| w.describe());
         self.engine.drain().await.map_err(failed)?;
         let synced = self.engine.sync_groups(true).await.map_err(failed)?;
         let detail = "replicated to the source's end; group offsets committed on the target";
-        Ok(Passed::with(detail, synced_lines(synced)))
+        let mut evidence: Vec<String> = held_by
+            .map(|by| format!("took the migration over from the run that held it last ({by}): a run still replicating stops"))
+            .into_iter()
+            .collect();
+        evidence.extend(synced_lines(synced));
+        Ok(Passed::with(detail, evidence))
     }
 
     /// Verify READY.

@@ -79,11 +79,14 @@ pub fn fence_and_read(
             .write(&[writers_record(&settings.migration, ids)])
             .map_err(progress_error)?
     };
-    let seen = settings
+    let mut seen = settings
         .store
         .read_as(Isolation::Uncommitted)
         .map_err(progress_error)?;
     check_name(settings, &seen)?;
+    if let Some(mine) = announced {
+        seen = await_release(settings, seen, mine)?;
+    }
     let recorded = match seen.writers() {
         0 if seen.has_positions() => LEGACY_WRITERS,
         n => n,
@@ -132,11 +135,48 @@ pub fn fence_and_read(
     })
 }
 
+/// Waits until the at-least-once run that held the migration before this one (announced
+/// before `mine`) says it ended: it holds no transactional id to fence, and records it still
+/// writes after this run reads progress would be replicated twice. A run that stopped
+/// without saying so (killed) is waited for at most [`release_wait`]. The progress as read
+/// last.
+fn await_release(
+    settings: &Settings,
+    mut seen: Progress,
+    mine: i64,
+) -> Result<Progress, ReplicateError> {
+    let deadline = std::time::Instant::now() + release_wait(settings);
+    let mut told = false;
+    while let Some((0, run)) = seen.unreleased_before(mine) {
+        if std::time::Instant::now() >= deadline {
+            tracing::info!(run = %run.describe(), "The run that held the migration did not say it ended; it is taken as stopped.");
+            break;
+        }
+        if !told {
+            tracing::info!(run = %run.describe(), "Waiting for the run that holds the migration to stop.");
+            told = true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        seen = settings
+            .store
+            .read_as(Isolation::Uncommitted)
+            .map_err(progress_error)?;
+    }
+    Ok(seen)
+}
+
+/// How long a run waits for an at-least-once run before it to say it ended: that run sees the
+/// later one within a poll and stops within a commit interval.
+fn release_wait(settings: &Settings) -> std::time::Duration {
+    (settings.commit_interval * 3).max(std::time::Duration::from_secs(10))
+}
+
 /// Refuses to go on when a run announced itself in `progress` after `mine`.
 fn superseded(settings: &Settings, progress: &Progress, mine: i64) -> Result<(), ReplicateError> {
-    if progress.writers.values().any(|w| w.offset > mine) {
+    if let Some(later) = progress.last_writer().filter(|w| w.offset > mine) {
         return Err(ReplicateError::Superseded {
             migration: settings.migration.clone(),
+            by: later.describe(),
         });
     }
     Ok(())

@@ -272,11 +272,16 @@ pub enum ReplicateError {
         #[source]
         source: rdkafka::error::KafkaError,
     },
-    #[error("another apply of migration \"{migration}\" started after this one and fenced its transactional ids: this one stops")]
+    #[error("another run of migration \"{migration}\" took it over: {by}; this one stopped, having committed what it replicated")]
     #[diagnostic(help(
-        "only one apply may run per migration; the later one continues from committed progress"
+        "only one run may replicate a migration at a time; the later one continues from committed progress"
     ))]
-    Superseded { migration: String },
+    Superseded { migration: String, by: String },
+    #[error("migration \"{migration}\" was cut over at {at} while this run replicated: it stopped, having committed what it replicated")]
+    #[diagnostic(help(
+        "the target is the system of record now; to go back, run `kafka-migrate rollback` (with failback enabled)"
+    ))]
+    CutOverWhileRunning { migration: String, at: String },
     #[error("the progress topic {topic} holds the progress of migration \"{theirs}\", not \"{ours}\": the two names map to one progress topic")]
     #[diagnostic(help(
         "names that differ only in `.` and `_` share a progress topic; give this migration another name"
@@ -324,6 +329,7 @@ impl ReplicateError {
             ReplicateError::Client { .. }
             | ReplicateError::Fenced { .. }
             | ReplicateError::Superseded { .. }
+            | ReplicateError::CutOverWhileRunning { .. }
             | ReplicateError::NameCollision { .. }
             | ReplicateError::RecordsLost { .. }
             | ReplicateError::RecordTooLarge { .. }

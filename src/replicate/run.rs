@@ -162,6 +162,10 @@ async fn run_once(
     };
     *announced = fenced.announced.or(*announced);
     let (producers, progress) = (fenced.producers, fenced.progress);
+    // From here on the run holds the migration until another run announces itself or the
+    // migration is cut over: then its tasks stop at once (they drain and commit, or find
+    // their ids fenced) and the run says who took over.
+    let watching = announced.map(|after| watch(settings, after, stop));
     let progress = Arc::new(progress);
     if tasks.is_empty() {
         // Nothing to replicate yet: wait for partitions to appear or for the stop.
@@ -205,8 +209,90 @@ async fn run_once(
             }
         }
     }
-    match first_error {
-        Some(e) => Err(e),
-        None => Ok(summary),
+    let mut successor = match watching {
+        Some((done, watcher)) => {
+            done.store(true, Ordering::Relaxed);
+            watcher.await.ok().flatten()
+        }
+        None => None,
+    };
+    if let Some(mine) = *announced {
+        // Said once the tasks have stopped: a later run waits for it before it reads progress.
+        let store = settings.store.clone();
+        let said = tokio::task::spawn_blocking(move || {
+            store.write(&[crate::state::released_record(mine)])
+        })
+        .await;
+        if !matches!(said, Ok(Ok(_))) {
+            tracing::warn!("Could not record in the progress topic that this run ended.");
+        }
+    }
+    if let (None, Some(_), Some(mine)) = (&successor, &first_error, *announced) {
+        // A task failed (fenced, most likely) before the watch saw why: a run announced
+        // since is the reason, and is named.
+        let store = settings.store.clone();
+        successor = tokio::task::spawn_blocking(move || later_run(&store, mine))
+            .await
+            .ok()
+            .flatten();
+    }
+    match (successor, first_error) {
+        (Some(successor), _) => Err(taken_over(settings, successor)),
+        (None, Some(e)) => Err(e),
+        (None, None) => Ok(summary),
+    }
+}
+
+/// Watches the progress topic after `after` (where this run announced itself) until the
+/// returned flag is set; a successor sets `stop`.
+fn watch(
+    settings: &Arc<Settings>,
+    after: i64,
+    stop: &Arc<AtomicBool>,
+) -> (
+    Arc<AtomicBool>,
+    tokio::task::JoinHandle<Option<crate::state::Successor>>,
+) {
+    let done = Arc::new(AtomicBool::new(false));
+    let (store, flag, stop) = (settings.store.clone(), done.clone(), stop.clone());
+    let watcher = tokio::task::spawn_blocking(move || {
+        // Stopping the tasks also ends the watch.
+        let stopped = || flag.load(Ordering::Relaxed) || stop.load(Ordering::Relaxed);
+        match store.watch_after(after, stopped) {
+            Ok(Some(successor)) => {
+                stop.store(true, Ordering::Relaxed);
+                Some(successor)
+            }
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "Could not watch the progress topic for a later run.");
+                None
+            }
+        }
+    });
+    (done, watcher)
+}
+
+/// The last run announced in `store` after offset `mine`, if any.
+fn later_run(store: &crate::state::Store, mine: i64) -> Option<crate::state::Successor> {
+    let seen = store.read_as(crate::state::Isolation::Uncommitted).ok()?;
+    seen.last_writer()
+        .filter(|w| w.offset > mine)
+        .map(|w| crate::state::Successor::Run(w.clone()))
+}
+
+/// The error a run ends with when `successor` took the migration over.
+fn taken_over(settings: &Settings, successor: crate::state::Successor) -> ReplicateError {
+    match successor {
+        crate::state::Successor::Run(run) => ReplicateError::Superseded {
+            migration: settings.migration.clone(),
+            by: run.describe(),
+        },
+        crate::state::Successor::CutOver(record) => ReplicateError::CutOverWhileRunning {
+            migration: settings.migration.clone(),
+            at: record
+                .point
+                .map_or_else(String::new, |p| crate::state::cutover::utc(p.at_ms)),
+        },
     }
 }

@@ -55,6 +55,8 @@ pub enum ProgressKey {
     Writers {
         tasks: usize,
     },
+    /// A run of the built-in engine ended: it no longer writes.
+    Released,
     /// Where `cutover` got to, and the cutover point once recorded (see [`super::cutover`]).
     Cutover,
     /// Where `rollback` got to, and the rollback point once recorded.
@@ -108,6 +110,12 @@ pub fn group_synced_record(
 pub struct WritersValue {
     /// The migration's exact name: two names that map to one progress topic are told apart.
     pub migration: String,
+    /// The process that announced itself ([`process_label`]), when it said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    /// When, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_ms: Option<i64>,
 }
 
 /// A writers record as read: how many transactional ids a run used, which migration wrote it
@@ -116,6 +124,58 @@ pub struct WritersValue {
 pub struct WritersSeen {
     pub migration: String,
     pub offset: i64,
+    #[serde(default)]
+    pub by: Option<String>,
+    #[serde(default)]
+    pub at_ms: Option<i64>,
+}
+
+impl WritersSeen {
+    /// The run as told to an operator: `kafka-migrate apply (pid 7 on host-a), 2026-12-07 …`.
+    pub fn describe(&self) -> String {
+        let by = self
+            .by
+            .as_deref()
+            .unwrap_or("a run that did not name itself");
+        match self.at_ms {
+            Some(at) => format!("{by}, started {}", super::cutover::utc(at)),
+            None => by.to_string(),
+        }
+    }
+}
+
+/// This process as a writers record names it: the command it runs, its pid and host.
+pub fn process_label() -> String {
+    const COMMANDS: [&str; 3] = ["apply", "cutover", "rollback"];
+    let command = std::env::args()
+        .skip(1)
+        .find(|a| COMMANDS.contains(&a.as_str()))
+        .map_or_else(
+            || "kafka-migrate".to_string(),
+            |c| format!("kafka-migrate {c}"),
+        );
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "an unknown host".to_string());
+    format!("{command} (pid {} on {host})", std::process::id())
+}
+
+/// Value of a released record: the run that announced itself at `announced` ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Released {
+    /// The offset of the run's writers record.
+    pub announced: i64,
+}
+
+/// The key and value of the record saying that the run announced at `announced` ended.
+pub fn released_record(announced: i64) -> (Vec<u8>, Vec<u8>) {
+    (
+        ProgressKey::Released.encode(),
+        serde_json::to_vec(&Released { announced }).unwrap_or_default(),
+    )
 }
 
 /// Value of a cut-over record.
@@ -141,6 +201,8 @@ pub fn cut_over_record(group: &str, detail: &str) -> (Vec<u8>, Vec<u8>) {
 pub fn writers_record(migration: &str, tasks: usize) -> (Vec<u8>, Vec<u8>) {
     let value = WritersValue {
         migration: migration.to_string(),
+        by: Some(process_label()),
+        at_ms: Some(super::cutover::now_ms()),
     };
     (
         ProgressKey::Writers { tasks }.encode(),
@@ -287,6 +349,9 @@ pub struct Progress {
     /// Writers records by task count: the latest of each.
     #[serde(default)]
     pub writers: BTreeMap<usize, WritersSeen>,
+    /// The last run that said it ended.
+    #[serde(default)]
+    pub released: Option<Released>,
     /// What the group sync committed on the target, per group.
     #[serde(default)]
     pub synced: Synced,
@@ -328,10 +393,14 @@ impl Progress {
                     WritersSeen {
                         migration: v.migration,
                         offset,
+                        by: v.by,
+                        at_ms: v.at_ms,
                     },
                 ),
                 None => self.writers.remove(tasks),
             };
+        } else if key == ProgressKey::Released {
+            self.released = value.and_then(|v| serde_json::from_slice(v).ok());
         } else if key == ProgressKey::Cutover {
             self.cutover = value.and_then(|v| serde_json::from_slice(v).ok());
         } else if key == ProgressKey::Rollback {
@@ -385,6 +454,7 @@ impl Progress {
             ProgressKey::CutOver { .. }
             | ProgressKey::GroupSynced { .. }
             | ProgressKey::Writers { .. }
+            | ProgressKey::Released
             | ProgressKey::Cutover
             | ProgressKey::Rollback => {}
         }
@@ -394,6 +464,27 @@ impl Progress {
     /// as writers records tell.
     pub fn writers(&self) -> usize {
         self.writers.keys().copied().max().unwrap_or(0)
+    }
+
+    /// The run that announced itself last.
+    pub fn last_writer(&self) -> Option<&WritersSeen> {
+        self.writers.values().max_by_key(|w| w.offset)
+    }
+
+    /// The run that announced itself last before offset `mine`, unless it said it ended: a
+    /// run that may still be writing.
+    /// With how many transactional ids it ran (none: at-least-once).
+    pub fn unreleased_before(&self, mine: i64) -> Option<(usize, &WritersSeen)> {
+        let (tasks, before) = self
+            .writers
+            .iter()
+            .filter(|(_, w)| w.offset < mine)
+            .max_by_key(|(_, w)| w.offset)?;
+        let ended = self
+            .released
+            .as_ref()
+            .is_some_and(|r| r.announced >= before.offset);
+        (!ended).then_some((*tasks, before))
     }
 
     /// The name of another migration whose runs wrote to this progress topic (two names that
@@ -564,6 +655,27 @@ mod tests {
         assert_eq!(progress.writers[&1].offset, 20);
         assert_eq!(progress.writers[&6].migration, "orders.eu");
         assert!(!progress.has_positions());
+    }
+
+    #[test]
+    fn a_run_is_known_to_have_ended_once_it_says_so() {
+        let mut progress = Progress::default();
+        let (key, value) = writers_record("m", 0);
+        progress.fold(10, Some(&key), Some(&value));
+        let (key, value) = writers_record("m", 3);
+        progress.fold(20, Some(&key), Some(&value));
+        // The run announced at 20 sees the one at 10 (at-least-once) still holding.
+        let (tasks, run) = progress.unreleased_before(20).unwrap();
+        assert_eq!((tasks, run.offset), (0, 10));
+        assert!(run.describe().starts_with("kafka-migrate") && run.describe().contains("(pid"));
+        assert_eq!(progress.last_writer().unwrap().offset, 20);
+        let (key, value) = released_record(10);
+        progress.fold(21, Some(&key), Some(&value));
+        assert!(progress.unreleased_before(20).is_none());
+        // An older release does not end a later run.
+        let (key, value) = writers_record("m", 0);
+        progress.fold(30, Some(&key), Some(&value));
+        assert_eq!(progress.unreleased_before(40).unwrap().1.offset, 30);
     }
 
     #[test]

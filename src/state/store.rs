@@ -10,8 +10,9 @@ use rdkafka::error::KafkaError;
 use rdkafka::producer::{BaseRecord, Producer};
 use rdkafka::ClientConfig;
 
-use super::progress::Progress;
+use super::progress::{Progress, WritersSeen};
 use super::read::{partitions_of, RangeReader, ReadError};
+use super::CutoverRecord;
 use crate::cluster::factory::{self, ReaderContext};
 use crate::cluster::Role;
 
@@ -54,6 +55,16 @@ pub enum Isolation {
     Committed,
     /// Everything written so far, open and aborted transactions included, to the end.
     Uncommitted,
+}
+
+/// What a running engine learns from the progress topic after it announced itself: it no
+/// longer holds the migration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Successor {
+    /// Another run announced itself (a later `apply`, or the drain of `cutover`/`rollback`).
+    Run(WritersSeen),
+    /// The migration was cut over: the target is the system of record.
+    CutOver(CutoverRecord),
 }
 
 /// A migration's progress topic on the target.
@@ -146,6 +157,49 @@ impl Store {
             Some((_, e)) => Err(err(e)),
             None => Ok(producer.context().take_delivered().into_values().max()),
         }
+    }
+
+    /// Watches the topic from offset `after` on (everything written, read_uncommitted) until
+    /// `stopped` says so: the first run that announced itself there, or the cutover once its
+    /// point is recorded. `None` when stopped first.
+    pub fn watch_after(
+        &self,
+        after: i64,
+        stopped: impl Fn() -> bool,
+    ) -> Result<Option<Successor>, StoreError> {
+        let err = |source| StoreError::Request {
+            operation: "watching",
+            topic: self.topic.clone(),
+            source,
+        };
+        let consumer = self.consumer(Isolation::Uncommitted)?;
+        let mut assignment = rdkafka::TopicPartitionList::new();
+        for partition in partitions_of(&consumer, &self.topic, self.timeout).map_err(err)? {
+            assignment
+                .add_partition_offset(&self.topic, partition, rdkafka::Offset::Offset(after + 1))
+                .map_err(err)?;
+        }
+        consumer.assign(&assignment).map_err(err)?;
+        while !stopped() {
+            let Some(polled) = consumer.poll(Duration::from_millis(200)) else {
+                continue;
+            };
+            let m = match polled {
+                Ok(m) => m,
+                Err(KafkaError::PartitionEOF(_)) => continue,
+                Err(e) => return Err(err(e)),
+            };
+            use rdkafka::message::Message;
+            let mut seen = Progress::default();
+            seen.fold(m.offset(), m.key(), m.payload());
+            if let Some(run) = seen.last_writer() {
+                return Ok(Some(Successor::Run(run.clone())));
+            }
+            if let Some(cutover) = seen.cut_over() {
+                return Ok(Some(Successor::CutOver(cutover.clone())));
+            }
+        }
+        Ok(None)
     }
 
     /// Waits (at most `within`) until the topic's last stable offset reaches its end as it is

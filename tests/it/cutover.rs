@@ -227,6 +227,77 @@ async fn a_cutover_killed_midway_finishes_when_run_again() {
     assert!(progress.cutover.unwrap().is_cut_over());
 }
 
+/// `cutover` while an `apply` replicates beside it, in both delivery modes: the drain takes
+/// the migration over, the apply stops naming the cutover (and the cutover names the run it
+/// took over from), and every record is on the target exactly once.
+#[tokio::test]
+async fn cutover_stops_a_running_apply_in_both_delivery_modes() {
+    let (source, target) = (shared::plain_source(), shared::target());
+    for delivery in ["exactly-once", "at-least-once"] {
+        let prefix = data::unique_name("beside").replace('-', "_");
+        let orders = format!("{prefix}.orders");
+        topic_with_records_over(source, &orders, 2, 100).await;
+        let dir = tempfile::tempdir().unwrap();
+        let config = crate::support::migration_file(
+            dir.path(),
+            &prefix,
+            &prefix,
+            source,
+            target,
+            &format!(
+                "cutover {{\n  quiet_period = \"2s\"\n}}\nreplication {{\n  delivery = \"{delivery}\"\n  commit_interval = \"200ms\"\n}}\n"
+            ),
+        );
+        let mut apply = Running::start(&config, &["apply", "--auto-approve"], dir.path(), |_| {});
+        wait_for(
+            Duration::from_secs(90),
+            || format!("{delivery}: the apply to replicate; {}", apply.output()),
+            || {
+                data::read_all(&target.admin_config(), &orders)
+                    .is_ok_and(|r| r.values().map(Vec::len).sum::<usize>() == 100)
+            },
+        );
+        let out = crate::support::succeeds(&config, &["cutover"]);
+        assert!(out.contains("CUT OVER"), "{delivery}: {out}");
+        assert!(
+            crate::support::flat(&out).contains(
+                "took the migration over from the run that held it last (kafka-migrate apply (pid"
+            ),
+            "{delivery}: {out}"
+        );
+        let status = apply.wait_exit(Duration::from_secs(60));
+        assert!(
+            !status.success(),
+            "{delivery}: the apply exited with {status}"
+        );
+        let said = crate::support::flat(&apply.stderr());
+        assert!(
+            said.contains(&format!(
+                "another run of migration \"{prefix}\" took it over: kafka-migrate cutover (pid"
+            )),
+            "{delivery}: {}",
+            apply.output()
+        );
+        assert_eq!(assert_identical(source, target, &orders), 100, "{delivery}");
+        // The point holds every record, and a forward apply is refused from now on.
+        let point = Store::new(&prefix, props(target))
+            .read()
+            .unwrap()
+            .cutover
+            .unwrap()
+            .point
+            .unwrap();
+        for partition in 0..2 {
+            let at = point.get(&orders, partition).unwrap();
+            assert_eq!(
+                at.source_end,
+                end_of(source, &orders, partition),
+                "{delivery}"
+            );
+        }
+    }
+}
+
 /// The records of `topic`/`partition` on `cluster` from offset `from` on (read_committed).
 fn records_from(cluster: &Cluster, topic: &str, partition: i32, from: i64) -> Vec<data::Record> {
     data::read_all(&cluster.admin_config(), topic).unwrap()[&partition]

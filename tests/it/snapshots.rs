@@ -117,6 +117,8 @@ fn patterns() -> &'static [(Regex, &'static str)] {
             ),
             // Temporary folders.
             (r"/tmp/\.tmp[A-Za-z0-9]+", "[DIR]"),
+            // The process that holds a migration.
+            (r"\(pid \d+ on [^)]+\)", "(pid [PID] on [HOST])"),
         ]
         .into_iter()
         .map(|(p, r)| (Regex::new(p).unwrap(), r))
