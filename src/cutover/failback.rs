@@ -20,10 +20,11 @@ use tokio_util::sync::CancellationToken;
 use crate::apply::{Engine, Observer, Ran, Start, Synced};
 use crate::cluster::native::IsolationLevel;
 use crate::config::{names, Migration};
+use crate::plan::RecordLimits;
 use crate::plan::{Action, GroupOffsets};
 use crate::replicate::{self, Settings, Status};
 use crate::state::progress::alignment_records;
-use crate::state::{writers_record, CutoverPoint, Position, Progress, Store};
+use crate::state::{writers_record, CutoverPoint, PointPartition, Position, Progress, Store};
 use crate::survey::Snapshot;
 
 use super::CutoverError;
@@ -40,13 +41,94 @@ pub fn store(migration: &Migration) -> Store {
     )
 }
 
-/// Engine settings with the clusters swapped: read the target, write the source.
-pub fn settings(migration: &Migration, until_synced: bool) -> Settings {
+/// Engine settings with the clusters swapped: read the target, write the source — its
+/// clients sized for the largest records the selected topics take (`limits`, read with the
+/// clusters swapped too).
+pub fn settings(migration: &Migration, until_synced: bool, limits: &RecordLimits) -> Settings {
     let mut settings = Settings::from_migration(migration, until_synced);
     std::mem::swap(&mut settings.source, &mut settings.target);
     settings.store = store(migration);
     settings.migration = settings.store.migration.clone();
-    settings
+    settings.with_record_limits(limits)
+}
+
+/// The record size limits of failback: the target's selected topics read, the source's written.
+pub fn limits(migration: &Migration, snapshot: &Snapshot) -> RecordLimits {
+    crate::plan::record_limits(
+        migration,
+        &snapshot.target_inventory,
+        &snapshot.source_inventory,
+    )
+}
+
+/// The cutover `point` with every selected partition the target has now and did not have at
+/// the cutover — a topic created there, partitions added — at the target's log start and the
+/// source's end then (none: failback creates them), so that failback copies them back and
+/// rollback verifies them like the others.
+pub fn extent(migration: &Migration, snapshot: &Snapshot, point: &CutoverPoint) -> CutoverPoint {
+    let mut extended = point.clone();
+    for topic in snapshot
+        .target_inventory
+        .topics
+        .values()
+        .filter(|t| migration.topics.selects(&t.name))
+    {
+        for (partition, p) in &topic.partitions {
+            if point.get(&topic.name, *partition).is_none() {
+                extended.partitions.push(PointPartition {
+                    topic: topic.name.clone(),
+                    partition: *partition,
+                    source_end: 0,
+                    target_end: p.log_start.max(0),
+                    at_ms: point.at_ms,
+                });
+            }
+        }
+    }
+    extended
+}
+
+/// Creates on the source what `extended` holds beyond `point`: topics created on the target
+/// since the cutover (with its partition count and topic-level configs) and partitions added
+/// there. Refuses a source topic that already has the partition (written after the cutover).
+async fn create_since(
+    snapshot: &Snapshot,
+    point: &CutoverPoint,
+    extended: &CutoverPoint,
+) -> Result<(), CutoverError> {
+    let mut added: std::collections::BTreeMap<&str, i32> = std::collections::BTreeMap::new();
+    for p in &extended.partitions {
+        if point.get(&p.topic, p.partition).is_none() {
+            let count = added.entry(p.topic.as_str()).or_default();
+            *count = (*count).max(p.partition + 1);
+        }
+    }
+    for (topic, wanted) in added {
+        let Some(on_target) = snapshot.target_inventory.topics.get(topic) else {
+            continue;
+        };
+        let action = match snapshot.source_inventory.topics.get(topic) {
+            None => Action::CreateTopic {
+                topic: topic.to_string(),
+                partitions: on_target.partition_count(),
+                replication_factor: on_target
+                    .replication_factor
+                    .min(snapshot.source_inventory.brokers.max(1) as i32),
+                configs: on_target
+                    .dynamic_configs()
+                    .filter_map(|(k, c)| c.value.clone().map(|v| (k.clone(), v)))
+                    .collect(),
+            },
+            Some(on_source) if on_source.partition_count() < wanted => Action::CreatePartitions {
+                topic: topic.to_string(),
+                before: on_source.partition_count(),
+                after: on_target.partition_count(),
+            },
+            Some(_) => continue,
+        };
+        crate::apply::execute(&snapshot.source, &action).await?;
+    }
+    Ok(())
 }
 
 /// Reads the failback's progress (empty before the first failback).
@@ -58,15 +140,20 @@ pub async fn progress(migration: &Migration) -> Result<Progress, CutoverError> {
         .map_err(failed)
 }
 
-/// Makes the source ready for failback: its progress topic, and for each partition not yet
-/// failed back since this cutover, a position at the cutover point — refused when the source was written after
-/// the cutover (those records would sit between the two logs' alignment). The partitions.
+/// Makes the source ready for failback: its progress topic, the topics and partitions the
+/// target gained since the cutover (`extended` beyond `point`, see [`extent`]), and for each
+/// partition not yet failed back since this cutover, a position at the cutover point —
+/// refused when the source was written after the cutover (those records would sit between
+/// the two logs' alignment). The partitions.
 pub async fn prepare(
     migration: &Migration,
     snapshot: &Snapshot,
     point: &CutoverPoint,
+    extended: &CutoverPoint,
 ) -> Result<Vec<(String, i32)>, CutoverError> {
     let store = store(migration);
+    create_since(snapshot, point, extended).await?;
+    let point = extended;
     crate::apply::execute(
         &snapshot.source,
         &Action::CreateTopic {
@@ -139,11 +226,12 @@ pub async fn prepare(
 /// `until_synced`, until the source has caught up): records and bytes copied.
 pub async fn replicate_back(
     migration: &Migration,
+    limits: &RecordLimits,
     partitions: Vec<(String, i32)>,
     until_synced: bool,
     stop: Arc<AtomicBool>,
 ) -> Result<(u64, u64), CutoverError> {
-    let settings = Arc::new(settings(migration, until_synced));
+    let settings = Arc::new(settings(migration, until_synced, limits));
     let (events, mut seen) = tokio::sync::mpsc::unbounded_channel();
     let engine = tokio::spawn(replicate::replicate(settings, partitions, stop, events));
     let (mut records, mut bytes) = (0, 0);
@@ -168,9 +256,14 @@ pub async fn replicate_back(
 /// back once more; `rollback` drains it.
 pub struct Failback {
     migration: Migration,
+    /// The cutover point.
     point: CutoverPoint,
+    /// The point with what the target gained since (see [`extent`]), once prepared.
+    extended: CutoverPoint,
     /// The partitions failed back, known once prepared.
     partitions: Vec<(String, i32)>,
+    /// Record sizes of the topics copied back, known once prepared.
+    limits: RecordLimits,
 }
 
 impl Failback {
@@ -183,8 +276,10 @@ impl Failback {
             .collect();
         Failback {
             migration: migration.clone(),
+            extended: point.clone(),
             point,
             partitions,
+            limits: RecordLimits::default(),
         }
     }
 }
@@ -200,7 +295,9 @@ impl Engine for Failback {
     }
 
     async fn prepare(&mut self, snapshot: &Snapshot) -> miette::Result<()> {
-        self.partitions = prepare(&self.migration, snapshot, &self.point).await?;
+        self.extended = extent(&self.migration, snapshot, &self.point);
+        self.limits = limits(&self.migration, snapshot);
+        self.partitions = prepare(&self.migration, snapshot, &self.point, &self.extended).await?;
         Ok(())
     }
 
@@ -221,7 +318,7 @@ impl Engine for Failback {
         // While it runs, groups are translated back every sync interval (and once at the end).
         let periodic = self.migration.consumer_groups.sync.then(|| {
             let (migration, point, stop) =
-                (self.migration.clone(), self.point.clone(), stop.clone());
+                (self.migration.clone(), self.extended.clone(), stop.clone());
             tokio::spawn(async move {
                 let mut ticks = tokio::time::interval(migration.consumer_groups.sync_interval.0);
                 ticks.tick().await;
@@ -233,8 +330,14 @@ impl Engine for Failback {
                 }
             })
         });
-        let replicated =
-            replicate_back(&self.migration, self.partitions.clone(), until_synced, stop).await;
+        let replicated = replicate_back(
+            &self.migration,
+            &self.limits,
+            self.partitions.clone(),
+            until_synced,
+            stop,
+        )
+        .await;
         stopping.abort();
         if let Some(task) = periodic {
             task.abort();
@@ -252,7 +355,7 @@ impl Engine for Failback {
         if !self.migration.consumer_groups.sync {
             return Ok(None);
         }
-        let lines = sync_groups_back(&self.migration, &self.point).await?;
+        let lines = sync_groups_back(&self.migration, &self.extended).await?;
         Ok(Some(Synced::Back(lines)))
     }
 
@@ -262,7 +365,14 @@ impl Engine for Failback {
 
     async fn drain(&mut self) -> miette::Result<()> {
         let stop = Arc::new(AtomicBool::new(false));
-        replicate_back(&self.migration, self.partitions.clone(), true, stop).await?;
+        replicate_back(
+            &self.migration,
+            &self.limits,
+            self.partitions.clone(),
+            true,
+            stop,
+        )
+        .await?;
         Ok(())
     }
 }

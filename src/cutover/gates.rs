@@ -96,25 +96,67 @@ pub(super) trait Gates {
 /// The record a run of `direction` starts from: the one under way or done (see each arm), or
 /// a fresh one.
 pub(super) fn resumed(direction: Direction, progress: &Progress, name: &str) -> CutoverRecord {
+    // The point of the latest cutover, rolled back or not.
+    let latest = progress
+        .cutover
+        .as_ref()
+        .and_then(|c| c.point.as_ref())
+        .map(|p| p.at_ms);
     let recorded = match direction {
         // Abandoned (or rolled back): the next cutover starts afresh.
         Direction::Cutover => progress
             .cutover
             .clone()
             .filter(|r| r.abandoned_at_ms.is_none()),
-        // Under way: resumed. Done, and not cut over again since: said again.
-        Direction::Rollback => progress
-            .rollback
-            .clone()
-            .filter(|r| r.point.is_none() || progress.cut_over().is_none()),
+        // The rollback of the latest cutover: resumed while under way, said again once done.
+        // A rollback of an earlier cutover (done, or left half-done before that cutover was
+        // abandoned) is not this one's.
+        Direction::Rollback => progress.rollback.clone().filter(|r| match r.cutover_at_ms {
+            Some(at) => Some(at) == latest,
+            None => r.point.is_none() || progress.cut_over().is_none(),
+        }),
     };
     recorded.unwrap_or_else(|| CutoverRecord {
         migration: name.to_string(),
+        cutover_at_ms: latest.filter(|_| direction == Direction::Rollback),
         ..CutoverRecord::default()
     })
 }
 
+/// Per partition that moved from `then` to `now`: `topic partition P: end A → B`.
+fn moved(then: &[PartitionEnd], now: &[PartitionEnd]) -> Vec<String> {
+    now.iter()
+        .filter_map(|e| {
+            let before = then
+                .iter()
+                .find(|t| t.topic == e.topic && t.partition == e.partition)
+                .map_or(-1, |t| t.end);
+            (before != e.end).then(|| {
+                format!(
+                    "{} partition {}: end offset {} → {}",
+                    e.topic,
+                    e.partition,
+                    if before < 0 {
+                        "none".to_string()
+                    } else {
+                        before.to_string()
+                    },
+                    e.end
+                )
+            })
+        })
+        .collect()
+}
+
 impl Direction {
+    /// The command that runs this direction.
+    pub(super) fn command(self) -> &'static str {
+        match self {
+            Direction::Cutover => "cutover",
+            Direction::Rollback => "rollback",
+        }
+    }
+
     /// The cluster switched from: it must go quiet, and its ends date each step.
     pub(super) fn switched_from(self) -> Role {
         match self {
@@ -192,47 +234,98 @@ impl<'a> Runner<'a> {
             Role::Target => &snapshot.target,
         };
         for step in CutoverStep::ALL {
-            // The ends of the cluster switched from, now: the step holds if it was recorded at
-            // them, and is recorded at them once it passes — but the quiet gate at the ends
-            // that stood still, and the drain at the ends after it.
-            let mut at = if step == CutoverStep::Preflight {
+            // The ends of the cluster switched from, now: a step holds if it was recorded at
+            // them. Once quiet, the cluster must stand at the ends it went quiet at through
+            // the drain, verify and the point; a step is recorded at those ends.
+            let at = if step == CutoverStep::Preflight {
                 Vec::new()
             } else {
                 quiet::source_ends(client, partitions).await?
             };
-            if self.already(step, &at) {
+            let trusted = match step {
+                // Verify is never taken from an earlier run: the other cluster may have
+                // changed since.
+                CutoverStep::Verified => false,
+                // Nor the quiet gate once a selected group consumes there again.
+                CutoverStep::Quiet if self.record.holds(step, &at) => client
+                    .group_members(|g| self.migration.consumer_groups.selects(g))
+                    .await?
+                    .is_empty(),
+                _ => true,
+            };
+            if trusted && self.already(step, &at) {
                 continue;
+            }
+            if step > CutoverStep::Quiet {
+                if let Some(stopped) = self.moved_since_quiet(&at) {
+                    return Ok(self.stopped(step, stopped));
+                }
             }
             if step != CutoverStep::Preflight {
                 self.observer.starting(self.direction, step);
             }
             let verdict = match step {
-                CutoverStep::Preflight => gates.preflight(&on).await?,
-                CutoverStep::Quiet => {
-                    self.quiet(client, partitions, deadline)
-                        .await?
-                        .map(|(stood, passed)| {
-                            at = stood;
-                            passed
-                        })
-                }
+                CutoverStep::Preflight => gates.preflight(&on).await?.map(|p| (at, p)),
+                CutoverStep::Quiet => self.quiet(client, partitions, deadline).await?,
                 CutoverStep::Drained => {
                     let passed = gates.drain(&on).await?;
-                    at = quiet::source_ends(client, partitions).await?;
-                    Ok(passed)
+                    // Written while it drained: the quiet gate no longer holds.
+                    let after = quiet::source_ends(client, partitions).await?;
+                    match self.moved_since_quiet(&after) {
+                        Some(stopped) => Err(stopped),
+                        None => Ok((after, passed)),
+                    }
                 }
-                CutoverStep::Verified => gates.verify(&on).await?,
+                CutoverStep::Verified => gates.verify(&on).await?.map(|p| (at, p)),
             };
             match verdict {
-                Ok(passed) => self.passed(step, &at, passed).await?,
+                Ok((at, passed)) => self.passed(step, &at, passed).await?,
                 Err(stopped) => return Ok(self.stopped(step, stopped)),
             }
         }
+        // The point is taken at the ends everything was drained and verified at: a write
+        // since then is refused, not taken in unreplicated.
+        let now = quiet::source_ends(client, partitions).await?;
+        if let Some(stopped) = self.moved_since_quiet(&now) {
+            return Ok(self.stopped(CutoverStep::Verified, stopped));
+        }
         let point = super::point(snapshot, partitions).await?;
+        let moved = point.partitions.iter().find(|p| {
+            let end = match self.direction.switched_from() {
+                Role::Source => p.source_end,
+                Role::Target => p.target_end,
+            };
+            now.iter()
+                .any(|e| e.topic == p.topic && e.partition == p.partition && e.end != end)
+        });
+        if let Some(p) = moved {
+            let why = format!(
+                "{} partition {} was written while the point was taken: run {} again",
+                p.topic,
+                p.partition,
+                self.direction.command()
+            );
+            return Ok(self.stopped(CutoverStep::Verified, Stopped::because(why, Vec::new())));
+        }
         gates.at_point(&on, &point).await?;
         self.record.point = Some(point.clone());
         save(&self.store, self.direction, &self.record).await?;
         self.complete(point).await
+    }
+
+    /// Whether the cluster switched from moved since it went quiet (`now`: its ends now): the
+    /// partitions that moved, and that the gates must run again from the quiet one.
+    fn moved_since_quiet(&self, now: &[PartitionEnd]) -> Option<Stopped> {
+        let lines = moved(&self.record.source_ends, now);
+        if lines.is_empty() {
+            return None;
+        }
+        let why = format!(
+            "the {} was written after it went quiet: run {} again (it waits for quiet again)",
+            self.direction.switched_from().name(),
+            self.direction.command()
+        );
+        Some(Stopped::because(why, lines))
     }
 
     /// The quiet gate on the cluster switched from (`client`), waited for until `deadline`:
@@ -476,6 +569,32 @@ mod tests {
         assert_eq!(resumed(Direction::Cutover, &progress, "m"), drained());
         progress.cutover.as_mut().unwrap().abandoned_at_ms = Some(5);
         assert!(resumed(Direction::Cutover, &progress, "m").steps.is_empty());
+    }
+
+    #[test]
+    fn a_rollback_left_half_done_belongs_to_its_cutover_only() {
+        let cut_over_at = |at: i64| CutoverRecord {
+            point: Some(point(at)),
+            ..drained()
+        };
+        let mut progress = Progress {
+            cutover: Some(cut_over_at(7)),
+            ..Progress::default()
+        };
+        // A fresh rollback records the cutover it rolls back.
+        let first = resumed(Direction::Rollback, &progress, "m");
+        assert_eq!(first.cutover_at_ms, Some(7));
+        // Left half-done, then the cutover abandoned and cut over again at 9: the half-done
+        // rollback of 7 is not resumed for 9.
+        progress.rollback = Some(first.with_step(CutoverStep::Quiet, &ends(10)));
+        assert_eq!(
+            resumed(Direction::Rollback, &progress, "m").steps,
+            [CutoverStep::Quiet]
+        );
+        progress.cutover = Some(cut_over_at(9));
+        let second = resumed(Direction::Rollback, &progress, "m");
+        assert!(second.steps.is_empty() && second.point.is_none());
+        assert_eq!(second.cutover_at_ms, Some(9));
     }
 
     #[test]

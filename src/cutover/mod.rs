@@ -64,6 +64,14 @@ pub enum CutoverError {
         at_cutover: i64,
         now: i64,
     },
+    #[error("{topic} partition {partition} on the target was written after the cutover (its end was {at_cutover}, it is {now}): the cutover cannot be abandoned")]
+    #[diagnostic(help("abandoning a cutover makes the source the system of record again and forward replication would write over what producers wrote to the target since; to go back to the source with those records, enable failback and run `kafka-migrate rollback`"))]
+    WrittenSinceCutover {
+        topic: String,
+        partition: i32,
+        at_cutover: i64,
+        now: i64,
+    },
     #[error("migration \"{migration}\" was cut over at {at}: the target is the system of record, and a forward apply would write the source's records over what producers now write to the target")]
     #[diagnostic(help("to go back to the source, run `kafka-migrate rollback`; if the cutover is to be undone and the source is still the system of record, run `kafka-migrate apply --abandon-cutover`"))]
     CutOver { migration: String, at: String },
@@ -405,6 +413,45 @@ pub fn refuse_forward(
         }),
         None => Ok(()),
     }
+}
+
+/// Refuses to abandon the cutover of `migration` (recorded in `progress`) when the target was
+/// written since its point — in a partition it had then, or one it gained since: forward
+/// replication would append the source's records after those, and the two logs would part.
+pub async fn abandonable(
+    migration: &Migration,
+    snapshot: &Snapshot,
+    progress: Option<&Progress>,
+) -> Result<(), CutoverError> {
+    let Some(point) = cut_over(progress).and_then(|c| c.point.as_ref()) else {
+        return Ok(());
+    };
+    let point = failback::extent(migration, snapshot, point);
+    let ends = snapshot
+        .target
+        .end_offsets(
+            point
+                .partitions
+                .iter()
+                .map(|p| (p.topic.clone(), p.partition)),
+            IsolationLevel::ReadUncommitted,
+        )
+        .await?;
+    for p in &point.partitions {
+        let now = ends
+            .get(&(p.topic.clone(), p.partition))
+            .copied()
+            .unwrap_or(p.target_end);
+        if now != p.target_end {
+            return Err(CutoverError::WrittenSinceCutover {
+                topic: p.topic.clone(),
+                partition: p.partition,
+                at_cutover: p.target_end,
+                now,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Records that the cutover of `migration` is abandoned: the source is the system of record

@@ -159,7 +159,14 @@ pub async fn wait(
             }
         }
         if activity.is_quiet() && watch.remaining(period, now).is_zero() {
-            return Ok(Ok(ends));
+            // Standing still is not enough: a transaction left open (idle, not writing) would
+            // hold every read_committed reader — the drain's too — until it ends.
+            let open = open_transactions(source, &ends).await?;
+            if open.is_empty() {
+                return Ok(Ok(ends));
+            }
+            activity.quiet_for_ms = 0;
+            activity.writing = open;
         }
         if !activity.is_quiet() {
             waiting(&activity);
@@ -169,6 +176,61 @@ pub async fn wait(
         }
         tokio::time::sleep(POLL).await;
     }
+}
+
+/// The partitions of `ends` with a transaction open (their last stable offset below their
+/// end), with the producers holding them.
+async fn open_transactions(
+    cluster: &ClusterClient,
+    ends: &[PartitionEnd],
+) -> Result<Vec<Writing>, ClusterError> {
+    let keys: Vec<(String, i32)> = ends
+        .iter()
+        .map(|e| (e.topic.clone(), e.partition))
+        .collect();
+    let stable = cluster
+        .end_offsets(keys, IsolationLevel::ReadCommitted)
+        .await?;
+    let open: Vec<&PartitionEnd> = ends
+        .iter()
+        .filter(|e| {
+            stable
+                .get(&(e.topic.clone(), e.partition))
+                .is_some_and(|s| *s < e.end)
+        })
+        .collect();
+    if open.is_empty() {
+        return Ok(Vec::new());
+    }
+    let producers = cluster
+        .active_producers(
+            open.iter()
+                .map(|e| (e.topic.clone(), e.partition))
+                .collect(),
+        )
+        .await
+        .unwrap_or_default();
+    Ok(open
+        .into_iter()
+        .map(|e| {
+            let key = (e.topic.clone(), e.partition);
+            Writing {
+                producers: producers
+                    .get(&key)
+                    .map(|all| {
+                        all.iter()
+                            .filter(|p| p.open_transaction_from.is_some())
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                topic: e.topic.clone(),
+                partition: e.partition,
+                from: e.end,
+                to: e.end,
+            }
+        })
+        .collect())
 }
 
 /// The producers that wrote at or after `since_ms`, newest first; the newest one when none

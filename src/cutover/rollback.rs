@@ -60,6 +60,8 @@ pub async fn rollback(
         };
         return Ok(runner.stopped(CutoverStep::Preflight, Stopped::because(why, Vec::new())));
     };
+    // With what the target gained since the cutover: those partitions roll back too.
+    let cutover = failback::extent(migration, snapshot, &cutover);
     let partitions: Vec<(String, i32)> = cutover
         .partitions
         .iter()
@@ -68,6 +70,12 @@ pub async fn rollback(
     let mut gates = Back {
         cutover: &cutover,
         forward: progress.cutover.clone(),
+        groups: progress
+            .cut_over
+            .keys()
+            .chain(progress.synced.keys())
+            .cloned()
+            .collect(),
         engine,
     };
     runner
@@ -84,6 +92,9 @@ struct Back<'a> {
     forward: Option<CutoverRecord>,
     /// Failback, which drains back to the source.
     engine: &'a mut dyn Engine,
+    /// Groups the forward sync recorded (cut over, or what it committed): back on the source,
+    /// the next forward sync starts afresh with them.
+    groups: std::collections::BTreeSet<String>,
 }
 
 impl Gates for Back<'_> {
@@ -123,7 +134,8 @@ impl Gates for Back<'_> {
 
     /// The forward progress aligned at the rollback point; the cutover rolled back.
     async fn at_point(&mut self, on: &Scope<'_>, point: &CutoverPoint) -> Result<(), CutoverError> {
-        realign(on.migration, point, self.forward.take()).await
+        let groups = std::mem::take(&mut self.groups);
+        realign(on.migration, point, self.forward.take(), &groups).await
     }
 }
 
@@ -236,13 +248,19 @@ async fn same_records_since(
 }
 
 /// Aligns the forward progress at the rollback point (both logs hold the same records up to
-/// it) and marks the cutover rolled back: a later forward `apply` goes on from there.
+/// it), forgets what the forward sync recorded of `groups` (cut over, committed: they are
+/// back on the source) and marks the cutover rolled back: a later forward `apply` goes on
+/// from there.
 async fn realign(
     migration: &Migration,
     point: &CutoverPoint,
     cutover: Option<CutoverRecord>,
+    groups: &std::collections::BTreeSet<String>,
 ) -> Result<(), CutoverError> {
     let mut records = Vec::new();
+    for group in groups {
+        records.extend(crate::state::forget_group(group));
+    }
     for p in &point.partitions {
         let at = Position {
             next_source: p.source_end,

@@ -33,6 +33,10 @@ pub struct Options<'a> {
 /// What `apply` tells as it goes; besides the running engine's state and notes.
 #[async_trait::async_trait(?Send)]
 pub trait Observer: apply::Observer {
+    /// The cutover at `at_ms` is to be abandoned once the plan is confirmed.
+    fn abandoning(&mut self, at_ms: i64) {
+        let _ = at_ms;
+    }
     /// The cutover at `at_ms` was abandoned.
     fn abandoned(&mut self, at_ms: i64);
     /// The saved plan is stale, for these reasons (an error follows).
@@ -100,10 +104,17 @@ pub async fn apply(
     };
     let connectors = engines::connectors(migration, requested, &survey.snapshot)?;
     let progress = survey.snapshot.engine_progress();
-    if options.abandon_cutover {
-        if let Some(point) = crate::cutover::abandon(migration, progress).await? {
-            observer.abandoned(point.at_ms);
-        }
+    // The cutover to abandon, once the plan is confirmed: refused now if the target was
+    // written since.
+    let abandoning = crate::cutover::cut_over(progress)
+        .and_then(|c| c.point.as_ref())
+        .map(|p| p.at_ms)
+        .filter(|_| options.abandon_cutover);
+    if let Some(at_ms) = abandoning {
+        crate::cutover::abandonable(migration, &survey.snapshot, progress).await?;
+        observer.abandoning(at_ms);
+    } else if options.abandon_cutover {
+        // Nothing to abandon: the forward apply goes on as usual.
     } else if let Some(point) = crate::cutover::cut_over(progress)
         .and_then(|c| c.point.clone())
         .filter(|_| migration.failback.enabled)
@@ -135,7 +146,8 @@ pub async fn apply(
         }
         None => {
             observer.planned(fresh);
-            if fresh.blockers.is_empty() && fresh.has_changes() && !options.auto_approve {
+            let changes = fresh.has_changes() || abandoning.is_some();
+            if fresh.blockers.is_empty() && changes && !options.auto_approve {
                 let confirmed = tokio::select! {
                     confirmed = observer.confirm(fresh) => confirmed?,
                     () = cancel.cancelled() => false,
@@ -152,6 +164,11 @@ pub async fn apply(
             "apply refuses a plan with {} blocker(s)",
             fresh.blockers.len()
         ));
+    }
+    if abandoning.is_some() {
+        if let Some(point) = crate::cutover::abandon(migration, progress).await? {
+            observer.abandoned(point.at_ms);
+        }
     }
     let report = apply::apply_metadata(&survey.snapshot.target, fresh, |action, outcome| {
         observer.applied(action, outcome)

@@ -63,6 +63,13 @@ impl crate::apply::Observer for ApplyView {
 
 #[async_trait::async_trait(?Send)]
 impl Observer for ApplyView {
+    fn abandoning(&mut self, at_ms: i64) {
+        println!(
+            "The cutover of {} will be abandoned: the source becomes the system of record again, and forward replication goes on from the cutover point.",
+            utc(at_ms)
+        );
+    }
+
     fn abandoned(&mut self, at_ms: i64) {
         println!(
             "Cutover of {} abandoned: the source is the system of record again.",

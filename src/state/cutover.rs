@@ -106,6 +106,10 @@ pub struct CutoverRecord {
     /// Set when the cutover was abandoned (`apply --abandon-cutover`) or rolled back: when.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub abandoned_at_ms: Option<i64>,
+    /// A rollback's record: the point of the cutover it rolls back (its `at_ms`). A rollback
+    /// record belongs to one cutover; the next cutover's rollback starts afresh.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cutover_at_ms: Option<i64>,
 }
 
 impl CutoverRecord {

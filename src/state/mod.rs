@@ -19,8 +19,8 @@ pub mod store;
 pub use cutover::{CutoverPoint, CutoverRecord, CutoverStep, PartitionEnd, PointPartition};
 pub use mirrored::mirror_progress;
 pub use progress::{
-    cut_over_record, group_synced_record, released_record, writers_record, PartitionProgress,
-    Position, Progress, Synced, SyncedOffset,
+    cut_over_record, forget_group, group_synced_record, released_record, writers_record,
+    PartitionProgress, Position, Progress, Synced, SyncedOffset,
 };
 pub use read::{Range, RangeReader, ReadError};
 pub use store::{Isolation, Store, StoreError, Successor};

@@ -163,6 +163,26 @@ pub fn process_label() -> String {
     format!("{command} (pid {} on {host})", std::process::id())
 }
 
+/// The records that forget what the sync recorded of `group`: not cut over, nothing committed
+/// (an empty value folds as a removal).
+pub fn forget_group(group: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let key = |k: ProgressKey| k.encode();
+    vec![
+        (
+            key(ProgressKey::CutOver {
+                group: group.to_string(),
+            }),
+            Vec::new(),
+        ),
+        (
+            key(ProgressKey::GroupSynced {
+                group: group.to_string(),
+            }),
+            Vec::new(),
+        ),
+    ]
+}
+
 /// Value of a released record: the run that announced itself at `announced` ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Released {
@@ -655,6 +675,28 @@ mod tests {
         assert_eq!(progress.writers[&1].offset, 20);
         assert_eq!(progress.writers[&6].migration, "orders.eu");
         assert!(!progress.has_positions());
+    }
+
+    #[test]
+    fn a_forgotten_group_is_neither_cut_over_nor_synced() {
+        let mut progress = Progress::default();
+        let (key, value) = cut_over_record("billing", "consumed on the target");
+        progress.fold(1, Some(&key), Some(&value));
+        let offset = SyncedOffset {
+            topic: "t".into(),
+            partition: 0,
+            offset: 5,
+            previous: None,
+        };
+        let (key, value) = group_synced_record("billing", &[(("t".to_string(), 0), offset)].into());
+        progress.fold(2, Some(&key), Some(&value));
+        assert!(
+            progress.cut_over.contains_key("billing") && progress.synced.contains_key("billing")
+        );
+        for (i, (key, value)) in forget_group("billing").into_iter().enumerate() {
+            progress.fold(3 + i as i64, Some(&key), Some(&value));
+        }
+        assert!(progress.cut_over.is_empty() && progress.synced.is_empty());
     }
 
     #[test]

@@ -261,7 +261,24 @@ pub fn groups(migration: &Migration, source: &Inventory, target: &Inventory, pla
     let mut in_sync = 0;
     let mut cut_over = 0;
     for g in &plan.group_offsets {
+        let on_source = source
+            .groups
+            .get(&g.group)
+            .map(|s| s.members)
+            .filter(|m| *m > 0);
         if let Some(why) = &g.cut_over {
+            // Cut over to the target, and consuming on the source again: its offsets there
+            // move past what the target knows, and a cutover would lose them.
+            if let Some(members) = on_source {
+                f.failures.push(
+                    Fact::GroupActiveOnSource {
+                        group: g.group.clone(),
+                        members,
+                    }
+                    .into(),
+                );
+                continue;
+            }
             cut_over += 1;
             f.notes.push(
                 Fact::GroupCutOver {
@@ -307,12 +324,7 @@ pub fn groups(migration: &Migration, source: &Inventory, target: &Inventory, pla
         if f.failures.len() == before {
             in_sync += 1;
         }
-        if let Some(members) = source
-            .groups
-            .get(&g.group)
-            .map(|s| s.members)
-            .filter(|m| *m > 0)
-        {
+        if let Some(members) = on_source {
             f.warnings.push(
                 Fact::GroupActiveOnSource {
                     group: g.group.clone(),
