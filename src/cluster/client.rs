@@ -194,6 +194,21 @@ impl ClusterClient {
         self.consumer.clone()
     }
 
+    /// Asks the cluster for the metadata of `topic` again: partitions added since this client
+    /// last looked are known to its requests from then on.
+    pub async fn refresh_metadata(&self, topic: &str) -> Result<(), ClusterError> {
+        let (admin, name) = (self.admin.clone(), topic.to_string());
+        tokio::task::spawn_blocking(move || {
+            admin
+                .inner()
+                .fetch_metadata(Some(&name), std::time::Duration::from_secs(30))
+                .map(|_| ())
+        })
+        .await
+        .map_err(|e| self.error("reading metadata", e.to_string()))?
+        .map_err(|e| self.kafka_error(&format!("reading the metadata of topic \"{topic}\""), e))
+    }
+
     /// The operations rust-rdkafka does not wrap (ACLs, group offsets, offset listing).
     pub fn ext(&self) -> AdminExt<ClusterContext> {
         AdminExt::new(self.admin.clone())

@@ -128,6 +128,31 @@ async fn create_since(
         };
         crate::apply::execute(&snapshot.source, &action).await?;
     }
+    // Created partitions take a moment to have leaders everywhere.
+    let created: Vec<(String, i32)> = extended
+        .partitions
+        .iter()
+        .filter(|p| point.get(&p.topic, p.partition).is_none())
+        .map(|p| (p.topic.clone(), p.partition))
+        .collect();
+    if !created.is_empty() {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let topics: std::collections::BTreeSet<&str> =
+            created.iter().map(|(t, _)| t.as_str()).collect();
+        while let Err(e) = snapshot
+            .source
+            .end_offsets(created.clone(), IsolationLevel::ReadUncommitted)
+            .await
+        {
+            if std::time::Instant::now() >= deadline {
+                return Err(e.into());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            for topic in &topics {
+                snapshot.source.refresh_metadata(topic).await?;
+            }
+        }
+    }
     Ok(())
 }
 

@@ -135,7 +135,14 @@ impl Gates for Back<'_> {
     /// The forward progress aligned at the rollback point; the cutover rolled back.
     async fn at_point(&mut self, on: &Scope<'_>, point: &CutoverPoint) -> Result<(), CutoverError> {
         let groups = std::mem::take(&mut self.groups);
-        realign(on.migration, point, self.forward.take(), &groups).await
+        realign(
+            on.migration,
+            self.cutover,
+            point,
+            self.forward.take(),
+            &groups,
+        )
+        .await
     }
 }
 
@@ -247,12 +254,14 @@ async fn same_records_since(
         .collect())
 }
 
-/// Aligns the forward progress at the rollback point (both logs hold the same records up to
-/// it), forgets what the forward sync recorded of `groups` (cut over, committed: they are
-/// back on the source) and marks the cutover rolled back: a later forward `apply` goes on
-/// from there.
+/// Aligns the forward progress at the cutover point (`cutover`, with the partitions the
+/// target gained since: translation walks from there) and at the rollback point (both logs
+/// hold the same records up to it), forgets what the forward sync recorded of `groups` (cut
+/// over, committed: they are back on the source) and marks the cutover rolled back: a later
+/// forward `apply` goes on from there.
 async fn realign(
     migration: &Migration,
+    cutover_point: &CutoverPoint,
     point: &CutoverPoint,
     cutover: Option<CutoverRecord>,
     groups: &std::collections::BTreeSet<String>,
@@ -260,6 +269,17 @@ async fn realign(
     let mut records = Vec::new();
     for group in groups {
         records.extend(crate::state::forget_group(group));
+    }
+    for p in &cutover_point.partitions {
+        let at = Position {
+            next_source: p.source_end,
+            next_target: p.target_end,
+        };
+        records.push(crate::state::progress::index_record(
+            &p.topic,
+            p.partition,
+            at,
+        ));
     }
     for p in &point.partitions {
         let at = Position {

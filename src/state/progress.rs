@@ -337,6 +337,16 @@ pub fn position_records(
     records
 }
 
+/// An index record alone: both logs agree at `at` (the position is left as it is).
+pub fn index_record(topic: &str, partition: i32, at: Position) -> (Vec<u8>, Vec<u8>) {
+    let entry = ProgressValue {
+        position: at,
+        records: 0,
+        bytes: 0,
+    };
+    (index_key(topic, partition, at.next_source), entry.encode())
+}
+
 /// The key of a partition's index record at `next_source` (a tombstone under it deletes the
 /// record).
 pub fn index_key(topic: &str, partition: i32, next_source: i64) -> Vec<u8> {

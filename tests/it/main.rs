@@ -17,6 +17,7 @@ mod iam_roles;
 mod image;
 mod init;
 mod large_records;
+mod lifecycle;
 mod msk;
 mod native;
 mod offsets;

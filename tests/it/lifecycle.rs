@@ -1,0 +1,462 @@
+//! The whole lifecycle, twice, as operators run it: migrate → `cutover` (a producer and a group
+//! member still live on the source until told) → applications on the target (idempotent and
+//! transactional writes with aborts, a partition added, a new selected topic, a record over
+//! 1 MB) → failback → `rollback` → forward `apply` with new source records → `cutover` again →
+//! failback → `rollback`. After each step both clusters hold the same records, read by the
+//! test's own client, and every group resumes exactly where it left off.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use kafka_harness::data::{self, Record};
+use kafka_harness::{shared, Cluster};
+use rdkafka::admin::{AdminClient, AdminOptions, NewPartitions};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+
+use crate::support::{apply_until_synced, committed_offset, succeeds, wait_for, Running};
+
+/// Records of a topic by partition, in order (read_committed).
+type Contents = BTreeMap<i32, Vec<Record>>;
+
+fn contents(cluster: &Cluster, topic: &str) -> Contents {
+    data::read_all(&cluster.admin_config(), topic)
+        .unwrap()
+        .into_iter()
+        .map(|(p, stored)| (p, stored.into_iter().map(|s| s.record).collect()))
+        .collect()
+}
+
+/// The migration under test: its topics and groups.
+struct Lifecycle {
+    dir: tempfile::TempDir,
+    config: PathBuf,
+    prefix: String,
+    orders: String,
+    events: String,
+    groups: Vec<String>,
+}
+
+impl Lifecycle {
+    fn source(&self) -> &'static Cluster {
+        shared::plain_source()
+    }
+
+    fn target(&self) -> &'static Cluster {
+        shared::target()
+    }
+
+    /// Both clusters hold the same records in every selected topic that exists on the source,
+    /// and the target has no selected topic the source lacks.
+    fn assert_same_records(&self, step: &str) {
+        for topic in [&self.orders, &self.events] {
+            let exists = |c: &Cluster| data::read_all(&c.admin_config(), topic).is_ok();
+            match (exists(self.source()), exists(self.target())) {
+                (false, false) => continue,
+                (true, true) => {}
+                (on_source, on_target) => {
+                    panic!("{step}: {topic} on the source: {on_source}, on the target: {on_target}")
+                }
+            }
+            let (s, t) = (
+                contents(self.source(), topic),
+                contents(self.target(), topic),
+            );
+            assert_eq!(
+                s.keys().collect::<Vec<_>>(),
+                t.keys().collect::<Vec<_>>(),
+                "{step}: partitions of {topic}"
+            );
+            for (partition, records) in &s {
+                assert_eq!(
+                    records.len(),
+                    t[partition].len(),
+                    "{step}: record count of {topic} partition {partition}"
+                );
+                assert_eq!(
+                    records, &t[partition],
+                    "{step}: records of {topic} partition {partition}"
+                );
+            }
+        }
+    }
+
+    /// Every group resumes exactly: on each partition it committed on both clusters, a
+    /// consumer starting at the source offset reads what one starting at the target offset
+    /// reads.
+    fn assert_groups_resume_exactly(&self, step: &str) {
+        let mut compared = 0;
+        for group in &self.groups {
+            for topic in [&self.orders, &self.events] {
+                let Ok(partitions) = data::read_all(&self.source().admin_config(), topic) else {
+                    continue;
+                };
+                let (s, t) = (
+                    contents_from(self.source(), topic),
+                    contents_from(self.target(), topic),
+                );
+                for partition in partitions.keys() {
+                    let here = committed_offset(self.source(), group, topic, *partition);
+                    let there = committed_offset(self.target(), group, topic, *partition);
+                    let (Some(here), Some(there)) = (here, there) else {
+                        assert_eq!(
+                            here.is_some(),
+                            there.is_some(),
+                            "{step}: group {group} {topic} partition {partition}: committed on the source {here:?}, on the target {there:?}"
+                        );
+                        continue;
+                    };
+                    assert_eq!(
+                        after(&s, *partition, here),
+                        after(&t, *partition, there),
+                        "{step}: group {group} {topic} partition {partition}: source offset {here}, target offset {there}"
+                    );
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 0, "{step}: no group offset compared");
+    }
+
+    /// `cutover` while a producer writes to the source and a member of a selected group reads
+    /// there: it names both and waits; once they stop, it cuts over.
+    fn cutover_with_clients_live(&self) {
+        let live = Live::start(
+            self.source(),
+            &self.orders,
+            &format!("{}-live", self.prefix),
+        );
+        let mut cutover = Running::start(
+            &self.config,
+            &["cutover", "--timeout", "5m"],
+            self.dir.path(),
+            |_| {},
+        );
+        wait_for(
+            Duration::from_secs(120),
+            || {
+                format!(
+                    "cutover to name the producer and the consumer; {}",
+                    cutover.output()
+                )
+            },
+            || {
+                let out = cutover.stdout();
+                out.contains("producer id") && out.contains("client id \"lifecycle-reader\"")
+            },
+        );
+        assert!(
+            !cutover.exited(),
+            "cutover went on while the source was in use"
+        );
+        live.stop();
+        let status = cutover.wait_exit(Duration::from_secs(240));
+        assert!(status.success(), "{}", cutover.output());
+        assert!(
+            cutover.stdout().contains("CUT OVER"),
+            "{}",
+            cutover.output()
+        );
+    }
+
+    /// Applications switched to the target: idempotent and transactional writes (one
+    /// transaction aborted), a partition added to orders, a new selected topic, a record over
+    /// 1 MB, and the group consuming part of it.
+    async fn applications_on_the_target(&self, round: usize) {
+        let target = self.target();
+        let config = target.admin_config();
+        let admin: AdminClient<DefaultClientContext> = config.create().unwrap();
+        let partitions = contents(target, &self.orders).len();
+        let grown = admin
+            .create_partitions(
+                &[NewPartitions::new(&self.orders, partitions + 1)],
+                &AdminOptions::new(),
+            )
+            .await
+            .unwrap();
+        assert!(grown.iter().all(Result::is_ok), "{grown:?}");
+        let orders_partitions = (partitions + 1) as i32;
+        wait_for(
+            Duration::from_secs(30),
+            || "the new partition to show".to_string(),
+            || data::read_all(&config, &self.orders).is_ok_and(|r| r.len() == partitions + 1),
+        );
+        data::produce(
+            &config,
+            &self.orders,
+            &tagged(
+                data::sample_records(12, orders_partitions),
+                round,
+                "idempotent",
+            ),
+        )
+        .await
+        .unwrap();
+        let committed = tagged(
+            data::sample_records(6, orders_partitions),
+            round,
+            "committed",
+        );
+        let aborted = tagged(data::sample_records(6, orders_partitions), round, "aborted");
+        data::produce_in_transactions(
+            &config,
+            &self.orders,
+            &[(&committed[..], true), (&aborted[..], false)],
+        )
+        .unwrap();
+        let large = Record {
+            partition: 0,
+            key: Some(format!("large-{round}").into_bytes()),
+            value: Some(vec![b'L'; 1_500_000]),
+            headers: vec![("size".into(), Some(b"1.5MB".to_vec()))],
+            timestamp: Some(data::sample_records(1, 1)[0].timestamp.unwrap_or(0)),
+        };
+        data::produce(
+            config.clone().set("message.max.bytes", "4000000"),
+            &self.orders,
+            &[large],
+        )
+        .await
+        .unwrap();
+        if round == 1 {
+            data::create_topic(
+                &config,
+                &self.events,
+                2,
+                1,
+                &[("max.message.bytes", "3145728")],
+            )
+            .await
+            .unwrap();
+        }
+        data::produce(
+            &config,
+            &self.events,
+            &tagged(data::sample_records(8, 2), round, "events"),
+        )
+        .await
+        .unwrap();
+        // The group consumed part of what was written there.
+        let group = format!("{}-app", self.prefix);
+        let offsets: Vec<(&str, i32, i64)> = (0..orders_partitions)
+            .map(|p| {
+                let end = committed_end(target, &self.orders, p);
+                (self.orders.as_str(), p, (end - 2).max(0))
+            })
+            .chain([(self.events.as_str(), 0, 1)])
+            .collect();
+        data::commit_offsets(&config, &group, &offsets).unwrap();
+    }
+
+    /// New records written to the source after a rollback, on every partition and topic.
+    async fn new_source_records(&self, round: usize) {
+        let config = self.source().admin_config();
+        let partitions = contents(self.source(), &self.orders).len() as i32;
+        data::produce(
+            &config,
+            &self.orders,
+            &tagged(data::sample_records(15, partitions), round, "source"),
+        )
+        .await
+        .unwrap();
+        data::produce(
+            &config,
+            &self.events,
+            &tagged(data::sample_records(4, 2), round, "source-events"),
+        )
+        .await
+        .unwrap();
+    }
+}
+
+/// Records of a topic by partition with their offsets (read_committed).
+fn contents_from(cluster: &Cluster, topic: &str) -> BTreeMap<i32, Vec<(i64, Record)>> {
+    data::read_all(&cluster.admin_config(), topic)
+        .unwrap()
+        .into_iter()
+        .map(|(p, stored)| {
+            (
+                p,
+                stored.into_iter().map(|s| (s.offset, s.record)).collect(),
+            )
+        })
+        .collect()
+}
+
+/// The records of `partition` at or after `offset`.
+fn after(all: &BTreeMap<i32, Vec<(i64, Record)>>, partition: i32, offset: i64) -> Vec<&Record> {
+    all.get(&partition)
+        .map(|r| {
+            r.iter()
+                .filter(|(o, _)| *o >= offset)
+                .map(|(_, r)| r)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The offset after the last committed record of a partition.
+fn committed_end(cluster: &Cluster, topic: &str, partition: i32) -> i64 {
+    contents_from(cluster, topic)
+        .get(&partition)
+        .and_then(|r| r.last())
+        .map_or(0, |(o, _)| o + 1)
+}
+
+/// `records` with a header saying which round and kind of write they are: every write is
+/// told apart from the others.
+fn tagged(mut records: Vec<Record>, round: usize, kind: &str) -> Vec<Record> {
+    for r in &mut records {
+        r.headers.push((
+            "written".into(),
+            Some(format!("{kind}-{round}").into_bytes()),
+        ));
+    }
+    records
+}
+
+/// A producer writing to the source and a group member reading there, until stopped.
+struct Live {
+    stop: Arc<AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Live {
+    fn start(cluster: &Cluster, topic: &str, group: &str) -> Live {
+        let stop = Arc::new(AtomicBool::new(false));
+        let producer: BaseProducer = cluster
+            .admin_config()
+            .set("enable.idempotence", "true")
+            .set("linger.ms", "0")
+            .create()
+            .unwrap();
+        let consumer: BaseConsumer = cluster
+            .admin_config()
+            .set("group.id", group)
+            .set("client.id", "lifecycle-reader")
+            .set("auto.offset.reset", "earliest")
+            .set("enable.auto.commit", "true")
+            .set("auto.commit.interval.ms", "200")
+            .create()
+            .unwrap();
+        consumer.subscribe(&[topic]).unwrap();
+        let writing = {
+            let (stop, topic) = (stop.clone(), topic.to_string());
+            std::thread::spawn(move || {
+                let mut i = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let key = format!("live-{i}");
+                    let _ = producer.send(
+                        BaseRecord::<[u8], [u8]>::to(&topic)
+                            .partition(1)
+                            .key(key.as_bytes())
+                            .payload(b"live"),
+                    );
+                    producer.poll(Duration::from_millis(100));
+                    i += 1;
+                }
+                producer.flush(Duration::from_secs(10)).unwrap();
+            })
+        };
+        let reading = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    consumer.poll(Duration::from_millis(100));
+                }
+                let _ = consumer.commit_consumer_state(CommitMode::Sync);
+            })
+        };
+        Live {
+            stop,
+            threads: vec![writing, reading],
+        }
+    }
+
+    fn stop(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for t in self.threads {
+            t.join().unwrap();
+        }
+    }
+}
+
+fn lifecycle_file(dir: &Path, prefix: &str, source: &Cluster, target: &Cluster) -> PathBuf {
+    crate::support::migration_file(
+        dir,
+        prefix,
+        prefix,
+        source,
+        target,
+        "cutover {\n  quiet_period = \"2s\"\n  data_check   = \"full\"\n}\nfailback {\n  enabled = true\n}\nreplication {\n  commit_interval = \"200ms\"\n}\n",
+    )
+}
+
+#[tokio::test]
+async fn two_full_cycles_keep_both_clusters_and_every_group_exact() {
+    let (source, target) = (shared::plain_source(), shared::target());
+    let prefix = data::unique_name("cycles").replace('-', "_");
+    let orders = format!("{prefix}.orders");
+    data::create_topic(
+        &source.admin_config(),
+        &orders,
+        2,
+        1,
+        &[("max.message.bytes", "3145728")],
+    )
+    .await
+    .unwrap();
+    data::produce(
+        &source.admin_config(),
+        &orders,
+        &data::sample_records(60, 2),
+    )
+    .await
+    .unwrap();
+    let app = format!("{prefix}-app");
+    data::commit_offsets(
+        &source.admin_config(),
+        &app,
+        &[(orders.as_str(), 0, 10), (orders.as_str(), 1, 5)],
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = lifecycle_file(dir.path(), &prefix, source, target);
+    let m = Lifecycle {
+        config,
+        events: format!("{prefix}.events"),
+        groups: vec![app, format!("{prefix}-live")],
+        orders,
+        prefix,
+        dir,
+    };
+
+    apply_until_synced(&m.config);
+    m.assert_same_records("migrated");
+    for round in 1..=2 {
+        let step = |s: &str| format!("round {round}: {s}");
+        m.cutover_with_clients_live();
+        m.assert_same_records(&step("cut over"));
+        m.assert_groups_resume_exactly(&step("cut over"));
+
+        m.applications_on_the_target(round).await;
+        let out = apply_until_synced(&m.config);
+        assert!(out.contains("record(s)"), "{out}");
+        m.assert_same_records(&step("failed back"));
+
+        let out = succeeds(&m.config, &["rollback"]);
+        assert!(out.contains("ROLLED BACK"), "{}: {out}", step("rollback"));
+        m.assert_same_records(&step("rolled back"));
+        m.assert_groups_resume_exactly(&step("rolled back"));
+
+        // Forward again, with records the source received since.
+        m.new_source_records(round).await;
+        apply_until_synced(&m.config);
+        m.assert_same_records(&step("forward again"));
+        m.assert_groups_resume_exactly(&step("forward again"));
+    }
+}
