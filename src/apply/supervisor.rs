@@ -51,6 +51,8 @@ pub enum Note {
         attempt: u32,
         wait: Duration,
     },
+    /// The run took the migration over from the one described: a run still going stops.
+    TakingOver { from: String },
     /// A part of apply failed: replication stops (drains and commits).
     Stopping { failure: String },
     /// Metrics are served at `addr` while the engine runs.
@@ -147,6 +149,9 @@ pub async fn supervise(
                         records += r;
                         bytes += b;
                         metrics::commit(*commit);
+                    }
+                    Event::TakingOver { from } => {
+                        observer.note(Note::TakingOver { from: from.clone() });
                     }
                     Event::Retrying { error, attempt, wait } => {
                         metrics::error(true);

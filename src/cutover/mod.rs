@@ -227,13 +227,13 @@ impl Gates for Forward<'_> {
         let held_by = on
             .snapshot
             .engine_progress()
-            .and_then(|p| p.last_writer())
-            .map(|w| w.describe());
+            .and_then(|p| p.unreleased_before(i64::MAX))
+            .map(|(_, w)| w.describe());
         self.engine.drain().await.map_err(failed)?;
         let synced = self.engine.sync_groups(true).await.map_err(failed)?;
         let detail = "replicated to the source's end; group offsets committed on the target";
         let mut evidence: Vec<String> = held_by
-            .map(|by| format!("took the migration over from the run that held it last ({by}): a run still replicating stops"))
+            .map(|by| format!("took the migration over from the run that held it ({by}): a run still replicating stops"))
             .into_iter()
             .collect();
         evidence.extend(synced_lines(synced));

@@ -71,6 +71,9 @@ pub fn note_line(note: &Note) -> String {
             wait.as_secs()
         ),
         Note::Stopping { failure } => format!("  ! {failure}: stopping"),
+        Note::TakingOver { from } => format!(
+            "  taking the migration over from the run that held it ({from}): a run still going stops"
+        ),
         Note::ServingMetrics { addr } => format!("Serving metrics at http://{addr}/metrics"),
         Note::Connect { step, url } => super::connect_step(step, url, super::Paint::for_stdout()),
     }

@@ -50,6 +50,8 @@ pub struct Fenced {
     pub progress: Progress,
     /// Where the run announced itself in the progress topic.
     pub announced: Option<i64>,
+    /// The run that held the migration before, unless it said it ended.
+    pub took_over: Option<String>,
 }
 
 /// Fences every writer of the migration, then reads its progress. `previous`: where this
@@ -84,6 +86,9 @@ pub fn fence_and_read(
         .read_as(Isolation::Uncommitted)
         .map_err(progress_error)?;
     check_name(settings, &seen)?;
+    let took_over = announced
+        .and_then(|mine| seen.unreleased_before(mine))
+        .map(|(_, run)| run.describe());
     if let Some(mine) = announced {
         seen = await_release(settings, seen, mine)?;
     }
@@ -132,6 +137,7 @@ pub fn fence_and_read(
         producers,
         progress,
         announced,
+        took_over,
     })
 }
 

@@ -210,6 +210,9 @@ pub enum Event {
     },
     /// A task's partitions all reached the source's last stable offset.
     Synced { task: usize },
+    /// This run took the migration over from the run that held it (`from` describes it): a
+    /// run still going stops.
+    TakingOver { from: String },
 }
 
 /// Why replication stopped. Committed progress is intact in every case.

@@ -161,6 +161,9 @@ async fn run_once(
         .map_err(|e| ReplicateError::Panicked(e.to_string()))??
     };
     *announced = fenced.announced.or(*announced);
+    if let Some(from) = fenced.took_over {
+        let _ = events.send(Event::TakingOver { from });
+    }
     let (producers, progress) = (fenced.producers, fenced.progress);
     // From here on the run holds the migration until another run announces itself or the
     // migration is cut over: then its tasks stop at once (they drain and commit, or find

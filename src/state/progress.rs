@@ -183,6 +183,9 @@ pub fn forget_group(group: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
     ]
 }
 
+/// How many of the latest writers records [`Progress::runs`] keeps.
+pub const RUNS_KEPT: usize = 16;
+
 /// Value of a released record: the run that announced itself at `announced` ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Released {
@@ -382,6 +385,10 @@ pub struct Progress {
     /// The last run that said it ended.
     #[serde(default)]
     pub released: Option<Released>,
+    /// The latest writers records in the order they were written, whatever their task count
+    /// (the last [`RUNS_KEPT`]).
+    #[serde(default, skip)]
+    pub runs: Vec<(usize, WritersSeen)>,
     /// What the group sync committed on the target, per group.
     #[serde(default)]
     pub synced: Synced,
@@ -418,15 +425,19 @@ impl Progress {
             };
         } else if let ProgressKey::Writers { tasks } = &key {
             match value.and_then(|v| serde_json::from_slice::<WritersValue>(v).ok()) {
-                Some(v) => self.writers.insert(
-                    *tasks,
-                    WritersSeen {
+                Some(v) => {
+                    let seen = WritersSeen {
                         migration: v.migration,
                         offset,
                         by: v.by,
                         at_ms: v.at_ms,
-                    },
-                ),
+                    };
+                    self.runs.push((*tasks, seen.clone()));
+                    if self.runs.len() > RUNS_KEPT {
+                        self.runs.remove(0);
+                    }
+                    self.writers.insert(*tasks, seen)
+                }
                 None => self.writers.remove(tasks),
             };
         } else if key == ProgressKey::Released {
@@ -498,18 +509,14 @@ impl Progress {
 
     /// The run that announced itself last.
     pub fn last_writer(&self) -> Option<&WritersSeen> {
-        self.writers.values().max_by_key(|w| w.offset)
+        self.runs.last().map(|(_, w)| w)
     }
 
     /// The run that announced itself last before offset `mine`, unless it said it ended: a
     /// run that may still be writing.
     /// With how many transactional ids it ran (none: at-least-once).
     pub fn unreleased_before(&self, mine: i64) -> Option<(usize, &WritersSeen)> {
-        let (tasks, before) = self
-            .writers
-            .iter()
-            .filter(|(_, w)| w.offset < mine)
-            .max_by_key(|(_, w)| w.offset)?;
+        let (tasks, before) = self.runs.iter().rfind(|(_, w)| w.offset < mine)?;
         let ended = self
             .released
             .as_ref()
@@ -714,9 +721,9 @@ mod tests {
         let mut progress = Progress::default();
         let (key, value) = writers_record("m", 0);
         progress.fold(10, Some(&key), Some(&value));
-        let (key, value) = writers_record("m", 3);
+        let (key, value) = writers_record("m", 0);
         progress.fold(20, Some(&key), Some(&value));
-        // The run announced at 20 sees the one at 10 (at-least-once) still holding.
+        // The run announced at 20 (with as many ids) sees the one at 10 still holding.
         let (tasks, run) = progress.unreleased_before(20).unwrap();
         assert_eq!((tasks, run.offset), (0, 10));
         assert!(run.describe().starts_with("kafka-migrate") && run.describe().contains("(pid"));

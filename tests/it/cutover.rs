@@ -261,7 +261,7 @@ async fn cutover_stops_a_running_apply_in_both_delivery_modes() {
         assert!(out.contains("CUT OVER"), "{delivery}: {out}");
         assert!(
             crate::support::flat(&out).contains(
-                "took the migration over from the run that held it last (kafka-migrate apply (pid"
+                "took the migration over from the run that held it (kafka-migrate apply (pid"
             ),
             "{delivery}: {out}"
         );
@@ -381,4 +381,120 @@ async fn failback_then_rollback_returns_to_the_source_exactly() {
     assert!(!progress.cutover.unwrap().is_cut_over());
     crate::support::apply_until_synced(&m.config);
     assert_identical(source, target, &m.orders);
+}
+
+/// `cutover.max_lag` lets verify pass with records still to replicate, but the point never
+/// takes them in: a record written once after the source went quiet makes cutover refuse,
+/// naming the partition (or, had it landed after the point, it lies outside it); run again on
+/// a quiet source, it cuts over with every record.
+#[tokio::test]
+async fn a_write_after_the_quiet_gate_never_lands_inside_the_point() {
+    let (source, target) = (shared::plain_source(), shared::target());
+    let prefix = data::unique_name("late_write").replace('-', "_");
+    let orders = format!("{prefix}.orders");
+    topic_with_records_over(source, &orders, 2, 100).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = crate::support::migration_file(
+        dir.path(),
+        &prefix,
+        &prefix,
+        source,
+        target,
+        "cutover {\n  quiet_period = \"2s\"\n  max_lag      = 1000\n  data_check   = \"full\"\n}\n",
+    );
+    apply_until_synced(&config);
+    let mut cutover = Running::start(&config, &["cutover"], dir.path(), |_| {});
+    wait_for(
+        Duration::from_secs(120),
+        || format!("the quiet gate to pass; {}", cutover.output()),
+        || cutover.stdout().contains("source quiet: done"),
+    );
+    let before = end_of(source, &orders, 0);
+    data::produce(&source.admin_config(), &orders, &data::sample_records(1, 1))
+        .await
+        .unwrap();
+    let status = cutover.wait_exit(Duration::from_secs(180));
+    let out = crate::support::flat(&cutover.stdout());
+    let progress = || Store::new(&prefix, props(target)).read().unwrap();
+    if status.success() {
+        // Cut over before the write: the point lies below it.
+        let point = progress().cutover.unwrap().point.unwrap();
+        assert_eq!(point.get(&orders, 0).unwrap().source_end, before, "{out}");
+    } else {
+        assert_eq!(status.code(), Some(2), "{}", cutover.output());
+        assert!(
+            out.contains("was written after it went quiet")
+                && out.contains(&format!("{orders} partition 0: end offset {before} →")),
+            "{out}"
+        );
+        assert!(progress().cut_over().is_none(), "{out}");
+        // Quiet again: cutover takes every record in.
+        let again = crate::support::succeeds(&config, &["cutover"]);
+        assert!(again.contains("CUT OVER"), "{again}");
+        assert_identical(source, target, &orders);
+        let point = progress().cutover.unwrap().point.unwrap();
+        assert_eq!(
+            point.get(&orders, 0).unwrap().source_end,
+            end_of(source, &orders, 0)
+        );
+    }
+}
+
+/// `apply --abandon-cutover` is refused, naming the partition, once the target was written
+/// after the cutover; and it records nothing when the operator answers no.
+#[tokio::test]
+async fn abandoning_a_cutover_is_refused_after_target_writes_and_asks_first() {
+    let target = shared::target();
+    // Answered no (at a terminal): the cutover stands.
+    let m = migrated("abandon_no", "2s").await;
+    crate::support::succeeds(&m.config, &["cutover"]);
+    let bin = assert_cmd::cargo::cargo_bin("kafka-migrate");
+    let line = format!(
+        "{} -c {} apply --abandon-cutover",
+        bin.display(),
+        m.config.display()
+    );
+    let answered = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(b"no\n")?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    let said = String::from_utf8_lossy(&answered.stdout);
+    assert!(said.contains("will be abandoned"), "{said}");
+    assert!(
+        said.contains("Do you want to perform these actions?"),
+        "{said}"
+    );
+    let progress = Store::new(&m.prefix, props(target)).read().unwrap();
+    assert!(progress.cut_over().is_some(), "{said}");
+
+    // Written on the target since: refused, naming the partition; still cut over.
+    data::produce(
+        &target.admin_config(),
+        &m.orders,
+        &data::sample_records(1, 1),
+    )
+    .await
+    .unwrap();
+    let out = crate::support::kafka_migrate(&m.config)
+        .args(["apply", "--abandon-cutover", "--auto-approve"])
+        .assert()
+        .code(1);
+    let said = crate::support::flat(&String::from_utf8_lossy(&out.get_output().stderr));
+    assert!(
+        said.contains(&format!(
+            "{} partition 0 on the target was written after the cutover",
+            m.orders
+        )),
+        "{said}"
+    );
+    let progress = Store::new(&m.prefix, props(target)).read().unwrap();
+    assert!(progress.cut_over().is_some(), "{said}");
 }

@@ -68,7 +68,7 @@ pub fn run(args: &[String]) -> Result<i32> {
 }
 
 /// The release `kafka-migrate` beside this program.
-fn kafka_migrate_binary() -> Result<PathBuf> {
+pub(crate) fn kafka_migrate_binary() -> Result<PathBuf> {
     let exe = std::env::current_exe()?;
     let binary = exe.with_file_name("kafka-migrate");
     if !binary.exists() {

@@ -9,6 +9,7 @@
 //! cargo run --release -p xtask -- bench verify [--mib N]     # data_check = "full" vs a plain read
 //! cargo run --release -p xtask -- bench connect [--mib N]    # the Connect engine (MirrorMaker 2)
 //! cargo run --release -p xtask -- bench translate [--groups N] # group offsets: 1,000 × 60
+//! cargo run --release -p xtask -- bench takeover [--runs 20] # a later apply stops an earlier one
 //! cargo run -p xtask -- modules                             # module dependency table, checked
 //! ```
 
@@ -18,6 +19,7 @@ mod bench_pipe;
 mod bench_plan;
 mod bench_replicate;
 mod bench_scale;
+mod bench_takeover;
 mod bench_translate;
 mod bench_verify;
 mod demo;
@@ -45,13 +47,16 @@ fn main() {
         Some("bench") if args.get(1).map(String::as_str) == Some("connect") => {
             bench_connect::run(&args[2..])
         }
+        Some("bench") if args.get(1).map(String::as_str) == Some("takeover") => {
+            bench_takeover::run(&args[2..])
+        }
         Some("bench") if args.get(1).map(String::as_str) == Some("translate") => {
             bench_translate::run(&args[2..])
         }
         Some("modules") => modules::run(&args[1..]),
         Some("engine") => bench_replicate::engine_child(&args[1..]),
         _ => {
-            eprintln!("usage: cargo run -p xtask -- demo [--keep] | modules | bench replicate [--mib N] [--tasks N] [--heaps 2048,1024,512,256] | bench scale [--partitions 1000,5000,10000] [--tasks N] [--hold] | bench config [--topics N] | bench plan [--topics N] [--partitions N] | bench verify [--mib N] | bench connect [--mib N] [--tasks N] [--delivery exactly-once|at-least-once] | bench translate [--groups N] [--records N]");
+            eprintln!("usage: cargo run -p xtask -- demo [--keep] | modules | bench replicate [--mib N] [--tasks N] [--heaps 2048,1024,512,256] | bench scale [--partitions 1000,5000,10000] [--tasks N] [--hold] | bench config [--topics N] | bench plan [--topics N] [--partitions N] | bench verify [--mib N] | bench connect [--mib N] [--tasks N] [--delivery exactly-once|at-least-once] | bench translate [--groups N] [--records N] | bench takeover [--runs N]");
             std::process::exit(2);
         }
     };
