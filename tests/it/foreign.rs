@@ -76,23 +76,49 @@ fn foreign_blockers(config: &std::path::Path) -> Vec<String> {
         .collect()
 }
 
+/// `PREFIX.orders` with `records` records over `partitions` partitions on `source`, and
+/// `apply --auto-approve` of it to `target` running with `replication` settings.
+struct Applying {
+    /// The migration file's folder, kept while the test runs.
+    _dir: tempfile::TempDir,
+    config: std::path::PathBuf,
+    orders: String,
+    apply: Running,
+}
+
+async fn applying(
+    name: &str,
+    (source, target): (&Cluster, &Cluster),
+    (partitions, records): (i32, usize),
+    replication: &str,
+) -> Applying {
+    let p = data::unique_name(name).replace('-', "_");
+    let orders = format!("{p}.orders");
+    crate::support::topic_with_records_over(source, &orders, partitions, records).await;
+    let dir = tempfile::tempdir().unwrap();
+    let replication = format!("replication {{\n  {replication}\n}}\n");
+    let config = migration_file(dir.path(), &p, &p, source, target, &replication);
+    let apply = Running::start(&config, &["apply", "--auto-approve"], dir.path(), |_| {});
+    Applying {
+        _dir: dir,
+        config,
+        orders,
+        apply,
+    }
+}
+
 #[tokio::test]
 async fn plan_beside_a_streaming_apply_sees_no_foreign_records_but_an_applications_record() {
     let (source, target) = (shared::plain_source(), shared::target());
-    let p = data::unique_name("foreign").replace('-', "_");
-    let orders = format!("{p}.orders");
-    crate::support::topic_with_records_over(source, &orders, 2, 500).await;
-    let dir = tempfile::tempdir().unwrap();
-    let config = migration_file(
-        dir.path(),
-        &p,
-        &p,
-        source,
-        target,
-        "replication {\n  tasks = 2\n  commit_interval = \"100ms\"\n}\n",
-    );
-    let (stop, writing) = stream(source, &orders, 2);
-    let mut apply = Running::start(&config, &["apply", "--auto-approve"], dir.path(), |_| {});
+    let mut m = applying(
+        "foreign",
+        (source, target),
+        (2, 500),
+        "tasks = 2\n  commit_interval = \"100ms\"",
+    )
+    .await;
+    let (config, orders, apply) = (&m.config, &m.orders, &mut m.apply);
+    let (stop, writing) = stream(source, orders, 2);
     wait_for(
         Duration::from_secs(120),
         || format!("apply to replicate; {}", apply.output()),
@@ -143,19 +169,14 @@ async fn plan_beside_a_streaming_apply_sees_no_foreign_records_but_an_applicatio
 async fn a_target_topic_deleted_while_apply_runs_stops_it_and_is_not_created_again() {
     // The target's broker creates topics that clients name (auto.create.topics.enable).
     let (source, target) = (shared::plain_source(), shared::auto_create());
-    let p = data::unique_name("deleted").replace('-', "_");
-    let orders = format!("{p}.orders");
-    crate::support::topic_with_records_over(source, &orders, 3, 90).await;
-    let dir = tempfile::tempdir().unwrap();
-    let config = migration_file(
-        dir.path(),
-        &p,
-        &p,
-        source,
-        target,
-        "replication {\n  commit_interval = \"100ms\"\n  refresh_interval = \"1h\"\n}\n",
-    );
-    let mut apply = Running::start(&config, &["apply", "--auto-approve"], dir.path(), |_| {});
+    let mut m = applying(
+        "deleted",
+        (source, target),
+        (3, 90),
+        "commit_interval = \"100ms\"\n  refresh_interval = \"1h\"",
+    )
+    .await;
+    let (orders, apply) = (&m.orders, &mut m.apply);
     wait_for(
         Duration::from_secs(120),
         || format!("apply to replicate; {}", apply.output()),
@@ -180,7 +201,7 @@ async fn a_target_topic_deleted_while_apply_runs_stops_it_and_is_not_created_aga
     let status = apply.wait_exit(Duration::from_secs(180));
     assert_eq!(status.code(), Some(1), "{}", apply.output());
     let said = crate::support::flat(&apply.stderr());
-    assert!(said.contains(&orders), "{}", apply.output());
+    assert!(said.contains(orders.as_str()), "{}", apply.output());
     assert!(said.contains("fatal"), "{}", apply.output());
     // Nothing of the tool's had the broker create it again with its defaults.
     let c: BaseConsumer = target.admin_config().create().unwrap();
