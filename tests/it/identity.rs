@@ -140,6 +140,17 @@ async fn two_sources_into_one_target_apply_at_once_cut_over_apart_and_refuse_a_s
         );
         assert!(out.contains("another `name`"), "{command:?}: {out}");
     }
+    // `status` of a migration that syncs no groups reads the progress without a survey.
+    let lag_only = swapped_dir.path().join("lag-only.hcl");
+    let text = std::fs::read_to_string(&swapped).unwrap();
+    std::fs::write(
+        &lag_only,
+        text.replace("consumer_groups {\n", "consumer_groups {\n  sync = false\n"),
+    )
+    .unwrap();
+    let (code, out) = run(&lag_only, &["status"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains(&id_a) && out.contains(&id_b), "{out}");
     let (code, report) = crate::support::verify(&swapped);
     assert_ne!(code, 0, "{report:#}");
     let connectivity = crate::support::check(&report, "connectivity");
