@@ -122,16 +122,16 @@ async fn plan_beside_a_streaming_apply_sees_no_foreign_records_but_an_applicatio
     wait_for(
         Duration::from_secs(120),
         || format!("apply to replicate; {}", apply.output()),
-        || end_of(target, &orders, 0) > 300 && end_of(target, &orders, 1) > 300,
+        || end_of(target, orders, 0) > 300 && end_of(target, orders, 1) > 300,
     );
     // The engine commits every 100 ms while each plan reads the target.
     for attempt in 0..5 {
-        let found = foreign_blockers(&config);
+        let found = foreign_blockers(config);
         assert!(found.is_empty(), "attempt {attempt}: {found:?}");
         assert!(!apply.exited(), "{}", apply.output());
     }
     // A second apply reads the clusters the same way before it starts.
-    let second = kafka_migrate(&config)
+    let second = kafka_migrate(config)
         .args(["apply", "--auto-approve", "--until-synced"])
         .timeout(Duration::from_secs(120))
         .output()
@@ -146,13 +146,13 @@ async fn plan_beside_a_streaming_apply_sees_no_foreign_records_but_an_applicatio
     writing.join().unwrap();
     apply.interrupt();
     apply.wait_exit(Duration::from_secs(120));
-    crate::support::apply_until_synced(&config);
-    assert!(foreign_blockers(&config).is_empty());
+    crate::support::apply_until_synced(config);
+    assert!(foreign_blockers(config).is_empty());
 
     // An application writes one record to the target: reported, naming its partition.
     data::produce(
         &target.admin_config(),
-        &orders,
+        orders,
         &[data::Record {
             partition: 1,
             ..data::sample_records(1, 1).remove(0)
@@ -160,7 +160,7 @@ async fn plan_beside_a_streaming_apply_sees_no_foreign_records_but_an_applicatio
     )
     .await
     .unwrap();
-    let found = foreign_blockers(&config);
+    let found = foreign_blockers(config);
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].contains("partition(s) 1 (end offset"), "{found:?}");
 }
@@ -180,7 +180,7 @@ async fn a_target_topic_deleted_while_apply_runs_stops_it_and_is_not_created_aga
     wait_for(
         Duration::from_secs(120),
         || format!("apply to replicate; {}", apply.output()),
-        || (0..3).map(|p| end_of(target, &orders, p)).sum::<i64>() >= 90,
+        || (0..3).map(|p| end_of(target, orders, p)).sum::<i64>() >= 90,
     );
     let admin: AdminClient<DefaultClientContext> = target.admin_config().create().unwrap();
     for result in admin
@@ -191,13 +191,9 @@ async fn a_target_topic_deleted_while_apply_runs_stops_it_and_is_not_created_aga
         result.unwrap_or_else(|e| panic!("deleting {orders}: {e:?}"));
     }
     // New records on the source: the engine writes to the deleted topic.
-    data::produce(
-        &source.admin_config(),
-        &orders,
-        &data::sample_records(30, 3),
-    )
-    .await
-    .unwrap();
+    data::produce(&source.admin_config(), orders, &data::sample_records(30, 3))
+        .await
+        .unwrap();
     let status = apply.wait_exit(Duration::from_secs(180));
     assert_eq!(status.code(), Some(1), "{}", apply.output());
     let said = crate::support::flat(&apply.stderr());

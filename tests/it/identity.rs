@@ -173,13 +173,7 @@ async fn two_sources_into_one_target_apply_at_once_cut_over_apart_and_refuse_a_s
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("[3/5] drain: done"), "{out}");
     for (m, other) in [(&a, &b), (&b, &a)] {
-        let point = Store::new(&m.prefix, props(target))
-            .read()
-            .unwrap()
-            .cutover
-            .unwrap()
-            .point
-            .unwrap();
+        let point = crate::support::cutover_point(&m.prefix, target);
         assert!(point.get(&m.orders, 0).is_some() && point.get(&m.orders, 1).is_some());
         assert!(point.get(&other.orders, 0).is_none());
     }
