@@ -51,6 +51,9 @@ pub enum ErrorKind {
     Authorization,
     /// No broker answered.
     Unreachable,
+    /// The cluster answered, but it is not the one the migration recorded (another cluster
+    /// id).
+    NotTheMigrations,
     Other,
 }
 
@@ -270,7 +273,7 @@ impl ClusterClient {
                 "check the {} cluster's bootstrap_servers and network access",
                 self.role
             )),
-            ErrorKind::Other => None,
+            ErrorKind::NotTheMigrations | ErrorKind::Other => None,
         };
         ClusterError {
             role: self.role,

@@ -2,13 +2,10 @@
 //! what the migration recorded ([`crate::state::identity`]). A cluster that is not the
 //! recorded one is refused here, before anything reads offsets that belong to another log.
 
-use crate::cluster::{ClusterClient, ClusterError, Role};
+use crate::cluster::{ClusterClient, ClusterError, ErrorKind, Role};
 use crate::config::Migration;
 use crate::state::identity::{compare, Identity, Mismatch};
 use crate::state::Progress;
-
-/// What every command is refused with when a cluster is not the one the migration recorded.
-const OPERATION: &str = "checking that it is the migration's cluster";
 
 /// Reads both cluster ids and compares them with what `recorded` (the migration's progress,
 /// when it has one) holds: the identity as it is now, or the refusal naming both ids.
@@ -37,14 +34,12 @@ pub async fn check(
 /// The error a mismatch is told with: which side, both ids, and what to do.
 pub fn refusal(mismatch: Mismatch) -> ClusterError {
     ClusterError {
+        role: mismatch.role,
+        operation: "checking that it is the migration's cluster".into(),
+        cause: mismatch.cause(),
+        kind: ErrorKind::NotTheMigrations,
         help: Some(mismatch.help()),
-        ..ClusterError::other(mismatch.role, OPERATION, mismatch.cause())
     }
-}
-
-/// Whether `error` is the refusal of a cluster that is not the migration's.
-pub fn is_refusal(error: &ClusterError) -> bool {
-    error.operation == OPERATION
 }
 
 /// Checks only the source of a migration whose progress was read without a survey (the

@@ -1,8 +1,10 @@
 //! Both clusters as they are for a migration: connect, read both inventories (with client
 //! quotas when the migration syncs them) and the recorded state of whichever engine
-//! replicated (the built-in engine's progress topic, or MirrorMaker 2's offsets), and account
-//! for what a crashed run left on the target. The rest of the survey and `plan` start from a
-//! snapshot; `status`, `verify`, `cutover`, `rollback` and the group sync read it.
+//! replicated (the built-in engine's progress topic, or MirrorMaker 2's offsets), refuse
+//! clusters that are not the ones the migration recorded ([`super::identity`]), and account
+//! for what a crashed run left on the target or a running one committed since
+//! ([`super::leftovers`]). The rest of the survey and `plan` start from a snapshot; `status`,
+//! `verify`, `cutover`, `rollback` and the group sync read it.
 
 use crate::cluster::{ClusterClient, ClusterError, Inventory, Role, Scope};
 use crate::config::{names, Migration};

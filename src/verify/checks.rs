@@ -23,7 +23,7 @@ pub fn unreachable(error: &ClusterError) -> Check {
     if let Some(help) = &error.help {
         evidence.push(format!("help: {help}"));
     }
-    let summary = if crate::survey::identity::is_refusal(error) {
+    let summary = if error.kind == crate::cluster::ErrorKind::NotTheMigrations {
         format!(
             "the {} cluster is not the one this migration recorded",
             error.role
