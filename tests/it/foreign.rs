@@ -194,7 +194,9 @@ async fn a_target_topic_deleted_while_apply_runs_stops_it_and_is_not_created_aga
     data::produce(&source.admin_config(), orders, &data::sample_records(30, 3))
         .await
         .unwrap();
-    let status = apply.wait_exit(Duration::from_secs(180));
+    let status = apply
+        .exit_within(Duration::from_secs(180))
+        .unwrap_or_else(|| panic!("apply still runs; {}", apply.output()));
     assert_eq!(status.code(), Some(1), "{}", apply.output());
     let said = crate::support::flat(&apply.stderr());
     assert!(said.contains(orders.as_str()), "{}", apply.output());
