@@ -137,3 +137,16 @@ pub fn tls_target() -> &'static Cluster {
         ClusterSpec::new("tls-target", Flavour::Tls).msk_iam(TLS_TARGET_MSK_IAM_REGION),
     )
 }
+
+/// A shared single-node PLAINTEXT cluster whose broker creates a topic a client names
+/// (`auto.create.topics.enable=true`, unlike every other cluster here): a second migration
+/// source beside [`plain_source`], and a target on which a client allowed to have topics
+/// auto-created would be seen doing it.
+pub fn auto_create() -> &'static Cluster {
+    static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+    shared_spec(
+        &CLUSTER,
+        ClusterSpec::new("auto-create", Flavour::Plain)
+            .broker_config("auto.create.topics.enable", "true"),
+    )
+}

@@ -61,9 +61,11 @@ pub enum Command {
         after_help = "Examples:\n  kafka-migrate init --source kafka-1:9092 --target b-1.msk:9098 --target-aws-iam-region us-east-1\n  SOURCE_PASSWORD=… kafka-migrate init --source kafka-1:9093 --source-sasl-mechanism scram-sha-512 --source-sasl-username admin --source-ca-file ca.pem\n  kafka-migrate init --out template.hcl"
     )]
     Init {
-        /// The migration's name.
-        #[arg(long, default_value = "migration")]
-        name: String,
+        /// The migration's name; by default one derived from the source's first broker
+        /// (its host, and its port unless a usual Kafka port), so that migrations from
+        /// several sources into one target get distinct names.
+        #[arg(long)]
+        name: Option<String>,
         #[command(flatten)]
         source: InitSource,
         #[command(flatten)]

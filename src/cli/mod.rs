@@ -78,9 +78,10 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
             out,
             force,
         } => {
+            let source = source.side();
             let request = crate::init::Request {
-                name,
-                source: source.side(),
+                name: name.unwrap_or_else(|| crate::init::default_name(&source.bootstrap)),
+                source,
                 target: target.side(),
                 out: out.unwrap_or(cli.config),
                 force,

@@ -51,6 +51,9 @@ pub enum ErrorKind {
     Authorization,
     /// No broker answered.
     Unreachable,
+    /// The cluster answered, but it is not the one the migration recorded (another cluster
+    /// id).
+    NotTheMigrations,
     Other,
 }
 
@@ -181,6 +184,17 @@ impl ClusterClient {
         self.role
     }
 
+    /// The Kafka cluster id the brokers report (`None` for brokers too old to tell it).
+    pub async fn cluster_id(&self) -> Result<Option<String>, ClusterError> {
+        let consumer = self.consumer();
+        tokio::task::spawn_blocking(move || {
+            use rdkafka::consumer::Consumer;
+            consumer.client().fetch_cluster_id(CONNECT_TIMEOUT)
+        })
+        .await
+        .map_err(|e| self.error("reading the cluster id", e.to_string()))
+    }
+
     /// The cluster's settings, when the client was made from the migration file.
     pub(crate) fn cluster_config(&self) -> Option<&crate::config::ClusterConfig> {
         self.cluster.as_deref()
@@ -274,7 +288,7 @@ impl ClusterClient {
                 "check the {} cluster's bootstrap_servers and network access",
                 self.role
             )),
-            ErrorKind::Other => None,
+            ErrorKind::NotTheMigrations | ErrorKind::Other => None,
         };
         ClusterError {
             role: self.role,

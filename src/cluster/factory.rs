@@ -29,9 +29,12 @@ use crate::config::{ClusterConfig, Migration};
 pub type PartitionKey = (String, i32);
 
 /// The librdkafka properties of `cluster`: its connection and security settings, secrets
-/// included (hand them to a client, never print them).
+/// included (hand them to a client, never print them), and [`NO_AUTO_CREATE`].
 pub fn cluster_properties(cluster: &ClusterConfig) -> BTreeMap<String, String> {
-    crate::auth::client_properties(cluster)
+    let mut props = crate::auth::client_properties(cluster);
+    let (key, value) = NO_AUTO_CREATE;
+    props.insert(key.to_string(), value.to_string());
+    props
 }
 
 /// The settings of the migration's `role` cluster.
@@ -47,15 +50,23 @@ pub fn properties(migration: &Migration, role: Role) -> BTreeMap<String, String>
     cluster_properties(cluster(migration, role))
 }
 
-/// A librdkafka config holding `props` (connection and security of one cluster) and nothing
-/// else.
+/// A librdkafka config holding `props` (connection and security of one cluster) and
+/// [`NO_AUTO_CREATE`], over whatever `props` say: no client of the tool makes a broker create
+/// a topic it names (a topic deleted while a run goes on must stop it, not come back with the
+/// broker's defaults).
 pub fn config(props: &BTreeMap<String, String>) -> ClientConfig {
     let mut config = ClientConfig::new();
     for (k, v) in props {
         config.set(k, v);
     }
+    let (key, value) = NO_AUTO_CREATE;
+    config.set(key, value);
     config
 }
+
+/// The setting every client of the tool has: a topic it names that does not exist is an
+/// error, never created by the broker (`auto.create.topics.enable`) on its behalf.
+pub const NO_AUTO_CREATE: (&str, &str) = ("allow.auto.create.topics", "false");
 
 /// Sets `tuning` (the record-size and prefetch settings the caller has) on `config`, over
 /// what it holds.
@@ -237,6 +248,13 @@ pub(crate) fn with(
     all
 }
 
+/// What every client made from `props` sets, before its own settings: `props` and
+/// [`NO_AUTO_CREATE`].
+#[cfg(test)]
+pub(crate) fn client(props: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    with(props, &[NO_AUTO_CREATE])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,29 +287,32 @@ mod tests {
                 .unwrap();
         assert_eq!(
             properties(&migration, Role::Source),
-            crate::auth::client_properties(migration.source())
+            client(&crate::auth::client_properties(migration.source()))
         );
         assert_eq!(
             properties(&migration, Role::Target),
-            crate::auth::client_properties(migration.target())
+            client(&crate::auth::client_properties(migration.target()))
         );
         assert_eq!(
             properties(&migration, Role::Source)["bootstrap.servers"],
             "a:1"
         );
-        assert_eq!(settings(&config(&props())), props());
+        // Every client refuses to have a topic created for it, whatever the file passes.
+        assert_eq!(settings(&config(&props())), client(&props()));
+        let asking = with(&props(), &[("allow.auto.create.topics", "true")]);
+        assert_eq!(settings(&config(&asking)), client(&props()));
     }
 
     #[test]
     fn a_cluster_clients_admin_and_inspector_are_named_after_the_role() {
         assert_eq!(
             settings(&admin_config(Role::Target, &props())),
-            with(&props(), &[("client.id", "kafka-migrate-target")])
+            with(&client(&props()), &[("client.id", "kafka-migrate-target")])
         );
         assert_eq!(
             settings(&inspector_config(Role::Source, &props())),
             with(
-                &props(),
+                &client(&props()),
                 &[
                     ("client.id", "kafka-migrate-source"),
                     ("enable.auto.commit", "false"),
@@ -307,7 +328,7 @@ mod tests {
         assert_eq!(
             settings(&config),
             with(
-                &props(),
+                &client(&props()),
                 &[
                     ("client.id", "kafka-migrate-source-versions"),
                     ("debug", "feature"),
@@ -322,7 +343,7 @@ mod tests {
         assert_eq!(
             settings(&reader_config(&props(), "orders", "verify")),
             with(
-                &props(),
+                &client(&props()),
                 &[
                     ("group.id", "kafka-migrate-orders-verify"),
                     ("client.id", "kafka-migrate-orders-verify"),
@@ -345,7 +366,7 @@ mod tests {
         assert_eq!(
             settings(&config),
             with(
-                &props(),
+                &client(&props()),
                 &[
                     ("client.id", "kafka-migrate-orders-progress-writer"),
                     ("message.max.bytes", "2000000"),

@@ -94,6 +94,47 @@ impl Side {
     }
 }
 
+/// The name a migration from the source at `bootstrap` gets when none is given: the first
+/// broker's host (lower case), with its port unless it is one Kafka usually listens on,
+/// every character a migration name cannot hold made `-` — so that migrations from several
+/// sources into one target differ. `migration` when there is no source to name it after.
+pub fn default_name(bootstrap: &[String]) -> String {
+    const USUAL_PORTS: &[&str] = &["9092", "9093", "9094", "9096", "9098"];
+    let Some(first) = bootstrap.first().map(|b| b.trim()) else {
+        return "migration".to_string();
+    };
+    // `host:port`, `[v6::addr]:port` or a bare host.
+    let (host, port) = match first.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && port.chars().all(|c| c.is_ascii_digit()) => {
+            (host, Some(port))
+        }
+        _ => (first, None),
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let mut name = host.to_ascii_lowercase();
+    if let Some(port) = port.filter(|p| !p.is_empty() && !USUAL_PORTS.contains(p)) {
+        name = format!("{name}-{port}");
+    }
+    let name: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    // Topic names stop at 249 characters and the migration's internal topics add to it.
+    let name: String = name.chars().take(100).collect();
+    let name = name.trim_matches(|c| c == '-' || c == '.');
+    if name.is_empty() {
+        "migration".to_string()
+    } else {
+        name.to_string()
+    }
+}
+
 /// What `init` was asked for.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -173,4 +214,54 @@ pub async fn init(request: &Request) -> miette::Result<String> {
         request.out.display(),
         request.out.display()
     ))
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::default_name;
+
+    fn name(bootstrap: &[&str]) -> String {
+        default_name(&bootstrap.iter().map(|b| b.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn a_migration_is_named_after_its_sources_first_broker() {
+        assert_eq!(
+            name(&["kafka-1.internal:9093", "kafka-2.internal:9093"]),
+            "kafka-1.internal"
+        );
+        assert_eq!(name(&["Kafka.EU-West:9092"]), "kafka.eu-west");
+        // Another port tells two clusters on one host apart.
+        assert_eq!(name(&["127.0.0.1:39092"]), "127.0.0.1-39092");
+        assert_ne!(name(&["127.0.0.1:39092"]), name(&["127.0.0.1:39192"]));
+        assert_eq!(name(&["[::1]:9092"]), "1");
+        assert_eq!(name(&["broker"]), "broker");
+        // Nothing to name it after: the template's name.
+        assert_eq!(name(&[]), "migration");
+        assert_eq!(name(&["::"]), "migration");
+    }
+
+    #[test]
+    fn a_derived_name_is_always_a_valid_migration_name() {
+        for bootstrap in [
+            "kafka-1.internal:9093",
+            "b-1.orders.abc123.c2.kafka.eu-west-1.amazonaws.com:9098",
+            "weird host!@#:1234",
+            "[fe80::1%eth0]:9092",
+            &"x".repeat(300),
+        ] {
+            let name = name(&[bootstrap]);
+            let text = format!(
+                "name = \"{name}\"\ncluster \"source\" {{ bootstrap_servers = [\"a:1\"] }}\ncluster \"target\" {{ bootstrap_servers = [\"b:1\"] }}\n"
+            );
+            let parsed = crate::config::parse_with_env(
+                "m.hcl",
+                &text,
+                std::path::Path::new("."),
+                &[],
+                &|_| None,
+            );
+            assert!(parsed.is_ok(), "{bootstrap} → {name}: {parsed:?}");
+        }
+    }
 }

@@ -121,6 +121,7 @@ pub async fn apply(
     {
         let engine = engines::failback(migration, point);
         let snapshot = &survey.snapshot;
+        record_identity(migration, snapshot).await?;
         return run(
             Box::new(engine),
             snapshot,
@@ -184,6 +185,10 @@ pub async fn apply(
     {
         return Ok(Applied::NothingSelected);
     }
+    if connectors.is_none() {
+        // The built-in engine's progress topic exists now (the plan creates it).
+        record_identity(migration, &survey.snapshot).await?;
+    }
     let engine = engines::forward(
         migration,
         requested,
@@ -199,6 +204,30 @@ pub async fn apply(
         observer,
     )
     .await
+}
+
+/// Records the clusters' ids in the migration's progress topic when it holds none yet: at a
+/// run's first start, or the next run of a migration that replicated before they were kept.
+/// MirrorMaker 2's migrations have no progress topic of the tool's to hold them.
+async fn record_identity(
+    migration: &Migration,
+    snapshot: &crate::survey::Snapshot,
+) -> miette::Result<()> {
+    if snapshot.replicated_by == crate::survey::ReplicatedBy::MirrorMaker2
+        || snapshot
+            .progress
+            .as_ref()
+            .is_some_and(|p| p.identity.is_some())
+    {
+        return Ok(());
+    }
+    let store = crate::state::Store::of(migration);
+    let record = snapshot.identity.record();
+    tokio::task::spawn_blocking(move || store.write(&[record]))
+        .await
+        .map_err(|e| miette!("recording the migration's clusters: {e}"))?
+        .map_err(|e| miette!("target cluster: recording the migration's clusters failed: {e}"))?;
+    Ok(())
 }
 
 /// Prepares and runs `engine`, then the group sync after it.

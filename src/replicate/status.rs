@@ -81,6 +81,7 @@ pub async fn status(migration: &Migration) -> Result<Status, ClusterError> {
                 e.to_string(),
             )
         })?;
+    crate::survey::identity::check_recorded(migration, &source, &progress).await?;
     Ok(Status::from_parts(
         &migration.name,
         &inventory,

@@ -3,6 +3,7 @@
 //! - [`progress`]: the progress topic's records (positions, index, cut-over, group-synced
 //!   writers and cutover records) and how they fold into a [`Progress`];
 //! - [`cutover`]: the cutover record: the steps `cutover` did and the cutover point;
+//! - [`identity`]: the cluster ids of the source and target the migration replicates between;
 //! - [`store`]: reading and writing the progress topic;
 //! - [`read`]: the one read_committed range reader every read of records goes through;
 //! - [`mirror_progress`]: MirrorMaker 2's offsets read as a [`Progress`].
@@ -11,12 +12,14 @@
 //! plan and runs no engine: it reads and records, and others decide.
 
 pub mod cutover;
+pub mod identity;
 mod mirrored;
 pub mod progress;
 pub mod read;
 pub mod store;
 
 pub use cutover::{CutoverPoint, CutoverRecord, CutoverStep, PartitionEnd, PointPartition};
+pub use identity::Identity;
 pub use mirrored::mirror_progress;
 pub use progress::{
     cut_over_record, forget_group, group_synced_record, released_record, writers_record,

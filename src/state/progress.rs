@@ -12,13 +12,15 @@
 //! *writers* record per task count a run used says
 //! which transactional ids may hold a transaction of the migration, so that every later run
 //! fences them all before it reads progress (see `fence`). One *cutover* record keeps where
-//! `cutover` got to and, once recorded, the cutover point ([`super::cutover`]).
+//! `cutover` got to and, once recorded, the cutover point ([`super::cutover`]). One
+//! *identity* record keeps the cluster ids of the source and target ([`super::identity`]).
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use super::cutover::CutoverRecord;
+use super::identity::Identity;
 
 /// Source offsets between two index records of a partition (at most).
 pub const INDEX_INTERVAL: i64 = 10_000;
@@ -61,6 +63,9 @@ pub enum ProgressKey {
     Cutover,
     /// Where `rollback` got to, and the rollback point once recorded.
     Rollback,
+    /// The source and target cluster ids the migration replicates between (see
+    /// [`super::identity`]).
+    Identity,
 }
 
 /// One partition of a group-synced record: what the sync committed there last, and what the
@@ -398,6 +403,9 @@ pub struct Progress {
     /// The rollback's steps and point, once `rollback` started.
     #[serde(default)]
     pub rollback: Option<CutoverRecord>,
+    /// The clusters the migration replicates between, once a run recorded them.
+    #[serde(default)]
+    pub identity: Option<Identity>,
 }
 
 impl Progress {
@@ -444,6 +452,8 @@ impl Progress {
             self.released = value.and_then(|v| serde_json::from_slice(v).ok());
         } else if key == ProgressKey::Cutover {
             self.cutover = value.and_then(|v| serde_json::from_slice(v).ok());
+        } else if key == ProgressKey::Identity {
+            self.identity = Identity::decode(value);
         } else if key == ProgressKey::Rollback {
             self.rollback = value.and_then(|v| serde_json::from_slice(v).ok());
         } else if let ProgressKey::CutOver { group } = &key {
@@ -497,7 +507,8 @@ impl Progress {
             | ProgressKey::Writers { .. }
             | ProgressKey::Released
             | ProgressKey::Cutover
-            | ProgressKey::Rollback => {}
+            | ProgressKey::Rollback
+            | ProgressKey::Identity => {}
         }
     }
 

@@ -244,7 +244,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cluster::factory::{settings, with};
+    use crate::cluster::factory::{client, settings, with};
 
     /// The progress topic's reader reads committed records unless told otherwise, never
     /// committing; its writer is idempotent.
@@ -253,7 +253,7 @@ mod tests {
         let props = with(&BTreeMap::new(), &[("bootstrap.servers", "b:1")]);
         let store = Store::new("m", props.clone());
         let reader = with(
-            &props,
+            &client(&props),
             &[
                 ("group.id", "kafka-migrate-m-progress-reader"),
                 ("client.id", "kafka-migrate-m-progress-reader"),
@@ -271,7 +271,7 @@ mod tests {
         assert_eq!(
             settings(&store.writer_config()),
             with(
-                &props,
+                &client(&props),
                 &[
                     ("client.id", "kafka-migrate-m-progress-writer"),
                     ("enable.idempotence", "true"),

@@ -2,10 +2,14 @@
 //! and the migration's recorded state ([`Snapshot`]), the exact target offsets of the groups
 //! the plan syncs, and the target's validate-only answers about each topic creation and
 //! config change ([`Found`]). [`survey`] reads it all and has `plan` make the plan from it.
+//! Both cluster ids are checked against what the migration recorded ([`identity`]): a
+//! cluster that is not the migration's is refused.
 //!
 //! Reads only (validate-only requests change nothing) and decides nothing: what changes is
 //! `plan`'s, which it asks for the draft it needs to know what to read.
 
+pub mod identity;
+mod leftovers;
 mod snapshot;
 mod target;
 

@@ -1,13 +1,15 @@
 //! Both clusters as they are for a migration: connect, read both inventories (with client
 //! quotas when the migration syncs them) and the recorded state of whichever engine
-//! replicated (the built-in engine's progress topic, or MirrorMaker 2's offsets), and account
-//! for what a crashed run left on the target. The rest of the survey and `plan` start from a
-//! snapshot; `status`, `verify`, `cutover`, `rollback` and the group sync read it.
+//! replicated (the built-in engine's progress topic, or MirrorMaker 2's offsets), refuse
+//! clusters that are not the ones the migration recorded ([`super::identity`]), and account
+//! for what a crashed run left on the target or a running one committed since
+//! ([`super::leftovers`]). The rest of the survey and `plan` start from a snapshot; `status`,
+//! `verify`, `cutover`, `rollback` and the group sync read it.
 
-use crate::cluster::{factory, ClusterClient, ClusterError, Inventory, Role, Scope};
+use crate::cluster::{ClusterClient, ClusterError, Inventory, Role, Scope};
 use crate::config::{names, Migration};
 
-use crate::state::{Progress, RangeReader, Store};
+use crate::state::{Identity, Progress, Store};
 
 /// Both clusters, what they hold, and what the migration recorded.
 pub struct Snapshot {
@@ -19,6 +21,8 @@ pub struct Snapshot {
     pub progress: Option<Progress>,
     /// Which engine wrote that progress.
     pub replicated_by: ReplicatedBy,
+    /// The migration's clusters as they are now (checked against the recorded ones).
+    pub identity: Identity,
 }
 
 impl Snapshot {
@@ -114,7 +118,14 @@ pub async fn take(migration: &Migration) -> Result<Snapshot, ClusterError> {
         replicated_by = ReplicatedBy::MirrorMaker2;
     }
     target_inventory.topics.remove(&mirror_marker);
-    account_for_leftovers(migration, &mut target_inventory, &target).await?;
+    let identity = super::identity::check(migration, &source, &target, progress.as_ref()).await?;
+    super::leftovers::account_for(
+        migration,
+        &mut target_inventory,
+        &target,
+        replicated_by == ReplicatedBy::Engine,
+    )
+    .await?;
     Ok(Snapshot {
         source,
         target,
@@ -122,72 +133,6 @@ pub async fn take(migration: &Migration) -> Result<Snapshot, ClusterError> {
         target_inventory,
         progress,
         replicated_by,
+        identity,
     })
-}
-
-/// Target partitions holding more than this migration's position (plus its last commit
-/// marker) may only hold what a crashed run left: aborted or still-open transactions,
-/// invisible to read_committed readers. Each such partition is read from the migration's
-/// position; if no committed record follows, the partition is accounted for up to its end.
-async fn account_for_leftovers(
-    migration: &Migration,
-    inventory: &mut Inventory,
-    target: &ClusterClient,
-) -> Result<(), ClusterError> {
-    let mut suspects = Vec::new();
-    for (name, topic) in &inventory.topics {
-        if !migration.topics.selects(name) {
-            continue;
-        }
-        for (p, part) in &topic.partitions {
-            let from = inventory
-                .replicated
-                .get(name)
-                .and_then(|w| w.get(p))
-                .copied()
-                .unwrap_or(part.log_start);
-            if part.end > from + 1
-                || (part.end > from
-                    && !inventory
-                        .replicated
-                        .get(name)
-                        .is_some_and(|w| w.contains_key(p)))
-            {
-                suspects.push((name.clone(), *p, from, part.end));
-            }
-        }
-    }
-    if suspects.is_empty() {
-        return Ok(());
-    }
-    // The suspects are read together up to their ends: the broker must answer a fetch at the
-    // end at once, not after fetch.wait.max.ms (500 ms by default).
-    let mut config = factory::reader_config(
-        &factory::properties(migration, Role::Target),
-        &migration.name,
-        "inspector",
-    );
-    config.set("fetch.wait.max.ms", "10");
-    let consumer = factory::reader(&config)
-        .map_err(|e| target.error("inspecting target partitions", e.to_string()))?;
-    let probes: Vec<((String, i32), i64)> = suspects
-        .iter()
-        .map(|(topic, partition, from, _)| ((topic.clone(), *partition), *from))
-        .collect();
-    let clean = tokio::task::spawn_blocking(move || {
-        RangeReader::new("target", consumer, std::time::Duration::from_secs(30))
-            .without_committed_records(&probes)
-    })
-    .await
-    .map_err(|e| target.error("inspecting target partitions", e.to_string()))?;
-    for (topic, partition, _, end) in suspects {
-        if clean.contains(&(topic.clone(), partition)) {
-            inventory
-                .replicated
-                .entry(topic)
-                .or_default()
-                .insert(partition, end);
-        }
-    }
-    Ok(())
 }

@@ -23,12 +23,15 @@ pub fn unreachable(error: &ClusterError) -> Check {
     if let Some(help) = &error.help {
         evidence.push(format!("help: {help}"));
     }
-    Check::of(
-        CONNECTIVITY,
-        CheckStatus::Fail,
-        format!("the {} cluster could not be read", error.role),
-        evidence,
-    )
+    let summary = if error.kind == crate::cluster::ErrorKind::NotTheMigrations {
+        format!(
+            "the {} cluster is not the one this migration recorded",
+            error.role
+        )
+    } else {
+        format!("the {} cluster could not be read", error.role)
+    };
+    Check::of(CONNECTIVITY, CheckStatus::Fail, summary, evidence)
 }
 
 /// Both clusters answered; what the credentials could not read is named.

@@ -379,3 +379,31 @@ fn quotas_fail_naming_each_quota_the_target_lacks() {
         CheckStatus::Skip
     );
 }
+
+#[test]
+fn a_cluster_that_is_not_the_migrations_fails_connectivity_naming_both_ids() {
+    let refused = crate::survey::identity::refusal(crate::state::identity::Mismatch {
+        migration: "orders".into(),
+        role: Role::Source,
+        recorded: "src-A".into(),
+        now: "src-C".into(),
+    });
+    let check = checks::unreachable(&refused);
+    assert_eq!(check.status, CheckStatus::Fail);
+    assert_eq!(
+        check.summary,
+        "the source cluster is not the one this migration recorded"
+    );
+    let evidence = check.evidence.join("\n");
+    assert!(
+        evidence.contains("\"src-A\"") && evidence.contains("\"src-C\""),
+        "{evidence}"
+    );
+    assert!(evidence.contains("help: "), "{evidence}");
+    // Any other failure to read a cluster says so.
+    let other = crate::cluster::ClusterError::other(Role::Target, "listing topics", "x".into());
+    assert_eq!(
+        checks::unreachable(&other).summary,
+        "the target cluster could not be read"
+    );
+}

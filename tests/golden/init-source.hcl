@@ -9,7 +9,7 @@
 # secrets (passwords are yours to give).
 # Next: `kafka-migrate validate`, then `kafka-migrate plan`. Commented attributes show the defaults;
 # README.md's HCL reference explains every attribute.
-name = "init-test"
+name = "SOURCE-PORT"
 
 cluster "source" {
   bootstrap_servers = ["SOURCE:PORT"]

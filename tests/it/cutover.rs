@@ -317,13 +317,7 @@ async fn failback_then_rollback_returns_to_the_source_exactly() {
     let plan = crate::support::succeeds(&m.config, &["plan"]);
     assert!(plan.contains("WRITES TO THE SOURCE"), "{plan}");
     crate::support::succeeds(&m.config, &["cutover"]);
-    let point = Store::new(&m.prefix, props(target))
-        .read()
-        .unwrap()
-        .cutover
-        .unwrap()
-        .point
-        .unwrap();
+    let point = crate::support::cutover_point(&m.prefix, target);
 
     // Producers and a consumer switched to the target: records written there, the group
     // consumed part of them (5 on partition 0, none yet on partition 1).

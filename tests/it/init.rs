@@ -191,8 +191,6 @@ async fn init_writes_a_file_from_a_live_source_that_validates_and_plans_exactly_
         &config,
         &[
             "init",
-            "--name",
-            "init-test",
             "--source",
             &source.bootstrap(),
             "--source-sasl-mechanism",
@@ -210,6 +208,10 @@ async fn init_writes_a_file_from_a_live_source_that_validates_and_plans_exactly_
         text(&out)
     );
     let written = std::fs::read_to_string(&config).unwrap();
+    // Without --name, the migration is named after the source's broker (host and port).
+    let port = source.bootstrap().rsplit_once(':').unwrap().1.to_string();
+    let name = format!("127.0.0.1-{port}");
+    assert!(written.contains(&format!("name = \"{name}\"")), "{written}");
     // The SCRAM users are named (with the golden text below), their passwords never.
     for user in [ADMIN, ALICE, BOB] {
         assert!(written.contains(&format!("#   {} (SCRAM-SHA-512)", user.name)));
@@ -219,6 +221,7 @@ async fn init_writes_a_file_from_a_live_source_that_validates_and_plans_exactly_
     // The text, with the brokers' ports masked.
     let masked = written
         .replace(&source.bootstrap(), "SOURCE:PORT")
+        .replace(&format!("\"{name}\""), "\"SOURCE-PORT\"")
         .replace(&target.bootstrap(), "TARGET:PORT");
     let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/init-source.hcl");
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
@@ -245,7 +248,7 @@ async fn init_writes_a_file_from_a_live_source_that_validates_and_plans_exactly_
         .filter(|a| a["type"] == "create_topic")
         .map(|a| a["topic"].as_str().unwrap().to_string())
         // The migration's own progress topic.
-        .filter(|t| t != "kafka-migrate.init-test.progress")
+        .filter(|t| *t != kafka_migrate::config::names::progress_topic(&name))
         .collect();
     let wanted: BTreeSet<String> = migrated_topics().into_iter().collect();
     assert_eq!(wanted.len(), 300);

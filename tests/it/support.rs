@@ -267,6 +267,17 @@ pub fn assert_ready(config: &Path) {
     }
 }
 
+/// The cutover point `migration` recorded in its progress topic on `target`.
+pub fn cutover_point(migration: &str, target: &Cluster) -> kafka_migrate::state::CutoverPoint {
+    Store::new(migration, props(target))
+        .read()
+        .unwrap()
+        .cutover
+        .expect("a cutover record")
+        .point
+        .expect("a cutover point")
+}
+
 /// The (`first`, `second`) string fields of each object of a JSON array.
 pub fn pairs(items: &serde_json::Value, first: &str, second: &str) -> Vec<(String, String)> {
     items
