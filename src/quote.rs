@@ -47,6 +47,49 @@ pub fn terminal(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Whole output for a terminal (what a command prints, an error report): its lines and tabs
+/// kept, every other [unsafe](is_unsafe) character shown as [`terminal`] shows it. With
+/// `colour`, the tool's own colour codes (SGR sequences, `ESC [ digits m`) are kept; every
+/// other escape sequence (cursor moves, titles, hyperlinks, the clipboard) is shown, never
+/// acted on. The last guard: names are also shown through [`terminal`] where they are
+/// written, which keeps their line breaks and colour codes from the output too.
+pub fn output(text: &str, colour: bool) -> Cow<'_, str> {
+    let kept = |c: char| c == '\n' || c == '\t' || (colour && c == '\u{1b}');
+    if !text.chars().any(|c| is_unsafe(c) && !kept(c)) {
+        if !colour || !text.contains('\u{1b}') {
+            return Cow::Borrowed(text);
+        }
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if c == '\u{1b}' && colour {
+            if let Some(len) = sgr_len(rest) {
+                out.push_str(&rest[..len]);
+                rest = &rest[len..];
+                continue;
+            }
+        }
+        match c {
+            '\n' | '\t' => out.push(c),
+            c if is_unsafe(c) => out.push_str(&terminal(c.encode_utf8(&mut [0; 4]))),
+            c => out.push(c),
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    Cow::Owned(out)
+}
+
+/// The length of the SGR sequence (`ESC [` digits and `;` `m`) `text` starts with, if any.
+fn sgr_len(text: &str) -> Option<usize> {
+    let params = text.strip_prefix("\u{1b}[")?;
+    let digits = params
+        .bytes()
+        .take_while(|b| b.is_ascii_digit() || *b == b';')
+        .count();
+    (params.as_bytes().get(digits) == Some(&b'm')).then_some(2 + digits + 1)
+}
+
 /// `text` as an HCL (and Terraform) quoted string literal: `"` and `\` escaped, control
 /// characters as `\n`, `\r`, `\t` or `\uNNNN`, and `${` and `%{` doubled so that they are
 /// not template sequences. Reads back as exactly `text`.
@@ -273,6 +316,29 @@ mod tests {
         assert_eq!(terminal("plain ^orders\\."), "plain ^orders\\.");
         assert!(matches!(terminal("plain"), Cow::Borrowed(_)));
         assert_eq!(terminal("a\nb\u{1b}[2J"), "a\\nb\\u{1b}[2J");
+    }
+
+    #[test]
+    fn output_keeps_its_lines_and_only_colour() {
+        let text = "line \u{1b}[1m\u{1b}[31mbold red\u{1b}[0m\n\tnext \u{1b}]8;;http://x\u{7}link\r\u{9b}2J";
+        let plain = output(text, false);
+        assert!(
+            !plain
+                .chars()
+                .any(|c| is_unsafe(c) && c != '\n' && c != '\t'),
+            "{plain:?}"
+        );
+        assert_eq!(plain.lines().count(), 2);
+        let coloured = output(text, true);
+        assert!(
+            coloured.contains("\u{1b}[1m\u{1b}[31mbold red\u{1b}[0m"),
+            "{coloured:?}"
+        );
+        assert!(
+            coloured.contains("\\u{1b}]8;;http://x\\u{7}link\\r\\u{9b}2J"),
+            "{coloured:?}"
+        );
+        assert!(matches!(output("a\n\tb", false), Cow::Borrowed(_)));
     }
 
     #[test]
