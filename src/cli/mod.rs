@@ -122,9 +122,10 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
             engine,
         } => {
             let migration = load_migration(&cli.config, &cli.vars)?;
+            let requested = requested(&engine);
             let mut view = render::PlanView { json };
             let planned =
-                ops::plan::plan(&migration, &engine.requested(), out.as_deref(), &mut view).await?;
+                ops::plan::plan(&migration, &requested, out.as_deref(), &mut view).await?;
             if let Some((url, diffs)) = &planned.connectors {
                 print!(
                     "{}",
@@ -153,7 +154,7 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
                 until_synced,
                 abandon_cutover,
                 metrics_addr,
-                engine: engine.requested(),
+                engine: requested(&engine),
             };
             let applied = if json {
                 let mut events = render::ApplyEvents::new();
@@ -302,6 +303,15 @@ fn show_status(status: &crate::apply::MigrationStatus, json: bool) {
     } else {
         print!("{}", render::stdout_text(&render::status_text(status)));
     }
+}
+
+/// The engine asked for, with a warning for each way its Connect credentials are exposed.
+fn requested(engine: &EngineArgs) -> ops::Requested {
+    let requested = engine.requested();
+    for warning in requested.warnings() {
+        eprintln!("Warning: {}", render::stderr_text(&warning));
+    }
+    requested
 }
 
 /// Asks on the terminal whether to apply the plan shown.
