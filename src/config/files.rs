@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 /// The largest migration file read.
 pub const MAX_MIGRATION_FILE: u64 = 16 << 20;
 /// The largest saved plan read.
-pub const MAX_PLAN_FILE: u64 = 256 << 20;
+pub const MAX_PLAN_FILE: u64 = 64 << 20;
 /// The largest file `file()`, a certificate, a key or a credentials file may be.
 pub const MAX_SMALL_FILE: u64 = 1 << 20;
 

@@ -234,7 +234,7 @@ pub fn group_synced_line(g: &GroupSynced, paint: Paint) -> String {
         None => format!(
             "{} group \"{}\": {} offset(s) committed on the target{}",
             paint.create("✓"),
-            g.group,
+            crate::quote::terminal(&g.group),
             g.committed,
             if g.pending > 0 {
                 format!(", {} pending replication", g.pending)

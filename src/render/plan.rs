@@ -243,7 +243,7 @@ fn group_table(plan: &Plan) -> Table {
                 .target_current
                 .map_or_else(|| "-".to_string(), |o| o.to_string());
             table.add_row([
-                group.group.clone(),
+                crate::quote::terminal(&group.group).into_owned(),
                 p.topic.clone(),
                 p.partition.to_string(),
                 p.source_offset.to_string(),

@@ -13,6 +13,7 @@ mod cutover;
 mod faults;
 mod group_cases;
 mod group_state;
+mod hostile;
 mod iam_roles;
 mod image;
 mod init;
