@@ -21,6 +21,25 @@ pub struct FileError {
     pub path: PathBuf,
     /// What is wrong, such as "is a folder" or "is larger than 1 MiB (2097152 bytes)".
     pub why: String,
+    /// The system's error, when opening or reading failed.
+    io: Option<String>,
+}
+
+impl FileError {
+    /// What is wrong, after "cannot read FILE: ": the system's error as it says it, or
+    /// "it is a folder", "it is larger than …".
+    pub fn reason(&self) -> String {
+        match &self.io {
+            Some(e) => e.clone(),
+            None => format!("it {}", self.why),
+        }
+    }
+
+    /// Whether the file is there but is not one the tool reads (a folder, a device, too
+    /// large, not text), as opposed to missing or unreadable.
+    pub fn refused(&self) -> bool {
+        self.io.is_none()
+    }
 }
 
 /// The bytes of the regular file `path`, at most `limit` of them.
@@ -28,8 +47,14 @@ pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, FileError> {
     let error = |why: String| FileError {
         path: path.to_path_buf(),
         why,
+        io: None,
     };
-    let meta = std::fs::metadata(path).map_err(|e| error(format!("cannot be read: {e}")))?;
+    let io_error = |e: std::io::Error| FileError {
+        path: path.to_path_buf(),
+        why: format!("cannot be read: {e}"),
+        io: Some(e.to_string()),
+    };
+    let meta = std::fs::metadata(path).map_err(io_error)?;
     if !meta.is_file() {
         let kind = if meta.is_dir() {
             "a folder"
@@ -48,7 +73,7 @@ pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, FileError> {
     let mut bytes = Vec::new();
     std::fs::File::open(path)
         .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
-        .map_err(|e| error(format!("cannot be read: {e}")))?;
+        .map_err(io_error)?;
     if bytes.len() as u64 > limit {
         return Err(too_large(None));
     }
@@ -60,6 +85,7 @@ pub fn read_text(path: &Path, limit: u64) -> Result<String, FileError> {
     String::from_utf8(read_bounded(path, limit)?).map_err(|_| FileError {
         path: path.to_path_buf(),
         why: "is not UTF-8 text".into(),
+        io: None,
     })
 }
 

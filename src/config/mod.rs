@@ -87,18 +87,24 @@ fn position_of_env(text: &str, var: &str) -> Option<(usize, usize)> {
 /// The migration file's name (for messages), text and folder (`file()` is relative to it).
 fn read(path: &Path) -> Result<(String, String, std::path::PathBuf), ConfigError> {
     let text = files::read_text(path, files::MAX_MIGRATION_FILE).map_err(|e| {
-        ConfigError::file(
-            format!(
-                "cannot read the migration file {}: it {}",
-                e.path.display(),
-                e.why
-            ),
-            Some(
-                "pass the file with -c FILE (default: migration.hcl in the current folder); a \
-                 migration file is a regular HCL text file of up to 16 MiB"
-                    .into(),
-            ),
-        )
+        if e.refused() {
+            ConfigError::file(
+                format!("the migration file {e}"),
+                Some("a migration file is a regular HCL text file of up to 16 MiB".into()),
+            )
+        } else {
+            ConfigError::file(
+                format!(
+                    "cannot read the migration file {}: {}",
+                    e.path.display(),
+                    e.reason()
+                ),
+                Some(
+                    "pass the file with -c FILE (default: migration.hcl in the current folder)"
+                        .into(),
+                ),
+            )
+        }
     })?;
     let base = path
         .parent()

@@ -71,9 +71,9 @@ impl Requested {
                 path.as_path(),
                 files::read_bounded(path, files::MAX_SMALL_FILE).map_err(|e| {
                     miette!(
-                        "cannot read the Kafka Connect CA file {}: it {}",
+                        "cannot read the Kafka Connect CA file {}: {}",
                         e.path.display(),
-                        e.why
+                        e.reason()
                     )
                 })?,
             )),
@@ -88,9 +88,9 @@ impl Requested {
         if let Some(path) = &self.connect_password_file {
             let text = files::read_text(path, files::MAX_SMALL_FILE).map_err(|e| {
                 miette!(
-                    "cannot read the Kafka Connect password file {}: it {}",
+                    "cannot read the Kafka Connect password file {}: {}",
                     e.path.display(),
-                    e.why
+                    e.reason()
                 )
             })?;
             return Ok(Secret::new(text.lines().next().unwrap_or_default()));

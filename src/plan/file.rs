@@ -8,7 +8,7 @@ use crate::config::files;
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum PlanFileError {
-    #[error("could not read the plan file {}: it {}", .file.path.display(), .file.why)]
+    #[error("could not read the plan file {}: {}", .file.path.display(), .file.reason())]
     #[diagnostic(help("a plan file is the regular file `kafka-migrate plan --out FILE` wrote"))]
     Read { file: files::FileError },
     #[error("could not write the plan file {path}")]
