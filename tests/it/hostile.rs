@@ -676,3 +676,214 @@ fn generated_hcl_is_as_hclfmt_formats_it() {
     kafka_migrate(&template).arg("init").assert().success();
     assert_hclfmt_unchanged(&template);
 }
+
+/// An https stand-in for a Kafka Connect REST API: a certificate for 127.0.0.1 made with
+/// `openssl`, signed by nobody, and `{}` for every request; the CA file to trust it with.
+struct TlsStandIn {
+    url: String,
+    certificate: PathBuf,
+    requests: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl TlsStandIn {
+    fn start(dir: &Path) -> TlsStandIn {
+        let (certificate, key) = (dir.join("connect.pem"), dir.join("connect.key"));
+        let status = std::process::Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            ])
+            .args([
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+            ])
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&certificate)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("openssl runs");
+        assert!(status.success(), "openssl req");
+        let identity = native_tls::Identity::from_pkcs8(
+            &std::fs::read(&certificate).unwrap(),
+            &std::fs::read(&key).unwrap(),
+        )
+        .unwrap();
+        let acceptor = native_tls::TlsAcceptor::new(identity).unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("https://{}", listener.local_addr().unwrap());
+        let requests = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = requests.clone();
+        std::thread::spawn(move || {
+            use std::io::{BufRead, Write};
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                // A client that refuses the certificate ends the handshake: next connection.
+                let Ok(tls) = acceptor.accept(stream) else {
+                    continue;
+                };
+                let mut reader = std::io::BufReader::new(tls);
+                let mut head = String::new();
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    head.push_str(&line);
+                }
+                log.lock().unwrap().push(head);
+                let _ = reader.get_mut().write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}",
+                );
+            }
+        });
+        TlsStandIn {
+            url,
+            certificate,
+            requests,
+        }
+    }
+}
+
+/// Kafka Connect credentials come from `--connect-user` with the environment or a file, not
+/// only the URL (where process lists and manifests show them); they are sent as basic
+/// authentication and never shown; credentials in the URL or over plain http are warned about;
+/// an https REST API is verified: a certificate nobody vouches for is refused unless
+/// `--connect-ca-file` trusts its CA.
+#[tokio::test]
+async fn connect_credentials_stay_out_of_sight_and_https_is_verified() {
+    use base64::Engine as _;
+    let (source, target) = (shared::plain_source(), shared::target());
+    let p = data::unique_name("connect_auth").replace('-', "_");
+    crate::support::topic_with_records(source, &format!("{p}.a"), 1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = crate::support::migration_file(dir.path(), &p, &p, source, target, "");
+    let http =
+        crate::support::http::StandIn::serve(|_| crate::support::http::Reply::json("{}".into()));
+    let plan = |url: &str, extra: &[&str], env: &[(&str, &str)]| -> Output {
+        let mut args = vec!["plan", "--engine", "connect", "--connect-url", url];
+        args.extend(extra);
+        let out = kafka_migrate(&config)
+            .args(&args)
+            .envs(env.iter().copied())
+            .timeout(Duration::from_secs(120))
+            .output()
+            .unwrap();
+        let said = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert!(
+            !said.contains("SECRET-MARKER"),
+            "{args:?} showed a password: {said}"
+        );
+        out
+    };
+    let basic = |user: &str, password: &str| {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+        )
+    };
+    let sent = || -> Vec<String> {
+        http.requests()
+            .iter()
+            .map(|r| r.header("authorization").unwrap_or_default().to_string())
+            .collect()
+    };
+
+    // From the environment, over http: sent, and warned about.
+    let out = plan(
+        http.url(),
+        &["--connect-user", "migrator"],
+        &[("KAFKA_MIGRATE_CONNECT_PASSWORD", "SECRET-MARKER-env")],
+    );
+    let err = crate::support::flat(&text(&out.stderr));
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains(&format!(
+            "Warning: the Kafka Connect credentials go to {} over plain http",
+            http.url()
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("process lists"), "{err}");
+    assert!(
+        sent()
+            .iter()
+            .all(|h| *h == basic("migrator", "SECRET-MARKER-env")),
+        "{:?}",
+        sent()
+    );
+    let asked = sent().len();
+    assert!(asked > 0);
+
+    // From a file.
+    let file = dir.path().join("connect-password");
+    std::fs::write(&file, "SECRET-MARKER-file\n").unwrap();
+    let out = plan(
+        http.url(),
+        &[
+            "--connect-user",
+            "migrator",
+            "--connect-password-file",
+            file.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(sent()[asked..]
+        .iter()
+        .all(|h| *h == basic("migrator", "SECRET-MARKER-file")));
+
+    // In the URL: still used, and warned about.
+    let inside = http
+        .url()
+        .replace("http://", "http://migrator:SECRET-MARKER-url@");
+    let out = plan(&inside, &[], &[]);
+    let err = crate::support::flat(&text(&out.stderr));
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("credentials are in --connect-url, where process lists"),
+        "{err}"
+    );
+    assert!(err.contains("over plain http"), "{err}");
+    assert_eq!(
+        sent().last().unwrap(),
+        &basic("migrator", "SECRET-MARKER-url")
+    );
+
+    // https: a certificate nobody vouches for is refused; trusted with --connect-ca-file.
+    let https = TlsStandIn::start(dir.path());
+    let env = [("KAFKA_MIGRATE_CONNECT_PASSWORD", "SECRET-MARKER-tls")];
+    let user = ["--connect-user", "migrator"];
+    let out = plan(&https.url, &user, &env);
+    let err = crate::support::flat(&text(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "an unverified https API was used: {err}"
+    );
+    assert!(err.contains("could not be reached"), "{err}");
+    assert!(
+        https.requests.lock().unwrap().is_empty(),
+        "a request went through"
+    );
+    let ca = https.certificate.to_str().unwrap();
+    let out = plan(
+        &https.url,
+        &[&user[..], &["--connect-ca-file", ca]].concat(),
+        &env,
+    );
+    let err = crate::support::flat(&text(&out.stderr));
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("plain http"), "{err}");
+    let heads = https.requests.lock().unwrap().clone();
+    assert!(!heads.is_empty());
+    let wanted = format!("authorization: {}", basic("migrator", "SECRET-MARKER-tls"));
+    assert!(
+        heads.iter().all(|h| h
+            .to_ascii_lowercase()
+            .contains(&wanted.to_ascii_lowercase())),
+        "{heads:?}"
+    );
+}
