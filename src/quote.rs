@@ -55,10 +55,8 @@ pub fn terminal(text: &str) -> Cow<'_, str> {
 /// written, which keeps their line breaks and colour codes from the output too.
 pub fn output(text: &str, colour: bool) -> Cow<'_, str> {
     let kept = |c: char| c == '\n' || c == '\t' || (colour && c == '\u{1b}');
-    if !text.chars().any(|c| is_unsafe(c) && !kept(c)) {
-        if !colour || !text.contains('\u{1b}') {
-            return Cow::Borrowed(text);
-        }
+    if !text.chars().any(|c| is_unsafe(c) && !kept(c)) && (!colour || !text.contains('\u{1b}')) {
+        return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
     let mut rest = text;

@@ -231,19 +231,10 @@ pub struct EngineArgs {
     pub connect_ca_file: Option<std::path::PathBuf>,
 }
 
-/// Shows the Connect URL without the credentials it may carry.
+/// As the operations see it: the Connect URL without the credentials it may carry.
 impl std::fmt::Debug for EngineArgs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EngineArgs")
-            .field("engine", &self.engine)
-            .field(
-                "connect_url",
-                &self.connect_url.as_deref().map(crate::config::shown_url),
-            )
-            .field("connect_user", &self.connect_user)
-            .field("connect_password_file", &self.connect_password_file)
-            .field("connect_ca_file", &self.connect_ca_file)
-            .finish()
+        self.requested().fmt(f)
     }
 }
 

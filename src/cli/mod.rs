@@ -165,7 +165,7 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
                 let mut view = render::ApplyView::new(confirm);
                 let applied = ops::apply::apply(&migration, &options, cancel, &mut view).await?;
                 if let Some(line) = render::applied_line(&applied) {
-                    println!("{}", render::stdout_text(&line));
+                    println!("{}", render::stdout_text(line));
                 }
                 applied
             };

@@ -90,7 +90,7 @@ pub fn read_text(path: &Path, limit: u64) -> Result<String, FileError> {
 }
 
 fn human(bytes: u64) -> String {
-    if bytes.is_multiple_of(1 << 20) {
+    if bytes % (1 << 20) == 0 {
         format!("{} MiB", bytes >> 20)
     } else {
         format!("{bytes} bytes")

@@ -127,7 +127,7 @@ impl Observer for ApplyView {
             }
             Synced::Back(lines) => {
                 for line in lines {
-                    println!("  {}", stdout_text(&line));
+                    println!("  {}", stdout_text(line));
                 }
             }
         }

@@ -64,6 +64,15 @@ fn source_block(source: &Cluster) -> String {
     )
 }
 
+/// The migration of the topics `^PREFIX\.` and groups `^PREFIX-` from the hostile source to
+/// `target` (a cluster block), with `extra` blocks.
+fn migration(prefix: &str, target: &str, extra: &str) -> String {
+    format!(
+        "name = \"{prefix}\"\n{}\n{target}\ntopics {{\n  include = [\"^{prefix}\\\\.\"]\n}}\nconsumer_groups {{\n  include = [\"^{prefix}-\"]\n}}\n{extra}\n",
+        source_block(source())
+    )
+}
+
 /// Runs kafka-migrate with `args` and checks what any run must hold: no panic, no secret, no
 /// control character but line breaks and tabs, no line that a name injected.
 fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -407,30 +416,12 @@ async fn a_hostile_source_s_names_stay_data_in_every_command() {
 
     // The migration of the hostile topic and groups.
     let config = d.join("migration.hcl");
-    std::fs::write(
-        &config,
-        format!(
-            r#"name = "{prefix}"
-{}
-cluster "target" {{
-  bootstrap_servers = ["{}"]
-}}
-topics {{
-  include = ["^{prefix}\\."]
-}}
-consumer_groups {{
-  include = ["^{prefix}-"]
-}}
-cutover {{
-  quiet_period = "1s"
-  data_check   = "full"
-}}
-"#,
-            source_block(source),
-            target.bootstrap()
-        ),
-    )
-    .unwrap();
+    let target_block = format!(
+        "cluster \"target\" {{\n  bootstrap_servers = [\"{}\"]\n}}",
+        target.bootstrap()
+    );
+    let cutover = "cutover {\n  quiet_period = \"1s\"\n  data_check   = \"full\"\n}";
+    std::fs::write(&config, migration(&prefix, &target_block, cutover)).unwrap();
     let c = config.to_str().unwrap();
 
     // plan: the JSON holds the names as they are; text and logs show them escaped.
@@ -608,32 +599,17 @@ cutover {{
 
     // export iam-policy: JSON with the principals as they are.
     let iam = d.join("iam.hcl");
-    std::fs::write(
-        &iam,
-        format!(
-            r#"name = "{prefix}"
-{}
-cluster "target" {{
+    let target_block = r#"cluster "target" {
   bootstrap_servers = ["b-1.example.kafka.us-east-1.amazonaws.com:9098"]
-  security {{
+  security {
     protocol = "SASL_SSL"
-    aws_iam {{
+    aws_iam {
       region      = "us-east-1"
       cluster_arn = "arn:aws:kafka:us-east-1:123456789012:cluster/orders/abcd1234-0000-0000-0000-000000000000-1"
-    }}
-  }}
-}}
-topics {{
-  include = ["^{prefix}\\."]
-}}
-consumer_groups {{
-  include = ["^{prefix}-"]
-}}
-"#,
-            source_block(source)
-        ),
-    )
-    .unwrap();
+    }
+  }
+}"#;
+    std::fs::write(&iam, migration(&prefix, target_block, "")).unwrap();
     let out = run(
         d,
         &["-c", iam.to_str().unwrap(), "export", "iam-policy"],
