@@ -7,7 +7,8 @@
 //! depends only on those below it (`cargo run -p xtask -- modules` checks it, and that `cli`
 //! talks to no cluster and `plan` reads nothing):
 //! `cli` → `render` → `ops` → `cutover` → `verify` / `apply` → `connect` → `replicate` →
-//! `survey` → `groups` → `plan` → `init` → `state` → `cluster` → `auth` → `config`.
+//! `survey` → `groups` → `plan` → `init` → `state` → `cluster` → `auth` → `config` → `quote`
+//! (text from a cluster made safe for where it is written).
 //!
 //! `survey` reads both clusters (inventories, recorded state, the groups' exact offsets, the
 //! target's validate-only answers) and `plan` makes the plan from what it read, purely;
@@ -25,6 +26,7 @@ pub mod groups;
 pub mod init;
 pub mod ops;
 pub mod plan;
+pub mod quote;
 pub mod render;
 pub mod replicate;
 pub mod state;

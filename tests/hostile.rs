@@ -97,8 +97,14 @@ fn corpus() -> (tempfile::TempDir, Vec<Case>) {
 
 /// Runs kafka-migrate with `args` and `-c` the case's file, in the corpus folder.
 fn run(case: &Case, args: &[&str]) -> Output {
+    run_with(case, args, &[])
+}
+
+/// [`run`] with more environment variables.
+fn run_with(case: &Case, args: &[&str], env: &[(&str, &str)]) -> Output {
     let output = command::kafka_migrate_bare()
         .current_dir(case.path.parent().expect("a folder"))
+        .envs(env.iter().copied())
         .env("HOSTILE_SECRET", "SECRET-MARKER-env")
         .env("HOSTILE_INJECT", "u\ninjected.key=1")
         .env("HOSTILE_REGEX", "SECRET-MARKER-re(")
@@ -114,7 +120,7 @@ fn run(case: &Case, args: &[&str]) -> Output {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    let what = format!("{} {}", args.join(" "), case.name);
+    let what = format!("{} {} {env:?}", args.join(" "), case.name);
     assert!(!text.contains(MARKER), "{what} showed a secret:\n{text}");
     assert!(
         !text.contains("panicked") && output.status.code().is_some(),
@@ -268,5 +274,109 @@ fn tls_verification_off_is_warned_about() {
             "{}: {err}",
             case.name
         );
+    }
+}
+
+/// Every file of the corpus at `-vv` and with `KAFKA_MIGRATE_LOG=trace` (every log line of the
+/// tool and of librdkafka): `validate` and `plan` show no secret and no control character.
+#[test]
+fn verbose_and_trace_logs_show_no_secret() {
+    let (_dir, cases) = corpus();
+    std::thread::scope(|scope| {
+        for case in &cases {
+            scope.spawn(move || {
+                for (args, env) in [
+                    (&["-vv", "validate"][..], &[][..]),
+                    (&["-vv", "plan"][..], &[][..]),
+                    (&["plan"][..], &[("KAFKA_MIGRATE_LOG", "trace")][..]),
+                ] {
+                    let output = run_with(case, args, env);
+                    for bytes in [&output.stdout, &output.stderr] {
+                        let text = String::from_utf8_lossy(bytes);
+                        assert!(
+                            !text
+                                .chars()
+                                .any(|c| c.is_control() && !matches!(c, '\n' | '\t')),
+                            "{} {args:?}: a control character reached the output:\n{text}",
+                            case.name
+                        );
+                    }
+                }
+            });
+        }
+    });
+}
+
+/// What `-c` and `apply PLAN` are given must be a regular file of a sensible size: a device
+/// without end, a FIFO, a 100 MB file and a folder are each refused at once (well under a
+/// second), with a message naming the file.
+#[test]
+fn files_that_cannot_be_a_migration_or_a_plan_are_refused_at_once() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let fifo = dir.path().join("fifo");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success());
+    let large = dir.path().join("large");
+    std::fs::File::create(&large)
+        .and_then(|f| f.set_len(100_000_000))
+        .expect("a 100 MB file");
+    let valid = dir.path().join("migration.hcl");
+    std::fs::write(
+        &valid,
+        "name = \"m\"\ncluster \"source\" { bootstrap_servers = [\"127.0.0.1:1\"] }\ncluster \"target\" { bootstrap_servers = [\"127.0.0.1:1\"] }\n",
+    )
+    .expect("a migration file");
+    let refused = [
+        (
+            Path::new("/dev/zero").to_path_buf(),
+            "is not a regular file",
+        ),
+        (fifo, "is not a regular file"),
+        (large, "is larger than"),
+        (dir.path().to_path_buf(), "is a folder"),
+    ];
+    for (path, why) in &refused {
+        let shown = path.display().to_string();
+        for (args, what) in [
+            (
+                vec!["-c".to_string(), shown.clone(), "validate".into()],
+                "the migration file",
+            ),
+            (
+                vec![
+                    "-c".to_string(),
+                    valid.display().to_string(),
+                    "apply".into(),
+                    shown.clone(),
+                ],
+                "the plan file",
+            ),
+        ] {
+            let started = std::time::Instant::now();
+            let output = command::kafka_migrate_bare()
+                .args(&args)
+                .timeout(Duration::from_secs(20))
+                .output()
+                .expect("kafka-migrate runs");
+            let took = started.elapsed();
+            let err = stderr(&output);
+            assert_eq!(output.status.code(), Some(1), "{args:?}: {err}");
+            assert!(
+                took < Duration::from_secs(1),
+                "{args:?} took {took:?}: {err}"
+            );
+            let flat = err
+                .split_whitespace()
+                .filter(|w| *w != "│")
+                .collect::<Vec<_>>()
+                .join(" ");
+            assert!(
+                flat.contains(&format!("{what} {shown}")) && flat.contains(why),
+                "{args:?}: {err}"
+            );
+        }
     }
 }

@@ -213,14 +213,31 @@ pub enum Command {
 }
 
 /// Which engine replicates: kafka-migrate itself, or MirrorMaker 2 on a Kafka Connect cluster.
-#[derive(Debug, Clone, clap::Args)]
+#[derive(Clone, clap::Args)]
 pub struct EngineArgs {
     /// The replication engine.
     #[arg(long, value_enum, default_value_t = Engine::Native)]
     pub engine: Engine,
-    /// The Kafka Connect REST API, such as http://connect:8083 (with --engine connect).
+    /// The Kafka Connect REST API, such as https://connect:8083 (with --engine connect).
     #[arg(long, value_name = "URL", required_if_eq("engine", "connect"))]
     pub connect_url: Option<String>,
+    /// User for the Connect REST API's basic authentication; the password comes from
+    /// $KAFKA_MIGRATE_CONNECT_PASSWORD or --connect-password-file.
+    #[arg(long, value_name = "USER", env = "KAFKA_MIGRATE_CONNECT_USER")]
+    pub connect_user: Option<String>,
+    /// A file holding the Connect REST API's password (its first line).
+    #[arg(long, value_name = "FILE", requires = "connect_user")]
+    pub connect_password_file: Option<std::path::PathBuf>,
+    /// A CA certificate (PEM) to trust for an https Connect REST API, on top of the system's.
+    #[arg(long, value_name = "FILE")]
+    pub connect_ca_file: Option<std::path::PathBuf>,
+}
+
+/// As the operations see it: the Connect URL without the credentials it may carry.
+impl std::fmt::Debug for EngineArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.requested().fmt(f)
+    }
 }
 
 impl EngineArgs {
@@ -232,6 +249,9 @@ impl EngineArgs {
                 Engine::Connect => crate::plan::Engine::Connect,
             },
             connect_url: self.connect_url.clone(),
+            connect_user: self.connect_user.clone(),
+            connect_password_file: self.connect_password_file.clone(),
+            connect_ca_file: self.connect_ca_file.clone(),
         }
     }
 }

@@ -41,7 +41,7 @@ pub async fn run(cli: Cli) -> Ended {
     let signals = signals::watch(on_signal(&cli.command), cancel.clone());
     tokio::select! {
         result = command(cli, cancel) => Ended::Done(result.unwrap_or_else(|report| {
-            eprintln!("{}", shown(&format!("{report:?}")));
+            eprintln!("{}", render::stderr_text(&shown(&format!("{report:?}"))));
             ExitStatus::Error
         })),
         code = signals => Ended::Now(code),
@@ -86,7 +86,7 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
                 out: out.unwrap_or(cli.config),
                 force,
             };
-            println!("{}", ops::init(&request).await?);
+            println!("{}", render::stdout_text(&ops::init(&request).await?));
             Ok(ExitStatus::Success)
         }
         Command::Validate { json } => {
@@ -123,13 +123,14 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
             engine,
         } => {
             let migration = load_migration(&cli.config, &cli.vars)?;
+            let requested = requested(&engine);
             let mut view = render::PlanView { json };
             let planned =
-                ops::plan::plan(&migration, &engine.requested(), out.as_deref(), &mut view).await?;
+                ops::plan::plan(&migration, &requested, out.as_deref(), &mut view).await?;
             if let Some((url, diffs)) = &planned.connectors {
                 print!(
                     "{}",
-                    render::connector_diffs(url, diffs, Paint::for_stdout())
+                    render::stdout_text(&render::connector_diffs(url, diffs, Paint::for_stdout()))
                 );
             }
             Ok(if detailed_exitcode && planned.has_changes() {
@@ -154,7 +155,7 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
                 until_synced,
                 abandon_cutover,
                 metrics_addr,
-                engine: engine.requested(),
+                engine: requested(&engine),
             };
             let applied = if json {
                 let mut events = render::ApplyEvents::new();
@@ -165,7 +166,7 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
                 let mut view = render::ApplyView::new(confirm);
                 let applied = ops::apply::apply(&migration, &options, cancel, &mut view).await?;
                 if let Some(line) = render::applied_line(&applied) {
-                    println!("{line}");
+                    println!("{}", render::stdout_text(line));
                 }
                 applied
             };
@@ -193,7 +194,10 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
             if json {
                 println!("{}", render::cutover_json(&outcome));
             } else {
-                print!("{}", render::cutover_text(&outcome, paint));
+                print!(
+                    "{}",
+                    render::stdout_text(&render::cutover_text(&outcome, paint))
+                );
             }
             Ok(if outcome.complete {
                 ExitStatus::Success
@@ -216,7 +220,7 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
                 }
                 match status {
                     Ok(status) => show_status(&status, json),
-                    Err(e) => eprintln!("{e:?}"),
+                    Err(e) => eprintln!("{}", render::stderr_text(&shown(&format!("{e:?}")))),
                 }
                 if !terminal {
                     println!();
@@ -239,7 +243,7 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
                 if !json {
                     eprintln!(
                         "{}; checking again in {}s…",
-                        render::not_ready_line(report),
+                        render::stderr_text(&render::not_ready_line(report)),
                         ops::verify::WATCH_INTERVAL.as_secs()
                     );
                 }
@@ -248,7 +252,10 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
             if json {
                 println!("{}", render::verify_json(&report));
             } else {
-                print!("{}", render::verify_text(&report, Paint::for_stdout()));
+                print!(
+                    "{}",
+                    render::stdout_text(&render::verify_text(&report, Paint::for_stdout()))
+                );
             }
             Ok(if report.ready {
                 ExitStatus::Success
@@ -283,9 +290,9 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
             let migration = load_migration(&cli.config, &cli.vars)?;
             let secrets = ops::export::scram_secrets(&migration).await?;
             for note in &secrets.notes {
-                eprintln!("warning: {note}");
+                eprintln!("warning: {}", render::stderr_text(note));
             }
-            print!("{}", secrets.terraform);
+            print!("{}", render::stdout_text(&secrets.terraform));
             Ok(ExitStatus::Success)
         }
     }
@@ -295,8 +302,17 @@ fn show_status(status: &crate::apply::MigrationStatus, json: bool) {
     if json {
         println!("{}", render::status_json(status));
     } else {
-        print!("{}", render::status_text(status));
+        print!("{}", render::stdout_text(&render::status_text(status)));
     }
+}
+
+/// The engine asked for, with a warning for each way its Connect credentials are exposed.
+fn requested(engine: &EngineArgs) -> ops::Requested {
+    let requested = engine.requested();
+    for warning in requested.warnings() {
+        eprintln!("Warning: {}", render::stderr_text(&warning));
+    }
+    requested
 }
 
 /// Asks on the terminal whether to apply the plan shown.

@@ -180,12 +180,12 @@ impl fmt::Display for AclBinding {
             f,
             "{:?} {} {:?} on {:?} \"{}\" ({:?}) from {}",
             self.permission,
-            self.principal,
+            crate::quote::terminal(&self.principal),
             self.operation,
             self.resource_type,
-            self.name,
+            crate::quote::terminal(&self.name),
             self.pattern_type,
-            self.host
+            crate::quote::terminal(&self.host)
         )
     }
 }

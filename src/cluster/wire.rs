@@ -282,8 +282,8 @@ async fn tls(
     tcp: TcpStream,
 ) -> Result<tokio_native_tls::TlsStream<TcpStream>, WireError> {
     let read = |path: &std::path::Path| {
-        std::fs::read(path)
-            .map_err(|e| WireError::Authentication(format!("reading {}: {e}", path.display())))
+        crate::config::files::read_bounded(path, crate::config::files::MAX_SMALL_FILE)
+            .map_err(|e| WireError::Authentication(e.to_string()))
     };
     let bad = |what: &str, e: native_tls::Error| WireError::Authentication(format!("{what}: {e}"));
     let mut builder = native_tls::TlsConnector::builder();

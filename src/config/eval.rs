@@ -58,7 +58,7 @@ pub struct Scope<'a> {
 }
 
 /// The largest file `file()` reads.
-const MAX_FILE: u64 = 1024 * 1024;
+const MAX_FILE: u64 = super::files::MAX_SMALL_FILE;
 
 pub fn span_of(expr: &impl Span) -> Range<usize> {
     expr.span().unwrap_or(0..0)
@@ -308,30 +308,9 @@ impl Scope<'_> {
     }
 }
 
-/// The text of the regular file `path`, up to [`MAX_FILE`] bytes. Anything else (a FIFO that
-/// would block, a device without end, a folder) is refused before it is opened.
+/// The text of the regular file `path`, up to [`MAX_FILE`] bytes (`super::files`).
 fn read_file(path: &Path) -> Result<String, String> {
-    use std::io::Read;
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot be read: {e}"))?;
-    if !meta.is_file() {
-        let kind = if meta.is_dir() {
-            "a folder"
-        } else {
-            "not a regular file (a pipe, socket or device)"
-        };
-        return Err(format!("is {kind}"));
-    }
-    if meta.len() > MAX_FILE {
-        return Err(format!("is larger than 1 MiB ({} bytes)", meta.len()));
-    }
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_FILE + 1).read_to_end(&mut bytes))
-        .map_err(|e| format!("cannot be read: {e}"))?;
-    if bytes.len() as u64 > MAX_FILE {
-        return Err("is larger than 1 MiB".into());
-    }
-    String::from_utf8(bytes).map_err(|_| "is not UTF-8 text".into())
+    super::files::read_text(path, MAX_FILE).map_err(|e| e.why)
 }
 
 /// `path` relative to `base` unless absolute.

@@ -16,6 +16,7 @@ mod arn;
 mod cluster;
 mod error;
 mod eval;
+pub mod files;
 mod librdkafka;
 mod load;
 mod mask;
@@ -85,19 +86,25 @@ fn position_of_env(text: &str, var: &str) -> Option<(usize, usize)> {
 
 /// The migration file's name (for messages), text and folder (`file()` is relative to it).
 fn read(path: &Path) -> Result<(String, String, std::path::PathBuf), ConfigError> {
-    let text = std::fs::read(path).map_err(|e| {
-        ConfigError::file(
-            format!("cannot read the migration file {}: {e}", path.display()),
-            Some(
-                "pass the file with -c FILE (default: migration.hcl in the current folder)".into(),
-            ),
-        )
-    })?;
-    let text = String::from_utf8(text).map_err(|_| {
-        ConfigError::file(
-            format!("{} is not UTF-8 text", path.display()),
-            Some("a migration file is HCL text".into()),
-        )
+    let text = files::read_text(path, files::MAX_MIGRATION_FILE).map_err(|e| {
+        if e.refused() {
+            ConfigError::file(
+                format!("the migration file {e}"),
+                Some("a migration file is a regular HCL text file of up to 16 MiB".into()),
+            )
+        } else {
+            ConfigError::file(
+                format!(
+                    "cannot read the migration file {}: {}",
+                    e.path.display(),
+                    e.reason()
+                ),
+                Some(
+                    "pass the file with -c FILE (default: migration.hcl in the current folder)"
+                        .into(),
+                ),
+            )
+        }
     })?;
     let base = path
         .parent()

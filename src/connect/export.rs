@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::config::{DeliveryMode, Migration};
+use crate::quote;
 
 use super::client::{connection, needed_env, CONFIG_PROVIDERS};
 use super::filters::{self, FilterError};
@@ -138,34 +139,13 @@ pub fn worker_properties(migration: &Migration) -> String {
     out
 }
 
-/// A properties-file value as Java's `Properties.load` reads it back: backslashes doubled,
-/// line breaks and other control characters, and anything beyond ASCII (the file is read as
-/// ISO-8859-1) as escapes, a leading space kept. A value can never start a line of its own.
 fn escape(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for (i, c) in value.chars().enumerate() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{c}' => out.push_str("\\f"),
-            ' ' if i == 0 => out.push_str("\\ "),
-            c if c.is_control() || !c.is_ascii() => {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    out.push_str(&format!("\\u{unit:04X}"));
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out
+    quote::properties_value(value)
 }
 
 /// Text for a `#` comment line: one line, whatever it holds.
 fn comment(text: &str) -> String {
-    escape(text)
+    quote::comment(text).into_owned()
 }
 
 /// Replication factor of topics MirrorMaker 2 creates: the migration's, or the broker default.

@@ -28,6 +28,6 @@ pub use engine::{for_engine, run, EngineError, Step};
 pub use export::{connectors, worker_properties, write_files, Connector, ExportError};
 pub use filters::FilterError;
 pub use limits::with_record_limits;
-pub use rest::{ConnectClient, ConnectorState, RestError, TaskState};
+pub use rest::{CaError, ConnectClient, ConnectorState, RestError, TaskState};
 
 pub use crate::config::names::{offset_syncs_topic, source_alias, worker_topic};

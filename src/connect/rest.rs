@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::config::Secret;
+
 #[derive(Debug, thiserror::Error)]
 pub enum RestError {
     #[error("the Kafka Connect REST API at {url} could not be reached for {what}: {source}")]
@@ -58,26 +60,84 @@ impl TaskState {
 }
 
 /// A client of one Connect cluster.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ConnectClient {
-    /// The URL requests go to (credentials included, for basic authentication).
+    /// The URL requests go to (credentials included when the URL carries them).
     endpoint: String,
     /// The URL as messages show it: without the credentials it may carry.
     shown: String,
+    /// HTTP basic authentication given apart from the URL: user and password.
+    basic: Option<(String, Secret)>,
     http: reqwest::Client,
 }
 
+/// Shows the URL without its credentials.
+impl std::fmt::Debug for ConnectClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectClient")
+            .field("url", &self.shown)
+            .field("user", &self.basic.as_ref().map(|(user, _)| user))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a Connect client could not be made.
+#[derive(Debug, thiserror::Error)]
+#[error("the Kafka Connect CA file {path} is not a PEM certificate: {source}")]
+pub struct CaError {
+    path: std::path::PathBuf,
+    #[source]
+    source: reqwest::Error,
+}
+
 impl ConnectClient {
+    /// A client of the REST API at `url` (credentials in the URL are used).
     pub fn new(url: &str) -> ConnectClient {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()
             .unwrap_or_default();
+        Self::made(url, None, http)
+    }
+
+    /// A client of the REST API at `url`, with HTTP basic authentication `basic` and, for
+    /// `https`, `ca` (PEM, with its path) trusted on top of the system's roots. Certificates
+    /// and host names are always verified.
+    pub fn with_access(
+        url: &str,
+        basic: Option<(String, Secret)>,
+        ca: Option<(&std::path::Path, &[u8])>,
+    ) -> Result<ConnectClient, CaError> {
+        let mut builder = reqwest::Client::builder().timeout(Duration::from_secs(30));
+        if let Some((path, pem)) = ca {
+            let certificate = reqwest::Certificate::from_pem(pem).map_err(|source| CaError {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            builder = builder.add_root_certificate(certificate);
+        }
+        let http = builder.build().map_err(|source| CaError {
+            path: ca.map(|(p, _)| p.to_path_buf()).unwrap_or_default(),
+            source,
+        })?;
+        Ok(Self::made(url, basic, http))
+    }
+
+    fn made(url: &str, basic: Option<(String, Secret)>, http: reqwest::Client) -> ConnectClient {
         let url = url.trim_end_matches('/').to_string();
         ConnectClient {
             shown: crate::config::shown_url(&url),
             endpoint: url,
+            basic,
             http,
+        }
+    }
+
+    /// `request` with the basic authentication given apart from the URL, if any.
+    fn authorised(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.basic {
+            Some((user, password)) => request.basic_auth(user, Some(password.expose())),
+            None => request,
         }
     }
 
@@ -96,8 +156,10 @@ impl ConnectClient {
         let started = std::time::Instant::now();
         loop {
             let response = self
-                .http
-                .put(format!("{}/connectors/{name}/config", self.endpoint))
+                .authorised(
+                    self.http
+                        .put(format!("{}/connectors/{name}/config", self.endpoint)),
+                )
                 .json(config)
                 .send()
                 .await
@@ -139,8 +201,7 @@ impl ConnectClient {
         what: &str,
     ) -> Result<Option<T>, RestError> {
         let response = self
-            .http
-            .get(format!("{}/{path}", self.endpoint))
+            .authorised(self.http.get(format!("{}/{path}", self.endpoint)))
             .send()
             .await
             .map_err(|source| self.unreachable(what, source))?;

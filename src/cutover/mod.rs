@@ -31,6 +31,7 @@ use crate::apply::{Engine, Synced};
 use crate::cluster::native::IsolationLevel;
 use crate::cluster::{ClusterError, Role};
 use crate::config::Migration;
+use crate::quote;
 use crate::state::cutover::now_ms;
 use crate::state::progress::ProgressKey;
 use crate::state::{CutoverPoint, CutoverRecord, CutoverStep, PointPartition, Progress, Store};
@@ -258,10 +259,14 @@ fn synced_lines(synced: Option<Synced>) -> Vec<String> {
         Some(Synced::Forward(groups)) => groups
             .into_iter()
             .map(|g| match g.cut_over {
-                Some(why) => format!("group \"{}\": cut over earlier ({why})", g.group),
+                Some(why) => format!(
+                    "group \"{}\": cut over earlier ({why})",
+                    quote::terminal(&g.group)
+                ),
                 None => format!(
                     "group \"{}\": {} offset(s) committed on the target",
-                    g.group, g.committed
+                    quote::terminal(&g.group),
+                    g.committed
                 ),
             })
             .collect(),
@@ -312,11 +317,17 @@ pub fn activity_lines(activity: &Activity) -> Vec<String> {
         let members: Vec<String> = c
             .members
             .iter()
-            .map(|m| format!("client id \"{}\" on {}", m.client_id, m.host))
+            .map(|m| {
+                format!(
+                    "client id \"{}\" on {}",
+                    quote::terminal(&m.client_id),
+                    quote::terminal(&m.host)
+                )
+            })
             .collect();
         lines.push(format!(
             "consumed: group \"{}\" has {} member(s) on the {}: {}",
-            c.group,
+            quote::terminal(&c.group),
             c.members.len(),
             activity.cluster,
             members.join(", ")

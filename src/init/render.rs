@@ -11,6 +11,7 @@ use super::discover::Discovered;
 use super::patterns::{group_patterns, topic_plan, Pattern};
 use super::{Request, Side};
 use crate::cluster::native::ScramUser;
+use crate::quote::comment;
 
 /// Brokers written for a side whose brokers were not given.
 const SOURCE_PLACEHOLDER: &str = "source-kafka-1.example.internal:9092";
@@ -58,7 +59,7 @@ fn header(out: &mut String, request: &Request, found: Option<&Discovered>) {
             let _ = writeln!(
                 out,
                 "# A migration from the source cluster at {}, written by `kafka-migrate init`.",
-                request.source.bootstrap.join(",")
+                comment(&request.source.bootstrap.join(","))
             );
             let acls = match &found.acls {
                 Ok(n) => format!("{n} ACL binding(s)"),
@@ -79,7 +80,11 @@ fn header(out: &mut String, request: &Request, found: Option<&Discovered>) {
                     let _ = writeln!(out, "# Its brokers report the API versions of {release}.");
                 }
                 Err(reason) => {
-                    let _ = writeln!(out, "# Its brokers' release could not be told: {reason}.");
+                    let _ = writeln!(
+                        out,
+                        "# Its brokers' release could not be told: {}.",
+                        comment(reason)
+                    );
                 }
             }
             scram_users(out, &found.scram_users);
@@ -115,7 +120,8 @@ fn scram_users(out: &mut String, users: &Result<Vec<ScramUser>, String>) {
         Err(reason) => {
             let _ = writeln!(
                 out,
-                "# The source's SCRAM users could not be listed: {reason}."
+                "# The source's SCRAM users could not be listed: {}.",
+                comment(reason)
             );
             return;
         }
@@ -131,7 +137,12 @@ fn scram_users(out: &mut String, users: &Result<Vec<ScramUser>, String>) {
             .iter()
             .map(|m| m.mechanism.as_str())
             .collect();
-        let _ = writeln!(out, "#   {} ({})", user.name, mechanisms.join(", "));
+        let _ = writeln!(
+            out,
+            "#   {} ({})",
+            comment(&user.name),
+            mechanisms.join(", ")
+        );
     }
     if users.len() > SCRAM_USERS_SHOWN {
         let _ = writeln!(out, "#   … and {} more.", users.len() - SCRAM_USERS_SHOWN);
@@ -230,7 +241,7 @@ fn topics(out: &mut String, schema: &Schema, found: Option<&Discovered>) {
     if !plan.internal.is_empty() {
         out.push_str("  # Left out, internal:\n");
         for (topic, why) in &plan.internal {
-            let _ = writeln!(out, "  #   {topic} ({why})");
+            let _ = writeln!(out, "  #   {} ({why})", comment(topic));
         }
     }
     if !plan.exclude.is_empty() {
@@ -240,7 +251,7 @@ fn topics(out: &mut String, schema: &Schema, found: Option<&Discovered>) {
         let _ = writeln!(
             out,
             "  # Listed but not readable with these credentials: {}.",
-            found.denied.join(", ")
+            comment(&found.denied.join(", "))
         );
     }
     if !found.configs.is_empty() {
@@ -252,7 +263,7 @@ fn topics(out: &mut String, schema: &Schema, found: Option<&Discovered>) {
         let _ = writeln!(
             out,
             "  # Configs set on these topics (and on how many), copied to the target: {}.",
-            configs.join(", ")
+            comment(&configs.join(", "))
         );
     }
     schema.defaults(out, "TopicSelection", &["include", "exclude"], "  ");
@@ -269,7 +280,11 @@ fn acls(out: &mut String, schema: &Schema, found: Option<&Discovered>) {
             );
         }
         Some(Err(reason)) => {
-            let _ = writeln!(out, "  # The source's ACLs could not be listed: {reason}.");
+            let _ = writeln!(
+                out,
+                "  # The source's ACLs could not be listed: {}.",
+                comment(reason)
+            );
         }
         None => {}
     }
@@ -321,12 +336,7 @@ fn strs(names: &[String]) -> Vec<&str> {
 
 /// An HCL string literal.
 fn string(text: &str) -> String {
-    let escaped = text
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace("${", "$${")
-        .replace("%{", "%%{");
-    format!("\"{escaped}\"")
+    crate::quote::hcl_string(text)
 }
 
 fn list<S: AsRef<str>>(items: &[S]) -> String {

@@ -352,7 +352,7 @@ pub fn warn_group_states(plan: &mut Plan) {
         if let Some(why) = &g.cut_over {
             plan.warnings.push(Warning {
                 kind: WarningKind::GroupCutOver,
-                subject: format!("group \"{}\"", g.group),
+                subject: format!("group \"{}\"", crate::quote::terminal(&g.group)),
                 message: format!("the group has cut over ({why}): its offsets are not synced"),
             });
             continue;
@@ -373,7 +373,7 @@ pub fn warn_group_states(plan: &mut Plan) {
         if !back.is_empty() {
             plan.warnings.push(Warning {
                 kind: WarningKind::GroupRewound,
-                subject: format!("group \"{}\"", g.group),
+                subject: format!("group \"{}\"", crate::quote::terminal(&g.group)),
                 message: format!(
                     "the group was rewound on the source: its target offsets move back to the new translation ({})",
                     back.join(", ")

@@ -4,15 +4,13 @@
 use std::path::{Path, PathBuf};
 
 use super::model::{Plan, FORMAT_VERSION};
+use crate::config::files;
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum PlanFileError {
-    #[error("could not read the plan file {path}")]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("could not read the plan file {}: {}", .file.path.display(), .file.reason())]
+    #[diagnostic(help("a plan file is the regular file `kafka-migrate plan --out FILE` wrote"))]
+    Read { file: files::FileError },
     #[error("could not write the plan file {path}")]
     Write {
         path: PathBuf,
@@ -46,10 +44,8 @@ pub fn write_plan_file(plan: &Plan, path: &Path) -> Result<(), PlanFileError> {
 }
 
 pub fn read_plan_file(path: &Path) -> Result<Plan, PlanFileError> {
-    let text = std::fs::read(path).map_err(|source| PlanFileError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = files::read_bounded(path, files::MAX_PLAN_FILE)
+        .map_err(|file| PlanFileError::Read { file })?;
     let version: serde_json::Value =
         serde_json::from_slice(&text).map_err(|source| PlanFileError::Parse {
             path: path.to_path_buf(),

@@ -234,7 +234,7 @@ pub fn export_json(cluster: &MskCluster, policies: &[PrincipalPolicy]) -> String
         cluster_arn: cluster.cluster_arn(),
         policies,
     };
-    serde_json::to_string_pretty(&export).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    crate::quote::json_pretty(&export).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
 #[cfg(test)]

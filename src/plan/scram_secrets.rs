@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 
 use crate::cluster::native::ScramUser;
 use crate::config::{Migration, MskType};
+use crate::quote::{self, Names};
 
 use super::model::{Warning, WarningKind};
 
@@ -16,29 +17,6 @@ const NAMED_IN_PLAN: usize = 10;
 
 /// MSK takes at most this many SCRAM secrets per cluster.
 pub const MSK_MAX_SCRAM_USERS: usize = 1_000;
-
-/// A Terraform name for `user`: letters, digits, `_` and `-`, starting with a letter or `_`.
-fn resource_name(user: &str) -> String {
-    let mut name: String = user
-        .chars()
-        .map(|c| match c {
-            'a'..='z' | 'A'..='Z' | '0'..='9' | '_' | '-' => c,
-            _ => '_',
-        })
-        .collect();
-    if !name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
-        name.insert(0, '_');
-    }
-    name
-}
-
-/// `text` as an HCL string literal.
-fn quoted(text: &str) -> String {
-    serde_json::to_string(text)
-        .unwrap_or_default()
-        .replace("${", "$${")
-        .replace("%{", "%%{")
-}
 
 /// The Terraform file: the variables (cluster ARN, a KMS key — MSK refuses secrets encrypted
 /// with the default key — and one sensitive password per user), the secrets and the
@@ -56,8 +34,11 @@ pub fn terraform(users: &[ScramUser]) -> String {
         "variable \"msk_cluster_arn\" {\n  type        = string\n  description = \"ARN of the MSK cluster the secrets are associated with\"\n}\n\n\
          variable \"kms_key_id\" {\n  type        = string\n  description = \"Customer managed KMS key for the secrets (MSK refuses the default key)\"\n}\n",
     );
-    for user in users {
-        let name = resource_name(&user.name);
+    // One Terraform name per user, distinct even where user names differ only in characters
+    // a Terraform name cannot hold (`a.b` and `a_b`).
+    let mut taken = Names::default();
+    let names: Vec<String> = users.iter().map(|u| taken.identifier(&u.name)).collect();
+    for (user, name) in users.iter().zip(&names) {
         let mechanisms: Vec<String> = user
             .mechanisms
             .iter()
@@ -69,34 +50,30 @@ pub fn terraform(users: &[ScramUser]) -> String {
              variable \"password_{name}\" {{\n  type      = string\n  sensitive = true\n}}\n\n\
              resource \"aws_secretsmanager_secret\" \"{name}\" {{\n  name       = {}\n  kms_key_id = var.kms_key_id\n}}\n\n\
              resource \"aws_secretsmanager_secret_version\" \"{name}\" {{\n  secret_id     = aws_secretsmanager_secret.{name}.id\n  secret_string = jsonencode({{ username = {}, password = var.password_{name} }})\n}}\n",
-            user.name.escape_debug(),
+            quote::comment(&user.name),
             if mechanisms.is_empty() {
                 "no credentials".to_string()
             } else {
                 mechanisms.join(", ")
             },
-            quoted(&format!("AmazonMSK_{}", user.name)),
-            quoted(&user.name),
+            quote::hcl_string(&format!("AmazonMSK_{}", user.name)),
+            quote::hcl_string(&user.name),
         );
     }
-    let arns: Vec<String> = users
+    let arns: Vec<String> = names
         .iter()
-        .map(|u| {
-            format!(
-                "    aws_secretsmanager_secret.{}.arn,",
-                resource_name(&u.name)
-            )
-        })
+        .map(|name| format!("    aws_secretsmanager_secret.{name}.arn,"))
         .collect();
+    let versions: Vec<String> = names
+        .iter()
+        .map(|name| format!("aws_secretsmanager_secret_version.{name}"))
+        .collect();
+    // As `terraform fmt` lays it out: `=` is aligned only across single-line attributes.
     let _ = write!(
         out,
-        "\nresource \"aws_msk_scram_secret_association\" \"source_users\" {{\n  cluster_arn     = var.msk_cluster_arn\n  secret_arn_list = [\n{}\n  ]\n  depends_on      = [{}]\n}}\n",
+        "\nresource \"aws_msk_scram_secret_association\" \"source_users\" {{\n  cluster_arn = var.msk_cluster_arn\n  secret_arn_list = [\n{}\n  ]\n  depends_on = [{}]\n}}\n",
         arns.join("\n"),
-        users
-            .iter()
-            .map(|u| format!("aws_secretsmanager_secret_version.{}", resource_name(&u.name)))
-            .collect::<Vec<_>>()
-            .join(", ")
+        versions.join(", ")
     );
     out
 }
@@ -110,7 +87,7 @@ pub fn notes(users: &[ScramUser]) -> Vec<String> {
         .map(|u| {
             format!(
                 "user \"{}\" has no SCRAM-SHA-512 credential on the source; MSK takes SCRAM-SHA-512 only: its clients must switch mechanism",
-                u.name.escape_debug()
+                quote::terminal(&u.name)
             )
         })
         .collect();
@@ -136,7 +113,7 @@ pub fn plan_warnings(migration: &Migration, users: &[ScramUser]) -> Vec<Warning>
         .take(NAMED_IN_PLAN)
         .map(|u| {
             let mechanisms: Vec<&str> = u.mechanisms.iter().map(|m| m.mechanism.as_str()).collect();
-            format!("{} ({})", u.name.escape_debug(), mechanisms.join(", "))
+            format!("{} ({})", quote::terminal(&u.name), mechanisms.join(", "))
         })
         .collect();
     if users.len() > NAMED_IN_PLAN {
@@ -250,6 +227,54 @@ mod tests {
         assert!(!text.contains("password = \""), "no password value: {text}");
     }
 
+    /// User names a broker takes that would be code in a naive file: each reads back as the
+    /// secret's name and username, and names that map to one Terraform name get distinct ones.
+    #[test]
+    fn hostile_user_names_stay_data() {
+        let hostile = [
+            "a.b",
+            "a_b",
+            "evil\"\n}\nresource \"x\" \"y\" {\n# ",
+            "${var.kms_key_id}%{if true}",
+            "back\\slash\u{1b}[2J",
+        ];
+        let users: Vec<ScramUser> = hostile
+            .iter()
+            .map(|n| user(n, &["SCRAM-SHA-512"]))
+            .collect();
+        let text = terraform(&users);
+        let body: hcl::Body = hcl::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+        let mut labels = std::collections::BTreeSet::new();
+        let mut names = Vec::new();
+        for block in body.blocks().filter(|b| b.identifier() == "resource") {
+            let kind = block.labels()[0].as_str().to_string();
+            assert!(
+                labels.insert((kind.clone(), block.labels()[1].as_str().to_string())),
+                "a resource named twice: {text}"
+            );
+            if kind == "aws_secretsmanager_secret" {
+                let name = block
+                    .body()
+                    .attributes()
+                    .find(|a| a.key() == "name")
+                    .unwrap();
+                match name.expr() {
+                    hcl::Expression::String(s) => names.push(s.clone()),
+                    other => panic!("not a plain string: {other:?}"),
+                }
+            }
+        }
+        let wanted: Vec<String> = hostile.iter().map(|n| format!("AmazonMSK_{n}")).collect();
+        assert_eq!(names, wanted);
+        assert_eq!(
+            body.blocks()
+                .filter(|b| b.identifier() == "resource")
+                .count(),
+            2 * hostile.len() + 1,
+            "{text}"
+        );
+    }
+
     #[test]
     fn plan_lists_users_and_what_the_target_needs() {
         let msk = crate::plan::msk::tests::migration("type = \"standard\"", "");
@@ -258,7 +283,7 @@ mod tests {
         let first = &warnings[0].message;
         assert!(
             first.starts_with(
-                "3 user(s): alice (SCRAM-SHA-512), billing.svc (SCRAM-SHA-256, SCRAM-SHA-512), 9lives\\\"${x} (SCRAM-SHA-256); MSK takes"
+                "3 user(s): alice (SCRAM-SHA-512), billing.svc (SCRAM-SHA-256, SCRAM-SHA-512), 9lives\"${x} (SCRAM-SHA-256); MSK takes"
             ) && first.contains("export scram-secrets"),
             "{first}"
         );
@@ -284,7 +309,7 @@ mod tests {
     fn users_msk_cannot_take_as_they_are_are_named() {
         assert_eq!(
             notes(&users()),
-            ["user \"9lives\\\"${x}\" has no SCRAM-SHA-512 credential on the source; MSK takes SCRAM-SHA-512 only: its clients must switch mechanism"]
+            ["user \"9lives\"${x}\" has no SCRAM-SHA-512 credential on the source; MSK takes SCRAM-SHA-512 only: its clients must switch mechanism"]
         );
         let many: Vec<ScramUser> = (0..1_001)
             .map(|i| user(&format!("u{i}"), &["SCRAM-SHA-512"]))

@@ -10,7 +10,7 @@ use crate::ops::apply::{Applied, Observer};
 use crate::plan::{Action, Plan};
 use crate::state::cutover::utc;
 
-use super::{describe, note_line, plan_text, Display, Paint};
+use super::{describe, note_line, plan_text, stdout_text, Display, Paint};
 
 /// Draws a running `apply` on standard output; asks `confirm` whether to apply a fresh plan.
 pub struct ApplyView {
@@ -32,7 +32,7 @@ impl ApplyView {
     fn println(&self, line: &str) {
         match &self.display {
             Some(display) => display.println(line),
-            None => println!("{line}"),
+            None => println!("{}", stdout_text(line)),
         }
     }
 }
@@ -82,7 +82,7 @@ impl Observer for ApplyView {
     }
 
     fn planned(&mut self, plan: &Plan) {
-        print!("{}", plan_text(plan, self.paint));
+        print!("{}", stdout_text(&plan_text(plan, self.paint)));
     }
 
     /// Asks on a thread of its own, so that a signal is heard while the terminal waits (and
@@ -97,7 +97,11 @@ impl Observer for ApplyView {
     }
 
     fn applied(&mut self, action: &Action, outcome: &Outcome) {
-        println!("{} {}", self.paint.create("✓"), describe(action, outcome));
+        println!(
+            "{} {}",
+            self.paint.create("✓"),
+            stdout_text(&describe(action, outcome))
+        );
     }
 
     fn metadata(&mut self, report: &ApplyReport) {
@@ -109,7 +113,7 @@ impl Observer for ApplyView {
     }
 
     fn started(&mut self, start: &Start) {
-        println!("{}", start_line(start));
+        println!("{}", stdout_text(&start_line(start)));
         if matches!(start, Start::Replicating { .. }) {
             self.display = Some(Display::new(std::io::stdout().is_terminal()));
         }
@@ -117,7 +121,7 @@ impl Observer for ApplyView {
 
     fn ran(&mut self, ran: &Ran) {
         if let Some(line) = ran_line(ran) {
-            println!("{line}");
+            println!("{}", stdout_text(&line));
         }
     }
 
@@ -125,12 +129,12 @@ impl Observer for ApplyView {
         match synced {
             Synced::Forward(groups) => {
                 for g in groups {
-                    println!("{}", group_synced_line(g, self.paint));
+                    println!("{}", stdout_text(&group_synced_line(g, self.paint)));
                 }
             }
             Synced::Back(lines) => {
                 for line in lines {
-                    println!("  {line}");
+                    println!("  {}", stdout_text(line));
                 }
             }
         }
@@ -140,7 +144,7 @@ impl Observer for ApplyView {
 /// Why a saved plan is stale, a line each on standard error (an error follows).
 pub(super) fn stale_reasons(reasons: &[String]) {
     for reason in reasons {
-        eprintln!("  - {reason}");
+        eprintln!("  - {}", super::stderr_text(reason));
     }
 }
 
@@ -230,11 +234,14 @@ fn mib(bytes: u64) -> f64 {
 /// A group's sync: what was committed on the target, or why it was left alone.
 pub fn group_synced_line(g: &GroupSynced, paint: Paint) -> String {
     match &g.cut_over {
-        Some(why) => format!("- group \"{}\": cut over ({why}); not synced", g.group),
+        Some(why) => format!(
+            "- group \"{}\": cut over ({why}); not synced",
+            crate::quote::terminal(&g.group)
+        ),
         None => format!(
             "{} group \"{}\": {} offset(s) committed on the target{}",
             paint.create("✓"),
-            g.group,
+            crate::quote::terminal(&g.group),
             g.committed,
             if g.pending > 0 {
                 format!(", {} pending replication", g.pending)

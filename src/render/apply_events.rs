@@ -138,7 +138,7 @@ pub fn event_line(event: Event) -> String {
         at_ms: crate::state::cutover::now_ms(),
         event,
     };
-    serde_json::to_string(&event).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    crate::quote::json_line(&event).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
 /// The JSON Schema of `apply --json`'s lines, pretty-printed.

@@ -35,9 +35,9 @@ impl CutoverDisplay {
 
     fn line(&self, text: &str) {
         if self.to_stderr {
-            eprintln!("{text}");
+            eprintln!("{}", super::stderr_text(text));
         } else {
-            println!("{text}");
+            println!("{}", super::stdout_text(text));
         }
     }
 }
@@ -170,7 +170,8 @@ pub fn cutover_text(outcome: &Outcome, paint: Paint) -> String {
             .collect();
         let _ = writeln!(
             out,
-            "  group \"{group}\" resumes on the {} at {}",
+            "  group \"{}\" resumes on the {} at {}",
+            crate::quote::terminal(group),
             match outcome.direction {
                 Direction::Cutover => "target",
                 Direction::Rollback => "source",

@@ -33,7 +33,7 @@ pub(super) fn versioned(format_version: &'static str, report: &impl Serialize) -
         format_version,
         report,
     };
-    serde_json::to_string_pretty(&view).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    crate::quote::json_pretty(&view).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
 /// The JSON Schema of each report's JSON view, pretty-printed, by file name under `schemas/`.

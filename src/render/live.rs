@@ -174,9 +174,9 @@ impl Display {
     pub fn println(&self, line: &str) {
         match &self.bars {
             Some(bars) => {
-                let _ = bars.multi.println(line);
+                let _ = bars.multi.println(super::stdout_text(line));
             }
-            None => println!("{line}"),
+            None => println!("{}", super::stdout_text(line)),
         }
     }
 

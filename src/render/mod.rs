@@ -20,7 +20,7 @@ pub use json::{
     report_schemas, CUTOVER_FORMAT_VERSION, STATUS_FORMAT_VERSION, VERIFY_FORMAT_VERSION,
 };
 pub use live::{describe, note_line, summary, Display};
-pub use paint::Paint;
+pub use paint::{stderr_text, stdout_text, Paint};
 pub use plan::{plan_json, plan_text, PlanView};
 pub use status::{status_json, status_text};
 pub use verify::{

@@ -1,5 +1,7 @@
-//! Colour, when the output is a terminal and `NO_COLOR` is not set.
+//! Colour, when the output is a terminal and `NO_COLOR` is not set; and what may reach the
+//! terminal at all.
 
+use std::borrow::Cow;
 use std::io::IsTerminal;
 
 use anstyle::{AnsiColor, Style};
@@ -55,4 +57,15 @@ impl Paint {
     pub fn dim(self, text: &str) -> String {
         self.apply(Style::new().dimmed(), text)
     }
+}
+
+/// `text` as standard output may show it: no escape sequence but colour on a terminal, none at
+/// all elsewhere (`quote::output`). Every line a command prints passes here.
+pub fn stdout_text(text: &str) -> Cow<'_, str> {
+    crate::quote::output(text, std::io::stdout().is_terminal())
+}
+
+/// [`stdout_text`] for standard error.
+pub fn stderr_text(text: &str) -> Cow<'_, str> {
+    crate::quote::output(text, std::io::stderr().is_terminal())
 }

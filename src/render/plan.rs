@@ -12,7 +12,7 @@ use super::Paint;
 
 /// The plan as pretty JSON: the public format, with `format_version`.
 pub fn plan_json(plan: &Plan) -> String {
-    serde_json::to_string_pretty(plan).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    crate::quote::json_pretty(plan).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
 /// The ACLs as IAM policies, for a target with IAM access control: one block per principal.
@@ -23,7 +23,11 @@ fn iam_policies_text(out: &mut String, plan: &Plan) {
          (kafka-migrate export iam-policy writes them):\n"
     );
     for policy in &plan.iam_policies {
-        let _ = writeln!(out, "  principal \"{}\"", policy.principal);
+        let _ = writeln!(
+            out,
+            "  principal \"{}\"",
+            crate::quote::terminal(&policy.principal)
+        );
         for statement in &policy.document.statements {
             let _ = writeln!(
                 out,
@@ -239,7 +243,7 @@ fn group_table(plan: &Plan) -> Table {
                 .target_current
                 .map_or_else(|| "-".to_string(), |o| o.to_string());
             table.add_row([
-                group.group.clone(),
+                crate::quote::terminal(&group.group).into_owned(),
                 p.topic.clone(),
                 p.partition.to_string(),
                 p.source_offset.to_string(),
@@ -261,7 +265,10 @@ impl crate::ops::plan::Observer for PlanView {
         if self.json {
             println!("{}", plan_json(plan));
         } else {
-            print!("{}", plan_text(plan, Paint::for_stdout()));
+            print!(
+                "{}",
+                super::stdout_text(&plan_text(plan, Paint::for_stdout()))
+            );
         }
     }
 

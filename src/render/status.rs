@@ -69,7 +69,7 @@ fn groups_text(groups: &[GroupStatus]) -> String {
     for g in groups {
         *counts.entry(g.state).or_insert(0) += 1;
         table.add_row([
-            g.group.clone(),
+            crate::quote::terminal(&g.group).into_owned(),
             g.state.label().to_string(),
             g.partitions.to_string(),
             g.detail.clone(),

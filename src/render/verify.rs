@@ -70,7 +70,7 @@ pub fn fact_line(fact: &Fact) -> String {
             translated,
             committed,
         } => format!(
-            "group \"{group}\" {topic} partition {partition}: {}, {translated} is the exact translation of source offset {source_offset}",
+            "group \"{}\" {topic} partition {partition}: {}, {translated} is the exact translation of source offset {source_offset}", crate::quote::terminal(group),
             committed.map_or("nothing committed on the target".to_string(), |c| format!(
                 "committed {c} on the target"
             ))
@@ -81,24 +81,24 @@ pub fn fact_line(fact: &Fact) -> String {
             partition,
             source_offset,
         } => format!(
-            "group \"{group}\" {topic} partition {partition}: source offset {source_offset} is not replicated yet"
+            "group \"{}\" {topic} partition {partition}: source offset {source_offset} is not replicated yet", crate::quote::terminal(group)
         ),
         Fact::GroupActiveOnSource { group, members } => format!(
-            "group \"{group}\" still has {members} member(s) on the source: its offsets move until they stop"
+            "group \"{}\" still has {members} member(s) on the source: its offsets move until they stop", crate::quote::terminal(group)
         ),
         Fact::GroupActiveOnBoth {
             group,
             members_on_source,
             members_on_target,
         } => format!(
-            "group \"{group}\" has members on both clusters ({members_on_source} on the source, {members_on_target} on the target)"
+            "group \"{}\" has members on both clusters ({members_on_source} on the source, {members_on_target} on the target)", crate::quote::terminal(group)
         ),
-        Fact::GroupCutOver { group, why } => format!("group \"{group}\" has cut over: {why}"),
+        Fact::GroupCutOver { group, why } => format!("group \"{}\" has cut over: {why}", crate::quote::terminal(group)),
         Fact::GroupOnTarget {
             group,
             members_on_target,
         } => format!(
-            "group \"{group}\" has cut over: {members_on_target} member(s) on the target only"
+            "group \"{}\" has cut over: {members_on_target} member(s) on the target only", crate::quote::terminal(group)
         ),
         Fact::RecordDiffers {
             topic,

@@ -33,8 +33,8 @@ pub enum Delivery {
     AtLeastOnce,
 }
 
-/// Everything the engine needs, resolved from the migration file.
-#[derive(Debug)]
+/// Everything the engine needs, resolved from the migration file. Its `Debug` shows secret
+/// client properties (passwords, keys, tokens) as `**REDACTED**`.
 pub struct Settings {
     pub migration: String,
     /// The migration's progress topic on the target.
@@ -61,6 +61,31 @@ pub struct Settings {
     /// stops the run before it is sent. Empty when unknown, or when compression may shrink
     /// records below the limit.
     pub record_limits: BTreeMap<String, u64>,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::config::shown_properties as shown;
+        f.debug_struct("Settings")
+            .field("migration", &self.migration)
+            .field("store", &self.store)
+            .field("source", &shown(&self.source))
+            .field("target", &shown(&self.target))
+            .field("tasks", &self.tasks)
+            .field("delivery", &self.delivery)
+            .field("commit_interval", &self.commit_interval)
+            .field("max_batch_records", &self.max_batch_records)
+            .field("max_batch_bytes", &self.max_batch_bytes)
+            .field("transaction_timeout", &self.transaction_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("until_synced", &self.until_synced)
+            .field("producer_tuning", &shown(&self.producer_tuning))
+            .field("consumer_tuning", &shown(&self.consumer_tuning))
+            .field("throttle", &self.throttle)
+            .field("max_retries", &self.max_retries)
+            .field("record_limits", &self.record_limits)
+            .finish()
+    }
 }
 
 impl Settings {
@@ -353,6 +378,52 @@ fn retriability(retriable: bool) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Settings and the store hold both clusters' passwords, keys and tokens in clear for the
+    /// clients; a debug print of them shows none.
+    #[test]
+    fn debug_shows_no_secret() {
+        let text = r#"name = "m"
+cluster "source" {
+  bootstrap_servers = ["a:1"]
+  security {
+    protocol = "SASL_SSL"
+    sasl {
+      mechanism = "SCRAM-SHA-512"
+      username  = "u"
+      password  = "SECRET-MARKER-sasl"
+    }
+    tls { key_password = "SECRET-MARKER-key" }
+  }
+  properties = { "ssl.key.pem" = "SECRET-MARKER-pem" }
+}
+cluster "target" {
+  bootstrap_servers = ["b:1"]
+  security {
+    protocol = "SASL_PLAINTEXT"
+    sasl {
+      mechanism = "PLAIN"
+      username  = "t"
+      password  = "SECRET-MARKER-target"
+    }
+  }
+}
+"#;
+        let m =
+            crate::config::parse_with_env("m.hcl", text, std::path::Path::new("."), &[], &|_| None)
+                .unwrap();
+        let settings = Settings::from_migration(&m, false);
+        assert!(settings
+            .source
+            .values()
+            .any(|v| v.contains("SECRET-MARKER")));
+        let shown = format!("{settings:?} {:#?} {:?}", settings, settings.store);
+        assert!(!shown.contains("SECRET-MARKER"), "{shown}");
+        assert!(
+            shown.contains("sasl.password") && shown.contains("**REDACTED**"),
+            "{shown}"
+        );
+    }
 
     #[test]
     fn a_serverless_target_gets_its_ingress_limit_as_the_default_throttle() {

@@ -67,14 +67,26 @@ pub enum Successor {
     CutOver(CutoverRecord),
 }
 
-/// A migration's progress topic on the target.
-#[derive(Debug, Clone)]
+/// A migration's progress topic on the target. Its `Debug` shows secret client properties
+/// as `**REDACTED**`.
+#[derive(Clone)]
 pub struct Store {
     pub migration: String,
     pub topic: String,
     /// librdkafka properties (security included) of the target.
     pub target: BTreeMap<String, String>,
     pub timeout: Duration,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("migration", &self.migration)
+            .field("topic", &self.topic)
+            .field("target", &crate::config::shown_properties(&self.target))
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 impl Store {

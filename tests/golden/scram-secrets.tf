@@ -45,7 +45,7 @@ resource "aws_secretsmanager_secret_version" "billing_svc" {
   secret_string = jsonencode({ username = "billing.svc", password = var.password_billing_svc })
 }
 
-# User 9lives\"${x}: on the source SCRAM-SHA-256 (4096 iterations).
+# User 9lives"${x}: on the source SCRAM-SHA-256 (4096 iterations).
 variable "password__9lives___x_" {
   type      = string
   sensitive = true
@@ -62,11 +62,11 @@ resource "aws_secretsmanager_secret_version" "_9lives___x_" {
 }
 
 resource "aws_msk_scram_secret_association" "source_users" {
-  cluster_arn     = var.msk_cluster_arn
+  cluster_arn = var.msk_cluster_arn
   secret_arn_list = [
     aws_secretsmanager_secret.alice.arn,
     aws_secretsmanager_secret.billing_svc.arn,
     aws_secretsmanager_secret._9lives___x_.arn,
   ]
-  depends_on      = [aws_secretsmanager_secret_version.alice, aws_secretsmanager_secret_version.billing_svc, aws_secretsmanager_secret_version._9lives___x_]
+  depends_on = [aws_secretsmanager_secret_version.alice, aws_secretsmanager_secret_version.billing_svc, aws_secretsmanager_secret_version._9lives___x_]
 }

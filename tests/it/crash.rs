@@ -2,14 +2,18 @@
 //! started again each time; afterwards the target holds every source record exactly once, in
 //! order, with the same key, value, headers and timestamp.
 
+use std::os::unix::process::ExitStatusExt;
 use std::time::Duration;
 
 use kafka_harness::{data, shared};
 
 use crate::support::{apply_until_synced, assert_identical, migration_file, wait_for, Running};
 
-/// How many runs must die by SIGKILL (a run that finished before its moment does not count).
+/// How many runs must die by SIGKILL (a run that finished before its moment does not count,
+/// and must have exited 0).
 const KILLS: usize = 10;
+/// The signal `Running::kill` sends.
+const SIGKILL: i32 = 9;
 /// Records produced to each topic before every run.
 const PER_RUN: usize = 3_000;
 
@@ -63,9 +67,16 @@ async fn apply_killed_ten_times_leaves_every_record_exactly_once() {
             |_| {},
         );
         tokio::time::sleep(Duration::from_millis(delay)).await;
-        if !run.exited() {
-            run.kill(); // SIGKILL
+        // SIGKILL; a run that ended before its moment must have ended well.
+        let status = run.kill();
+        if status.signal() == Some(SIGKILL) {
             killed += 1;
+        } else {
+            assert!(
+                status.success(),
+                "run {runs} ended on its own before its kill moment, with {status}: {}",
+                run.output()
+            );
         }
     }
     apply_until_synced(&config);

@@ -14,6 +14,7 @@ mod faults;
 mod foreign;
 mod group_cases;
 mod group_state;
+mod hostile;
 mod iam_roles;
 mod identity;
 mod image;

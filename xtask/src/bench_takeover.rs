@@ -33,7 +33,7 @@ pub fn run(args: &[String]) -> Result<i32> {
     let rt = tokio::runtime::Runtime::new()?;
     let mut took = Vec::new();
     for run in 1..=runs {
-        let name = format!("{}", data::unique_name("takeover").replace('-', "_"));
+        let name = data::unique_name("takeover").replace('-', "_");
         let topic = format!("{name}.a");
         rt.block_on(data::create_topic(
             &source.admin_config(),

@@ -10,9 +10,9 @@ use anyhow::{bail, Result};
 
 /// The layers, top to bottom. A module may use the ones after it.
 #[rustfmt::skip]
-pub const LAYERS: [&str; 17] = [
+pub const LAYERS: [&str; 18] = [
     "cli", "render", "ops", "cutover", "verify", "apply", "connect", "replicate", "survey",
-    "groups", "plan", "init", "state", "testing", "cluster", "auth", "config",
+    "groups", "plan", "init", "state", "testing", "cluster", "auth", "config", "quote",
 ];
 
 /// What a layer must never name: the command line talks to no cluster and builds no runtime

@@ -80,10 +80,11 @@ impl Running {
         assert!(status.success(), "kill -INT {}", self.child.id());
     }
 
-    /// Kills the process with SIGKILL and reaps it.
-    pub fn kill(&mut self) {
+    /// Kills the process with SIGKILL and reaps it: how it ended (by the signal, or on its own
+    /// if it exited first).
+    pub fn kill(&mut self) -> ExitStatus {
         self.child.kill().unwrap();
-        self.child.wait().unwrap();
+        self.child.wait().unwrap()
     }
 
     /// Whether the process has exited.
