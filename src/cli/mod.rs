@@ -63,12 +63,7 @@ fn on_signal(command: &Command) -> OnSignal {
 async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStatus> {
     match cli.command {
         Command::Completions { shell } => {
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "kafka-migrate",
-                &mut std::io::stdout(),
-            );
+            print!("{}", completion_script(shell));
             Ok(ExitStatus::Success)
         }
         Command::Init {
@@ -289,6 +284,26 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
         }
     }
 }
+
+/// The completion script for `shell`. clap_complete's bash script names the command's
+/// completion arms after the binary with its dash turned into `__subcmd__`, while its loop
+/// over the words names them with the dash turned into `__`: no arm matched, and nothing was
+/// completed past the subcommand. The arms get the loop's names.
+fn completion_script(shell: clap_complete::Shell) -> String {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), BIN, &mut script);
+    let script = String::from_utf8_lossy(&script).into_owned();
+    match shell {
+        clap_complete::Shell::Bash => script.replace(
+            &format!("{}__subcmd__", BIN.replace('-', "__subcmd__")),
+            &format!("{}__subcmd__", BIN.replace('-', "__")),
+        ),
+        _ => script,
+    }
+}
+
+/// The binary's name, as completion scripts call it.
+const BIN: &str = "kafka-migrate";
 
 fn show_status(status: &crate::apply::MigrationStatus, json: bool) {
     if json {
