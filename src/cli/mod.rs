@@ -375,21 +375,34 @@ fn shown(text: &str) -> String {
 }
 
 fn init_tracing(verbose: u8, format: LogFormat) {
-    let default = match verbose {
-        // librdkafka's own lines (connection failures at every retry) are folded into the
-        // tool's errors; -v shows them.
-        0 => "warn,librdkafka=off",
-        1 => "info",
-        2 => "debug",
-        _ => "trace",
-    };
     let filter = tracing_subscriber::EnvFilter::try_from_env("KAFKA_MIGRATE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(log_filter(verbose)));
+    if verbose >= 3 {
+        crate::cluster::factory::debug_clients(CLIENT_DEBUG);
+    }
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(format == LogFormat::Text && Paint::for_stderr().enabled())
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Text => logs.try_init(),
         LogFormat::Json => logs.json().flatten_event(true).try_init(),
     };
+}
+
+/// librdkafka's debug contexts at `-vvv`: connections, metadata, security, transactions,
+/// admin requests and groups — not the per-message and per-fetch ones, which drown them.
+const CLIENT_DEBUG: &str = "broker,topic,metadata,security,eos,admin,cgrp";
+
+/// What each `-v` shows: none, the tool's warnings; `-v`, its phases and decisions (and
+/// librdkafka's warnings, folded into the tool's errors otherwise); `-vv`, each task and
+/// request; `-vvv`, librdkafka's debug log. Never the Kafka client crate's own trace lines
+/// (one per message destroyed: tens of thousands in a run).
+fn log_filter(verbose: u8) -> &'static str {
+    match verbose {
+        0 => "warn,librdkafka=off",
+        1 => "warn,kafka_migrate=info,librdkafka=warn",
+        2 => "info,kafka_migrate=debug,librdkafka=info,rdkafka=info",
+        _ => "info,kafka_migrate=trace,librdkafka=debug,rdkafka=info",
+    }
 }

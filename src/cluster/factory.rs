@@ -51,10 +51,22 @@ pub fn properties(migration: &Migration, role: Role) -> BTreeMap<String, String>
 /// else.
 pub fn config(props: &BTreeMap<String, String>) -> ClientConfig {
     let mut config = ClientConfig::new();
+    if let Some(contexts) = CLIENT_DEBUG.get() {
+        config.set("debug", *contexts);
+    }
     for (k, v) in props {
         config.set(k, v);
     }
     config
+}
+
+/// librdkafka's debug contexts for every client made from now on, when asked for.
+static CLIENT_DEBUG: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+/// Every client made from now on logs librdkafka's debug `contexts` (comma-separated, such as
+/// `broker,security`) through the process's log.
+pub fn debug_clients(contexts: &'static str) {
+    let _ = CLIENT_DEBUG.set(contexts);
 }
 
 /// Sets `tuning` (the record-size and prefetch settings the caller has) on `config`, over
