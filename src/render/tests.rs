@@ -389,7 +389,10 @@ fn the_json_views_are_valid_under_their_schemas() {
                 lag: 10,
                 records: 0,
                 bytes: 0,
+                records_per_second: None,
             }],
+            running: None,
+            last_progress_at_ms: None,
         },
         groups: vec![GroupStatus {
             group: "billing".into(),

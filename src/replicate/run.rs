@@ -88,7 +88,18 @@ pub async fn replicate_watching(
         relay.abort();
         let stopped = stop.load(Ordering::Relaxed);
         match result {
-            Ok(summary) if stopped || !run_stop.load(Ordering::Relaxed) => return Ok(summary),
+            Ok(summary) if stopped || !run_stop.load(Ordering::Relaxed) => {
+                // `status` tells a run that stopped from one that writes progress now.
+                let store = settings.store.clone();
+                let written = tokio::task::spawn_blocking(move || {
+                    store.write(&[crate::state::progress::stopped_record()])
+                })
+                .await;
+                if !matches!(written, Ok(Ok(_))) {
+                    tracing::warn!("The run's clean stop could not be recorded; `status` may call it running for a few seconds.");
+                }
+                return Ok(summary);
+            }
             Ok(summary) => {
                 tracing::info!(
                     partitions = partitions.borrow().len(),

@@ -106,8 +106,9 @@ fn patterns() -> &'static [(Regex, &'static str)] {
             (r#""(\w*at_ms|\w*_at|timestamp\w*)": ?\d+"#, r#""$1": [MS]"#),
             // Durations: "in 1.2s", "1.2s", "350ms", "2m 3s".
             (r"\b\d+(\.\d+)?(ms|s)\b", "[DURATION]"),
-            // Rates.
-            (r"\d+(\.\d+)? records/s", "[RATE] records/s"),
+            // Rates: in a line, and in the records/s column of `status` (right-aligned).
+            (r"(\d+(\.\d+)?|-) records/s", "[RATE] records/s"),
+            (r"┆ +(\d+\.\d|-) ┆", "┆ [RATE] ┆"),
             // Sizes.
             (r"\d+(\.\d+)? MiB", "[SIZE] MiB"),
             // Fingerprints of the clusters' state (they cover the unique topic names).

@@ -63,7 +63,7 @@ impl Engine for BuiltIn {
         observer: &mut dyn Observer,
     ) -> miette::Result<Ran> {
         if let Some(addr) = self.metrics_addr {
-            metrics::serve(addr)?;
+            metrics::serve(addr, &self.migration.name)?;
             observer.note(Note::ServingMetrics { addr });
         }
         let finished = supervise(
