@@ -422,6 +422,7 @@ mod tests {
         let activity = Activity {
             cluster: "source",
             quiet_for_ms: 0,
+            quiet_period_ms: 30_000,
             writing: vec![Writing {
                 topic: "orders".into(),
                 partition: 1,

@@ -100,15 +100,29 @@ impl Observer for CutoverDisplay {
             None => true,
         };
         if again {
-            self.line(&format!(
-                "      the source is still in use (quiet for {:.0}s):",
-                activity.quiet_for_ms as f64 / 1000.0
-            ));
+            self.line(&waiting_line(activity));
             for l in activity_lines(activity) {
                 self.line(&format!("      • {l}"));
             }
             self.shown = Some((who, Instant::now()));
         }
+    }
+}
+
+/// Why the watched cluster is not quiet yet: written within the quiet period (the writes
+/// listed below it may be from before the time without a write it counts), or read.
+fn waiting_line(activity: &Activity) -> String {
+    let seconds = |ms: u64| format!("{:.0}s", ms as f64 / 1000.0);
+    let cluster = activity.cluster;
+    if activity.writing.is_empty() {
+        format!("      the {cluster} is not quiet yet: consumer groups still have members there:")
+    } else {
+        format!(
+            "      the {cluster} is not quiet yet: {} without a write of the {} required; written within the last {}:",
+            seconds(activity.quiet_for_ms),
+            seconds(activity.quiet_period_ms),
+            seconds(activity.quiet_period_ms),
+        )
     }
 }
 

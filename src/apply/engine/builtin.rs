@@ -51,7 +51,11 @@ impl Engine for BuiltIn {
     fn start(&self, until_synced: bool) -> Option<Start> {
         Some(Start::Replicating {
             partitions: self.partitions.len(),
-            tasks: self.migration.replication.tasks,
+            // As many as run: no more than there are partitions.
+            tasks: crate::replicate::task_count(
+                self.migration.replication.tasks,
+                self.partitions.len(),
+            ),
             until_synced,
         })
     }
