@@ -296,7 +296,7 @@ pub fn wait_for<W: std::fmt::Display>(
 }
 
 /// Polls `done` every 200 ms until it holds or `timeout` has passed; whether it held.
-fn poll_until(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
+pub fn poll_until(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
     let deadline = std::time::Instant::now() + timeout;
     while !done() {
         if std::time::Instant::now() >= deadline {
