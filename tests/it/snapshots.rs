@@ -346,6 +346,68 @@ async fn a_stale_saved_plan_and_a_blocker_print_the_same() {
     );
 }
 
+/// A new user's mistakes, as the first hour meets them: a pattern that selects nothing, a
+/// controller port and a SASL listener reached with PLAINTEXT as the source, a saved plan of a
+/// migration file changed since.
+#[tokio::test]
+async fn first_hour_mistakes_print_the_same() {
+    let (source, target) = (shared::plain_source(), shared::target());
+    let prefix = unique_prefix("snapfirst");
+    let dir = tempfile::tempdir().unwrap();
+    let redact = Redact::clusters(&prefix, dir.path())
+        .literal(source.controller_bootstrap(), "[CONTROLLER]")
+        .literal(shared::secure_source().bootstrap(), "[SASL LISTENER]");
+    data::create_topic(&source.admin_config(), &format!("{prefix}.orders"), 1, 1, &[])
+        .await
+        .unwrap();
+    let typo = migration_file(
+        dir.path(),
+        &prefix,
+        &format!("{prefix}_ordrs"),
+        source,
+        target,
+        "",
+    );
+    insta::assert_snapshot!(
+        "first_01_plan_selects_nothing",
+        run(&typo, &["plan"], &redact)
+    );
+    insta::assert_snapshot!(
+        "first_02_verify_selects_nothing",
+        run(&typo, &["verify"], &redact)
+    );
+    for (name, bootstrap) in [
+        ("first_03_plan_controller_port", source.controller_bootstrap()),
+        (
+            "first_04_plan_sasl_listener_with_plaintext",
+            shared::secure_source().bootstrap(),
+        ),
+    ] {
+        let config = dir.path().join("misdirected.hcl");
+        std::fs::write(
+            &config,
+            format!(
+                "name = \"m\"\ncluster \"source\" {{ bootstrap_servers = [\"{bootstrap}\"] }}\ncluster \"target\" {{ bootstrap_servers = [\"{}\"] }}\n",
+                target.bootstrap()
+            ),
+        )
+        .unwrap();
+        insta::assert_snapshot!(name, run(&config, &["plan"], &redact));
+    }
+    let config = migration_file(dir.path(), &prefix, &prefix, source, target, "");
+    insta::assert_snapshot!(
+        "first_05_plan_out",
+        run(&config, &["plan", "--out", "plan.json"], &redact)
+    );
+    let changed = std::fs::read_to_string(&config).unwrap()
+        + "replication {\n  delivery = \"at-least-once\"\n}\n";
+    std::fs::write(&config, changed).unwrap();
+    insta::assert_snapshot!(
+        "first_06_apply_plan_of_a_changed_file",
+        run(&config, &["apply", "plan.json", "--until-synced"], &redact)
+    );
+}
+
 /// A migration file in a fresh folder, its clusters nobody listens for.
 fn offline_file(text: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
