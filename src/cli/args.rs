@@ -164,12 +164,16 @@ pub enum Command {
     /// still writes or consumes), drain, verify READY, then record the cutover point and show
     /// what to switch; exit 0 when cut over, 2 when a gate did not pass, 1 on error.
     #[command(
-        after_help = "Examples:\n  kafka-migrate cutover\n  kafka-migrate cutover --timeout 1h --json"
+        after_help = "Examples:\n  kafka-migrate cutover --dry-run\n  kafka-migrate cutover\n  kafka-migrate cutover --timeout 1h --json"
     )]
     Cutover {
         /// Print the outcome as JSON.
         #[arg(long)]
         json: bool,
+        /// Check every gate (preflight, the source quiet, verify; the drain is told, not run)
+        /// and record nothing: exit 0 when every gate passes, 2 when one does not.
+        #[arg(long)]
+        dry_run: bool,
         /// How long to wait for the source to go quiet, such as "30m" or "2h".
         #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
         timeout: std::time::Duration,

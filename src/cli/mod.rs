@@ -170,31 +170,12 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
                 _ => ExitStatus::Success,
             })
         }
-        Command::Cutover { json, timeout } | Command::Rollback { json, timeout } => {
-            let back = matches!(cli.command, Command::Rollback { .. });
-            let migration = load_migration(&cli.config, &cli.vars)?;
-            let paint = if json {
-                Paint::plain()
-            } else {
-                Paint::for_stdout()
-            };
-            let mut display = render::CutoverDisplay::new(paint, json);
-            let outcome = if back {
-                ops::cutover::rollback(&migration, timeout, &mut display).await?
-            } else {
-                ops::cutover::cutover(&migration, timeout, &mut display).await?
-            };
-            if json {
-                println!("{}", render::cutover_json(&outcome));
-            } else {
-                print!("{}", render::cutover_text(&outcome, paint));
-            }
-            Ok(if outcome.complete {
-                ExitStatus::Success
-            } else {
-                ExitStatus::Attention
-            })
-        }
+        Command::Cutover {
+            json,
+            timeout,
+            dry_run,
+        } => cutover(&cli, false, json, timeout, dry_run).await,
+        Command::Rollback { json, timeout } => cutover(&cli, true, json, timeout, false).await,
         Command::Status { json, watch } => {
             let migration = load_migration(&cli.config, &cli.vars)?;
             if !watch {
@@ -304,6 +285,38 @@ fn completion_script(shell: clap_complete::Shell) -> String {
 
 /// The binary's name, as completion scripts call it.
 const BIN: &str = "kafka-migrate";
+
+/// `cutover` (or `rollback` when `back`): the gates drawn as they end, then the outcome.
+async fn cutover(
+    cli: &Cli,
+    back: bool,
+    json: bool,
+    timeout: std::time::Duration,
+    dry_run: bool,
+) -> miette::Result<ExitStatus> {
+    let migration = load_migration(&cli.config, &cli.vars)?;
+    let paint = if json {
+        Paint::plain()
+    } else {
+        Paint::for_stdout()
+    };
+    let mut display = render::CutoverDisplay::new(paint, json);
+    let outcome = if back {
+        ops::cutover::rollback(&migration, timeout, &mut display).await?
+    } else {
+        ops::cutover::cutover(&migration, timeout, dry_run, &mut display).await?
+    };
+    if json {
+        println!("{}", render::cutover_json(&outcome));
+    } else {
+        print!("{}", render::cutover_text(&outcome, paint));
+    }
+    Ok(if outcome.complete || (outcome.dry_run && outcome.passed()) {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Attention
+    })
+}
 
 fn show_status(status: &crate::apply::MigrationStatus, json: bool) {
     if json {

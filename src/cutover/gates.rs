@@ -83,6 +83,12 @@ pub(super) trait Gates {
     /// Everything the cluster switched from holds, onto the other one, then the groups.
     async fn drain(&mut self, on: &Scope<'_>) -> Result<Passed, CutoverError>;
 
+    /// What the drain would do, for a dry run (which does not drain).
+    async fn drain_preview(&mut self, on: &Scope<'_>) -> Result<Passed, CutoverError> {
+        let _ = on;
+        Ok(Passed::with("not run (dry run)", Vec::new()))
+    }
+
     /// Whether both clusters agree, after the drain.
     async fn verify(&mut self, on: &Scope<'_>) -> Result<Verdict, CutoverError>;
 
@@ -141,6 +147,8 @@ pub(super) struct Runner<'a> {
     record: CutoverRecord,
     outcome: Outcome,
     observer: &'a mut dyn Observer,
+    /// Check every gate afresh, drain nothing, record nothing.
+    dry_run: bool,
 }
 
 impl<'a> Runner<'a> {
@@ -157,7 +165,16 @@ impl<'a> Runner<'a> {
             record,
             outcome: Outcome::new(migration, direction),
             observer,
+            dry_run: false,
         }
+    }
+
+    /// The runner of a dry run: every gate is checked afresh (none is taken as done by an
+    /// earlier run), the drain is told instead of run, and nothing is recorded.
+    pub fn dry_run(mut self) -> Runner<'a> {
+        self.dry_run = true;
+        self.outcome.dry_run = true;
+        self
     }
 
     /// The point an earlier run took: then the switch is complete.
@@ -200,7 +217,7 @@ impl<'a> Runner<'a> {
             } else {
                 quiet::source_ends(client, partitions).await?
             };
-            if self.already(step, &at) {
+            if !self.dry_run && self.already(step, &at) {
                 continue;
             }
             if step != CutoverStep::Preflight {
@@ -216,6 +233,7 @@ impl<'a> Runner<'a> {
                             passed
                         })
                 }
+                CutoverStep::Drained if self.dry_run => Ok(gates.drain_preview(&on).await?),
                 CutoverStep::Drained => {
                     let passed = gates.drain(&on).await?;
                     at = quiet::source_ends(client, partitions).await?;
@@ -227,6 +245,12 @@ impl<'a> Runner<'a> {
                 Ok(passed) => self.passed(step, &at, passed).await?,
                 Err(stopped) => return Ok(self.stopped(step, stopped)),
             }
+        }
+        if self.dry_run {
+            // What clients would switch to; no point taken.
+            let mut outcome = self.outcome;
+            outcome.switch = Some(switch(self.migration, self.direction.switched_to()).await?);
+            return Ok(outcome);
         }
         let point = super::point(snapshot, partitions).await?;
         gates.at_point(&on, &point).await?;
@@ -311,8 +335,10 @@ impl<'a> Runner<'a> {
         ends: &[PartitionEnd],
         passed: Passed,
     ) -> Result<(), CutoverError> {
-        self.record = self.record.with_step(step, ends);
-        save(&self.store, self.direction, &self.record).await?;
+        if !self.dry_run {
+            self.record = self.record.with_step(step, ends);
+            save(&self.store, self.direction, &self.record).await?;
+        }
         self.tell(step, StepResult::Done, passed.detail, passed.evidence);
         Ok(())
     }

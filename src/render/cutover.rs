@@ -132,6 +132,9 @@ pub fn cutover_text(outcome: &Outcome, paint: Paint) -> String {
     if let Some(report) = &outcome.report {
         out.push_str(&super::verify_text(report, paint));
     }
+    if outcome.dry_run {
+        return dry_run_text(outcome, paint, out);
+    }
     let (Some(point), Some(switch)) = (&outcome.point, &outcome.switch) else {
         let _ = writeln!(
             out,
@@ -190,6 +193,38 @@ pub fn cutover_text(outcome: &Outcome, paint: Paint) -> String {
                 Direction::Rollback => "source",
             },
             offsets.join(" ")
+        );
+    }
+    out
+}
+
+/// The end of `cutover --dry-run`: whether every gate passed, that nothing was recorded, and
+/// what clients would switch to.
+fn dry_run_text(outcome: &Outcome, paint: Paint, mut out: String) -> String {
+    if !outcome.passed() {
+        let _ = writeln!(
+            out,
+            "{}",
+            paint.blocker(&format!(
+                "DRY RUN: migration \"{}\" would stop at a gate; nothing was recorded.",
+                outcome.migration
+            ))
+        );
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "{}",
+        paint.create(&format!(
+            "DRY RUN: every gate of migration \"{}\" passed; nothing was recorded. `kafka-migrate cutover` would drain, verify again and record the cutover point.",
+            outcome.migration
+        ))
+    );
+    if let Some(switch) = &outcome.switch {
+        let _ = writeln!(
+            out,
+            "Producers and consumers would switch to bootstrap.servers={}",
+            switch.bootstrap_servers.join(",")
         );
     }
     out
