@@ -26,6 +26,11 @@ pub struct Cli {
     #[arg(long = "var", global = true, value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
 
+    /// Set variables from a file of `name = value` lines (HCL, like Terraform's .tfvars:
+    /// strings, numbers, booleans); may be repeated, and a `--var` wins over a file.
+    #[arg(long = "var-file", global = true, value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+
     /// More log output on standard error (-v info, -vv debug, -vvv trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,

@@ -61,6 +61,11 @@ fn on_signal(command: &Command) -> OnSignal {
 }
 
 async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStatus> {
+    let file = MigrationFile {
+        path: cli.config.clone(),
+        vars: cli.vars.clone(),
+        var_files: cli.var_files.clone(),
+    };
     match cli.command {
         Command::Completions { shell } => {
             print!("{}", completion_script(shell));
@@ -84,7 +89,7 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
             Ok(ExitStatus::Success)
         }
         Command::Validate { json } => {
-            let migration = match load_migration_offline(&cli.config, &cli.vars) {
+            let migration = match load_migration_offline(&file) {
                 Ok(migration) => migration,
                 // A program reading --json gets the error as JSON too.
                 Err(e) if json => {
@@ -116,7 +121,7 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
             detailed_exitcode,
             engine,
         } => {
-            let migration = load_migration(&cli.config, &cli.vars)?;
+            let migration = load_migration(&file)?;
             let mut view = render::PlanView { json };
             let planned =
                 ops::plan::plan(&migration, &engine.requested(), out.as_deref(), &mut view).await?;
@@ -141,7 +146,7 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
             abandon_cutover,
             engine,
         } => {
-            let migration = load_migration(&cli.config, &cli.vars)?;
+            let migration = load_migration(&file)?;
             let options = ops::apply::Options {
                 saved: plan.as_deref(),
                 auto_approve,
@@ -174,10 +179,10 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
             json,
             timeout,
             dry_run,
-        } => cutover(&cli, false, json, timeout, dry_run).await,
-        Command::Rollback { json, timeout } => cutover(&cli, true, json, timeout, false).await,
+        } => cutover(&file, false, json, timeout, dry_run).await,
+        Command::Rollback { json, timeout } => cutover(&file, true, json, timeout, false).await,
         Command::Status { json, watch } => {
-            let migration = load_migration(&cli.config, &cli.vars)?;
+            let migration = load_migration(&file)?;
             if !watch {
                 let status = ops::status::status(&migration).await?;
                 show_status(&status, json);
@@ -206,7 +211,7 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
             watch,
             timeout,
         } => {
-            let migration = load_migration(&cli.config, &cli.vars)?;
+            let migration = load_migration(&file)?;
             if !json {
                 eprintln!("{}", render::verify_start_line(&migration));
             }
@@ -236,7 +241,7 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
         Command::Export {
             target: ExportTarget::Connect { dir },
         } => {
-            let migration = load_migration_offline(&cli.config, &cli.vars)?;
+            let migration = load_migration_offline(&file)?;
             for path in ops::export::connect(&migration, &dir)? {
                 println!("Wrote {}", path.display());
             }
@@ -248,14 +253,14 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
         Command::Export {
             target: ExportTarget::IamPolicy { format: _ },
         } => {
-            let migration = load_migration(&cli.config, &cli.vars)?;
+            let migration = load_migration(&file)?;
             println!("{}", ops::export::iam_policy(&migration).await?);
             Ok(ExitStatus::Success)
         }
         Command::Export {
             target: ExportTarget::ScramSecrets,
         } => {
-            let migration = load_migration(&cli.config, &cli.vars)?;
+            let migration = load_migration(&file)?;
             let secrets = ops::export::scram_secrets(&migration).await?;
             for note in &secrets.notes {
                 eprintln!("warning: {note}");
@@ -288,13 +293,13 @@ const BIN: &str = "kafka-migrate";
 
 /// `cutover` (or `rollback` when `back`): the gates drawn as they end, then the outcome.
 async fn cutover(
-    cli: &Cli,
+    file: &MigrationFile,
     back: bool,
     json: bool,
     timeout: std::time::Duration,
     dry_run: bool,
 ) -> miette::Result<ExitStatus> {
-    let migration = load_migration(&cli.config, &cli.vars)?;
+    let migration = load_migration(&file)?;
     let paint = if json {
         Paint::plain()
     } else {
@@ -344,28 +349,34 @@ fn confirm() -> miette::Result<bool> {
     Ok(answer.trim() == "yes")
 }
 
-/// Reads the migration file with `--var` values; warns about settings that weaken its
-/// security; remembers its secret values so that no error output shows them.
-fn load_migration(
-    path: &std::path::Path,
-    vars: &[String],
-) -> miette::Result<crate::config::Migration> {
-    loaded(crate::config::load(
-        path,
-        &crate::config::parse_vars(vars)?,
-    )?)
+/// Reads the migration file with `--var-file` and `--var` values (a `--var` wins over a
+/// file, a later file over an earlier one); warns about settings that weaken its security;
+/// remembers its secret values so that no error output shows them.
+fn load_migration(file: &MigrationFile) -> miette::Result<crate::config::Migration> {
+    loaded(crate::config::load(&file.path, &variables(file)?)?)
+}
+
+/// The migration file and the variables given for it on the command line.
+struct MigrationFile {
+    path: std::path::PathBuf,
+    vars: Vec<String>,
+    var_files: Vec<std::path::PathBuf>,
 }
 
 /// [`load_migration`] for commands that do not connect: an unset `env()` variable is a
 /// warning, not an error.
-fn load_migration_offline(
-    path: &std::path::Path,
-    vars: &[String],
-) -> miette::Result<crate::config::Migration> {
-    loaded(crate::config::load_offline(
-        path,
-        &crate::config::parse_vars(vars)?,
-    )?)
+fn load_migration_offline(file: &MigrationFile) -> miette::Result<crate::config::Migration> {
+    loaded(crate::config::load_offline(&file.path, &variables(file)?)?)
+}
+
+/// The variables given: every `--var-file`'s, then the `--var`s.
+fn variables(file: &MigrationFile) -> miette::Result<Vec<(String, String)>> {
+    let mut vars = Vec::new();
+    for path in &file.var_files {
+        vars.extend(crate::config::read_var_file(path)?);
+    }
+    vars.extend(crate::config::parse_vars(&file.vars)?);
+    Ok(vars)
 }
 
 fn loaded(migration: crate::config::Migration) -> miette::Result<crate::config::Migration> {
