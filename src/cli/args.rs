@@ -107,6 +107,17 @@ pub enum Command {
         engine: EngineArgs,
     },
 
+    /// Show a plan saved by `plan --out` (offline: no cluster is contacted, no migration file
+    /// read), as `plan` showed it or as JSON.
+    #[command(after_help = "Examples:\n  kafka-migrate show plan.json\n  kafka-migrate show plan.json --json | jq '.actions | length'")]
+    Show {
+        /// The plan file.
+        plan: PathBuf,
+        /// Print the plan as JSON (as `plan --json` does).
+        #[arg(long)]
+        json: bool,
+    },
+
     /// Create what is missing on the target and replicate records until stopped or synced.
     #[command(
         after_help = "Examples:\n  kafka-migrate apply plan.json\n  kafka-migrate apply --auto-approve --until-synced\n  kafka-migrate apply --engine connect --connect-url http://connect:8083"
@@ -390,6 +401,7 @@ impl Command {
             Command::Init { .. } => "init",
             Command::Validate { .. } => "validate",
             Command::Plan { .. } => "plan",
+            Command::Show { .. } => "show",
             Command::Apply { .. } => "apply",
             Command::Status { .. } => "status",
             Command::Verify { .. } => "verify",

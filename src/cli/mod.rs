@@ -137,6 +137,15 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
                 ExitStatus::Success
             })
         }
+        Command::Show { plan: path, json } => {
+            let plan = ops::show::show(&path)?;
+            if json {
+                println!("{}", render::plan_json(&plan));
+            } else {
+                print!("{}", render::saved_plan_text(&plan, &path, Paint::for_stdout()));
+            }
+            Ok(ExitStatus::Success)
+        }
         Command::Apply {
             plan,
             auto_approve,

@@ -11,6 +11,7 @@ pub mod cutover;
 pub mod engines;
 pub mod export;
 pub mod plan;
+pub mod show;
 pub mod status;
 pub mod verify;
 

@@ -21,7 +21,7 @@ pub use json::{
 };
 pub use live::{describe, note_line, summary, Display};
 pub use paint::Paint;
-pub use plan::{plan_json, plan_text, PlanView};
+pub use plan::{plan_json, plan_text, saved_plan_text, PlanView};
 pub use status::{status_json, status_text};
 pub use verify::{
     evidence_lines, fact_line, not_ready_line, verify_json, verify_start_line, verify_text,

@@ -399,6 +399,18 @@ async fn first_hour_mistakes_print_the_same() {
         "first_05_plan_out",
         run(&config, &["plan", "--out", "plan.json"], &redact)
     );
+    insta::assert_snapshot!(
+        "first_05a_show_saved_plan",
+        run(&config, &["show", "plan.json"], &redact)
+    );
+    insta::assert_snapshot!(
+        "first_05b_show_saved_plan_json",
+        run(&config, &["show", "plan.json", "--json"], &redact)
+    );
+    insta::assert_snapshot!(
+        "first_05c_show_missing_plan",
+        run(&config, &["show", "missing.json"], &redact)
+    );
     let changed = std::fs::read_to_string(&config).unwrap()
         + "replication {\n  delivery = \"at-least-once\"\n}\n";
     std::fs::write(&config, changed).unwrap();
