@@ -210,6 +210,23 @@ pub enum Command {
         timeout: std::time::Duration,
     },
 
+    /// Remove what the migration created on the target: its internal topics, and the topics
+    /// it created that hold nothing but its own records (proved from its recorded progress
+    /// against the target's offsets); any other topic is refused, named with why. Refused
+    /// after a cutover and while an apply runs. Exit 0 when done, 2 when a topic was refused,
+    /// 1 on error.
+    #[command(
+        after_help = "Examples:\n  kafka-migrate destroy\n  kafka-migrate destroy --auto-approve --json"
+    )]
+    Destroy {
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        auto_approve: bool,
+        /// Print the outcome as JSON (needs --auto-approve).
+        #[arg(long, requires = "auto_approve")]
+        json: bool,
+    },
+
     /// Export the migration for another engine or system.
     #[command(
         after_help = "Examples:\n  kafka-migrate export connect --dir connect/\n  kafka-migrate export iam-policy\n  kafka-migrate export scram-secrets > msk-scram.tf"
@@ -407,6 +424,7 @@ impl Command {
             Command::Verify { .. } => "verify",
             Command::Cutover { .. } => "cutover",
             Command::Rollback { .. } => "rollback",
+            Command::Destroy { .. } => "destroy",
             Command::Export {
                 target: ExportTarget::Connect { .. },
             } => "export connect",

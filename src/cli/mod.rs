@@ -190,6 +190,28 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
             dry_run,
         } => cutover(&file, false, json, timeout, dry_run).await,
         Command::Rollback { json, timeout } => cutover(&file, true, json, timeout, false).await,
+        Command::Destroy { auto_approve, json } => {
+            let migration = load_migration(&file)?;
+            let paint = Paint::for_stdout();
+            let destroyed = ops::destroy::destroy(&migration, auto_approve, &mut |plan| {
+                print!("{}", render::destroy_plan_text(plan, paint));
+                ask("destroy", "review what destroy removes and pass --auto-approve")
+            })
+            .await?;
+            if json {
+                println!("{}", render::destroy_json(&destroyed));
+            } else {
+                if auto_approve || destroyed.plan.removed().is_empty() {
+                    print!("{}", render::destroy_plan_text(&destroyed.plan, paint));
+                }
+                println!("{}", render::destroyed_line(&destroyed));
+            }
+            Ok(if destroyed.plan.refused().is_empty() {
+                ExitStatus::Success
+            } else {
+                ExitStatus::Attention
+            })
+        }
         Command::Status { json, watch } => {
             let migration = load_migration(&file)?;
             if !watch {
@@ -342,10 +364,19 @@ fn show_status(status: &crate::apply::MigrationStatus, json: bool) {
 
 /// Asks on the terminal whether to apply the plan shown.
 fn confirm() -> miette::Result<bool> {
+    ask(
+        "apply",
+        "review the plan and pass --auto-approve, or apply a saved plan file",
+    )
+}
+
+/// Asks on the terminal whether `command` may carry out what it showed; `help` says what to
+/// do where there is no terminal to ask on.
+fn ask(command: &str, help: &str) -> miette::Result<bool> {
     if !std::io::stdin().is_terminal() {
         return Err(miette!(
-            help = "review the plan and pass --auto-approve, or apply a saved plan file",
-            "apply needs confirmation, but standard input is not a terminal"
+            help = help.to_string(),
+            "{command} needs confirmation, but standard input is not a terminal"
         ));
     }
     print!("\nDo you want to perform these actions? Only 'yes' is accepted: ");

@@ -100,6 +100,30 @@ impl ClusterClient {
         })
     }
 
+    /// Deletes `topics` (a topic already gone is not an error).
+    pub async fn delete_topics(&self, topics: &[&str]) -> Result<(), ClusterError> {
+        if topics.is_empty() {
+            return Ok(());
+        }
+        let opts = AdminOptions::new()
+            .request_timeout(Some(TIMEOUT))
+            .operation_timeout(Some(TIMEOUT));
+        let results = self
+            .admin()
+            .delete_topics(topics, &opts)
+            .await
+            .map_err(|e| self.kafka_error("deleting topics", e))?;
+        for result in results {
+            match result {
+                Ok(_) | Err((_, rdkafka::types::RDKafkaErrorCode::UnknownTopicOrPartition)) => {}
+                Err((topic, code)) => {
+                    return Err(self.error(&format!("deleting topic \"{topic}\""), code.to_string()))
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The name of every topic the cluster lists, Kafka's internal ones included, sorted.
     pub async fn topic_names(&self) -> Result<Vec<String>, ClusterError> {
         let metadata = self.metadata().await?;

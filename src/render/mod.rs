@@ -5,6 +5,7 @@ mod apply;
 mod apply_events;
 mod connect;
 mod cutover;
+mod destroy;
 mod json;
 mod live;
 mod paint;
@@ -15,6 +16,7 @@ mod verify;
 pub use apply::{applied_line, group_synced_line, ApplyView};
 pub use apply_events::{apply_events_schema, ApplyEvent, ApplyEvents};
 pub use connect::{connect_step, connector_diffs};
+pub use destroy::{destroy_json, destroy_plan_text, destroyed_line};
 pub use cutover::{cutover_json, cutover_text, step_line, CutoverDisplay};
 pub use json::{
     report_schemas, CUTOVER_FORMAT_VERSION, STATUS_FORMAT_VERSION, VERIFY_FORMAT_VERSION,

@@ -11,6 +11,7 @@ mod connect;
 mod crash;
 mod cutover;
 mod demo;
+mod destroy;
 mod faults;
 mod first_hour;
 mod group_cases;

@@ -1,0 +1,103 @@
+//! `destroy` on real clusters: after a mistaken migration, it removes the migration's
+//! progress topic and the topics it created that hold nothing but its records, and refuses —
+//! naming each — a topic that was on the target before and one an application wrote to after
+//! the migration's records.
+
+use std::time::Duration;
+
+use kafka_harness::{data, shared};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+
+use crate::support::{apply_until_synced, kafka_migrate, migration_file, topic_with_records};
+
+/// The topics the target lists.
+fn target_topics() -> Vec<String> {
+    let consumer: BaseConsumer = shared::target().admin_config().create().unwrap();
+    consumer
+        .fetch_metadata(None, Duration::from_secs(10))
+        .unwrap()
+        .topics()
+        .iter()
+        .map(|t| t.name().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn destroy_removes_only_what_holds_nothing_but_the_migrations_records() {
+    let (source, target) = (shared::plain_source(), shared::target());
+    let p = data::unique_name("destroy").replace('-', "_");
+    let (own, empty, written, before) = (
+        format!("{p}.own"),
+        format!("{p}.empty"),
+        format!("{p}.written"),
+        format!("{p}.before"),
+    );
+    topic_with_records(source, &own, 20).await;
+    topic_with_records(source, &written, 20).await;
+    topic_with_records(source, &before, 20).await;
+    data::create_topic(&source.admin_config(), &empty, 1, 1, &[])
+        .await
+        .unwrap();
+    // On the target before the migration, with a record of its own.
+    topic_with_records(target, &before, 1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = migration_file(dir.path(), &p, &p, source, target, "acls { sync = false }");
+    apply_until_synced(&config);
+    // An application writes to the target after the migration's records.
+    data::produce(&target.admin_config(), &written, &data::sample_records(3, 1))
+        .await
+        .unwrap();
+    let progress = format!("kafka-migrate.{p}.progress");
+    assert!(target_topics().contains(&progress));
+
+    // Not on a terminal and not approved: nothing removed.
+    let out = kafka_migrate(&config).arg("destroy").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("destroy needs confirmation, but standard input is not a terminal"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(target_topics().contains(&own));
+
+    let (code, json) = crate::support::schema::run_json(
+        &config,
+        &["destroy", "--auto-approve", "--json"],
+        "destroy.schema.json",
+    );
+    assert_eq!(code, Some(2), "{json:#}");
+    assert_eq!(json["removed"], true, "{json:#}");
+    let refused: Vec<(String, String)> = crate::support::pairs(&json["topics"], "topic", "reason")
+        .into_iter()
+        .filter(|(t, _)| {
+            json["topics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["topic"] == t.as_str() && r["remove"] == false)
+        })
+        .collect();
+    assert_eq!(refused.len(), 2, "{json:#}");
+    assert_eq!(
+        refused[0],
+        (
+            before.clone(),
+            "holds records the migration did not write: partition 0 held offsets 0..1 before the migration's first record".to_string()
+        ),
+        "{json:#}"
+    );
+    assert_eq!(refused[1].0, written, "{json:#}");
+    assert!(
+        refused[1].1.starts_with("holds records the migration did not write: partition 0 holds offsets ")
+            && refused[1].1.ends_with("..24 after the migration's last record"),
+        "{json:#}"
+    );
+    let now = target_topics();
+    for gone in [&progress, &own, &empty] {
+        assert!(!now.contains(gone), "{gone} is still on the target");
+    }
+    for kept in [&before, &written] {
+        assert!(now.contains(kept), "{kept} was removed");
+    }
+}
