@@ -109,7 +109,9 @@ pub enum Command {
 
     /// Show a plan saved by `plan --out` (offline: no cluster is contacted, no migration file
     /// read), as `plan` showed it or as JSON.
-    #[command(after_help = "Examples:\n  kafka-migrate show plan.json\n  kafka-migrate show plan.json --json | jq '.actions | length'")]
+    #[command(
+        after_help = "Examples:\n  kafka-migrate show plan.json\n  kafka-migrate show plan.json --json | jq '.actions | length'"
+    )]
     Show {
         /// The plan file.
         plan: PathBuf,

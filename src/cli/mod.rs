@@ -142,7 +142,10 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
             if json {
                 println!("{}", render::plan_json(&plan));
             } else {
-                print!("{}", render::saved_plan_text(&plan, &path, Paint::for_stdout()));
+                print!(
+                    "{}",
+                    render::saved_plan_text(&plan, &path, Paint::for_stdout())
+                );
             }
             Ok(ExitStatus::Success)
         }
@@ -195,7 +198,10 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
             let paint = Paint::for_stdout();
             let destroyed = ops::destroy::destroy(&migration, auto_approve, &mut |plan| {
                 print!("{}", render::destroy_plan_text(plan, paint));
-                ask("destroy", "review what destroy removes and pass --auto-approve")
+                ask(
+                    "destroy",
+                    "review what destroy removes and pass --auto-approve",
+                )
             })
             .await?;
             if json {
@@ -347,11 +353,13 @@ async fn cutover(
     } else {
         print!("{}", render::cutover_text(&outcome, paint));
     }
-    Ok(if outcome.complete || (outcome.dry_run && outcome.passed()) {
-        ExitStatus::Success
-    } else {
-        ExitStatus::Attention
-    })
+    Ok(
+        if outcome.complete || (outcome.dry_run && outcome.passed()) {
+            ExitStatus::Success
+        } else {
+            ExitStatus::Attention
+        },
+    )
 }
 
 fn show_status(status: &crate::apply::MigrationStatus, json: bool) {

@@ -173,7 +173,9 @@ impl ClusterClient {
                     Ok(_) => return Ok(()),
                     // A listener that answers but not client requests (a KRaft controller's)
                     // will not change its mind.
-                    Err(e) if e.rdkafka_error_code() == Some(RDKafkaErrorCode::UnsupportedFeature) => {
+                    Err(e)
+                        if e.rdkafka_error_code() == Some(RDKafkaErrorCode::UnsupportedFeature) =>
+                    {
                         return Err(e)
                     }
                     Err(e)
@@ -301,9 +303,14 @@ impl ClusterClient {
         let text = events.join("; ").to_lowercase();
         // The broker hung up on a connection it had accepted: nothing was refused, nor timed
         // out.
-        let hung_up = ["broken pipe", "closed by peer", "connection reset", "disconnected"]
-            .iter()
-            .any(|t| text.contains(t))
+        let hung_up = [
+            "broken pipe",
+            "closed by peer",
+            "connection reset",
+            "disconnected",
+        ]
+        .iter()
+        .any(|t| text.contains(t))
             || (code == Some(RDKafkaErrorCode::BrokerTransportFailure) && events.is_empty());
         let (cause, help) = match code? {
             RDKafkaErrorCode::UnsupportedFeature => (

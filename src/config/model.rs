@@ -355,7 +355,11 @@ impl std::fmt::Display for EmptySelection {
                 "; exclude leaves out each of the {} topic(s) include selects: {}{}",
                 self.excluded.len(),
                 shown.join(", "),
-                if self.excluded.len() > shown.len() { ", …" } else { "" }
+                if self.excluded.len() > shown.len() {
+                    ", …"
+                } else {
+                    ""
+                }
             )?;
         }
         Ok(())

@@ -2,10 +2,10 @@
 //! through [`ClusterClient`], the names of the internal topics the inventory leaves out, its
 //! SCRAM users (names and mechanisms) and the release its brokers are at least.
 
-use std::collections::{BTreeMap, BTreeSet};
 use crate::cluster::inventory::Acls;
 use crate::cluster::native::ScramUser;
 use crate::cluster::{ClusterClient, ClusterError, Role, Scope};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What the source holds, as far as `init` tells it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,7 +16,9 @@ use std::path::{Path, PathBuf};
 use miette::miette;
 
 pub use discover::Discovered;
-pub use patterns::{group_left_out, group_patterns, internal_reason, topic_plan, Pattern, TopicPlan};
+pub use patterns::{
+    group_left_out, group_patterns, internal_reason, topic_plan, Pattern, TopicPlan,
+};
 
 /// How `init` reaches one cluster, as given by its flags. Secrets are never values: each is
 /// the name of an environment variable, written into the file as `env("NAME")`.

@@ -312,12 +312,7 @@ fn groups(out: &mut String, schema: &Schema, found: Option<&Discovered>) {
                 for (group, why) in &found.groups_left_out {
                     let _ = writeln!(out, "  # Left out: {group} {why}.");
                 }
-                patterns(
-                    out,
-                    "exclude",
-                    &group_patterns(&left_out, &all),
-                    "group(s)",
-                );
+                patterns(out, "exclude", &group_patterns(&left_out, &all), "group(s)");
             }
             set
         }

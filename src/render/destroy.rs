@@ -26,17 +26,26 @@ pub fn destroy_plan_text(plan: &DestroyPlan, paint: Paint) -> String {
     } else {
         let _ = writeln!(out, "destroy will remove these topics from the target:");
         for r in removed {
-            let _ = writeln!(out, "  {} topic \"{}\": {}", paint.remove("-"), r.topic, r.reason);
+            let _ = writeln!(
+                out,
+                "  {} topic \"{}\": {}",
+                paint.remove("-"),
+                r.topic,
+                r.reason
+            );
         }
     }
     let refused = plan.refused();
     if !refused.is_empty() {
-        let _ = writeln!(
-            out,
-            "destroy refuses to remove (left on the target):"
-        );
+        let _ = writeln!(out, "destroy refuses to remove (left on the target):");
         for r in refused {
-            let _ = writeln!(out, "  {} topic \"{}\": {}", paint.blocker("!"), r.topic, r.reason);
+            let _ = writeln!(
+                out,
+                "  {} topic \"{}\": {}",
+                paint.blocker("!"),
+                r.topic,
+                r.reason
+            );
         }
     }
     out

@@ -16,8 +16,8 @@ mod verify;
 pub use apply::{applied_line, group_synced_line, ApplyView};
 pub use apply_events::{apply_events_schema, ApplyEvent, ApplyEvents};
 pub use connect::{connect_step, connector_diffs};
-pub use destroy::{destroy_json, destroy_plan_text, destroyed_line};
 pub use cutover::{cutover_json, cutover_text, step_line, CutoverDisplay};
+pub use destroy::{destroy_json, destroy_plan_text, destroyed_line};
 pub use json::{
     report_schemas, CUTOVER_FORMAT_VERSION, STATUS_FORMAT_VERSION, VERIFY_FORMAT_VERSION,
 };

@@ -18,7 +18,13 @@ pub fn status_text(view: &MigrationStatus) -> String {
     let (status, groups) = (&view.status, &view.groups);
     let mut table = comfy_table::Table::new();
     table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-    table.set_header(["topic", "partitions", "records replicated", "records/s", "lag"]);
+    table.set_header([
+        "topic",
+        "partitions",
+        "records replicated",
+        "records/s",
+        "lag",
+    ]);
     for (topic, t) in status.by_topic() {
         table.add_row([
             topic.to_string(),

@@ -82,7 +82,8 @@ fn a_cutover_shows_its_steps_the_point_and_what_to_switch() {
         point: None,
         switch: None,
         activity: None,
-        report: None,        dry_run: false,
+        report: None,
+        dry_run: false,
     };
     let text = super::cutover_text(&outcome, Paint::plain());
     assert!(
@@ -419,7 +420,8 @@ fn the_json_views_are_valid_under_their_schemas() {
         point: None,
         switch: None,
         activity: None,
-        report: Some(report()),        dry_run: false,
+        report: Some(report()),
+        dry_run: false,
     };
     valid("cutover.schema.json", &super::cutover_json(&outcome));
     outcome.direction = Direction::Rollback;

@@ -165,9 +165,7 @@ impl Status {
         Status {
             migration: migration.to_string(),
             partitions,
-            running: activity
-                .last_position_ms
-                .map(|_| activity.running(now_ms)),
+            running: activity.last_position_ms.map(|_| activity.running(now_ms)),
             last_progress_at_ms: activity.last_position_ms,
         }
     }

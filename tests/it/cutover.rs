@@ -330,8 +330,7 @@ async fn a_dry_run_checks_every_gate_and_records_nothing() {
     let steps: Vec<(String, String)> = crate::support::pairs(&dry["steps"], "step", "result");
     assert_eq!(
         steps,
-        ["preflight", "quiet", "drained", "verified"]
-            .map(|s| (s.to_string(), "done".to_string())),
+        ["preflight", "quiet", "drained", "verified"].map(|s| (s.to_string(), "done".to_string())),
         "{dry:#}"
     );
     assert!(

@@ -12,13 +12,9 @@ use crate::support::Running;
 fn the_quick_start_keeps_its_clusters_when_not_on_a_terminal_and_says_its_credentials() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = tempfile::tempdir().unwrap();
-    let mut demo = Running::spawn(
-        Command::new(root.join("scripts/demo")),
-        dir.path(),
-        |cmd| {
-            cmd.arg("--keep").stdin(Stdio::null());
-        },
-    );
+    let mut demo = Running::spawn(Command::new(root.join("scripts/demo")), dir.path(), |cmd| {
+        cmd.arg("--keep").stdin(Stdio::null());
+    });
     let kept = crate::support::poll_until(Duration::from_secs(900), || {
         demo.stdout().contains("Clusters keep running") || demo.exited()
     });
@@ -37,7 +33,9 @@ fn the_quick_start_keeps_its_clusters_when_not_on_a_terminal_and_says_its_creden
         "debug"
     };
     assert!(
-        out.contains(&format!("==> Building kafka-migrate and the demo ({profile};")),
+        out.contains(&format!(
+            "==> Building kafka-migrate and the demo ({profile};"
+        )),
         "{out}"
     );
     // Standard input is closed, and the clusters are still there: the source answers.

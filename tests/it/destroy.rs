@@ -1,7 +1,7 @@
 //! `destroy` on real clusters: after a mistaken migration, it removes the migration's
 //! progress topic and the topics it created that hold nothing but its records, and refuses —
-//! naming each — a topic that was on the target before and one an application wrote to after
-//! the migration's records.
+//! naming each — a topic it selects that only the target has (with a record of its own) and
+//! one an application wrote to after the migration's records.
 
 use std::time::Duration;
 
@@ -30,23 +30,26 @@ async fn destroy_removes_only_what_holds_nothing_but_the_migrations_records() {
         format!("{p}.own"),
         format!("{p}.empty"),
         format!("{p}.written"),
-        format!("{p}.before"),
+        format!("{p}.target_only"),
     );
     topic_with_records(source, &own, 20).await;
     topic_with_records(source, &written, 20).await;
-    topic_with_records(source, &before, 20).await;
     data::create_topic(&source.admin_config(), &empty, 1, 1, &[])
         .await
         .unwrap();
-    // On the target before the migration, with a record of its own.
+    // Only on the target, with a record of its own: the migration never wrote to it.
     topic_with_records(target, &before, 1).await;
     let dir = tempfile::tempdir().unwrap();
     let config = migration_file(dir.path(), &p, &p, source, target, "acls { sync = false }");
     apply_until_synced(&config);
     // An application writes to the target after the migration's records.
-    data::produce(&target.admin_config(), &written, &data::sample_records(3, 1))
-        .await
-        .unwrap();
+    data::produce(
+        &target.admin_config(),
+        &written,
+        &data::sample_records(3, 1),
+    )
+    .await
+    .unwrap();
     let progress = format!("kafka-migrate.{p}.progress");
     assert!(target_topics().contains(&progress));
 
@@ -83,14 +86,18 @@ async fn destroy_removes_only_what_holds_nothing_but_the_migrations_records() {
         refused[0],
         (
             before.clone(),
-            "holds records the migration did not write: partition 0 held offsets 0..1 before the migration's first record".to_string()
+            "holds records the migration did not write: partition 0 holds offsets up to 1 and the migration never wrote to it".to_string()
         ),
         "{json:#}"
     );
     assert_eq!(refused[1].0, written, "{json:#}");
     assert!(
-        refused[1].1.starts_with("holds records the migration did not write: partition 0 holds offsets ")
-            && refused[1].1.ends_with("..24 after the migration's last record"),
+        refused[1]
+            .1
+            .starts_with("holds records the migration did not write: partition 0 holds offsets ")
+            && refused[1]
+                .1
+                .ends_with("..24 after the migration's last record"),
         "{json:#}"
     );
     let now = target_topics();

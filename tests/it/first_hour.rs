@@ -60,7 +60,9 @@ async fn a_pattern_that_selects_nothing_is_an_error_for_plan_apply_status_and_ve
             "{step:?}: {said}"
         );
         assert!(
-            said.contains(&format!("the closest topic names on the source: {p}.orders")),
+            said.contains(&format!(
+                "the closest topic names on the source: {p}.orders"
+            )),
             "{step:?}: {said}"
         );
         assert!(!said.contains("READY FOR CUTOVER"), "{step:?}: {said}");
@@ -242,9 +244,16 @@ async fn each_verbosity_level_shows_what_it_promises_and_no_colour_in_a_file() {
     assert!(vv.contains("Describing topic configs."), "-vv:\n{vv}");
     let vvv = stderr("-vvv");
     assert!(vvv.contains("librdkafka"), "-vvv has no librdkafka debug");
-    assert!(!vvv.contains("Destroying"), "-vvv has the per-message noise");
+    assert!(
+        !vvv.contains("Destroying"),
+        "-vvv has the per-message noise"
+    );
     // The issue measured 45,585 lines; the debug of one plan is a few thousand at most.
-    assert!(vvv.lines().count() < 10_000, "{} lines", vvv.lines().count());
+    assert!(
+        vvv.lines().count() < 10_000,
+        "{} lines",
+        vvv.lines().count()
+    );
     for (level, text) in [("-v", &v), ("-vv", &vv), ("-vvv", &vvv)] {
         assert!(!text.contains('\u{1b}'), "{level}: colour codes in a file");
     }

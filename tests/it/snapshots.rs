@@ -357,9 +357,15 @@ async fn first_hour_mistakes_print_the_same() {
     let redact = Redact::clusters(&prefix, dir.path())
         .literal(source.controller_bootstrap(), "[CONTROLLER]")
         .literal(shared::secure_source().bootstrap(), "[SASL LISTENER]");
-    data::create_topic(&source.admin_config(), &format!("{prefix}.orders"), 1, 1, &[])
-        .await
-        .unwrap();
+    data::create_topic(
+        &source.admin_config(),
+        &format!("{prefix}.orders"),
+        1,
+        1,
+        &[],
+    )
+    .await
+    .unwrap();
     let typo = migration_file(
         dir.path(),
         &prefix,
@@ -377,7 +383,10 @@ async fn first_hour_mistakes_print_the_same() {
         run(&typo, &["verify"], &redact)
     );
     for (name, bootstrap) in [
-        ("first_03_plan_controller_port", source.controller_bootstrap()),
+        (
+            "first_03_plan_controller_port",
+            source.controller_bootstrap(),
+        ),
         (
             "first_04_plan_sasl_listener_with_plaintext",
             shared::secure_source().bootstrap(),

@@ -454,7 +454,11 @@ fn a_var_file_sets_variables_and_a_var_wins_over_it() {
     let (dir, path) = file(
         "variable \"env\" { default = \"dev\" }\nvariable \"tasks\" { default = 4 }\nname = \"orders-${var.env}\"\ncluster \"source\" { bootstrap_servers = [\"a:9092\"] }\ncluster \"target\" { bootstrap_servers = [\"b:9092\"] }\nreplication { tasks = var.tasks }\n",
     );
-    std::fs::write(dir.path().join("prod.tfvars"), "env   = \"prod\"\ntasks = 8\n").unwrap();
+    std::fs::write(
+        dir.path().join("prod.tfvars"),
+        "env   = \"prod\"\ntasks = 8\n",
+    )
+    .unwrap();
     std::fs::write(dir.path().join("eu.tfvars"), "env = \"eu\"\n").unwrap();
     let validated = |args: &[&str]| -> serde_json::Value {
         let out = kafka_migrate_bare()

@@ -217,7 +217,9 @@ fn build_kafka_migrate(root: &Path) -> Result<PathBuf> {
     if !status.success() {
         bail!("building kafka-migrate failed");
     }
-    Ok(kafka_harness::shared::target_dir().join(profile).join("kafka-migrate"))
+    Ok(kafka_harness::shared::target_dir()
+        .join(profile)
+        .join("kafka-migrate"))
 }
 
 fn workspace_root() -> PathBuf {

@@ -158,7 +158,10 @@ fn a_group_committed_only_on_topics_left_out_is_left_out() {
         super::group_left_out(["app-store-changelog", "_schemas"]).as_deref(),
         Some("commits offsets only for topics left out (app-store-changelog, _schemas)")
     );
-    assert_eq!(super::group_left_out(["app-store-changelog", "orders"]), None);
+    assert_eq!(
+        super::group_left_out(["app-store-changelog", "orders"]),
+        None
+    );
     assert_eq!(super::group_left_out([]), None);
 }
 
