@@ -336,7 +336,7 @@ async fn cutover(
     timeout: std::time::Duration,
     dry_run: bool,
 ) -> miette::Result<ExitStatus> {
-    let migration = load_migration(&file)?;
+    let migration = load_migration(file)?;
     let paint = if json {
         Paint::plain()
     } else {
