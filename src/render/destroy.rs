@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use crate::ops::destroy::Destroyed;
-use crate::plan::DestroyPlan;
+use crate::plan::{DestroyPlan, Removal};
 
 use super::Paint;
 
@@ -25,30 +25,21 @@ pub fn destroy_plan_text(plan: &DestroyPlan, paint: Paint) -> String {
         );
     } else {
         let _ = writeln!(out, "destroy will remove these topics from the target:");
-        for r in removed {
-            let _ = writeln!(
-                out,
-                "  {} topic \"{}\": {}",
-                paint.remove("-"),
-                r.topic,
-                r.reason
-            );
-        }
+        lines(&mut out, &paint.remove("-"), removed);
     }
     let refused = plan.refused();
     if !refused.is_empty() {
         let _ = writeln!(out, "destroy refuses to remove (left on the target):");
-        for r in refused {
-            let _ = writeln!(
-                out,
-                "  {} topic \"{}\": {}",
-                paint.blocker("!"),
-                r.topic,
-                r.reason
-            );
-        }
+        lines(&mut out, &paint.blocker("!"), refused);
     }
     out
+}
+
+/// A line per topic: `mark`, the topic and why.
+fn lines<'a>(out: &mut String, mark: &str, removals: impl IntoIterator<Item = &'a Removal>) {
+    for r in removals {
+        let _ = writeln!(out, "  {mark} topic \"{}\": {}", r.topic, r.reason);
+    }
 }
 
 /// The last line of a `destroy`.

@@ -3,24 +3,11 @@
 //! naming each — a topic it selects that only the target has (with a record of its own) and
 //! one an application wrote to after the migration's records.
 
-use std::time::Duration;
-
 use kafka_harness::{data, shared};
-use rdkafka::consumer::{BaseConsumer, Consumer};
 
-use crate::support::{apply_until_synced, kafka_migrate, migration_file, topic_with_records};
-
-/// The topics the target lists.
-fn target_topics() -> Vec<String> {
-    let consumer: BaseConsumer = shared::target().admin_config().create().unwrap();
-    consumer
-        .fetch_metadata(None, Duration::from_secs(10))
-        .unwrap()
-        .topics()
-        .iter()
-        .map(|t| t.name().to_string())
-        .collect()
-}
+use crate::support::{
+    apply_until_synced, kafka_migrate, migration_file, target_topics, topic_with_records,
+};
 
 #[tokio::test]
 async fn destroy_removes_only_what_holds_nothing_but_the_migrations_records() {

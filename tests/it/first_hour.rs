@@ -27,18 +27,6 @@ fn text(out: &std::process::Output) -> String {
     ))
 }
 
-/// Whether the target holds `topic`.
-fn on_target(topic: &str) -> bool {
-    use rdkafka::consumer::{BaseConsumer, Consumer};
-    let consumer: BaseConsumer = shared::target().admin_config().create().unwrap();
-    consumer
-        .fetch_metadata(None, Duration::from_secs(10))
-        .unwrap()
-        .topics()
-        .iter()
-        .any(|t| t.name() == topic)
-}
-
 #[tokio::test]
 async fn a_pattern_that_selects_nothing_is_an_error_for_plan_apply_status_and_verify() {
     let (p, dir) = with_orders("selnothing").await;
@@ -68,7 +56,7 @@ async fn a_pattern_that_selects_nothing_is_an_error_for_plan_apply_status_and_ve
         assert!(!said.contains("READY FOR CUTOVER"), "{step:?}: {said}");
     }
     // Nothing was left on the target: no progress topic.
-    assert!(!on_target(&format!("kafka-migrate.{p}.progress")));
+    assert!(!crate::support::target_topics().contains(&format!("kafka-migrate.{p}.progress")));
 }
 
 /// A source named by its controller port, or by a SASL listener without SASL: said for what
@@ -91,15 +79,8 @@ async fn a_controller_port_or_a_sasl_listener_reached_with_plaintext_is_named_wi
     ];
     for (bootstrap, error, help) in cases {
         let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("migration.hcl");
-        std::fs::write(
-            &config,
-            format!(
-                "name = \"m\"\ncluster \"source\" {{ bootstrap_servers = [\"{bootstrap}\"] }}\ncluster \"target\" {{ bootstrap_servers = [\"{}\"] }}\n",
-                target.bootstrap()
-            ),
-        )
-        .unwrap();
+        let config =
+            crate::support::plaintext_file(dir.path(), "migration.hcl", &bootstrap, target);
         let started = Instant::now();
         let out = kafka_migrate(&config).arg("plan").output().unwrap();
         let took = started.elapsed();
@@ -111,28 +92,31 @@ async fn a_controller_port_or_a_sasl_listener_reached_with_plaintext_is_named_wi
     }
 }
 
+/// `kafka-migrate init` of the shared SCRAM source as its super user, with `password` in
+/// `SOURCE_PASSWORD`, writing `config`.
+fn init_secure_source(config: &std::path::Path, password: &str) -> std::process::Output {
+    kafka_migrate(config)
+        .env("SOURCE_PASSWORD", password)
+        .args([
+            "init",
+            "--source",
+            &shared::secure_source().bootstrap(),
+            "--source-sasl-mechanism",
+            "scram-sha-512",
+            "--source-sasl-username",
+            ADMIN.name,
+        ])
+        .output()
+        .unwrap()
+}
+
 /// `init` with a wrong password: an error, exit 1, and no file — so that the rerun with the
 /// right one is not refused for the file the failed run left.
 #[test]
 fn init_with_a_wrong_password_fails_and_writes_nothing() {
-    let source = shared::secure_source();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("migration.hcl");
-    let init = |password: &str| {
-        kafka_migrate(&config)
-            .env("SOURCE_PASSWORD", password)
-            .args([
-                "init",
-                "--source",
-                &source.bootstrap(),
-                "--source-sasl-mechanism",
-                "scram-sha-512",
-                "--source-sasl-username",
-                ADMIN.name,
-            ])
-            .output()
-            .unwrap()
-    };
+    let init = |password: &str| init_secure_source(&config, password);
     let out = init("not-the-password");
     let said = text(&out);
     assert_eq!(out.status.code(), Some(1), "{said}");
@@ -164,19 +148,7 @@ async fn init_leaves_out_a_group_whose_only_topic_it_leaves_out() {
     data::commit_offsets(&admin, &app, &[(orders.as_str(), 0, 0)]).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("migration.hcl");
-    let out = kafka_migrate(&config)
-        .env("SOURCE_PASSWORD", ADMIN.password)
-        .args([
-            "init",
-            "--source",
-            &source.bootstrap(),
-            "--source-sasl-mechanism",
-            "scram-sha-512",
-            "--source-sasl-username",
-            ADMIN.name,
-        ])
-        .output()
-        .unwrap();
+    let out = init_secure_source(&config, ADMIN.password);
     assert!(out.status.success(), "{}", text(&out));
     let written = std::fs::read_to_string(&config).unwrap();
     assert!(

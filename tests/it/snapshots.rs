@@ -392,15 +392,8 @@ async fn first_hour_mistakes_print_the_same() {
             shared::secure_source().bootstrap(),
         ),
     ] {
-        let config = dir.path().join("misdirected.hcl");
-        std::fs::write(
-            &config,
-            format!(
-                "name = \"m\"\ncluster \"source\" {{ bootstrap_servers = [\"{bootstrap}\"] }}\ncluster \"target\" {{ bootstrap_servers = [\"{}\"] }}\n",
-                target.bootstrap()
-            ),
-        )
-        .unwrap();
+        let config =
+            crate::support::plaintext_file(dir.path(), "misdirected.hcl", &bootstrap, target);
         insta::assert_snapshot!(name, run(&config, &["plan"], &redact));
     }
     let config = migration_file(dir.path(), &prefix, &prefix, source, target, "");
