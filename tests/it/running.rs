@@ -123,17 +123,23 @@ async fn a_running_apply_picks_up_new_topics_and_partitions_serves_metrics_and_d
     // `status` while it runs: it is running, and how fast it went over the last minute.
     let status = crate::support::succeeds(&config, &["status"]);
     assert!(status.contains("An apply is replicating now."), "{status}");
-    let json: serde_json::Value =
-        serde_json::from_str(&crate::support::succeeds(&config, &["status", "--json"])).unwrap();
-    assert_eq!(json["running"], true, "{json:#}");
-    assert!(
-        json["partitions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|p| p["records_per_second"].as_f64().is_some()),
-        "{json:#}"
+    // The rate needs two progress records of a partition within the minute: the tasks
+    // rewrite their positions every 2 s, busy or idle.
+    let mut json = serde_json::Value::Null;
+    wait_for(
+        Duration::from_secs(30),
+        || "a rate in status --json",
+        || {
+            json = serde_json::from_str(&crate::support::succeeds(&config, &["status", "--json"]))
+                .unwrap();
+            json["partitions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["records_per_second"].as_f64().is_some())
+        },
     );
+    assert_eq!(json["running"], true, "{json:#}");
 
     // While apply runs: a new topic, and more partitions for the first one.
     data::create_topic(&source.admin_config(), &b, 3, 1, &[])
