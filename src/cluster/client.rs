@@ -312,6 +312,11 @@ impl ClusterClient {
         .iter()
         .any(|t| text.contains(t))
             || (code == Some(RDKafkaErrorCode::BrokerTransportFailure) && events.is_empty());
+        // Only while connecting: an old broker refuses a later request it does not know,
+        // and a broker restarting later also hangs up.
+        if operation != "connecting" {
+            return None;
+        }
         let (cause, help) = match code? {
             RDKafkaErrorCode::UnsupportedFeature => (
                 "the brokers named answer, but not client requests (Metadata): this is a KRaft controller's listener, or not a Kafka client listener".to_string(),
@@ -319,12 +324,7 @@ impl ClusterClient {
                     "bootstrap_servers of the {role} cluster must name the brokers' client listeners (their advertised.listeners), not the controllers' (controller.quorum.voters)"
                 ),
             ),
-            // Only while connecting: a broker restarting later also hangs up.
-            _ if operation == "connecting"
-                && self.protocol == "PLAINTEXT"
-                && hung_up
-                && !text.contains("refused") =>
-            {
+            _ if self.protocol == "PLAINTEXT" && hung_up && !text.contains("refused") => {
                 (
                     "the brokers closed each connection as soon as it was made".to_string(),
                     format!(
