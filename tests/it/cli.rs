@@ -16,6 +16,8 @@ fn help_lists_every_subcommand() {
         "verify",
         "cutover",
         "rollback",
+        "show",
+        "destroy",
         "export",
         "completions",
     ] {
@@ -36,6 +38,8 @@ fn each_command_help_shows_an_example() {
         "verify",
         "cutover",
         "rollback",
+        "show",
+        "destroy",
         "export",
         "completions",
     ] {
