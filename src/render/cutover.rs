@@ -111,7 +111,7 @@ impl Observer for CutoverDisplay {
 
 /// Why the watched cluster is not quiet yet: written within the quiet period (the writes
 /// listed below it may be from before the time without a write it counts), or read.
-fn waiting_line(activity: &Activity) -> String {
+pub(super) fn waiting_line(activity: &Activity) -> String {
     let seconds = |ms: u64| format!("{:.0}s", ms as f64 / 1000.0);
     let cluster = activity.cluster;
     if activity.writing.is_empty() {
