@@ -450,6 +450,16 @@ impl Cluster {
             .join(",")
     }
 
+    /// `host:port,…` of every node's KRaft controller listener (which answers no client
+    /// request).
+    pub fn controller_bootstrap(&self) -> String {
+        self.nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.controller_port))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
     /// `host:port,…` of the `Tls` flavour's SASL_SSL listeners.
     pub fn sasl_ssl_bootstrap(&self) -> Option<String> {
         self.tls.as_ref()?;

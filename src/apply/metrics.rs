@@ -17,6 +17,9 @@ pub const ERRORS: &str = "kafka_migrate_errors_total";
 pub const GROUP_SYNCS: &str = "kafka_migrate_group_sync_rounds_total";
 pub const GROUPS_SYNCED: &str = "kafka_migrate_groups_synced";
 
+/// The label every series carries: the migration's name, so that two migrations scraped by
+/// one Prometheus are two series.
+pub const MIGRATION: &str = "migration";
 const TOPIC: &str = "topic";
 const PARTITION: &str = "partition";
 const KIND: &str = "kind";
@@ -31,7 +34,7 @@ pub enum Kind {
     Histogram,
 }
 
-/// Every metric served: name, labels, kind and help. `describe` registers them from here, and
+/// Every metric served: name, labels (besides [`MIGRATION`], which all carry), kind and help. `describe` registers them from here, and
 /// the test of `dashboards/kafka-migrate.json` checks its queries against it.
 pub const SERVED: [(&str, &[&str], Kind, &str); 7] = [
     (
@@ -81,10 +84,13 @@ pub const SERVED: [(&str, &[&str], Kind, &str); 7] = [
 /// Commit latency buckets (seconds).
 const COMMIT_BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
 
-/// Starts serving metrics on `addr`; must run inside the tokio runtime.
-pub fn serve(addr: SocketAddr) -> miette::Result<()> {
+/// Starts serving the metrics of `migration` on `addr`; must run inside the tokio runtime.
+/// The counters of errors and sync rounds are served from the start, at 0, so that an alert
+/// on their increase has a series to watch before the first one.
+pub fn serve(addr: SocketAddr, migration: &str) -> miette::Result<()> {
     PrometheusBuilder::new()
         .with_http_listener(addr)
+        .add_global_label(MIGRATION, migration)
         .set_buckets_for_metric(Matcher::Full(COMMIT.to_string()), &COMMIT_BUCKETS)
         .and_then(|b| b.install())
         .map_err(|e| {
@@ -94,6 +100,12 @@ pub fn serve(addr: SocketAddr) -> miette::Result<()> {
             )
         })?;
     describe();
+    for kind in ["retriable", "fatal"] {
+        counter!(ERRORS, KIND => kind).absolute(0);
+    }
+    for result in ["ok", "failed"] {
+        counter!(GROUP_SYNCS, RESULT => result).absolute(0);
+    }
     Ok(())
 }
 

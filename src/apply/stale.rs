@@ -10,6 +10,22 @@ use crate::plan::{Action, Plan};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Staleness {
     pub reasons: Vec<String>,
+    /// Whether the migration file (its name or settings) changed since the plan was made.
+    pub file_changed: bool,
+    /// Whether what the plan needs on the clusters changed since.
+    pub clusters_changed: bool,
+}
+
+impl Staleness {
+    /// What changed, for the error after the reasons: the migration file, the clusters, or
+    /// both.
+    pub fn what_changed(&self) -> &'static str {
+        match (self.file_changed, self.clusters_changed) {
+            (true, true) => "the migration file and the clusters changed",
+            (true, false) => "the migration file changed",
+            _ => "the clusters changed",
+        }
+    }
 }
 
 /// One indivisible change, for comparing plans: a topic creation, a partition count, one
@@ -86,9 +102,20 @@ pub fn check(saved: &Plan, fresh: &Plan) -> Result<(), Staleness> {
                 .into(),
         );
     }
+    let file_changed = saved.migration != fresh.migration
+        || (!saved.migration_fingerprint.is_empty()
+            && saved.migration_fingerprint != fresh.migration_fingerprint);
+    let clusters_changed = saved.source_fingerprint != fresh.source_fingerprint
+        || saved.target_fingerprint != fresh.target_fingerprint;
     if reasons.is_empty() {
         Ok(())
     } else {
-        Err(Staleness { reasons })
+        Err(Staleness {
+            reasons,
+            file_changed,
+            // Only planned changes now needed and no cluster that changed: the file asks
+            // for them.
+            clusters_changed: clusters_changed || !file_changed,
+        })
     }
 }

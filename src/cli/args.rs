@@ -26,6 +26,11 @@ pub struct Cli {
     #[arg(long = "var", global = true, value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
 
+    /// Set variables from a file of `name = value` lines (HCL, like Terraform's .tfvars:
+    /// strings, numbers, booleans); may be repeated, and a `--var` wins over a file.
+    #[arg(long = "var-file", global = true, value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+
     /// More log output on standard error (-v info, -vv debug, -vvv trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -104,6 +109,19 @@ pub enum Command {
         engine: EngineArgs,
     },
 
+    /// Show a plan saved by `plan --out` (offline: no cluster is contacted, no migration file
+    /// read), as `plan` showed it or as JSON.
+    #[command(
+        after_help = "Examples:\n  kafka-migrate show plan.json\n  kafka-migrate show plan.json --json | jq '.actions | length'"
+    )]
+    Show {
+        /// The plan file.
+        plan: PathBuf,
+        /// Print the plan as JSON (as `plan --json` does).
+        #[arg(long)]
+        json: bool,
+    },
+
     /// Create what is missing on the target and replicate records until stopped or synced.
     #[command(
         after_help = "Examples:\n  kafka-migrate apply plan.json\n  kafka-migrate apply --auto-approve --until-synced\n  kafka-migrate apply --engine connect --connect-url http://connect:8083"
@@ -166,12 +184,16 @@ pub enum Command {
     /// still writes or consumes), drain, verify READY, then record the cutover point and show
     /// what to switch; exit 0 when cut over, 2 when a gate did not pass, 1 on error.
     #[command(
-        after_help = "Examples:\n  kafka-migrate cutover\n  kafka-migrate cutover --timeout 1h --json"
+        after_help = "Examples:\n  kafka-migrate cutover --dry-run\n  kafka-migrate cutover\n  kafka-migrate cutover --timeout 1h --json"
     )]
     Cutover {
         /// Print the outcome as JSON.
         #[arg(long)]
         json: bool,
+        /// Check every gate (preflight, the source quiet, verify; the drain is told, not run)
+        /// and record nothing: exit 0 when every gate passes, 2 when one does not.
+        #[arg(long)]
+        dry_run: bool,
         /// How long to wait for the source to go quiet, such as "30m" or "2h".
         #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
         timeout: std::time::Duration,
@@ -190,6 +212,23 @@ pub enum Command {
         /// How long to wait for the target to go quiet, such as "30m" or "2h".
         #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
         timeout: std::time::Duration,
+    },
+
+    /// Remove what the migration created on the target: its internal topics, and the topics
+    /// it created that hold nothing but its own records (proved from its recorded progress
+    /// against the target's offsets); any other topic is refused, named with why. Refused
+    /// after a cutover and while an apply runs. Exit 0 when done, 2 when a topic was refused,
+    /// 1 on error.
+    #[command(
+        after_help = "Examples:\n  kafka-migrate destroy\n  kafka-migrate destroy --auto-approve --json"
+    )]
+    Destroy {
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        auto_approve: bool,
+        /// Print the outcome as JSON (needs --auto-approve).
+        #[arg(long, requires = "auto_approve")]
+        json: bool,
     },
 
     /// Export the migration for another engine or system.
@@ -403,11 +442,13 @@ impl Command {
             Command::Init { .. } => "init",
             Command::Validate { .. } => "validate",
             Command::Plan { .. } => "plan",
+            Command::Show { .. } => "show",
             Command::Apply { .. } => "apply",
             Command::Status { .. } => "status",
             Command::Verify { .. } => "verify",
             Command::Cutover { .. } => "cutover",
             Command::Rollback { .. } => "rollback",
+            Command::Destroy { .. } => "destroy",
             Command::Export {
                 target: ExportTarget::Connect { .. },
             } => "export connect",

@@ -61,14 +61,14 @@ fn on_signal(command: &Command) -> OnSignal {
 }
 
 async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStatus> {
+    let file = MigrationFile {
+        path: cli.config.clone(),
+        vars: cli.vars.clone(),
+        var_files: cli.var_files.clone(),
+    };
     match cli.command {
         Command::Completions { shell } => {
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "kafka-migrate",
-                &mut std::io::stdout(),
-            );
+            print!("{}", completion_script(shell));
             Ok(ExitStatus::Success)
         }
         Command::Init {
@@ -90,7 +90,7 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
             Ok(ExitStatus::Success)
         }
         Command::Validate { json } => {
-            let migration = match load_migration_offline(&cli.config, &cli.vars) {
+            let migration = match load_migration_offline(&file) {
                 Ok(migration) => migration,
                 // A program reading --json gets the error as JSON too.
                 Err(e) if json => {
@@ -122,7 +122,7 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
             detailed_exitcode,
             engine,
         } => {
-            let migration = load_migration(&cli.config, &cli.vars)?;
+            let migration = load_migration(&file)?;
             let requested = requested(&engine);
             let mut view = render::PlanView { json };
             let planned =
@@ -139,6 +139,22 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
                 ExitStatus::Success
             })
         }
+        Command::Show { plan: path, json } => {
+            let plan = ops::show::show(&path)?;
+            if json {
+                println!("{}", render::plan_json(&plan));
+            } else {
+                print!(
+                    "{}",
+                    render::stdout_text(&render::saved_plan_text(
+                        &plan,
+                        &path,
+                        Paint::for_stdout()
+                    ))
+                );
+            }
+            Ok(ExitStatus::Success)
+        }
         Command::Apply {
             plan,
             auto_approve,
@@ -148,7 +164,7 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
             abandon_cutover,
             engine,
         } => {
-            let migration = load_migration(&cli.config, &cli.vars)?;
+            let migration = load_migration(&file)?;
             let options = ops::apply::Options {
                 saved: plan.as_deref(),
                 auto_approve,
@@ -177,36 +193,48 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
                 _ => ExitStatus::Success,
             })
         }
-        Command::Cutover { json, timeout } | Command::Rollback { json, timeout } => {
-            let back = matches!(cli.command, Command::Rollback { .. });
-            let migration = load_migration(&cli.config, &cli.vars)?;
-            let paint = if json {
-                Paint::plain()
-            } else {
-                Paint::for_stdout()
-            };
-            let mut display = render::CutoverDisplay::new(paint, json);
-            let outcome = if back {
-                ops::cutover::rollback(&migration, timeout, &mut display).await?
-            } else {
-                ops::cutover::cutover(&migration, timeout, &mut display).await?
-            };
-            if json {
-                println!("{}", render::cutover_json(&outcome));
-            } else {
+        Command::Cutover {
+            json,
+            timeout,
+            dry_run,
+        } => cutover(&file, false, json, timeout, dry_run).await,
+        Command::Rollback { json, timeout } => cutover(&file, true, json, timeout, false).await,
+        Command::Destroy { auto_approve, json } => {
+            let migration = load_migration(&file)?;
+            let paint = Paint::for_stdout();
+            let destroyed = ops::destroy::destroy(&migration, auto_approve, &mut |plan| {
                 print!(
                     "{}",
-                    render::stdout_text(&render::cutover_text(&outcome, paint))
+                    render::stdout_text(&render::destroy_plan_text(plan, paint))
+                );
+                ask(
+                    "destroy",
+                    "review what destroy removes and pass --auto-approve",
+                )
+            })
+            .await?;
+            if json {
+                println!("{}", render::destroy_json(&destroyed));
+            } else {
+                if auto_approve || destroyed.plan.removed().is_empty() {
+                    print!(
+                        "{}",
+                        render::stdout_text(&render::destroy_plan_text(&destroyed.plan, paint))
+                    );
+                }
+                println!(
+                    "{}",
+                    render::stdout_text(&render::destroyed_line(&destroyed))
                 );
             }
-            Ok(if outcome.complete {
+            Ok(if destroyed.plan.refused().is_empty() {
                 ExitStatus::Success
             } else {
                 ExitStatus::Attention
             })
         }
         Command::Status { json, watch } => {
-            let migration = load_migration(&cli.config, &cli.vars)?;
+            let migration = load_migration(&file)?;
             if !watch {
                 let status = ops::status::status(&migration).await?;
                 show_status(&status, json);
@@ -235,7 +263,7 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
             watch,
             timeout,
         } => {
-            let migration = load_migration(&cli.config, &cli.vars)?;
+            let migration = load_migration(&file)?;
             if !json {
                 eprintln!("{}", render::verify_start_line(&migration));
             }
@@ -268,7 +296,7 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
         Command::Export {
             target: ExportTarget::Connect { dir },
         } => {
-            let migration = load_migration_offline(&cli.config, &cli.vars)?;
+            let migration = load_migration_offline(&file)?;
             for path in ops::export::connect(&migration, &dir)? {
                 println!("Wrote {}", path.display());
             }
@@ -280,14 +308,14 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
         Command::Export {
             target: ExportTarget::IamPolicy { format: _ },
         } => {
-            let migration = load_migration(&cli.config, &cli.vars)?;
+            let migration = load_migration(&file)?;
             println!("{}", ops::export::iam_policy(&migration).await?);
             Ok(ExitStatus::Success)
         }
         Command::Export {
             target: ExportTarget::ScramSecrets,
         } => {
-            let migration = load_migration(&cli.config, &cli.vars)?;
+            let migration = load_migration(&file)?;
             let secrets = ops::export::scram_secrets(&migration).await?;
             for note in &secrets.notes {
                 eprintln!("warning: {}", render::stderr_text(note));
@@ -296,6 +324,63 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
             Ok(ExitStatus::Success)
         }
     }
+}
+
+/// The completion script for `shell`. clap_complete's bash script names the command's
+/// completion arms after the binary with its dash turned into `__subcmd__`, while its loop
+/// over the words names them with the dash turned into `__`: no arm matched, and nothing was
+/// completed past the subcommand. The arms get the loop's names.
+fn completion_script(shell: clap_complete::Shell) -> String {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), BIN, &mut script);
+    let script = String::from_utf8_lossy(&script).into_owned();
+    match shell {
+        clap_complete::Shell::Bash => script.replace(
+            &format!("{}__subcmd__", BIN.replace('-', "__subcmd__")),
+            &format!("{}__subcmd__", BIN.replace('-', "__")),
+        ),
+        _ => script,
+    }
+}
+
+/// The binary's name, as completion scripts call it.
+const BIN: &str = "kafka-migrate";
+
+/// `cutover` (or `rollback` when `back`): the gates drawn as they end, then the outcome.
+async fn cutover(
+    file: &MigrationFile,
+    back: bool,
+    json: bool,
+    timeout: std::time::Duration,
+    dry_run: bool,
+) -> miette::Result<ExitStatus> {
+    let migration = load_migration(file)?;
+    let paint = if json {
+        Paint::plain()
+    } else {
+        Paint::for_stdout()
+    };
+    let mut display = render::CutoverDisplay::new(paint, json);
+    let outcome = if back {
+        ops::cutover::rollback(&migration, timeout, &mut display).await?
+    } else {
+        ops::cutover::cutover(&migration, timeout, dry_run, &mut display).await?
+    };
+    if json {
+        println!("{}", render::cutover_json(&outcome));
+    } else {
+        print!(
+            "{}",
+            render::stdout_text(&render::cutover_text(&outcome, paint))
+        );
+    }
+    Ok(
+        if outcome.complete || (outcome.dry_run && outcome.passed()) {
+            ExitStatus::Success
+        } else {
+            ExitStatus::Attention
+        },
+    )
 }
 
 fn show_status(status: &crate::apply::MigrationStatus, json: bool) {
@@ -317,10 +402,19 @@ fn requested(engine: &EngineArgs) -> ops::Requested {
 
 /// Asks on the terminal whether to apply the plan shown.
 fn confirm() -> miette::Result<bool> {
+    ask(
+        "apply",
+        "review the plan and pass --auto-approve, or apply a saved plan file",
+    )
+}
+
+/// Asks on the terminal whether `command` may carry out what it showed; `help` says what to
+/// do where there is no terminal to ask on.
+fn ask(command: &str, help: &str) -> miette::Result<bool> {
     if !std::io::stdin().is_terminal() {
         return Err(miette!(
-            help = "review the plan and pass --auto-approve, or apply a saved plan file",
-            "apply needs confirmation, but standard input is not a terminal"
+            help = help.to_string(),
+            "{command} needs confirmation, but standard input is not a terminal"
         ));
     }
     print!("\nDo you want to perform these actions? Only 'yes' is accepted: ");
@@ -333,28 +427,34 @@ fn confirm() -> miette::Result<bool> {
     Ok(answer.trim() == "yes")
 }
 
-/// Reads the migration file with `--var` values; warns about settings that weaken its
-/// security; remembers its secret values so that no error output shows them.
-fn load_migration(
-    path: &std::path::Path,
-    vars: &[String],
-) -> miette::Result<crate::config::Migration> {
-    loaded(crate::config::load(
-        path,
-        &crate::config::parse_vars(vars)?,
-    )?)
+/// Reads the migration file with `--var-file` and `--var` values (a `--var` wins over a
+/// file, a later file over an earlier one); warns about settings that weaken its security;
+/// remembers its secret values so that no error output shows them.
+fn load_migration(file: &MigrationFile) -> miette::Result<crate::config::Migration> {
+    loaded(crate::config::load(&file.path, &variables(file)?)?)
+}
+
+/// The migration file and the variables given for it on the command line.
+struct MigrationFile {
+    path: std::path::PathBuf,
+    vars: Vec<String>,
+    var_files: Vec<std::path::PathBuf>,
 }
 
 /// [`load_migration`] for commands that do not connect: an unset `env()` variable is a
 /// warning, not an error.
-fn load_migration_offline(
-    path: &std::path::Path,
-    vars: &[String],
-) -> miette::Result<crate::config::Migration> {
-    loaded(crate::config::load_offline(
-        path,
-        &crate::config::parse_vars(vars)?,
-    )?)
+fn load_migration_offline(file: &MigrationFile) -> miette::Result<crate::config::Migration> {
+    loaded(crate::config::load_offline(&file.path, &variables(file)?)?)
+}
+
+/// The variables given: every `--var-file`'s, then the `--var`s.
+fn variables(file: &MigrationFile) -> miette::Result<Vec<(String, String)>> {
+    let mut vars = Vec::new();
+    for path in &file.var_files {
+        vars.extend(crate::config::read_var_file(path)?);
+    }
+    vars.extend(crate::config::parse_vars(&file.vars)?);
+    Ok(vars)
 }
 
 fn loaded(migration: crate::config::Migration) -> miette::Result<crate::config::Migration> {
@@ -377,21 +477,34 @@ fn shown(text: &str) -> String {
 }
 
 fn init_tracing(verbose: u8, format: LogFormat) {
-    let default = match verbose {
-        // librdkafka's own lines (connection failures at every retry) are folded into the
-        // tool's errors; -v shows them.
-        0 => "warn,librdkafka=off",
-        1 => "info",
-        2 => "debug",
-        _ => "trace",
-    };
     let filter = tracing_subscriber::EnvFilter::try_from_env("KAFKA_MIGRATE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(log_filter(verbose)));
+    if verbose >= 3 {
+        crate::cluster::factory::debug_clients(CLIENT_DEBUG);
+    }
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(format == LogFormat::Text && Paint::for_stderr().enabled())
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Text => logs.try_init(),
         LogFormat::Json => logs.json().flatten_event(true).try_init(),
     };
+}
+
+/// librdkafka's debug contexts at `-vvv`: connections, metadata, security, transactions,
+/// admin requests and groups — not the per-message and per-fetch ones, which drown them.
+const CLIENT_DEBUG: &str = "broker,topic,metadata,security,eos,admin,cgrp";
+
+/// What each `-v` shows: none, the tool's warnings; `-v`, its phases and decisions (and
+/// librdkafka's warnings, folded into the tool's errors otherwise); `-vv`, each task and
+/// request; `-vvv`, librdkafka's debug log. Never the Kafka client crate's own trace lines
+/// (one per message destroyed: tens of thousands in a run).
+fn log_filter(verbose: u8) -> &'static str {
+    match verbose {
+        0 => "warn,librdkafka=off",
+        1 => "warn,kafka_migrate=info,librdkafka=warn",
+        2 => "info,kafka_migrate=debug,librdkafka=info,rdkafka=info",
+        _ => "info,kafka_migrate=trace,librdkafka=debug,rdkafka=info",
+    }
 }

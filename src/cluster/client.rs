@@ -105,6 +105,8 @@ pub struct ClusterClient {
     context: ClusterContext,
     /// The cluster's settings, for the requests made without librdkafka (client quotas).
     cluster: Option<Arc<crate::config::ClusterConfig>>,
+    /// The security protocol connected with, upper case, for explaining failures.
+    protocol: String,
 }
 
 impl ClusterClient {
@@ -148,6 +150,9 @@ impl ClusterClient {
             consumer,
             context,
             cluster: None,
+            protocol: properties
+                .get("security.protocol")
+                .map_or("PLAINTEXT".to_string(), |p| p.to_ascii_uppercase()),
         };
         let (consumer, context) = (client.consumer(), client.context.clone());
         let probe = tokio::task::spawn_blocking(move || {
@@ -162,11 +167,23 @@ impl ClusterClient {
                 // librdkafka reported a connection refused or failed, a failed handshake or
                 // authentication.
                 let troubled = !context.errors().is_empty();
+                // A broker that closes every connection (a listener expecting SASL or TLS)
+                // raises no error event, only failed requests.
+                let closed = result.as_ref().is_err_and(|e| {
+                    e.rdkafka_error_code() == Some(RDKafkaErrorCode::BrokerTransportFailure)
+                });
                 match result {
                     Ok(_) => return Ok(()),
+                    // A listener that answers but not client requests (a KRaft controller's)
+                    // will not change its mind.
+                    Err(e)
+                        if e.rdkafka_error_code() == Some(RDKafkaErrorCode::UnsupportedFeature) =>
+                    {
+                        return Err(e)
+                    }
                     Err(e)
                         if started.elapsed() >= CONNECT_TIMEOUT
-                            || (troubled && started.elapsed() >= GIVE_UP_TROUBLED) =>
+                            || ((troubled || closed) && started.elapsed() >= GIVE_UP_TROUBLED) =>
                     {
                         return Err(e)
                     }
@@ -237,6 +254,9 @@ impl ClusterClient {
         let events = self.context.errors();
         let code = error.rdkafka_error_code();
         let text = events.join("; ").to_lowercase();
+        if let Some(misdirected) = self.misdirected(operation, code, &events) {
+            return misdirected;
+        }
         let kind = if text.contains("authentication")
             || text.contains("ssl handshake")
             || text.contains("ssl transport error")
@@ -297,6 +317,59 @@ impl ClusterClient {
             kind,
             help,
         }
+    }
+
+    /// A failure that says the client talks to the wrong listener: a KRaft controller's
+    /// (it answers, but not client requests), or one expecting SASL or TLS from a PLAINTEXT
+    /// client (it closes each connection once made, without an error of its own).
+    fn misdirected(
+        &self,
+        operation: &str,
+        code: Option<RDKafkaErrorCode>,
+        events: &[String],
+    ) -> Option<ClusterError> {
+        let role = self.role;
+        let text = events.join("; ").to_lowercase();
+        // The broker hung up on a connection it had accepted: nothing was refused, nor timed
+        // out.
+        let hung_up = [
+            "broken pipe",
+            "closed by peer",
+            "connection reset",
+            "disconnected",
+        ]
+        .iter()
+        .any(|t| text.contains(t))
+            || (code == Some(RDKafkaErrorCode::BrokerTransportFailure) && events.is_empty());
+        // Only while connecting: an old broker refuses a later request it does not know,
+        // and a broker restarting later also hangs up.
+        if operation != "connecting" {
+            return None;
+        }
+        let (cause, help) = match code? {
+            RDKafkaErrorCode::UnsupportedFeature => (
+                "the brokers named answer, but not client requests (Metadata): this is a KRaft controller's listener, or not a Kafka client listener".to_string(),
+                format!(
+                    "bootstrap_servers of the {role} cluster must name the brokers' client listeners (their advertised.listeners), not the controllers' (controller.quorum.voters)"
+                ),
+            ),
+            _ if self.protocol == "PLAINTEXT" && hung_up && !text.contains("refused") => {
+                (
+                    "the brokers closed each connection as soon as it was made".to_string(),
+                    format!(
+                        "a listener that expects SASL or TLS closes a PLAINTEXT client's connections: set the {role} cluster's security.protocol (SASL_PLAINTEXT, SASL_SSL or SSL) with its sasl or tls block, or name its PLAINTEXT listener"
+                    ),
+                )
+            }
+            _ => return None,
+        };
+        Some(ClusterError {
+            role,
+            operation: operation.to_string(),
+            cause,
+            kind: ErrorKind::Other,
+            help: Some(help),
+        })
     }
 
     /// The end offset of each of `partitions` — the last stable offset with

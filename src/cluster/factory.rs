@@ -56,6 +56,9 @@ pub fn properties(migration: &Migration, role: Role) -> BTreeMap<String, String>
 /// broker's defaults).
 pub fn config(props: &BTreeMap<String, String>) -> ClientConfig {
     let mut config = ClientConfig::new();
+    if let Some(contexts) = CLIENT_DEBUG.get() {
+        config.set("debug", *contexts);
+    }
     for (k, v) in props {
         config.set(k, v);
     }
@@ -67,6 +70,15 @@ pub fn config(props: &BTreeMap<String, String>) -> ClientConfig {
 /// The setting every client of the tool has: a topic it names that does not exist is an
 /// error, never created by the broker (`auto.create.topics.enable`) on its behalf.
 pub const NO_AUTO_CREATE: (&str, &str) = ("allow.auto.create.topics", "false");
+
+/// librdkafka's debug contexts for every client made from now on, when asked for.
+static CLIENT_DEBUG: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+/// Every client made from now on logs librdkafka's debug `contexts` (comma-separated, such as
+/// `broker,security`) through the process's log.
+pub fn debug_clients(contexts: &'static str) {
+    let _ = CLIENT_DEBUG.set(contexts);
+}
 
 /// Sets `tuning` (the record-size and prefetch settings the caller has) on `config`, over
 /// what it holds.

@@ -100,6 +100,42 @@ impl ClusterClient {
         })
     }
 
+    /// Deletes `topics` (a topic already gone is not an error).
+    pub async fn delete_topics(&self, topics: &[&str]) -> Result<(), ClusterError> {
+        if topics.is_empty() {
+            return Ok(());
+        }
+        let opts = AdminOptions::new()
+            .request_timeout(Some(TIMEOUT))
+            .operation_timeout(Some(TIMEOUT));
+        let results = self
+            .admin()
+            .delete_topics(topics, &opts)
+            .await
+            .map_err(|e| self.kafka_error("deleting topics", e))?;
+        for result in results {
+            match result {
+                Ok(_) | Err((_, rdkafka::types::RDKafkaErrorCode::UnknownTopicOrPartition)) => {}
+                Err((topic, code)) => {
+                    return Err(self.error(&format!("deleting topic \"{topic}\""), code.to_string()))
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The name of every topic the cluster lists, Kafka's internal ones included, sorted.
+    pub async fn topic_names(&self) -> Result<Vec<String>, ClusterError> {
+        let metadata = self.metadata().await?;
+        let mut names: Vec<String> = metadata
+            .topics()
+            .iter()
+            .map(|t| t.name().to_string())
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
     /// The configs of broker `id` that have a value; empty when they cannot be described.
     async fn broker_configs(&self, id: i32) -> BTreeMap<String, String> {
         let spec = ResourceSpecifier::Broker(id);
@@ -157,6 +193,7 @@ impl ClusterClient {
 
     async fn metadata(&self) -> Result<Metadata, ClusterError> {
         let consumer = self.consumer();
+        tracing::debug!(cluster = %self.role(), "Requesting metadata.");
         tokio::task::spawn_blocking(move || consumer.fetch_metadata(None, TIMEOUT))
             .await
             .map_err(|e| self.error("reading metadata", e.to_string()))?
@@ -169,6 +206,7 @@ impl ClusterClient {
         for batch in names.chunks(CONFIG_BATCH) {
             let specs: Vec<ResourceSpecifier<'_>> =
                 batch.iter().map(|n| ResourceSpecifier::Topic(n)).collect();
+            tracing::debug!(cluster = %self.role(), topics = batch.len(), "Describing topic configs.");
             let results = self
                 .admin()
                 .describe_configs(specs.iter(), &opts)
@@ -215,6 +253,7 @@ impl ClusterClient {
             return Ok(());
         }
         let ext = self.ext();
+        let ext_role = self.role();
         // Leaders of new partitions may still be moving: retriable errors are tried again.
         let list = |spec: OffsetSpec, isolation: IsolationLevel| {
             let request: Vec<(String, i32, OffsetSpec)> = partitions
@@ -225,6 +264,13 @@ impl ClusterClient {
             async move {
                 let mut attempt = 0;
                 loop {
+                    tracing::debug!(
+                        cluster = %ext_role,
+                        partitions = request.len(),
+                        ?spec,
+                        ?isolation,
+                        "Listing offsets."
+                    );
                     match ext.list_offsets(request.clone(), isolation).await {
                         Err(e) if e.is_retriable() && attempt < RETRIES => {
                             attempt += 1;

@@ -149,5 +149,47 @@ pub fn parse_vars(args: &[String]) -> Result<Vec<(String, String)>, ConfigError>
         .collect()
 }
 
+/// Reads a `--var-file`: `name = value` attributes (HCL, like Terraform's `.tfvars`), each a
+/// string, a number or a boolean, in the order written. Values are not echoed in errors: they
+/// may be secrets.
+pub fn read_var_file(path: &Path) -> Result<Vec<(String, String)>, ConfigError> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ConfigError::file(
+            format!("cannot read the variables file {shown}: {e}"),
+            Some("pass an existing file of `name = value` lines to --var-file".into()),
+        )
+    })?;
+    let body: hcl::Body = hcl::from_str(&text).map_err(|e| {
+        ConfigError::file(
+            format!("{shown} is not a file of `name = value` lines: {e}"),
+            Some("write one `name = \"value\"` per line, as in a Terraform .tfvars file".into()),
+        )
+    })?;
+    let mut vars = Vec::new();
+    for structure in body.into_inner() {
+        let hcl::Structure::Attribute(attribute) = structure else {
+            return Err(ConfigError::file(
+                format!("{shown} holds a block: a variables file holds only `name = value` lines"),
+                None,
+            ));
+        };
+        let name = attribute.key.to_string();
+        let value = match attribute.expr {
+            hcl::Expression::String(s) => s,
+            hcl::Expression::Number(n) => n.to_string(),
+            hcl::Expression::Bool(b) => b.to_string(),
+            _ => {
+                return Err(ConfigError::file(
+                    format!("{shown}: variable \"{name}\" is not a string, a number or a boolean"),
+                    Some("give it as a quoted string".into()),
+                ))
+            }
+        };
+        vars.push((name, value));
+    }
+    Ok(vars)
+}
+
 #[cfg(test)]
 mod tests;

@@ -271,6 +271,138 @@ impl TopicSelection {
     pub fn names(&self) -> impl Iterator<Item = &String> {
         self.names.iter()
     }
+
+    /// Why the selection is empty among `topics` (every topic a cluster lists), for an
+    /// error: the patterns and names, and what came closest.
+    pub fn empty_selection(&self, topics: &[String]) -> EmptySelection {
+        let quoted = |patterns: &PatternSet| {
+            patterns
+                .iter()
+                .map(|p| format!("{:?}", p.as_str()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut selection = format!("include = [{}]", quoted(&self.include));
+        if !self.names.is_empty() {
+            selection.push_str(&format!(", names = {:?}", self.names));
+        }
+        if !self.exclude.is_empty() {
+            selection.push_str(&format!(", exclude = [{}]", quoted(&self.exclude)));
+        }
+        let excluded: Vec<String> = topics
+            .iter()
+            .filter(|t| {
+                (self.include.is_match(t) || self.names.contains(t)) && self.exclude.is_match(t)
+            })
+            .cloned()
+            .collect();
+        // What the user typed, as text: each pattern without its regex syntax, and the names.
+        let wanted: Vec<String> = self
+            .include
+            .iter()
+            .map(|p| literal_text(p.as_str()))
+            .chain(self.names.iter().cloned())
+            .filter(|w| !w.is_empty())
+            .collect();
+        let mut scored: Vec<(f64, &String)> = topics
+            .iter()
+            .filter(|t| !t.starts_with("__") && !t.starts_with("kafka-migrate."))
+            .map(|t| {
+                let score = wanted
+                    .iter()
+                    .map(|w| {
+                        // A pattern is most often a prefix: compare it with the name's start too.
+                        let start: String = t.chars().take(w.chars().count()).collect();
+                        strsim::normalized_damerau_levenshtein(w, t)
+                            .max(strsim::normalized_damerau_levenshtein(w, &start))
+                    })
+                    .fold(0.0, f64::max);
+                (score, t)
+            })
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+        EmptySelection {
+            selection,
+            excluded,
+            closest: scored
+                .into_iter()
+                .filter(|(score, _)| *score >= 0.5)
+                .take(3)
+                .map(|(_, t)| t.clone())
+                .collect(),
+        }
+    }
+}
+
+/// Why no topic is selected: what the migration file says, and what came closest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmptySelection {
+    /// The selection as written, such as `include = ["^ordrs\\."]`.
+    pub selection: String,
+    /// Topics `include` or `names` selects but `exclude` leaves out.
+    pub excluded: Vec<String>,
+    /// The topic names closest to the patterns and names, best first (at most 3).
+    pub closest: Vec<String>,
+}
+
+impl std::fmt::Display for EmptySelection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "no topic matches topics {{ {} }}", self.selection)?;
+        if !self.excluded.is_empty() {
+            let shown: Vec<&str> = self.excluded.iter().take(5).map(String::as_str).collect();
+            write!(
+                f,
+                "; exclude leaves out each of the {} topic(s) include selects: {}{}",
+                self.excluded.len(),
+                shown.join(", "),
+                if self.excluded.len() > shown.len() {
+                    ", …"
+                } else {
+                    ""
+                }
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl EmptySelection {
+    /// What to do about it, naming the closest topics.
+    pub fn help(&self, role: &str) -> String {
+        if self.closest.is_empty() {
+            format!("the {role} has no topic close to these patterns; change `topics` in the migration file")
+        } else {
+            format!(
+                "the closest topic names on the {role}: {}; change `topics` in the migration file",
+                self.closest.join(", ")
+            )
+        }
+    }
+}
+
+/// `pattern` without its regex syntax: anchors, wildcards and escapes taken out
+/// (`^orders\\..*` → `orders.`).
+fn literal_text(pattern: &str) -> String {
+    let mut out = String::new();
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some(next) = chars.next() {
+                    if !next.is_ascii_alphanumeric() {
+                        out.push(next);
+                    }
+                }
+            }
+            '^' | '$' | '(' | ')' | '|' | '+' | '?' | '[' | ']' | '{' | '}' => {}
+            '.' if matches!(chars.peek(), Some('*') | Some('+')) => {
+                chars.next();
+            }
+            '*' => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 impl Default for TopicSelection {

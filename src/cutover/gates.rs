@@ -83,6 +83,12 @@ pub(super) trait Gates {
     /// Everything the cluster switched from holds, onto the other one, then the groups.
     async fn drain(&mut self, on: &Scope<'_>) -> Result<Passed, CutoverError>;
 
+    /// What the drain would do, for a dry run (which does not drain).
+    async fn drain_preview(&mut self, on: &Scope<'_>) -> Result<Passed, CutoverError> {
+        let _ = on;
+        Ok(Passed::with("not run (dry run)", Vec::new()))
+    }
+
     /// Whether both clusters agree, after the drain.
     async fn verify(&mut self, on: &Scope<'_>) -> Result<Verdict, CutoverError>;
 
@@ -183,6 +189,8 @@ pub(super) struct Runner<'a> {
     record: CutoverRecord,
     outcome: Outcome,
     observer: &'a mut dyn Observer,
+    /// Check every gate afresh, drain nothing, record nothing.
+    dry_run: bool,
 }
 
 impl<'a> Runner<'a> {
@@ -199,7 +207,16 @@ impl<'a> Runner<'a> {
             record,
             outcome: Outcome::new(migration, direction),
             observer,
+            dry_run: false,
         }
+    }
+
+    /// The runner of a dry run: every gate is checked afresh (none is taken as done by an
+    /// earlier run), the drain is told instead of run, and nothing is recorded.
+    pub fn dry_run(mut self) -> Runner<'a> {
+        self.dry_run = true;
+        self.outcome.dry_run = true;
+        self
     }
 
     /// The point an earlier run took: then the switch is complete.
@@ -253,7 +270,7 @@ impl<'a> Runner<'a> {
                     .is_empty(),
                 _ => true,
             };
-            if trusted && self.already(step, &at) {
+            if !self.dry_run && trusted && self.already(step, &at) {
                 continue;
             }
             if step > CutoverStep::Quiet {
@@ -267,6 +284,7 @@ impl<'a> Runner<'a> {
             let verdict = match step {
                 CutoverStep::Preflight => gates.preflight(&on).await?.map(|p| (at, p)),
                 CutoverStep::Quiet => self.quiet(client, partitions, deadline).await?,
+                CutoverStep::Drained if self.dry_run => Ok((at, gates.drain_preview(&on).await?)),
                 CutoverStep::Drained => {
                     let passed = gates.drain(&on).await?;
                     // Written while it drained: the quiet gate no longer holds.
@@ -282,6 +300,12 @@ impl<'a> Runner<'a> {
                 Ok((at, passed)) => self.passed(step, &at, passed).await?,
                 Err(stopped) => return Ok(self.stopped(step, stopped)),
             }
+        }
+        if self.dry_run {
+            // What clients would switch to; no point taken.
+            let mut outcome = self.outcome;
+            outcome.switch = Some(switch(self.migration, self.direction.switched_to()).await?);
+            return Ok(outcome);
         }
         // The point is taken at the ends everything was drained and verified at: a write
         // since then is refused, not taken in unreplicated.
@@ -404,8 +428,11 @@ impl<'a> Runner<'a> {
         ends: &[PartitionEnd],
         passed: Passed,
     ) -> Result<(), CutoverError> {
+        // A dry run keeps the record in memory only: the later gates are judged against it.
         self.record = self.record.with_step(step, ends);
-        save(&self.store, self.direction, &self.record).await?;
+        if !self.dry_run {
+            save(&self.store, self.direction, &self.record).await?;
+        }
         self.tell(step, StepResult::Done, passed.detail, passed.evidence);
         Ok(())
     }

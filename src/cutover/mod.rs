@@ -153,9 +153,18 @@ pub struct Outcome {
     /// The verify report, when a verify gate did not pass.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub report: Option<Report>,
+    /// A dry run: every gate checked (the drain told, not run), nothing recorded, no point
+    /// taken; `switch` is what clients would switch to.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dry_run: bool,
 }
 
 impl Outcome {
+    /// Whether every gate run passed (or was done earlier).
+    pub fn passed(&self) -> bool {
+        self.steps.iter().all(|s| s.result != StepResult::NotPassed)
+    }
+
     fn new(migration: &Migration, direction: Direction) -> Outcome {
         Outcome {
             migration: migration.name.clone(),
@@ -166,6 +175,7 @@ impl Outcome {
             switch: None,
             activity: None,
             report: None,
+            dry_run: false,
         }
     }
 }
@@ -181,12 +191,14 @@ pub trait Observer {
 }
 
 /// Runs the cutover of `migration` over the clusters of `snapshot`, draining with `engine`,
-/// giving the quiet gate until `timeout` from now.
+/// giving the quiet gate until `timeout` from now. A `dry_run` checks every gate afresh,
+/// tells what the drain would replicate instead of draining, and records nothing.
 pub async fn cutover(
     migration: &Migration,
     snapshot: &Snapshot,
     engine: &mut dyn Engine,
     timeout: Duration,
+    dry_run: bool,
     observer: &mut dyn Observer,
 ) -> Result<Outcome, CutoverError> {
     let deadline = Instant::now() + timeout;
@@ -194,9 +206,18 @@ pub async fn cutover(
         return Err(CutoverError::NotStarted(migration.name.clone()));
     };
     let record = gates::resumed(Direction::Cutover, progress, &migration.name);
-    let runner = Runner::new(migration, Direction::Cutover, record, observer);
+    let mut runner = Runner::new(migration, Direction::Cutover, record, observer);
     if let Some(point) = runner.recorded_point() {
+        if dry_run {
+            return Err(CutoverError::CutOver {
+                migration: migration.name.clone(),
+                at: crate::state::cutover::utc(point.at_ms),
+            });
+        }
         return runner.switched_earlier(point).await;
+    }
+    if dry_run {
+        runner = runner.dry_run();
     }
     let partitions = snapshot.source_inventory.partitions();
     runner
@@ -239,6 +260,28 @@ impl Gates for Forward<'_> {
             .collect();
         evidence.extend(synced_lines(synced));
         Ok(Passed::with(detail, evidence))
+    }
+
+    /// What the drain would replicate: the lag from the snapshot's recorded progress.
+    async fn drain_preview(&mut self, on: &Scope<'_>) -> Result<Passed, CutoverError> {
+        let status = crate::replicate::Status::from_inventory(
+            &on.migration.name,
+            &on.snapshot.source_inventory,
+            on.snapshot
+                .engine_progress()
+                .unwrap_or(&Progress::default()),
+        );
+        let behind: Vec<String> = status
+            .partitions
+            .iter()
+            .filter(|p| p.lag > 0)
+            .map(|p| format!("{} partition {}: {} record(s)", p.topic, p.partition, p.lag))
+            .collect();
+        let detail = format!(
+            "not run (dry run): it would replicate {} record(s) to the source's end, then commit the groups' offsets on the target",
+            status.total_lag()
+        );
+        Ok(Passed::with(detail, behind))
     }
 
     /// Verify READY.
@@ -491,6 +534,7 @@ mod tests {
         let activity = Activity {
             cluster: "source",
             quiet_for_ms: 0,
+            quiet_period_ms: 30_000,
             writing: vec![Writing {
                 topic: "orders".into(),
                 partition: 1,

@@ -44,6 +44,8 @@ pub struct Activity {
     pub cluster: &'static str,
     /// How long no end offset moved, in milliseconds.
     pub quiet_for_ms: u64,
+    /// How long it must stay so (`cutover.quiet_period`), in milliseconds.
+    pub quiet_period_ms: u64,
     pub writing: Vec<Writing>,
     /// Why the producers are not named, when DescribeProducers could not be asked.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -129,6 +131,7 @@ pub async fn wait(
             writing: Vec::new(),
             producers_unknown: None,
             quiet_for_ms: quiet_for.as_millis() as u64,
+            quiet_period_ms: period.as_millis() as u64,
             consuming: source
                 .group_members(|g| migration.consumer_groups.selects(g))
                 .await?

@@ -2,14 +2,10 @@
 //! through [`ClusterClient`], the names of the internal topics the inventory leaves out, its
 //! SCRAM users (names and mechanisms) and the release its brokers are at least.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
-
-use rdkafka::consumer::Consumer;
-
 use crate::cluster::inventory::Acls;
 use crate::cluster::native::ScramUser;
 use crate::cluster::{ClusterClient, ClusterError, Role, Scope};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What the source holds, as far as `init` tells it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,8 +22,10 @@ pub struct Discovered {
     pub replication_factors: BTreeSet<i32>,
     /// Configs set on topics to migrate: name and how many topics set it.
     pub configs: BTreeMap<String, usize>,
-    /// Consumer group ids, sorted.
+    /// Consumer group ids to migrate, sorted.
     pub groups: Vec<String>,
+    /// Consumer groups left out, with why, sorted.
+    pub groups_left_out: Vec<(String, String)>,
     /// Number of ACL bindings, or why they could not be listed.
     pub acls: Result<usize, String>,
     /// SCRAM users with their mechanisms (never credentials), or why they could not be listed.
@@ -64,18 +62,7 @@ pub async fn discover(migration: &crate::config::Migration) -> Result<Discovered
         })
         .await?;
     // The inventory leaves Kafka's internal topics out; the file lists them in a comment.
-    let consumer = client.consumer();
-    let metadata =
-        tokio::task::spawn_blocking(move || consumer.fetch_metadata(None, Duration::from_secs(30)))
-            .await
-            .map_err(|e| client.error("reading metadata", e.to_string()))?
-            .map_err(|e| client.kafka_error("reading metadata", e))?;
-    let mut topics: Vec<String> = metadata
-        .topics()
-        .iter()
-        .map(|t| t.name().to_string())
-        .collect();
-    topics.sort();
+    let topics = client.topic_names().await?;
     let migrated = || {
         inventory
             .topics
@@ -109,7 +96,22 @@ pub async fn discover(migration: &crate::config::Migration) -> Result<Discovered
         partitions: migrated().map(|t| t.partitions.len()).sum(),
         replication_factors: migrated().map(|t| t.replication_factor).collect(),
         configs,
-        groups: inventory.groups.keys().cloned().collect(),
+        groups: inventory
+            .groups
+            .iter()
+            .filter(|(_, g)| super::group_left_out(g.offsets.keys().map(String::as_str)).is_none())
+            .map(|(id, _)| id.clone())
+            .collect(),
+        groups_left_out: inventory
+            .groups
+            .iter()
+            .filter_map(|(id, g)| {
+                Some((
+                    id.clone(),
+                    super::group_left_out(g.offsets.keys().map(String::as_str))?,
+                ))
+            })
+            .collect(),
         acls: match inventory.acls {
             Acls::Listed { bindings } => Ok(bindings.len()),
             Acls::Unavailable { reason } => Err(reason),

@@ -1,5 +1,6 @@
 //! `kafka-migrate init`: a commented migration file to start from, written from what the
-//! source cluster holds, or a template when the source cannot be read. Reads the source only;
+//! source cluster holds (an error, and no file, when a named source cannot be read), or a
+//! template when no source is named. Reads the source only;
 //! never contacts the target, and writes no file it was not told to overwrite.
 //!
 //! - `patterns`: which topics and groups are selected and the fewest patterns that say so;
@@ -15,7 +16,9 @@ use std::path::{Path, PathBuf};
 use miette::miette;
 
 pub use discover::Discovered;
-pub use patterns::{group_patterns, internal_reason, topic_plan, Pattern, TopicPlan};
+pub use patterns::{
+    group_left_out, group_patterns, internal_reason, topic_plan, Pattern, TopicPlan,
+};
 
 /// How `init` reaches one cluster, as given by its flags. Secrets are never values: each is
 /// the name of an environment variable, written into the file as `env("NAME")`.
@@ -193,19 +196,21 @@ pub async fn init(request: &Request) -> miette::Result<String> {
         )
     } else {
         let migration = source_migration(request, &template)?;
-        match discover::discover(&migration).await {
-            Ok(found) => {
-                let said = format!("from the source: {}", found.summary());
-                (render::render(request, Some(&found)), said)
-            }
-            Err(e) => {
-                let said = format!(
-                    "a template to fill in: the source could not be read: {}",
-                    migration.secrets.scrub(&e.to_string())
-                );
-                (template, said)
-            }
-        }
+        // A source that was named but could not be read is an error, and no file is
+        // written: a template in its place would read as success, and the next run would
+        // find the file there.
+        let found = discover::discover(&migration).await.map_err(|e| {
+            let e = crate::cluster::ClusterError {
+                cause: migration.secrets.scrub(&e.cause),
+                ..e
+            };
+            miette::Report::new(e).wrap_err(format!(
+                "init wrote nothing: the source could not be read (without --source, init writes a template to fill in to {})",
+                request.out.display()
+            ))
+        })?;
+        let said = format!("from the source: {}", found.summary());
+        (render::render(request, Some(&found)), said)
     };
     std::fs::write(&request.out, &text)
         .map_err(|e| miette!("cannot write {}: {e}", request.out.display()))?;

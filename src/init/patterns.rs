@@ -142,9 +142,23 @@ pub fn topic_plan(topics: &[&str]) -> TopicPlan {
     }
 }
 
-/// Include patterns covering exactly `groups`.
-pub fn group_patterns(groups: &[&str]) -> Vec<Pattern> {
-    patterns(groups.iter().copied(), groups, |_| false)
+/// Include patterns covering exactly `groups` among `all` the source's groups.
+pub fn group_patterns(groups: &[&str], all: &[&str]) -> Vec<Pattern> {
+    patterns(groups.iter().copied(), all, |_| false)
+}
+
+/// Why a group that committed offsets for `topics` is left out: every one of them is a topic
+/// left out (its offsets would never be translated), or None for a group to migrate (one that
+/// committed nothing yet included).
+pub fn group_left_out<'a>(topics: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let topics: Vec<&str> = topics.into_iter().collect();
+    if topics.is_empty() || topics.iter().any(|t| internal_reason(t).is_none()) {
+        return None;
+    }
+    Some(format!(
+        "commits offsets only for topics left out ({})",
+        topics.join(", ")
+    ))
 }
 
 #[cfg(test)]

@@ -295,19 +295,41 @@ fn acls(out: &mut String, schema: &Schema, found: Option<&Discovered>) {
 fn groups(out: &mut String, schema: &Schema, found: Option<&Discovered>) {
     out.push_str("consumer_groups {\n");
     let set: &[&str] = match found {
-        Some(found) if !found.groups.is_empty() => {
+        Some(found) if !found.groups.is_empty() || !found.groups_left_out.is_empty() => {
             let _ = writeln!(
                 out,
                 "  # {} consumer group(s) on the source; their committed offsets are translated and synced.",
                 found.groups.len()
             );
-            patterns(
-                out,
-                "include",
-                &group_patterns(&strs(&found.groups)),
-                "group(s)",
-            );
-            &["include"]
+            let left_out: Vec<&str> = found
+                .groups_left_out
+                .iter()
+                .map(|(g, _)| g.as_str())
+                .collect();
+            let all: Vec<&str> = strs(&found.groups)
+                .into_iter()
+                .chain(left_out.iter().copied())
+                .collect();
+            let mut set: &[&str] = &["include", "exclude"];
+            if found.groups.is_empty() {
+                set = &["exclude"];
+            } else {
+                patterns(
+                    out,
+                    "include",
+                    &group_patterns(&strs(&found.groups), &all),
+                    "group(s)",
+                );
+            }
+            if left_out.is_empty() {
+                set = &["include"];
+            } else {
+                for (group, why) in &found.groups_left_out {
+                    let _ = writeln!(out, "  # Left out: {group} {why}.");
+                }
+                patterns(out, "exclude", &group_patterns(&left_out, &all), "group(s)");
+            }
+            set
         }
         Some(_) => {
             out.push_str("  # The source has no consumer groups.\n");

@@ -140,7 +140,8 @@ pub async fn apply(
                 observer.stale(&stale.reasons);
                 return Err(miette!(
                     help = "run `kafka-migrate plan --out FILE` again and apply the new plan",
-                    "Saved plan is stale: the clusters changed since {} was made",
+                    "Saved plan is stale: {} since {} was made",
+                    stale.what_changed(),
                     path.display()
                 ));
             }

@@ -10,15 +10,25 @@ use crate::cutover::{self, Observer, Outcome};
 
 use super::engines;
 
-/// Cuts `migration` over to the target, giving the quiet gate until `timeout` from now.
+/// Cuts `migration` over to the target, giving the quiet gate until `timeout` from now; a
+/// `dry_run` checks every gate and records nothing.
 pub async fn cutover(
     migration: &Migration,
     timeout: Duration,
+    dry_run: bool,
     observer: &mut dyn Observer,
 ) -> miette::Result<Outcome> {
     let snapshot = crate::survey::snapshot(migration).await?;
     let mut engine = engines::built_in(migration, &snapshot, None);
-    Ok(cutover::cutover(migration, &snapshot, &mut engine, timeout, observer).await?)
+    let outcome = cutover::cutover(
+        migration,
+        &snapshot,
+        &mut engine,
+        timeout,
+        dry_run,
+        observer,
+    );
+    Ok(outcome.await?)
 }
 
 /// Rolls `migration` back to the source, giving the quiet gate until `timeout` from now.

@@ -62,6 +62,8 @@ pub async fn status(migration: &Migration) -> miette::Result<MigrationStatus> {
     Ok(MigrationStatus::lag_only(found.unwrap_or_else(|| Status {
         migration: migration.name.clone(),
         partitions: Vec::new(),
+        running: None,
+        last_progress_at_ms: None,
     })))
 }
 

@@ -6,6 +6,7 @@
 //! async, never reads a cluster or the recorded state (`crate::survey` does).
 
 mod configs;
+mod destroy;
 mod diff;
 mod file;
 mod groups;
@@ -20,6 +21,7 @@ mod validate;
 
 pub use configs::left_out;
 pub use configs::DEFAULT_EXCLUDED;
+pub use destroy::{destroy_plan, DestroyPlan, Removal};
 pub use diff::{diff, migrated_acls, warn_group_states};
 pub use file::{read_plan_file, write_plan_file, PlanFileError};
 pub use groups::{

@@ -105,11 +105,7 @@ impl Observer for ApplyView {
     }
 
     fn metadata(&mut self, report: &ApplyReport) {
-        println!(
-            "Metadata: {} change(s) made, {} already in place.",
-            report.done.len(),
-            report.already_done.len()
-        );
+        println!("{}", metadata_line(report));
     }
 
     fn started(&mut self, start: &Start) {
@@ -138,6 +134,21 @@ impl Observer for ApplyView {
                 }
             }
         }
+    }
+}
+
+/// How the plan's metadata actions went, in a line.
+pub(super) fn metadata_line(report: &ApplyReport) -> String {
+    if report.done.is_empty() && report.already_done.is_empty() {
+        "Metadata: the target already has every topic, config and ACL the plan needs; nothing changed.".to_string()
+    } else if report.already_done.is_empty() {
+        format!("Metadata: {} change(s) made.", report.done.len())
+    } else {
+        format!(
+            "Metadata: {} change(s) made, {} found already in place.",
+            report.done.len(),
+            report.already_done.len()
+        )
     }
 }
 

@@ -100,10 +100,7 @@ impl Observer for CutoverDisplay {
             None => true,
         };
         if again {
-            self.line(&format!(
-                "      the source is still in use (quiet for {:.0}s):",
-                activity.quiet_for_ms as f64 / 1000.0
-            ));
+            self.line(&waiting_line(activity));
             for l in activity_lines(activity) {
                 self.line(&format!("      • {l}"));
             }
@@ -112,11 +109,31 @@ impl Observer for CutoverDisplay {
     }
 }
 
+/// Why the watched cluster is not quiet yet: written within the quiet period (the writes
+/// listed below it may be from before the time without a write it counts), or read.
+pub(super) fn waiting_line(activity: &Activity) -> String {
+    let seconds = |ms: u64| format!("{:.0}s", ms as f64 / 1000.0);
+    let cluster = activity.cluster;
+    if activity.writing.is_empty() {
+        format!("      the {cluster} is not quiet yet: consumer groups still have members there:")
+    } else {
+        format!(
+            "      the {cluster} is not quiet yet: {} without a write of the {} required; written within the last {}:",
+            seconds(activity.quiet_for_ms),
+            seconds(activity.quiet_period_ms),
+            seconds(activity.quiet_period_ms),
+        )
+    }
+}
+
 /// The end of a cutover as text: the point and what to switch, or why it stopped.
 pub fn cutover_text(outcome: &Outcome, paint: Paint) -> String {
     let mut out = String::new();
     if let Some(report) = &outcome.report {
         out.push_str(&super::verify_text(report, paint));
+    }
+    if outcome.dry_run {
+        return dry_run_text(outcome, paint, out);
     }
     let (Some(point), Some(switch)) = (&outcome.point, &outcome.switch) else {
         let _ = writeln!(
@@ -177,6 +194,38 @@ pub fn cutover_text(outcome: &Outcome, paint: Paint) -> String {
                 Direction::Rollback => "source",
             },
             offsets.join(" ")
+        );
+    }
+    out
+}
+
+/// The end of `cutover --dry-run`: whether every gate passed, that nothing was recorded, and
+/// what clients would switch to.
+fn dry_run_text(outcome: &Outcome, paint: Paint, mut out: String) -> String {
+    if !outcome.passed() {
+        let _ = writeln!(
+            out,
+            "{}",
+            paint.blocker(&format!(
+                "DRY RUN: migration \"{}\" would stop at a gate; nothing was recorded.",
+                outcome.migration
+            ))
+        );
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "{}",
+        paint.create(&format!(
+            "DRY RUN: every gate of migration \"{}\" passed; nothing was recorded. `kafka-migrate cutover` would drain, verify again and record the cutover point.",
+            outcome.migration
+        ))
+    );
+    if let Some(switch) = &outcome.switch {
+        let _ = writeln!(
+            out,
+            "Producers and consumers would switch to bootstrap.servers={}",
+            switch.bootstrap_servers.join(",")
         );
     }
     out

@@ -17,6 +17,9 @@ pub const VERIFY_FORMAT_VERSION: &str = "1.0";
 /// The format of `cutover --json` and `rollback --json` (one outcome, with its direction).
 pub const CUTOVER_FORMAT_VERSION: &str = "1.0";
 
+/// The format of `destroy --json`.
+pub const DESTROY_FORMAT_VERSION: &str = "1.0";
+
 /// A report as its JSON view shows it.
 #[derive(Serialize, JsonSchema)]
 struct Versioned<T> {
@@ -37,7 +40,7 @@ pub(super) fn versioned(format_version: &'static str, report: &impl Serialize) -
 }
 
 /// The JSON Schema of each report's JSON view, pretty-printed, by file name under `schemas/`.
-pub fn report_schemas() -> [(&'static str, String); 5] {
+pub fn report_schemas() -> [(&'static str, String); 6] {
     [
         (
             "status.schema.json",
@@ -72,6 +75,14 @@ pub fn report_schemas() -> [(&'static str, String); 5] {
             ),
         ),
         ("apply-events.schema.json", super::apply_events_schema()),
+        (
+            "destroy.schema.json",
+            schema::<crate::ops::destroy::Destroyed>(
+                "DestroyOutcome",
+                "`kafka-migrate destroy --json`: what was removed from the target and what was refused.",
+                None,
+            ),
+        ),
     ]
 }
 

@@ -5,6 +5,7 @@ mod apply;
 mod apply_events;
 mod connect;
 mod cutover;
+mod destroy;
 mod json;
 mod live;
 mod paint;
@@ -16,12 +17,13 @@ pub use apply::{applied_line, group_synced_line, ApplyView};
 pub use apply_events::{apply_events_schema, ApplyEvent, ApplyEvents};
 pub use connect::{connect_step, connector_diffs};
 pub use cutover::{cutover_json, cutover_text, step_line, CutoverDisplay};
+pub use destroy::{destroy_json, destroy_plan_text, destroyed_line};
 pub use json::{
     report_schemas, CUTOVER_FORMAT_VERSION, STATUS_FORMAT_VERSION, VERIFY_FORMAT_VERSION,
 };
 pub use live::{describe, note_line, summary, Display};
 pub use paint::{stderr_text, stdout_text, Paint};
-pub use plan::{plan_json, plan_text, PlanView};
+pub use plan::{plan_json, plan_text, saved_plan_text, PlanView};
 pub use status::{status_json, status_text};
 pub use verify::{
     evidence_lines, fact_line, not_ready_line, verify_json, verify_start_line, verify_text,

@@ -6,6 +6,11 @@ use std::io::IsTerminal;
 
 use anstyle::{AnsiColor, Style};
 
+/// Whether `NO_COLOR` asks for no colour.
+fn no_color() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+}
+
 /// Applies colour to text, or leaves it plain.
 #[derive(Debug, Clone, Copy)]
 pub struct Paint {
@@ -15,10 +20,22 @@ pub struct Paint {
 impl Paint {
     /// Colour for standard output if it is a terminal and `NO_COLOR` is unset or empty.
     pub fn for_stdout() -> Paint {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         Paint {
-            enabled: !no_color && std::io::stdout().is_terminal(),
+            enabled: !no_color() && std::io::stdout().is_terminal(),
         }
+    }
+
+    /// Colour for standard error (log lines, errors) if it is a terminal and `NO_COLOR` is
+    /// unset or empty.
+    pub fn for_stderr() -> Paint {
+        Paint {
+            enabled: !no_color() && std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// Whether text is coloured.
+    pub fn enabled(self) -> bool {
+        self.enabled
     }
 
     /// Never colour (files, tests, JSON).

@@ -260,6 +260,23 @@ pub struct PlanView {
     pub json: bool,
 }
 
+/// A saved plan as `show` prints it: which migration it is for, the plan as `plan` showed it,
+/// and how to apply it.
+pub fn saved_plan_text(plan: &Plan, path: &std::path::Path, paint: Paint) -> String {
+    let mut out = format!(
+        "{} is a plan for migration \"{}\".\n\n",
+        path.display(),
+        plan.migration
+    );
+    out.push_str(&plan_text(plan, paint));
+    let _ = writeln!(
+        out,
+        "\nApply it with: kafka-migrate apply {} (refused if the migration file or the clusters changed since it was made).",
+        path.display()
+    );
+    out
+}
+
 impl crate::ops::plan::Observer for PlanView {
     fn planned(&mut self, plan: &Plan) {
         if self.json {

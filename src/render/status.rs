@@ -18,14 +18,24 @@ pub fn status_text(view: &MigrationStatus) -> String {
     let (status, groups) = (&view.status, &view.groups);
     let mut table = comfy_table::Table::new();
     table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-    table.set_header(["topic", "partitions", "records replicated", "lag"]);
-    for (topic, (partitions, lag, records)) in status.by_topic() {
+    table.set_header([
+        "topic",
+        "partitions",
+        "records replicated",
+        "records/s",
+        "lag",
+    ]);
+    for (topic, t) in status.by_topic() {
         table.add_row([
             topic.to_string(),
-            partitions.to_string(),
-            records.to_string(),
-            lag.to_string(),
+            t.partitions.to_string(),
+            t.records.to_string(),
+            rate(t.records_per_second),
+            t.lag.to_string(),
         ]);
+    }
+    if let Some(column) = table.column_mut(3) {
+        column.set_cell_alignment(comfy_table::CellAlignment::Right);
     }
     let mut out = format!("{table}\n");
     for p in status.partitions.iter().filter(|p| p.lag > 0) {
@@ -42,11 +52,23 @@ pub fn status_text(view: &MigrationStatus) -> String {
     }
     let _ = writeln!(
         out,
-        "Migration \"{}\": {} partition(s), total lag {}.",
+        "Migration \"{}\": {} partition(s), total lag {}, {} records/s over the last minute.",
         status.migration,
         status.partitions.len(),
-        status.total_lag()
+        status.total_lag(),
+        rate(status.records_per_second()),
     );
+    match (status.running, status.last_progress_at_ms) {
+        (Some(true), _) => out.push_str("An apply is replicating now.\n"),
+        (Some(false), Some(at)) => {
+            let _ = writeln!(
+                out,
+                "No apply is replicating now: the last progress was written at {}.",
+                crate::state::cutover::utc(at)
+            );
+        }
+        _ => {}
+    }
     if let Some(at) = view.cut_over_at_ms {
         let _ = writeln!(
             out,
@@ -58,6 +80,11 @@ pub fn status_text(view: &MigrationStatus) -> String {
         out.push_str(&groups_text(groups));
     }
     out
+}
+
+/// A rate in records per second, or `-` when unknown.
+fn rate(records_per_second: Option<f64>) -> String {
+    records_per_second.map_or("-".to_string(), |r| format!("{r:.1}"))
 }
 
 /// Consumer groups: a table of each group's state, then the count per state.

@@ -83,6 +83,7 @@ fn a_cutover_shows_its_steps_the_point_and_what_to_switch() {
         switch: None,
         activity: None,
         report: None,
+        dry_run: false,
     };
     let text = super::cutover_text(&outcome, Paint::plain());
     assert!(
@@ -389,7 +390,10 @@ fn the_json_views_are_valid_under_their_schemas() {
                 lag: 10,
                 records: 0,
                 bytes: 0,
+                records_per_second: None,
             }],
+            running: None,
+            last_progress_at_ms: None,
         },
         groups: vec![GroupStatus {
             group: "billing".into(),
@@ -417,6 +421,7 @@ fn the_json_views_are_valid_under_their_schemas() {
         switch: None,
         activity: None,
         report: Some(report()),
+        dry_run: false,
     };
     valid("cutover.schema.json", &super::cutover_json(&outcome));
     outcome.direction = Direction::Rollback;
@@ -428,4 +433,40 @@ fn the_json_views_are_valid_under_their_schemas() {
     let json: serde_json::Value = serde_json::from_str(&json).unwrap();
     let cutover = jsonschema::validator_for(&schemas["cutover.schema.json"]).unwrap();
     assert!(!cutover.is_valid(&json));
+}
+
+/// While `cutover` (or `rollback`) waits: how long without a write of the period required,
+/// that the writes listed are within the period, and the cluster watched — or, with no
+/// write, that groups still have members there.
+#[test]
+fn the_quiet_wait_says_what_it_counts_and_which_cluster() {
+    use crate::cutover::{Activity, Consuming, Writing};
+    let mut activity = Activity {
+        cluster: "source",
+        quiet_for_ms: 15_000,
+        quiet_period_ms: 30_000,
+        writing: vec![Writing {
+            topic: "orders".into(),
+            partition: 0,
+            from: 10,
+            to: 20,
+            producers: Vec::new(),
+        }],
+        producers_unknown: None,
+        consuming: Vec::new(),
+    };
+    assert_eq!(
+        super::cutover::waiting_line(&activity),
+        "      the source is not quiet yet: 15s without a write of the 30s required; written within the last 30s:"
+    );
+    activity.cluster = "target";
+    activity.writing.clear();
+    activity.consuming.push(Consuming {
+        group: "billing".into(),
+        members: Vec::new(),
+    });
+    assert_eq!(
+        super::cutover::waiting_line(&activity),
+        "      the target is not quiet yet: consumer groups still have members there:"
+    );
 }

@@ -1,11 +1,17 @@
 //! Splitting partitions over tasks: each task owns a disjoint set, balanced by count, with a
 //! topic's partitions spread over tasks so one busy topic is not left to one task.
 
+/// How many tasks `tasks` asked for run over `partitions` distinct partitions: at least one,
+/// and none without a partition of its own.
+pub fn task_count(tasks: usize, partitions: usize) -> usize {
+    tasks.max(1).min(partitions.max(1))
+}
+
 /// Deals `partitions` (sorted) round-robin over at most `tasks` tasks; empty tasks are dropped.
 pub fn assign(mut partitions: Vec<(String, i32)>, tasks: usize) -> Vec<Vec<(String, i32)>> {
     partitions.sort();
     partitions.dedup();
-    let tasks = tasks.max(1).min(partitions.len().max(1));
+    let tasks = task_count(tasks, partitions.len());
     let mut out = vec![Vec::new(); tasks];
     // Partition-major order: partition 0 of every topic, then partition 1, … so that the
     // partitions of one topic land on different tasks.

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-pub use assign::assign;
+pub use assign::{assign, task_count};
 pub use run::{replicate, replicate_watching, RunSummary};
 pub use status::{status, PartitionStatus, Status};
 pub use task::is_retriable;

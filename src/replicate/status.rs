@@ -12,7 +12,7 @@ use crate::config::Migration;
 use crate::state::{Progress, Store};
 
 /// Replication state of one partition.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PartitionStatus {
     pub topic: String,
     pub partition: i32,
@@ -24,6 +24,10 @@ pub struct PartitionStatus {
     pub lag: i64,
     pub records: u64,
     pub bytes: u64,
+    /// Records replicated per second over the last minute of the migration's progress
+    /// (absent: fewer than two progress records in that minute).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub records_per_second: Option<f64>,
 }
 
 /// The whole migration's replication state.
@@ -31,6 +35,14 @@ pub struct PartitionStatus {
 pub struct Status {
     pub migration: String,
     pub partitions: Vec<PartitionStatus>,
+    /// Whether a run of the built-in engine writes progress now (a position written within
+    /// the last 10 seconds and no clean stop since). Absent when the engine does not say
+    /// (MirrorMaker 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub running: Option<bool>,
+    /// When the built-in engine last wrote a position, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_progress_at_ms: Option<i64>,
 }
 
 impl Status {
@@ -43,17 +55,41 @@ impl Status {
         self.partitions.iter().map(|p| p.lag).sum()
     }
 
-    /// Per topic: partitions, lag, records replicated.
-    pub fn by_topic(&self) -> BTreeMap<&str, (usize, i64, u64)> {
-        let mut out: BTreeMap<&str, (usize, i64, u64)> = BTreeMap::new();
+    /// Records replicated per second over the last minute, over every partition that tells.
+    pub fn records_per_second(&self) -> Option<f64> {
+        rate_sum(self.partitions.iter().map(|p| p.records_per_second))
+    }
+
+    /// Per topic: partitions, lag, records replicated, records per second.
+    pub fn by_topic(&self) -> BTreeMap<&str, TopicStatus> {
+        let mut out: BTreeMap<&str, TopicStatus> = BTreeMap::new();
         for p in &self.partitions {
             let e = out.entry(p.topic.as_str()).or_default();
-            e.0 += 1;
-            e.1 += p.lag;
-            e.2 += p.records;
+            e.partitions += 1;
+            e.lag += p.lag;
+            e.records += p.records;
+            e.records_per_second = rate_sum([e.records_per_second, p.records_per_second]);
         }
         out
     }
+}
+
+/// One topic's partitions summed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TopicStatus {
+    pub partitions: usize,
+    pub lag: i64,
+    pub records: u64,
+    /// None when no partition tells its rate.
+    pub records_per_second: Option<f64>,
+}
+
+/// The sum of the rates that are known; None when none is.
+fn rate_sum(rates: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
+    rates
+        .into_iter()
+        .flatten()
+        .fold(None, |sum, r| Some(sum.unwrap_or(0.0) + r))
 }
 
 /// Reads the source's end offsets and the migration's progress.
@@ -117,12 +153,21 @@ impl Status {
                     replicated_to,
                     records: p.map_or(0, |p| p.records),
                     bytes: p.map_or(0, |p| p.bytes),
+                    records_per_second: progress
+                        .activity
+                        .records_per_second(&(topic.clone(), *partition)),
                 }
             })
             .collect();
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let activity = &progress.activity;
         Status {
             migration: migration.to_string(),
             partitions,
+            running: activity.last_position_ms.map(|_| activity.running(now_ms)),
+            last_progress_at_ms: activity.last_position_ms,
         }
     }
 

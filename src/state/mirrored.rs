@@ -125,7 +125,7 @@ fn settled_partitions(
     reader(migration.target(), Role::Target)?
         .read_topic(
             &names::worker_topic(&migration.name, "offsets"),
-            |_, key, value| {
+            |_, _, key, value| {
                 if let Some((partition, offset)) = key.and_then(|k| source_offset(&alias, k, value))
                 {
                     match offset {

@@ -406,12 +406,95 @@ pub struct Progress {
     /// The clusters the migration replicates between, once a run recorded them.
     #[serde(default)]
     pub identity: Option<Identity>,
+    /// When the records were written, as far as the read told (see [`Progress::fold_at`]).
+    #[serde(default)]
+    pub activity: Activity,
+}
+
+/// When the progress was written: how fast it moves and whether a run writes it now.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Activity {
+    /// When the newest position was written, in milliseconds since the Unix epoch.
+    pub last_position_ms: Option<i64>,
+    /// When a run last said it ended, in milliseconds since the Unix epoch.
+    pub stopped_ms: Option<i64>,
+    /// Per partition, (write time, records replicated) of its positions written within
+    /// [`RATE_WINDOW_MS`] of its newest, oldest first.
+    #[serde(skip)]
+    samples: BTreeMap<(String, i32), Vec<(i64, u64)>>,
+}
+
+/// The window over which the replication rate is measured.
+pub const RATE_WINDOW_MS: i64 = 60_000;
+
+/// A run writes positions at least this often (idle tasks rewrite theirs): a run whose last
+/// position is older stopped, or stalled.
+pub const RUNNING_WITHIN_MS: i64 = 10_000;
+
+impl Activity {
+    /// Whether a run of the built-in engine writes progress now (at `now_ms`): a position
+    /// written within [`RUNNING_WITHIN_MS`] and no clean stop recorded since.
+    pub fn running(&self, now_ms: i64) -> bool {
+        self.last_position_ms.is_some_and(|last| {
+            now_ms - last <= RUNNING_WITHIN_MS && self.stopped_ms.is_none_or(|s| s < last)
+        })
+    }
+
+    /// Records replicated per second on `partition` over the last [`RATE_WINDOW_MS`] of its
+    /// positions, up to the newest position of any partition; None when fewer than two
+    /// positions fall in the window.
+    pub fn records_per_second(&self, partition: &(String, i32)) -> Option<f64> {
+        let newest = self.last_position_ms?;
+        let samples: Vec<&(i64, u64)> = self
+            .samples
+            .get(partition)?
+            .iter()
+            .filter(|(at, _)| *at >= newest - RATE_WINDOW_MS)
+            .collect();
+        let (first, last) = (samples.first()?, samples.last()?);
+        let elapsed_ms = (newest - first.0).max(last.0 - first.0);
+        (elapsed_ms > 0 && samples.len() > 1)
+            .then(|| last.1.saturating_sub(first.1) as f64 * 1000.0 / elapsed_ms as f64)
+    }
+
+    fn position(&mut self, partition: (String, i32), at_ms: i64, records: u64) {
+        self.last_position_ms = Some(self.last_position_ms.map_or(at_ms, |l| l.max(at_ms)));
+        let samples = self.samples.entry(partition).or_default();
+        samples.push((at_ms, records));
+        samples.retain(|(at, _)| *at >= at_ms - RATE_WINDOW_MS);
+    }
 }
 
 impl Progress {
     /// The cutover record, once the migration was cut over (not rolled back or abandoned).
     pub fn cut_over(&self) -> Option<&CutoverRecord> {
         self.cutover.as_ref().filter(|c| c.is_cut_over())
+    }
+
+    /// [`Progress::fold`], for a record written at `timestamp_ms` (when the read tells it):
+    /// positions and clean stops also tell the [`Activity`].
+    pub fn fold_at(
+        &mut self,
+        offset: i64,
+        timestamp_ms: Option<i64>,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+    ) {
+        self.fold(offset, key, value);
+        let (Some(at), Some(key)) = (timestamp_ms, key.and_then(ProgressKey::decode)) else {
+            return;
+        };
+        match key {
+            ProgressKey::Released => {
+                self.activity.stopped_ms = Some(self.activity.stopped_ms.map_or(at, |s| s.max(at)))
+            }
+            ProgressKey::Position { topic, partition } => {
+                if let Some(v) = value.and_then(ProgressValue::decode) {
+                    self.activity.position((topic, partition), at, v.records);
+                }
+            }
+            _ => {}
+        }
     }
 
     /// Folds one record of the progress topic in, as read at `offset` (unknown records are

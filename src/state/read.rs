@@ -291,7 +291,7 @@ impl<C: ConsumerContext + 'static> RangeReader<C> {
     pub fn read_topic(
         &mut self,
         topic: &str,
-        mut on_record: impl FnMut(i64, Option<&[u8]>, Option<&[u8]>),
+        mut on_record: impl FnMut(i64, Option<i64>, Option<&[u8]>, Option<&[u8]>),
     ) -> Result<(), ReadError> {
         let whole = |e: KafkaError| ReadError::Topic {
             side: self.side,
@@ -306,7 +306,9 @@ impl<C: ConsumerContext + 'static> RangeReader<C> {
                 .map_err(whole)?;
             ranges.push(Range::to_end(topic, p, low, high));
         }
-        self.read(&ranges, |_, m| on_record(m.offset(), m.key(), m.payload()))
+        self.read(&ranges, |_, m| {
+            on_record(m.offset(), m.timestamp().to_millis(), m.key(), m.payload())
+        })
     }
 
     /// Of the partitions probed (each with an offset), those where no committed record

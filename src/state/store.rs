@@ -140,8 +140,8 @@ impl Store {
     pub fn read_as(&self, isolation: Isolation) -> Result<Progress, StoreError> {
         let mut reader = RangeReader::new("target", self.consumer(isolation)?, self.timeout);
         let mut progress = Progress::default();
-        reader.read_topic(&self.topic, |offset, key, value| {
-            progress.fold(offset, key, value)
+        reader.read_topic(&self.topic, |offset, timestamp, key, value| {
+            progress.fold_at(offset, timestamp, key, value)
         })?;
         Ok(progress)
     }

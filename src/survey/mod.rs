@@ -52,6 +52,13 @@ pub async fn survey(
     );
     let found = find(migration, &snapshot, &draft, known).await?;
     let plan = plan::complete(migration, draft, &surveyed(&snapshot, &found));
+    tracing::info!(
+        actions = plan.actions.len(),
+        group_offsets = plan.group_offsets.len(),
+        warnings = plan.warnings.len(),
+        blockers = plan.blockers.len(),
+        "Planned the migration."
+    );
     Ok(Survey {
         snapshot,
         found,

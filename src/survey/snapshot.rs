@@ -47,7 +47,9 @@ pub enum ReplicatedBy {
 /// Reads both clusters and what the migration recorded on the target.
 pub async fn take(migration: &Migration) -> Result<Snapshot, ClusterError> {
     let source = ClusterClient::of(migration, Role::Source).await?;
+    tracing::info!(cluster = "source", "Connected.");
     let target = ClusterClient::of(migration, Role::Target).await?;
+    tracing::info!(cluster = "target", "Connected.");
     let store = Store::of(migration);
     let progress_topic = store.topic.clone();
     let selects_topic = |t: &str| migration.topics.selects(t);
@@ -61,12 +63,36 @@ pub async fn take(migration: &Migration) -> Result<Snapshot, ClusterError> {
             group: &selects_group,
         })
         .await?;
+    // A selection of nothing would plan nothing, replicate nothing and verify as ready: it is
+    // a mistake in the file, told with what came closest.
+    if source_inventory.topics.is_empty() && source_inventory.denied_topics.is_empty() {
+        let empty = migration
+            .topics
+            .empty_selection(&source.topic_names().await?);
+        return Err(ClusterError {
+            role: Role::Source,
+            operation: "selecting topics".into(),
+            cause: empty.to_string(),
+            kind: crate::cluster::ErrorKind::Other,
+            help: Some(empty.help("source")),
+        });
+    }
     let mut target_inventory = target
         .inventory(&Scope {
             topic: &selects_topic_or_progress,
             group: &selects_group,
         })
         .await?;
+    for inventory in [&source_inventory, &target_inventory] {
+        tracing::info!(
+            cluster = %inventory.role,
+            brokers = inventory.brokers,
+            topics = inventory.topics.len(),
+            partitions = inventory.partitions().len(),
+            groups = inventory.groups.len(),
+            "Read the cluster's topics and groups the migration selects."
+        );
+    }
     // The declared MSK type is checked against MSK's own description of the cluster.
     if migration.target().msk.is_some() {
         target_inventory.msk = Some(match &migration.target().security.aws_iam {
@@ -126,6 +152,10 @@ pub async fn take(migration: &Migration) -> Result<Snapshot, ClusterError> {
         replicated_by == ReplicatedBy::Engine,
     )
     .await?;
+    tracing::info!(
+        replicated_by = ?replicated_by,
+        "Read the migration's recorded progress."
+    );
     Ok(Snapshot {
         source,
         target,

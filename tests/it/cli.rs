@@ -16,6 +16,8 @@ fn help_lists_every_subcommand() {
         "verify",
         "cutover",
         "rollback",
+        "show",
+        "destroy",
         "export",
         "completions",
     ] {
@@ -36,6 +38,8 @@ fn each_command_help_shows_an_example() {
         "verify",
         "cutover",
         "rollback",
+        "show",
+        "destroy",
         "export",
         "completions",
     ] {
@@ -54,6 +58,61 @@ fn completions_are_generated_for_bash() {
         .assert()
         .success()
         .stdout(predicate::str::contains("complete -F"));
+}
+
+/// What bash offers for the words typed so far (the last one being completed), through the
+/// function the generated script registers with `complete -F`.
+fn bash_completes(words: &[&str]) -> Vec<String> {
+    let output = kafka_migrate_bare()
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("kafka-migrate.bash");
+    std::fs::write(&script, &output.stdout).unwrap();
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let cword = words.len() - 1;
+    let program = format!(
+        "source '{}'\n\
+         function=$(complete -p kafka-migrate | sed -n 's/.*-F \\([^ ]*\\).*/\\1/p')\n\
+         COMP_WORDS=({})\nCOMP_CWORD={cword}\n\
+         \"$function\" kafka-migrate '{}' '{}'\n\
+         printf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
+        script.display(),
+        quoted.join(" "),
+        words[cword],
+        words[cword - 1],
+    );
+    let out = std::process::Command::new("bash")
+        .args(["--norc", "-c", &program])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn bash_completes_a_subcommands_flags() {
+    let offered = bash_completes(&["kafka-migrate", "apply", "--"]);
+    for flag in ["--auto-approve", "--until-synced", "--json", "--engine"] {
+        assert!(
+            offered.iter().any(|o| o == flag),
+            "`kafka-migrate apply --<TAB>` does not offer {flag}: {offered:?}"
+        );
+    }
+    let offered = bash_completes(&["kafka-migrate", "export", "scram-secrets", "--"]);
+    assert!(
+        offered.iter().any(|o| o == "--config"),
+        "`kafka-migrate export scram-secrets --<TAB>` offers {offered:?}"
+    );
 }
 
 #[test]

@@ -492,3 +492,73 @@ async fn abandoning_a_cutover_is_refused_after_target_writes_and_asks_first() {
     let progress = Store::new(&m.prefix, props(target)).read().unwrap();
     assert!(progress.cut_over().is_some(), "{said}");
 }
+
+/// `cutover --dry-run`: every gate checked, the drain told and not run, nothing recorded —
+/// the cutover after it runs every step afresh — and an exit code that says whether the
+/// gates passed.
+#[tokio::test]
+async fn a_dry_run_checks_every_gate_and_records_nothing() {
+    let m = migrated("dryrun", "1s").await;
+    let (code, dry) = run_json(
+        &m.config,
+        &["cutover", "--dry-run", "--json"],
+        "cutover.schema.json",
+    );
+    assert_eq!(code, Some(0), "{dry:#}");
+    assert_eq!(dry["dry_run"], true, "{dry:#}");
+    assert_eq!(dry["complete"], false, "{dry:#}");
+    assert!(dry.get("point").is_none(), "{dry:#}");
+    let steps: Vec<(String, String)> = crate::support::pairs(&dry["steps"], "step", "result");
+    assert_eq!(
+        steps,
+        ["preflight", "quiet", "drained", "verified"].map(|s| (s.to_string(), "done".to_string())),
+        "{dry:#}"
+    );
+    assert!(
+        dry["steps"][2]["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("not run (dry run): it would replicate 0 record(s)"),
+        "{dry:#}"
+    );
+    assert_eq!(
+        dry["switch"]["bootstrap_servers"][0],
+        shared::target().bootstrap(),
+        "{dry:#}"
+    );
+    let text = kafka_migrate(&m.config)
+        .args(["cutover", "--dry-run"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&text.stdout).contains(&format!(
+            "DRY RUN: every gate of migration \"{}\" passed; nothing was recorded.",
+            m.prefix
+        )),
+        "{}",
+        String::from_utf8_lossy(&text.stdout)
+    );
+    // Nothing recorded: the real cutover does every step itself, none "done earlier".
+    let (code, real) = run_json(&m.config, &["cutover", "--json"], "cutover.schema.json");
+    assert_eq!(code, Some(0), "{real:#}");
+    assert!(
+        real["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["result"] == "done"),
+        "{real:#}"
+    );
+    // Once cut over, a dry run says so instead of pretending to check.
+    let out = kafka_migrate(&m.config)
+        .args(["cutover", "--dry-run"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("was cut over at"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = (&m.dir, &m.orders);
+}

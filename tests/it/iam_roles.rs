@@ -41,6 +41,17 @@ fn sts(access_key_id: &'static str) -> StandIn {
 /// `aws_iam` block getting `extra` and the AWS environment `env` only; it must succeed.
 fn plan_over_iam(dir: &Path, extra: &str, env: &[(&str, &str)]) {
     let prefix = data::unique_name("roles").replace('-', "_");
+    // A topic to select: a selection of nothing is an error.
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(data::create_topic(
+            &shared::plain_source().admin_config(),
+            &format!("{prefix}.a"),
+            1,
+            1,
+            &[],
+        ))
+        .unwrap();
     let region = shared::TLS_TARGET_MSK_IAM_REGION;
     let target = cluster_block(shared::tls_target(), Scheme::MskIam).replace(
         &format!("aws_iam {{ region = \"{region}\" }}"),

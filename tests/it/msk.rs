@@ -377,6 +377,10 @@ async fn plan_lists_the_source_scram_users_and_what_the_target_needs() {
     );
     let dir = tempfile::tempdir().unwrap();
     let p = data::unique_name("scram_plan").replace('-', "_");
+    // A topic to select: a selection of nothing is an error.
+    data::create_topic(&source.admin_config(), &format!("{p}.a"), 1, 1, &[])
+        .await
+        .unwrap();
     let config = dir.path().join("migration.hcl");
     let write = |msk: &str| {
         std::fs::write(
@@ -489,6 +493,13 @@ async fn plan_checks_the_declared_type_against_msks_api() {
     );
     let dir = tempfile::tempdir().unwrap();
     let p = data::unique_name("msk_api").replace('-', "_");
+    // A topic to select (a selection of nothing is an error), on the target already: its
+    // creation would be refused with Express's replication factor on this one broker.
+    for cluster in [source, target] {
+        data::create_topic(&cluster.admin_config(), &format!("{p}.a"), 1, 1, &[])
+            .await
+            .unwrap();
+    }
     let config = dir.path().join("migration.hcl");
     let block = cluster_block(target, Scheme::MskIam);
     let with_arn = block.replace(

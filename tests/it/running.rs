@@ -87,6 +87,21 @@ async fn a_running_apply_picks_up_new_topics_and_partitions_serves_metrics_and_d
             apply.output()
         )
     };
+    // An alert on errors has a series from the start: 0 until the first one.
+    wait_for(
+        Duration::from_secs(60),
+        || format!("kafka_migrate_errors_total at 0; {}", explain()),
+        || {
+            body = scrape(port).unwrap_or_default();
+            ["retriable", "fatal"].iter().all(|kind| {
+                sample(
+                    &body,
+                    "kafka_migrate_errors_total",
+                    &[&format!("kind=\"{kind}\"")],
+                ) == Some(0.0)
+            })
+        },
+    );
     wait_for(
         Duration::from_secs(60),
         || format!("5000 records of .a in the metrics; {}", explain()),
@@ -95,6 +110,36 @@ async fn a_running_apply_picks_up_new_topics_and_partitions_serves_metrics_and_d
             records(&body, &a) == Some(5_000.0)
         },
     );
+    // Every series names the migration: two migrations on one Prometheus are two series.
+    assert_eq!(
+        sample(
+            &body,
+            "kafka_migrate_records_replicated_total",
+            &[&format!("migration=\"{p}\""), &format!("topic=\"{a}\"")],
+        ),
+        Some(5_000.0),
+        "{body}"
+    );
+    // `status` while it runs: it is running, and how fast it went over the last minute.
+    let status = crate::support::succeeds(&config, &["status"]);
+    assert!(status.contains("An apply is replicating now."), "{status}");
+    // The rate needs two progress records of a partition within the minute: the tasks
+    // rewrite their positions every 2 s, busy or idle.
+    let mut json = serde_json::Value::Null;
+    wait_for(
+        Duration::from_secs(30),
+        || "a rate in status --json",
+        || {
+            json = serde_json::from_str(&crate::support::succeeds(&config, &["status", "--json"]))
+                .unwrap();
+            json["partitions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["records_per_second"].as_f64().is_some())
+        },
+    );
+    assert_eq!(json["running"], true, "{json:#}");
 
     // While apply runs: a new topic, and more partitions for the first one.
     data::create_topic(&source.admin_config(), &b, 3, 1, &[])
@@ -155,6 +200,12 @@ async fn a_running_apply_picks_up_new_topics_and_partitions_serves_metrics_and_d
         "{stdout}"
     );
     assert!(stdout.contains("Replication stopped"), "{stdout}");
+    // Stopped: `status` says so at once.
+    let status = crate::support::succeeds(&config, &["status"]);
+    assert!(
+        status.contains("No apply is replicating now: the last progress was written at"),
+        "{status}"
+    );
     assert_eq!(assert_identical(source, target, &a), 7_000);
     assert_eq!(assert_identical(source, target, &b), 3_000);
 }

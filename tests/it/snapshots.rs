@@ -106,8 +106,9 @@ fn patterns() -> &'static [(Regex, &'static str)] {
             (r#""(\w*at_ms|\w*_at|timestamp\w*)": ?\d+"#, r#""$1": [MS]"#),
             // Durations: "in 1.2s", "1.2s", "350ms", "2m 3s".
             (r"\b\d+(\.\d+)?(ms|s)\b", "[DURATION]"),
-            // Rates.
-            (r"\d+(\.\d+)? records/s", "[RATE] records/s"),
+            // Rates: in a line, and in the records/s column of `status` (right-aligned).
+            (r"(\d+(\.\d+)?|-) records/s", "[RATE] records/s"),
+            (r"┆ +(\d+\.\d|-) ┆", "┆ [RATE] ┆"),
             // Sizes.
             (r"\d+(\.\d+)? MiB", "[SIZE] MiB"),
             // Fingerprints of the clusters' state (they cover the unique topic names).
@@ -344,6 +345,82 @@ async fn a_stale_saved_plan_and_a_blocker_print_the_same() {
     insta::assert_snapshot!(
         "mistake_05_apply_with_blocker",
         run(&config, &["apply", "--auto-approve"], &redact)
+    );
+}
+
+/// A new user's mistakes, as the first hour meets them: a pattern that selects nothing, a
+/// controller port and a SASL listener reached with PLAINTEXT as the source, a saved plan of a
+/// migration file changed since.
+#[tokio::test]
+async fn first_hour_mistakes_print_the_same() {
+    let (source, target) = (shared::plain_source(), shared::target());
+    let prefix = unique_prefix("snapfirst");
+    let dir = tempfile::tempdir().unwrap();
+    let redact = Redact::clusters(&prefix, dir.path())
+        .literal(source.controller_bootstrap(), "[CONTROLLER]")
+        .literal(shared::secure_source().bootstrap(), "[SASL LISTENER]");
+    data::create_topic(
+        &source.admin_config(),
+        &format!("{prefix}.orders"),
+        1,
+        1,
+        &[],
+    )
+    .await
+    .unwrap();
+    let typo = migration_file(
+        dir.path(),
+        &prefix,
+        &format!("{prefix}_ordrs"),
+        source,
+        target,
+        "",
+    );
+    insta::assert_snapshot!(
+        "first_01_plan_selects_nothing",
+        run(&typo, &["plan"], &redact)
+    );
+    insta::assert_snapshot!(
+        "first_02_verify_selects_nothing",
+        run(&typo, &["verify"], &redact)
+    );
+    for (name, bootstrap) in [
+        (
+            "first_03_plan_controller_port",
+            source.controller_bootstrap(),
+        ),
+        (
+            "first_04_plan_sasl_listener_with_plaintext",
+            shared::secure_source().bootstrap(),
+        ),
+    ] {
+        let config =
+            crate::support::plaintext_file(dir.path(), "misdirected.hcl", &bootstrap, target);
+        insta::assert_snapshot!(name, run(&config, &["plan"], &redact));
+    }
+    let config = migration_file(dir.path(), &prefix, &prefix, source, target, "");
+    insta::assert_snapshot!(
+        "first_05_plan_out",
+        run(&config, &["plan", "--out", "plan.json"], &redact)
+    );
+    insta::assert_snapshot!(
+        "first_05a_show_saved_plan",
+        run(&config, &["show", "plan.json"], &redact)
+    );
+    insta::assert_snapshot!(
+        "first_05b_show_saved_plan_json",
+        run(&config, &["show", "plan.json", "--json"], &redact)
+    );
+    insta::assert_snapshot!(
+        "first_05c_show_missing_plan",
+        run(&config, &["show", "missing.json"], &redact)
+    );
+    let changed = std::fs::read_to_string(&config).unwrap()
+        + "replication {\n  delivery = \"at-least-once\"\n}\n";
+    std::fs::write(&config, changed).unwrap();
+    insta::assert_snapshot!(
+        "first_06_apply_plan_of_a_changed_file",
+        run(&config, &["apply", "plan.json", "--until-synced"], &redact)
     );
 }
 

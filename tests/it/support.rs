@@ -216,6 +216,37 @@ consumer_groups {{
     path
 }
 
+/// The topics the shared target lists.
+pub fn target_topics() -> Vec<String> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let consumer: BaseConsumer = kafka_harness::shared::target()
+        .admin_config()
+        .create()
+        .unwrap();
+    consumer
+        .fetch_metadata(None, Duration::from_secs(10))
+        .unwrap()
+        .topics()
+        .iter()
+        .map(|t| t.name().to_string())
+        .collect()
+}
+
+/// A migration file `FILE` in `dir` whose source is `bootstrap` (with no security block:
+/// PLAINTEXT) and whose target is `target`.
+pub fn plaintext_file(dir: &Path, file: &str, bootstrap: &str, target: &Cluster) -> PathBuf {
+    let path = dir.join(file);
+    std::fs::write(
+        &path,
+        format!(
+            "name = \"m\"\ncluster \"source\" {{ bootstrap_servers = [\"{bootstrap}\"] }}\ncluster \"target\" {{ bootstrap_servers = [\"{}\"] }}\n",
+            target.bootstrap()
+        ),
+    )
+    .unwrap();
+    path
+}
+
 /// Runs `kafka-migrate -c config ARGS`, asserts that it succeeds and returns what it printed.
 pub fn succeeds(config: &Path, args: &[&str]) -> String {
     let out = kafka_migrate(config).args(args).assert().success();
@@ -307,7 +338,7 @@ pub fn wait_for<W: std::fmt::Display>(
 }
 
 /// Polls `done` every 200 ms until it holds or `timeout` has passed; whether it held.
-fn poll_until(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
+pub fn poll_until(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
     let deadline = std::time::Instant::now() + timeout;
     while !done() {
         if std::time::Instant::now() >= deadline {

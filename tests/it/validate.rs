@@ -446,3 +446,62 @@ fn zero_and_out_of_range_tuning_values_are_refused_with_their_range() {
         .assert()
         .success();
 }
+
+/// `--var-file`: `name = value` lines set the file's variables; a `--var` wins over a file,
+/// and a later file over an earlier one; a file that is not `name = value` lines is named.
+#[test]
+fn a_var_file_sets_variables_and_a_var_wins_over_it() {
+    let (dir, path) = file(
+        "variable \"env\" { default = \"dev\" }\nvariable \"tasks\" { default = 4 }\nname = \"orders-${var.env}\"\ncluster \"source\" { bootstrap_servers = [\"a:9092\"] }\ncluster \"target\" { bootstrap_servers = [\"b:9092\"] }\nreplication { tasks = var.tasks }\n",
+    );
+    std::fs::write(
+        dir.path().join("prod.tfvars"),
+        "env   = \"prod\"\ntasks = 8\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("eu.tfvars"), "env = \"eu\"\n").unwrap();
+    let validated = |args: &[&str]| -> serde_json::Value {
+        let out = kafka_migrate_bare()
+            .current_dir(dir.path())
+            .args(["validate", "--json"])
+            .args(args)
+            .arg("-c")
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let json = validated(&["--var-file", "prod.tfvars"]);
+    assert_eq!(json["name"], "orders-prod");
+    assert_eq!(json["replication"]["tasks"], 8);
+    let json = validated(&["--var-file", "prod.tfvars", "--var-file", "eu.tfvars"]);
+    assert_eq!(json["name"], "orders-eu");
+    let json = validated(&["--var-file", "prod.tfvars", "--var", "env=staging"]);
+    assert_eq!(json["name"], "orders-staging");
+    assert_eq!(json["replication"]["tasks"], 8);
+
+    std::fs::write(dir.path().join("bad.tfvars"), "cluster \"x\" {}\n").unwrap();
+    kafka_migrate_bare()
+        .current_dir(dir.path())
+        .args(["validate", "--var-file", "bad.tfvars", "-c"])
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "bad.tfvars holds a block: a variables file holds only `name = value` lines",
+        ));
+    kafka_migrate_bare()
+        .current_dir(dir.path())
+        .args(["validate", "--var-file", "missing.tfvars", "-c"])
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "cannot read the variables file missing.tfvars",
+        ));
+}

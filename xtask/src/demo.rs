@@ -68,6 +68,10 @@ pub fn run(args: &[String]) -> Result<i32> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(load(&source))?;
 
+    println!(
+        "    The source's super user is {} with password {} (SCRAM-SHA-512); examples/local.hcl reads it from SOURCE_PASSWORD.",
+        ADMIN.name, ADMIN.password
+    );
     let binary = build_kafka_migrate(&root)?;
     let config = root.join("examples/local.hcl");
     let steps: &[&[&str]] = &[
@@ -100,14 +104,28 @@ pub fn run(args: &[String]) -> Result<i32> {
     }
     if keep {
         println!(
-            "\n==> Clusters keep running (source {}, target {}); press Ctrl-C to stop them.",
+            "\n==> Clusters keep running (source {}, target {}); Ctrl-C or SIGTERM stops them. Try:\n    SOURCE_PASSWORD={} {} status -c examples/local.hcl",
             source.bootstrap(),
-            target.bootstrap()
+            target.bootstrap(),
+            ADMIN.password,
+            binary.display()
         );
-        let mut line = String::new();
-        while std::io::stdin().read_line(&mut line)? > 0 {}
+        // Until a signal, whether or not standard input is a terminal (a closed one must not
+        // stop the clusters).
+        runtime.block_on(until_signal())?;
+        println!("==> Stopping the clusters.");
     }
     Ok(code)
+}
+
+/// Waits for Ctrl-C (SIGINT) or SIGTERM.
+async fn until_signal() -> Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => result?,
+        _ = term.recv() => {}
+    }
+    Ok(())
 }
 
 async fn load(source: &Cluster) -> Result<()> {
@@ -184,16 +202,24 @@ async fn load(source: &Cluster) -> Result<()> {
     Ok(())
 }
 
+/// Builds kafka-migrate in the profile `scripts/demo` chose (`KAFKA_MIGRATE_DEMO_PROFILE`:
+/// release when a release build is there, else debug): its path.
 fn build_kafka_migrate(root: &Path) -> Result<PathBuf> {
-    println!("==> Building kafka-migrate");
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["build", "--quiet", "--bin", "kafka-migrate"])
-        .current_dir(root)
-        .status()?;
+    let release = std::env::var("KAFKA_MIGRATE_DEMO_PROFILE").is_ok_and(|p| p == "release");
+    let profile = if release { "release" } else { "debug" };
+    println!("==> Building kafka-migrate ({profile})");
+    let mut build = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    build.args(["build", "--quiet", "--bin", "kafka-migrate"]);
+    if release {
+        build.arg("--release");
+    }
+    let status = build.current_dir(root).status()?;
     if !status.success() {
         bail!("building kafka-migrate failed");
     }
-    Ok(kafka_harness::shared::target_dir().join("debug/kafka-migrate"))
+    Ok(kafka_harness::shared::target_dir()
+        .join(profile)
+        .join("kafka-migrate"))
 }
 
 fn workspace_root() -> PathBuf {

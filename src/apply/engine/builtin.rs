@@ -51,7 +51,11 @@ impl Engine for BuiltIn {
     fn start(&self, until_synced: bool) -> Option<Start> {
         Some(Start::Replicating {
             partitions: self.partitions.len(),
-            tasks: self.migration.replication.tasks,
+            // As many as run: no more than there are partitions.
+            tasks: crate::replicate::task_count(
+                self.migration.replication.tasks,
+                self.partitions.len(),
+            ),
             until_synced,
         })
     }
@@ -63,7 +67,7 @@ impl Engine for BuiltIn {
         observer: &mut dyn Observer,
     ) -> miette::Result<Ran> {
         if let Some(addr) = self.metrics_addr {
-            metrics::serve(addr)?;
+            metrics::serve(addr, &self.migration.name)?;
             observer.note(Note::ServingMetrics { addr });
         }
         let finished = supervise(

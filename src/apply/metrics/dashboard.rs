@@ -44,6 +44,8 @@ fn served() -> Vec<(String, Vec<&'static str>)> {
     super::SERVED
         .iter()
         .flat_map(|(name, labels, kind, _)| {
+            let labels: Vec<&'static str> =
+                labels.iter().copied().chain([super::MIGRATION]).collect();
             if *kind == super::Kind::Histogram {
                 let mut bucket = labels.to_vec();
                 bucket.push("le");

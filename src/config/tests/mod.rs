@@ -301,3 +301,30 @@ fn the_quick_start_example_matches_the_local_clusters() {
     assert_eq!(m.cutover.quiet_period.to_string(), "5s");
     assert_eq!(m.cutover.data_check, DataCheck::Full);
 }
+
+#[test]
+fn an_empty_selection_names_its_patterns_and_the_closest_topics() {
+    let m = parse_text(&with(
+        "topics {\n  include = [\"^ordrs\\\\..*\", \"payments\"]\n  exclude = [\"^payments$\"]\n}\n",
+    ))
+    .unwrap();
+    let topics: Vec<String> = [
+        "__consumer_offsets",
+        "orders.created",
+        "orders.paid",
+        "payments",
+        "web.clicks",
+    ]
+    .map(String::from)
+    .to_vec();
+    let empty = m.topics.empty_selection(&topics);
+    assert_eq!(
+        empty.to_string(),
+        r#"no topic matches topics { include = ["^ordrs\\..*", "payments"], exclude = ["^payments$"] }; exclude leaves out each of the 1 topic(s) include selects: payments"#
+    );
+    assert_eq!(empty.closest, ["payments", "orders.created", "orders.paid"]);
+    assert_eq!(
+        empty.help("source"),
+        "the closest topic names on the source: payments, orders.created, orders.paid; change `topics` in the migration file"
+    );
+}

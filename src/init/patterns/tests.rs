@@ -140,9 +140,29 @@ fn group_patterns_cover_exactly_the_groups() {
         "etl.nightly",
         "etl.hourly",
     ];
-    let patterns = group_patterns(&groups);
+    let patterns = group_patterns(&groups, &groups);
     assert_eq!(regexes(&patterns), ["^billing-", "^etl\\.", "^reporting$"]);
     assert_eq!(patterns.iter().map(|p| p.covers).sum::<usize>(), 5);
+    // A group left out keeps the others' prefix from covering it.
+    let all = [&groups[..], &["billing-app-store"]].concat();
+    let patterns = group_patterns(&groups, &all);
+    assert_eq!(
+        regexes(&patterns),
+        ["^billing-1$", "^billing-2$", "^etl\\.", "^reporting$"]
+    );
+}
+
+#[test]
+fn a_group_committed_only_on_topics_left_out_is_left_out() {
+    assert_eq!(
+        super::group_left_out(["app-store-changelog", "_schemas"]).as_deref(),
+        Some("commits offsets only for topics left out (app-store-changelog, _schemas)")
+    );
+    assert_eq!(
+        super::group_left_out(["app-store-changelog", "orders"]),
+        None
+    );
+    assert_eq!(super::group_left_out([]), None);
 }
 
 #[test]

@@ -71,6 +71,11 @@ impl Running {
             .expect("standard output piped at the start")
     }
 
+    /// The process id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Sends SIGINT (Ctrl-C).
     pub fn interrupt(&self) {
         let status = Command::new("kill")
