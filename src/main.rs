@@ -19,7 +19,12 @@ fn main() -> ExitCode {
         }
     };
     match runtime.block_on(cli::run(command)) {
-        Ended::Done(status) => status.into(),
+        Ended::Done(status) => {
+            // The command is over: work it left behind (a task blocked on a cluster that can
+            // no longer answer it) is not waited for.
+            runtime.shutdown_background();
+            status.into()
+        }
         Ended::Now(code) => {
             runtime.shutdown_background();
             std::process::exit(i32::from(code))

@@ -140,8 +140,16 @@ pub async fn supervise(
     let mut ticks = tokio::time::interval(observer.interval());
     let started = Instant::now();
     let (mut records, mut bytes) = (0u64, 0u64);
+    let mut engine = engine;
+    let mut ended = None;
     loop {
+        // Once the engine ended, what it sent is all in the channel: that taken, the loop
+        // ends (tasks it left to end on their own may hold a sender still).
+        if ended.is_some() && events.is_empty() {
+            break;
+        }
         tokio::select! {
+            joined = &mut engine, if ended.is_none() => ended = Some(joined),
             event = events.recv() => {
                 let Some(event) = event else { break };
                 match &event {
@@ -187,8 +195,11 @@ pub async fn supervise(
     }
     background.tasks.abort_all();
     observer.finish();
-    let summary = engine
-        .await
+    let joined = match ended {
+        Some(joined) => joined,
+        None => engine.await,
+    };
+    let summary = joined
         .map_err(|e| SupervisorError::Failed(format!("the engine failed: {e}")))?
         .inspect_err(|_| metrics::error(false))?;
     if let Some(failure) = failed {

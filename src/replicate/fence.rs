@@ -69,6 +69,13 @@ pub fn fence_and_read(
             .map_err(progress_error)?;
         superseded(settings, &seen, previous)?;
     }
+    // Created before any run starts (by the plan, or failback's preparation): missing now, it
+    // was deleted, and a run would start over from nothing.
+    if !settings.store.exists().map_err(progress_error)? {
+        return Err(ReplicateError::ProgressTopicDeleted {
+            topic: settings.store.topic.clone(),
+        });
+    }
     let exactly_once = settings.delivery == Delivery::ExactlyOnce;
     // An at-least-once run holds no transactional id, but announces itself all the same (as
     // a run of none): a later run supersedes it, and its name is recorded.

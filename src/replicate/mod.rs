@@ -310,6 +310,11 @@ pub enum ReplicateError {
         "the target is the system of record now; to go back, run `kafka-migrate rollback` (with failback enabled)"
     ))]
     CutOverWhileRunning { migration: String, at: String },
+    #[error("fatal: the progress topic {topic} was deleted from the target while this run replicated: it stopped (what it replicated is on the target, but where it got to is lost)")]
+    #[diagnostic(help(
+        "do not delete the migration's progress topic while it runs; to start the migration over, delete the topics it created on the target too (`kafka-migrate destroy`), then apply again"
+    ))]
+    ProgressTopicDeleted { topic: String },
     #[error("the progress topic {topic} holds the progress of migration \"{theirs}\", not \"{ours}\": the two names map to one progress topic")]
     #[diagnostic(help(
         "names that differ only in `.` and `_` share a progress topic; give this migration another name"
@@ -358,6 +363,7 @@ impl ReplicateError {
             | ReplicateError::Fenced { .. }
             | ReplicateError::Superseded { .. }
             | ReplicateError::CutOverWhileRunning { .. }
+            | ReplicateError::ProgressTopicDeleted { .. }
             | ReplicateError::NameCollision { .. }
             | ReplicateError::RecordsLost { .. }
             | ReplicateError::RecordTooLarge { .. }

@@ -200,25 +200,48 @@ async fn run_once(
         partitions: count,
     };
     let mut first_error = None;
-    while let Some(joined) = handles.join_next().await {
-        let result = joined
-            .map_err(|e| ReplicateError::Panicked(e.to_string()))
-            .and_then(|r| r);
-        if let Err(e) = result {
-            // One task failing stops the others: they drain and commit what they have.
-            stop.store(true, Ordering::Relaxed);
-            if first_error.is_none() {
-                first_error = Some(e);
+    let (done, mut watcher) = match watching {
+        Some((done, watcher)) => (Some(done), Some(watcher)),
+        None => (None, None),
+    };
+    let mut successor = None;
+    loop {
+        tokio::select! {
+            joined = handles.join_next() => {
+                let Some(joined) = joined else { break };
+                let result = joined
+                    .map_err(|e| ReplicateError::Panicked(e.to_string()))
+                    .and_then(|r| r);
+                if let Err(e) = result {
+                    // One task failing stops the others: they drain and commit what they have.
+                    stop.store(true, Ordering::Relaxed);
+                    if first_error.is_none() {
+                        first_error = Some(e);
+                    }
+                }
+            }
+            found = async {
+                match watcher.as_mut() {
+                    Some(watching) => watching.await,
+                    None => std::future::pending().await,
+                }
+            }, if watcher.is_some() => {
+                watcher = None;
+                successor = found.ok().flatten();
+                if let Some(gone @ crate::state::Successor::Deleted(_)) = successor {
+                    // Nothing the tasks hold can be committed any more: they are left to end
+                    // on their own (the process exits), not waited for.
+                    return Err(taken_over(settings, gone));
+                }
             }
         }
     }
-    let mut successor = match watching {
-        Some((done, watcher)) => {
-            done.store(true, Ordering::Relaxed);
-            watcher.await.ok().flatten()
-        }
-        None => None,
-    };
+    if let Some(done) = done {
+        done.store(true, Ordering::Relaxed);
+    }
+    if let Some(watcher) = watcher {
+        successor = watcher.await.ok().flatten();
+    }
     if let Some(mine) = *announced {
         // Said once the tasks have stopped: a later run waits for it before it reads progress.
         let store = settings.store.clone();
@@ -291,6 +314,7 @@ fn taken_over(settings: &Settings, successor: crate::state::Successor) -> Replic
             migration: settings.migration.clone(),
             by: run.describe(),
         },
+        crate::state::Successor::Deleted(topic) => ReplicateError::ProgressTopicDeleted { topic },
         crate::state::Successor::CutOver(record) => ReplicateError::CutOverWhileRunning {
             migration: settings.migration.clone(),
             at: record

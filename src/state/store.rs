@@ -65,7 +65,12 @@ pub enum Successor {
     Run(WritersSeen),
     /// The migration was cut over: the target is the system of record.
     CutOver(CutoverRecord),
+    /// The progress topic (named) was deleted: no run can keep its progress.
+    Deleted(String),
 }
+
+/// How often a watch asks whether the progress topic still exists.
+const GONE_CHECK: Duration = Duration::from_secs(3);
 
 /// A migration's progress topic on the target. Its `Debug` shows secret client properties
 /// as `**REDACTED**`.
@@ -171,6 +176,18 @@ impl Store {
         }
     }
 
+    /// Whether the topic exists on the target.
+    pub fn exists(&self) -> Result<bool, StoreError> {
+        let consumer = self.consumer(Isolation::Committed)?;
+        partitions_of(&consumer, &self.topic, self.timeout)
+            .map(|p| !p.is_empty())
+            .map_err(|source| StoreError::Request {
+                operation: "reading the metadata of",
+                topic: self.topic.clone(),
+                source,
+            })
+    }
+
     /// Watches the topic from offset `after` on (everything written, read_uncommitted) until
     /// `stopped` says so: the first run that announced itself there, or the cutover once its
     /// point is recorded. `None` when stopped first.
@@ -192,14 +209,31 @@ impl Store {
                 .map_err(err)?;
         }
         consumer.assign(&assignment).map_err(err)?;
+        // Whether the topic is gone (deleted while the run went on), asked now and then and
+        // on any error: the run's progress can no longer be kept.
+        let gone =
+            || partitions_of(&consumer, &self.topic, self.timeout).is_ok_and(|p| p.is_empty());
+        let mut asked = Instant::now();
         while !stopped() {
+            if asked.elapsed() >= GONE_CHECK {
+                if gone() {
+                    return Ok(Some(Successor::Deleted(self.topic.clone())));
+                }
+                asked = Instant::now();
+            }
             let Some(polled) = consumer.poll(Duration::from_millis(200)) else {
                 continue;
             };
             let m = match polled {
                 Ok(m) => m,
                 Err(KafkaError::PartitionEOF(_)) => continue,
-                Err(e) => return Err(err(e)),
+                Err(e) => {
+                    if gone() {
+                        return Ok(Some(Successor::Deleted(self.topic.clone())));
+                    }
+                    tracing::debug!(error = %e, topic = %self.topic, "Watching the progress topic: an error, going on.");
+                    continue;
+                }
             };
             use rdkafka::message::Message;
             let mut seen = Progress::default();

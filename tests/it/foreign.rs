@@ -207,3 +207,50 @@ async fn a_target_topic_deleted_while_apply_runs_stops_it_and_is_not_created_aga
     let names: Vec<&str> = md.topics().iter().map(|t| t.name()).collect();
     assert!(!names.contains(&orders.as_str()), "{names:?}");
 }
+
+/// The progress topic deleted while `apply` runs: the run sees it at once and stops with a
+/// fatal error naming it, and nothing of the tool's has the broker create it again (a run
+/// that went on would have started over from nothing).
+#[tokio::test]
+async fn the_progress_topic_deleted_while_apply_runs_stops_it_at_once() {
+    let (source, target) = (shared::plain_source(), shared::auto_create());
+    let mut m = applying(
+        "progress_gone",
+        (source, target),
+        (2, 60),
+        "commit_interval = \"100ms\"",
+    )
+    .await;
+    let (orders, apply) = (&m.orders, &mut m.apply);
+    wait_for(
+        Duration::from_secs(120),
+        || format!("apply to replicate; {}", apply.output()),
+        || (0..2).map(|p| end_of(target, orders, p)).sum::<i64>() >= 60,
+    );
+    let progress = kafka_migrate::config::names::progress_topic(orders.trim_end_matches(".orders"));
+    let admin: AdminClient<DefaultClientContext> = target.admin_config().create().unwrap();
+    for result in admin
+        .delete_topics(&[progress.as_str()], &AdminOptions::new())
+        .await
+        .unwrap()
+    {
+        result.unwrap_or_else(|e| panic!("deleting {progress}: {e:?}"));
+    }
+    // Well within the transaction timeout (60 s) and the retries it used to ride through.
+    let status = apply
+        .exit_within(Duration::from_secs(45))
+        .unwrap_or_else(|| panic!("apply still runs; {}", apply.output()));
+    assert_eq!(status.code(), Some(1), "{}", apply.output());
+    let said = crate::support::flat(&apply.stderr());
+    assert!(
+        said.contains(&format!("fatal: the progress topic {progress} was deleted")),
+        "{}",
+        apply.output()
+    );
+    let c: BaseConsumer = target.admin_config().create().unwrap();
+    let md = c.fetch_metadata(None, Duration::from_secs(10)).unwrap();
+    assert!(
+        !md.topics().iter().any(|t| t.name() == progress),
+        "the progress topic came back"
+    );
+}
