@@ -221,19 +221,15 @@ pub async fn prepare(
         &store.migration,
         migration.replication.tasks,
     )];
+    if let Some((p, now)) = super::written_since(fresh.iter().copied(), &ends, |p| p.source_end) {
+        return Err(CutoverError::WrittenAfterCutover {
+            topic: p.topic.clone(),
+            partition: p.partition,
+            at_cutover: p.source_end,
+            now,
+        });
+    }
     for p in fresh {
-        let now = ends
-            .get(&(p.topic.clone(), p.partition))
-            .copied()
-            .unwrap_or(0);
-        if now != p.source_end {
-            return Err(CutoverError::WrittenAfterCutover {
-                topic: p.topic.clone(),
-                partition: p.partition,
-                at_cutover: p.source_end,
-                now,
-            });
-        }
         let at = Position {
             next_source: p.target_end,
             next_target: p.source_end,

@@ -491,21 +491,31 @@ pub async fn abandonable(
             IsolationLevel::ReadUncommitted,
         )
         .await?;
-    for p in &point.partitions {
+    match written_since(&point.partitions, &ends, |p| p.target_end) {
+        Some((p, now)) => Err(CutoverError::WrittenSinceCutover {
+            topic: p.topic.clone(),
+            partition: p.partition,
+            at_cutover: p.target_end,
+            now,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The first of `partitions` whose end now (in `ends`; a partition missing there has not
+/// moved) is not its end at the point (`at`), with its end now.
+fn written_since<'a>(
+    partitions: impl IntoIterator<Item = &'a PointPartition>,
+    ends: &BTreeMap<(String, i32), i64>,
+    at: impl Fn(&PointPartition) -> i64,
+) -> Option<(&'a PointPartition, i64)> {
+    partitions.into_iter().find_map(|p| {
         let now = ends
             .get(&(p.topic.clone(), p.partition))
             .copied()
-            .unwrap_or(p.target_end);
-        if now != p.target_end {
-            return Err(CutoverError::WrittenSinceCutover {
-                topic: p.topic.clone(),
-                partition: p.partition,
-                at_cutover: p.target_end,
-                now,
-            });
-        }
-    }
-    Ok(())
+            .unwrap_or_else(|| at(p));
+        (now != at(p)).then_some((p, now))
+    })
 }
 
 /// Records that the cutover of `migration` is abandoned: the source is the system of record

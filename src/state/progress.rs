@@ -610,7 +610,12 @@ impl Progress {
     /// run that may still be writing.
     /// With how many transactional ids it ran (none: at-least-once).
     pub fn unreleased_before(&self, mine: i64) -> Option<(usize, &WritersSeen)> {
-        let (tasks, before) = self.runs.iter().rfind(|(_, w)| w.offset < mine)?;
+        // This process's own announcements (failback's preparation) hold nothing against it.
+        let me = process_label();
+        let (tasks, before) = self
+            .runs
+            .iter()
+            .rfind(|(_, w)| w.offset < mine && w.by.as_deref() != Some(me.as_str()))?;
         let ended = self
             .released
             .as_ref()
@@ -812,23 +817,42 @@ mod tests {
 
     #[test]
     fn a_run_is_known_to_have_ended_once_it_says_so() {
+        // Another process's announcement of a run with `tasks` ids.
+        let elsewhere = |tasks: usize| {
+            let value = WritersValue {
+                migration: "m".into(),
+                by: Some("kafka-migrate apply (pid 1 on elsewhere)".into()),
+                at_ms: Some(0),
+            };
+            (
+                ProgressKey::Writers { tasks }.encode(),
+                serde_json::to_vec(&value).unwrap(),
+            )
+        };
         let mut progress = Progress::default();
-        let (key, value) = writers_record("m", 0);
+        let (key, value) = elsewhere(0);
         progress.fold(10, Some(&key), Some(&value));
-        let (key, value) = writers_record("m", 0);
+        let (key, value) = elsewhere(0);
         progress.fold(20, Some(&key), Some(&value));
         // The run announced at 20 (with as many ids) sees the one at 10 still holding.
         let (tasks, run) = progress.unreleased_before(20).unwrap();
         assert_eq!((tasks, run.offset), (0, 10));
-        assert!(run.describe().starts_with("kafka-migrate") && run.describe().contains("(pid"));
+        assert!(run
+            .describe()
+            .starts_with("kafka-migrate apply (pid 1 on elsewhere)"));
         assert_eq!(progress.last_writer().unwrap().offset, 20);
         let (key, value) = released_record(10);
         progress.fold(21, Some(&key), Some(&value));
         assert!(progress.unreleased_before(20).is_none());
         // An older release does not end a later run.
-        let (key, value) = writers_record("m", 0);
+        let (key, value) = elsewhere(0);
         progress.fold(30, Some(&key), Some(&value));
         assert_eq!(progress.unreleased_before(40).unwrap().1.offset, 30);
+        // This process's own announcement holds nothing against it.
+        let (key, value) = writers_record("m", 2);
+        progress.fold(40, Some(&key), Some(&value));
+        assert_eq!(progress.unreleased_before(50).unwrap().1.offset, 30);
+        assert!(progress.last_writer().unwrap().describe().contains("(pid"));
     }
 
     #[test]

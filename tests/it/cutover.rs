@@ -51,6 +51,19 @@ async fn migrated(name: &str, quiet_period: &str) -> Migrated {
     }
 }
 
+/// A migration file of a fresh prefix with `extra` blocks, whose `PREFIX.orders` (2
+/// partitions) holds 100 records on the source: the folder, the file, the prefix, the topic.
+async fn with_records(name: &str, extra: &str) -> (tempfile::TempDir, PathBuf, String, String) {
+    let (source, target) = (shared::plain_source(), shared::target());
+    let prefix = data::unique_name(name).replace('-', "_");
+    let orders = format!("{prefix}.orders");
+    topic_with_records_over(source, &orders, 2, 100).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config =
+        crate::support::migration_file(dir.path(), &prefix, &prefix, source, target, extra);
+    (dir, config, prefix, orders)
+}
+
 /// Runs `work` on a thread of its own until the returned flag is set.
 fn until_stopped(
     work: impl Fn() + Send + 'static,
@@ -234,20 +247,13 @@ async fn a_cutover_killed_midway_finishes_when_run_again() {
 async fn cutover_stops_a_running_apply_in_both_delivery_modes() {
     let (source, target) = (shared::plain_source(), shared::target());
     for delivery in ["exactly-once", "at-least-once"] {
-        let prefix = data::unique_name("beside").replace('-', "_");
-        let orders = format!("{prefix}.orders");
-        topic_with_records_over(source, &orders, 2, 100).await;
-        let dir = tempfile::tempdir().unwrap();
-        let config = crate::support::migration_file(
-            dir.path(),
-            &prefix,
-            &prefix,
-            source,
-            target,
+        let (dir, config, prefix, orders) = with_records(
+            "beside",
             &format!(
                 "cutover {{\n  quiet_period = \"2s\"\n}}\nreplication {{\n  delivery = \"{delivery}\"\n  commit_interval = \"200ms\"\n}}\n"
             ),
-        );
+        )
+        .await;
         let mut apply = Running::start(&config, &["apply", "--auto-approve"], dir.path(), |_| {});
         wait_for(
             Duration::from_secs(90),
@@ -384,18 +390,11 @@ async fn failback_then_rollback_returns_to_the_source_exactly() {
 #[tokio::test]
 async fn a_write_after_the_quiet_gate_never_lands_inside_the_point() {
     let (source, target) = (shared::plain_source(), shared::target());
-    let prefix = data::unique_name("late_write").replace('-', "_");
-    let orders = format!("{prefix}.orders");
-    topic_with_records_over(source, &orders, 2, 100).await;
-    let dir = tempfile::tempdir().unwrap();
-    let config = crate::support::migration_file(
-        dir.path(),
-        &prefix,
-        &prefix,
-        source,
-        target,
+    let (dir, config, prefix, orders) = with_records(
+        "late_write",
         "cutover {\n  quiet_period = \"2s\"\n  max_lag      = 1000\n  data_check   = \"full\"\n}\n",
-    );
+    )
+    .await;
     apply_until_synced(&config);
     let mut cutover = Running::start(&config, &["cutover"], dir.path(), |_| {});
     wait_for(
