@@ -1084,8 +1084,10 @@ fn topic_partition_list<'a>(
     }
 }
 
+mod log_dirs;
 mod producers;
 mod scram;
+pub use log_dirs::{describe_log_dirs, LogDirsError, ReplicaSizes};
 pub use producers::{describe_producers, ActiveProducer, ProducersError};
 pub use scram::{ScramMechanism, ScramUser};
 
