@@ -181,7 +181,10 @@ fn source_migration(request: &Request, template: &str) -> miette::Result<crate::
 
 /// Reads the source named by `request` for `init --report`, measuring its throughput over
 /// `sample`; writes no file. An error (secrets scrubbed) says the source could not be read.
-pub async fn report(request: &Request, sample: std::time::Duration) -> miette::Result<report::SourceReport> {
+pub async fn report(
+    request: &Request,
+    sample: std::time::Duration,
+) -> miette::Result<report::SourceReport> {
     request.source.check_env_names("source")?;
     if request.source.bootstrap.is_empty() {
         return Err(miette!(

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::cluster::native::{IsolationLevel, ReplicaSizes};
-use crate::cluster::{ClusterClient, ClusterError, Member, Role, Scope};
+use crate::cluster::{ClusterClient, ClusterError, Member};
 
 /// What `init --report` found on the source.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
@@ -148,11 +148,7 @@ impl SourceReport {
             size_bytes: sum(&|t| t.size_bytes),
             size_on_disk_bytes: sum(&|t| t.size_on_disk_bytes),
             records_per_second: self.topics.iter().map(|t| t.records_per_second).sum(),
-            bytes_in_per_second: self
-                .topics
-                .iter()
-                .filter_map(|t| t.bytes_per_second)
-                .sum(),
+            bytes_in_per_second: self.topics.iter().filter_map(|t| t.bytes_per_second).sum(),
             bytes_out_per_second: self
                 .topics
                 .iter()
@@ -201,14 +197,7 @@ pub async fn gather(
     migration: &crate::config::Migration,
     sample: Duration,
 ) -> Result<SourceReport, ClusterError> {
-    let client = ClusterClient::of(migration, Role::Source).await?;
-    let everything = |_: &str| true;
-    let inventory = client
-        .inventory(&Scope {
-            topic: &everything,
-            group: &everything,
-        })
-        .await?;
+    let (client, inventory) = super::discover::source(migration).await?;
     let internal_topics: Vec<LeftOut> = client
         .topic_names()
         .await?
@@ -361,7 +350,11 @@ pub fn bytes_rate(
         return (None, BytesRateFrom::Unknown);
     };
     if first.iter().zip(last).all(|(f, l)| l.largest >= f.largest) {
-        let grown: u64 = first.iter().zip(last).map(|(f, l)| l.largest - f.largest).sum();
+        let grown: u64 = first
+            .iter()
+            .zip(last)
+            .map(|(f, l)| l.largest - f.largest)
+            .sum();
         return (Some(grown as f64 / seconds), BytesRateFrom::LogSizeChange);
     }
     let size: u64 = last.iter().map(|s| s.largest).sum();

@@ -23,7 +23,10 @@ pub struct InitReport {
 
 /// Reads the source `request` names, measuring its throughput over `sample`, and sizes an MSK
 /// target for it.
-pub async fn report(request: &crate::init::Request, sample: Duration) -> miette::Result<InitReport> {
+pub async fn report(
+    request: &crate::init::Request,
+    sample: Duration,
+) -> miette::Result<InitReport> {
     let source = crate::init::report(request, sample).await?;
     let totals = source.totals();
     let known = source.topics.iter().all(|t| t.bytes_per_second.is_some());

@@ -135,13 +135,15 @@ pub fn init_report_text(report: &InitReport, paint: Paint) -> String {
     };
     let _ = writeln!(
         out,
-        "\nTotals: {} topic(s), {} partition(s), {} replica(s) on the source; {size}; {:.1} records/s; {}/s in; {}/s out (estimated: each topic's bytes in × the consumer groups reading it); {} producer(s), {} consumer group(s).",
+        "\nTotals: {} topic(s), {} partition(s), {} replica(s) on the source; {size}; {:.1} records/s; {}/s in ({:.2} MB/s); {}/s out ({:.2} MB/s, estimated: each topic's bytes in × the consumer groups reading it); {} producer(s), {} consumer group(s).",
         totals.topics,
         totals.partitions,
         totals.replicas,
         totals.records_per_second,
         bytes(totals.bytes_in_per_second.round() as u64),
+        totals.bytes_in_per_second / 1e6,
         bytes(totals.bytes_out_per_second.round() as u64),
+        totals.bytes_out_per_second / 1e6,
         totals.producers,
         totals.consumer_groups,
     );
@@ -157,7 +159,7 @@ pub fn init_report_text(report: &InitReport, paint: Paint) -> String {
         sizing.replication_factor,
         sizing.partition_replicas
     );
-    for r in [&sizing.express, &sizing.standard] {
+    for r in [&sizing.express, &sizing.standard].into_iter().flatten() {
         out.push_str(&recommendation_line(r, sizing.partition_replicas));
     }
     out.push_str("Sized by:\n");
@@ -241,7 +243,13 @@ fn list(partitions: &[i32]) -> String {
     }
     ranges
         .iter()
-        .map(|(a, b)| if a == b { a.to_string() } else { format!("{a}-{b}") })
+        .map(|(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}-{b}")
+            }
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -257,8 +265,7 @@ fn retention(t: &TopicReport) -> String {
     if let Some(b) = t.retention_bytes.filter(|b| *b >= 0) {
         parts.push(format!("{}/partition", bytes(b as u64)));
     }
-    if t
-        .cleanup_policy
+    if t.cleanup_policy
         .as_deref()
         .is_some_and(|p| p.contains("compact"))
     {
@@ -273,7 +280,12 @@ fn retention(t: &TopicReport) -> String {
 
 /// Milliseconds as the largest whole unit: "7d", "12h", "30m", "45s", "500ms".
 fn duration(ms: i64) -> String {
-    for (unit, size) in [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000)] {
+    for (unit, size) in [
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1_000),
+    ] {
         if ms >= size && ms % size == 0 {
             return format!("{}{unit}", ms / size);
         }
@@ -358,7 +370,10 @@ mod tests {
         let source = SourceReport {
             brokers: 3,
             sample_seconds: 30.0,
-            topics: vec![orders, topic("audit\x1b[2J", BytesRateFrom::AverageRecordSize)],
+            topics: vec![
+                orders,
+                topic("audit\x1b[2J", BytesRateFrom::AverageRecordSize),
+            ],
             internal_topics: vec![LeftOut {
                 topic: "_schemas".into(),
                 reason: "a schema registry's".into(),
@@ -390,7 +405,7 @@ mod tests {
             "2.0 KiB *",
             "producer id 4711 (epoch 0), partition(s) 0-2: wrote during the window",
             "consumer group \"billing\" (Stable, offsets committed): client \"billing-1\" on /10.0.0.5",
-            "Totals: 2 topic(s), 6 partition(s), 18 replica(s) on the source; 6.0 MiB (18.0 MiB on disk, every replica); 200.0 records/s; 4.0 KiB/s in; 2.0 KiB/s out",
+            "Totals: 2 topic(s), 6 partition(s), 18 replica(s) on the source; 6.0 MiB (18.0 MiB on disk, every replica); 200.0 records/s; 4.0 KiB/s in (0.00 MB/s); 2.0 KiB/s out (0.00 MB/s, estimated",
             "1 producer(s), 1 consumer group(s)",
             "Recommended MSK brokers sized for 6 partition(s) at replication factor 3 (18 partition replicas) and 0.00 MB/s in and 0.00 MB/s out",
             "Express:  3 × express.m7g.large — 6 of 1000 partitions per broker, 15.6 MB/s in and 31.2 MB/s out per broker (AWS's recommended figures); the count is set by the minimum of 3",
@@ -407,18 +422,26 @@ mod tests {
 
     #[test]
     fn the_json_is_valid_under_its_schema() {
-        let json: serde_json::Value =
-            serde_json::from_str(&init_report_json(&sample())).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&init_report_json(&sample())).unwrap();
         assert_eq!(json["format_version"], "1.0");
-        assert_eq!(json["recommendation"]["express"]["broker_type"], "express.m7g.large");
-        assert_eq!(json["source"]["topics"][0]["bytes_rate_from"], "log_size_change");
+        assert_eq!(
+            json["recommendation"]["express"]["broker_type"],
+            "express.m7g.large"
+        );
+        assert_eq!(
+            json["source"]["topics"][0]["bytes_rate_from"],
+            "log_size_change"
+        );
         let schema = super::super::report_schemas()
             .into_iter()
             .find(|(file, _)| *file == "init-report.schema.json")
             .map(|(_, s)| serde_json::from_str::<serde_json::Value>(&s).unwrap())
             .unwrap();
         let validator = jsonschema::validator_for(&schema).unwrap();
-        let errors: Vec<String> = validator.iter_errors(&json).map(|e| e.to_string()).collect();
+        let errors: Vec<String> = validator
+            .iter_errors(&json)
+            .map(|e| e.to_string())
+            .collect();
         assert!(errors.is_empty(), "{errors:?}");
     }
 }

@@ -420,7 +420,10 @@ async fn init_report_measures_a_live_topic_names_its_clients_and_recommends_brok
     // Internal topics are left out, as init leaves them out.
     assert!(!topics.iter().any(|t| t["topic"] == "__consumer_offsets"));
     // The totals add up the topics reported.
-    let partitions: u64 = topics.iter().map(|t| t["partitions"].as_u64().unwrap()).sum();
+    let partitions: u64 = topics
+        .iter()
+        .map(|t| t["partitions"].as_u64().unwrap())
+        .sum();
     assert_eq!(json["totals"]["partitions"], partitions);
     assert!(json["totals"]["records_per_second"].as_f64().unwrap() > 0.0);
     // A recommendation with the figures it sized by.

@@ -68,9 +68,9 @@ pub struct Sizing {
     /// Egress sized for, MB/s.
     pub egress_mb_per_second: Option<f64>,
     /// Express brokers.
-    pub express: Recommendation,
+    pub express: Option<Recommendation>,
     /// Standard brokers (m7g sizes).
-    pub standard: Recommendation,
+    pub standard: Option<Recommendation>,
     /// The rules and assumptions behind the figures, in words.
     pub assumptions: Vec<String>,
 }
@@ -138,57 +138,70 @@ fn in_threes(n: u64) -> u64 {
     n.max(3).div_ceil(3) * 3
 }
 
-/// The brokers of `size` `demand` needs, and what set the count.
-fn brokers_of(size: &BrokerSize, demand: &Demand, replicas: u64) -> Option<(u64, String, f64, f64, bool)> {
+/// What one broker size needs for a demand.
+struct Fit {
+    size: &'static BrokerSize,
+    brokers: u64,
+    bound: &'static str,
+    ingress: f64,
+    egress: f64,
+    published: bool,
+}
+
+/// The brokers of `size` `demand` needs, and what set the count; None for a size without
+/// throughput figures.
+fn fit(size: &'static BrokerSize, demand: &Demand, replicas: u64) -> Option<Fit> {
     let (ingress, egress, published) = throughput(size)?;
     let mb = |b: Option<f64>| b.unwrap_or(0.0) / 1e6;
     let needs = [
         ("minimum", 3),
         ("partitions", replicas.div_ceil(size.recommended.max(1))),
-        ("ingress", (mb(demand.bytes_in_per_second) / ingress).ceil() as u64),
-        ("egress", (mb(demand.bytes_out_per_second) / egress).ceil() as u64),
+        (
+            "ingress",
+            (mb(demand.bytes_in_per_second) / ingress).ceil() as u64,
+        ),
+        (
+            "egress",
+            (mb(demand.bytes_out_per_second) / egress).ceil() as u64,
+        ),
     ];
-    let (bound, most) = needs
-        .iter()
-        .fold(("minimum", 0), |best, n| if n.1 > best.1 { *n } else { best });
-    Some((in_threes(most), bound.to_string(), ingress, egress, published))
+    let (bound, most) = needs.iter().fold(
+        ("minimum", 0),
+        |best, n| if n.1 > best.1 { *n } else { best },
+    );
+    Some(Fit {
+        size,
+        brokers: in_threes(most),
+        bound,
+        ingress,
+        egress,
+        published,
+    })
 }
 
-/// The recommended size and count of `kind` for `demand`.
-fn recommend(kind: MskType, demand: &Demand, replicas: u64) -> Recommendation {
-    let candidates: Vec<(&BrokerSize, (u64, String, f64, f64, bool))> = BROKER_SIZES
+/// The recommended size and count of `kind` for `demand`; None when no size of the kind has
+/// throughput figures.
+fn recommend(kind: MskType, demand: &Demand, replicas: u64) -> Option<Recommendation> {
+    let fits: Vec<Fit> = BROKER_SIZES
         .iter()
         .filter(|s| s.kind == kind)
-        .filter_map(|s| Some((s, brokers_of(s, demand, replicas)?)))
+        .filter_map(|s| fit(s, demand, replicas))
         .collect();
-    let within = candidates
+    let within = fits
         .iter()
-        .filter(|(_, b)| b.0 <= MAX_BROKERS)
-        .min_by_key(|(s, b)| (b.0 * units(s.name), b.0));
-    let best = within.or_else(|| candidates.iter().min_by_key(|(_, b)| b.0));
-    match best {
-        Some((size, (brokers, bound, ingress, egress, published))) => Recommendation {
-            kind: kind.as_str().to_string(),
-            broker_type: size.name.to_string(),
-            brokers: *brokers,
-            partitions_per_broker: size.recommended,
-            ingress_mb_per_second_per_broker: *ingress,
-            egress_mb_per_second_per_broker: *egress,
-            throughput_published: *published,
-            bound_by: bound.clone(),
-        },
-        // Every kind sized here has sizes with figures.
-        None => Recommendation {
-            kind: kind.as_str().to_string(),
-            broker_type: String::new(),
-            brokers: 0,
-            partitions_per_broker: 0,
-            ingress_mb_per_second_per_broker: 0.0,
-            egress_mb_per_second_per_broker: 0.0,
-            throughput_published: false,
-            bound_by: String::new(),
-        },
-    }
+        .filter(|f| f.brokers <= MAX_BROKERS)
+        .min_by_key(|f| (f.brokers * units(f.size.name), f.brokers));
+    let best = within.or_else(|| fits.iter().min_by_key(|f| f.brokers))?;
+    Some(Recommendation {
+        kind: kind.as_str().to_string(),
+        broker_type: best.size.name.to_string(),
+        brokers: best.brokers,
+        partitions_per_broker: best.size.recommended,
+        ingress_mb_per_second_per_broker: best.ingress,
+        egress_mb_per_second_per_broker: best.egress,
+        throughput_published: best.published,
+        bound_by: best.bound.to_string(),
+    })
 }
 
 /// The Express and Standard brokers `demand` needs, with the figures and rules used.
@@ -237,7 +250,8 @@ mod tests {
         }
     }
 
-    fn pick(r: &Recommendation) -> (&str, u64, &str) {
+    fn pick(r: &Option<Recommendation>) -> (&str, u64, &str) {
+        let r = r.as_ref().unwrap();
         (r.broker_type.as_str(), r.brokers, r.bound_by.as_str())
     }
 
@@ -247,8 +261,8 @@ mod tests {
         assert_eq!(s.partition_replicas, 36);
         assert_eq!(pick(&s.express), ("express.m7g.large", 3, "minimum"));
         assert_eq!(pick(&s.standard), ("kafka.m7g.large", 3, "minimum"));
-        assert!(s.express.throughput_published);
-        assert!(!s.standard.throughput_published);
+        assert!(s.express.as_ref().unwrap().throughput_published);
+        assert!(!s.standard.as_ref().unwrap().throughput_published);
     }
 
     #[test]
