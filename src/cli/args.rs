@@ -61,9 +61,11 @@ pub enum LogFormat {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Write a commented migration file from what the source cluster holds (or a template).
+    /// Write a commented migration file from what the source cluster holds (or a template);
+    /// with --report, report what the source holds and how it is used instead, with the MSK
+    /// brokers it needs.
     #[command(
-        after_help = "Examples:\n  kafka-migrate init --source kafka-1:9092 --target b-1.msk:9098 --target-aws-iam-region us-east-1\n  SOURCE_PASSWORD=… kafka-migrate init --source kafka-1:9093 --source-sasl-mechanism scram-sha-512 --source-sasl-username admin --source-ca-file ca.pem\n  kafka-migrate init --out template.hcl"
+        after_help = "Examples:\n  kafka-migrate init --source kafka-1:9092 --target b-1.msk:9098 --target-aws-iam-region us-east-1\n  SOURCE_PASSWORD=… kafka-migrate init --source kafka-1:9093 --source-sasl-mechanism scram-sha-512 --source-sasl-username admin --source-ca-file ca.pem\n  kafka-migrate init --out template.hcl\n  kafka-migrate init --report --source kafka-1:9092 --sample 2m --json > report.json"
     )]
     Init {
         /// The migration's name; by default one derived from the source's first broker
@@ -81,6 +83,17 @@ pub enum Command {
         /// Overwrite the file if it exists.
         #[arg(long)]
         force: bool,
+        /// Write no file: report the source's topics (partitions, replication factor, size on
+        /// disk, retention, throughput over --sample), the clients producing and consuming
+        /// each, the totals and the recommended MSK broker type and count.
+        #[arg(long, requires = "source_bootstrap", conflicts_with_all = ["out", "force"])]
+        report: bool,
+        /// How long --report measures the throughput, such as "30s" or "5m".
+        #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration, requires = "report")]
+        sample: std::time::Duration,
+        /// Print the report as JSON (schemas/init-report.schema.json).
+        #[arg(long, requires = "report")]
+        json: bool,
     },
 
     /// Check the migration file offline: syntax, types, references, regexes, secrets.

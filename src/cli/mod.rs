@@ -77,6 +77,9 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
             target,
             out,
             force,
+            report,
+            sample,
+            json,
         } => {
             let source = source.side();
             let request = crate::init::Request {
@@ -86,6 +89,27 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
                 out: out.unwrap_or(cli.config),
                 force,
             };
+            if report {
+                if !json {
+                    eprintln!(
+                        "Reading the source and measuring its throughput for {}…",
+                        crate::config::HumanDuration(sample)
+                    );
+                }
+                let report = ops::report::report(&request, sample).await?;
+                if json {
+                    println!("{}", render::init_report_json(&report));
+                } else {
+                    print!(
+                        "{}",
+                        render::stdout_text(&render::init_report_text(
+                            &report,
+                            Paint::for_stdout()
+                        ))
+                    );
+                }
+                return Ok(ExitStatus::Success);
+            }
             println!("{}", render::stdout_text(&ops::init(&request).await?));
             Ok(ExitStatus::Success)
         }

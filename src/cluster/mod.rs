@@ -16,7 +16,7 @@ mod read;
 pub mod release;
 mod wire;
 
-pub use activity::Member;
+pub use activity::{GroupActivity, GroupMember, Member};
 pub use client::{ClusterClient, ClusterContext, ClusterError, ErrorKind};
 pub use factory::{DeliveryContext, PartitionKey, ReaderContext};
 pub use inventory::{Inventory, Role};

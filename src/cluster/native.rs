@@ -1084,8 +1084,38 @@ fn topic_partition_list<'a>(
     }
 }
 
+/// `partitions` grouped by topic (topics sorted, partitions in the order given): how the
+/// requests sent over the tool's own connection name them.
+fn by_topic(partitions: &[(String, i32)]) -> BTreeMap<&str, Vec<i32>> {
+    let mut out: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
+    for (topic, partition) in partitions {
+        out.entry(topic).or_default().push(*partition);
+    }
+    out
+}
+
+/// Sends `request` (as `version`) to `broker` over a connection of its own with `cluster`'s
+/// security settings; an error is the broker's or the connection's, in words.
+async fn ask_broker<R: kafka_protocol::protocol::Request>(
+    cluster: &crate::config::ClusterConfig,
+    broker: &str,
+    request: &R,
+    version: i16,
+) -> Result<R::Response, String> {
+    let broker = [broker.to_string()];
+    let mut connection = crate::cluster::wire::Connection::open_at(cluster, &broker)
+        .await
+        .map_err(|e| e.to_string())?;
+    connection
+        .request(request, version)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+mod log_dirs;
 mod producers;
 mod scram;
+pub use log_dirs::{describe_log_dirs, LogDirsError, ReplicaSizes};
 pub use producers::{describe_producers, ActiveProducer, ProducersError};
 pub use scram::{ScramMechanism, ScramUser};
 

@@ -51,8 +51,10 @@ impl Discovered {
     }
 }
 
-/// Reads the source cluster of `migration`.
-pub async fn discover(migration: &crate::config::Migration) -> Result<Discovered, ClusterError> {
+/// A client of the source cluster of `migration`, and its inventory of every topic and group.
+pub(super) async fn source(
+    migration: &crate::config::Migration,
+) -> Result<(ClusterClient, crate::cluster::Inventory), ClusterError> {
     let client = ClusterClient::of(migration, Role::Source).await?;
     let everything = |_: &str| true;
     let inventory = client
@@ -61,6 +63,12 @@ pub async fn discover(migration: &crate::config::Migration) -> Result<Discovered
             group: &everything,
         })
         .await?;
+    Ok((client, inventory))
+}
+
+/// Reads the source cluster of `migration`.
+pub async fn discover(migration: &crate::config::Migration) -> Result<Discovered, ClusterError> {
+    let (client, inventory) = source(migration).await?;
     // The inventory leaves Kafka's internal topics out; the file lists them in a comment.
     let topics = client.topic_names().await?;
     let migrated = || {

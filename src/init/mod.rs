@@ -5,11 +5,14 @@
 //!
 //! - `patterns`: which topics and groups are selected and the fewest patterns that say so;
 //! - `render`: the file's text, with each block's defaults as comments (from the schema);
-//! - `discover`: reading the source through [`crate::cluster::ClusterClient`].
+//! - `discover`: reading the source through [`crate::cluster::ClusterClient`];
+//! - `report`: `init --report`, what the source holds and how it is used (sizes, throughput
+//!   over a sampling window, producers and consumers per topic), written to no file.
 
 mod discover;
 mod patterns;
 mod render;
+pub mod report;
 
 use std::path::{Path, PathBuf};
 
@@ -174,6 +177,29 @@ fn source_migration(request: &Request, template: &str) -> miette::Result<crate::
         &[],
         &env,
     )?)
+}
+
+/// Reads the source named by `request` for `init --report`, measuring its throughput over
+/// `sample`; writes no file. An error (secrets scrubbed) says the source could not be read.
+pub async fn report(
+    request: &Request,
+    sample: std::time::Duration,
+) -> miette::Result<report::SourceReport> {
+    request.source.check_env_names("source")?;
+    if request.source.bootstrap.is_empty() {
+        return Err(miette!(
+            help = "name the source's brokers with --source HOST:PORT (and its security flags)",
+            "init --report reads a source cluster, and none was named"
+        ));
+    }
+    let migration = source_migration(request, &render::render(request, None))?;
+    report::gather(&migration, sample).await.map_err(|e| {
+        let e = crate::cluster::ClusterError {
+            cause: migration.secrets.scrub(&e.cause),
+            ..e
+        };
+        miette::Report::new(e).wrap_err("init --report: the source could not be read")
+    })
 }
 
 /// Writes the migration file `request.out`: from the source when it has brokers and answers,

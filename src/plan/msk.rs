@@ -472,5 +472,7 @@ fn check_replication_factor(migration: &Migration, plan: &mut Plan) {
     }
 }
 
+pub mod sizing;
+
 #[cfg(test)]
 pub(crate) mod tests;

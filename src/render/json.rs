@@ -20,6 +20,9 @@ pub const CUTOVER_FORMAT_VERSION: &str = "1.0";
 /// The format of `destroy --json`.
 pub const DESTROY_FORMAT_VERSION: &str = "1.0";
 
+/// The format of `init --report --json`.
+pub const INIT_REPORT_FORMAT_VERSION: &str = "1.0";
+
 /// A report as its JSON view shows it.
 #[derive(Serialize, JsonSchema)]
 struct Versioned<T> {
@@ -40,7 +43,7 @@ pub(super) fn versioned(format_version: &'static str, report: &impl Serialize) -
 }
 
 /// The JSON Schema of each report's JSON view, pretty-printed, by file name under `schemas/`.
-pub fn report_schemas() -> [(&'static str, String); 6] {
+pub fn report_schemas() -> [(&'static str, String); 7] {
     [
         (
             "status.schema.json",
@@ -80,6 +83,14 @@ pub fn report_schemas() -> [(&'static str, String); 6] {
             schema::<crate::ops::destroy::Destroyed>(
                 "DestroyOutcome",
                 "`kafka-migrate destroy --json`: what was removed from the target and what was refused.",
+                None,
+            ),
+        ),
+        (
+            "init-report.schema.json",
+            schema::<crate::ops::report::InitReport>(
+                "InitReport",
+                "`kafka-migrate init --report --json`: the source's topics, sizes, throughput and clients, and the MSK brokers recommended for them.",
                 None,
             ),
         ),

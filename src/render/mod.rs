@@ -10,6 +10,7 @@ mod json;
 mod live;
 mod paint;
 mod plan;
+mod report;
 mod status;
 mod verify;
 
@@ -24,6 +25,7 @@ pub use json::{
 pub use live::{describe, note_line, summary, Display};
 pub use paint::{stderr_text, stdout_text, Paint};
 pub use plan::{plan_json, plan_text, saved_plan_text, PlanView};
+pub use report::{init_report_json, init_report_text};
 pub use status::{status_json, status_text};
 pub use verify::{
     evidence_lines, fact_line, not_ready_line, verify_json, verify_start_line, verify_text,

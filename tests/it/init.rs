@@ -264,3 +264,203 @@ async fn init_writes_a_file_from_a_live_source_that_validates_and_plans_exactly_
     assert!(text(&again).contains("--force"), "{}", text(&again));
     assert_eq!(std::fs::read_to_string(&config).unwrap(), written);
 }
+
+/// A producer (idempotent, so that brokers keep its state) writing to `topic` and a member of
+/// `group` with client id `client` reading it, until dropped.
+struct LiveClients {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    assigned: Arc<std::sync::atomic::AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl LiveClients {
+    fn start(source: &Cluster, topic: &str, group: &str, client: &str) -> LiveClients {
+        use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let stop = Arc::new(AtomicBool::new(false));
+        let assigned = Arc::new(AtomicBool::new(false));
+        let producer: BaseProducer = source
+            .admin_config()
+            .set("enable.idempotence", "true")
+            .set("linger.ms", "0")
+            .create()
+            .unwrap();
+        let consumer: BaseConsumer = source
+            .admin_config()
+            .set("group.id", group)
+            .set("client.id", client)
+            .set("auto.offset.reset", "earliest")
+            .set("enable.auto.commit", "true")
+            .set("auto.commit.interval.ms", "200")
+            .create()
+            .unwrap();
+        consumer.subscribe(&[topic]).unwrap();
+        let writing = {
+            let (stop, topic) = (stop.clone(), topic.to_string());
+            std::thread::spawn(move || {
+                let mut i = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let key = format!("live-{i}");
+                    let _ = producer.send(
+                        BaseRecord::<[u8], [u8]>::to(&topic)
+                            .key(key.as_bytes())
+                            .payload(&[7u8; 200][..]),
+                    );
+                    producer.poll(Duration::from_millis(20));
+                    i += 1;
+                }
+                let _ = producer.flush(Duration::from_secs(10));
+            })
+        };
+        let reading = {
+            let (stop, assigned) = (stop.clone(), assigned.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let _ = consumer.poll(Duration::from_millis(100));
+                    if consumer.assignment().is_ok_and(|a| a.count() > 0) {
+                        assigned.store(true, Ordering::Relaxed);
+                    }
+                }
+            })
+        };
+        LiveClients {
+            stop,
+            assigned,
+            threads: vec![writing, reading],
+        }
+    }
+}
+
+impl Drop for LiveClients {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+#[tokio::test]
+async fn init_report_measures_a_live_topic_names_its_clients_and_recommends_brokers() {
+    let source = shared::secure_source();
+    let p = data::unique_name("report");
+    let (topic, group, client) = (
+        format!("{p}-orders"),
+        format!("{p}-billing"),
+        format!("{p}-billing-reader"),
+    );
+    data::create_topic(&source.admin_config(), &topic, 3, 1, &[])
+        .await
+        .unwrap();
+    let live = LiveClients::start(source, &topic, &group, &client);
+    wait_for(
+        Duration::from_secs(60),
+        || format!("a member of {group} assigned {topic}"),
+        || live.assigned.load(std::sync::atomic::Ordering::Relaxed),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("migration.hcl");
+    let bootstrap = source.bootstrap();
+    let report = |json: bool| {
+        let mut args = vec![
+            "init",
+            "--report",
+            "--sample",
+            "3s",
+            "--source",
+            &bootstrap,
+            "--source-sasl-mechanism",
+            "scram-sha-512",
+            "--source-sasl-username",
+            ADMIN.name,
+        ];
+        if json {
+            args.push("--json");
+        }
+        run(dir.path(), &config, &args)
+    };
+
+    let out = report(true);
+    assert!(out.status.success(), "{}", text(&out));
+    // init --report writes no file.
+    assert!(!config.exists());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    crate::support::schema::assert_valid("init-report.schema.json", &json);
+    let topics = json["source"]["topics"].as_array().unwrap();
+    let t = topics
+        .iter()
+        .find(|t| t["topic"] == topic.as_str())
+        .unwrap_or_else(|| panic!("{topic} not reported: {json:#}"));
+    assert_eq!(t["partitions"], 3, "{t:#}");
+    assert!(t["records_per_second"].as_f64().unwrap() > 0.0, "{t:#}");
+    assert!(t["bytes_per_second"].as_f64().unwrap() > 0.0, "{t:#}");
+    assert_eq!(t["bytes_rate_from"], "log_size_change", "{t:#}");
+    assert!(t["size_bytes"].as_u64().unwrap() > 0, "{t:#}");
+    // The live producer, seen writing during the window.
+    let producers = t["producers"].as_array().unwrap();
+    assert!(
+        producers.iter().any(|p| p["wrote_during_sample"] == true),
+        "{t:#}"
+    );
+    // The live consumer, by its client id, in its group.
+    let g = t["consumer_groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["group"] == group.as_str())
+        .unwrap_or_else(|| panic!("{group} not reported: {t:#}"));
+    assert!(
+        g["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["client_id"] == client.as_str()),
+        "{g:#}"
+    );
+    // Internal topics are left out, as init leaves them out.
+    assert!(!topics.iter().any(|t| t["topic"] == "__consumer_offsets"));
+    // The totals add up the topics reported.
+    let partitions: u64 = topics
+        .iter()
+        .map(|t| t["partitions"].as_u64().unwrap())
+        .sum();
+    assert_eq!(json["totals"]["partitions"], partitions);
+    assert!(json["totals"]["records_per_second"].as_f64().unwrap() > 0.0);
+    // A recommendation with the figures it sized by.
+    let r = &json["recommendation"];
+    assert_eq!(r["partition_replicas"], partitions * 3);
+    assert!(r["express"]["brokers"].as_u64().unwrap() >= 3, "{r:#}");
+    assert!(
+        r["express"]["broker_type"]
+            .as_str()
+            .unwrap()
+            .starts_with("express.m7g."),
+        "{r:#}"
+    );
+    assert!(r["standard"]["broker_type"]
+        .as_str()
+        .unwrap()
+        .starts_with("kafka.m7g."));
+    assert!(r["ingress_mb_per_second"].as_f64().unwrap() > 0.0, "{r:#}");
+
+    // The text says the same.
+    let out = report(false);
+    assert!(out.status.success(), "{}", text(&out));
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    for wanted in [
+        format!("│ {topic} "),
+        format!("consumer group \"{group}\""),
+        format!("client \"{client}\""),
+        "wrote during the window".to_string(),
+        // (Other tests may add topics to the shared source meanwhile.)
+        "Totals: ".to_string(),
+        "Recommended MSK brokers sized for".to_string(),
+        "Express:  ".to_string(),
+        " × express.m7g.".to_string(),
+        "Standard: ".to_string(),
+        "Sized by:".to_string(),
+    ] {
+        assert!(said.contains(&wanted), "no {wanted:?} in:\n{said}");
+    }
+    drop(live);
+}

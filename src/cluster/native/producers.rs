@@ -11,7 +11,6 @@ use kafka_protocol::messages::{DescribeProducersRequest, DescribeProducersRespon
 use kafka_protocol::protocol::StrBytes;
 use serde::Serialize;
 
-use crate::cluster::wire::Connection;
 use crate::config::ClusterConfig;
 
 /// The only version `kafka-protocol` and Kafka define.
@@ -49,13 +48,9 @@ pub async fn describe_producers(
             broker: broker.clone(),
             message,
         };
-        let mut connection = Connection::open_at(cluster, std::slice::from_ref(broker))
+        let response = super::ask_broker(cluster, broker, &request(partitions), VERSION)
             .await
-            .map_err(|e| fail(e.to_string()))?;
-        let response = connection
-            .request(&request(partitions), VERSION)
-            .await
-            .map_err(|e| fail(e.to_string()))?;
+            .map_err(fail)?;
         out.extend(found(response).map_err(fail)?);
     }
     Ok(out)
@@ -63,12 +58,8 @@ pub async fn describe_producers(
 
 /// One request for `partitions`, grouped by topic.
 fn request(partitions: &[(String, i32)]) -> DescribeProducersRequest {
-    let mut by_topic: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
-    for (topic, partition) in partitions {
-        by_topic.entry(topic).or_default().push(*partition);
-    }
     DescribeProducersRequest::default().with_topics(
-        by_topic
+        super::by_topic(partitions)
             .into_iter()
             .map(|(topic, partitions)| {
                 TopicRequest::default()
