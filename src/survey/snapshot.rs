@@ -66,22 +66,21 @@ pub async fn take(migration: &Migration) -> Result<Snapshot, ClusterError> {
     // A selection of nothing would plan nothing, replicate nothing and verify as ready: it is
     // a mistake in the file, told with what came closest — once the clusters are known to be
     // the migration's (a file pointed at another source selects nothing there either).
-    let selected_nothing = if source_inventory.topics.is_empty()
-        && source_inventory.denied_topics.is_empty()
-    {
-        let empty = migration
-            .topics
-            .empty_selection(&source.topic_names().await?);
-        Some(ClusterError {
-            role: Role::Source,
-            operation: "selecting topics".into(),
-            cause: empty.to_string(),
-            kind: crate::cluster::ErrorKind::Other,
-            help: Some(empty.help("source")),
-        })
-    } else {
-        None
-    };
+    let selected_nothing =
+        if source_inventory.topics.is_empty() && source_inventory.denied_topics.is_empty() {
+            let empty = migration
+                .topics
+                .empty_selection(&source.topic_names().await?);
+            Some(ClusterError {
+                role: Role::Source,
+                operation: "selecting topics".into(),
+                cause: empty.to_string(),
+                kind: crate::cluster::ErrorKind::Other,
+                help: Some(empty.help("source")),
+            })
+        } else {
+            None
+        };
     let mut target_inventory = target
         .inventory(&Scope {
             topic: &selects_topic_or_progress,
