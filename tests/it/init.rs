@@ -265,81 +265,6 @@ async fn init_writes_a_file_from_a_live_source_that_validates_and_plans_exactly_
     assert_eq!(std::fs::read_to_string(&config).unwrap(), written);
 }
 
-/// A producer (idempotent, so that brokers keep its state) writing to `topic` and a member of
-/// `group` with client id `client` reading it, until dropped.
-struct LiveClients {
-    stop: Arc<std::sync::atomic::AtomicBool>,
-    assigned: Arc<std::sync::atomic::AtomicBool>,
-    threads: Vec<std::thread::JoinHandle<()>>,
-}
-
-impl LiveClients {
-    fn start(source: &Cluster, topic: &str, group: &str, client: &str) -> LiveClients {
-        use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-        use std::sync::atomic::{AtomicBool, Ordering};
-        let stop = Arc::new(AtomicBool::new(false));
-        let assigned = Arc::new(AtomicBool::new(false));
-        let producer: BaseProducer = source
-            .admin_config()
-            .set("enable.idempotence", "true")
-            .set("linger.ms", "0")
-            .create()
-            .unwrap();
-        let consumer: BaseConsumer = source
-            .admin_config()
-            .set("group.id", group)
-            .set("client.id", client)
-            .set("auto.offset.reset", "earliest")
-            .set("enable.auto.commit", "true")
-            .set("auto.commit.interval.ms", "200")
-            .create()
-            .unwrap();
-        consumer.subscribe(&[topic]).unwrap();
-        let writing = {
-            let (stop, topic) = (stop.clone(), topic.to_string());
-            std::thread::spawn(move || {
-                let mut i = 0u64;
-                while !stop.load(Ordering::Relaxed) {
-                    let key = format!("live-{i}");
-                    let _ = producer.send(
-                        BaseRecord::<[u8], [u8]>::to(&topic)
-                            .key(key.as_bytes())
-                            .payload(&[7u8; 200][..]),
-                    );
-                    producer.poll(Duration::from_millis(20));
-                    i += 1;
-                }
-                let _ = producer.flush(Duration::from_secs(10));
-            })
-        };
-        let reading = {
-            let (stop, assigned) = (stop.clone(), assigned.clone());
-            std::thread::spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
-                    let _ = consumer.poll(Duration::from_millis(100));
-                    if consumer.assignment().is_ok_and(|a| a.count() > 0) {
-                        assigned.store(true, Ordering::Relaxed);
-                    }
-                }
-            })
-        };
-        LiveClients {
-            stop,
-            assigned,
-            threads: vec![writing, reading],
-        }
-    }
-}
-
-impl Drop for LiveClients {
-    fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        for t in self.threads.drain(..) {
-            let _ = t.join();
-        }
-    }
-}
-
 #[tokio::test]
 async fn init_report_measures_a_live_topic_names_its_clients_and_recommends_brokers() {
     let source = shared::secure_source();
@@ -352,11 +277,11 @@ async fn init_report_measures_a_live_topic_names_its_clients_and_recommends_brok
     data::create_topic(&source.admin_config(), &topic, 3, 1, &[])
         .await
         .unwrap();
-    let live = LiveClients::start(source, &topic, &group, &client);
+    let live = crate::support::live::Live::start(source, &topic, &group, &client, None);
     wait_for(
         Duration::from_secs(60),
         || format!("a member of {group} assigned {topic}"),
-        || live.assigned.load(std::sync::atomic::Ordering::Relaxed),
+        || live.assigned(),
     );
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("migration.hcl");

@@ -7,17 +7,14 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use kafka_harness::data::{self, Record};
 use kafka_harness::{shared, Cluster};
 use rdkafka::admin::{AdminClient, AdminOptions, NewPartitions};
 use rdkafka::client::DefaultClientContext;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
-use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 
+use crate::support::live::Live;
 use crate::support::{apply_until_synced, committed_offset, succeeds, wait_for, Running};
 
 /// Records of a topic by partition, in order (read_committed).
@@ -129,6 +126,8 @@ impl Lifecycle {
             self.source(),
             &self.orders,
             &format!("{}-live", self.prefix),
+            "lifecycle-reader",
+            Some(1),
         );
         let mut cutover = Running::start(
             &self.config,
@@ -317,72 +316,6 @@ fn tagged(mut records: Vec<Record>, round: usize, kind: &str) -> Vec<Record> {
         ));
     }
     records
-}
-
-/// A producer writing to the source and a group member reading there, until stopped.
-struct Live {
-    stop: Arc<AtomicBool>,
-    threads: Vec<std::thread::JoinHandle<()>>,
-}
-
-impl Live {
-    fn start(cluster: &Cluster, topic: &str, group: &str) -> Live {
-        let stop = Arc::new(AtomicBool::new(false));
-        let producer: BaseProducer = cluster
-            .admin_config()
-            .set("enable.idempotence", "true")
-            .set("linger.ms", "0")
-            .create()
-            .unwrap();
-        let consumer: BaseConsumer = cluster
-            .admin_config()
-            .set("group.id", group)
-            .set("client.id", "lifecycle-reader")
-            .set("auto.offset.reset", "earliest")
-            .set("enable.auto.commit", "true")
-            .set("auto.commit.interval.ms", "200")
-            .create()
-            .unwrap();
-        consumer.subscribe(&[topic]).unwrap();
-        let writing = {
-            let (stop, topic) = (stop.clone(), topic.to_string());
-            std::thread::spawn(move || {
-                let mut i = 0u64;
-                while !stop.load(Ordering::Relaxed) {
-                    let key = format!("live-{i}");
-                    let _ = producer.send(
-                        BaseRecord::<[u8], [u8]>::to(&topic)
-                            .partition(1)
-                            .key(key.as_bytes())
-                            .payload(b"live"),
-                    );
-                    producer.poll(Duration::from_millis(100));
-                    i += 1;
-                }
-                producer.flush(Duration::from_secs(10)).unwrap();
-            })
-        };
-        let reading = {
-            let stop = stop.clone();
-            std::thread::spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
-                    consumer.poll(Duration::from_millis(100));
-                }
-                let _ = consumer.commit_consumer_state(CommitMode::Sync);
-            })
-        };
-        Live {
-            stop,
-            threads: vec![writing, reading],
-        }
-    }
-
-    fn stop(self) {
-        self.stop.store(true, Ordering::Relaxed);
-        for t in self.threads {
-            t.join().unwrap();
-        }
-    }
 }
 
 fn lifecycle_file(dir: &Path, prefix: &str, source: &Cluster, target: &Cluster) -> PathBuf {

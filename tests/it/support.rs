@@ -18,6 +18,7 @@ use kafka_migrate::state::Store;
 
 mod command;
 pub mod http;
+pub mod live;
 mod process;
 pub mod schema;
 
