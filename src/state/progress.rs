@@ -138,10 +138,11 @@ pub struct WritersSeen {
 impl WritersSeen {
     /// The run as told to an operator: `kafka-migrate apply (pid 7 on host-a), 2026-12-07 …`.
     pub fn describe(&self) -> String {
-        let by = self
-            .by
-            .as_deref()
-            .unwrap_or("a run that did not name itself");
+        // Read back from the progress topic, which anything may write: shown as data.
+        let by = self.by.as_deref().map_or_else(
+            || "a run that did not name itself".to_string(),
+            |by| crate::quote::terminal(by).into_owned(),
+        );
         match self.at_ms {
             Some(at) => format!("{by}, started {}", super::cutover::utc(at)),
             None => by.to_string(),
