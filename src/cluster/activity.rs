@@ -62,7 +62,8 @@ fn assigned_topics(bytes: &[u8]) -> Vec<String> {
 }
 
 impl ClusterClient {
-    /// The members of every group `selects` takes that has any, by group.
+    /// The members of every group `selects` takes that has any, by group (both in the
+    /// source's ids).
     pub async fn group_members(
         &self,
         selects: impl Fn(&str) -> bool,
@@ -71,8 +72,11 @@ impl ClusterClient {
             .consumer_groups()
             .await?
             .into_iter()
-            .filter(|g| !g.members.is_empty() && selects(&g.group))
-            .map(|g| (g.group, g.members.into_iter().map(|m| m.member).collect()))
+            .filter(|g| !g.members.is_empty())
+            .filter_map(|g| {
+                let id = self.source_group(&g.group)?.into_owned();
+                selects(&id).then(|| (id, g.members.into_iter().map(|m| m.member).collect()))
+            })
             .collect())
     }
 
@@ -146,13 +150,14 @@ impl ClusterClient {
             .map_err(|e| e.to_string())
     }
 
-    /// The producers still active on each of `partitions`, asked of their leaders over
-    /// connections of their own with the cluster's security settings (the client must have
-    /// been made from the migration file). An error says why they are unknown.
+    /// The producers still active on each of `partitions` (the source's names), asked of their
+    /// leaders over connections of their own with the cluster's security settings (the client
+    /// must have been made from the migration file). An error says why they are unknown.
     pub async fn active_producers(
         &self,
         partitions: Vec<(String, i32)>,
     ) -> Result<BTreeMap<(String, i32), Vec<ActiveProducer>>, String> {
+        let partitions = self.cluster_keys(partitions);
         let cluster = self
             .cluster_config()
             .ok_or("the client was made without the cluster's settings")?;
@@ -183,6 +188,7 @@ impl ClusterClient {
         .map_err(|e| e.to_string())??;
         describe_producers(cluster, &leaders)
             .await
+            .map(|found| self.source_keys(found))
             .map_err(|e| e.to_string())
     }
 }

@@ -2,6 +2,7 @@
 //! that keeps librdkafka's error events, so a failure can say *why* (wrong password, unknown
 //! CA, unreachable broker) and *where* (source or target).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -107,6 +108,10 @@ pub struct ClusterClient {
     cluster: Option<Arc<crate::config::ClusterConfig>>,
     /// The security protocol connected with, upper case, for explaining failures.
     protocol: String,
+    /// How this cluster names the source's topics and groups (the target's may differ, see
+    /// [`crate::config::Rename`]). Inventories, end offsets, producers and group members are
+    /// asked and told in the source's names; the plan's actions name the cluster's own.
+    naming: crate::config::Naming,
 }
 
 impl ClusterClient {
@@ -118,6 +123,9 @@ impl ClusterClient {
         let cluster = factory::cluster(migration, role);
         let mut client = Self::connect(role, &factory::cluster_properties(cluster)).await?;
         client.cluster = Some(Arc::new(cluster.clone()));
+        if role == Role::Target {
+            client.naming = crate::config::Naming::target(migration);
+        }
         Ok(client)
     }
 
@@ -150,6 +158,7 @@ impl ClusterClient {
             consumer,
             context,
             cluster: None,
+            naming: Default::default(),
             protocol: properties
                 .get("security.protocol")
                 .map_or("PLAINTEXT".to_string(), |p| p.to_ascii_uppercase()),
@@ -195,6 +204,53 @@ impl ClusterClient {
         .map_err(|e| client.error("connecting", e.to_string()))?;
         probe.map_err(|e| client.kafka_error("connecting", e))?;
         Ok(client)
+    }
+
+    /// The source's name of this cluster's topic `name`; none when it is no source topic's
+    /// name here. The migration's own topics keep their names.
+    pub fn source_topic<'a>(&'a self, name: &'a str) -> Option<Cow<'a, str>> {
+        if self.naming.topics.is_identity() || own_topic(name) {
+            return Some(Cow::Borrowed(name));
+        }
+        self.naming.topics.source_of(name)
+    }
+
+    /// This cluster's name of the source's topic `name`.
+    pub fn cluster_topic<'a>(&'a self, name: &'a str) -> Cow<'a, str> {
+        if own_topic(name) {
+            return Cow::Borrowed(name);
+        }
+        self.naming.topics.target(name)
+    }
+
+    /// The source's id of this cluster's group `id`; none when it is no source group's id here.
+    pub fn source_group<'a>(&'a self, id: &'a str) -> Option<Cow<'a, str>> {
+        self.naming.groups.source_of(id)
+    }
+
+    /// `partitions` (the source's names) under this cluster's names.
+    pub(crate) fn cluster_keys(
+        &self,
+        partitions: impl IntoIterator<Item = (String, i32)>,
+    ) -> Vec<(String, i32)> {
+        partitions
+            .into_iter()
+            .map(|(t, p)| (self.cluster_topic(&t).into_owned(), p))
+            .collect()
+    }
+
+    /// `map` keyed by this cluster's names, keyed by the source's (keys of no source topic
+    /// are left out).
+    pub(crate) fn source_keys<V>(
+        &self,
+        map: BTreeMap<(String, i32), V>,
+    ) -> BTreeMap<(String, i32), V> {
+        if self.naming.topics.is_identity() {
+            return map;
+        }
+        map.into_iter()
+            .filter_map(|((t, p), v)| Some(((self.source_topic(&t)?.into_owned(), p), v)))
+            .collect()
     }
 
     pub fn role(&self) -> Role {
@@ -379,7 +435,8 @@ impl ClusterClient {
         partitions: impl IntoIterator<Item = (String, i32)>,
         isolation: super::native::IsolationLevel,
     ) -> Result<BTreeMap<(String, i32), i64>, ClusterError> {
-        let request = partitions
+        let request = self
+            .cluster_keys(partitions)
             .into_iter()
             .map(|(t, p)| (t, p, super::native::OffsetSpec::Latest))
             .collect();
@@ -388,7 +445,7 @@ impl ClusterClient {
             .list_offsets(request, isolation)
             .await
             .map_err(|e| self.ext_error("listing end offsets", e))?;
-        Ok(listed.into_iter().map(|(k, end)| (k, end.offset)).collect())
+        Ok(self.source_keys(listed.into_iter().map(|(k, end)| (k, end.offset)).collect()))
     }
 
     pub(crate) fn ext_error(&self, operation: &str, error: AdminExtError) -> ClusterError {
@@ -436,6 +493,12 @@ fn authentication_hint(text: &str) -> &'static str {
     } else {
         ""
     }
+}
+
+/// Topics the migration keeps for itself (its progress, MirrorMaker 2's offset syncs): named
+/// the same whatever the migration renames.
+fn own_topic(name: &str) -> bool {
+    name.starts_with("kafka-migrate.") || name.starts_with("mm2-offset-syncs.")
 }
 
 #[cfg(test)]

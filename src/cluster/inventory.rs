@@ -173,6 +173,40 @@ impl Group {
 }
 
 impl Inventory {
+    /// The inventory told in the source's names (`topic` and `group`: the source's name of a
+    /// cluster's name, none for names of nothing on the source), so that it compares with the
+    /// source's by name. Topics without a source name keep theirs; committed offsets of them
+    /// are left out.
+    pub fn in_source_names(
+        mut self,
+        topic: impl Fn(&str) -> Option<String>,
+        group: impl Fn(&str) -> Option<String>,
+    ) -> Inventory {
+        let source_name = |name: String| topic(&name).unwrap_or(name);
+        self.topics = std::mem::take(&mut self.topics)
+            .into_values()
+            .map(|mut t| {
+                t.name = source_name(std::mem::take(&mut t.name));
+                (t.name.clone(), t)
+            })
+            .collect();
+        self.denied_topics = std::mem::take(&mut self.denied_topics)
+            .into_iter()
+            .map(|(name, why)| (source_name(name), why))
+            .collect();
+        self.groups = std::mem::take(&mut self.groups)
+            .into_iter()
+            .map(|(id, mut g)| {
+                g.offsets = std::mem::take(&mut g.offsets)
+                    .into_iter()
+                    .filter_map(|(t, o)| Some((topic(&t)?, o)))
+                    .collect();
+                (group(&id).unwrap_or(id), g)
+            })
+            .collect();
+        self
+    }
+
     /// Every partition of the inventory's topics, by topic name and partition number, sorted.
     pub fn partitions(&self) -> Vec<(String, i32)> {
         self.topics

@@ -2,6 +2,7 @@
 //! request for all topics, config descriptions and offset listings a few hundred partitions at
 //! a time, one group listing.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -32,7 +33,15 @@ pub struct Scope<'a> {
 
 impl ClusterClient {
     /// Reads topics, partitions, offsets, configs, ACLs and consumer groups within `scope`.
+    /// Topics and groups are selected and told in the source's names (see
+    /// [`ClusterClient::source_topic`]).
     pub async fn inventory(&self, scope: &Scope<'_>) -> Result<Inventory, ClusterError> {
+        let selects_topic = |t: &str| self.source_topic(t).is_some_and(|s| (scope.topic)(&s));
+        let selects_group = |g: &str| self.source_group(g).is_some_and(|s| (scope.group)(&s));
+        let scope = &Scope {
+            topic: &selects_topic,
+            group: &selects_group,
+        };
         let metadata = self.metadata().await?;
         let mut topics = BTreeMap::new();
         let mut denied_topics = BTreeMap::new();
@@ -85,7 +94,7 @@ impl ClusterClient {
         let any_topic = metadata.topics().first().map(|t| t.name().to_string());
         let defaults = self.read_defaults(&broker, &topics, any_topic).await;
         let groups = self.read_groups(scope).await?;
-        Ok(Inventory {
+        let inventory = Inventory {
             role: self.role(),
             brokers,
             topics,
@@ -97,10 +106,15 @@ impl ClusterClient {
             quotas: None,
             scram_users: None,
             msk: None,
-        })
+        };
+        Ok(inventory.in_source_names(
+            |t| self.source_topic(t).map(Cow::into_owned),
+            |g| self.source_group(g).map(Cow::into_owned),
+        ))
     }
 
     /// Deletes `topics` (a topic already gone is not an error).
+    /// `topics` are the cluster's own names (see [`ClusterClient::cluster_topic`]).
     pub async fn delete_topics(&self, topics: &[&str]) -> Result<(), ClusterError> {
         if topics.is_empty() {
             return Ok(());

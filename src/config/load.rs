@@ -9,6 +9,7 @@ use hcl::edit::structure::Block;
 use super::error::{ConfigError, SourceFile};
 use super::eval::{span_of, Kind, Scope, Value};
 use super::model::*;
+use super::rename::Rename;
 use super::section::{block_label, Section};
 use super::tuning;
 use super::values::PatternSet;
@@ -284,7 +285,7 @@ fn topics(top: &Section<'_>, block: &Block) -> Result<TopicSelection, ConfigErro
         block,
         "the topics block".into(),
         &["include", "exclude", "names", "replication_factor"],
-        &["config"],
+        &["config", "rename"],
     )?;
     let mut topics = TopicSelection::default();
     let names = s.string_list("names")?;
@@ -334,7 +335,87 @@ fn topics(top: &Section<'_>, block: &Block) -> Result<TopicSelection, ConfigErro
             .map(|(k, _, v)| (k, v))
             .collect();
     }
+    if let Some(b) = s.block("rename")? {
+        topics.rename = rename(&s, b, "the topics.rename block", topic_name)?;
+    }
     Ok(topics)
+}
+
+/// A `rename` block: a prefix and names mapped one by one, each target name checked by
+/// `valid` and kept clear of what the target keeps for itself.
+fn rename(
+    top: &Section<'_>,
+    block: &Block,
+    what: &str,
+    valid: fn(&str) -> Result<(), &'static str>,
+) -> Result<Rename, ConfigError> {
+    let s = top.nested(block, what.into(), &["prefix", "names"], &[])?;
+    let reserved = |name: &str| -> Result<(), &'static str> {
+        if name.starts_with("__") || name.starts_with("kafka-migrate.") {
+            Err("names starting with `__` or `kafka-migrate.` are the cluster's and kafka-migrate's own")
+        } else {
+            Ok(())
+        }
+    };
+    let mut rename = Rename::default();
+    if let Some((prefix, span)) = s.string("prefix")? {
+        // A prefix is the start of a name: it must be able to start one.
+        if let Err(why) = reserved(&prefix).and_then(|_| valid(&format!("{prefix}x"))) {
+            return Err(s.error(
+                span,
+                "not a name prefix",
+                format!(
+                    "prefix {} in {what} cannot start a name: {why}",
+                    s.scope.file.quote(&prefix)
+                ),
+                Some(
+                    "the prefix is put before every name on the target, such as prefix = \"east.\""
+                        .into(),
+                ),
+            ));
+        }
+        rename.prefix = prefix;
+    }
+    let mut taken: BTreeMap<String, String> = BTreeMap::new();
+    for (source, span, target) in s.string_map("names")?.unwrap_or_default() {
+        if let Err(why) = valid(&target).and_then(|_| reserved(&target)) {
+            return Err(s.error(
+                span,
+                "not a target name",
+                format!(
+                    "{} in {what} maps {} onto {}, which cannot be a name: {why}",
+                    "`names`",
+                    s.scope.file.quote(&source),
+                    s.scope.file.quote(&target)
+                ),
+                Some("write names = { \"source-name\" = \"target-name\" }".into()),
+            ));
+        }
+        if let Some(other) = taken.insert(target.clone(), source.clone()) {
+            return Err(s.error(
+                span,
+                "two names mapped onto one",
+                format!(
+                    "`names` in {what} maps both {} and {} onto {}",
+                    s.scope.file.quote(&other),
+                    s.scope.file.quote(&source),
+                    s.scope.file.quote(&target)
+                ),
+                Some("each name on the target can hold only one of the source's".into()),
+            ));
+        }
+        rename.names.insert(source, target);
+    }
+    Ok(rename)
+}
+
+/// Kafka's rule for group ids: any text but the empty one.
+fn group_id(name: &str) -> Result<(), &'static str> {
+    if name.is_empty() {
+        Err("a group id cannot be empty")
+    } else {
+        Ok(())
+    }
 }
 
 /// Kafka's rule for topic names.
@@ -383,10 +464,15 @@ fn groups(top: &Section<'_>, block: &Block) -> Result<GroupSelection, ConfigErro
         block,
         "the consumer_groups block".into(),
         &["include", "exclude", "sync", "sync_interval"],
-        &[],
+        &["rename"],
     )?;
     let defaults = GroupSelection::default();
+    let rename = match s.block("rename")? {
+        Some(b) => rename(&s, b, "the consumer_groups.rename block", group_id)?,
+        None => Rename::default(),
+    };
     Ok(GroupSelection {
+        rename,
         include: s.patterns("include")?.unwrap_or(defaults.include),
         exclude: s.patterns("exclude")?.unwrap_or_default(),
         sync: s.bool("sync")?.unwrap_or(true),

@@ -23,6 +23,7 @@ mod mask;
 mod model;
 pub mod msk;
 pub mod names;
+mod rename;
 pub mod schema;
 mod secret;
 mod section;
@@ -35,6 +36,7 @@ pub use arn::MskCluster;
 pub use error::ConfigError;
 pub use model::*;
 pub use msk::{BrokerSize, Msk, MskType, BROKER_SIZES};
+pub use rename::{Naming, Rename};
 pub use secret::{
     is_secret_property, shown_properties, shown_url, Secret, SecretOrigin, SecretValues,
 };

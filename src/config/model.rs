@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use super::rename::Rename;
 use super::secret::Secret;
 use super::values::{ByteSize, HumanDuration, PatternSet};
 
@@ -255,6 +256,11 @@ pub struct TopicSelection {
     /// Which topic configs are copied.
     #[serde(default)]
     pub config: TopicConfigPolicy,
+    /// The topics' names on the target: the same unless renamed (a prefix, or one by one).
+    /// Progress, configs, ACLs, group offsets, verify, cutover and failback follow the
+    /// target's name.
+    #[serde(default, skip_serializing_if = "Rename::is_identity")]
+    pub rename: Rename,
 }
 
 impl TopicSelection {
@@ -413,6 +419,7 @@ impl Default for TopicSelection {
             names: Vec::new(),
             replication_factor: None,
             config: TopicConfigPolicy::default(),
+            rename: Rename::default(),
         }
     }
 }
@@ -494,6 +501,9 @@ pub struct GroupSelection {
     /// How often group offsets are synced while `apply` replicates.
     #[serde(default = "default_sync_interval")]
     pub sync_interval: HumanDuration,
+    /// The groups' ids on the target: the same unless renamed (a prefix, or one by one).
+    #[serde(default, skip_serializing_if = "Rename::is_identity")]
+    pub rename: Rename,
 }
 
 impl GroupSelection {
@@ -509,6 +519,7 @@ impl Default for GroupSelection {
             exclude: PatternSet::default(),
             sync: true,
             sync_interval: default_sync_interval(),
+            rename: Rename::default(),
         }
     }
 }
@@ -698,6 +709,11 @@ impl Migration {
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect()
+    }
+
+    /// Whether topics or groups have other names on the target.
+    pub fn renames(&self) -> bool {
+        !self.topics.rename.is_identity() || !self.consumer_groups.rename.is_identity()
     }
 
     pub fn source(&self) -> &ClusterConfig {

@@ -31,6 +31,8 @@ const BYTES: &str = "org.apache.kafka.connect.converters.ByteArrayConverter";
 pub enum ExportError {
     #[error(transparent)]
     Filter(#[from] FilterError),
+    #[error("the migration renames topics or groups on the target (`rename` blocks), which MirrorMaker 2 with the identity replication policy cannot do: replicate it with the built-in engine")]
+    Renamed,
     #[error("writing {}: {source}", path.display())]
     Write {
         path: PathBuf,
@@ -318,6 +320,9 @@ fn seconds(d: std::time::Duration) -> String {
 
 /// Writes the worker file and the connector files into `dir`; returns the paths written.
 pub fn write_files(migration: &Migration, dir: &Path) -> Result<Vec<PathBuf>, ExportError> {
+    if migration.renames() {
+        return Err(ExportError::Renamed);
+    }
     let connectors = connectors(migration)?;
     let write = |path: PathBuf, text: &str| -> Result<PathBuf, ExportError> {
         std::fs::write(&path, text).map_err(|source| ExportError::Write {

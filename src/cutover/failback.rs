@@ -47,6 +47,7 @@ pub fn store(migration: &Migration) -> Store {
 pub fn settings(migration: &Migration, until_synced: bool, limits: &RecordLimits) -> Settings {
     let mut settings = Settings::from_migration(migration, until_synced);
     std::mem::swap(&mut settings.source, &mut settings.target);
+    std::mem::swap(&mut settings.source_names, &mut settings.target_names);
     settings.store = store(migration);
     settings.migration = settings.store.migration.clone();
     settings.with_record_limits(limits)

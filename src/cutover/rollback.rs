@@ -203,27 +203,30 @@ async fn same_records_since(
     source_stable: &BTreeMap<(String, i32), i64>,
     target_stable: &BTreeMap<(String, i32), i64>,
 ) -> Result<Vec<String>, CutoverError> {
-    let range =
-        |p: &crate::state::PointPartition, from: i64, ends: &BTreeMap<_, i64>| DigestRange {
-            topic: p.topic.clone(),
-            partition: p.partition,
-            from,
-            to: ends
-                .get(&(p.topic.clone(), p.partition))
-                .copied()
-                .unwrap_or(from),
-            limit: None,
-            timestamps: true,
-        };
+    // Each side read under its own names (the target's may be renamed).
+    let range = |p: &crate::state::PointPartition,
+                 from: i64,
+                 ends: &BTreeMap<_, i64>,
+                 rename: &crate::config::Rename| DigestRange {
+        topic: rename.target(&p.topic).into_owned(),
+        partition: p.partition,
+        from,
+        to: ends
+            .get(&(p.topic.clone(), p.partition))
+            .copied()
+            .unwrap_or(from),
+        limit: None,
+        timestamps: true,
+    };
     let source: Vec<DigestRange> = cutover
         .partitions
         .iter()
-        .map(|p| range(p, p.source_end, source_stable))
+        .map(|p| range(p, p.source_end, source_stable, &Default::default()))
         .collect();
     let target: Vec<DigestRange> = cutover
         .partitions
         .iter()
-        .map(|p| range(p, p.target_end, target_stable))
+        .map(|p| range(p, p.target_end, target_stable, &migration.topics.rename))
         .collect();
     let props = |role| factory::properties(migration, role);
     let (from, to) = (props(Role::Source), props(Role::Target));

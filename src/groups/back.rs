@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use crate::cluster::{factory, ClusterClient, ClusterError, Inventory, Role};
-use crate::config::{names, Migration};
+use crate::config::{names, Migration, Naming, Rename};
 use crate::plan::{set_translated, GroupOffsets, GroupPartitionOffset, OffsetTarget};
 use crate::state::{CutoverPoint, Position, Progress};
 
@@ -84,8 +84,18 @@ pub async fn translate_back(
             continue;
         }
         let known = Default::default();
-        let exact =
-            translate_between(&name, &clusters, &groups, &progress, sides.source, known).await?;
+        // From the target's names to the source's.
+        let renames = (&migration.topics.rename, &Rename::default());
+        let exact = translate_between(
+            &name,
+            &clusters,
+            renames,
+            &groups,
+            &progress,
+            sides.source,
+            known,
+        )
+        .await?;
         set_translated(&mut groups, &exact);
         translated.extend(groups);
     }
@@ -126,7 +136,7 @@ async fn commit(
     groups: Vec<GroupOffsets>,
     lines: &mut Vec<String>,
 ) -> Result<(), ClusterError> {
-    for g in sync_groups(source, &groups).await? {
+    for g in sync_groups(source, &Naming::default(), &groups).await? {
         lines.push(format!(
             "group \"{}\": {} offset(s) committed on the source{}",
             g.group,

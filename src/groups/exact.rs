@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use rdkafka::consumer::ConsumerContext;
 
 use crate::cluster::{factory, ClusterClient, ClusterError, Role};
-use crate::config::Migration;
+use crate::config::{Migration, Rename};
 use crate::plan::{set_translated, GroupOffsets, Translated};
 use crate::state::Progress;
 
@@ -110,17 +110,28 @@ pub async fn translate_forward(
 ) -> Result<Translated, ClusterError> {
     let props = |role| factory::properties(migration, role);
     let clusters = (props(Role::Source), props(Role::Target));
-    translate_between(&migration.name, &clusters, groups, progress, target, known).await
+    let renames = (&Rename::default(), &migration.topics.rename);
+    translate_between(
+        &migration.name,
+        &clusters,
+        renames,
+        groups,
+        progress,
+        target,
+        known,
+    )
+    .await
 }
 
 /// Exact offsets of `groups` from one cluster's log to the other's (`clusters`: the
-/// librdkafka properties of the one the offsets are from, then of the one they go to), from
-/// `progress` aligning the two; `client` names the cluster in errors. Both logs are walked
+/// librdkafka properties of the one the offsets are from, then of the one they go to; `renames`:
+/// how each names the source's topics), from `progress` aligning the two; `client` names the cluster in errors. Both logs are walked
 /// off the async runtime by read_committed consumers named after `name` (see
 /// [`translations`]).
 pub async fn translate_between(
     name: &str,
     clusters: &(BTreeMap<String, String>, BTreeMap<String, String>),
+    renames: (&Rename, &Rename),
     groups: &[GroupOffsets],
     progress: &Progress,
     client: &ClusterClient,
@@ -132,8 +143,10 @@ pub async fn translate_between(
     let from = reader(&clusters.0).map_err(|e| fail(e.to_string()))?;
     let to = reader(&clusters.1).map_err(|e| fail(e.to_string()))?;
     let (groups, progress) = (groups.to_vec(), progress.clone());
+    let (from_names, to_names) = (renames.0.clone(), renames.1.clone());
     tokio::task::spawn_blocking(move || {
-        let mut translator = Translator::new(from, to, TRANSLATE_STALL);
+        let mut translator =
+            Translator::new(from, to, TRANSLATE_STALL).renamed(&from_names, &to_names);
         translations(&groups, &progress, &mut translator, &known)
     })
     .await

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use futures_util::{StreamExt, TryStreamExt};
 
 use crate::cluster::{ClusterClient, ClusterError, Inventory, CONCURRENT_GROUP_REQUESTS};
+use crate::config::Naming;
 use crate::plan::{group_states, GroupOffsets, GroupState, OffsetTarget};
 use crate::state::{cut_over_record, group_synced_record, Progress, Store, Synced, SyncedOffset};
 
@@ -40,6 +41,8 @@ pub struct GroupSync {
     synced: Synced,
     /// Where to record groups that cut over: the migration's progress topic.
     record: Option<Store>,
+    /// How the target names the source's topics and groups.
+    naming: Naming,
 }
 
 impl GroupSync {
@@ -48,6 +51,7 @@ impl GroupSync {
     pub fn recording(migration: &crate::config::Migration) -> GroupSync {
         GroupSync {
             record: Some(Store::of(migration)),
+            naming: Naming::target(migration),
             ..GroupSync::default()
         }
     }
@@ -107,7 +111,7 @@ impl GroupSync {
             self.record(target, "recording synced group offsets", records)
                 .await?;
         }
-        report.extend(sync_groups(target, &live).await?);
+        report.extend(sync_groups(target, &self.naming, &live).await?);
         report.sort_by(|a, b| a.group.cmp(&b.group));
         Ok(report)
     }
@@ -166,9 +170,11 @@ impl GroupSync {
     }
 }
 
-/// Commits the exact translations where the target holds another offset.
+/// Commits the exact translations where the target holds another offset, for each group and
+/// topic under the name `naming` gives it there.
 pub async fn sync_groups(
     target: &ClusterClient,
+    naming: &Naming,
     groups: &[GroupOffsets],
 ) -> Result<Vec<GroupSynced>, ClusterError> {
     // One commit per group (the Admin API takes one at a time), several at once.
@@ -179,19 +185,21 @@ pub async fn sync_groups(
             let mut pending = 0;
             for p in &g.partitions {
                 if let Some(offset) = p.to_commit() {
-                    commits.push((p.topic.clone(), p.partition, offset));
+                    let topic = naming.topics.target(&p.topic).into_owned();
+                    commits.push((topic, p.partition, offset));
                 } else if p.target == OffsetTarget::PendingReplication {
                     pending += 1;
                 }
             }
             let committed = commits.len();
             if !commits.is_empty() {
+                let id = naming.groups.target(&g.group).into_owned();
                 target
                     .ext()
-                    .alter_consumer_group_offsets(g.group.clone(), commits)
+                    .alter_consumer_group_offsets(id.clone(), commits)
                     .await
                     .map_err(|e| {
-                        target.ext_error(&format!("committing offsets of group \"{}\"", g.group), e)
+                        target.ext_error(&format!("committing offsets of group \"{id}\""), e)
                     })?;
             }
             Ok(GroupSynced {

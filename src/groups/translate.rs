@@ -67,6 +67,15 @@ impl<C: ConsumerContext + 'static> Translator<C> {
         }
     }
 
+    /// Translation between clusters that name the source's topics as `from` and `to` map
+    /// them (wanted offsets are given with the source's names).
+    pub fn renamed(self, from: &crate::config::Rename, to: &crate::config::Rename) -> Self {
+        Translator {
+            source: self.source.renamed(from),
+            target: self.target.renamed(to),
+        }
+    }
+
     /// Translates every wanted offset of every partition.
     pub fn translate(&mut self, wanted: &[Wanted<'_>]) -> Result<Translations, TranslateError> {
         let mut out = Translations::new();

@@ -65,7 +65,12 @@ pub async fn destroy(
             migration.name
         ));
     }
-    let plan = destroy_plan(&migration.name, &internal, &inventory, &progress);
+    let mut plan = destroy_plan(&migration.name, &internal, &inventory, &progress);
+    // Decided in the source's names (the progress keeps them); shown and removed under the
+    // target's.
+    for removal in plan.topics.iter_mut() {
+        removal.topic = target.cluster_topic(&removal.topic).into_owned();
+    }
     let removed = plan.removed();
     if removed.is_empty() || !(auto_approve || confirm(&plan)?) {
         return Ok(Destroyed {

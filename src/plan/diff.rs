@@ -20,6 +20,7 @@ pub fn diff(migration: &Migration, source: &Inventory, target: &Inventory, engin
         migration_fingerprint: migration.fingerprint(),
         actions: Vec::new(),
         iam_policies: Vec::new(),
+        renamed: Vec::new(),
         group_offsets: Vec::new(),
         blockers: Vec::new(),
         warnings: Vec::new(),
@@ -35,6 +36,7 @@ pub fn diff(migration: &Migration, source: &Inventory, target: &Inventory, engin
         });
     }
     let selected = selected_topics(migration, source, &mut plan);
+    check_renames(migration, source, &selected, engine, &mut plan);
     for topic in &selected {
         diff_topic(migration, topic, target, &mut plan);
     }
@@ -133,7 +135,7 @@ fn diff_topic(migration: &Migration, source: &Topic, target: &Inventory, plan: &
             return;
         }
         plan.actions.push(Action::CreateTopic {
-            topic: name.clone(),
+            topic: migration.topics.rename.target(name).into_owned(),
             partitions: source.partition_count(),
             replication_factor,
             configs: wanted,
@@ -182,7 +184,7 @@ fn diff_topic(migration: &Migration, source: &Topic, target: &Inventory, plan: &
     }
     if before < after {
         plan.actions.push(Action::CreatePartitions {
-            topic: name.clone(),
+            topic: migration.topics.rename.target(name).into_owned(),
             before,
             after,
         });
@@ -191,7 +193,7 @@ fn diff_topic(migration: &Migration, source: &Topic, target: &Inventory, plan: &
     msk::retain_settable(migration, &mut changes);
     if !changes.is_empty() {
         plan.actions.push(Action::UpdateTopicConfig {
-            topic: name.clone(),
+            topic: migration.topics.rename.target(name).into_owned(),
             changes,
         });
     }
@@ -311,8 +313,136 @@ fn wanted_acls(
     bindings
         .iter()
         .filter(|b| acl_applies(migration, b, selected))
-        .map(|b| map_principal(migration, b))
+        .map(|b| map_principal(migration, &renamed_acl(migration, b)))
         .collect()
+}
+
+/// The binding on the target's names: a literal name renamed as the topic or group is, a
+/// prefix with the rename's prefix in front, the wildcard as it is.
+fn renamed_acl(migration: &Migration, binding: &AclBinding) -> AclBinding {
+    let rename = match binding.resource_type {
+        ResourceType::Topic => &migration.topics.rename,
+        ResourceType::Group => &migration.consumer_groups.rename,
+        _ => return binding.clone(),
+    };
+    let mut renamed = binding.clone();
+    match binding.pattern_type {
+        PatternType::Prefixed => renamed.name = format!("{}{}", rename.prefix, binding.name),
+        _ if binding.name == "*" => {}
+        _ => renamed.name = rename.target(&binding.name).into_owned(),
+    }
+    renamed
+}
+
+/// Blockers for names the target cannot keep apart or hold, and for an engine that cannot
+/// rename; warnings for prefixed ACLs that miss a name renamed one by one.
+fn check_renames(
+    migration: &Migration,
+    source: &Inventory,
+    selected: &[&Topic],
+    engine: Engine,
+    plan: &mut Plan,
+) {
+    if !migration.renames() {
+        return;
+    }
+    if engine == Engine::Connect {
+        plan.blockers.push(Blocker {
+            kind: BlockerKind::RenameConflict,
+            subject: "rename".into(),
+            reason: "the Connect engine (MirrorMaker 2 with the identity replication policy) keeps names as they are: rename topics and groups with the built-in engine".into(),
+        });
+    }
+    let topics = &migration.topics.rename;
+    let groups = &migration.consumer_groups.rename;
+    let selected_groups = || {
+        source
+            .groups
+            .keys()
+            .filter(|g| migration.consumer_groups.selects(g))
+            .map(String::as_str)
+    };
+    let named = |kind: &str, rename: &crate::config::Rename, name: &str| {
+        let target = rename.target(name);
+        (target != name).then(|| Renamed {
+            kind: kind.into(),
+            source: name.to_string(),
+            target: target.into_owned(),
+        })
+    };
+    plan.renamed = selected
+        .iter()
+        .filter_map(|t| named("topic", topics, &t.name))
+        .chain(selected_groups().filter_map(|g| named("group", groups, g)))
+        .collect();
+    for (target, sources) in topics.collisions(selected.iter().map(|t| t.name.as_str())) {
+        plan.blockers.push(Blocker {
+            kind: BlockerKind::RenameConflict,
+            subject: format!("topic \"{target}\""),
+            reason: format!(
+                "the source topics {} would all be {target} on the target",
+                sources.join(", ")
+            ),
+        });
+    }
+    for t in selected {
+        let target = topics.target(&t.name);
+        if target.len() > 249 {
+            plan.blockers.push(Blocker {
+                kind: BlockerKind::RenameConflict,
+                subject: format!("topic \"{}\"", t.name),
+                reason: format!(
+                    "renamed, it would be {} characters long on the target; Kafka allows 249",
+                    target.len()
+                ),
+            });
+        }
+    }
+    for (target, sources) in groups.collisions(selected_groups()) {
+        plan.blockers.push(Blocker {
+            kind: BlockerKind::RenameConflict,
+            subject: format!("group \"{}\"", crate::quote::terminal(&target)),
+            reason: format!(
+                "the source groups {} would all be one group on the target",
+                sources
+                    .iter()
+                    .map(|s| crate::quote::terminal(s))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
+    if let Acls::Listed { bindings } = &source.acls {
+        let mut missed = BTreeSet::new();
+        for b in bindings
+            .iter()
+            .filter(|b| b.pattern_type == PatternType::Prefixed)
+        {
+            let (rename, names): (_, Vec<&str>) = match b.resource_type {
+                ResourceType::Topic => (topics, selected.iter().map(|t| t.name.as_str()).collect()),
+                ResourceType::Group => (groups, source.groups.keys().map(String::as_str).collect()),
+                _ => continue,
+            };
+            let target_prefix = format!("{}{}", rename.prefix, b.name);
+            for name in names.into_iter().filter(|n| n.starts_with(&b.name)) {
+                let target = rename.target(name);
+                if !target.starts_with(&target_prefix) {
+                    missed.insert((b.name.clone(), name.to_string(), target.into_owned()));
+                }
+            }
+        }
+        for (prefix, name, target) in missed {
+            plan.warnings.push(Warning {
+                kind: WarningKind::AclRenamed,
+                subject: format!("ACL prefix \"{}\"", crate::quote::terminal(&prefix)),
+                message: format!(
+                    "it covers {} on the source, renamed {} on the target, which the renamed prefix does not cover: grant it there yourself",
+                    crate::quote::terminal(&name),
+                    crate::quote::terminal(&target)
+                ),
+            });
+        }
+    }
 }
 
 /// ACLs travel with what the migration moves: topic ACLs of selected topics (prefixed

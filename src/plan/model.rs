@@ -32,11 +32,24 @@ pub struct Plan {
     /// principal, that grant what the migrated ACLs grant (`export iam-policy` writes them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub iam_policies: Vec<super::iam_policy::PrincipalPolicy>,
+    /// Selected topics and groups whose name on the target differs (`rename` blocks); every
+    /// other name in the plan is the target's (actions) or the source's (group offsets).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub renamed: Vec<Renamed>,
     /// Consumer group offsets to sync, per group and partition.
     pub group_offsets: Vec<GroupOffsets>,
     /// Reasons `apply` must refuse this plan.
     pub blockers: Vec<Blocker>,
     pub warnings: Vec<Warning>,
+}
+
+/// A topic or group named otherwise on the target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Renamed {
+    /// `topic` or `group`.
+    pub kind: String,
+    pub source: String,
+    pub target: String,
 }
 
 /// One metadata change on the target.
@@ -194,6 +207,9 @@ pub enum BlockerKind {
     PartitionBudgetExceeded,
     /// The target's `msk` block disagrees with what MSK's API says the cluster is.
     MskMismatch,
+    /// Names the migration renames cannot be kept apart (or held) on the target, or the
+    /// engine cannot rename.
+    RenameConflict,
 }
 
 /// Something the operator should know; apply proceeds.
@@ -236,6 +252,9 @@ pub enum WarningKind {
     ScramUsers,
     /// Failback is enabled: after the cutover, apply writes to the source.
     FailbackWritesSource,
+    /// A prefixed ACL covers a topic or group renamed one by one: the renamed ACL does not
+    /// cover its name on the target.
+    AclRenamed,
 }
 
 /// Counts for the summary line.

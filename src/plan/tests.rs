@@ -449,3 +449,89 @@ fn a_source_config_the_target_does_not_know_is_left_out_with_a_warning() {
         .iter()
         .all(|w| w.kind != WarningKind::ConfigLeftOut));
 }
+
+#[test]
+fn a_renamed_migration_plans_under_the_targets_names() {
+    let (_, source, _) = sample();
+    // The target's inventory is told in the source's names (the client maps them back): its
+    // "orders" is the source's orders, named east.orders there.
+    let (_, _, target) = sample();
+    let m = migration(
+        "topics {\n  include = [\"^orders\"]\n  rename {\n    prefix = \"east.\"\n    names  = { \"orders.eu\" = \"eu-orders\" }\n  }\n}\nconsumer_groups {\n  rename {\n    prefix = \"east-\"\n  }\n}\nacls { principal_map = { \"User:old\" = \"User:new\" } }\n",
+    );
+    let plan = diff(&m, &source, &target, Engine::Native);
+    assert!(plan.blockers.is_empty(), "{:?}", plan.blockers);
+    let topics: Vec<&str> = plan
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::CreatePartitions { topic, .. }
+            | Action::UpdateTopicConfig { topic, .. }
+            | Action::CreateTopic { topic, .. } => Some(topic.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(topics, ["east.orders", "east.orders", "eu-orders"]);
+    let acls: Vec<(&str, PatternType)> = plan
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::CreateAcl { binding, .. } => {
+                Some((binding.name.as_str(), binding.pattern_type))
+            }
+            _ => None,
+        })
+        .collect();
+    // The literal ACL follows its topic; the prefixed one gets the prefix in front.
+    assert_eq!(
+        acls,
+        [
+            ("east.orders", PatternType::Literal),
+            ("east.orders.", PatternType::Prefixed)
+        ]
+    );
+    // The prefixed ACL no longer covers orders.eu, renamed one by one: said.
+    assert!(
+        plan.warnings
+            .iter()
+            .any(|w| w.kind == WarningKind::AclRenamed && w.message.contains("eu-orders")),
+        "{:#?}",
+        plan.warnings
+    );
+    let renamed: Vec<(&str, &str, &str)> = plan
+        .renamed
+        .iter()
+        .map(|r| (r.kind.as_str(), r.source.as_str(), r.target.as_str()))
+        .collect();
+    assert_eq!(
+        renamed,
+        [
+            ("topic", "orders", "east.orders"),
+            ("topic", "orders.eu", "eu-orders"),
+            ("group", "app", "east-app"),
+        ]
+    );
+    // Group offsets stay in the source's names: the sync commits them under the target's.
+    assert_eq!(plan.group_offsets[0].group, "app");
+
+    // Two names onto one, and the Connect engine, are blockers.
+    let clash = migration(
+        "topics {\n  include = [\"^orders\"]\n  rename {\n    names = { \"orders.eu\" = \"orders\" }\n  }\n}\n",
+    );
+    let plan = diff(&clash, &source, &target, Engine::Native);
+    assert!(
+        plan.blockers.iter().any(
+            |b| b.kind == BlockerKind::RenameConflict && b.reason.contains("orders, orders.eu")
+        ),
+        "{:#?}",
+        plan.blockers
+    );
+    let plan = diff(&m, &source, &target, Engine::Connect);
+    assert!(
+        plan.blockers
+            .iter()
+            .any(|b| b.kind == BlockerKind::RenameConflict && b.reason.contains("Connect engine")),
+        "{:#?}",
+        plan.blockers
+    );
+}

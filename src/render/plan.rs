@@ -94,6 +94,19 @@ pub fn plan_text(plan: &Plan, paint: Paint) -> String {
         }
         out.push('\n');
     }
+    if !plan.renamed.is_empty() {
+        let _ = writeln!(out, "Named otherwise on the target:");
+        for r in &plan.renamed {
+            let _ = writeln!(
+                out,
+                "  {} {} → {}",
+                r.kind,
+                crate::quote::terminal(&r.source),
+                crate::quote::terminal(&r.target)
+            );
+        }
+        out.push('\n');
+    }
     if !plan.group_offsets.is_empty() {
         let _ = writeln!(out, "Consumer group offsets (source → target):");
         let _ = writeln!(out, "{}\n", group_table(plan));

@@ -470,3 +470,18 @@ fn the_quiet_wait_says_what_it_counts_and_which_cluster() {
         "      the target is not quiet yet: consumer groups still have members there:"
     );
 }
+
+#[test]
+fn names_otherwise_on_the_target_are_listed() {
+    let (_, source, target) = sample();
+    let m = migration(
+        "topics {\n  include = [\"^orders\"]\n  rename {\n    names = { \"orders.eu\" = \"eu-orders\" }\n  }\n}\n",
+    );
+    let text = plan_text(
+        &plan::diff(&m, &source, &target, plan::Engine::Native),
+        Paint::plain(),
+    );
+    assert!(text.contains("Named otherwise on the target:"), "{text}");
+    assert!(text.contains("  topic orders.eu → eu-orders"), "{text}");
+    assert!(text.contains("eu-orders"), "{text}");
+}

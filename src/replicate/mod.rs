@@ -42,6 +42,10 @@ pub struct Settings {
     /// librdkafka properties (security included) for each side.
     pub source: BTreeMap<String, String>,
     pub target: BTreeMap<String, String>,
+    /// How the cluster read and the cluster written name the source's topics: the engine
+    /// keeps its progress under the source's names.
+    pub source_names: crate::config::Rename,
+    pub target_names: crate::config::Rename,
     pub tasks: usize,
     pub delivery: Delivery,
     pub commit_interval: Duration,
@@ -71,6 +75,8 @@ impl std::fmt::Debug for Settings {
             .field("store", &self.store)
             .field("source", &shown(&self.source))
             .field("target", &shown(&self.target))
+            .field("source_names", &self.source_names)
+            .field("target_names", &self.target_names)
             .field("tasks", &self.tasks)
             .field("delivery", &self.delivery)
             .field("commit_interval", &self.commit_interval)
@@ -113,6 +119,8 @@ impl Settings {
             store: Store::of(migration),
             source: factory::properties(migration, Role::Source),
             target: factory::properties(migration, Role::Target),
+            source_names: crate::config::Rename::default(),
+            target_names: migration.topics.rename.clone(),
             tasks: r.tasks,
             delivery: match r.delivery {
                 DeliveryMode::ExactlyOnce => Delivery::ExactlyOnce,

@@ -124,9 +124,10 @@ impl Task {
             let sweep_started = Instant::now();
             let sweep = sweeps.due(sweep_started, batch.idle);
             let consumed = if sweep {
-                sweep::positions(&consumer, states.keys())
+                positions(settings, &consumer, states.keys())
             } else {
-                sweep::positions(
+                positions(
+                    settings,
                     &consumer,
                     states
                         .iter()
@@ -199,7 +200,7 @@ impl Task {
             // Whether the task caught up is asked only with a sweep: it looks at every partition.
             let synced = sweep && settings.until_synced && idle && {
                 let asked = Instant::now();
-                let synced = self.synced(&consumer, &states);
+                let synced = self.synced(settings, &consumer, &states);
                 swept += asked.elapsed();
                 synced
             };
@@ -260,7 +261,9 @@ impl Task {
                     self.send(settings, producer, &m)?;
                     sent += 1;
                     bytes += size;
-                    if let Some(s) = states.get_mut(&(m.topic().to_string(), m.partition())) {
+                    let topic = settings.source_names.source_of(m.topic());
+                    let topic = topic.map_or_else(|| m.topic().to_string(), |t| t.into_owned());
+                    if let Some(s) = states.get_mut(&(topic, m.partition())) {
                         s.pending_next_source = Some(m.offset() + 1);
                         s.pending_records += 1;
                         s.pending_bytes += size as u64;
@@ -297,7 +300,19 @@ impl Task {
                 opened,
             ));
         }
-        Ok(producer.context().take_delivered())
+        let delivered = producer.context().take_delivered();
+        if settings.target_names.is_identity() {
+            return Ok(delivered);
+        }
+        // Delivered under the target's names; the task keeps the source's.
+        Ok(delivered
+            .into_iter()
+            .map(|((topic, partition), offset)| {
+                let source = settings.target_names.source_of(&topic);
+                let topic = source.map_or_else(|| topic.clone(), |t| t.into_owned());
+                ((topic, partition), offset)
+            })
+            .collect())
     }
 
     /// Produces a position record (and an index record when due) for every partition whose
@@ -366,11 +381,12 @@ impl Task {
     /// on the source holds this back until it completes.
     fn synced(
         &self,
+        settings: &Settings,
         consumer: &BaseConsumer<ReaderContext>,
         states: &BTreeMap<PartitionKey, PartitionState>,
     ) -> bool {
         states.iter().all(|((topic, partition), s)| {
-            sweep::cached_end(consumer, topic, *partition)
+            sweep::cached_end(consumer, &settings.source_names.target(topic), *partition)
                 .is_some_and(|end| s.committed.next_source >= end)
         })
     }
@@ -447,6 +463,7 @@ impl Task {
             .map_err(|e| e.to_string())
             .and_then(|consumer| {
                 RangeReader::new("target", consumer, settings.transaction_timeout)
+                    .renamed(&settings.target_names)
                     .offsets(&ranges)
                     .map_err(|e| e.to_string())
             });
@@ -477,10 +494,14 @@ impl Task {
         consumer: &BaseConsumer<ReaderContext>,
     ) -> Result<BTreeMap<PartitionKey, PartitionState>, ReplicateError> {
         let lows = sweep::offsets_by_partition(&self.log_starts(settings, consumer)?);
+        let read_name = |topic: &str| settings.source_names.target(topic).into_owned();
         let mut tpl = TopicPartitionList::new();
         let mut states = BTreeMap::new();
         for (topic, partition) in &self.partitions {
-            let low = lows.get(&(topic.clone(), *partition)).copied().unwrap_or(0);
+            let low = lows
+                .get(&(read_name(topic), *partition))
+                .copied()
+                .unwrap_or(0);
             let known = progress.get(topic, *partition);
             // A partition never replicated starts at the source's log start: records removed
             // before the migration began were never there to copy (plan warns about them).
@@ -496,8 +517,12 @@ impl Task {
                     to: low,
                 });
             }
-            tpl.add_partition_offset(topic, *partition, Offset::Offset(committed.next_source))
-                .map_err(|e| self.consumer_error(e))?;
+            tpl.add_partition_offset(
+                &read_name(topic),
+                *partition,
+                Offset::Offset(committed.next_source),
+            )
+            .map_err(|e| self.consumer_error(e))?;
             states.insert(
                 (topic.clone(), *partition),
                 PartitionState {
@@ -526,7 +551,11 @@ impl Task {
         let mut earliest = TopicPartitionList::new();
         for (topic, partition) in &self.partitions {
             earliest
-                .add_partition_offset(topic, *partition, Offset::Beginning)
+                .add_partition_offset(
+                    &settings.source_names.target(topic),
+                    *partition,
+                    Offset::Beginning,
+                )
                 .map_err(|e| self.consumer_error(e))?;
         }
         let lows = consumer
@@ -555,7 +584,9 @@ impl Task {
                 limit,
                 whose,
             };
-        if let Some(&limit) = settings.record_limits.get(m.topic()) {
+        let source_name = settings.source_names.source_of(m.topic());
+        let source_name = source_name.as_deref().unwrap_or(m.topic());
+        if let Some(&limit) = settings.record_limits.get(source_name) {
             let size = super::limits::message_batch_size(m);
             if size > limit {
                 return Err(too_large(
@@ -565,8 +596,9 @@ impl Task {
                 ));
             }
         }
+        let target_name = settings.target_names.target(source_name);
         let mut record: BaseRecord<'_, [u8], [u8]> =
-            BaseRecord::to(m.topic()).partition(m.partition());
+            BaseRecord::to(&target_name).partition(m.partition());
         if let Some(k) = m.key() {
             record = record.key(k);
         }
@@ -677,6 +709,27 @@ impl Task {
 /// transactions the consumer skipped, as `consumed` says), and those never written yet (so that
 /// every partition has a position once). An idle task's heartbeat writes one partition's
 /// position again, enough to be fenced by a newer process; never all of them.
+/// The consumer's position of each of `keys` (the source's names), read under the names the
+/// cluster read gives them (see [`sweep::positions`]).
+fn positions<'a, C: rdkafka::consumer::ConsumerContext>(
+    settings: &Settings,
+    consumer: &BaseConsumer<C>,
+    keys: impl IntoIterator<Item = &'a PartitionKey>,
+) -> Result<HashMap<PartitionKey, i64>, KafkaError> {
+    let names = &settings.source_names;
+    if names.is_identity() {
+        return sweep::positions(consumer, keys);
+    }
+    let renamed: Vec<PartitionKey> = keys
+        .into_iter()
+        .map(|(t, p)| (names.target(t).into_owned(), *p))
+        .collect();
+    Ok(sweep::positions(consumer, renamed.iter())?
+        .into_iter()
+        .filter_map(|((t, p), o)| Some(((names.source_of(&t)?.into_owned(), p), o)))
+        .collect())
+}
+
 fn due_positions(
     states: &BTreeMap<PartitionKey, PartitionState>,
     consumed: impl Fn(&PartitionKey) -> Option<i64>,

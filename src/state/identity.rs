@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::progress::ProgressKey;
 use crate::cluster::Role;
+use crate::config::Rename;
 
 /// The cluster ids a migration replicates between. A cluster that reports no id (a broker
 /// too old to tell it) is `None`, and is not compared.
@@ -22,6 +23,12 @@ pub struct Identity {
     pub source_cluster_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_cluster_id: Option<String>,
+    /// How the target names the source's topics and groups: where every record and offset
+    /// of the migration went (none recorded: as they are).
+    #[serde(default, skip_serializing_if = "Rename::is_identity")]
+    pub topic_rename: Rename,
+    #[serde(default, skip_serializing_if = "Rename::is_identity")]
+    pub group_rename: Rename,
 }
 
 impl Identity {
@@ -115,6 +122,7 @@ mod tests {
             migration: "orders".into(),
             source_cluster_id: Some(source.into()),
             target_cluster_id: Some(target.into()),
+            ..Identity::default()
         }
     }
 

@@ -98,6 +98,8 @@ pub struct RangeReader<C: ConsumerContext + 'static> {
     consumer: Arc<BaseConsumer<C>>,
     queues: HashMap<(String, i32), PartitionQueue<C>>,
     timeout: Duration,
+    /// The names the cluster read gives the ranges' topics (which are the source's names).
+    rename: Option<crate::config::Rename>,
 }
 
 impl<C: ConsumerContext + 'static> RangeReader<C> {
@@ -109,7 +111,15 @@ impl<C: ConsumerContext + 'static> RangeReader<C> {
             consumer: Arc::new(consumer),
             queues: HashMap::new(),
             timeout,
+            rename: None,
         }
+    }
+
+    /// A reader of a cluster that names topics as `rename` maps them: ranges are given with
+    /// the source's names and read under the cluster's.
+    pub fn renamed(mut self, rename: &crate::config::Rename) -> Self {
+        self.rename = (!rename.is_identity()).then(|| rename.clone());
+        self
     }
 
     /// The consumer the reader reads with (for metadata and watermarks).
@@ -128,6 +138,26 @@ impl<C: ConsumerContext + 'static> RangeReader<C> {
     /// Hands every record in each range, in order, to `on_record` with the index of its
     /// range. At most one range per partition.
     pub fn read(
+        &mut self,
+        ranges: &[Range],
+        on_record: impl FnMut(usize, &BorrowedMessage<'_>),
+    ) -> Result<(), ReadError> {
+        match &self.rename {
+            None => self.read_named(ranges, on_record),
+            Some(rename) => {
+                let renamed: Vec<Range> = ranges
+                    .iter()
+                    .map(|r| Range {
+                        topic: rename.target(&r.topic).into_owned(),
+                        ..r.clone()
+                    })
+                    .collect();
+                self.read_named(&renamed, on_record)
+            }
+        }
+    }
+
+    fn read_named(
         &mut self,
         ranges: &[Range],
         mut on_record: impl FnMut(usize, &BorrowedMessage<'_>),

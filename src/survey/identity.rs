@@ -19,6 +19,8 @@ pub async fn check(
         migration: migration.name.clone(),
         source_cluster_id: source.cluster_id().await?,
         target_cluster_id: target.cluster_id().await?,
+        topic_rename: migration.topics.rename.clone(),
+        group_rename: migration.consumer_groups.rename.clone(),
     };
     if let Some(recorded) = recorded.and_then(|p| p.identity.as_ref()) {
         compare(
@@ -27,8 +29,43 @@ pub async fn check(
             now.target_cluster_id.as_deref(),
         )
         .map_err(refusal)?;
+        same_names(recorded, &now)?;
     }
     Ok(now)
+}
+
+/// Refuses a migration file that renames otherwise than the migration recorded: its records
+/// and offsets are under the recorded names on the target, and its progress says so.
+fn same_names(recorded: &Identity, now: &Identity) -> Result<(), ClusterError> {
+    for (what, then, file) in [
+        ("topics", &recorded.topic_rename, &now.topic_rename),
+        ("consumer_groups", &recorded.group_rename, &now.group_rename),
+    ] {
+        if then != file {
+            let shown = |r: &crate::config::Rename| {
+                if r.is_identity() {
+                    "no rename".to_string()
+                } else {
+                    format!("prefix {:?}, names {:?}", r.prefix, r.names)
+                }
+            };
+            return Err(ClusterError {
+                role: crate::cluster::Role::Target,
+                operation: "checking the migration's names".into(),
+                cause: format!(
+                    "migration \"{}\" replicated with {what} renamed as {} on the target, but the migration file now renames them as {}",
+                    recorded.migration,
+                    crate::quote::terminal(&shown(then)),
+                    crate::quote::terminal(&shown(file))
+                ),
+                kind: ErrorKind::NotTheMigrations,
+                help: Some(format!(
+                    "what it replicated is under the recorded names: put the {what} rename block back as it was, or give the migration another `name` to start afresh under the new names"
+                )),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The error a mismatch is told with: which side, both ids, and what to do.

@@ -70,8 +70,9 @@ pub async fn account_for(
     let consumer = factory::reader(&config)
         .map_err(|e| target.error("inspecting target partitions", e.to_string()))?;
     let store = engine_progress.then(|| Store::of(migration));
+    let rename = migration.topics.rename.clone();
     let judged = tokio::task::spawn_blocking(move || {
-        let mut reader = RangeReader::new("target", consumer, READ_TIMEOUT);
+        let mut reader = RangeReader::new("target", consumer, READ_TIMEOUT).renamed(&rename);
         judge(suspects, &mut reader, store.as_ref())
     })
     .await

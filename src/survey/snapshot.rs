@@ -81,6 +81,8 @@ pub async fn take(migration: &Migration) -> Result<Snapshot, ClusterError> {
         } else {
             None
         };
+    // Told in the source's names, whatever the target calls them: the rest of the survey and
+    // the plan compare the two by name.
     let mut target_inventory = target
         .inventory(&Scope {
             topic: &selects_topic_or_progress,

@@ -339,6 +339,7 @@ pub async fn data_parity(migration: &Migration, survey: &crate::survey::Survey) 
         migration.cutover.data_check,
         &survey.snapshot.source_inventory,
         &survey.snapshot.target_inventory,
+        &migration.topics.rename,
         survey
             .snapshot
             .progress

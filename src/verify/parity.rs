@@ -93,10 +93,13 @@ pub fn seed() -> u64 {
 }
 
 /// The windows to compare, in rounds: every round holds at most one window per partition.
+/// `target` is told in the source's names; each target window is read under the name
+/// `rename` gives its topic there.
 pub fn ranges(
     mode: DataCheck,
     source: &Inventory,
     target: &Inventory,
+    rename: &crate::config::Rename,
     progress: &Progress,
     seed: u64,
 ) -> Vec<Vec<Window>> {
@@ -107,6 +110,7 @@ pub fn ranges(
             continue;
         };
         let timestamps = there.config_value("message.timestamp.type") != Some("LogAppendTime");
+        let target_name = rename.target(name).into_owned();
         for (partition, part) in &topic.partitions {
             let (Some(p), Some(target_part)) = (
                 progress.get(name, *partition),
@@ -145,7 +149,7 @@ pub fn ranges(
                     timestamps,
                 },
                 target: DigestRange {
-                    topic: name.clone(),
+                    topic: target_name.clone(),
                     partition: *partition,
                     from: from.next_target,
                     to: head.next_target,
@@ -555,7 +559,7 @@ mod tests {
             &[(0, 0), (10_000, 9_800), (20_000, 19_700)],
             (30_000, 29_600),
         );
-        let rounds = ranges(DataCheck::Full, &s, &t, &p, 1);
+        let rounds = ranges(DataCheck::Full, &s, &t, &Default::default(), &p, 1);
         assert_eq!(rounds.len(), 1);
         let w = &rounds[0][0];
         assert_eq!((w.source.from, w.source.to), (0, 30_000));
@@ -569,7 +573,7 @@ mod tests {
         let (s, t) = clusters();
         let index: Vec<(i64, i64)> = (0..10).map(|i| (i * 3_000, i * 2_900)).collect();
         let p = progress("t", &index, (30_000, 29_000));
-        let rounds = ranges(DataCheck::Sample, &s, &t, &p, 7);
+        let rounds = ranges(DataCheck::Sample, &s, &t, &Default::default(), &p, 7);
         assert_eq!(rounds.len(), 1 + SAMPLE_WINDOWS);
         let tail = &rounds[0][0];
         assert_eq!((tail.source.from, tail.target.from), (27_000, 26_100));
@@ -598,7 +602,7 @@ mod tests {
             &[(0, 0), (10_000, 9_800), (20_000, 19_700)],
             (30_000, 29_600),
         );
-        let rounds = ranges(DataCheck::Full, &s, &t, &p, 1);
+        let rounds = ranges(DataCheck::Full, &s, &t, &Default::default(), &p, 1);
         let w = &rounds[0][0];
         assert_eq!((w.source.from, w.target.from), (20_000, 19_700));
         assert_eq!(w.truncated_below, Some(20_000));
@@ -619,15 +623,23 @@ mod tests {
             vec![],
         );
         let p = progress("t", &[(0, 0)], (10, 10));
-        let rounds = ranges(DataCheck::Full, &s, &t, &p, 1);
+        let rounds = ranges(DataCheck::Full, &s, &t, &Default::default(), &p, 1);
         assert!(!rounds[0][0].source.timestamps);
     }
 
     #[test]
     fn nothing_replicated_means_nothing_to_compare() {
         let (s, t) = clusters();
-        assert!(ranges(DataCheck::Full, &s, &t, &Progress::default(), 1).is_empty());
+        assert!(ranges(
+            DataCheck::Full,
+            &s,
+            &t,
+            &Default::default(),
+            &Progress::default(),
+            1
+        )
+        .is_empty());
         let p = progress("t", &[(0, 0)], (0, 0));
-        assert!(ranges(DataCheck::Sample, &s, &t, &p, 1).is_empty());
+        assert!(ranges(DataCheck::Sample, &s, &t, &Default::default(), &p, 1).is_empty());
     }
 }

@@ -28,7 +28,8 @@ fn contents(cluster: &Cluster, topic: &str) -> Contents {
         .collect()
 }
 
-/// The migration under test: its topics and groups.
+/// The migration under test: its topics and groups (the source's names), and how the target
+/// names them.
 struct Lifecycle {
     dir: tempfile::TempDir,
     config: PathBuf,
@@ -36,9 +37,26 @@ struct Lifecycle {
     orders: String,
     events: String,
     groups: Vec<String>,
+    /// Put before every topic's name on the target.
+    topic_prefix: String,
+    /// Groups with another id on the target.
+    group_ids: BTreeMap<String, String>,
 }
 
 impl Lifecycle {
+    /// The target's name of the source's topic `topic`.
+    fn on_target(&self, topic: &str) -> String {
+        format!("{}{topic}", self.topic_prefix)
+    }
+
+    /// The target's id of the source's group `group`.
+    fn group_on_target(&self, group: &str) -> String {
+        self.group_ids
+            .get(group)
+            .cloned()
+            .unwrap_or_else(|| group.to_string())
+    }
+
     fn source(&self) -> &'static Cluster {
         shared::plain_source()
     }
@@ -51,8 +69,9 @@ impl Lifecycle {
     /// and the target has no selected topic the source lacks.
     fn assert_same_records(&self, step: &str) {
         for topic in [&self.orders, &self.events] {
-            let exists = |c: &Cluster| data::read_all(&c.admin_config(), topic).is_ok();
-            match (exists(self.source()), exists(self.target())) {
+            let there = self.on_target(topic);
+            let exists = |c: &Cluster, t: &str| data::read_all(&c.admin_config(), t).is_ok();
+            match (exists(self.source(), topic), exists(self.target(), &there)) {
                 (false, false) => continue,
                 (true, true) => {}
                 (on_source, on_target) => {
@@ -61,7 +80,7 @@ impl Lifecycle {
             }
             let (s, t) = (
                 contents(self.source(), topic),
-                contents(self.target(), topic),
+                contents(self.target(), &there),
             );
             assert_eq!(
                 s.keys().collect::<Vec<_>>(),
@@ -92,13 +111,16 @@ impl Lifecycle {
                 let Ok(partitions) = data::read_all(&self.source().admin_config(), topic) else {
                     continue;
                 };
+                let (topic_there, group_there) =
+                    (self.on_target(topic), self.group_on_target(group));
                 let (s, t) = (
                     contents_from(self.source(), topic),
-                    contents_from(self.target(), topic),
+                    contents_from(self.target(), &topic_there),
                 );
                 for partition in partitions.keys() {
                     let here = committed_offset(self.source(), group, topic, *partition);
-                    let there = committed_offset(self.target(), group, topic, *partition);
+                    let there =
+                        committed_offset(self.target(), &group_there, &topic_there, *partition);
                     let (Some(here), Some(there)) = (here, there) else {
                         assert_eq!(
                             here.is_some(),
@@ -169,10 +191,11 @@ impl Lifecycle {
         let target = self.target();
         let config = target.admin_config();
         let admin: AdminClient<DefaultClientContext> = config.create().unwrap();
-        let partitions = contents(target, &self.orders).len();
+        let (orders, events) = (self.on_target(&self.orders), self.on_target(&self.events));
+        let partitions = contents(target, &orders).len();
         let grown = admin
             .create_partitions(
-                &[NewPartitions::new(&self.orders, partitions + 1)],
+                &[NewPartitions::new(&orders, partitions + 1)],
                 &AdminOptions::new(),
             )
             .await
@@ -182,11 +205,11 @@ impl Lifecycle {
         wait_for(
             Duration::from_secs(30),
             || "the new partition to show".to_string(),
-            || data::read_all(&config, &self.orders).is_ok_and(|r| r.len() == partitions + 1),
+            || data::read_all(&config, &orders).is_ok_and(|r| r.len() == partitions + 1),
         );
         data::produce(
             &config,
-            &self.orders,
+            &orders,
             &tagged(
                 data::sample_records(12, orders_partitions),
                 round,
@@ -203,7 +226,7 @@ impl Lifecycle {
         let aborted = tagged(data::sample_records(6, orders_partitions), round, "aborted");
         data::produce_in_transactions(
             &config,
-            &self.orders,
+            &orders,
             &[(&committed[..], true), (&aborted[..], false)],
         )
         .unwrap();
@@ -216,37 +239,31 @@ impl Lifecycle {
         };
         data::produce(
             config.clone().set("message.max.bytes", "4000000"),
-            &self.orders,
+            &orders,
             &[large],
         )
         .await
         .unwrap();
         if round == 1 {
-            data::create_topic(
-                &config,
-                &self.events,
-                2,
-                1,
-                &[("max.message.bytes", "3145728")],
-            )
-            .await
-            .unwrap();
+            data::create_topic(&config, &events, 2, 1, &[("max.message.bytes", "3145728")])
+                .await
+                .unwrap();
         }
         data::produce(
             &config,
-            &self.events,
+            &events,
             &tagged(data::sample_records(8, 2), round, "events"),
         )
         .await
         .unwrap();
         // The group consumed part of what was written there.
-        let group = format!("{}-app", self.prefix);
+        let group = self.group_on_target(&format!("{}-app", self.prefix));
         let offsets: Vec<(&str, i32, i64)> = (0..orders_partitions)
             .map(|p| {
-                let end = committed_end(target, &self.orders, p);
-                (self.orders.as_str(), p, (end - 2).max(0))
+                let end = committed_end(target, &orders, p);
+                (orders.as_str(), p, (end - 2).max(0))
             })
-            .chain([(self.events.as_str(), 0, 1)])
+            .chain([(events.as_str(), 0, 1)])
             .collect();
         data::commit_offsets(&config, &group, &offsets).unwrap();
     }
@@ -318,21 +335,36 @@ fn tagged(mut records: Vec<Record>, round: usize, kind: &str) -> Vec<Record> {
     records
 }
 
-fn lifecycle_file(dir: &Path, prefix: &str, source: &Cluster, target: &Cluster) -> PathBuf {
-    crate::support::migration_file(
+/// The migration file of a lifecycle test; `renames` go into the `topics` and
+/// `consumer_groups` blocks.
+fn lifecycle_file(
+    dir: &Path,
+    prefix: &str,
+    source: &Cluster,
+    target: &Cluster,
+    renames: (String, String),
+) -> PathBuf {
+    crate::support::migration_file_with(
         dir,
         prefix,
-        prefix,
-        source,
-        target,
+        (prefix, source, target),
+        1,
+        (&renames.0, &renames.1),
         "cutover {\n  quiet_period = \"2s\"\n  data_check   = \"full\"\n}\nfailback {\n  enabled = true\n}\nreplication {\n  commit_interval = \"200ms\"\n}\n",
     )
 }
 
-#[tokio::test]
-async fn two_full_cycles_keep_both_clusters_and_every_group_exact() {
+/// A migration of `PREFIX.orders` (2 partitions, 60 records, a group `PREFIX-app` at offsets
+/// 10 and 5) from the shared source, its topics and groups renamed on the target as
+/// `topic_prefix` and `group_ids` say (written into the file with `renames`).
+async fn lifecycle(
+    name: &str,
+    topic_prefix: &str,
+    group_ids: impl Fn(&str) -> BTreeMap<String, String>,
+    renames: impl Fn(&str) -> (String, String),
+) -> Lifecycle {
     let (source, target) = (shared::plain_source(), shared::target());
-    let prefix = data::unique_name("cycles").replace('-', "_");
+    let prefix = data::unique_name(name).replace('-', "_");
     let orders = format!("{prefix}.orders");
     data::create_topic(
         &source.admin_config(),
@@ -358,19 +390,25 @@ async fn two_full_cycles_keep_both_clusters_and_every_group_exact() {
     )
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let config = lifecycle_file(dir.path(), &prefix, source, target);
-    let m = Lifecycle {
+    let config = lifecycle_file(dir.path(), &prefix, source, target, renames(&prefix));
+    Lifecycle {
         config,
         events: format!("{prefix}.events"),
         groups: vec![app, format!("{prefix}-live")],
         orders,
+        topic_prefix: topic_prefix.to_string(),
+        group_ids: group_ids(&prefix),
         prefix,
         dir,
-    };
+    }
+}
 
+/// Migrates, then `rounds` full cycles: cutover, applications on the target, failback,
+/// rollback, forward again — both clusters and every group checked after each step.
+async fn cycles(m: &Lifecycle, rounds: usize) {
     apply_until_synced(&m.config);
     m.assert_same_records("migrated");
-    for round in 1..=2 {
+    for round in 1..=rounds {
         let step = |s: &str| format!("round {round}: {s}");
         m.cutover_with_clients_live();
         m.assert_same_records(&step("cut over"));
@@ -392,4 +430,115 @@ async fn two_full_cycles_keep_both_clusters_and_every_group_exact() {
         m.assert_same_records(&step("forward again"));
         m.assert_groups_resume_exactly(&step("forward again"));
     }
+}
+
+#[tokio::test]
+async fn two_full_cycles_keep_both_clusters_and_every_group_exact() {
+    let none = |_: &str| (String::new(), String::new());
+    let m = lifecycle("cycles", "", |_| BTreeMap::new(), none).await;
+    cycles(&m, 2).await;
+}
+
+/// Consolidation with names that clash: another source's migration already holds
+/// `PREFIX.orders` and the group `PREFIX-app` on the target under their own names, so this one
+/// renames its topics with a prefix and its group one by one — and every step of a full cycle
+/// (configs, group offsets, verify, cutover, failback, rollback, a topic created and a
+/// partition added on the target) follows the target's names, leaving the other's alone.
+#[tokio::test]
+async fn a_renamed_migration_follows_its_names_through_a_cycle_beside_a_namesake() {
+    let m = lifecycle(
+        "renamed",
+        "east.",
+        |prefix| {
+            [(format!("{prefix}-app"), format!("{prefix}-app-from-east"))]
+                .into_iter()
+                .collect()
+        },
+        |prefix| {
+            (
+                "  rename {\n    prefix = \"east.\"\n  }\n".to_string(),
+                format!(
+                    "  rename {{\n    names = {{ \"{prefix}-app\" = \"{prefix}-app-from-east\" }}\n  }}\n"
+                ),
+            )
+        },
+    )
+    .await;
+    // The namesake: the same topic and group names from another source, migrated as they are.
+    let other_source = shared::auto_create();
+    data::create_topic(&other_source.admin_config(), &m.orders, 1, 1, &[])
+        .await
+        .unwrap();
+    data::produce(
+        &other_source.admin_config(),
+        &m.orders,
+        &data::sample_records(25, 1),
+    )
+    .await
+    .unwrap();
+    let app = format!("{}-app", m.prefix);
+    data::commit_offsets(
+        &other_source.admin_config(),
+        &app,
+        &[(m.orders.as_str(), 0, 7)],
+    )
+    .unwrap();
+    let other_dir = tempfile::tempdir().unwrap();
+    let other = crate::support::migration_file(
+        other_dir.path(),
+        &format!("{}-namesake", m.prefix),
+        &m.prefix,
+        other_source,
+        m.target(),
+        "",
+    );
+    apply_until_synced(&other);
+    let namesake = |step: &str| {
+        assert_eq!(
+            contents(m.target(), &m.orders),
+            contents(other_source, &m.orders),
+            "{step}: the namesake's topic"
+        );
+        assert_eq!(
+            committed_offset(m.target(), &app, &m.orders, 0),
+            Some(7),
+            "{step}: the namesake's group"
+        );
+    };
+    namesake("the namesake migrated");
+
+    // The plan names what it creates on the target by the target's names.
+    let plan = succeeds(&m.config, &["plan"]);
+    let flat = crate::support::flat(&plan);
+    assert!(flat.contains(&format!("east.{}", m.orders)), "{plan}");
+
+    cycles(&m, 1).await;
+    namesake("after a renamed cycle");
+    // Nothing was written under the source's names by the renamed migration.
+    assert_eq!(
+        committed_offset(
+            m.target(),
+            &format!("{}-app-from-east", m.prefix),
+            &m.orders,
+            0
+        ),
+        None
+    );
+    // Its records are under the recorded names: a file renaming otherwise is refused.
+    let text = std::fs::read_to_string(&m.config)
+        .unwrap()
+        .replace("prefix = \"east.\"", "prefix = \"west.\"");
+    let changed = m.dir.path().join("changed.hcl");
+    std::fs::write(&changed, text).unwrap();
+    let out = crate::support::kafka_migrate(&changed)
+        .arg("plan")
+        .output()
+        .unwrap();
+    let said = crate::support::flat(&String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("replicated with topics renamed as prefix \"east.\"")
+            && said.contains("prefix \"west.\""),
+        "{said}"
+    );
 }

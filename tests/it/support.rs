@@ -40,6 +40,8 @@ pub fn settings(
         store: Store::new(migration, props(target)),
         source: props(source),
         target: props(target),
+        source_names: Default::default(),
+        target_names: Default::default(),
         tasks: 2,
         delivery,
         commit_interval: Duration::from_millis(200),
@@ -192,6 +194,26 @@ pub fn migration_file_rf(
     replication_factor: i32,
     extra: &str,
 ) -> PathBuf {
+    migration_file_with(
+        dir,
+        name,
+        (prefix, source, target),
+        replication_factor,
+        ("", ""),
+        extra,
+    )
+}
+
+/// [`migration_file_rf`] with more in the `topics` and `consumer_groups` blocks (`blocks`:
+/// lines for each, such as a `rename` block).
+pub fn migration_file_with(
+    dir: &Path,
+    name: &str,
+    (prefix, source, target): (&str, &Cluster, &Cluster),
+    replication_factor: i32,
+    (topics, groups): (&str, &str),
+    extra: &str,
+) -> PathBuf {
     let text = format!(
         r#"name = "{name}"
 cluster "source" {{
@@ -203,10 +225,10 @@ cluster "target" {{
 topics {{
   include            = ["^{prefix}\\..*"]
   replication_factor = {replication_factor}
-}}
+{topics}}}
 consumer_groups {{
   include = ["^{prefix}-"]
-}}
+{groups}}}
 {extra}
 "#,
         source.bootstrap(),

@@ -340,6 +340,8 @@ pub fn engine_child(args: &[String]) -> Result<i32> {
         store: Store::new("bench", props(target)),
         source: props(source),
         target: props(target),
+        source_names: Default::default(),
+        target_names: Default::default(),
         tasks: tasks.parse()?,
         delivery: Delivery::ExactlyOnce,
         commit_interval: Duration::from_secs(1),

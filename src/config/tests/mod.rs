@@ -228,6 +228,52 @@ fn selections_follow_names_include_and_exclude() {
 }
 
 #[test]
+fn renames_read_into_the_model_and_bad_ones_point_at_their_cause() {
+    let m = parse_text(&with(
+        "topics {\n  rename {\n    prefix = \"east.\"\n    names  = { payments = \"pay-east\" }\n  }\n}\nconsumer_groups {\n  rename {\n    prefix = \"east-\"\n  }\n}\n",
+    ))
+    .unwrap();
+    assert_eq!(m.topics.rename.target("orders"), "east.orders");
+    assert_eq!(m.topics.rename.target("payments"), "pay-east");
+    assert_eq!(m.consumer_groups.rename.target("billing"), "east-billing");
+    assert!(m.renames());
+    assert!(!parse_text(BASE).unwrap().renames());
+    // Part of what the plan file is checked against.
+    assert_ne!(m.fingerprint(), parse_text(BASE).unwrap().fingerprint());
+    let line = BASE.lines().count() + 3;
+    fails_at(
+        &with("topics {\n  rename {\n    prefix = \"a b\"\n  }\n}\n"),
+        line,
+        14,
+        "cannot start a name",
+    );
+    fails_at(
+        &with("topics {\n  rename {\n    prefix = \"__\"\n  }\n}\n"),
+        line,
+        14,
+        "`__`",
+    );
+    fails_at(
+        &with("topics {\n  rename {\n    names = { a = \"kafka-migrate.x\" }\n  }\n}\n"),
+        line,
+        15,
+        "cannot be a name",
+    );
+    fails_at(
+        &with("topics {\n  rename {\n    names = { a = \"x\", b = \"x\" }\n  }\n}\n"),
+        line,
+        24,
+        "maps both",
+    );
+    fails_at(
+        &with("consumer_groups {\n  rename {\n    names = { a = \"\" }\n  }\n}\n"),
+        line,
+        15,
+        "cannot be a name",
+    );
+}
+
+#[test]
 fn the_summary_names_both_sides() {
     let text = std::fs::read_to_string(examples_dir().join("msk-iam.hcl")).unwrap();
     let fake_env = |_: &str| Some("example-secret".to_string());
