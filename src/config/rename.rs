@@ -90,11 +90,12 @@ impl Rename {
         by_target.into_iter().collect()
     }
 
-    /// `name`, with its target name when that differs: `orders → east.orders`.
-    pub fn describe(&self, name: &str) -> String {
+    /// `name` quoted, with its target name when that differs: `"orders" ("east.orders" on
+    /// the target)`.
+    pub fn quoted(&self, name: &str) -> String {
         match self.target(name) {
-            t if t == name => name.to_string(),
-            t => format!("{name} → {t}"),
+            t if t == name => format!("\"{name}\""),
+            t => format!("\"{name}\" (\"{t}\" on the target)"),
         }
     }
 }
@@ -132,7 +133,11 @@ mod tests {
         // payments is mapped elsewhere: east.payments is nobody's target name.
         assert_eq!(r.source_of("east.payments"), None);
         assert_eq!(r.source_of("orders"), None);
-        assert_eq!(r.describe("orders"), "orders → east.orders");
+        assert_eq!(
+            r.quoted("orders"),
+            "\"orders\" (\"east.orders\" on the target)"
+        );
+        assert_eq!(Rename::default().quoted("orders"), "\"orders\"");
     }
 
     #[test]

@@ -99,7 +99,7 @@ fn selected_topics<'a>(
 
 fn diff_topic(migration: &Migration, source: &Topic, target: &Inventory, plan: &mut Plan) {
     let name = &source.name;
-    let subject = format!("topic \"{name}\"");
+    let subject = format!("topic {}", migration.topics.rename.quoted(name));
     let mut wanted = configs::desired(migration, source);
     if let Some(known) = &target.defaults.topic_configs {
         let left_out = configs::drop_unknown(migration, name, &mut wanted, known);

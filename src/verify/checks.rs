@@ -82,15 +82,16 @@ pub fn connectivity(source: &Inventory, target: &Inventory, plan: &Plan) -> Chec
 pub fn topics(migration: &Migration, source: &Inventory, target: &Inventory, plan: &Plan) -> Check {
     let mut f = Findings::default();
     for (name, topic) in &source.topics {
+        let quoted = migration.topics.rename.quoted(name);
         let Some(there) = target.topics.get(name) else {
             f.failures
-                .push(format!("topic \"{name}\" is missing on the target").into());
+                .push(format!("topic {quoted} is missing on the target").into());
             continue;
         };
         if there.partition_count() != topic.partition_count() {
             f.failures.push(
                 format!(
-                    "topic \"{name}\" has {} partition(s) on the target, {} on the source",
+                    "topic {quoted} has {} partition(s) on the target, {} on the source",
                     there.partition_count(),
                     topic.partition_count()
                 )
@@ -108,7 +109,7 @@ pub fn topics(migration: &Migration, source: &Inventory, target: &Inventory, pla
         if there.replication_factor != wanted {
             f.failures.push(
                 format!(
-                "topic \"{name}\" has replication factor {} on the target, {wanted} wanted ({why})",
+                "topic {quoted} has replication factor {} on the target, {wanted} wanted ({why})",
                 there.replication_factor
             )
                 .into(),
