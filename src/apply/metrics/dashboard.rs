@@ -156,3 +156,25 @@ fn renamed_metrics_and_labels_are_caught() {
         .iter()
         .any(|(n, _)| n == "kafka_migrate_records_total"));
 }
+
+#[test]
+fn every_panel_narrows_to_the_selected_migrations() {
+    let mut found = Vec::new();
+    queries(&dashboard()["panels"], &mut found);
+    let series = Regex::new(r"kafka_migrate_[a-zA-Z0-9_:]*(\{[^{}]*\})?").unwrap();
+    for (query, _) in &found {
+        for m in series.captures_iter(query) {
+            let selector = m.get(1).map_or("", |s| s.as_str());
+            assert!(
+                selector.contains(r#"migration=~"$migration""#),
+                "{} in {query} is not narrowed to $migration",
+                &m[0]
+            );
+        }
+    }
+    let variables = dashboard()["templating"]["list"].to_string();
+    assert!(
+        variables.contains(r#"label_values(kafka_migrate_lag_records, migration)"#),
+        "{variables}"
+    );
+}
