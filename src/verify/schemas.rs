@@ -153,7 +153,7 @@ pub async fn check(migration: &Migration, survey: &crate::survey::Survey) -> Che
             return Ok(Check::skip(
                 NAME,
                 format!(
-                    "the source has no schema registry topic \"{topic}\" (schema_registry.topic)"
+                    "no schema registry topic \"{topic}\" readable on the source (schema_registry.topic)"
                 ),
             ));
         };
