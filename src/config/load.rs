@@ -25,6 +25,7 @@ const TOP_BLOCKS: &[&str] = &[
     "replication",
     "cutover",
     "failback",
+    "schema_registry",
 ];
 
 /// Parses and validates migration-file `text` named `name`; `file()` paths are relative to
@@ -149,6 +150,7 @@ pub fn parse(
         replication: optional(&top, "replication", replication)?,
         cutover: optional(&top, "cutover", cutover)?,
         failback: optional(&top, "failback", failback)?,
+        schema_registry: optional(&top, "schema_registry", schema_registry)?,
         secrets: file.secrets(),
         unset_env: Vec::new(),
     })
@@ -563,6 +565,25 @@ fn failback(top: &Section<'_>, block: &Block) -> Result<Failback, ConfigError> {
     Ok(Failback {
         enabled: s.bool("enabled")?.unwrap_or(false),
     })
+}
+
+fn schema_registry(top: &Section<'_>, block: &Block) -> Result<SchemaRegistry, ConfigError> {
+    let s = top.nested(block, "the schema_registry block".into(), &["topic"], &[])?;
+    let Some((topic, span)) = s.string("topic")? else {
+        return Ok(SchemaRegistry::default());
+    };
+    if let Err(why) = topic_name(&topic) {
+        return Err(s.error(
+            span,
+            "not a topic name",
+            format!(
+                "{} in the schema_registry block is not a topic name: {why}",
+                s.scope.file.quote(&topic)
+            ),
+            Some("name the registry's storage topic, such as \"_schemas\"".into()),
+        ));
+    }
+    Ok(SchemaRegistry { topic })
 }
 
 fn cutover(top: &Section<'_>, block: &Block) -> Result<Cutover, ConfigError> {

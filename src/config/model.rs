@@ -40,6 +40,10 @@ pub struct Migration {
     /// When `verify` says the migration is ready for cutover.
     #[serde(default)]
     pub cutover: Cutover,
+    /// The schema registry whose storage topic `verify` reads to check the schema ids that
+    /// records carry.
+    #[serde(default)]
+    pub schema_registry: SchemaRegistry,
     /// Whether, after `cutover`, apply replicates back from the target to the source (so
     /// that `rollback` can return to the source exactly).
     #[serde(default)]
@@ -636,6 +640,31 @@ impl Default for Cutover {
             max_lag: 0,
         }
     }
+}
+
+/// A schema registry (Confluent Schema Registry, Karapace) that keeps its schemas in a topic
+/// of the source. When the source has that topic, `verify` checks that every record framed
+/// with a schema id (magic byte 0, then the id) finds the same schema under that id in the
+/// target's copy of the topic.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SchemaRegistry {
+    /// The registry's storage topic (Confluent's `kafkastore.topic`, Karapace's
+    /// `topic_name`).
+    #[serde(default = "default_registry_topic")]
+    pub topic: String,
+}
+
+impl Default for SchemaRegistry {
+    fn default() -> Self {
+        SchemaRegistry {
+            topic: default_registry_topic(),
+        }
+    }
+}
+
+fn default_registry_topic() -> String {
+    "_schemas".to_string()
 }
 
 /// Replication back to the source after the cutover.

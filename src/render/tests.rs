@@ -485,3 +485,49 @@ fn names_otherwise_on_the_target_are_listed() {
     assert!(text.contains("  topic orders.eu → eu-orders"), "{text}");
     assert!(text.contains("eu-orders"), "{text}");
 }
+
+/// The words of the `schema ids` check's findings; a subject is cluster-controlled text.
+#[test]
+fn schema_id_findings_name_topic_partition_offset_id_and_subject() {
+    use crate::verify::Fact;
+    let cases = [
+        (
+            Fact::SchemaIdMissing {
+                topic: "orders".into(),
+                partition: 1,
+                target_offset: 11,
+                field: "value",
+                id: 77,
+                records: 2,
+                in_source: false,
+            },
+            "orders partition 1 target offset 11: the value references schema id 77, which the target's registry does not hold (nor does the source's); 2 record(s) of the partition reference it",
+        ),
+        (
+            Fact::SchemaDiffers {
+                id: 1,
+                subject: "orders-value\u{1b}[2J".into(),
+                fields: vec!["schema", "references"],
+            },
+            "schema id 1 (subject \"orders-value\\u{1b}[2J\"): the target's registry holds another schema under it (differing: schema, references)",
+        ),
+        (
+            Fact::RegistryNotMigrated {
+                topic: "_schemas".into(),
+                ids: 3,
+            },
+            "the registry topic \"_schemas\" is not migrated (not selected by `topics`), and records reference 3 schema id(s): migrate it, or register the schemas on the target under the same ids",
+        ),
+        (
+            Fact::SchemaIdRecords {
+                id: 2,
+                subject: Some("orders-key".into()),
+                records: 20,
+            },
+            "schema id 2 (subject \"orders-key\"): 20 record(s)",
+        ),
+    ];
+    for (fact, line) in cases {
+        assert_eq!(super::fact_line(&fact), line);
+    }
+}

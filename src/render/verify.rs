@@ -147,6 +147,72 @@ pub fn fact_line(fact: &Fact) -> String {
         } => format!(
             "{topic} partition {partition}: offsets below {below} are no longer on the source and were not compared"
         ),
+        Fact::SchemaIdMissing {
+            topic,
+            partition,
+            target_offset,
+            field,
+            id,
+            records,
+            in_source,
+        } => format!(
+            "{topic} partition {partition} target offset {target_offset}: the {field} references schema id {id}, which the target's registry does not hold ({}); {records} record(s) of the partition reference it",
+            if *in_source {
+                "the source's does"
+            } else {
+                "nor does the source's"
+            }
+        ),
+        Fact::SchemaDiffers {
+            id,
+            subject,
+            fields,
+        } => format!(
+            "schema id {id} (subject \"{}\"): the target's registry holds another schema under it (differing: {})",
+            crate::quote::terminal(subject),
+            fields.join(", ")
+        ),
+        Fact::SchemaMissing { id, subject } => format!(
+            "schema id {id} (subject \"{}\") is in the source's registry, not in the target's",
+            crate::quote::terminal(subject)
+        ),
+        Fact::RegistryNotMigrated { topic, ids } => format!(
+            "the registry topic \"{topic}\" is not migrated (not selected by `topics`), and records reference {ids} schema id(s): migrate it, or register the schemas on the target under the same ids"
+        ),
+        Fact::RegistryUnreadable {
+            side,
+            topic,
+            records,
+            first_offset,
+        } => format!(
+            "{side}: {records} record(s) of \"{topic}\" are not in the registry's format and were skipped (the first at offset {first_offset})"
+        ),
+        Fact::SchemaIdRecords {
+            id,
+            subject,
+            records,
+        } => match subject {
+            Some(subject) => format!(
+                "schema id {id} (subject \"{}\"): {records} record(s)",
+                crate::quote::terminal(subject)
+            ),
+            None => format!("schema id {id}: {records} record(s)"),
+        },
+        Fact::NotRegistryFramed {
+            topic,
+            field,
+            records,
+        } => format!(
+            "{topic}: {records} {field}(s) start like framed ones, but none references a schema of the source's registry: not registry data, not checked"
+        ),
+        Fact::SchemaScan {
+            records,
+            framed_keys,
+            framed_values,
+            unframed,
+        } => format!(
+            "{records} record(s) read on the target: {framed_keys} key(s) and {framed_values} value(s) framed with a schema id, {unframed} record(s) with neither (skipped)"
+        ),
     }
 }
 

@@ -125,4 +125,59 @@ pub enum Fact {
         partition: i32,
         below: i64,
     },
+    /// `schema ids`: records of a target partition whose key or value (`field`) is framed
+    /// with a schema id the target's registry does not hold: the first one's offset on the
+    /// target, how many, and whether the source's registry holds the id.
+    SchemaIdMissing {
+        topic: String,
+        partition: i32,
+        target_offset: i64,
+        field: &'static str,
+        id: i32,
+        records: u64,
+        in_source: bool,
+    },
+    /// `schema ids`: the target's registry holds another schema under the id than the
+    /// source's; `fields` says what differs ("schema", "schemaType", "references").
+    SchemaDiffers {
+        id: i32,
+        subject: String,
+        fields: Vec<&'static str>,
+    },
+    /// `schema ids`: the registry topic is migrated, and an id of the source's registry is not
+    /// in the target's.
+    SchemaMissing { id: i32, subject: String },
+    /// `schema ids`: the migration does not move the registry topic, while records reference
+    /// `ids` schema ids (a failure when the target's registry lacks one or holds another
+    /// schema under one).
+    RegistryNotMigrated { topic: String, ids: usize },
+    /// `schema ids`: records of a registry topic not in the registry's format, skipped as the
+    /// registries skip them.
+    RegistryUnreadable {
+        side: &'static str,
+        topic: String,
+        records: usize,
+        first_offset: i64,
+    },
+    /// `schema ids`: records read whose key or value references the id, and its subject.
+    SchemaIdRecords {
+        id: i32,
+        subject: Option<String>,
+        records: u64,
+    },
+    /// `schema ids`: a topic's keys or values start like framed ones, but none references an
+    /// id of the source's registry: not registry data, not checked.
+    NotRegistryFramed {
+        topic: String,
+        field: &'static str,
+        records: u64,
+    },
+    /// `schema ids`: the records read, their keys and values framed with a schema id, and
+    /// those with neither framed.
+    SchemaScan {
+        records: u64,
+        framed_keys: u64,
+        framed_values: u64,
+        unframed: u64,
+    },
 }

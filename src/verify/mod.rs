@@ -6,6 +6,8 @@
 //!   consumer groups), pure;
 //! - `quiet`: whether the source's end offsets stood still for `cutover.quiet_period`;
 //! - `parity`: record count and order-sensitive digest per partition over the replicated range;
+//! - `schemas`: records framed with schema registry ids resolve in the target's registry
+//!   topic with the source's schemas; `registry`: that topic read as the registries read it;
 //! - `findings`: the typed evidence (topic, partition, group, offsets, counts) the lag, quiet,
 //!   parity and group checks give; `render` words it.
 
@@ -13,6 +15,8 @@ mod checks;
 mod findings;
 mod parity;
 mod quiet;
+mod registry;
+mod schemas;
 
 use std::time::{Duration, Instant};
 
@@ -62,8 +66,8 @@ pub struct Check {
     /// the lines given as text only (by checks whose evidence is not typed, and errors). In
     /// the value a check returns, only the latter: `render` words the findings.
     pub evidence: Vec<String>,
-    /// The evidence as data, in the same order: given by the lag, source quiet, data parity
-    /// and consumer groups checks.
+    /// The evidence as data, in the same order: given by the lag, source quiet, data parity,
+    /// schema ids and consumer groups checks.
     pub findings: Vec<Finding>,
 }
 
@@ -219,7 +223,7 @@ impl Report {
     }
 }
 
-const CHECK_NAMES: [&str; 9] = [
+const CHECK_NAMES: [&str; 10] = [
     checks::CONNECTIVITY,
     checks::TOPICS,
     checks::CONFIGS,
@@ -228,6 +232,7 @@ const CHECK_NAMES: [&str; 9] = [
     checks::LAG,
     quiet::NAME,
     parity::NAME,
+    schemas::NAME,
     checks::GROUPS,
 ];
 
@@ -264,6 +269,7 @@ pub async fn verify(migration: &Migration, quiet: &mut QuietWatch) -> Report {
         survey.snapshot.progress.is_some(),
     ));
     let parity = data_parity(migration, &survey).await;
+    let schema_ids = schemas::check(migration, &survey).await;
     // The source must have stood still for the whole quiet period.
     let quiet_check = loop {
         let now = Instant::now();
@@ -297,6 +303,7 @@ pub async fn verify(migration: &Migration, quiet: &mut QuietWatch) -> Report {
     };
     all.push(quiet_check);
     all.push(parity);
+    all.push(schema_ids);
     all.push(checks::groups(
         migration,
         &survey.snapshot.source_inventory,
@@ -329,13 +336,14 @@ fn standing_checks(migration: &Migration, survey: &crate::survey::Survey) -> Vec
     ]
 }
 
-/// The data parity check alone (`cutover.data_check` decides how much is read).
-pub async fn data_parity(migration: &Migration, survey: &crate::survey::Survey) -> Check {
-    if migration.cutover.data_check == DataCheck::None {
-        return Check::skip(parity::NAME, "cutover.data_check = \"none\"");
-    }
-    let seed = parity::seed();
-    let ranges = parity::ranges(
+/// The windows of replicated records `cutover.data_check` reads, in rounds (see
+/// [`parity::ranges`]).
+fn windows(
+    migration: &Migration,
+    survey: &crate::survey::Survey,
+    seed: u64,
+) -> Vec<Vec<parity::Window>> {
+    parity::ranges(
         migration.cutover.data_check,
         &survey.snapshot.source_inventory,
         &survey.snapshot.target_inventory,
@@ -346,7 +354,16 @@ pub async fn data_parity(migration: &Migration, survey: &crate::survey::Survey) 
             .as_ref()
             .unwrap_or(&Progress::default()),
         seed,
-    );
+    )
+}
+
+/// The data parity check alone (`cutover.data_check` decides how much is read).
+pub async fn data_parity(migration: &Migration, survey: &crate::survey::Survey) -> Check {
+    if migration.cutover.data_check == DataCheck::None {
+        return Check::skip(parity::NAME, "cutover.data_check = \"none\"");
+    }
+    let seed = parity::seed();
+    let ranges = windows(migration, survey, seed);
     if ranges.is_empty() {
         return Check::skip(parity::NAME, "nothing replicated yet to compare");
     }

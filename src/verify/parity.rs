@@ -184,6 +184,16 @@ pub fn ranges(
     rounds
 }
 
+/// What the windows of `mode` cover, in words.
+pub fn coverage(mode: DataCheck, seed: u64) -> String {
+    match mode {
+        DataCheck::Sample => format!(
+            "sampled: the tail and up to {SAMPLE_WINDOWS} windows of {SAMPLE_RECORDS} records per partition, seed {seed}"
+        ),
+        _ => "every replicated record".to_string(),
+    }
+}
+
 /// Reads both clusters round by round (the two sides in parallel) and compares.
 pub fn compare(
     source: &BTreeMap<String, String>,
@@ -236,12 +246,7 @@ pub fn compare(
             .into()
         })
         .collect();
-    let how = match mode {
-        DataCheck::Sample => format!(
-            "sampled: the tail and up to {SAMPLE_WINDOWS} windows of {SAMPLE_RECORDS} records per partition, seed {seed}"
-        ),
-        _ => "every replicated record".to_string(),
-    };
+    let how = coverage(mode, seed);
     let n = partitions.len();
     Ok(f.check(
         NAME,
@@ -478,7 +483,7 @@ fn read_records(
 
 /// Reads every range (at most one per partition) with one read_committed consumer, handing
 /// each record in range to `on_record` with the index of its range.
-fn read_ranges(
+pub(super) fn read_ranges(
     props: &BTreeMap<String, String>,
     migration: &str,
     side: &'static str,

@@ -33,6 +33,7 @@ mod release;
 mod replicate;
 mod running;
 mod scale;
+mod schemas;
 mod snapshots;
 mod support;
 mod validate;

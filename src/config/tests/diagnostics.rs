@@ -443,3 +443,13 @@ fn a_sasl_protocol_needs_credentials() {
         "protocol SASL_SSL of cluster \"source\" needs a sasl block (or aws_iam)",
     );
 }
+
+#[test]
+fn a_registry_topic_kafka_would_refuse_is_refused() {
+    fails_at(
+        &with("schema_registry {\n  topic = \"bad name\"\n}\n"),
+        12,
+        11,
+        "\"bad name\" in the schema_registry block is not a topic name",
+    );
+}

@@ -374,3 +374,13 @@ fn an_empty_selection_names_its_patterns_and_the_closest_topics() {
         "the closest topic names on the source: payments, orders.created, orders.paid; change `topics` in the migration file"
     );
 }
+
+#[test]
+fn the_schema_registry_topic_defaults_to_schemas_and_can_be_named() {
+    assert_eq!(parse_text(BASE).unwrap().schema_registry.topic, "_schemas");
+    let m = parse_text(&with(
+        "schema_registry {\n  topic = \"karapace.schemas\"\n}\n",
+    ))
+    .unwrap();
+    assert_eq!(m.schema_registry.topic, "karapace.schemas");
+}
