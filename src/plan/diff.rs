@@ -21,6 +21,7 @@ pub fn diff(migration: &Migration, source: &Inventory, target: &Inventory, engin
         actions: Vec::new(),
         iam_policies: Vec::new(),
         group_offsets: Vec::new(),
+        units: Vec::new(),
         blockers: Vec::new(),
         warnings: Vec::new(),
     };
@@ -34,7 +35,12 @@ pub fn diff(migration: &Migration, source: &Inventory, target: &Inventory, engin
             configs: [("cleanup.policy".to_string(), "compact".to_string())].into(),
         });
     }
-    let selected = selected_topics(migration, source, &mut plan);
+    let units = super::units::recognise(migration, source);
+    let added = super::units::added(&units);
+    let warnings = super::units::warnings(&units, source, migration);
+    plan.units = super::units::concerned(units, &warnings);
+    plan.warnings.extend(warnings);
+    let selected = selected_topics(migration, source, &added, &mut plan);
     for topic in &selected {
         diff_topic(migration, topic, target, &mut plan);
     }
@@ -63,15 +69,17 @@ pub fn diff(migration: &Migration, source: &Inventory, target: &Inventory, engin
     plan
 }
 
-/// The source topics the migration selects, with a blocker for each selected topic that the
-/// credentials cannot read and each explicitly named topic that is not there.
+/// The source topics the migration selects, and those `added` because their unit moves, with
+/// a blocker for each selected topic that the credentials cannot read and each explicitly
+/// named topic that is not there.
 fn selected_topics<'a>(
     migration: &Migration,
     source: &'a Inventory,
+    added: &BTreeSet<String>,
     plan: &mut Plan,
 ) -> Vec<&'a Topic> {
     for (name, error) in &source.denied_topics {
-        if migration.topics.selects(name) {
+        if migration.topics.selects(name) || added.contains(name) {
             plan.blockers.push(Blocker {
                 kind: BlockerKind::SourceTopicUnreadable,
                 subject: format!("topic \"{name}\""),
@@ -91,7 +99,7 @@ fn selected_topics<'a>(
     source
         .topics
         .values()
-        .filter(|t| migration.topics.selects(&t.name))
+        .filter(|t| migration.topics.selects(&t.name) || added.contains(&t.name))
         .collect()
 }
 
