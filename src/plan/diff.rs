@@ -36,7 +36,19 @@ pub fn diff(migration: &Migration, source: &Inventory, target: &Inventory, engin
         });
     }
     let units = super::units::recognise(migration, source);
-    let added = super::units::added(&units);
+    let mut added = super::units::added(&units);
+    if engine == Engine::Connect && !added.is_empty() {
+        // MirrorMaker 2 replicates what the file's patterns select, nothing more.
+        plan.warnings.push(Warning {
+            kind: WarningKind::UnitInPart,
+            subject: "connect engine".into(),
+            message: format!(
+                "MirrorMaker 2 replicates only the topics the file selects: the applications' {} stay behind; name them in `topics.names` to carry them",
+                added.iter().map(|t| crate::quote::terminal(t)).collect::<Vec<_>>().join(", ")
+            ),
+        });
+        added.clear();
+    }
     let warnings = super::units::warnings(&units, source, migration);
     plan.units = super::units::concerned(units, &warnings);
     plan.warnings.extend(warnings);

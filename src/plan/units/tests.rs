@@ -253,3 +253,17 @@ fn the_longest_group_that_names_a_topic_owns_it() {
         ]
     );
 }
+
+#[test]
+fn the_connect_engine_carries_only_what_the_file_selects_and_says_so() {
+    let m = migration("topics { names = [\"words\"] }\nconsumer_groups { include = [\"^wc$\"] }");
+    let plan = diff(&m, &source(), &target(), Engine::Connect);
+    assert!(!created(&plan).contains(&CHANGELOG), "{:?}", created(&plan));
+    let warning = plan
+        .warnings
+        .iter()
+        .find(|w| w.subject == "connect engine")
+        .unwrap();
+    assert!(warning.message.contains(CHANGELOG), "{}", warning.message);
+    assert!(warning.message.contains(REPARTITION), "{}", warning.message);
+}
