@@ -82,6 +82,7 @@ pub fn inventory(
         quotas: None,
         scram_users: None,
         msk: None,
+        residents: None,
     }
 }
 

@@ -79,6 +79,11 @@ impl ConnectWorker {
     pub fn pid(&self) -> u32 {
         self.process.pid()
     }
+
+    /// Stops the worker cleanly (SIGTERM: its tasks stop and commit their source offsets).
+    pub fn stop(&mut self) {
+        self.process.terminate();
+    }
 }
 
 /// MirrorMaker 2 in dedicated mode (`connect-mirror-maker`), for comparisons.

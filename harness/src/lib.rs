@@ -8,6 +8,7 @@
 //!
 //! It never mocks anything: what a test proves with it, it proves on real brokers.
 
+pub mod apps;
 pub mod cluster;
 pub mod connect;
 pub mod data;

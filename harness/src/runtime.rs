@@ -70,8 +70,16 @@ impl Release {
         match self {
             Release::Kafka28 => 36,
             Release::Kafka39 => 46,
-            Release::Current => 55,
+            Release::Current => 120,
         }
+    }
+
+    /// What a complete cache of the release records: its version and its pom's digest.
+    fn stamp(self) -> String {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.pom().hash(&mut hasher);
+        format!("{} {:016x}", self.version(), hasher.finish())
     }
 
     fn pom(self) -> String {
@@ -118,7 +126,11 @@ impl Runtime {
         fs::create_dir_all(&home).map_err(io_err(format!("creating {}", home.display())))?;
         let _lock = FileLock::acquire(&home.join(".lock"))?;
         let libs = home.join("libs");
-        let downloaded = if libs.join(COMPLETE).exists() {
+        // The cache is complete for this release's pom only: a pom that gained a jar since
+        // resolves again.
+        let stamp = release.stamp();
+        let complete = fs::read_to_string(libs.join(COMPLETE)).is_ok_and(|s| s == stamp);
+        let downloaded = if complete {
             false
         } else {
             // Maven runs quietly: say what it fetches, once, so that the wait is understood.
@@ -276,7 +288,7 @@ fn download(release: Release, home: &Path, libs: &Path, mvn: &Path) -> Result<()
             ),
         });
     }
-    fs::write(staging.join(COMPLETE), release.version()).map_err(io_err("marking the cache"))?;
+    fs::write(staging.join(COMPLETE), release.stamp()).map_err(io_err("marking the cache"))?;
     let _ = fs::remove_dir_all(libs);
     fs::rename(&staging, libs).map_err(io_err("moving the Kafka jars into the cache"))?;
     Ok(())

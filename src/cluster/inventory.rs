@@ -63,6 +63,10 @@ pub struct Inventory {
     /// why it was not asked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub msk: Option<super::msk_api::MskLookup>,
+    /// On the source: what tells the applications living on the cluster apart (every topic,
+    /// every group's protocol, the first keys of compacted topics), when the survey read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub residents: Option<super::residents::Residents>,
 }
 
 /// What a cluster's brokers decide for every topic: the record size limit of topics without

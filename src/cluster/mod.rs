@@ -14,6 +14,7 @@ pub mod native;
 pub mod quotas;
 mod read;
 pub mod release;
+pub mod residents;
 mod wire;
 
 pub use activity::{GroupActivity, GroupMember, Member};

@@ -106,6 +106,7 @@ impl ClusterClient {
             quotas: None,
             scram_users: None,
             msk: None,
+            residents: None,
         };
         Ok(inventory.in_source_names(
             |t| self.source_topic(t).map(Cow::into_owned),
@@ -339,13 +340,55 @@ impl ClusterClient {
         }
     }
 
+    /// Every consumer group with its protocol type (`consumer`, `connect`, or empty).
+    pub async fn group_protocols(&self) -> Result<BTreeMap<String, String>, ClusterError> {
+        Ok(self
+            .list_groups()
+            .await?
+            .into_iter()
+            .map(|g| (g.id, g.protocol))
+            .collect())
+    }
+
     async fn read_groups(
         &self,
         scope: &Scope<'_>,
     ) -> Result<BTreeMap<String, Group>, ClusterError> {
+        let list = self.list_groups().await?;
+        // One offset listing per group (the Admin API takes one at a time), several at once.
+        let reads = list
+            .into_iter()
+            .filter(|g| (scope.group)(&g.id))
+            .map(
+                |Listed {
+                     id, state, members, ..
+                 }| async move {
+                    let committed = self.group_offsets(&id).await?;
+                    let mut offsets: BTreeMap<String, BTreeMap<i32, i64>> = BTreeMap::new();
+                    for ((topic, partition), offset) in committed {
+                        offsets.entry(topic).or_default().insert(partition, offset);
+                    }
+                    let group = Group {
+                        state,
+                        members,
+                        offsets,
+                    };
+                    Ok::<_, ClusterError>((id, group))
+                },
+            )
+            .collect::<Vec<_>>();
+        let groups = futures_util::stream::iter(reads)
+            .buffer_unordered(CONCURRENT_GROUP_REQUESTS)
+            .try_collect()
+            .await?;
+        Ok(groups)
+    }
+
+    /// Every group the cluster lists, asked again while a coordinator loads.
+    async fn list_groups(&self) -> Result<Vec<Listed>, ClusterError> {
         // A coordinator still loading (a broker that just started) is asked again.
         let consumer = self.consumer();
-        let list = tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             let mut attempt = 0;
             loop {
                 match consumer.fetch_group_list(None, TIMEOUT) {
@@ -357,12 +400,11 @@ impl ClusterClient {
                         return other.map(|l| {
                             l.groups()
                                 .iter()
-                                .map(|g| {
-                                    (
-                                        g.name().to_string(),
-                                        g.state().to_string(),
-                                        g.members().len(),
-                                    )
+                                .map(|g| Listed {
+                                    id: g.name().to_string(),
+                                    state: g.state().to_string(),
+                                    members: g.members().len(),
+                                    protocol: g.protocol_type().to_string(),
                                 })
                                 .collect::<Vec<_>>()
                         })
@@ -372,30 +414,7 @@ impl ClusterClient {
         })
         .await
         .map_err(|e| self.error("listing consumer groups", e.to_string()))?
-        .map_err(|e| self.kafka_error("listing consumer groups", e))?;
-        // One offset listing per group (the Admin API takes one at a time), several at once.
-        let reads = list
-            .into_iter()
-            .filter(|(id, _, _)| (scope.group)(id))
-            .map(|(id, state, members)| async move {
-                let committed = self.group_offsets(&id).await?;
-                let mut offsets: BTreeMap<String, BTreeMap<i32, i64>> = BTreeMap::new();
-                for ((topic, partition), offset) in committed {
-                    offsets.entry(topic).or_default().insert(partition, offset);
-                }
-                let group = Group {
-                    state,
-                    members,
-                    offsets,
-                };
-                Ok::<_, ClusterError>((id, group))
-            })
-            .collect::<Vec<_>>();
-        let groups = futures_util::stream::iter(reads)
-            .buffer_unordered(CONCURRENT_GROUP_REQUESTS)
-            .try_collect()
-            .await?;
-        Ok(groups)
+        .map_err(|e| self.kafka_error("listing consumer groups", e))
     }
 
     /// Committed offsets of group `id`, asked again while its coordinator is busy.
@@ -415,6 +434,14 @@ impl ClusterClient {
             }
         }
     }
+}
+
+/// A group as the cluster lists it.
+struct Listed {
+    id: String,
+    state: String,
+    members: usize,
+    protocol: String,
 }
 
 /// Errors of a group coordinator that is loading or moving: worth asking again.

@@ -72,7 +72,11 @@ pub fn extent(migration: &Migration, snapshot: &Snapshot, point: &CutoverPoint) 
         .target_inventory
         .topics
         .values()
-        .filter(|t| migration.topics.selects(&t.name))
+        // Selected, or carried with an application that moves (`plan::units`).
+        .filter(|t| {
+            migration.topics.selects(&t.name)
+                || snapshot.source_inventory.topics.contains_key(&t.name)
+        })
     {
         for (partition, p) in &topic.partitions {
             if point.get(&topic.name, *partition).is_none() {

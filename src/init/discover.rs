@@ -33,6 +33,9 @@ pub struct Discovered {
     /// The release the brokers are at least, such as "Apache Kafka ≥ 3.9", or why it could
     /// not be told.
     pub release: Result<String, String>,
+    /// Applications whose state lives in the source's topics (Streams applications, Connect
+    /// clusters, schema registries).
+    pub residents: Vec<crate::cluster::residents::Resident>,
 }
 
 impl Discovered {
@@ -71,6 +74,9 @@ pub async fn discover(migration: &crate::config::Migration) -> Result<Discovered
     let (client, inventory) = source(migration).await?;
     // The inventory leaves Kafka's internal topics out; the file lists them in a comment.
     let topics = client.topic_names().await?;
+    let residents = crate::cluster::residents::recognise(
+        &super::residents::read(migration, &client, &inventory).await?,
+    );
     let migrated = || {
         inventory
             .topics
@@ -126,5 +132,6 @@ pub async fn discover(migration: &crate::config::Migration) -> Result<Discovered
         },
         scram_users,
         release,
+        residents,
     })
 }

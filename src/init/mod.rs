@@ -6,6 +6,7 @@
 //! - `patterns`: which topics and groups are selected and the fewest patterns that say so;
 //! - `render`: the file's text, with each block's defaults as comments (from the schema);
 //! - `discover`: reading the source through [`crate::cluster::ClusterClient`];
+//! - `residents`: reading what tells the source's applications apart (also for `plan`);
 //! - `report`: `init --report`, what the source holds and how it is used (sizes, throughput
 //!   over a sampling window, producers and consumers per topic), written to no file.
 
@@ -13,6 +14,7 @@ mod discover;
 mod patterns;
 mod render;
 pub mod report;
+pub mod residents;
 
 use std::path::{Path, PathBuf};
 

@@ -11,6 +11,7 @@ use super::discover::Discovered;
 use super::patterns::{group_patterns, topic_plan, Pattern};
 use super::{Request, Side};
 use crate::cluster::native::ScramUser;
+use crate::cluster::residents::Resident;
 use crate::quote::comment;
 
 /// Brokers written for a side whose brokers were not given.
@@ -55,7 +56,7 @@ pub fn render(request: &Request, found: Option<&Discovered>) -> String {
 fn header(out: &mut String, request: &Request, found: Option<&Discovered>) {
     match found {
         Some(found) => {
-            let plan = topic_plan(&strs(&found.topics));
+            let plan = topic_plan(&plain_topics(found));
             let _ = writeln!(
                 out,
                 "# A migration from the source cluster at {}, written by `kafka-migrate init`.",
@@ -220,7 +221,7 @@ fn topics(out: &mut String, schema: &Schema, found: Option<&Discovered>) {
         out.push_str("}\n\n");
         return;
     };
-    let plan = topic_plan(&strs(&found.topics));
+    let plan = topic_plan(&plain_topics(found));
     let factors: Vec<String> = found
         .replication_factors
         .iter()
@@ -247,6 +248,7 @@ fn topics(out: &mut String, schema: &Schema, found: Option<&Discovered>) {
     if !plan.exclude.is_empty() {
         let _ = writeln!(out, "  exclude = {}", list(&plan.exclude));
     }
+    applications(out, &found.residents);
     if !found.denied.is_empty() {
         let _ = writeln!(
             out,
@@ -268,6 +270,52 @@ fn topics(out: &mut String, schema: &Schema, found: Option<&Discovered>) {
     }
     schema.defaults(out, "TopicSelection", &["include", "exclude"], "  ");
     out.push_str("}\n\n");
+}
+
+/// The source's topics but those of the applications found on it, which [`applications`]
+/// lists.
+fn plain_topics(found: &Discovered) -> Vec<&str> {
+    let theirs: Vec<&str> = found
+        .residents
+        .iter()
+        .flat_map(|r| r.topics.iter().map(|(t, _)| t.as_str()))
+        .collect();
+    strs(&found.topics)
+        .into_iter()
+        .filter(|t| !theirs.contains(t))
+        .collect()
+}
+
+/// The applications found on the source, as a commented `names` list to switch on: a unit
+/// moves whole once one of its topics is selected (a Streams application also once its group
+/// has offsets on a selected topic).
+fn applications(out: &mut String, residents: &[Resident]) {
+    if residents.is_empty() {
+        return;
+    }
+    out.push_str(
+        "  # Applications on the source whose state lives in topics. `plan` carries each whole \
+         once one\n  # of its topics is selected (a Streams application also once its group \
+         reads a selected\n  # topic); to carry one, uncomment `names` with its lines:\n",
+    );
+    out.push_str("  # names = [\n");
+    for resident in residents {
+        let group = resident
+            .group
+            .as_ref()
+            .map(|g| format!(", group {}", comment(g)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  #   # {} {}{group}",
+            resident.kind.describe(),
+            comment(&resident.name)
+        );
+        for (topic, role) in &resident.topics {
+            let _ = writeln!(out, "  #   {}, # {}", string(topic), role.describe());
+        }
+    }
+    out.push_str("  # ]\n");
 }
 
 fn acls(out: &mut String, schema: &Schema, found: Option<&Discovered>) {

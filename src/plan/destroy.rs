@@ -164,6 +164,7 @@ mod tests {
             quotas: None,
             scram_users: None,
             msk: None,
+            residents: None,
         }
     }
 

@@ -22,6 +22,7 @@ pub fn diff(migration: &Migration, source: &Inventory, target: &Inventory, engin
         iam_policies: Vec::new(),
         renamed: Vec::new(),
         group_offsets: Vec::new(),
+        units: Vec::new(),
         blockers: Vec::new(),
         warnings: Vec::new(),
     };
@@ -35,7 +36,24 @@ pub fn diff(migration: &Migration, source: &Inventory, target: &Inventory, engin
             configs: [("cleanup.policy".to_string(), "compact".to_string())].into(),
         });
     }
-    let selected = selected_topics(migration, source, &mut plan);
+    let units = super::units::recognise(migration, source);
+    let mut added = super::units::added(&units);
+    if engine == Engine::Connect && !added.is_empty() {
+        // MirrorMaker 2 replicates what the file's patterns select, nothing more.
+        plan.warnings.push(Warning {
+            kind: WarningKind::UnitInPart,
+            subject: "connect engine".into(),
+            message: format!(
+                "MirrorMaker 2 replicates only the topics the file selects: the applications' {} stay behind; name them in `topics.names` to carry them",
+                added.iter().map(|t| crate::quote::terminal(t)).collect::<Vec<_>>().join(", ")
+            ),
+        });
+        added.clear();
+    }
+    let warnings = super::units::warnings(&units, source, migration);
+    plan.units = super::units::concerned(units, &warnings);
+    plan.warnings.extend(warnings);
+    let selected = selected_topics(migration, source, &added, &mut plan);
     check_renames(migration, source, &selected, engine, &mut plan);
     for topic in &selected {
         diff_topic(migration, topic, target, &mut plan);
@@ -65,15 +83,17 @@ pub fn diff(migration: &Migration, source: &Inventory, target: &Inventory, engin
     plan
 }
 
-/// The source topics the migration selects, with a blocker for each selected topic that the
-/// credentials cannot read and each explicitly named topic that is not there.
+/// The source topics the migration selects, and those `added` because their unit moves, with
+/// a blocker for each selected topic that the credentials cannot read and each explicitly
+/// named topic that is not there.
 fn selected_topics<'a>(
     migration: &Migration,
     source: &'a Inventory,
+    added: &BTreeSet<String>,
     plan: &mut Plan,
 ) -> Vec<&'a Topic> {
     for (name, error) in &source.denied_topics {
-        if migration.topics.selects(name) {
+        if migration.topics.selects(name) || added.contains(name) {
             plan.blockers.push(Blocker {
                 kind: BlockerKind::SourceTopicUnreadable,
                 subject: format!("topic \"{name}\""),
@@ -93,7 +113,7 @@ fn selected_topics<'a>(
     source
         .topics
         .values()
-        .filter(|t| migration.topics.selects(&t.name))
+        .filter(|t| migration.topics.selects(&t.name) || added.contains(&t.name))
         .collect()
 }
 

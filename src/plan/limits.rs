@@ -37,16 +37,18 @@ impl RecordLimits {
     }
 }
 
-/// The limits of every topic `migration` selects on `source`, as the plan leaves them.
+/// The limits of every topic `migration` selects on `source` (or carries with its unit), as
+/// the plan leaves them.
 pub fn record_limits(
     migration: &Migration,
     source: &Inventory,
     target: &Inventory,
 ) -> RecordLimits {
+    let added = super::units::added(&super::units::recognise(migration, source));
     let selected = source
         .topics
         .values()
-        .filter(|t| migration.topics.selects(&t.name));
+        .filter(|t| migration.topics.selects(&t.name) || added.contains(&t.name));
     let mut limits = RecordLimits {
         target_request_max: target.defaults.socket_request_max_bytes,
         ..RecordLimits::default()

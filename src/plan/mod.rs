@@ -17,6 +17,7 @@ mod model;
 pub mod msk;
 mod quotas;
 pub mod scram_secrets;
+pub mod units;
 mod validate;
 
 pub use configs::left_out;

@@ -9,7 +9,7 @@ use crate::cluster::native::AclBinding;
 use crate::cluster::quotas::QuotaEntity;
 
 /// Version of the JSON plan format. Bump the major part on incompatible changes.
-pub const FORMAT_VERSION: &str = "1.2";
+pub const FORMAT_VERSION: &str = "1.3";
 
 /// Everything a migration will do to the target, and what stands in its way.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -38,6 +38,11 @@ pub struct Plan {
     pub renamed: Vec<Renamed>,
     /// Consumer group offsets to sync, per group and partition.
     pub group_offsets: Vec<GroupOffsets>,
+    /// Applications found on the source whose state lives in its topics (Kafka Streams
+    /// applications, Kafka Connect clusters, schema registries), each with what of it the
+    /// migration carries. Since format 1.3.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub units: Vec<super::units::Unit>,
     /// Reasons `apply` must refuse this plan.
     pub blockers: Vec<Blocker>,
     pub warnings: Vec<Warning>,
@@ -255,6 +260,9 @@ pub enum WarningKind {
     /// A prefixed ACL covers a topic or group renamed one by one: the renamed ACL does not
     /// cover its name on the target.
     AclRenamed,
+    /// An application (Streams application, Connect cluster, schema registry) is carried in
+    /// part: what is left behind, and what that does on the target.
+    UnitInPart,
 }
 
 /// Counts for the summary line.

@@ -12,6 +12,7 @@ mod paint;
 mod plan;
 mod report;
 mod status;
+mod units;
 mod verify;
 
 pub use apply::{applied_line, group_synced_line, ApplyView};

@@ -111,6 +111,7 @@ pub fn plan_text(plan: &Plan, paint: Paint) -> String {
         let _ = writeln!(out, "Consumer group offsets (source → target):");
         let _ = writeln!(out, "{}\n", group_table(plan));
     }
+    super::units::units_text(&mut out, &plan.units, paint);
     if !plan.warnings.is_empty() {
         let _ = writeln!(out, "Warnings:");
         for w in &plan.warnings {

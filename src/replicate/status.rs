@@ -95,17 +95,6 @@ fn rate_sum(rates: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
 /// Reads the source's end offsets and the migration's progress.
 pub async fn status(migration: &Migration) -> Result<Status, ClusterError> {
     let source = ClusterClient::of(migration, Role::Source).await?;
-    let selects = |t: &str| migration.topics.selects(t);
-    let none = |_: &str| false;
-    let inventory = source
-        .inventory(&Scope {
-            topic: &selects,
-            group: &none,
-        })
-        .await?;
-    let ends = source
-        .end_offsets(inventory.partitions(), IsolationLevel::ReadCommitted)
-        .await?;
     let store = Store::of(migration);
     let progress = tokio::task::spawn_blocking(move || store.read())
         .await
@@ -118,6 +107,19 @@ pub async fn status(migration: &Migration) -> Result<Status, ClusterError> {
             )
         })?;
     crate::survey::identity::check_recorded(migration, &source, &progress).await?;
+    // The selected topics, and those the engine replicates besides (the internal topics of
+    // the applications that move with them, see `plan::units`).
+    let selects = |t: &str| migration.topics.selects(t) || progress.has_topic(t);
+    let none = |_: &str| false;
+    let inventory = source
+        .inventory(&Scope {
+            topic: &selects,
+            group: &none,
+        })
+        .await?;
+    let ends = source
+        .end_offsets(inventory.partitions(), IsolationLevel::ReadCommitted)
+        .await?;
     Ok(Status::from_parts(
         &migration.name,
         &inventory,

@@ -639,6 +639,14 @@ impl Progress {
         self.partitions.values().any(|p| p.position.is_some())
     }
 
+    /// Whether the migration recorded progress for a partition of `topic`.
+    pub fn has_topic(&self, topic: &str) -> bool {
+        self.partitions
+            .range((topic.to_string(), i32::MIN)..=(topic.to_string(), i32::MAX))
+            .next()
+            .is_some()
+    }
+
     pub fn get(&self, topic: &str, partition: i32) -> Option<&PartitionProgress> {
         self.partitions.get(&(topic.to_string(), partition))
     }

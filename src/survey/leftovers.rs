@@ -51,11 +51,12 @@ struct Suspect {
 /// engine's, in its progress topic (which can be read again).
 pub async fn account_for(
     migration: &Migration,
+    selects: &(dyn Fn(&str) -> bool + Sync),
     inventory: &mut Inventory,
     target: &ClusterClient,
     engine_progress: bool,
 ) -> Result<(), ClusterError> {
-    let suspects = suspects(migration, inventory);
+    let suspects = suspects(selects, inventory);
     if suspects.is_empty() {
         return Ok(());
     }
@@ -89,10 +90,10 @@ pub async fn account_for(
 
 /// The selected target partitions whose end lies past the migration's position by more than
 /// one commit marker, or that hold records where the migration has no position.
-fn suspects(migration: &Migration, inventory: &Inventory) -> Vec<Suspect> {
+fn suspects(selects: &dyn Fn(&str) -> bool, inventory: &Inventory) -> Vec<Suspect> {
     let mut suspects = Vec::new();
     for (name, topic) in &inventory.topics {
-        if !migration.topics.selects(name) {
+        if !selects(name) {
             continue;
         }
         for (p, part) in &topic.partitions {
@@ -200,7 +201,7 @@ mod tests {
         target
             .replicated
             .insert("t".into(), [(0, 9), (1, 5)].into());
-        let found = suspects(&migration, &target);
+        let found = suspects(&|t| migration.topics.selects(t), &target);
         let keys: Vec<(&str, i32, i64)> = found
             .iter()
             .map(|s| (s.topic.as_str(), s.partition, s.from))

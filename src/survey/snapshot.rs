@@ -52,17 +52,44 @@ pub async fn take(migration: &Migration) -> Result<Snapshot, ClusterError> {
     tracing::info!(cluster = "target", "Connected.");
     let store = Store::of(migration);
     let progress_topic = store.topic.clone();
-    let selects_topic = |t: &str| migration.topics.selects(t);
-    let mirror_marker = names::offset_syncs_topic(&migration.name);
-    let selects_topic_or_progress =
-        |t: &str| t == progress_topic || t == mirror_marker || migration.topics.selects(t);
     let selects_group = |g: &str| migration.consumer_groups.selects(g);
-    let mut source_inventory = source
+    // Every topic is read, so that the applications living on the source are recognised
+    // (`plan::units`); the inventory then keeps what the migration selects and the topics of
+    // the units that move with it. Credentials that may not describe every topic see only
+    // the selected ones, and no application.
+    let everything = |_: &str| true;
+    let selected = |t: &str| migration.topics.selects(t);
+    let mut source_inventory = match source
         .inventory(&Scope {
-            topic: &selects_topic,
+            topic: &everything,
             group: &selects_group,
         })
-        .await?;
+        .await
+    {
+        Ok(mut all) => {
+            all.residents = Some(crate::init::residents::read(migration, &source, &all).await?);
+            all
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "Could not read every topic of the source: applications living on it are not recognised.");
+            source
+                .inventory(&Scope {
+                    topic: &selected,
+                    group: &selects_group,
+                })
+                .await?
+        }
+    };
+    let added =
+        crate::plan::units::added(&crate::plan::units::recognise(migration, &source_inventory));
+    let selects_topic = |t: &str| migration.topics.selects(t) || added.contains(t);
+    source_inventory.topics.retain(|t, _| selects_topic(t));
+    source_inventory
+        .denied_topics
+        .retain(|t, _| selects_topic(t));
+    let mirror_marker = names::offset_syncs_topic(&migration.name);
+    let selects_topic_or_progress =
+        |t: &str| t == progress_topic || t == mirror_marker || selects_topic(t);
     // A selection of nothing would plan nothing, replicate nothing and verify as ready: it is
     // a mistake in the file, told with what came closest — once the clusters are known to be
     // the migration's (a file pointed at another source selects nothing there either).
@@ -156,6 +183,7 @@ pub async fn take(migration: &Migration) -> Result<Snapshot, ClusterError> {
     }
     super::leftovers::account_for(
         migration,
+        &selects_topic,
         &mut target_inventory,
         &target,
         replicated_by == ReplicatedBy::Engine,

@@ -1,5 +1,5 @@
 # A migration from the source cluster at SOURCE:PORT, written by `kafka-migrate init`.
-# The source: 1 broker(s), 304 topic(s) (300 to migrate, 4 internal), 40 consumer group(s), 3 ACL binding(s).
+# The source: 1 broker(s), 304 topic(s) (300 to migrate, 3 internal), 40 consumer group(s), 3 ACL binding(s).
 # Its brokers report the API versions of Apache Kafka ≥ 4.0.
 # SCRAM users on the source (3), whose passwords are not readable and not migrated:
 #   admin (SCRAM-SHA-512)
@@ -63,10 +63,16 @@ topics {
   ]
   # Left out, internal:
   #   __consumer_offsets (Kafka internal)
-  #   _schemas (schema registry or Confluent internal)
   #   app-agg-repartition (Kafka Streams internal)
   #   app-store-changelog (Kafka Streams internal)
   exclude = ["-changelog$", "-repartition$"]
+  # Applications on the source whose state lives in topics. `plan` carries each whole once one
+  # of its topics is selected (a Streams application also once its group reads a selected
+  # topic); to carry one, uncomment `names` with its lines:
+  # names = [
+  #   # schema registry _schemas
+  #   "_schemas", # schemas
+  # ]
   # Configs set on these topics (and on how many), copied to the target: cleanup.policy (60), retention.ms (100).
   # Which topic configs are copied.
   # config {

@@ -4,6 +4,7 @@
 //! topic and group names.
 
 mod apply_events;
+mod apps;
 mod auth;
 mod cli;
 mod compat;

@@ -179,7 +179,7 @@ async fn plan_lists_exactly_the_changes_and_apply_makes_them() {
     let dir = tempfile::tempdir().unwrap();
     let config = migration_file(dir.path(), &p, &p, source, target, "");
     let plan = plan_json(&config);
-    assert_eq!(plan["format_version"], "1.2");
+    assert_eq!(plan["format_version"], "1.3");
     assert!(blockers(&plan).is_empty(), "{:?}", blockers(&plan));
     let mut expected = vec![format!(
         "create kafka-migrate.{p}.progress p=1 rf=1 {{\"cleanup.policy\":\"compact\"}}"
