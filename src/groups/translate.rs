@@ -127,6 +127,118 @@ impl<C: ConsumerContext + 'static> Translator<C> {
     }
 }
 
+/// A partition whose replicated records are paired whole ([`Translator::pair_all`]).
+#[derive(Debug, Clone)]
+pub struct Whole<'a> {
+    pub topic: &'a str,
+    pub partition: i32,
+    pub progress: &'a PartitionProgress,
+}
+
+/// How many partitions [`Translator::pair_all`] walks at once: a wave holds a stretch of
+/// each (about [`crate::state::progress::INDEX_INTERVAL`] offsets) in memory.
+const WHOLE_AT_ONCE: usize = 256;
+
+impl<C: ConsumerContext + 'static> Translator<C> {
+    /// Walks every replicated record of each of `partitions` on both clusters, from its first
+    /// alignment to its position, stretch by stretch between the alignments its progress
+    /// recorded, and hands each stretch's pairs to `on_pairs` in order: the index of the
+    /// partition, the source offsets, the target offsets they landed on. Records below a
+    /// log's start (deleted since) are paired from the stretch's end, where both logs agree.
+    pub fn pair_all(
+        &mut self,
+        partitions: &[Whole<'_>],
+        mut on_pairs: impl FnMut(usize, &[i64], &[i64]),
+    ) -> Result<(), TranslateError> {
+        for (batch, chunk) in partitions.chunks(WHOLE_AT_ONCE).enumerate() {
+            let first = batch * WHOLE_AT_ONCE;
+            let source_start = self.log_starts(&self.source, chunk)?;
+            let target_start = self.log_starts(&self.target, chunk)?;
+            let stretches: Vec<Vec<(Position, Position)>> =
+                chunk.iter().map(|w| stretches(w.progress)).collect();
+            let waves = stretches.iter().map(Vec::len).max().unwrap_or(0);
+            for wave in 0..waves {
+                let now: Vec<(usize, Position, Position)> = stretches
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, s)| s.get(wave).map(|(a, b)| (i, *a, *b)))
+                    .collect();
+                let range = |i: usize, start: i64, end: i64, last_is_committed| Range {
+                    topic: chunk[i].topic.to_string(),
+                    partition: chunk[i].partition,
+                    start,
+                    end,
+                    limit: usize::MAX,
+                    last_is_committed,
+                };
+                let source_ranges: Vec<Range> = now
+                    .iter()
+                    .map(|&(i, a, b)| {
+                        let start = a.next_source.max(source_start[i]);
+                        range(i, start, b.next_source, false)
+                    })
+                    .collect();
+                let target_ranges: Vec<Range> = now
+                    .iter()
+                    .map(|&(i, a, b)| {
+                        let start = a.next_target.max(target_start[i]);
+                        let committed = chunk[i].progress.position_follows_record;
+                        range(i, start, b.next_target, committed)
+                    })
+                    .collect();
+                let source = self.source.offsets(&source_ranges)?;
+                let target = self.target.offsets(&target_ranges)?;
+                for ((&(i, _, _), source), target) in now.iter().zip(&source).zip(&target) {
+                    let n = source.len().min(target.len());
+                    on_pairs(
+                        first + i,
+                        &source[source.len() - n..],
+                        &target[target.len() - n..],
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Where each partition's log starts on the cluster `reader` reads.
+    fn log_starts(
+        &self,
+        reader: &RangeReader<C>,
+        partitions: &[Whole<'_>],
+    ) -> Result<Vec<i64>, TranslateError> {
+        partitions
+            .iter()
+            .map(|w| reader.log_start(w.topic, w.partition))
+            .collect()
+    }
+}
+
+/// The alignments of a partition's progress: its index entries below its position, then the
+/// position (none without one).
+pub fn alignments(progress: &PartitionProgress) -> Vec<Position> {
+    let Some(head) = progress.position else {
+        return Vec::new();
+    };
+    let mut alignments: Vec<Position> = progress
+        .index
+        .iter()
+        .copied()
+        .filter(|p| p.next_source < head.next_source)
+        .collect();
+    alignments.push(head);
+    alignments.dedup_by_key(|p| p.next_source);
+    alignments
+}
+
+/// The stretches between consecutive alignments of a partition's progress.
+fn stretches(progress: &PartitionProgress) -> Vec<(Position, Position)> {
+    alignments(progress)
+        .windows(2)
+        .map(|w| (w[0], w[1]))
+        .collect()
+}
+
 /// A stretch of a partition to walk on both clusters: from an alignment up to the largest
 /// of `offsets` (sorted), the source offsets translated from it.
 #[derive(Debug, Clone, PartialEq, Eq)]

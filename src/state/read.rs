@@ -277,6 +277,15 @@ impl<C: ConsumerContext + 'static> RangeReader<C> {
         Ok(start >= range.end)
     }
 
+    /// Where the partition's log starts now.
+    pub fn log_start(&self, topic: &str, partition: i32) -> Result<i64, ReadError> {
+        let range = Range::to_end(topic, partition, 0, 0);
+        self.consumer
+            .fetch_watermarks(topic, partition, self.timeout)
+            .map(|(low, _)| low)
+            .map_err(|e| self.read_error(&range, e))
+    }
+
     fn read_error(&self, range: &Range, source: KafkaError) -> ReadError {
         ReadError::Read {
             side: self.side,
