@@ -255,6 +255,9 @@ pub enum Command {
 
     /// Source positions kept outside Kafka (Flink, Spark, exactly-once sinks) → exact target
     /// offsets.
+    #[command(
+        after_help = "Examples:\n  kafka-migrate offsets translate --position orders:0:42\n  kafka-migrate offsets translate --file offsets.json --format spark"
+    )]
     Offsets {
         #[command(subcommand)]
         command: OffsetsCommand,

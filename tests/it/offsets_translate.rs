@@ -285,3 +285,83 @@ async fn external_offsets_translate_as_groups_do_and_from_the_map_once_the_sourc
         BTreeMap::from([expected(&tx, 25), expected(&compacted, gap)])
     );
 }
+
+/// An exported map translates with no cluster at all (the migration file's brokers answer
+/// nothing); what it cannot translate is said, not guessed, and a map of another migration or
+/// format is refused.
+#[test]
+fn an_exported_map_translates_with_no_cluster() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("migration.hcl");
+    std::fs::write(
+        &config,
+        "name = \"gone\"\ncluster \"source\" { bootstrap_servers = [\"127.0.0.1:1\"] }\ncluster \"target\" { bootstrap_servers = [\"127.0.0.1:1\"] }\n",
+    )
+    .unwrap();
+    // Source 0..10 on target 0..10 (marker at 10), 15..20 (10..15 aborted) on 11..16, end
+    // (20, 17).
+    let map = |migration: &str, version: &str| {
+        format!(
+            r#"{{"format_version":"{version}","migration":"{migration}","at_ms":0,"partitions":[{{"topic":"orders","partition":0,"alignments":[[0,0],[20,17]],"runs":[[0,0,10],[15,11,5]]}}]}}"#
+        )
+    };
+    let map_file = dir.path().join("map.json");
+    std::fs::write(&map_file, map("gone", "1.0")).unwrap();
+    let positions = dir.path().join("positions.csv");
+    std::fs::write(
+        &positions,
+        "topic,partition,offset\norders,0,3\norders,0,12\norders,0,20\norders,0,21\norders,1,0\n",
+    )
+    .unwrap();
+    let translate = |extra: &[&str]| {
+        let mut cmd = kafka_migrate(&config);
+        cmd.args(["offsets", "translate", "--map"])
+            .arg(&map_file)
+            .arg("--file")
+            .arg(&positions)
+            .args(extra);
+        cmd.output().unwrap()
+    };
+    let out = translate(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("Translated 5 position(s) of migration \"gone\" with the offset map in "),
+        "{text}"
+    );
+    for line in [
+        "orders partition 0: 3 → 3",
+        "orders partition 0: 12 → 11",
+        "orders partition 0: 20 → 17",
+        "orders partition 0: 21 → pending: past what was replicated",
+        "orders partition 1: 0 → unknown: the offset map does not hold this partition",
+    ] {
+        assert!(text.contains(line), "{line:?} missing from:\n{text}");
+    }
+    let out = translate(&["--format", "csv"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "topic,partition,offset\norders,0,3\norders,0,11\norders,0,17\n"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("not translated: orders partition 0: 21 → pending"),
+        "{stderr}"
+    );
+
+    std::fs::write(&map_file, map("other", "1.0")).unwrap();
+    let out = translate(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("offset map of migration \"other\""));
+    std::fs::write(&map_file, map("gone", "2.0")).unwrap();
+    let out = translate(&[]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("format version 2.0"));
+    std::fs::write(&map_file, map("gone", "1.0")).unwrap();
+    std::fs::write(&positions, "orders,0,3\norders,x,1\n").unwrap();
+    let out = translate(&[]);
+    let stderr = crate::support::flat(&String::from_utf8_lossy(&out.stderr));
+    assert!(
+        stderr.contains("positions.csv: line 2: orders: \"x\" is not a partition number"),
+        "{stderr}"
+    );
+}
