@@ -189,12 +189,8 @@ impl<C: ConsumerContext + 'static> Translator<C> {
                 let source = self.source.offsets(&source_ranges)?;
                 let target = self.target.offsets(&target_ranges)?;
                 for ((&(i, _, _), source), target) in now.iter().zip(&source).zip(&target) {
-                    let n = source.len().min(target.len());
-                    on_pairs(
-                        first + i,
-                        &source[source.len() - n..],
-                        &target[target.len() - n..],
-                    );
+                    let (source, target) = from_the_end(source, target);
+                    on_pairs(first + i, source, target);
                 }
             }
         }
@@ -212,6 +208,13 @@ impl<C: ConsumerContext + 'static> Translator<C> {
             .map(|w| reader.log_start(w.topic, w.partition))
             .collect()
     }
+}
+
+/// The records of a stretch that pair up: both logs end the stretch at an alignment, so the
+/// last k records of one are the last k of the other, whichever lost records at its start.
+fn from_the_end<'a>(source: &'a [i64], target: &'a [i64]) -> (&'a [i64], &'a [i64]) {
+    let n = source.len().min(target.len());
+    (&source[source.len() - n..], &target[target.len() - n..])
 }
 
 /// The alignments of a partition's progress: its index entries below its position, then the
@@ -363,6 +366,25 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn a_partition_is_walked_whole_between_its_alignments_paired_from_the_end() {
+        let p = progress(
+            &[pos(0, 0), pos(10, 11), pos(10, 11), pos(30, 33)],
+            pos(30, 33),
+        );
+        assert_eq!(alignments(&p), vec![pos(0, 0), pos(10, 11), pos(30, 33)]);
+        assert_eq!(
+            stretches(&p),
+            vec![(pos(0, 0), pos(10, 11)), (pos(10, 11), pos(30, 33))]
+        );
+        assert!(stretches(&PartitionProgress::default()).is_empty());
+        // The source lost its first records to retention: the last ones pair up.
+        let (source, target) = from_the_end(&[7, 8, 9], &[2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+        assert_eq!((source, target), (&[7, 8, 9][..], &[9, 10, 11][..]));
+        let (source, target) = from_the_end(&[0, 1, 2], &[0, 1, 2]);
+        assert_eq!((source, target), (&[0, 1, 2][..], &[0, 1, 2][..]));
     }
 
     #[test]
