@@ -246,11 +246,21 @@ pub enum Command {
 
     /// Export the migration for another engine or system.
     #[command(
-        after_help = "Examples:\n  kafka-migrate export connect --dir connect/\n  kafka-migrate export iam-policy\n  kafka-migrate export scram-secrets > msk-scram.tf"
+        after_help = "Examples:\n  kafka-migrate export connect --dir connect/\n  kafka-migrate export iam-policy\n  kafka-migrate export scram-secrets > msk-scram.tf\n  kafka-migrate export offset-map --output offset-map.json"
     )]
     Export {
         #[command(subcommand)]
         target: ExportTarget,
+    },
+
+    /// Source positions kept outside Kafka (Flink, Spark, exactly-once sinks) → exact target
+    /// offsets.
+    #[command(
+        after_help = "Examples:\n  kafka-migrate offsets translate --position orders:0:42\n  kafka-migrate offsets translate --file offsets.json --format spark"
+    )]
+    Offsets {
+        #[command(subcommand)]
+        command: OffsetsCommand,
     },
 
     /// Print a shell completion script.
@@ -333,6 +343,57 @@ pub enum ExportTarget {
     /// The source's SCRAM users as Terraform for MSK: an `AmazonMSK_` Secrets Manager secret
     /// per user (password left as a variable) and the secrets' association with the cluster.
     ScramSecrets,
+    /// The offset map (where each replicated source record landed on the target) as JSON,
+    /// for `offsets translate --map` once the source is gone: the one recorded at cutover,
+    /// or taken now (reading both clusters' logs whole) and recorded.
+    OffsetMap {
+        /// Write to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+/// `offsets` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum OffsetsCommand {
+    /// Print where source positions land on the target: by walking both clusters' logs while
+    /// the source answers, else with the offset map recorded at cutover (or by `export
+    /// offset-map`). Exit 0 when every position translated, 2 when one is pending or unknown.
+    #[command(
+        after_help = "Examples:\n  kafka-migrate offsets translate --position orders:0:42 --position orders:1:17\n  kafka-migrate offsets translate --file checkpoint-offsets.json --format spark\n  kafka-migrate offsets translate --file positions.csv --map offset-map.json --json"
+    )]
+    Translate {
+        /// A source position (repeatable).
+        #[arg(long = "position", value_name = "TOPIC:PARTITION:OFFSET", value_parser = crate::config::positions::parse_position)]
+        positions: Vec<crate::config::positions::SourcePosition>,
+        /// A file of positions: Spark offsets JSON ({"topic":{"partition":offset}}) or CSV
+        /// (topic,partition,offset).
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// Translate with this exported offset map (`export offset-map`), contacting no
+        /// cluster.
+        #[arg(long, value_name = "FILE", conflicts_with = "from_map")]
+        map: Option<PathBuf>,
+        /// Translate with the offset map recorded on the target even if the source answers.
+        #[arg(long)]
+        from_map: bool,
+        /// Print the report as JSON.
+        #[arg(long, conflicts_with = "format")]
+        json: bool,
+        /// Print the target offsets in this form (positions without one go to standard
+        /// error).
+        #[arg(long, value_enum)]
+        format: Option<PositionsFormat>,
+    },
+}
+
+/// A form positions are printed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PositionsFormat {
+    /// {"topic":{"partition":offset}}, as Spark keeps them.
+    Spark,
+    /// topic,partition,offset lines with a header.
+    Csv,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -471,6 +532,10 @@ impl Command {
             Command::Export {
                 target: ExportTarget::ScramSecrets,
             } => "export scram-secrets",
+            Command::Export {
+                target: ExportTarget::OffsetMap { .. },
+            } => "export offset-map",
+            Command::Offsets { .. } => "offsets translate",
             Command::Completions { .. } => "completions",
         }
     }

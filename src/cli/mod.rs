@@ -15,7 +15,9 @@ use tokio_util::sync::CancellationToken;
 use crate::ops;
 use crate::render::{self, Paint};
 
-pub use args::{Cli, Command, Engine, EngineArgs, ExportTarget, LogFormat};
+pub use args::{
+    Cli, Command, Engine, EngineArgs, ExportTarget, LogFormat, OffsetsCommand, PositionsFormat,
+};
 pub use exit::ExitStatus;
 use signals::OnSignal;
 
@@ -346,6 +348,75 @@ async fn command(cli: Cli, cancel: CancellationToken) -> miette::Result<ExitStat
             }
             print!("{}", render::stdout_text(&secrets.terraform));
             Ok(ExitStatus::Success)
+        }
+        Command::Export {
+            target: ExportTarget::OffsetMap { output },
+        } => {
+            let migration = load_migration(&file)?;
+            let exported = ops::export::offset_map(&migration).await?;
+            let json = render::offset_map_json(&exported.file);
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, format!("{json}\n"))
+                        .map_err(|e| miette!("writing {}: {e}", path.display()))?;
+                    eprintln!("Wrote {}", path.display());
+                }
+                None => println!("{json}"),
+            }
+            if exported.taken_now {
+                eprintln!("Took the offset map now and recorded it on the target.");
+            }
+            Ok(ExitStatus::Success)
+        }
+        Command::Offsets {
+            command:
+                OffsetsCommand::Translate {
+                    positions,
+                    file: positions_file,
+                    map,
+                    from_map,
+                    json,
+                    format,
+                },
+        } => {
+            // With an exported map no cluster is contacted: the source's secrets may be gone.
+            let migration = if map.is_some() {
+                load_migration_offline(&file)?
+            } else {
+                load_migration(&file)?
+            };
+            let options = ops::offsets::Options {
+                positions,
+                file: positions_file,
+                map_file: map,
+                from_map,
+            };
+            let report = ops::offsets::translate(&migration, &options).await?;
+            match format {
+                _ if json => println!("{}", render::offsets_json(&report)),
+                None => print!(
+                    "{}",
+                    render::stdout_text(&render::offsets_text(&report, Paint::for_stdout()))
+                ),
+                Some(form) => {
+                    let form = match form {
+                        PositionsFormat::Spark => crate::config::positions::Form::Spark,
+                        PositionsFormat::Csv => crate::config::positions::Form::Csv,
+                    };
+                    print!(
+                        "{}",
+                        render::stdout_text(&render::offsets_in_form(&report, form))
+                    );
+                    for line in render::offsets_not_translated(&report) {
+                        eprintln!("not translated: {}", render::stderr_text(&line));
+                    }
+                }
+            }
+            Ok(if report.complete() {
+                ExitStatus::Success
+            } else {
+                ExitStatus::Attention
+            })
         }
     }
 }

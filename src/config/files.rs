@@ -1,5 +1,5 @@
 //! The one way the tool reads a file it is given — the migration file, a saved plan, what
-//! `file()` names, TLS certificates and keys, a Connect credentials file: a regular file only
+//! `file()` names, TLS certificates and keys, a Connect credentials file, source positions, an offset map: a regular file only
 //! (a FIFO that would block, a device without end such as `/dev/zero`, a folder are refused
 //! before they are opened), at most a size limit (checked before reading and while reading),
 //! with a message that names the file.
@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 pub const MAX_MIGRATION_FILE: u64 = 16 << 20;
 /// The largest saved plan read.
 pub const MAX_PLAN_FILE: u64 = 64 << 20;
+/// The largest file of source positions or offset map read.
+pub const MAX_OFFSETS_FILE: u64 = 256 << 20;
 /// The largest file `file()`, a certificate, a key or a credentials file may be.
 pub const MAX_SMALL_FILE: u64 = 1 << 20;
 

@@ -10,7 +10,8 @@
 //!   may take; `secret`: secret values and redaction; `mask`: secrets masked in the text
 //!   snippets show; `librdkafka`: the pass-through properties librdkafka takes;
 //! - `msk`: the target's `msk` block (which kind of Amazon MSK cluster it is);
-//! - `error`: the diagnostic type; `schema`: JSON Schema and README reference.
+//! - `error`: the diagnostic type; `schema`: JSON Schema and README reference;
+//! - `positions`: source positions kept outside Kafka (flags, Spark offsets JSON, CSV).
 
 mod arn;
 mod cluster;
@@ -23,6 +24,7 @@ mod mask;
 mod model;
 pub mod msk;
 pub mod names;
+pub mod positions;
 mod rename;
 pub mod schema;
 mod secret;

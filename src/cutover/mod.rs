@@ -6,7 +6,8 @@
 //! 3. drain: replicate to the source's end, then the final exact group sync;
 //! 4. verify: READY;
 //! 5. the cutover point recorded (per partition the source's end, the target's end, the time),
-//!    and what to switch: the target's bootstrap servers and each group's target offsets.
+//!    with the offset map ([`offset_map`]) before it, and what to switch: the target's
+//!    bootstrap servers and each group's target offsets.
 //!
 //! Each step is recorded in the migration's progress topic as it is done, with the source's
 //! ends then, so that a rerun resumes after the last step whose source has not moved since.
@@ -19,6 +20,7 @@
 
 pub mod failback;
 mod gates;
+pub mod offset_map;
 pub mod quiet;
 pub mod rollback;
 
@@ -55,6 +57,8 @@ pub enum CutoverError {
     Drain(String),
     #[error("recording the cutover in {topic}: {cause}")]
     Record { topic: String, cause: String },
+    #[error("target cluster: reading {topic}: {cause}")]
+    Read { topic: String, cause: String },
     #[error("failback: {0}")]
     Failback(String),
     #[error("{topic} partition {partition} on the source was written after the cutover (its end was {at_cutover}, it is {now}): failback cannot append the target's records after them")]
@@ -291,6 +295,18 @@ impl Gates for Forward<'_> {
             return Ok(Err(Stopped::by(report)));
         }
         Ok(Ok(Passed::with(report.verdict, Vec::new())))
+    }
+
+    /// The offset map of the point's partitions, recorded before the point: source offsets
+    /// kept outside Kafka still translate once the source is gone.
+    async fn at_point(&mut self, on: &Scope<'_>, point: &CutoverPoint) -> Result<(), CutoverError> {
+        let partitions: Vec<(String, i32)> = point
+            .partitions
+            .iter()
+            .map(|p| (p.topic.clone(), p.partition))
+            .collect();
+        offset_map::take(on.migration, &on.snapshot.target, &partitions).await?;
+        Ok(())
     }
 }
 

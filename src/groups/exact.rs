@@ -1,19 +1,24 @@
 //! Exact target offsets of group offsets: which offsets to translate, the walk of both logs
 //! off the async runtime, and the translations kept across rounds ([`Known`]). Forward (the
 //! plan's group offsets, from the engine's progress) and back (failback) alike: the
-//! direction is which cluster's properties come first and which progress aligns them.
+//! direction is which cluster's properties come first and which progress aligns them. Source
+//! offsets kept outside Kafka go the same way ([`translate_offsets`]), and so does the walk
+//! that takes the offset map ([`offset_map`]).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use rdkafka::consumer::ConsumerContext;
 
-use crate::cluster::{factory, ClusterClient, ClusterError, Role};
+use crate::cluster::factory::{self, ReaderContext};
+use crate::cluster::{ClusterClient, ClusterError, Role};
 use crate::config::{Migration, Rename};
 use crate::plan::{set_translated, GroupOffsets, Translated};
-use crate::state::Progress;
+use crate::state::offset_map::Runs;
+use crate::state::{OffsetMap, PartitionMap, Progress};
 
-use super::{translator_config, TranslateError, Translation, Translator, Wanted};
+use super::Whole;
+use super::{translator_config, TranslateError, Translation, Translations, Translator, Wanted};
 
 /// How long a walk of either log may read nothing while translating group offsets.
 const TRANSLATE_STALL: std::time::Duration = std::time::Duration::from_secs(60);
@@ -108,13 +113,11 @@ pub async fn translate_forward(
     target: &ClusterClient,
     known: Known,
 ) -> Result<Translated, ClusterError> {
-    let props = |role| factory::properties(migration, role);
-    let clusters = (props(Role::Source), props(Role::Target));
-    let renames = (&Rename::default(), &migration.topics.rename);
+    let clusters = forward_clusters(migration);
     translate_between(
         &migration.name,
         &clusters,
-        renames,
+        forward_renames(migration),
         groups,
         progress,
         target,
@@ -137,17 +140,146 @@ pub async fn translate_between(
     client: &ClusterClient,
     known: Known,
 ) -> Result<Translated, ClusterError> {
+    let (groups, progress) = (groups.to_vec(), progress.clone());
+    walking(
+        name,
+        clusters,
+        renames,
+        client,
+        "translating group offsets",
+        move |translator| translations(&groups, &progress, translator, &known),
+    )
+    .await
+}
+
+/// Exact target offsets of source offsets (topic, partition, offset) of `migration`, from the
+/// engine's `progress`; `target` names the cluster in errors. A partition the progress does
+/// not know is left out.
+pub async fn translate_offsets(
+    migration: &Migration,
+    offsets: &[(String, i32, i64)],
+    progress: &Progress,
+    target: &ClusterClient,
+) -> Result<Translations, ClusterError> {
+    let mut by_partition: BTreeMap<(String, i32), Vec<i64>> = BTreeMap::new();
+    for (topic, partition, offset) in offsets {
+        by_partition
+            .entry((topic.clone(), *partition))
+            .or_default()
+            .push(*offset);
+    }
+    let progress = progress.clone();
+    let clusters = forward_clusters(migration);
+    walking(
+        &migration.name,
+        &clusters,
+        forward_renames(migration),
+        target,
+        "translating offsets",
+        move |translator| {
+            let wanted: Vec<Wanted<'_>> = by_partition
+                .iter()
+                .filter_map(|((topic, partition), offsets)| {
+                    Some(Wanted {
+                        topic,
+                        partition: *partition,
+                        progress: progress.get(topic, *partition)?,
+                        offsets: offsets.clone(),
+                    })
+                })
+                .collect();
+            translator.translate(&wanted)
+        },
+    )
+    .await
+}
+
+/// The offset map of `partitions` of `migration` (see [`crate::state::offset_map`]), taken at
+/// `at_ms` from the engine's `progress` by walking both logs whole; `target` names the
+/// cluster in errors. A partition the progress holds no position of is left out.
+pub async fn offset_map(
+    migration: &Migration,
+    partitions: &[(String, i32)],
+    progress: &Progress,
+    target: &ClusterClient,
+    at_ms: i64,
+) -> Result<OffsetMap, ClusterError> {
+    let progress = progress.clone();
+    let partitions = partitions.to_vec();
+    let clusters = forward_clusters(migration);
+    walking(
+        &migration.name,
+        &clusters,
+        forward_renames(migration),
+        target,
+        "taking the offset map",
+        move |translator| {
+            let whole: Vec<Whole<'_>> = partitions
+                .iter()
+                .filter_map(|(topic, partition)| {
+                    let progress = progress.get(topic, *partition)?;
+                    progress.position.map(|_| Whole {
+                        topic,
+                        partition: *partition,
+                        progress,
+                    })
+                })
+                .collect();
+            let mut runs: Vec<Runs> = whole.iter().map(|_| Runs::default()).collect();
+            translator.pair_all(&whole, |i, source, target| runs[i].push(source, target))?;
+            let partitions = whole
+                .iter()
+                .zip(runs)
+                .map(|(w, runs)| PartitionMap {
+                    topic: w.topic.to_string(),
+                    partition: w.partition,
+                    alignments: super::translate::alignments(w.progress)
+                        .iter()
+                        .map(|p| (p.next_source, p.next_target))
+                        .collect(),
+                    runs: runs.into_runs(),
+                })
+                .collect();
+            Ok(OffsetMap { at_ms, partitions })
+        },
+    )
+    .await
+}
+
+/// How the source, then the target, name the source's topics.
+fn forward_renames(migration: &Migration) -> (&Rename, &Rename) {
+    static SAME: std::sync::OnceLock<Rename> = std::sync::OnceLock::new();
+    (SAME.get_or_init(Rename::default), &migration.topics.rename)
+}
+
+/// The librdkafka properties of the source, then of the target.
+fn forward_clusters(migration: &Migration) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+    let props = |role| factory::properties(migration, role);
+    (props(Role::Source), props(Role::Target))
+}
+
+/// Runs `work` with a translator from one cluster's log to the other's (`clusters`: the
+/// librdkafka properties of the one the offsets are from, then of the one they go to;
+/// `renames`: how each names the source's topics), off the async runtime; its read_committed consumers are named after `name`. `client` names
+/// the cluster in errors, `operation` what was done.
+async fn walking<R: Send + 'static>(
+    name: &str,
+    clusters: &(BTreeMap<String, String>, BTreeMap<String, String>),
+    renames: (&Rename, &Rename),
+    client: &ClusterClient,
+    operation: &str,
+    work: impl FnOnce(&mut Translator<ReaderContext>) -> Result<R, TranslateError> + Send + 'static,
+) -> Result<R, ClusterError> {
     let reader =
         |props: &BTreeMap<String, String>| factory::reader(&translator_config(props, name));
-    let fail = |e: String| client.error("translating group offsets", e);
+    let fail = |e: String| client.error(operation, e);
     let from = reader(&clusters.0).map_err(|e| fail(e.to_string()))?;
     let to = reader(&clusters.1).map_err(|e| fail(e.to_string()))?;
-    let (groups, progress) = (groups.to_vec(), progress.clone());
     let (from_names, to_names) = (renames.0.clone(), renames.1.clone());
     tokio::task::spawn_blocking(move || {
         let mut translator =
             Translator::new(from, to, TRANSLATE_STALL).renamed(&from_names, &to_names);
-        translations(&groups, &progress, &mut translator, &known)
+        work(&mut translator)
     })
     .await
     .map_err(|e| fail(e.to_string()))?

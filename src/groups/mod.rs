@@ -20,9 +20,12 @@ mod sync;
 mod translate;
 
 pub use back::{sync_back, translate_back, Sides};
-pub use exact::{translate_between, translate_forward, translate_groups, translations, Known};
+pub use exact::{
+    offset_map, translate_between, translate_forward, translate_groups, translate_offsets,
+    translations, Known,
+};
 pub use sync::{sync_groups, GroupSync, GroupSynced};
-pub use translate::{translator_config, Translation, Translations, Translator, Wanted};
+pub use translate::{translator_config, Translation, Translations, Translator, Wanted, Whole};
 
 /// Why a translation failed: reading one of the logs.
 pub type TranslateError = crate::state::ReadError;

@@ -136,6 +136,121 @@ impl<C: ConsumerContext + 'static> Translator<C> {
     }
 }
 
+/// A partition whose replicated records are paired whole ([`Translator::pair_all`]).
+#[derive(Debug, Clone)]
+pub struct Whole<'a> {
+    pub topic: &'a str,
+    pub partition: i32,
+    pub progress: &'a PartitionProgress,
+}
+
+/// How many partitions [`Translator::pair_all`] walks at once: a wave holds a stretch of
+/// each (about [`crate::state::progress::INDEX_INTERVAL`] offsets) in memory.
+const WHOLE_AT_ONCE: usize = 256;
+
+impl<C: ConsumerContext + 'static> Translator<C> {
+    /// Walks every replicated record of each of `partitions` on both clusters, from its first
+    /// alignment to its position, stretch by stretch between the alignments its progress
+    /// recorded, and hands each stretch's pairs to `on_pairs` in order: the index of the
+    /// partition, the source offsets, the target offsets they landed on. Records below a
+    /// log's start (deleted since) are paired from the stretch's end, where both logs agree.
+    pub fn pair_all(
+        &mut self,
+        partitions: &[Whole<'_>],
+        mut on_pairs: impl FnMut(usize, &[i64], &[i64]),
+    ) -> Result<(), TranslateError> {
+        for (batch, chunk) in partitions.chunks(WHOLE_AT_ONCE).enumerate() {
+            let first = batch * WHOLE_AT_ONCE;
+            let source_start = self.log_starts(&self.source, chunk)?;
+            let target_start = self.log_starts(&self.target, chunk)?;
+            let stretches: Vec<Vec<(Position, Position)>> =
+                chunk.iter().map(|w| stretches(w.progress)).collect();
+            let waves = stretches.iter().map(Vec::len).max().unwrap_or(0);
+            for wave in 0..waves {
+                let now: Vec<(usize, Position, Position)> = stretches
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, s)| s.get(wave).map(|(a, b)| (i, *a, *b)))
+                    .collect();
+                let range = |i: usize, start: i64, end: i64, last_is_committed| Range {
+                    topic: chunk[i].topic.to_string(),
+                    partition: chunk[i].partition,
+                    start,
+                    end,
+                    limit: usize::MAX,
+                    last_is_committed,
+                };
+                let source_ranges: Vec<Range> = now
+                    .iter()
+                    .map(|&(i, a, b)| {
+                        let start = a.next_source.max(source_start[i]);
+                        range(i, start, b.next_source, false)
+                    })
+                    .collect();
+                let target_ranges: Vec<Range> = now
+                    .iter()
+                    .map(|&(i, a, b)| {
+                        let start = a.next_target.max(target_start[i]);
+                        let committed = chunk[i].progress.position_follows_record;
+                        range(i, start, b.next_target, committed)
+                    })
+                    .collect();
+                let source = self.source.offsets(&source_ranges)?;
+                let target = self.target.offsets(&target_ranges)?;
+                for ((&(i, _, _), source), target) in now.iter().zip(&source).zip(&target) {
+                    let (source, target) = from_the_end(source, target);
+                    on_pairs(first + i, source, target);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Where each partition's log starts on the cluster `reader` reads.
+    fn log_starts(
+        &self,
+        reader: &RangeReader<C>,
+        partitions: &[Whole<'_>],
+    ) -> Result<Vec<i64>, TranslateError> {
+        partitions
+            .iter()
+            .map(|w| reader.log_start(w.topic, w.partition))
+            .collect()
+    }
+}
+
+/// The records of a stretch that pair up: both logs end the stretch at an alignment, so the
+/// last k records of one are the last k of the other, whichever lost records at its start.
+fn from_the_end<'a>(source: &'a [i64], target: &'a [i64]) -> (&'a [i64], &'a [i64]) {
+    let n = source.len().min(target.len());
+    (&source[source.len() - n..], &target[target.len() - n..])
+}
+
+/// The alignments of a partition's progress: its index entries below its position, then the
+/// position (none without one).
+pub fn alignments(progress: &PartitionProgress) -> Vec<Position> {
+    let Some(head) = progress.position else {
+        return Vec::new();
+    };
+    let mut alignments: Vec<Position> = progress
+        .index
+        .iter()
+        .copied()
+        .filter(|p| p.next_source < head.next_source)
+        .collect();
+    alignments.push(head);
+    alignments.dedup_by_key(|p| p.next_source);
+    alignments
+}
+
+/// The stretches between consecutive alignments of a partition's progress.
+fn stretches(progress: &PartitionProgress) -> Vec<(Position, Position)> {
+    alignments(progress)
+        .windows(2)
+        .map(|w| (w[0], w[1]))
+        .collect()
+}
+
 /// A stretch of a partition to walk on both clusters: from an alignment up to the largest
 /// of `offsets` (sorted), the source offsets translated from it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -260,6 +375,25 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn a_partition_is_walked_whole_between_its_alignments_paired_from_the_end() {
+        let p = progress(
+            &[pos(0, 0), pos(10, 11), pos(10, 11), pos(30, 33)],
+            pos(30, 33),
+        );
+        assert_eq!(alignments(&p), vec![pos(0, 0), pos(10, 11), pos(30, 33)]);
+        assert_eq!(
+            stretches(&p),
+            vec![(pos(0, 0), pos(10, 11)), (pos(10, 11), pos(30, 33))]
+        );
+        assert!(stretches(&PartitionProgress::default()).is_empty());
+        // The source lost its first records to retention: the last ones pair up.
+        let (source, target) = from_the_end(&[7, 8, 9], &[2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+        assert_eq!((source, target), (&[7, 8, 9][..], &[9, 10, 11][..]));
+        let (source, target) = from_the_end(&[0, 1, 2], &[0, 1, 2]);
+        assert_eq!((source, target), (&[0, 1, 2][..], &[0, 1, 2][..]));
     }
 
     #[test]

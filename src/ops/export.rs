@@ -1,6 +1,6 @@
 //! `export`: the migration as Kafka Connect worker and MirrorMaker 2 connector files; the
 //! source's ACLs as IAM policies for an MSK target with IAM access control; the source's SCRAM
-//! users as Terraform for MSK SCRAM secrets.
+//! users as Terraform for MSK SCRAM secrets; the offset map, for offsets kept outside Kafka.
 
 use std::path::{Path, PathBuf};
 
@@ -9,6 +9,8 @@ use miette::miette;
 use crate::cluster::{ClusterClient, Role, Scope};
 use crate::config::{Migration, MskCluster};
 use crate::plan::iam_policy;
+use crate::state::offset_map::MapFile;
+use crate::state::Store;
 
 /// Writes the worker file and the connector configs into `dir`: the paths written.
 pub fn connect(migration: &Migration, dir: &Path) -> miette::Result<Vec<PathBuf>> {
@@ -54,6 +56,51 @@ pub async fn scram_secrets(migration: &Migration) -> miette::Result<ScramSecrets
         notes: crate::plan::scram_secrets::notes(&users),
         terraform: crate::plan::scram_secrets::terraform(&users),
     })
+}
+
+/// The offset map `export offset-map` writes, and whether it was taken now.
+pub struct ExportedMap {
+    pub file: MapFile,
+    /// Taken by this export (and recorded), as opposed to the one recorded earlier.
+    pub taken_now: bool,
+}
+
+/// The migration's offset map: the one recorded (at cutover, or by an earlier export) when
+/// it ends where replication stands; otherwise taken now — which reads both logs whole and
+/// needs the source — and recorded.
+pub async fn offset_map(migration: &Migration) -> miette::Result<ExportedMap> {
+    let store = Store::of(migration);
+    let progress = crate::cutover::offset_map::read(&store).await?;
+    let exported = |map, taken_now| ExportedMap {
+        file: MapFile {
+            migration: migration.name.clone(),
+            map,
+        },
+        taken_now,
+    };
+    if let Some(map) = progress
+        .offset_map()
+        .filter(|m| m.current(&progress.heads()))
+    {
+        return Ok(exported(map, false));
+    }
+    if !progress.has_positions() {
+        return Err(miette!(
+            help = "run `kafka-migrate apply` first",
+            "migration \"{}\" has not replicated anything: there is no offset map",
+            migration.name
+        ));
+    }
+    let target = ClusterClient::of(migration, Role::Target).await?;
+    ClusterClient::of(migration, Role::Source).await.map_err(|e| {
+        miette!(
+            help = "a map is recorded at cutover; without one, export it while the source is reachable",
+            "no offset map up to where replication stands is recorded, and taking one reads the source: {e}"
+        )
+    })?;
+    let partitions: Vec<(String, i32)> = progress.heads().into_keys().collect();
+    let map = crate::cutover::offset_map::take(migration, &target, &partitions).await?;
+    Ok(exported(map, true))
 }
 
 /// The target MSK cluster, from its `aws_iam` block's `cluster_arn`.

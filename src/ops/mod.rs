@@ -1,5 +1,5 @@
 //! The operations: one async function per command — plan, show, apply, status, verify,
-//! cutover, rollback, destroy, export, init (and its report) — of the migration and its options, telling an
+//! cutover, rollback, destroy, export, offsets translate, init (and its report) — of the migration and its options, telling an
 //! observer as it goes and returning a typed report. This is where a command's steps are
 //! sequenced over the layers below (survey, plan, apply's metadata actions, an
 //! [`crate::apply::Engine`], group sync, verify, the cutover gates). It parses no arguments and draws nothing: the CLI calls
@@ -11,6 +11,7 @@ pub mod cutover;
 pub mod destroy;
 pub mod engines;
 pub mod export;
+pub mod offsets;
 pub mod plan;
 pub mod report;
 pub mod show;

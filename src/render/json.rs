@@ -43,7 +43,7 @@ pub(super) fn versioned(format_version: &'static str, report: &impl Serialize) -
 }
 
 /// The JSON Schema of each report's JSON view, pretty-printed, by file name under `schemas/`.
-pub fn report_schemas() -> [(&'static str, String); 7] {
+pub fn report_schemas() -> [(&'static str, String); 9] {
     [
         (
             "status.schema.json",
@@ -91,6 +91,22 @@ pub fn report_schemas() -> [(&'static str, String); 7] {
             schema::<crate::ops::report::InitReport>(
                 "InitReport",
                 "`kafka-migrate init --report --json`: the source's topics, sizes, throughput and clients, and the MSK brokers recommended for them.",
+                None,
+            ),
+        ),
+        (
+            "offsets-translate.schema.json",
+            schema::<crate::ops::offsets::OffsetsReport>(
+                "OffsetsTranslation",
+                "`kafka-migrate offsets translate --json`: where source positions kept outside Kafka land on the target, and how that was found.",
+                None,
+            ),
+        ),
+        (
+            "offset-map.schema.json",
+            schema::<crate::state::offset_map::MapFile>(
+                "OffsetMap",
+                "`kafka-migrate export offset-map`: per partition, where each replicated source record landed on the target (runs of consecutive offsets), read back by `offsets translate --map`.",
                 None,
             ),
         ),

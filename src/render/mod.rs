@@ -8,6 +8,7 @@ mod cutover;
 mod destroy;
 mod json;
 mod live;
+mod offsets;
 mod paint;
 mod plan;
 mod report;
@@ -24,6 +25,10 @@ pub use json::{
     report_schemas, CUTOVER_FORMAT_VERSION, STATUS_FORMAT_VERSION, VERIFY_FORMAT_VERSION,
 };
 pub use live::{describe, note_line, summary, Display};
+pub use offsets::{
+    offset_map_json, offsets_in_form, offsets_json, offsets_not_translated, offsets_text,
+    OFFSETS_FORMAT_VERSION,
+};
 pub use paint::{stderr_text, stdout_text, Paint};
 pub use plan::{plan_json, plan_text, saved_plan_text, PlanView};
 pub use report::{init_report_json, init_report_text};

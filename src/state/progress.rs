@@ -14,6 +14,8 @@
 //! fences them all before it reads progress (see `fence`). One *cutover* record keeps where
 //! `cutover` got to and, once recorded, the cutover point ([`super::cutover`]). One
 //! *identity* record keeps the cluster ids of the source and target ([`super::identity`]).
+//! *Offset-map* records keep, chunk by chunk, where each replicated source record landed
+//! ([`super::offset_map`]).
 
 use std::collections::BTreeMap;
 
@@ -66,6 +68,12 @@ pub enum ProgressKey {
     /// The source and target cluster ids the migration replicates between (see
     /// [`super::identity`]).
     Identity,
+    /// One chunk of a partition's offset map (see [`super::offset_map`]).
+    OffsetMap {
+        topic: String,
+        partition: i32,
+        chunk: u32,
+    },
 }
 
 /// One partition of a group-synced record: what the sync committed there last, and what the
@@ -410,6 +418,9 @@ pub struct Progress {
     /// When the records were written, as far as the read told (see [`Progress::fold_at`]).
     #[serde(default)]
     pub activity: Activity,
+    /// The offset map's chunks (see [`Progress::offset_map`]).
+    #[serde(default, skip)]
+    pub offset_map: super::offset_map::Chunks,
 }
 
 /// When the progress was written: how fast it moves and whether a run writes it now.
@@ -538,6 +549,13 @@ impl Progress {
             self.cutover = value.and_then(|v| serde_json::from_slice(v).ok());
         } else if key == ProgressKey::Identity {
             self.identity = Identity::decode(value);
+        } else if let ProgressKey::OffsetMap {
+            topic,
+            partition,
+            chunk,
+        } = &key
+        {
+            self.offset_map.fold(topic, *partition, *chunk, value);
         } else if key == ProgressKey::Rollback {
             self.rollback = value.and_then(|v| serde_json::from_slice(v).ok());
         } else if let ProgressKey::CutOver { group } = &key {
@@ -592,7 +610,8 @@ impl Progress {
             | ProgressKey::Released
             | ProgressKey::Cutover
             | ProgressKey::Rollback
-            | ProgressKey::Identity => {}
+            | ProgressKey::Identity
+            | ProgressKey::OffsetMap { .. } => {}
         }
     }
 
@@ -645,6 +664,19 @@ impl Progress {
             .range((topic.to_string(), i32::MIN)..=(topic.to_string(), i32::MAX))
             .next()
             .is_some()
+    }
+
+    /// The offset map recorded last (see [`super::offset_map`]).
+    pub fn offset_map(&self) -> Option<super::offset_map::OffsetMap> {
+        self.offset_map.map()
+    }
+
+    /// Each partition's position: where replication stands.
+    pub fn heads(&self) -> BTreeMap<(String, i32), Position> {
+        self.partitions
+            .iter()
+            .filter_map(|(k, p)| Some((k.clone(), p.position?)))
+            .collect()
     }
 
     pub fn get(&self, topic: &str, partition: i32) -> Option<&PartitionProgress> {

@@ -307,6 +307,20 @@ impl<C: ConsumerContext + 'static> RangeReader<C> {
         Ok(start >= range.end)
     }
 
+    /// Where the partition's log starts now.
+    pub fn log_start(&self, topic: &str, partition: i32) -> Result<i64, ReadError> {
+        // Under the cluster's name of the topic (see [`RangeReader::renamed`]).
+        let named = match &self.rename {
+            Some(rename) => rename.target(topic).into_owned(),
+            None => topic.to_string(),
+        };
+        let range = Range::to_end(&named, partition, 0, 0);
+        self.consumer
+            .fetch_watermarks(&named, partition, self.timeout)
+            .map(|(low, _)| low)
+            .map_err(|e| self.read_error(&range, e))
+    }
+
     fn read_error(&self, range: &Range, source: KafkaError) -> ReadError {
         ReadError::Read {
             side: self.side,

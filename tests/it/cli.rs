@@ -19,6 +19,7 @@ fn help_lists_every_subcommand() {
         "show",
         "destroy",
         "export",
+        "offsets",
         "completions",
     ] {
         assert!(
@@ -41,6 +42,7 @@ fn each_command_help_shows_an_example() {
         "show",
         "destroy",
         "export",
+        "offsets",
         "completions",
     ] {
         kafka_migrate_bare()

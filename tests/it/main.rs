@@ -28,6 +28,7 @@ mod lifecycle;
 mod msk;
 mod native;
 mod offsets;
+mod offsets_translate;
 mod plan;
 mod quotas;
 mod release;

@@ -4,7 +4,7 @@
 //! compaction gaps.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kafka_harness::data::{self, Record, Stored};
 use kafka_harness::{shared, Cluster};
@@ -207,32 +207,7 @@ async fn translation_is_exact_across_compaction_gaps() {
     )
     .await
     .unwrap();
-    let mut produced = 0;
-    let deadline = Instant::now() + Duration::from_secs(90);
-    // Keep writing keys again (which rolls segments) until the cleaner has removed records.
-    loop {
-        let batch: Vec<Record> = data::sample_records(40, 1)
-            .into_iter()
-            .enumerate()
-            .map(|(i, mut r)| {
-                r.key = Some(format!("key-{}", i % 8).into_bytes());
-                r
-            })
-            .collect();
-        data::produce(&source.admin_config(), &topic, &batch)
-            .await
-            .unwrap();
-        produced += batch.len();
-        let present = data::read_all(&source.admin_config(), &topic).unwrap()[&0].len();
-        if present < produced {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the log cleaner did not compact {topic} in 90s"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    write_until_compacted(source, &topic).await;
     assert_exact_translation(source, target, &migration, &topic).await;
 }
 

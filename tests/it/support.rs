@@ -153,6 +153,37 @@ pub fn assert_identical(source: &Cluster, target: &Cluster, topic: &str) -> usiz
     total
 }
 
+/// Writes the same 8 keys to `topic` (one partition, compacted, rolling segments quickly) on
+/// `cluster` again and again until the log cleaner has removed records: its log has gaps.
+pub async fn write_until_compacted(cluster: &Cluster, topic: &str) {
+    let mut produced = 0;
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    // Writing rolls segments, which the cleaner then cleans.
+    loop {
+        let batch: Vec<Record> = data::sample_records(40, 1)
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut r)| {
+                r.key = Some(format!("key-{}", i % 8).into_bytes());
+                r
+            })
+            .collect();
+        data::produce(&cluster.admin_config(), topic, &batch)
+            .await
+            .unwrap();
+        produced += batch.len();
+        let present = data::read_all(&cluster.admin_config(), topic).unwrap()[&0].len();
+        if present < produced {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the log cleaner did not compact {topic} in 90s"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
 /// A migration file selecting topics `^PREFIX\.` from `source` to `target`.
 pub fn migration_file(
     dir: &Path,
