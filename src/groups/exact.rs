@@ -169,11 +169,8 @@ pub async fn translate_offsets(
             .push(*offset);
     }
     let progress = progress.clone();
-    let clusters = forward_clusters(migration);
-    walking(
-        &migration.name,
-        &clusters,
-        forward_renames(migration),
+    walking_forward(
+        migration,
         target,
         "translating offsets",
         move |translator| {
@@ -206,11 +203,8 @@ pub async fn offset_map(
 ) -> Result<OffsetMap, ClusterError> {
     let progress = progress.clone();
     let partitions = partitions.to_vec();
-    let clusters = forward_clusters(migration);
-    walking(
-        &migration.name,
-        &clusters,
-        forward_renames(migration),
+    walking_forward(
+        migration,
         target,
         "taking the offset map",
         move |translator| {
@@ -244,6 +238,18 @@ pub async fn offset_map(
         },
     )
     .await
+}
+
+/// [`walking`] from the source's log to the target's of `migration`.
+async fn walking_forward<R: Send + 'static>(
+    migration: &Migration,
+    target: &ClusterClient,
+    operation: &str,
+    work: impl FnOnce(&mut Translator<ReaderContext>) -> Result<R, TranslateError> + Send + 'static,
+) -> Result<R, ClusterError> {
+    let clusters = forward_clusters(migration);
+    let renames = forward_renames(migration);
+    walking(&migration.name, &clusters, renames, target, operation, work).await
 }
 
 /// How the source, then the target, name the source's topics.
